@@ -1,0 +1,310 @@
+// Package cloud is a typed client for the Hasura Cloud API (a Hasura
+// GraphQL endpoint, by default https://data.pro.hasura.io/v1/graphql).
+//
+// Every call sends its values as GraphQL variables, never in the query text;
+// carries the PAT as "Authorization: pat <token>"; has a timeout of its own;
+// and retries transient failures (5xx, 429 with Retry-After, network errors,
+// answers that are not JSON) with exponential backoff and jitter, bounded by
+// the caller's context. Errors are *Error values classified by the Err*
+// sentinels. The PAT appears in no error, log line or formatted Client.
+package cloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/machinebox/graphql"
+)
+
+// DefaultEndpoint is the Hasura Cloud API.
+const DefaultEndpoint = "https://data.pro.hasura.io/v1/graphql"
+
+// Defaults for a Client's retry budget and request timeout.
+const (
+	DefaultTimeout  = 30 * time.Second
+	DefaultMaxTries = 6
+)
+
+// maxBody caps what is read of one answer: the API's answers are small, and
+// an endless body must not exhaust memory.
+const maxBody = 8 << 20
+
+// Limiter paces calls; *rate.Limiter from golang.org/x/time/rate fits.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Observer hears about every HTTP attempt, for metrics. err is nil or an
+// *Error.
+type Observer func(op string, d time.Duration, err error)
+
+// Client calls the Hasura Cloud API. It is safe for concurrent use.
+type Client struct {
+	endpoint   string
+	pat        string
+	hc         *http.Client
+	gql        *graphql.Client
+	timeout    time.Duration
+	maxTries   int
+	newBackOff func() backoff.BackOff
+	sleep      func(ctx context.Context, d time.Duration) error
+	limiter    Limiter
+	observe    Observer
+	log        *slog.Logger
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithEndpoint sets the API's URL (cloudsim, a proxy).
+func WithEndpoint(url string) Option { return func(c *Client) { c.endpoint = url } }
+
+// WithHTTPClient sets the HTTP client. Its transport is wrapped, not
+// replaced; its own Timeout is left as it is.
+func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
+
+// WithTimeout bounds each HTTP attempt.
+func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
+
+// WithRetry sets the number of attempts per call (at least 1) and the
+// backoff policy between them. A nil policy keeps the default.
+func WithRetry(maxTries int, newBackOff func() backoff.BackOff) Option {
+	return func(c *Client) {
+		c.maxTries = max(maxTries, 1)
+		if newBackOff != nil {
+			c.newBackOff = newBackOff
+		}
+	}
+}
+
+// WithSleep replaces the wait between attempts (tests record it instead).
+func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
+	return func(c *Client) { c.sleep = sleep }
+}
+
+// WithLimiter paces every attempt through l (one bucket shared by all
+// workers keeps a fleet under the Cloud's rate limits).
+func WithLimiter(l Limiter) Option { return func(c *Client) { c.limiter = l } }
+
+// WithObserver reports every attempt.
+func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } }
+
+// WithLogger logs each attempt at debug level and each retry at info.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// DefaultBackOff is exponential from 1 s to 30 s with 50% jitter.
+func DefaultBackOff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = time.Second
+	b.MaxInterval = 30 * time.Second
+	b.RandomizationFactor = 0.5
+	b.MaxElapsedTime = 0 // the context and maxTries bound the loop
+	return b
+}
+
+// New returns a Client that authenticates with pat.
+func New(pat string, opts ...Option) (*Client, error) {
+	c := &Client{
+		endpoint:   DefaultEndpoint,
+		pat:        pat,
+		timeout:    DefaultTimeout,
+		maxTries:   DefaultMaxTries,
+		newBackOff: DefaultBackOff,
+		sleep:      sleepCtx,
+		log:        slog.New(slog.DiscardHandler),
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	if pat == "" {
+		return nil, errors.New("hasura cloud: an access token (PAT) is required")
+	}
+	if c.endpoint == "" {
+		return nil, errors.New("hasura cloud: the endpoint is empty")
+	}
+	base := c.hc
+	if base == nil {
+		base = &http.Client{}
+	}
+	wrapped := *base
+	inner := base.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	wrapped.Transport = captureTransport{inner: inner}
+	// machinebox/graphql's Log would print the request headers, PAT
+	// included: it is left at its no-op default on purpose.
+	c.gql = graphql.NewClient(c.endpoint, graphql.WithHTTPClient(&wrapped))
+	return c, nil
+}
+
+// String keeps the PAT out of %v and %s.
+func (c *Client) String() string {
+	return fmt.Sprintf("cloud.Client{endpoint: %q, pat: [redacted]}", c.endpoint)
+}
+
+// GoString keeps the PAT out of %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// LogValue keeps the PAT out of slog.
+func (c *Client) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("endpoint", c.endpoint), slog.String("pat", "[redacted]"))
+}
+
+// Endpoint returns the API URL the client calls.
+func (c *Client) Endpoint() string { return c.endpoint }
+
+// run sends one operation, retrying transient failures, and decodes the
+// answer's data into out.
+func (c *Client) run(ctx context.Context, op, query string, vars map[string]any, out any) error {
+	b := c.newBackOff()
+	b.Reset()
+	for attempt := 1; ; attempt++ {
+		err := c.attempt(ctx, op, query, vars, out)
+		if err == nil {
+			return nil
+		}
+		if !errors.Is(err, ErrTransient) || ctx.Err() != nil || attempt >= c.maxTries {
+			return err
+		}
+		wait := b.NextBackOff()
+		if wait == backoff.Stop {
+			return err
+		}
+		if err.RetryAfter > wait {
+			wait = err.RetryAfter
+		}
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+			return err // the answer would come too late to matter
+		}
+		c.log.Info("retrying hasura cloud call", "op", op, "attempt", attempt, "wait", wait, "error", err)
+		if serr := c.sleep(ctx, wait); serr != nil {
+			return &Error{Op: op, Class: ErrTransient, Message: err.Message, Err: serr}
+		}
+	}
+}
+
+// attempt makes one HTTP round trip.
+func (c *Client) attempt(ctx context.Context, op, query string, vars map[string]any, out any) *Error {
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return &Error{Op: op, Class: ErrTransient, Message: "waiting for the rate limiter", Err: err}
+		}
+	}
+	start := time.Now()
+	err := c.roundTrip(ctx, op, query, vars, out)
+	d := time.Since(start)
+	if c.observe != nil {
+		if err != nil {
+			c.observe(op, d, err)
+		} else {
+			c.observe(op, d, nil) // a typed nil *Error must not reach the observer
+		}
+	}
+	if err != nil {
+		c.log.Debug("hasura cloud call failed", "op", op, "duration", d, "error", err)
+	} else {
+		c.log.Debug("hasura cloud call", "op", op, "duration", d)
+	}
+	return err
+}
+
+func (c *Client) roundTrip(ctx context.Context, op, query string, vars map[string]any, out any) *Error {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	ex := &exchange{}
+	actx = context.WithValue(actx, exchangeKey{}, ex)
+
+	req := graphql.NewRequest(query)
+	for k, v := range vars {
+		req.Var(k, v)
+	}
+	req.Header.Set("Authorization", "pat "+c.pat)
+	var ignored json.RawMessage
+	runErr := c.gql.Run(actx, req, &ignored)
+	if !ex.answered {
+		if runErr == nil {
+			runErr = errors.New("no answer")
+		}
+		if ctx.Err() != nil {
+			runErr = ctx.Err()
+		}
+		return &Error{Op: op, Class: ErrTransient, Message: "no answer", Err: runErr}
+	}
+	if ex.readErr != nil {
+		return &Error{Op: op, Class: ErrTransient, Status: ex.status, Message: "reading the answer", Err: ex.readErr}
+	}
+	if ex.tooLarge {
+		return &Error{Op: op, Class: ErrAPI, Status: ex.status, Message: fmt.Sprintf("answer larger than %d bytes", maxBody)}
+	}
+	var env envelope
+	if e := classifyHTTP(op, ex.status, ex.header, ex.body, &env); e != nil {
+		return e
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(env.Data, out); err != nil {
+		return &Error{Op: op, Class: ErrAPI, Status: ex.status, Message: "unexpected answer shape", Err: err}
+	}
+	return nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// exchange records the HTTP answer machinebox/graphql would otherwise hide
+// (it drops the status code and headers, and ignores a 500 with a JSON
+// body), so the client can classify it.
+type exchange struct {
+	answered bool
+	status   int
+	header   http.Header
+	body     []byte
+	tooLarge bool
+	readErr  error
+}
+
+type exchangeKey struct{}
+
+type captureTransport struct{ inner http.RoundTripper }
+
+func (t captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.inner.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	if ex == nil {
+		return res, nil
+	}
+	body, rerr := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	res.Body.Close()
+	ex.answered = true
+	ex.status = res.StatusCode
+	ex.header = res.Header
+	ex.readErr = rerr
+	if len(body) > maxBody {
+		ex.tooLarge = true
+		body = body[:maxBody]
+	}
+	ex.body = body
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	return res, nil
+}

@@ -1,0 +1,232 @@
+package cloud
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// EnvVar is the Cloud's UpdateEnvsObject: one environment variable of a
+// project.
+type EnvVar struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// PreviewApp is the input of createGitHubPreviewApp.
+type PreviewApp struct {
+	// GitHubToken lets the Cloud read the branch (a PAT or an installation
+	// token narrowed to the repository with contents: read).
+	GitHubToken string
+	Owner       string
+	Repo        string
+	Branch      string
+	// Directory is the Hasura project's path in the repository; "" is the root.
+	Directory string
+	Name      string
+	// Cloud is "aws" or "gcp".
+	Cloud  string
+	Region string
+	Plan   string
+	Env    []EnvVar
+}
+
+// Job statuses. Anything else means the job is still in progress.
+const (
+	JobSuccess = "success"
+	JobFailed  = "failed"
+	JobSkipped = "skipped"
+)
+
+// Task event types.
+const (
+	EventCreated = "created"
+	EventSuccess = "success"
+	EventFailed  = "failed"
+)
+
+// Job is a creation or deployment job as jobs_by_pk returns it, tasks in
+// the order they were created and events oldest first.
+type Job struct {
+	ID        string    `json:"id"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	Tasks     []Task    `json:"tasks"`
+}
+
+// Done reports whether the job reached a terminal status.
+func (j *Job) Done() bool {
+	return j.Status == JobSuccess || j.Status == JobFailed || j.Status == JobSkipped
+}
+
+// Task is one step of a job, such as "apply-migration".
+type Task struct {
+	ID        string      `json:"id"`
+	Name      string      `json:"name"`
+	Cloud     string      `json:"cloud"`
+	Region    string      `json:"region"`
+	CreatedAt time.Time   `json:"created_at"`
+	UpdatedAt time.Time   `json:"updated_at"`
+	Events    []TaskEvent `json:"task_events"`
+}
+
+// Last returns the newest event of the task, or nil.
+func (t *Task) Last() *TaskEvent {
+	if len(t.Events) == 0 {
+		return nil
+	}
+	return &t.Events[len(t.Events)-1]
+}
+
+// TaskEvent is one state change of a task. Error and GitHubDetail are set
+// on a failed event.
+type TaskEvent struct {
+	ID              string          `json:"id"`
+	EventType       string          `json:"event_type"`
+	PublicEventData json.RawMessage `json:"public_event_data"`
+	Error           string          `json:"error"`
+	GitHubDetail    string          `json:"github_detail"`
+	CreatedAt       time.Time       `json:"created_at"`
+}
+
+// UnmarshalJSON accepts error and github_detail as strings, null, or any
+// other JSON (kept as its text): the Cloud has sent objects there.
+func (e *TaskEvent) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		ID              string          `json:"id"`
+		EventType       string          `json:"event_type"`
+		PublicEventData json.RawMessage `json:"public_event_data"`
+		Error           json.RawMessage `json:"error"`
+		GitHubDetail    json.RawMessage `json:"github_detail"`
+		CreatedAt       *time.Time      `json:"created_at"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*e = TaskEvent{ID: raw.ID, EventType: raw.EventType, Error: looseString(raw.Error), GitHubDetail: looseString(raw.GitHubDetail)}
+	if len(raw.PublicEventData) > 0 && string(raw.PublicEventData) != "null" {
+		e.PublicEventData = raw.PublicEventData
+	}
+	if raw.CreatedAt != nil {
+		e.CreatedAt = *raw.CreatedAt
+	}
+	return nil
+}
+
+// CreationResult is the public_event_data of a creation job's success event.
+type CreationResult struct {
+	ProjectID             string `json:"projectId"`
+	GitHubDeploymentJobID string `json:"githubDeploymentJobID"`
+}
+
+// CreationResult finds the success event of a finished creation job and
+// reads the project id and the deployment job id from it.
+func (j *Job) CreationResult() (CreationResult, error) {
+	for _, t := range j.Tasks {
+		for _, ev := range t.Events {
+			if ev.EventType != EventSuccess || len(ev.PublicEventData) == 0 {
+				continue
+			}
+			var r CreationResult
+			if err := json.Unmarshal(ev.PublicEventData, &r); err != nil {
+				return CreationResult{}, fmt.Errorf("reading the creation result of job %s: %w", j.ID, err)
+			}
+			if r.ProjectID != "" || r.GitHubDeploymentJobID != "" {
+				return r, nil
+			}
+		}
+	}
+	return CreationResult{}, fmt.Errorf("job %s has no success event with a project id", j.ID)
+}
+
+// Failure returns the first failed task and its failing event, if any.
+func (j *Job) Failure() (*Task, *TaskEvent) {
+	for i := range j.Tasks {
+		t := &j.Tasks[i]
+		for k := range t.Events {
+			if t.Events[k].EventType == EventFailed {
+				return t, &t.Events[k]
+			}
+		}
+	}
+	return nil, nil
+}
+
+// Project is a Cloud project with its tenant.
+type Project struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Endpoint string `json:"endpoint"`
+	TenantID string `json:"-"`
+}
+
+// UnmarshalJSON flattens tenant { id } into TenantID.
+func (p *Project) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		ID       string `json:"id"`
+		Name     string `json:"name"`
+		Endpoint string `json:"endpoint"`
+		Tenant   *struct {
+			ID string `json:"id"`
+		} `json:"tenant"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*p = Project{ID: raw.ID, Name: raw.Name, Endpoint: raw.Endpoint}
+	if raw.Tenant != nil {
+		p.TenantID = raw.Tenant.ID
+	}
+	return nil
+}
+
+// ConsoleURL is where a person opens the project's console.
+func ConsoleURL(projectID string) string {
+	return "https://cloud.hasura.io/project/" + projectID + "/console"
+}
+
+// Tenant is the API entity behind a project.
+type Tenant struct {
+	ID      string   `json:"id"`
+	Slug    string   `json:"slug"`
+	Name    string   `json:"name"`
+	Project *Project `json:"project"`
+}
+
+// TenantEnv is a tenant's environment and the hash that guards updates.
+type TenantEnv struct {
+	Hash string
+	Vars map[string]string
+}
+
+// UnmarshalJSON reads envVars as an object of strings; a value of another
+// JSON type is kept as its JSON text rather than failing the call.
+func (t *TenantEnv) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Hash    string                     `json:"hash"`
+		EnvVars map[string]json.RawMessage `json:"envVars"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	t.Hash = raw.Hash
+	t.Vars = make(map[string]string, len(raw.EnvVars))
+	for k, v := range raw.EnvVars {
+		t.Vars[k] = looseString(v)
+	}
+	return nil
+}
+
+// looseString reads a JSON string as itself, null as "", anything else as
+// its JSON text.
+func looseString(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s
+	}
+	return string(raw)
+}

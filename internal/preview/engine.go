@@ -1,0 +1,327 @@
+package preview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+)
+
+// DefaultDeadline bounds one Ensure, creation and deployment together. The
+// official action polls the deployment job forever.
+const DefaultDeadline = 20 * time.Minute
+
+// DefaultNullJobGrace is how long jobs_by_pk may answer null for a job that
+// was just created before the run gives up on it.
+const DefaultNullJobGrace = 2 * time.Minute
+
+// Engine builds and deletes preview apps on Hasura Cloud. Its zero value is
+// not usable: set Cloud. The webhook service drives it a step at a time
+// (Start, then Step until done, snoozing in between); the action calls
+// Ensure, which does the same in a loop.
+type Engine struct {
+	Cloud CloudAPI
+	// Now and Sleep default to the real clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Poll paces reads of the jobs; zero fields take DefaultPollPolicy's.
+	Poll PollPolicy
+	// Deadline bounds a run (default DefaultDeadline).
+	Deadline time.Duration
+	// NullJobGrace tolerates a job the API does not know yet.
+	NullJobGrace time.Duration
+	Log          *slog.Logger
+}
+
+// Run is the state of one Ensure between steps. It is plain data (JSON) so a
+// service can keep it across restarts.
+type Run struct {
+	Result Result `json:"result"`
+	// Polls counts reads of the current job.
+	Polls int `json:"polls"`
+	// JobSince is when the current job was first asked for.
+	JobSince time.Time `json:"job_since"`
+	// Deadline is when the run gives up.
+	Deadline time.Time `json:"deadline"`
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// Start provisions the database (if any) and asks the Cloud to create or
+// rebuild the app. The returned run is in StatusCreating.
+func (e *Engine) Start(ctx context.Context, spec Spec) (*Run, error) {
+	if err := ValidName(spec.Name); err != nil {
+		return nil, err
+	}
+	env := spec.Env
+	if spec.Databases != nil {
+		dbEnv, err := spec.Databases.Ensure(ctx, spec.Name)
+		if err != nil {
+			return nil, fmt.Errorf("preparing the database of %q: %w", spec.Name, err)
+		}
+		env = MergeEnv(env, dbEnv)
+	}
+	vars := make([]cloud.EnvVar, 0, len(env))
+	for _, v := range env {
+		vars = append(vars, cloud.EnvVar{Key: v.Key, Value: v.Value})
+	}
+	jobID, err := e.Cloud.CreateGitHubPreviewApp(ctx, cloud.PreviewApp{
+		GitHubToken: spec.GitHubToken, Owner: spec.Owner, Repo: spec.Repo, Branch: spec.Branch,
+		Directory: spec.Directory, Name: spec.Name, Cloud: spec.Cloud, Region: spec.Region, Plan: spec.Plan, Env: vars,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating preview app %q: %w", spec.Name, err)
+	}
+	now := e.now()
+	deadline := e.Deadline
+	if deadline <= 0 {
+		deadline = DefaultDeadline
+	}
+	e.log().Info("preview app creation scheduled", "app", spec.Name, "job", jobID)
+	return &Run{
+		Result:   Result{Name: spec.Name, Status: StatusCreating, CreationJobID: jobID, Started: now},
+		JobSince: now,
+		Deadline: now.Add(deadline),
+	}, nil
+}
+
+// Step reads the current job once and moves the run on. It returns how long
+// to wait before the next step; the run is over when
+// run.Result.Status.Done(). progress (may be nil) hears every change.
+//
+// Transient Cloud failures do not end the run: the step reports no change
+// and asks to be tried again. Only a permanent failure (unauthorized,
+// invalid input) is returned as an error, with the run marked failed.
+func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (time.Duration, error) {
+	if run.Result.Status.Done() {
+		return 0, nil
+	}
+	emit := func() {
+		if progress != nil {
+			progress(run.Result)
+		}
+	}
+	now := e.now()
+	if !now.Before(run.Deadline) {
+		run.finish(StatusTimedOut, now, fmt.Sprintf("gave up after %s waiting for the %s job %s",
+			run.Deadline.Sub(run.Result.Started).Round(time.Second), run.phase(), run.jobID()))
+		emit()
+		return 0, nil
+	}
+	job, err := e.Cloud.Job(ctx, run.jobID())
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+		grace := e.NullJobGrace
+		if grace <= 0 {
+			grace = DefaultNullJobGrace
+		}
+		if now.Sub(run.JobSince) < grace {
+			return e.next(run, nil, now), nil
+		}
+		run.finish(StatusFailed, now, fmt.Sprintf("the Cloud does not know the %s job %s (waited %s)",
+			run.phase(), run.jobID(), grace))
+		emit()
+		return 0, nil
+	case errors.Is(err, cloud.ErrTransient):
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		e.log().Warn("reading a job failed; will try again", "app", run.Result.Name, "error", err)
+		return e.next(run, nil, now), nil
+	case err != nil:
+		run.finish(StatusFailed, now, err.Error())
+		emit()
+		return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
+	}
+
+	changed := run.absorb(job)
+	switch {
+	case job.Status == cloud.JobSkipped:
+		run.finish(StatusSuperseded, now, "a newer build of this preview replaced this one")
+	case job.Status == cloud.JobFailed:
+		run.finish(StatusFailed, now, failureMessage(job))
+	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
+		if err := e.deploying(ctx, run, job, now); err != nil {
+			if errors.Is(err, cloud.ErrTransient) {
+				if changed {
+					emit()
+				}
+				return e.next(run, nil, now), nil
+			}
+			run.finish(StatusFailed, now, err.Error())
+			emit()
+			return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
+		}
+		emit()
+		return e.next(run, nil, now), nil
+	case job.Status == cloud.JobSuccess:
+		run.finish(StatusSuccess, now, "")
+	default:
+		if changed {
+			emit()
+		}
+		return e.next(run, job, now), nil
+	}
+	emit()
+	return 0, nil
+}
+
+// deploying moves a run from its finished creation job to the deployment
+// job, reading the endpoint from the API rather than guessing it from the
+// name.
+func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now time.Time) error {
+	cr, err := job.CreationResult()
+	if err != nil {
+		return err
+	}
+	proj, err := e.Cloud.Project(ctx, cr.ProjectID)
+	if err != nil {
+		return fmt.Errorf("reading project %s: %w", cr.ProjectID, err)
+	}
+	r := &run.Result
+	r.ProjectID, r.TenantID, r.Endpoint = proj.ID, proj.TenantID, proj.Endpoint
+	r.ConsoleURL = cloud.ConsoleURL(proj.ID)
+	r.DeploymentJobID = cr.GitHubDeploymentJobID
+	r.Status = StatusDeploying
+	run.Polls, run.JobSince = 0, now
+	if r.DeploymentJobID == "" {
+		// Nothing to deploy: the app is up.
+		run.finish(StatusSuccess, now, "")
+	}
+	return nil
+}
+
+// Ensure creates or rebuilds the app and follows both jobs until success,
+// failure, supersession or the deadline. A failed or superseded build is
+// not an error: read Result.Status. Errors are for what stopped the engine
+// from knowing (a refused token, a cancelled context).
+func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (Result, error) {
+	run, err := e.Start(ctx, spec)
+	if err != nil {
+		return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error()}, err
+	}
+	if progress != nil {
+		progress(run.Result)
+	}
+	return e.Follow(ctx, run, progress)
+}
+
+// Follow steps a started run until it is over.
+func (e *Engine) Follow(ctx context.Context, run *Run, progress ProgressFunc) (Result, error) {
+	sleep := e.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	for {
+		wait, err := e.Step(ctx, run, progress)
+		if err != nil || run.Result.Status.Done() {
+			return run.Result, err
+		}
+		if err := sleep(ctx, wait); err != nil {
+			return run.Result, err
+		}
+	}
+}
+
+func (e *Engine) next(run *Run, job *cloud.Job, now time.Time) time.Duration {
+	w := e.Poll.wait(job, run.Result.Started, now, run.Polls)
+	run.Polls++
+	if left := run.Deadline.Sub(now); w > left {
+		w = max(left, 0)
+	}
+	return w
+}
+
+func (r *Run) phase() string {
+	if r.Result.Status == StatusDeploying {
+		return JobDeployment
+	}
+	return JobCreation
+}
+
+func (r *Run) jobID() string {
+	if r.Result.Status == StatusDeploying {
+		return r.Result.DeploymentJobID
+	}
+	return r.Result.CreationJobID
+}
+
+func (r *Run) finish(s Status, now time.Time, msg string) {
+	r.Result.Status, r.Result.Finished, r.Result.Message = s, now, msg
+	if s == StatusSuperseded || s == StatusTimedOut {
+		for i := range r.Result.Tasks {
+			if t := &r.Result.Tasks[i]; t.State == TaskRunning || t.State == TaskPending {
+				t.State = TaskSkipped
+			}
+		}
+	}
+}
+
+// absorb folds the job's tasks into the result and reports whether any
+// task's state changed.
+func (r *Run) absorb(job *cloud.Job) bool {
+	phase := r.phase()
+	var kept []TaskState
+	var old []TaskState
+	for _, t := range r.Result.Tasks {
+		if t.Job == phase {
+			old = append(old, t)
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	var fresh []TaskState
+	for i := range job.Tasks {
+		t := &job.Tasks[i]
+		start, end, state := taskTimes(t)
+		ts := TaskState{Job: phase, Name: t.Name, State: state, Started: start, Finished: end}
+		if ev := t.Last(); ev != nil && state == TaskFailed {
+			ts.Error, ts.GitHubDetail = ev.Error, ev.GitHubDetail
+		}
+		fresh = append(fresh, ts)
+	}
+	changed := len(old) != len(fresh)
+	for i := 0; !changed && i < len(old); i++ {
+		changed = old[i].State != fresh[i].State || old[i].Name != fresh[i].Name
+	}
+	r.Result.Tasks = append(kept, fresh...)
+	return changed
+}
+
+// failureMessage names the failing task and its error.
+func failureMessage(job *cloud.Job) string {
+	t, ev := job.Failure()
+	if t == nil {
+		return "the job failed without saying why"
+	}
+	if ev.Error == "" {
+		return fmt.Sprintf("task %s failed", t.Name)
+	}
+	return fmt.Sprintf("task %s failed: %s", t.Name, ev.Error)
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

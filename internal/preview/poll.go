@@ -1,0 +1,148 @@
+package preview
+
+import (
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+)
+
+// PollPolicy decides how long to wait between two reads of a job. The free
+// tier allows 60 preview-app API calls a month, so every read counts; the
+// official action reads every 2 s for as long as the job runs.
+type PollPolicy struct {
+	// Initial is the first wait and the floor of every wait (default 2 s).
+	Initial time.Duration
+	// Max caps every wait (default 60 s).
+	Max time.Duration
+	// Multiplier grows the wait while nothing can be predicted (default 1.5).
+	Multiplier float64
+	// Jitter spreads waits of many previews apart (default 0.2).
+	Jitter float64
+	// Fraction caps a wait at this share of the time the run has taken so
+	// far (default 0.1), so the end of a job is noticed within about that
+	// share of its length.
+	Fraction float64
+}
+
+// DefaultPollPolicy is the policy an Engine uses when none is set.
+func DefaultPollPolicy() PollPolicy {
+	return PollPolicy{Initial: 2 * time.Second, Max: 60 * time.Second, Multiplier: 1.5, Jitter: 0.2, Fraction: 0.1}
+}
+
+func (p PollPolicy) withDefaults() PollPolicy {
+	d := DefaultPollPolicy()
+	if p.Initial <= 0 {
+		p.Initial = d.Initial
+	}
+	if p.Max <= 0 {
+		p.Max = d.Max
+	}
+	if p.Multiplier < 1 {
+		p.Multiplier = d.Multiplier
+	}
+	if p.Jitter < 0 || p.Jitter >= 1 {
+		p.Jitter = d.Jitter
+	}
+	if p.Fraction <= 0 {
+		p.Fraction = d.Fraction
+	}
+	return p
+}
+
+// backOff is the exponential policy in cenkalti/backoff's terms. A run's
+// state must survive a restart (the webhook service stores it between
+// snoozes), so the position in the sequence is a count, not the object.
+func (p PollPolicy) backOff(polls int) time.Duration {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval = p.Initial
+	b.MaxInterval = p.Max
+	b.Multiplier = p.Multiplier
+	b.RandomizationFactor = p.Jitter
+	b.MaxElapsedTime = 0
+	b.Reset()
+	w := b.NextBackOff()
+	for range polls {
+		w = b.NextBackOff()
+	}
+	return w
+}
+
+// wait returns the pause before the next read of job, seen at now, for a
+// run that started at started and has read the current job polls times.
+//
+// While a deployment job runs, the tasks it finished tell how long a task
+// takes here: the next read is timed for when the running task should end,
+// rather than every few seconds in between. Without such a hint (the
+// creation job, the first task) the wait grows exponentially, capped by
+// Fraction of the time spent so far.
+func (p PollPolicy) wait(job *cloud.Job, started, now time.Time, polls int) time.Duration {
+	p = p.withDefaults()
+	w := p.backOff(polls)
+	limit := max(p.Initial, time.Duration(p.Fraction*float64(now.Sub(started))))
+	w = min(w, limit)
+	if next, ok := predictNextChange(job, now); ok {
+		w = max(next.Sub(now), p.Initial)
+	}
+	return min(max(w, p.Initial), p.Max)
+}
+
+// predictNextChange guesses when the running task will end: its start plus
+// the mean length of the tasks that already ended in this job. It gives no
+// guess when no task has ended, when none runs, or when the guess is past
+// (the task is late: fall back to backing off).
+func predictNextChange(job *cloud.Job, now time.Time) (time.Time, bool) {
+	if job == nil {
+		return time.Time{}, false
+	}
+	var total time.Duration
+	var ended int
+	var runningSince time.Time
+	for i := range job.Tasks {
+		start, end, state := taskTimes(&job.Tasks[i])
+		switch {
+		case state == TaskSuccess && !start.IsZero() && end.After(start):
+			total += end.Sub(start)
+			ended++
+		case state == TaskRunning && !start.IsZero():
+			runningSince = start
+		}
+	}
+	if ended == 0 || runningSince.IsZero() {
+		return time.Time{}, false
+	}
+	mean := total / time.Duration(ended)
+	// A little after the expected end, so the read sees the change rather
+	// than arriving just before it.
+	next := runningSince.Add(mean + mean/20)
+	if !next.After(now) || next.Sub(now) > 4*mean {
+		return time.Time{}, false
+	}
+	return next, true
+}
+
+// taskTimes reads when a task started and ended, and its state, from its
+// events.
+func taskTimes(t *cloud.Task) (start, end time.Time, state string) {
+	state = TaskPending
+	for _, ev := range t.Events {
+		switch ev.EventType {
+		case cloud.EventCreated:
+			if start.IsZero() || ev.CreatedAt.Before(start) {
+				start = ev.CreatedAt
+			}
+			if state == TaskPending {
+				state = TaskRunning
+			}
+		case cloud.EventSuccess:
+			end, state = ev.CreatedAt, TaskSuccess
+		case cloud.EventFailed:
+			end, state = ev.CreatedAt, TaskFailed
+		}
+	}
+	if start.IsZero() && !t.CreatedAt.IsZero() {
+		start = t.CreatedAt
+	}
+	return start, end, state
+}

@@ -1,0 +1,129 @@
+package preview
+
+import (
+	"context"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+)
+
+// CloudAPI is what the engine needs of the Hasura Cloud client.
+type CloudAPI interface {
+	CreateGitHubPreviewApp(ctx context.Context, in cloud.PreviewApp) (string, error)
+	Job(ctx context.Context, id string) (*cloud.Job, error)
+	Project(ctx context.Context, id string) (*cloud.Project, error)
+	ProjectByName(ctx context.Context, name string) (*cloud.Project, error)
+	DeleteTenant(ctx context.Context, tenantID string) error
+}
+
+// Databases provisions the ephemeral Postgres database of a preview
+// (internal/pgdb behind an adapter). Ensure returns the env vars that point
+// the app at the fresh database.
+type Databases interface {
+	Ensure(ctx context.Context, app string) ([]EnvVar, error)
+	Drop(ctx context.Context, app string) error
+}
+
+// Spec says which preview to build and from what.
+type Spec struct {
+	// Name is the app's name, already valid (see AppName).
+	Name string
+	// Owner and Repo hold the branch: for a fork, the head repository.
+	Owner, Repo, Branch string
+	// SHA is the commit the preview is for (reported, not sent).
+	SHA string
+	// Directory is the Hasura project's path in the repository ("" = root).
+	Directory string
+	// Cloud is "aws" (default) or "gcp"; Region and Plan as the Cloud names them.
+	Cloud, Region, Plan string
+	// Env is handed to the app; database env vars from Databases override it.
+	Env []EnvVar
+	// GitHubToken lets the Cloud read the branch.
+	GitHubToken string
+	// Databases, when set, makes an ephemeral database for the app.
+	Databases Databases
+}
+
+// Status is where a preview stands.
+type Status string
+
+// Statuses of a Result.
+const (
+	StatusCreating   Status = "creating"
+	StatusDeploying  Status = "deploying"
+	StatusSuccess    Status = "success"
+	StatusFailed     Status = "failed"
+	StatusSuperseded Status = "superseded" // a newer push took over: not a failure
+	StatusTimedOut   Status = "timed_out"
+	StatusDeleted    Status = "deleted"
+)
+
+// Done reports whether the status is final for this run.
+func (s Status) Done() bool {
+	return s != StatusCreating && s != StatusDeploying && s != ""
+}
+
+// Task states.
+const (
+	TaskPending = "pending"
+	TaskRunning = "running"
+	TaskSuccess = "success"
+	TaskFailed  = "failed"
+	TaskSkipped = "skipped"
+)
+
+// Jobs a task can belong to.
+const (
+	JobCreation   = "creation"
+	JobDeployment = "deployment"
+)
+
+// TaskState is one task of the creation or deployment job as last seen.
+type TaskState struct {
+	Job          string    `json:"job"`
+	Name         string    `json:"name"`
+	State        string    `json:"state"`
+	Started      time.Time `json:"started,omitzero"`
+	Finished     time.Time `json:"finished,omitzero"`
+	Error        string    `json:"error,omitempty"`
+	GitHubDetail string    `json:"github_detail,omitempty"`
+}
+
+// Duration is how long the task ran (so far, for a running task: zero).
+func (t TaskState) Duration() time.Duration {
+	if t.Started.IsZero() || t.Finished.IsZero() {
+		return 0
+	}
+	return t.Finished.Sub(t.Started)
+}
+
+// Result is what a reviewer and a workflow need to know of a preview.
+type Result struct {
+	Name            string      `json:"name"`
+	Status          Status      `json:"status"`
+	ProjectID       string      `json:"project_id,omitempty"`
+	TenantID        string      `json:"tenant_id,omitempty"`
+	Endpoint        string      `json:"endpoint,omitempty"`
+	ConsoleURL      string      `json:"console_url,omitempty"`
+	CreationJobID   string      `json:"creation_job_id,omitempty"`
+	DeploymentJobID string      `json:"deployment_job_id,omitempty"`
+	Tasks           []TaskState `json:"tasks,omitempty"`
+	Started         time.Time   `json:"started,omitzero"`
+	Finished        time.Time   `json:"finished,omitzero"`
+	// Message explains a failure, a timeout or a supersession.
+	Message string `json:"message,omitempty"`
+}
+
+// FailedTask returns the task that failed, or nil.
+func (r *Result) FailedTask() *TaskState {
+	for i := range r.Tasks {
+		if r.Tasks[i].State == TaskFailed {
+			return &r.Tasks[i]
+		}
+	}
+	return nil
+}
+
+// ProgressFunc hears about every change of a task's state or of the status.
+// It runs on the engine's goroutine: keep it quick.
+type ProgressFunc func(Result)
