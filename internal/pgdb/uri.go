@@ -1,0 +1,214 @@
+package pgdb
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// uriParts is a postgres:// URI cut where libpq (and pgx) cut it. Go's
+// net/url disagrees with libpq on user info containing '?' or '#' and on
+// fragments, so the URI is split by hand and reassembled byte for byte.
+type uriParts struct {
+	scheme   string // "postgres://" or "postgresql://"
+	userinfo string // raw, without the '@'
+	hasUser  bool
+	hosts    string // raw host[:port][,host[:port]...]
+	path     string // raw database, without the leading '/'
+	query    string // raw, without the leading '?'
+	hasQuery bool
+}
+
+// splitURI cuts uri and validates it, with pgx's own parser as the last
+// word so that a URI accepted here is one pgx can connect with.
+func splitURI(uri string) (uriParts, error) {
+	p, err := cutURI(uri)
+	if err != nil {
+		return p, err
+	}
+	if strings.ContainsAny(uri, "\x00\n\r\t ") {
+		return p, errors.New("the URL contains whitespace or control characters")
+	}
+	if p.hosts == "" {
+		return p, errors.New("the URL names no host")
+	}
+	if _, err := pgx.ParseConfig(uri); err != nil {
+		// pgx's message can quote the URI; scrub before showing it.
+		return p, errors.New(newScrubber(p).scrub(err.Error()))
+	}
+	return p, nil
+}
+
+// cutURI only cuts; it never fails on a postgres:// prefix, so it can also
+// serve to redact URLs found in error messages.
+func cutURI(uri string) (uriParts, error) {
+	var p uriParts
+	rest := uri
+	for _, s := range []string{"postgresql://", "postgres://"} {
+		if r, ok := strings.CutPrefix(uri, s); ok {
+			p.scheme, rest = s, r
+			break
+		}
+	}
+	if p.scheme == "" {
+		return p, errors.New("not a postgres:// or postgresql:// URL")
+	}
+	// Like libpq, only '/' ends the search for the user info, so an '@'
+	// before the path always closes it.
+	if i := strings.IndexAny(rest, "@/"); i >= 0 && rest[i] == '@' {
+		p.userinfo, p.hasUser, rest = rest[:i], true, rest[i+1:]
+	}
+	end := strings.IndexAny(rest, "/?")
+	if end < 0 {
+		end = len(rest)
+	}
+	p.hosts, rest = rest[:end], rest[end:]
+	if r, ok := strings.CutPrefix(rest, "/"); ok {
+		rest = r
+		q := strings.IndexByte(rest, '?')
+		if q < 0 {
+			q = len(rest)
+		}
+		p.path, rest = rest[:q], rest[q:]
+	}
+	if r, ok := strings.CutPrefix(rest, "?"); ok {
+		p.query, p.hasQuery = r, true
+	}
+	return p, nil
+}
+
+// RewriteDatabase returns uri with its database (the path) replaced by db.
+// Everything else — user, password, hosts, ports and every query parameter,
+// such as sslmode — is kept exactly as written. Errors never quote uri.
+func RewriteDatabase(uri, db string) (string, error) {
+	if db == "" {
+		return "", errors.New("rewriting database URL: empty database name")
+	}
+	p, err := splitURI(uri)
+	if err != nil {
+		return "", fmt.Errorf("rewriting database URL: %w", err)
+	}
+	p.path = db
+	var b strings.Builder
+	b.WriteString(p.scheme)
+	if p.hasUser {
+		b.WriteString(p.userinfo)
+		b.WriteByte('@')
+	}
+	b.WriteString(p.hosts)
+	b.WriteByte('/')
+	b.WriteString(url.PathEscape(db))
+	if p.hasQuery {
+		b.WriteByte('?')
+		b.WriteString(p.query)
+	}
+	return b.String(), nil
+}
+
+const mask = "xxxxx"
+
+// Redact returns uri with the password in its user info and any password
+// or sslpassword query parameter replaced by xxxxx, for logs and messages.
+// A string that is not a postgres:// URL is not shown at all.
+func Redact(uri string) string {
+	if uri == "" {
+		return ""
+	}
+	p, err := cutURI(uri)
+	if err != nil {
+		return "(not a postgres URL, not shown)"
+	}
+	return p.redacted()
+}
+
+func (p uriParts) redacted() string {
+	var b strings.Builder
+	b.WriteString(p.scheme)
+	if p.hasUser {
+		user, _, hasPassword := strings.Cut(p.userinfo, ":")
+		b.WriteString(user)
+		if hasPassword {
+			b.WriteString(":" + mask)
+		}
+		b.WriteByte('@')
+	}
+	b.WriteString(p.hosts)
+	b.WriteByte('/')
+	b.WriteString(p.path)
+	if p.hasQuery {
+		params := strings.Split(p.query, "&")
+		for i, kv := range params {
+			k, _, _ := strings.Cut(kv, "=")
+			if isPasswordParam(k) {
+				params[i] = k + "=" + mask
+			}
+		}
+		b.WriteByte('?')
+		b.WriteString(strings.Join(params, "&"))
+	}
+	return b.String()
+}
+
+func isPasswordParam(rawKey string) bool {
+	k, err := url.QueryUnescape(rawKey)
+	if err != nil {
+		k = rawKey
+	}
+	return k == "password" || k == "sslpassword"
+}
+
+// scrubber removes a URI's secrets from text that may quote them, such as
+// error messages from pgx or the server.
+type scrubber struct {
+	secrets []string
+}
+
+func newScrubber(p uriParts) scrubber {
+	var s scrubber
+	add := func(raw string) {
+		if raw == "" {
+			return
+		}
+		s.secrets = append(s.secrets, raw)
+		if dec, err := url.PathUnescape(raw); err == nil && dec != raw && dec != "" {
+			s.secrets = append(s.secrets, dec)
+		}
+		if dec, err := url.QueryUnescape(raw); err == nil && dec != raw && dec != "" {
+			s.secrets = append(s.secrets, dec)
+		}
+	}
+	if _, pw, ok := strings.Cut(p.userinfo, ":"); ok {
+		add(pw)
+	}
+	if p.hasQuery {
+		for _, kv := range strings.Split(p.query, "&") {
+			if k, v, ok := strings.Cut(kv, "="); ok && isPasswordParam(k) {
+				add(v)
+			}
+		}
+	}
+	return s
+}
+
+// uriInText finds anything that looks like a postgres URL in a message.
+var uriInText = regexp.MustCompile("postgres(?:ql)?://[^\\s\"'`]*")
+
+// scrub redacts every postgres URL in text and then every remaining copy
+// of a known password, raw or percent-decoded. Replacing even short
+// passwords may garble a message; a garbled message is the lesser harm.
+func (s scrubber) scrub(text string) string {
+	text = uriInText.ReplaceAllStringFunc(text, func(u string) string {
+		if p, err := cutURI(u); err == nil {
+			return p.redacted()
+		}
+		return "(postgres URL not shown)"
+	})
+	for _, secret := range s.secrets {
+		text = strings.ReplaceAll(text, secret, mask)
+	}
+	return text
+}

@@ -1,0 +1,262 @@
+package preview
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Action is what a pull request event asks of its preview.
+type Action string
+
+const (
+	// ActionEnsure creates the preview, or rebuilds it from the head commit.
+	ActionEnsure Action = "ensure"
+	// ActionDestroy deletes the preview; deleting one that is already gone is done.
+	ActionDestroy Action = "destroy"
+	// ActionSkip leaves the preview as it is.
+	ActionSkip Action = "skip"
+)
+
+// String returns the action's name as used in logs and outputs.
+func (a Action) String() string { return string(a) }
+
+// Plan is the outcome of Decide. Reason is a sentence meant for the person
+// reading the log or the pull request comment, so every skip explains itself.
+type Plan struct {
+	Action Action
+	Reason string
+}
+
+// Policy holds the rules that decide whether a pull request gets a preview.
+// The zero value is permissive except that forks stay skipped; start from
+// DefaultPolicy for the documented defaults.
+type Policy struct {
+	// SkipDrafts keeps draft pull requests without a preview and destroys
+	// the preview when a pull request is converted to a draft.
+	SkipDrafts bool
+	// RequireLabel, when set, is the label (compared case-insensitively, as
+	// GitHub does) a pull request must carry to get a preview.
+	RequireLabel string
+	// ProjectDir is the Hasura project directory relative to the repository
+	// root; empty means the root.
+	ProjectDir string
+	// ChangedFiles lists the pull request's changed paths. Nil means unknown,
+	// and an unknown list never filters anything out.
+	ChangedFiles []string
+	// OnlyWhenDirChanged skips pull requests whose changed files all lie
+	// outside ProjectDir.
+	OnlyWhenDirChanged bool
+	// AllowForks lets pull requests from forks get a preview. Off by default
+	// because the preview applies the fork's migrations, which is running
+	// code nobody with write access has reviewed yet.
+	AllowForks bool
+}
+
+// DefaultPolicy returns the policy used when nothing is configured: drafts
+// skipped, no label required, no path filter, forks skipped.
+func DefaultPolicy() Policy {
+	return Policy{SkipDrafts: true}
+}
+
+// Decide maps a pull_request event to what should happen to its preview. It
+// is pure: everything it needs is in the event and the policy.
+func Decide(ev *github.PullRequestEvent, p Policy) Plan {
+	if ev == nil || ev.PullRequest == nil {
+		return skip("the event carries no pull request")
+	}
+	action := ev.GetAction()
+	pr := ev.PullRequest
+	switch action {
+	case "closed":
+		// Regardless of policy: a preview whose pull request is gone only
+		// costs money and quota, and the policy may have changed since it
+		// was created.
+		if pr.GetMerged() {
+			return Plan{ActionDestroy, "the pull request was merged"}
+		}
+		return Plan{ActionDestroy, "the pull request was closed"}
+	case "unlabeled":
+		removed := ev.GetLabel().GetName()
+		if p.RequireLabel != "" && strings.EqualFold(removed, p.RequireLabel) {
+			return Plan{ActionDestroy, fmt.Sprintf("the %q label was removed", p.RequireLabel)}
+		}
+		return skip(fmt.Sprintf("removing the label %q does not change a preview", removed))
+	case "converted_to_draft":
+		if p.SkipDrafts {
+			return Plan{ActionDestroy, "the pull request was converted to a draft, and drafts get no preview (set skip-drafts: false to change this)"}
+		}
+		return skip("converting to a draft does not change a preview when drafts get one")
+	case "opened", "reopened", "synchronize", "ready_for_review", "labeled":
+		return decideEnsure(ev, p)
+	case "":
+		return skip("the event has no action")
+	default:
+		return skip(fmt.Sprintf("action %q does not change a preview", action))
+	}
+}
+
+// decideEnsure applies the policy to an event that would create or rebuild
+// a preview. The checks run from the cheapest to explain to the most
+// specific, so the reason names the first rule that says no.
+func decideEnsure(ev *github.PullRequestEvent, p Policy) Plan {
+	pr := ev.PullRequest
+	if pr.GetState() == "closed" {
+		// A label added to a closed pull request must not bring its
+		// preview back.
+		return skip("the pull request is closed")
+	}
+	if pr.GetHead().GetRepo() == nil {
+		return skip("the head repository was deleted, so there is no branch to build a preview from")
+	}
+	if isFork(pr) && !p.AllowForks {
+		return skip("pull requests from forks are skipped: their migrations are untrusted code (set allow-forks: true to change this)")
+	}
+	if p.SkipDrafts && pr.GetDraft() {
+		return skip("draft pull requests get no preview (set skip-drafts: false to change this)")
+	}
+	if p.RequireLabel != "" && !hasLabel(pr, ev.GetLabel(), ev.GetAction(), p.RequireLabel) {
+		return skip(fmt.Sprintf("the %q label is required", p.RequireLabel))
+	}
+	if p.OnlyWhenDirChanged && p.ChangedFiles != nil {
+		dir := cleanDir(p.ProjectDir)
+		if !anyUnder(p.ChangedFiles, dir) {
+			if dir == "" {
+				return skip("no files changed")
+			}
+			return skip(fmt.Sprintf("no files under %s/ changed", dir))
+		}
+	}
+	return Plan{ActionEnsure, ensureReason(ev.GetAction())}
+}
+
+func ensureReason(action string) string {
+	switch action {
+	case "opened":
+		return "the pull request was opened"
+	case "reopened":
+		return "the pull request was reopened"
+	case "synchronize":
+		return "new commits were pushed"
+	case "ready_for_review":
+		return "the pull request is ready for review"
+	default:
+		return "a label was added"
+	}
+}
+
+func skip(reason string) Plan { return Plan{ActionSkip, reason} }
+
+// isFork compares full names case-insensitively because GitHub treats
+// owner and repository names that way.
+func isFork(pr *github.PullRequest) bool {
+	head := pr.GetHead().GetRepo().GetFullName()
+	base := pr.GetBase().GetRepo().GetFullName()
+	return !strings.EqualFold(head, base)
+}
+
+// hasLabel looks at the pull request's labels and, for a labeled event, the
+// label just added: GitHub includes it in pull_request.labels, but a
+// trimmed-down payload might not.
+func hasLabel(pr *github.PullRequest, added *github.Label, action, want string) bool {
+	if action == "labeled" && strings.EqualFold(added.GetName(), want) {
+		return true
+	}
+	for _, l := range pr.Labels {
+		if strings.EqualFold(l.GetName(), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// cleanDir turns the forms people write ("./hasura/", "/hasura", ".") into
+// a slash-separated path without leading or trailing slash; "" is the root.
+func cleanDir(dir string) string {
+	dir = strings.ReplaceAll(strings.TrimSpace(dir), `\`, "/")
+	dir = strings.Trim(path.Clean("/"+dir), "/")
+	return dir
+}
+
+// anyUnder reports whether some file lies under dir, matching whole path
+// segments so that "hasura" covers "hasura/x" but not "hasura2/x".
+func anyUnder(files []string, dir string) bool {
+	for _, f := range files {
+		f = strings.TrimPrefix(f, "/")
+		if f == "" {
+			continue
+		}
+		if dir == "" || f == dir || strings.HasPrefix(f, dir+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// Repo identifies the branch a preview is built from and the pull request it
+// belongs to. Owner and Name are the head repository's, which for a fork is
+// not the repository the pull request was opened against (BaseOwner,
+// BaseName).
+type Repo struct {
+	Owner     string
+	Name      string
+	Branch    string
+	SHA       string
+	Number    int
+	BaseOwner string
+	BaseName  string
+}
+
+// ErrMalformedEvent is wrapped by Target's errors so callers can tell a bad
+// payload (not worth retrying) from other failures.
+var ErrMalformedEvent = errors.New("malformed pull_request event")
+
+// Target extracts where the preview's code lives. The branch exists only in
+// the head repository, so for a fork the owner and name come from
+// pull_request.head.repo rather than from the event's repository.
+func Target(ev *github.PullRequestEvent) (Repo, error) {
+	if ev == nil {
+		return Repo{}, fmt.Errorf("%w: no event", ErrMalformedEvent)
+	}
+	pr := ev.PullRequest
+	if pr == nil {
+		return Repo{}, fmt.Errorf("%w: no pull_request object", ErrMalformedEvent)
+	}
+	if pr.Head == nil {
+		return Repo{}, fmt.Errorf("%w: pull request has no head", ErrMalformedEvent)
+	}
+	head := pr.Head.Repo
+	if head == nil {
+		return Repo{}, fmt.Errorf("%w: pull_request.head.repo is missing (the fork was probably deleted)", ErrMalformedEvent)
+	}
+	r := Repo{
+		Owner:  head.GetOwner().GetLogin(),
+		Name:   head.GetName(),
+		Branch: pr.Head.GetRef(),
+		SHA:    pr.Head.GetSHA(),
+		Number: pr.GetNumber(),
+	}
+	if r.Number == 0 {
+		r.Number = ev.GetNumber()
+	}
+	base := pr.GetBase().GetRepo()
+	if base == nil {
+		base = ev.Repo
+	}
+	r.BaseOwner = base.GetOwner().GetLogin()
+	r.BaseName = base.GetName()
+	switch {
+	case r.Owner == "" || r.Name == "":
+		return Repo{}, fmt.Errorf("%w: pull_request.head.repo has no owner login or name", ErrMalformedEvent)
+	case r.Branch == "":
+		return Repo{}, fmt.Errorf("%w: pull_request.head.ref (the branch) is empty", ErrMalformedEvent)
+	case r.Number <= 0:
+		return Repo{}, fmt.Errorf("%w: no pull request number", ErrMalformedEvent)
+	case r.BaseOwner == "" || r.BaseName == "":
+		return Repo{}, fmt.Errorf("%w: pull_request.base.repo has no owner login or name", ErrMalformedEvent)
+	}
+	return r, nil
+}

@@ -1,0 +1,211 @@
+package preview
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strings"
+)
+
+// EnvVar is one environment variable of a preview app, shaped like the
+// Cloud API's UpdateEnvsObject. The cloud client has an identical type of
+// its own; converting between them is the engine's job.
+type EnvVar struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Sensitive reports whether the value should be masked in logs: by its key
+// (LooksSecret) or because it is a URL with a password in it.
+func (v EnvVar) Sensitive() bool { return LooksSecret(v.Key) || HasCredentials(v.Value) }
+
+// String shows the key and, unless Sensitive, the value, so that an EnvVar
+// printed by accident (%v in an error) does not leak a secret.
+func (v EnvVar) String() string {
+	if v.Sensitive() {
+		return v.Key + "=***"
+	}
+	return v.Key + "=" + v.Value
+}
+
+// LogValue masks sensitive values for log/slog.
+func (v EnvVar) LogValue() slog.Value {
+	val := v.Value
+	if v.Sensitive() {
+		val = "***"
+	}
+	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", val))
+}
+
+// ParseEnv reads the hasuraEnv input: one KEY=value per line. Unlike the
+// official action it keeps values byte for byte after the first '=' (a ';'
+// or '=' inside a value, as in a JSON JWT secret, survives), supports
+// multi-line values written as GitHub's own file commands write them
+// (KEY<<DELIM, lines, DELIM), and reports malformed lines instead of
+// dropping them. Lines are trimmed of surrounding whitespace; blank lines
+// and lines starting with '#' are skipped; CRLF line ends are accepted.
+//
+// A repeated key keeps the position of its first line and the value of its
+// last, with a warning. Errors name the line number and at most the key,
+// never a value: values are often secrets.
+func ParseEnv(s string) ([]EnvVar, []string, error) {
+	lines := strings.Split(s, "\n")
+	var (
+		vars     []EnvVar
+		warnings []string
+		index    = map[string]int{} // key → position in vars
+		firstAt  = map[string]int{} // key → line number, for the warning
+	)
+	for i := 0; i < len(lines); i++ {
+		lineNo := i + 1
+		line := strings.TrimSpace(strings.TrimSuffix(lines[i], "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var key, value string
+		eq := strings.IndexByte(line, '=')
+		heredoc := strings.Index(line, "<<")
+		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
+			key = strings.TrimSpace(line[:heredoc])
+			delim := strings.TrimSpace(line[heredoc+2:])
+			if err := checkKey(key, lineNo); err != nil {
+				return nil, nil, err
+			}
+			if delim == "" {
+				return nil, nil, fmt.Errorf("hasuraEnv line %d: %s<< needs a delimiter after '<<'", lineNo, key)
+			}
+			body, end, ok := readHeredoc(lines, i+1, delim)
+			if !ok {
+				return nil, nil, fmt.Errorf("hasuraEnv line %d: the multi-line value of %s is not terminated: no line %q follows", lineNo, key, delim)
+			}
+			value, i = body, end
+		} else {
+			if eq < 0 {
+				// The line is not shown: a value pasted without its key is
+				// still a secret.
+				return nil, nil, fmt.Errorf("hasuraEnv line %d: expected KEY=value but found no '='", lineNo)
+			}
+			key, value = strings.TrimSpace(line[:eq]), line[eq+1:]
+			if err := checkKey(key, lineNo); err != nil {
+				return nil, nil, err
+			}
+		}
+		if at, seen := index[key]; seen {
+			vars[at].Value = value
+			warnings = append(warnings, fmt.Sprintf("hasuraEnv line %d sets %s again (first set on line %d); the later value wins", lineNo, key, firstAt[key]))
+			continue
+		}
+		index[key], firstAt[key] = len(vars), lineNo
+		vars = append(vars, EnvVar{Key: key, Value: value})
+	}
+	return vars, warnings, nil
+}
+
+// readHeredoc collects lines from start up to the delimiter line. Value
+// lines are kept as written except for a trailing '\r'; the delimiter line
+// may carry surrounding whitespace, as indentation in YAML often adds.
+func readHeredoc(lines []string, start int, delim string) (value string, end int, ok bool) {
+	var body []string
+	for j := start; j < len(lines); j++ {
+		l := strings.TrimSuffix(lines[j], "\r")
+		if strings.TrimSpace(l) == delim {
+			return strings.Join(body, "\n"), j, true
+		}
+		body = append(body, l)
+	}
+	return "", 0, false
+}
+
+func checkKey(key string, lineNo int) error {
+	if key == "" {
+		return fmt.Errorf("hasuraEnv line %d: the key before '=' is empty", lineNo)
+	}
+	if !ValidEnvKey(key) {
+		shown := key
+		if len(shown) > 64 {
+			shown = shown[:64] + "..."
+		}
+		return fmt.Errorf("hasuraEnv line %d: key %q is not a valid variable name (letters, digits and '_', not starting with a digit)", lineNo, shown)
+	}
+	return nil
+}
+
+// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*.
+func ValidEnvKey(key string) bool {
+	if key == "" {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		letter := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
+		if !letter && (i == 0 || c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// secretWords are key fragments that mark a value to mask. Over-masking a
+// harmless value costs little; leaking a secret into a public log does not.
+var secretWords = []string{
+	"SECRET", "TOKEN", "PASSWORD", "PASSWD", "PASS", "PWD", "KEY", "JWT",
+	"ADMIN", "CREDENTIAL", "PRIVATE", "AUTH", "COOKIE", "SESSION", "SALT",
+	"SIGNATURE", "CERT", "DSN", "CONNECTION_STRING", "CONN_STR",
+	"DATABASE_URL", "DB_URL", "DATABASE_URI", "DB_URI",
+}
+
+// LooksSecret reports whether a variable named key should be masked in logs:
+// keys mentioning secrets, tokens, passwords, keys, JWTs, admin access or
+// database URLs (HASURA_GRAPHQL_ADMIN_SECRET, HASURA_GRAPHQL_JWT_SECRET,
+// PG_DATABASE_URL, ...). For other URLs use HasCredentials on the value.
+func LooksSecret(key string) bool {
+	k := strings.ToUpper(key)
+	for _, w := range secretWords {
+		if strings.Contains(k, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasCredentials reports whether value is a URL carrying a password in its
+// user info (scheme://user:password@host) or in a password query parameter,
+// such as a database URL under a key that does not look secret.
+func HasCredentials(value string) bool {
+	if !strings.Contains(value, "://") {
+		return false
+	}
+	u, err := url.Parse(strings.TrimSpace(value))
+	if err != nil {
+		// Unparseable but URL-like: mask it if it looks like it has
+		// user info, rather than risk printing a password.
+		rest := value[strings.Index(value, "://")+3:]
+		at := strings.IndexByte(rest, '@')
+		return at > 0 && strings.Contains(rest[:at], ":")
+	}
+	if _, ok := u.User.Password(); ok {
+		return true
+	}
+	q := u.Query()
+	return q.Get("password") != "" || q.Get("sslpassword") != ""
+}
+
+// MergeEnv overlays override on base: a key in both takes override's value
+// at base's position, new keys follow in override's order. Neither input is
+// modified. A key repeated within one list is treated the same way, later
+// wins.
+func MergeEnv(base, override []EnvVar) []EnvVar {
+	out := make([]EnvVar, 0, len(base)+len(override))
+	index := make(map[string]int, len(base)+len(override))
+	for _, list := range [][]EnvVar{base, override} {
+		for _, v := range list {
+			if at, ok := index[v.Key]; ok {
+				out[at].Value = v.Value
+				continue
+			}
+			index[v.Key] = len(out)
+			out = append(out, v)
+		}
+	}
+	return out
+}

@@ -1,0 +1,163 @@
+package preview
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+)
+
+// DefaultNameTemplate names a preview after its repository and pull request
+// number, which stays stable across pushes and is unique per repository.
+const DefaultNameTemplate = "{repo}-pr-{pr}"
+
+// MaxNameLen is the longest app name: the name becomes the DNS label of
+// <name>.hasura.app, and a DNS label holds at most 63 bytes.
+const MaxNameLen = 63
+
+// hashLen is long enough that two truncated names in one account will not
+// collide by accident, short enough to leave most of the readable prefix.
+const hashLen = 7
+
+// NameVars are the values a name template can refer to.
+type NameVars struct {
+	Owner  string
+	Repo   string
+	PR     int
+	Branch string
+}
+
+// AppName expands tmpl ({owner}, {repo}, {pr}, {branch}; empty means
+// DefaultNameTemplate) and normalizes the result into a valid Cloud app
+// name: lowercase ASCII letters and digits, every other run of characters
+// one hyphen, no hyphen at either end. A name longer than MaxNameLen is cut
+// and given a hash of the whole normalized name, so two long branch names
+// that share a prefix still get different apps.
+func AppName(tmpl string, v NameVars) (string, error) {
+	if tmpl == "" {
+		tmpl = DefaultNameTemplate
+	}
+	expanded, err := expand(tmpl, v)
+	if err != nil {
+		return "", err
+	}
+	name := normalize(expanded)
+	if name == "" {
+		return "", fmt.Errorf("app name template %q gives an empty name: it needs at least one letter or digit", tmpl)
+	}
+	return shorten(name, MaxNameLen, '-'), nil
+}
+
+func expand(tmpl string, v NameVars) (string, error) {
+	var b strings.Builder
+	for rest := tmpl; rest != ""; {
+		open := strings.IndexByte(rest, '{')
+		if open < 0 {
+			b.WriteString(rest)
+			break
+		}
+		b.WriteString(rest[:open])
+		end := strings.IndexByte(rest[open:], '}')
+		if end < 0 {
+			return "", fmt.Errorf("app name template %q: '{' without a closing '}'", tmpl)
+		}
+		key := rest[open+1 : open+end]
+		switch key {
+		case "owner":
+			b.WriteString(v.Owner)
+		case "repo":
+			b.WriteString(v.Repo)
+		case "pr":
+			b.WriteString(strconv.Itoa(v.PR))
+		case "branch":
+			b.WriteString(v.Branch)
+		default:
+			return "", fmt.Errorf("app name template %q: unknown placeholder {%s} (known: {owner}, {repo}, {pr}, {branch})", tmpl, key)
+		}
+		rest = rest[open+end+1:]
+	}
+	return b.String(), nil
+}
+
+// normalize keeps ASCII letters (lowercased) and digits and turns every run
+// of anything else into one hyphen. Non-ASCII letters become hyphens too:
+// the Cloud and DNS accept only ASCII here.
+func normalize(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	pendingHyphen := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		default:
+			pendingHyphen = b.Len() > 0
+			continue
+		}
+		if pendingHyphen {
+			b.WriteByte('-')
+			pendingHyphen = false
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// shorten cuts name to max bytes, ending in sep and a hash of the full name.
+// The cut is trimmed of trailing separators so the result never holds two
+// in a row.
+func shorten(name string, max int, sep byte) string {
+	if len(name) <= max {
+		return name
+	}
+	sum := sha256.Sum256([]byte(name))
+	suffix := hex.EncodeToString(sum[:])[:hashLen]
+	prefix := strings.TrimRight(name[:max-hashLen-1], string(sep))
+	return prefix + string(sep) + suffix
+}
+
+// ValidName checks a name against the Cloud's rule for app names: 1 to 63
+// lowercase ASCII letters, digits and hyphens, not starting or ending with a
+// hyphen (it is used as a DNS label).
+func ValidName(s string) error {
+	switch {
+	case s == "":
+		return errors.New("app name is empty")
+	case len(s) > MaxNameLen:
+		return fmt.Errorf("app name is %d characters long; at most %d fit in a DNS label", len(s), MaxNameLen)
+	case s[0] == '-' || s[len(s)-1] == '-':
+		return fmt.Errorf("app name %q starts or ends with a hyphen", s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return fmt.Errorf("app name %q contains %q: only lowercase letters, digits and hyphens are allowed", s, rune(c))
+		}
+	}
+	return nil
+}
+
+// DatabaseName is the official action's rule for the ephemeral database of
+// an app: every character other than an ASCII letter or digit becomes '_'
+// (hello-world-pr-2 → hello_world_pr_2). The rule lives in pgdb, which
+// creates the databases; this alias keeps naming questions in one place
+// for callers of preview.
+func DatabaseName(app string) string { return pgdb.DatabaseName(app) }
+
+// legacyDefaultName is the official action's default for its name input, a
+// copy-paste slip from its tier input; nobody means it as a name.
+const legacyDefaultName = "cloud_free"
+
+// IsUnsetName reports whether a configured name means "derive the name from
+// the naming rule": empty, or the official action's accidental default
+// "cloud_free", so workflows written for that action keep working.
+func IsUnsetName(s string) bool {
+	s = strings.TrimSpace(s)
+	return s == "" || s == legacyDefaultName
+}
