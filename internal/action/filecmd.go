@@ -1,0 +1,73 @@
+package action
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// writeFileCommand appends name=value to one of the runner's file commands
+// (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STATE) in the heredoc form, with a
+// delimiter drawn at random for each value as @actions/core does.
+//
+// go-githubactions v1.3.0 uses one fixed delimiter, so a value containing it
+// (a branch name, a PR title, an API error) could end the heredoc early and
+// inject further outputs or environment variables. It also panics when the
+// file variable is unset; here that is an error.
+func writeFileCommand(path, name, value string) error {
+	if path == "" {
+		return errors.New("the runner did not provide the file for this command")
+	}
+	if name == "" || strings.ContainsAny(name, "\r\n=") {
+		return fmt.Errorf("invalid output name %q", name)
+	}
+	delim, err := delimiter(value)
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("opening the runner's file command: %w", err)
+	}
+	_, werr := fmt.Fprintf(f, "%s<<%s\n%s\n%s\n", name, delim, value, delim)
+	cerr := f.Close()
+	if werr != nil {
+		return fmt.Errorf("writing %s: %w", name, werr)
+	}
+	return cerr
+}
+
+// delimiter returns a random heredoc delimiter that occurs nowhere in value.
+func delimiter(value string) (string, error) {
+	for range 8 {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", fmt.Errorf("drawing a delimiter: %w", err)
+		}
+		d := "ghadelimiter_" + hex.EncodeToString(b[:])
+		if !strings.Contains(value, d) {
+			return d, nil
+		}
+	}
+	return "", errors.New("value contains every delimiter drawn: refusing to write it")
+}
+
+// appendFile appends text to a file such as GITHUB_STEP_SUMMARY.
+func appendFile(path, text string) error {
+	if path == "" {
+		return errors.New("the runner did not provide the file")
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	_, werr := f.WriteString(text)
+	cerr := f.Close()
+	if werr != nil {
+		return werr
+	}
+	return cerr
+}

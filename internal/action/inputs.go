@@ -1,0 +1,176 @@
+package action
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// Delete modes of the delete input.
+const (
+	DeleteAuto  = "auto"
+	DeleteTrue  = "true"
+	DeleteFalse = "false"
+)
+
+// Inputs are the action's inputs, read and checked.
+type Inputs struct {
+	// NameTemplate is the name input: a literal name or a template with
+	// {owner} {repo} {pr} {branch}; "" (or the official default cloud_free)
+	// means the naming rule.
+	NameTemplate string
+	ProjectDir   string
+	Region       string
+	Tier         string
+	Cloud        string
+	Env          []preview.EnvVar
+	EnvWarnings  []string
+	Postgres     *pgdb.Config
+	Delete       string
+	Endpoint     string
+	Timeout      time.Duration
+	Comment      bool
+	Deployment   bool
+	AllowForks   bool
+	GitHubToken  string
+	CloudToken   string
+}
+
+// getter reads one input as the runner passes it (INPUT_<NAME>, spaces as
+// underscores, upper case; hyphens are kept).
+type getter func(name string) string
+
+func inputGetter(getenv func(string) string) getter {
+	return func(name string) string {
+		key := "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+		return strings.TrimSpace(getenv(key))
+	}
+}
+
+// readInputs reads every input and reports every problem at once. Error
+// texts name inputs, never their values: values may be secrets.
+func readInputs(in getter, getenv func(string) string) (Inputs, error) {
+	var problems []string
+	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+
+	v := Inputs{
+		NameTemplate: in("name"),
+		ProjectDir:   in("hasuraProjectDirectoryPath"),
+		Region:       orDefault(in("region"), "us-west-1"),
+		Tier:         orDefault(in("tier"), "cloud_free"),
+		Cloud:        strings.ToLower(orDefault(in("cloud"), "aws")),
+		Delete:       strings.ToLower(orDefault(in("delete"), DeleteAuto)),
+		Endpoint:     orDefault(in("hasuraCloudGraphQLEndpoint"), cloud.DefaultEndpoint),
+	}
+	if preview.IsUnsetName(v.NameTemplate) {
+		v.NameTemplate = ""
+	}
+	// The official action's README calls the directory input
+	// hasuraCloudProjectDirPath while its action.yml says
+	// hasuraProjectDirectoryPath: accept both.
+	if v.ProjectDir == "" {
+		v.ProjectDir = in("hasuraCloudProjectDirPath")
+	}
+	v.ProjectDir = strings.Trim(strings.TrimPrefix(v.ProjectDir, "./"), "/")
+	if v.ProjectDir == "." {
+		v.ProjectDir = ""
+	}
+	if v.Cloud != "aws" && v.Cloud != "gcp" {
+		bad("input cloud must be aws or gcp")
+	}
+	switch v.Delete {
+	case DeleteAuto, DeleteTrue, DeleteFalse:
+	default:
+		bad("input delete must be auto, true or false")
+	}
+	if u, err := url.Parse(v.Endpoint); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		bad("input hasuraCloudGraphQLEndpoint must be an http(s) URL")
+	}
+
+	env, warnings, err := preview.ParseEnv(in("hasuraEnv"))
+	if err != nil {
+		bad("input hasuraEnv: %v", err)
+	}
+	v.Env, v.EnvWarnings = env, warnings
+
+	if raw := in("postgresDBConfig"); raw != "" {
+		cfg, err := pgdb.ParseConfig(raw)
+		switch {
+		case errors.Is(err, pgdb.ErrNoConfig):
+		case err != nil:
+			bad("input postgresDBConfig: %v", err)
+		default:
+			v.Postgres = &cfg
+		}
+	}
+
+	v.Timeout = preview.DefaultDeadline
+	if t := in("timeout"); t != "" {
+		d, err := parseTimeout(t)
+		if err != nil {
+			bad("input timeout: %v", err)
+		}
+		v.Timeout = d
+	}
+	v.Comment = parseBool(in("comment"), true, "comment", bad)
+	v.Deployment = parseBool(in("deployment"), true, "deployment", bad)
+	v.AllowForks = parseBool(in("allow-forks"), false, "allow-forks", bad)
+
+	// The official action reads both tokens from the environment; an input
+	// wins when given.
+	v.GitHubToken = orDefault(in("github-token"), getenv("GITHUB_TOKEN"))
+	v.CloudToken = orDefault(in("hasuraCloudAccessToken"), getenv("HASURA_CLOUD_ACCESS_TOKEN"))
+
+	if len(problems) > 0 {
+		return v, &InputError{Problems: problems}
+	}
+	return v, nil
+}
+
+// InputError lists every problem with the inputs.
+type InputError struct{ Problems []string }
+
+func (e *InputError) Error() string {
+	return "invalid inputs:\n  - " + strings.Join(e.Problems, "\n  - ")
+}
+
+func orDefault(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func parseBool(v string, def bool, name string, bad func(string, ...any)) bool {
+	if v == "" {
+		return def
+	}
+	b, err := strconv.ParseBool(strings.ToLower(v))
+	if err != nil {
+		bad("input %s must be true or false", name)
+		return def
+	}
+	return b
+}
+
+// parseTimeout accepts a Go duration ("20m", "1h30m") or whole minutes.
+func parseTimeout(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		s = strconv.Itoa(n) + "m"
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration such as 20m", s)
+	}
+	if d < time.Minute || d > 6*time.Hour {
+		return 0, fmt.Errorf("must lie between 1m and 6h (a job runs at most 6 hours)")
+	}
+	return d, nil
+}
