@@ -1,0 +1,146 @@
+// Package ghsim is an in-process simulator of the subset of the GitHub REST
+// API that hasura-preview talks to: issue comments, deployments and their
+// statuses, pull requests, repository contents, collaborator permissions,
+// labels and GitHub App installation tokens.
+//
+// It answers with the JSON shapes api.github.com sends (so go-github v60
+// decodes them as it would in production), enforces what a token may do the
+// way GitHub does (401 Bad credentials, 404 for repositories outside a
+// token's reach, 403 "Resource not accessible by integration"), pages lists
+// with RFC 5988 Link headers built from absolute URLs, and can be told to
+// fail (rate limits, 5xx) so callers' retry paths run for real.
+//
+// The Server is a plain http.Handler: tests mount it with NewTestServer,
+// the webhook service's sandbox mode mounts it in its own http.Server.
+// State is seeded and inspected through Go methods, all safe for
+// concurrent use with requests in flight.
+package ghsim
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Options configures a Server. The zero value is usable.
+type Options struct {
+	// Prefix is the path the API is mounted under, e.g. "/api/v3/" as on
+	// GitHub Enterprise Server. Requests outside it get 404, which is how
+	// tests catch clients that build absolute paths and drop the prefix.
+	// Default "/".
+	Prefix string
+
+	// BaseURL, when set, is the absolute API root (including the prefix)
+	// used in Link headers and the url fields of responses. By default it
+	// is derived from each request's Host, which is right for httptest.
+	BaseURL string
+
+	// WebURL is the root of html_url fields. Default "https://github.com".
+	WebURL string
+
+	// Now is the clock for timestamps, token expiry, JWT checks and rate
+	// limit windows. Default time.Now.
+	Now func() time.Time
+
+	// OnWrite, when set, is called for every authorised mutating request
+	// (POST, PATCH, PUT, DELETE) before it changes any state, without the
+	// server's lock held. Tests block in it to hold writes in flight and
+	// then read Stats().MaxConcurrentWrites to assert a caller's pacing.
+	OnWrite func(method, path string)
+}
+
+// Server is the simulator. Create it with New; it implements http.Handler.
+type Server struct {
+	opts   Options
+	prefix string
+
+	mu     sync.Mutex
+	st     state
+	faults []*faultState
+	log    []Request
+	stats  Stats
+}
+
+// New returns a Server with no repositories, tokens or apps.
+func New(opts Options) *Server {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.WebURL == "" {
+		opts.WebURL = "https://github.com"
+	}
+	opts.WebURL = strings.TrimSuffix(opts.WebURL, "/")
+	if opts.BaseURL != "" && !strings.HasSuffix(opts.BaseURL, "/") {
+		opts.BaseURL += "/"
+	}
+	s := &Server{opts: opts, prefix: normalizePrefix(opts.Prefix)}
+	s.st.init()
+	return s
+}
+
+// normalizePrefix returns p with exactly one leading and one trailing slash.
+func normalizePrefix(p string) string {
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return "/"
+	}
+	return "/" + p + "/"
+}
+
+// Prefix returns the normalised mount path, e.g. "/api/v3/".
+func (s *Server) Prefix() string { return s.prefix }
+
+// now returns the simulator's clock truncated to whole seconds, the
+// resolution of every timestamp GitHub returns.
+func (s *Server) now() time.Time { return s.opts.Now().UTC().Truncate(time.Second) }
+
+// ServeHTTP answers one API request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &statusRecorder{ResponseWriter: w}
+	body := readBody(r)
+	entry := Request{
+		Method: r.Method,
+		Query:  r.URL.RawQuery,
+		Auth:   AuthNone,
+		Body:   string(body),
+	}
+	defer func() {
+		entry.Status = rec.status
+		s.mu.Lock()
+		s.log = append(s.log, entry)
+		s.stats.Requests++
+		s.mu.Unlock()
+	}()
+
+	rest, ok := strings.CutPrefix(r.URL.Path, s.prefix)
+	if !ok && r.URL.Path+"/" != s.prefix {
+		entry.Path = r.URL.Path
+		writeError(rec, http.StatusNotFound, msgNotFound)
+		return
+	}
+	entry.Path = "/" + rest
+
+	c := &call{s: s, w: rec, r: r, body: body, path: "/" + rest, entry: &entry}
+	s.serve(c)
+}
+
+// statusRecorder remembers the status code for the request log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
