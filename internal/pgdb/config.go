@@ -93,11 +93,13 @@ func ParseConfig(s string) (Config, error) {
 			}
 			cfg.PerEnvVar = b
 		default:
-			shown := key
-			if len(shown) > 64 {
-				shown = shown[:64] + "..."
+			if !validEnvName(key) || len(key) > 64 {
+				// A URI pasted without its key has an '=' in its query, so
+				// what precedes it is no key and may hold the password.
+				problems = append(problems, fmt.Sprintf("line %d: expected KEY=value with one of %s, %s, %s as KEY; the line is not shown as it may hold a password", lineNo, KeyServerURI, KeyEnvVars, KeyPerEnvVar))
+				continue
 			}
-			problems = append(problems, fmt.Sprintf("line %d: unknown key %q (known: %s, %s, %s)", lineNo, shown, KeyServerURI, KeyEnvVars, KeyPerEnvVar))
+			problems = append(problems, fmt.Sprintf("line %d: unknown key %q (known: %s, %s, %s)", lineNo, key, KeyServerURI, KeyEnvVars, KeyPerEnvVar))
 		}
 	}
 	if _, ok := seen[KeyServerURI]; !ok {

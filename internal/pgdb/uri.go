@@ -5,9 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // uriParts is a postgres:// URI cut where libpq (and pgx) cut it. Go's
@@ -23,8 +22,9 @@ type uriParts struct {
 	hasQuery bool
 }
 
-// splitURI cuts uri and validates it, with pgx's own parser as the last
-// word so that a URI accepted here is one pgx can connect with.
+// splitURI cuts uri and validates its shape. It does not run pgx's parser,
+// which would also load TLS files named in the query: that belongs to
+// connecting (New), not to reading a config or rewriting a URL.
 func splitURI(uri string) (uriParts, error) {
 	p, err := cutURI(uri)
 	if err != nil {
@@ -36,11 +36,53 @@ func splitURI(uri string) (uriParts, error) {
 	if p.hosts == "" {
 		return p, errors.New("the URL names no host")
 	}
-	if _, err := pgx.ParseConfig(uri); err != nil {
-		// pgx's message can quote the URI; scrub before showing it.
-		return p, errors.New(newScrubber(p).scrub(err.Error()))
+	for _, h := range strings.Split(p.hosts, ",") {
+		if err := checkHostPort(h); err != nil {
+			return p, err
+		}
+	}
+	if _, err := url.PathUnescape(p.userinfo); err != nil {
+		return p, errors.New("the user or password has a malformed %-escape")
+	}
+	if strings.ContainsAny(p.path, "@/") {
+		return p, errors.New("the database name holds '@' or '/' (if the password holds '/', write it as %2F)")
+	}
+	if _, err := url.PathUnescape(p.path); err != nil {
+		return p, errors.New("the database name has a malformed %-escape")
 	}
 	return p, nil
+}
+
+func checkHostPort(h string) error {
+	host, port := h, ""
+	if strings.HasPrefix(h, "[") {
+		end := strings.IndexByte(h, ']')
+		if end < 0 {
+			return errors.New("an IPv6 host lacks its closing ']'")
+		}
+		host, port = h[1:end], h[end+1:]
+		if port != "" && !strings.HasPrefix(port, ":") {
+			return errors.New("unexpected text after an IPv6 host")
+		}
+		port = strings.TrimPrefix(port, ":")
+	} else if i := strings.LastIndexByte(h, ':'); i >= 0 {
+		host, port = h[:i], h[i+1:]
+		if port == "" {
+			return errors.New("a ':' is not followed by a port")
+		}
+	}
+	if host == "" {
+		return errors.New("a host name is empty")
+	}
+	if port != "" {
+		n, err := strconv.Atoi(port)
+		if err != nil || n < 1 || n > 65535 {
+			// The port is not shown: with an unescaped '/' in the password,
+			// what looks like a port is part of the password.
+			return errors.New("a port is not a number from 1 to 65535 (if the password holds '/', '@' or ':', write them as %2F, %40, %3A)")
+		}
+	}
+	return nil
 }
 
 // cutURI only cuts; it never fails on a postgres:// prefix, so it can also

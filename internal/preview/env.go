@@ -121,13 +121,29 @@ func checkKey(key string, lineNo int) error {
 		return fmt.Errorf("hasuraEnv line %d: the key before '=' is empty", lineNo)
 	}
 	if !ValidEnvKey(key) {
-		shown := key
-		if len(shown) > 64 {
-			shown = shown[:64] + "..."
+		if !showableKey(key) {
+			// Probably a value pasted without its key, such as a URL whose
+			// query holds the '=': it may be a secret, so it is not shown.
+			return fmt.Errorf("hasuraEnv line %d: the text before '=' is not a variable name (it is not shown as it may hold a secret)", lineNo)
 		}
-		return fmt.Errorf("hasuraEnv line %d: key %q is not a valid variable name (letters, digits and '_', not starting with a digit)", lineNo, shown)
+		return fmt.Errorf("hasuraEnv line %d: key %q is not a valid variable name (letters, digits and '_', not starting with a digit)", lineNo, key)
 	}
 	return nil
+}
+
+// showableKey accepts the near-misses worth quoting in an error (a space,
+// a hyphen, a leading digit) and rejects anything that could be a secret.
+func showableKey(key string) bool {
+	if len(key) > 64 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ' ') {
+			return false
+		}
+	}
+	return true
 }
 
 // ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*.

@@ -81,6 +81,7 @@ func TestParseEnvErrors(t *testing.T) {
 		{"key with space", "MY KEY=" + secret, []string{"line 1", `"MY KEY"`}},
 		{"key starting with digit", "A=1\n1A=" + secret, []string{"line 2", `"1A"`}},
 		{"key with dash", "X-Y=" + secret, []string{"line 1", `"X-Y"`}},
+		{"URL pasted without key", "postgres://u:" + secret + "@h/db?sslmode=require", []string{"line 1", "not shown"}},
 		{"unterminated heredoc", "A=1\nK<<EOF\n" + secret + "\nEOFX", []string{"line 2", "K", `"EOF"`}},
 		{"heredoc without delimiter", "K<<\n" + secret, []string{"line 1", "delimiter"}},
 		{"heredoc bad key", "bad key<<EOF\n" + secret + "\nEOF", []string{"line 1", `"bad key"`}},
