@@ -1,0 +1,175 @@
+package cloudsim
+
+import (
+	"fmt"
+	mrand "math/rand/v2"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// FaultKind names a misbehaviour the simulator can put on a request.
+type FaultKind string
+
+// Fault kinds. Except FaultSlow, a faulted request does not execute.
+const (
+	// FaultServerError answers Status (default 500) with a JSON error body.
+	FaultServerError FaultKind = "server-error"
+	// FaultEmptyBody answers Status (default 502) with no body at all.
+	FaultEmptyBody FaultKind = "empty-body"
+	// FaultRateLimit answers 429 with Retry-After in whole seconds
+	// (RetryAfter rounded up; default 1 s).
+	FaultRateLimit FaultKind = "rate-limit"
+	// FaultHTML answers Status (default 200) with the HTML page the real
+	// endpoint shows while a project warms up.
+	FaultHTML FaultKind = "html"
+	// FaultSlow sleeps Delay (or until the client gives up), then answers
+	// normally: the operation does execute if the client is still there.
+	FaultSlow FaultKind = "slow"
+	// FaultNullJob answers jobs_by_pk: null even for an existing job; other
+	// root fields of the request execute normally.
+	FaultNullJob FaultKind = "null-job"
+)
+
+// Fault is one injected misbehaviour.
+type Fault struct {
+	// Op is the root field a request must name to be affected ("" = any).
+	Op   string
+	Kind FaultKind
+	// Count is how many matching requests are affected; below 1 means 1.
+	Count      int
+	Status     int
+	RetryAfter time.Duration
+	Delay      time.Duration
+}
+
+// htmlPage is what the real endpoint's edge serves instead of JSON while a
+// freshly created project is not yet routable.
+const htmlPage = `<!DOCTYPE html>
+<html>
+<head><title>Hasura Cloud</title></head>
+<body>
+<h1>Project not reachable yet</h1>
+<p>If you have just created this project please wait a few moments and refresh this page.</p>
+</body>
+</html>
+`
+
+// randomSlowDelay keeps random slow answers short: they are meant to shake
+// out timeouts that are too eager, not to slow test suites down.
+const randomSlowDelay = 20 * time.Millisecond
+
+// Inject queues f; the next f.Count requests naming f.Op get it. Faults
+// queue in order: the first one matching a request is used. An unknown Kind
+// is a programming error and panics.
+func (s *Server) Inject(f Fault) {
+	switch f.Kind {
+	case FaultServerError, FaultEmptyBody, FaultRateLimit, FaultHTML, FaultSlow, FaultNullJob:
+	default:
+		panic(fmt.Sprintf("cloudsim: unknown fault kind %q", f.Kind))
+	}
+	if f.Count < 1 {
+		f.Count = 1
+	}
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.faults = append(s.faults, f)
+}
+
+// ClearFaults drops queued faults and turns random faults off.
+func (s *Server) ClearFaults() {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.faults = nil
+	s.randRate = 0
+}
+
+// SetRandomFaults gives each request probability rate of a random fault
+// among 5xx (JSON or empty), 429, HTML (200 or 503) and a short slow
+// answer. The sequence is reproducible from seed when requests arrive in
+// a reproducible order. Injected faults take precedence.
+func (s *Server) SetRandomFaults(rate float64, seed int64) {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	s.randRate = rate
+	s.randFault = mrand.New(mrand.NewPCG(uint64(seed), 0x5eed))
+}
+
+var randomFaults = []Fault{
+	{Kind: FaultServerError, Status: http.StatusInternalServerError},
+	{Kind: FaultServerError, Status: http.StatusServiceUnavailable},
+	{Kind: FaultEmptyBody, Status: http.StatusBadGateway},
+	{Kind: FaultRateLimit, RetryAfter: time.Second},
+	{Kind: FaultHTML, Status: http.StatusOK},
+	{Kind: FaultHTML, Status: http.StatusServiceUnavailable},
+	{Kind: FaultSlow, Delay: randomSlowDelay},
+}
+
+func (s *Server) pickFault(ops []string) *Fault {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	for i := range s.faults {
+		f := &s.faults[i]
+		if f.Op != "" && !slices.Contains(ops, f.Op) {
+			continue
+		}
+		picked := *f
+		if f.Count--; f.Count == 0 {
+			s.faults = slices.Delete(s.faults, i, i+1)
+		}
+		return &picked
+	}
+	if s.randRate > 0 && s.randFault.Float64() < s.randRate {
+		f := randomFaults[s.randFault.IntN(len(randomFaults))]
+		return &f
+	}
+	return nil
+}
+
+// writeFault answers r with f. It reports whether the request should go on
+// to be executed, which only a slow answer does.
+func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f *Fault, rec *Record) bool {
+	status := func(def int) int {
+		if f.Status != 0 {
+			return f.Status
+		}
+		return def
+	}
+	switch f.Kind {
+	case FaultSlow:
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			return true
+		case <-r.Context().Done():
+			rec.Status = 0
+			return false
+		}
+	case FaultServerError:
+		rec.Status = status(http.StatusInternalServerError)
+		e := newErr(stageRequest, "unexpected", "$", "an unexpected error occurred, please try again")
+		rec.ErrorCode = e.code
+		writeJSON(w, rec.Status, errorBody(e))
+	case FaultEmptyBody:
+		rec.Status = status(http.StatusBadGateway)
+		w.WriteHeader(rec.Status)
+	case FaultRateLimit:
+		rec.Status = http.StatusTooManyRequests
+		secs := int((f.RetryAfter + time.Second - 1) / time.Second)
+		if f.RetryAfter == 0 {
+			secs = 1
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		e := newErr(stageRequest, "too-many-requests", "$", "rate limit exceeded, retry later")
+		rec.ErrorCode = e.code
+		writeJSON(w, rec.Status, errorBody(e))
+	case FaultHTML:
+		rec.Status = status(http.StatusOK)
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(rec.Status)
+		_, _ = w.Write([]byte(htmlPage))
+	}
+	return false
+}
