@@ -1,0 +1,186 @@
+package ghreport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// Deployment states FinishDeployment accepts.
+const (
+	DeploySuccess = "success"
+	DeployFailure = "failure"
+	DeployError   = "error"
+)
+
+// maxDescription is GitHub's limit on a deployment (status) description.
+const maxDescription = 140
+
+// EnvironmentName is the GitHub environment of a preview app.
+func EnvironmentName(app string) string { return "preview/" + app }
+
+// DeploymentSpec describes a deployment to start.
+type DeploymentSpec struct {
+	// Environment is "preview/<name>" (see EnvironmentName).
+	Environment string
+	// Ref is the head commit SHA.
+	Ref         string
+	Description string
+	// Payload is extra JSON-encodable data kept with the deployment.
+	Payload any
+	// LogURL, when set, is linked from the in_progress status.
+	LogURL string
+}
+
+// StartDeployment creates a deployment of spec.Ref and marks it
+// in_progress. It returns the deployment id for FinishDeployment.
+//
+// auto_merge is off and required_contexts is an explicit empty list: with
+// GitHub's defaults, creating a deployment merges the base branch into the
+// ref and waits for every commit status, neither of which a preview wants.
+func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (int64, error) {
+	if spec.Environment == "" || spec.Ref == "" {
+		return 0, errors.New("starting a deployment: environment and ref are required")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.gate.acquire(ctx); err != nil {
+		return 0, err
+	}
+	defer r.gate.release()
+
+	req := &github.DeploymentRequest{
+		Ref:                   github.String(spec.Ref),
+		Task:                  github.String("deploy"),
+		AutoMerge:             github.Bool(false),
+		RequiredContexts:      &[]string{},
+		Payload:               spec.Payload,
+		Environment:           github.String(spec.Environment),
+		TransientEnvironment:  github.Bool(true),
+		ProductionEnvironment: github.Bool(false),
+	}
+	if spec.Description != "" {
+		req.Description = github.String(truncateRunes(spec.Description, maxDescription))
+	}
+	var id int64
+	err := r.call(ctx, "creating a deployment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+		d, resp, err := gh.Repositories.CreateDeployment(ctx, r.owner, r.repo, req)
+		id = d.GetID()
+		return resp, err
+	})
+	if err != nil {
+		return 0, err
+	}
+	st := &github.DeploymentStatusRequest{State: github.String("in_progress")}
+	if spec.LogURL != "" {
+		st.LogURL = github.String(spec.LogURL)
+	}
+	if err := r.status(ctx, id, st); err != nil {
+		return id, err
+	}
+	return id, nil
+}
+
+// FinishDeployment gives deployment id its final state: DeploySuccess,
+// DeployFailure or DeployError. environmentURL (the GraphQL endpoint) is
+// what "View deployment" on the PR opens. On success, GitHub marks the
+// environment's older deployments inactive (auto_inactive).
+func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, environmentURL, logURL, description string) error {
+	switch state {
+	case DeploySuccess, DeployFailure, DeployError:
+	default:
+		return fmt.Errorf("finishing deployment %d: state %q is not success, failure or error", id, state)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.gate.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.gate.release()
+	st := &github.DeploymentStatusRequest{State: github.String(state)}
+	if environmentURL != "" {
+		st.EnvironmentURL = github.String(environmentURL)
+	}
+	if logURL != "" {
+		st.LogURL = github.String(logURL)
+	}
+	if description != "" {
+		st.Description = github.String(truncateRunes(description, maxDescription))
+	}
+	if state == DeploySuccess {
+		st.AutoInactive = github.Bool(true)
+	}
+	return r.status(ctx, id, st)
+}
+
+// DeactivateEnvironment marks every deployment of environment inactive, so
+// the PR stops offering a preview that no longer exists. Deployments whose
+// latest status is already inactive are left alone: each status is a
+// content write.
+func (r *Reporter) DeactivateEnvironment(ctx context.Context, environment string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.gate.acquire(ctx); err != nil {
+		return err
+	}
+	defer r.gate.release()
+
+	var ids []int64
+	opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 100}}
+	for {
+		var (
+			page []*github.Deployment
+			next int
+		)
+		err := r.call(ctx, "listing deployments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+			ds, resp, err := gh.Repositories.ListDeployments(ctx, r.owner, r.repo, opts)
+			page = ds
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		for _, d := range page {
+			if d.GetEnvironment() == environment {
+				ids = append(ids, d.GetID())
+			}
+		}
+		if next == 0 || next == opts.Page {
+			break
+		}
+		opts.Page = next
+	}
+
+	for _, id := range ids {
+		var latest string
+		err := r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+			ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, id, &github.ListOptions{PerPage: 1})
+			if len(ss) > 0 {
+				latest = ss[0].GetState()
+			}
+			return resp, err
+		})
+		if err != nil {
+			return err
+		}
+		if latest == "inactive" {
+			continue
+		}
+		if err := r.status(ctx, id, &github.DeploymentStatusRequest{State: github.String("inactive")}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reporter) status(ctx context.Context, id int64, st *github.DeploymentStatusRequest) error {
+	return r.call(ctx, fmt.Sprintf("setting deployment %d to %s", id, st.GetState()), func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+		_, resp, err := gh.Repositories.CreateDeploymentStatus(ctx, r.owner, r.repo, id, st)
+		return resp, err
+	})
+}

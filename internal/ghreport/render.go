@@ -1,0 +1,305 @@
+package ghreport
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// MaxBodyLen is the longest comment GitHub accepts, in characters.
+const MaxBodyLen = 65536
+
+// Caps on caller- and API-supplied text outside the task log, so that the
+// log is the only part that ever needs cutting.
+const (
+	maxHeadline = 300
+	maxMessage  = 4000
+	maxNotice   = 4000
+	maxFooter   = 1000
+	maxNotices  = 10
+)
+
+// rebuildLine is the checkbox the webhook service watches. The hidden
+// suffix tells it apart from the same words in quoted text, which cannot
+// carry it because neutralise breaks every "<!--" we did not write.
+const (
+	rebuildLabel    = "Rebuild this preview"
+	rebuildSuffix   = "<!-- hasura-preview:rebuild -->"
+	rebuildUnticked = "- [ ] " + rebuildLabel + " " + rebuildSuffix
+)
+
+// Render returns the comment body for view with the default Marker.
+func Render(view View) string { return render(view, Marker) }
+
+// logLimits shrink the task log until the body fits.
+type logLimits struct {
+	textCap int  // runes per error text; <0 = whole
+	maxRows int  // task rows; <0 = all
+	omit    bool // no task log at all
+}
+
+func render(view View, marker string) string {
+	body := compose(view, marker, logLimits{textCap: -1, maxRows: -1})
+	if textLen(body) <= MaxBodyLen {
+		return body
+	}
+	for _, lim := range []logLimits{
+		{textCap: 16000, maxRows: -1},
+		{textCap: 4000, maxRows: -1},
+		{textCap: 1000, maxRows: -1},
+		{textCap: 200, maxRows: 200},
+		{textCap: 0, maxRows: 50},
+		{omit: true},
+	} {
+		if body = compose(view, marker, lim); textLen(body) <= MaxBodyLen {
+			return body
+		}
+	}
+	// Only caller text of extreme size gets here; a cut body is still
+	// better than a comment GitHub refuses, and the marker is first.
+	return hardCut(body, MaxBodyLen)
+}
+
+// hardCut keeps at most n UTF-16 units of s.
+func hardCut(s string, n int) string {
+	used := 0
+	for i, r := range s {
+		w := 1
+		if r > 0xFFFF {
+			w = 2
+		}
+		if used+w > n-1 {
+			return s[:i] + "…"
+		}
+		used += w
+	}
+	return s
+}
+
+func compose(v View, marker string, lim logLimits) string {
+	var b strings.Builder
+	res := &v.Result
+	b.WriteString(marker + "\n")
+	b.WriteString("### " + headline(v) + "\n")
+
+	for i, n := range v.Notices {
+		if i == maxNotices {
+			break
+		}
+		writeNotice(&b, n)
+	}
+
+	var facts []string
+	if res.Endpoint != "" {
+		facts = append(facts, "**GraphQL endpoint:** "+codeSpan(res.Endpoint))
+	}
+	if res.ConsoleURL != "" {
+		facts = append(facts, "**Console:** "+link("Open the Hasura console", res.ConsoleURL))
+	}
+	if src := source(v); src != "" {
+		facts = append(facts, src)
+	}
+	if d := res.Finished.Sub(res.Started); !res.Started.IsZero() && !res.Finished.IsZero() && d >= 0 {
+		facts = append(facts, "**Took:** "+formatDuration(d))
+	}
+	if len(facts) > 0 {
+		b.WriteString("\n")
+		for _, f := range facts {
+			b.WriteString("- " + f + "\n")
+		}
+	}
+
+	if res.Message != "" {
+		b.WriteString("\n> " + plainText(truncateRunes(res.Message, maxMessage)) + "\n")
+	}
+
+	truncated := lim.textCap >= 0 || lim.maxRows >= 0 || lim.omit
+	if !lim.omit {
+		writeTasks(&b, v, lim)
+		writeFailure(&b, res, lim)
+	}
+	if truncated {
+		b.WriteString("\n_The task log was shortened to fit GitHub's comment size limit")
+		if v.LogURL != "" {
+			b.WriteString("; the full log is in the " + link("workflow run", v.LogURL))
+		}
+		b.WriteString("._\n")
+	}
+
+	if v.LogURL != "" && !truncated {
+		b.WriteString("\n" + link("Workflow run log", v.LogURL) + "\n")
+	}
+	if v.RebuildCheckbox && res.Status != preview.StatusDeleted {
+		b.WriteString("\n" + rebuildUnticked + "\n")
+	}
+	if v.Footer != "" {
+		b.WriteString("\n<sub>" + neutraliseLine(truncateRunes(v.Footer, maxFooter)) + "</sub>\n")
+	}
+	return b.String()
+}
+
+// neutraliseLine is neutralise for caller Markdown that must stay on one
+// line (inside <sub>).
+func neutraliseLine(s string) string {
+	return strings.Join(strings.Fields(neutralise(s)), " ")
+}
+
+// statusLook is how a status reads: "✅ Preview `name` is ready".
+type statusLook struct{ emoji, text string }
+
+var statusLooks = map[preview.Status]statusLook{
+	"":                       {"⏸️", "is queued"},
+	preview.StatusCreating:   {"⏳", "is building"},
+	preview.StatusDeploying:  {"⏳", "is building (applying metadata and migrations)"},
+	preview.StatusSuccess:    {"✅", "is ready"},
+	preview.StatusFailed:     {"❌", "failed"},
+	preview.StatusSuperseded: {"⏭️", "was superseded by a newer push"},
+	preview.StatusTimedOut:   {"⌛", "timed out"},
+	preview.StatusDeleted:    {"🗑️", "was deleted"},
+}
+
+func headline(v View) string {
+	look, ok := statusLooks[v.Result.Status]
+	if !ok {
+		look = statusLook{"❔", "is " + string(v.Result.Status)}
+	}
+	if v.Headline != "" {
+		return look.emoji + " " + plainText(truncateRunes(v.Headline, maxHeadline))
+	}
+	name := "Preview"
+	if v.Result.Name != "" {
+		name += " " + codeSpan(v.Result.Name)
+	}
+	return look.emoji + " " + name + " " + plainText(look.text)
+}
+
+// source says what the preview was built from.
+func source(v View) string {
+	var parts []string
+	if v.Branch != "" {
+		parts = append(parts, "**Branch:** "+codeSpan(v.Branch))
+	}
+	if v.SHA != "" {
+		parts = append(parts, "**Commit:** "+codeSpan(truncateBytes(v.SHA, 7)))
+	}
+	if v.PR > 0 {
+		parts = append(parts, fmt.Sprintf("**PR:** #%d", v.PR))
+	}
+	return strings.Join(parts, " · ")
+}
+
+func truncateBytes(s string, n int) string {
+	if len(s) > n {
+		return strings.ToValidUTF8(s[:n], "")
+	}
+	return s
+}
+
+func writeNotice(b *strings.Builder, n Notice) {
+	kind := n.Kind
+	switch kind {
+	case NoticeNote, NoticeWarning, NoticeError:
+	default:
+		kind = NoticeNote
+	}
+	text := strings.TrimSpace(neutralise(truncateRunes(n.Text, maxNotice)))
+	if text == "" {
+		return
+	}
+	b.WriteString("\n> [!" + kind + "]\n")
+	for line := range strings.SplitSeq(text, "\n") {
+		b.WriteString(strings.TrimRight("> "+line, " ") + "\n")
+	}
+}
+
+var taskEmoji = map[string]string{
+	preview.TaskPending: "⚪",
+	preview.TaskRunning: "🔄",
+	preview.TaskSuccess: "✅",
+	preview.TaskFailed:  "❌",
+	preview.TaskSkipped: "⏭️",
+}
+
+func writeTasks(b *strings.Builder, v View, lim logLimits) {
+	tasks := v.Result.Tasks
+	if len(tasks) == 0 {
+		return
+	}
+	done := 0
+	for _, t := range tasks {
+		if t.State == preview.TaskSuccess || t.State == preview.TaskSkipped {
+			done++
+		}
+	}
+	// Open while it is news; folded once the preview is ready or gone.
+	open := " open"
+	if s := v.Result.Status; s == preview.StatusSuccess || s == preview.StatusDeleted || s == preview.StatusSuperseded {
+		open = ""
+	}
+	fmt.Fprintf(b, "\n<details%s><summary>Tasks: %d of %d done</summary>\n\n", open, done, len(tasks))
+	b.WriteString("| Job | Task | State | Duration |\n| --- | --- | --- | --- |\n")
+	shown := tasks
+	if lim.maxRows >= 0 && len(shown) > lim.maxRows {
+		shown = shown[:lim.maxRows]
+	}
+	for _, t := range shown {
+		emoji, ok := taskEmoji[t.State]
+		if !ok {
+			emoji = "❔"
+		}
+		dur := "—"
+		if !t.Finished.IsZero() && !t.Started.IsZero() {
+			dur = formatDuration(t.Duration())
+		}
+		fmt.Fprintf(b, "| %s | %s | %s %s | %s |\n",
+			plainText(t.Job), plainText(t.Name), emoji, plainText(t.State), dur)
+	}
+	if n := len(tasks) - len(shown); n > 0 {
+		fmt.Fprintf(b, "| | _%d more tasks not shown_ | | |\n", n)
+	}
+	b.WriteString("\n</details>\n")
+}
+
+func writeFailure(b *strings.Builder, res *preview.Result, lim logLimits) {
+	t := res.FailedTask()
+	if t == nil {
+		return
+	}
+	b.WriteString("\n**Failed task:** " + codeSpan(t.Name))
+	if t.Job != "" {
+		b.WriteString(" (" + plainText(t.Job) + " job)")
+	}
+	b.WriteString("\n")
+	for _, part := range []struct{ title, text string }{
+		{"Error", t.Error},
+		{"GitHub detail", t.GitHubDetail},
+	} {
+		if strings.TrimSpace(part.text) == "" {
+			continue
+		}
+		text := part.text
+		if lim.textCap >= 0 {
+			text = truncateRunes(text, lim.textCap)
+			if lim.textCap == 0 {
+				text = "(left out: too long for a comment)"
+			}
+		}
+		fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n%s\n\n</details>\n", part.title, codeBlock(text))
+	}
+}
+
+// formatDuration prints whole seconds, minutes and hours: "42s", "3m 05s",
+// "1h 02m".
+func formatDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm %02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+	default:
+		return fmt.Sprintf("%dh %02dm", int(d/time.Hour), int(d%time.Hour/time.Minute))
+	}
+}

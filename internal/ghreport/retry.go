@@ -1,0 +1,198 @@
+package ghreport
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/google/go-github/v60/github"
+)
+
+// ErrNoPermission means the token may not touch comments or deployments of
+// the repository (403 "Resource not accessible by integration", or 404).
+// Callers warn and carry on: a preview does not fail for its comment.
+var ErrNoPermission = errors.New("the GitHub token lacks permission")
+
+// ErrRateLimited means GitHub asked for a longer wait than the Reporter
+// accepts, or kept refusing after several waits.
+var ErrRateLimited = errors.New("GitHub rate limit")
+
+// noHeaderWait is GitHub's advice when a rate-limit answer says nothing of
+// when to come back: wait at least a minute.
+const noHeaderWait = 60 * time.Second
+
+// maxRateLimitRetries bounds waits per API call; a limit that persists
+// after this many is better reported than waited on forever.
+const maxRateLimitRetries = 4
+
+// apiCall is one GitHub request; it is repeated as is on retry.
+type apiCall func(ctx context.Context, gh *github.Client) (*github.Response, error)
+
+// call runs fn, waiting out rate limits as GitHub asks and retrying 5xx
+// answers and network errors with backoff. op names the operation for
+// errors and logs. The caller holds r.mu.
+func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
+	bo := r.newBackOff()
+	bo.Reset()
+	limited := 0
+	for {
+		_, err := fn(ctx, r.gh)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("%s: %w", op, ctx.Err())
+		}
+		if wait, ok := r.rateLimitWait(err); ok {
+			limited++
+			if limited > maxRateLimitRetries || wait > r.maxWait {
+				return fmt.Errorf("%s: %w (asked to wait %s): %w", op, ErrRateLimited, wait, err)
+			}
+			r.log.Warn("GitHub rate limit, waiting", "op", op, "wait", wait, "attempt", limited)
+			if err := r.sleep(ctx, wait); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			r.forgetRateLimits()
+			continue
+		}
+		if transient(err) {
+			next := bo.NextBackOff()
+			if next == backoff.Stop {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			r.log.Warn("GitHub API error, retrying", "op", op, "wait", next, "error", err)
+			if err := r.sleep(ctx, next); err != nil {
+				return fmt.Errorf("%s: %w", op, err)
+			}
+			continue
+		}
+		if noPermission(err) {
+			return fmt.Errorf("%s: %w: %w", op, ErrNoPermission, err)
+		}
+		return fmt.Errorf("%s: %w", op, err)
+	}
+}
+
+// forgetRateLimits replaces the client by a copy that has not memorised the
+// limit. go-github refuses further requests until the reset it saw, timed
+// on the wall clock and without asking the server; the Reporter has just
+// waited as long as the server asked on its own clock, and the next request
+// is how it learns whether that was enough. The copy keeps the transport
+// (authentication, connection pool) and the URLs.
+func (r *Reporter) forgetRateLimits() {
+	c := github.NewClient(r.gh.Client())
+	c.BaseURL = r.gh.BaseURL
+	c.UploadURL = r.gh.UploadURL
+	c.UserAgent = r.gh.UserAgent
+	r.gh = c
+}
+
+// rateLimitWait reports whether err is a rate-limit answer and how long to
+// wait before trying again: Retry-After if given, else until the reset the
+// answer names (on the Reporter's clock), else a minute.
+func (r *Reporter) rateLimitWait(err error) (time.Duration, bool) {
+	var (
+		primary *github.RateLimitError
+		abuse   *github.AbuseRateLimitError
+		plain   *github.ErrorResponse
+		resp    *http.Response
+		reset   time.Time
+	)
+	switch {
+	case errors.As(err, &primary):
+		resp, reset = primary.Response, primary.Rate.Reset.Time
+	case errors.As(err, &abuse):
+		resp = abuse.Response
+		// go-github's own estimate: it is what a request refused on the
+		// client side (after another caller hit the limit) carries.
+		if wait, ok := headerWait(resp, r.now()); !ok && abuse.RetryAfter != nil {
+			return atLeast(*abuse.RetryAfter, time.Second), true
+		} else if ok {
+			return wait, true
+		}
+		return noHeaderWait, true
+	case errors.As(err, &plain) && plain.Response != nil && plain.Response.StatusCode == http.StatusTooManyRequests:
+		// go-github v60 does not classify 429 (secondary limits are
+		// sometimes sent that way).
+		resp = plain.Response
+	default:
+		return 0, false
+	}
+	if wait, ok := headerWait(resp, r.now()); ok {
+		return wait, true
+	}
+	if !reset.IsZero() {
+		return atLeast(reset.Sub(r.now()), time.Second), true
+	}
+	return noHeaderWait, true
+}
+
+// headerWait reads Retry-After (seconds), else x-ratelimit-reset (epoch
+// seconds) when the remaining budget is zero.
+func headerWait(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp == nil {
+		return 0, false
+	}
+	if v := strings.TrimSpace(resp.Header.Get("Retry-After")); v != "" {
+		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+			return atLeast(time.Duration(s)*time.Second, time.Second), true
+		}
+		if t, err := http.ParseTime(v); err == nil {
+			return atLeast(t.Sub(now), time.Second), true
+		}
+	}
+	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
+			return atLeast(time.Unix(s, 0).Sub(now), time.Second), true
+		}
+	}
+	return 0, false
+}
+
+func atLeast(d, floor time.Duration) time.Duration {
+	if d < floor {
+		return floor
+	}
+	return d
+}
+
+// transient reports a 5xx answer or a failure to get any answer.
+func transient(err error) bool {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) {
+		return er.Response != nil && er.Response.StatusCode >= 500
+	}
+	// No answer at all (connection refused or reset, a timeout) or one cut
+	// short: worth another try.
+	var ue *url.Error
+	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// noPermission reports a 403 "Resource not accessible by …" or a 404: how
+// GitHub says a token does not reach comments or deployments.
+func noPermission(err error) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil {
+		return false
+	}
+	switch er.Response.StatusCode {
+	case http.StatusNotFound:
+		return true
+	case http.StatusForbidden:
+		return strings.Contains(er.Message, "Resource not accessible")
+	}
+	return false
+}
+
+// isNotFound reports a 404 answer.
+func isNotFound(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
+}
