@@ -232,19 +232,14 @@ func resolveUpdateTenantEnv(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	return p, nil
 }
 
-// projectsInOrder lists live projects in creation order. Postgres promises
-// no order without order_by; creation order is what it usually gives.
+// projectsInOrder lists live projects in insertion order. Postgres promises
+// no order without order_by; insertion order is what it usually gives.
 func (s *Server) projectsInOrder() []*project {
 	out := make([]*project, 0, len(s.byName))
 	for _, p := range s.byName {
 		out = append(out, p)
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if c := out[i].createdAt.Compare(out[j].createdAt); c != 0 {
-			return c < 0
-		}
-		return out[i].name < out[j].name
-	})
+	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })
 	return out
 }
 

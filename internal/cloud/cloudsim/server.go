@@ -98,6 +98,7 @@ type Server struct {
 	jobs         map[string]*job
 	appJobs      map[string][]*job
 	pending      []*job // creation jobs not yet applied
+	projectSeq   int
 	creates      []time.Time
 	failTask     map[string][]TaskFailure
 	failCreation map[string][]string

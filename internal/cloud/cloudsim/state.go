@@ -39,6 +39,7 @@ type project struct {
 	createdAt, updatedAt           time.Time
 	builds                         int
 	lastCreationJob, lastDeployJob string
+	seq                            int // insertion order, the default list order
 }
 
 // job is a fully scheduled job: every event it will ever have is known when
@@ -271,6 +272,8 @@ func (s *Server) applyCreation(j *job) {
 }
 
 func (s *Server) addProject(p *project) {
+	s.projectSeq++
+	p.seq = s.projectSeq
 	s.byName[p.name] = p
 	s.byID[p.id] = p
 	s.byTenant[p.tenantID] = p
