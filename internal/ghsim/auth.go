@@ -106,6 +106,12 @@ func (s *Server) serve(c *call) {
 	}
 
 	if rt.mutates {
+		if !s.allowContentWrite(who.tok) {
+			s.stats.FaultsServed++
+			c.entry.Fault = true
+			s.writeFault(c.w, &Fault{Status: http.StatusForbidden, RetryAfter: time.Minute})
+			return
+		}
 		s.stats.inFlight++
 		s.stats.MaxConcurrentWrites = max(s.stats.MaxConcurrentWrites, s.stats.inFlight)
 		defer func() { s.stats.inFlight-- }()

@@ -35,8 +35,9 @@ type contentJSON struct {
 	Links       contentLinks `json:"_links"`
 }
 
-// getContents serves a file (base64, wrapped at 60 columns like GitHub)
-// or a directory listing from the branch the ref resolves to.
+// getContents serves a file (base64, wrapped at 60 columns like GitHub,
+// or the bytes themselves when the Accept header asks for the raw media
+// type) or a directory listing, from the branch the ref resolves to.
 func (c *call) getContents() {
 	ref := c.r.URL.Query().Get("ref")
 	repo, branch, ok := c.s.st.resolveRef(c.repo, ref)
@@ -47,6 +48,10 @@ func (c *call) getContents() {
 	p := strings.Trim(c.params["path"], "/")
 	files := repo.files[branch]
 	if content, ok := files[p]; ok {
+		if strings.Contains(c.r.Header.Get("Accept"), ".raw") {
+			writeRaw(c.w, content)
+			return
+		}
 		writeJSON(c.w, http.StatusOK, c.contentJSON(repo, branch, p, "file", &content))
 		return
 	}
@@ -92,7 +97,9 @@ func (c *call) contentJSON(r *repoState, branch, p, typ string, content *string)
 	} else {
 		e.SHA = gitBlobSHA(*content)
 		e.Size = len(*content)
-		dl := "https://raw.githubusercontent.com/" + r.fullName() + "/" + branch + "/" + esc
+		// GitHub points at raw.githubusercontent.com; pointing at the
+		// simulator keeps go-github's DownloadContents off the network.
+		dl := c.apiBase() + "raw/" + r.fullName() + "/" + url.PathEscape(branch) + "/" + esc
 		e.DownloadURL = &dl
 		e.Encoding = "base64"
 		enc := wrap60(base64.StdEncoding.EncodeToString([]byte(*content)))
@@ -104,6 +111,27 @@ func (c *call) contentJSON(r *repoState, branch, p, typ string, content *string)
 	e.GitURL = c.repoURL(r) + "/git/" + map[string]string{"file": "blobs", "dir": "trees"}[typ] + "/" + e.SHA
 	e.Links = contentLinks{Self: e.URL, Git: e.GitURL, HTML: e.HTMLURL}
 	return e
+}
+
+// getRaw serves download_url: a file's bytes on a branch.
+func (c *call) getRaw() {
+	repo, branch, ok := c.s.st.resolveRef(c.repo, c.params["ref"])
+	if !ok {
+		c.notFound()
+		return
+	}
+	content, ok := repo.files[branch][strings.Trim(c.params["path"], "/")]
+	if !ok {
+		c.notFound()
+		return
+	}
+	writeRaw(c.w, content)
+}
+
+func writeRaw(w http.ResponseWriter, content string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(content))
 }
 
 func wrap60(s string) string {

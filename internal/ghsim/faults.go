@@ -158,3 +158,25 @@ func (c *call) getRateLimit() {
 	}
 	writeJSON(c.w, http.StatusOK, map[string]any{"resources": map[string]any{"core": rate}, "rate": rate})
 }
+
+// allowContentWrite applies Options.ContentWritesPerMinute to the token:
+// a sliding one-minute window of the content writes it was allowed.
+func (s *Server) allowContentWrite(t *tokenState) bool {
+	limit := s.opts.ContentWritesPerMinute
+	if limit <= 0 || t == nil {
+		return true
+	}
+	now := s.now()
+	recent := t.writes[:0]
+	for _, at := range t.writes {
+		if now.Sub(at) < time.Minute {
+			recent = append(recent, at)
+		}
+	}
+	t.writes = recent
+	if len(recent) >= limit {
+		return false
+	}
+	t.writes = append(t.writes, now)
+	return true
+}

@@ -108,3 +108,37 @@ func TestFaultMatchingAndCount(t *testing.T) {
 		t.Fatalf("after ClearFaults: %v", err)
 	}
 }
+
+func TestContentWritesPerMinute(t *testing.T) {
+	clk := &clock{t: t0}
+	s, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: enterprise, Now: clk.Now, ContentWritesPerMinute: 3})
+	s.AddPull(owner, repoName, ghsim.PullSpec{Number: 7})
+	s.AddToken(botToken, ghsim.TokenSpec{AllRepos: true})
+	ctx := context.Background()
+	create := func() error {
+		// A fresh client each time: go-github would otherwise refuse
+		// locally after the first secondary-limit answer.
+		_, _, err := client(t, base, botToken).Issues.CreateComment(ctx, owner, repoName, 7, &github.IssueComment{Body: github.String("x")})
+		return err
+	}
+	for i := range 3 {
+		if err := create(); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+		clk.Advance(10 * time.Second)
+	}
+	var abuse *github.AbuseRateLimitError
+	if err := create(); !errors.As(err, &abuse) {
+		t.Fatalf("fourth write within a minute: %v (%T), want *AbuseRateLimitError", err, err)
+	}
+	if _, _, err := client(t, base, botToken).Issues.ListComments(ctx, owner, repoName, 7, nil); err != nil {
+		t.Fatalf("reads are not limited: %v", err)
+	}
+	clk.Advance(31 * time.Second) // the first write is now more than a minute old
+	if err := create(); err != nil {
+		t.Fatalf("after the window slid: %v", err)
+	}
+	if n := len(s.Comments(owner, repoName, 7)); n != 4 {
+		t.Fatalf("%d comments, want 4", n)
+	}
+}

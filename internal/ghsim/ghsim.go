@@ -43,11 +43,18 @@ type Options struct {
 	// limit windows. Default time.Now.
 	Now func() time.Time
 
-	// OnWrite, when set, is called for every authorised mutating request
-	// (POST, PATCH, PUT, DELETE) before it changes any state, without the
+	// OnWrite, when set, is called for every authorised content write
+	// (creating, editing or deleting comments, labels, deployments and
+	// deployment statuses) before it changes any state, without the
 	// server's lock held. Tests block in it to hold writes in flight and
 	// then read Stats().MaxConcurrentWrites to assert a caller's pacing.
 	OnWrite func(method, path string)
+
+	// ContentWritesPerMinute, when positive, makes a token's content
+	// writes beyond that many in a minute answer GitHub's secondary rate
+	// limit (403, Retry-After: 60), as GitHub does at about 80. Zero
+	// means no limit.
+	ContentWritesPerMinute int
 }
 
 // Server is the simulator. Create it with New; it implements http.Handler.
@@ -113,9 +120,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
-	rest, ok := strings.CutPrefix(r.URL.Path, s.prefix)
-	if !ok && r.URL.Path+"/" != s.prefix {
-		entry.Path = r.URL.Path
+	// Route on the escaped path so a %2F inside a segment stays inside it.
+	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), s.prefix)
+	if !ok {
+		entry.Path = r.URL.EscapedPath()
 		writeError(rec, http.StatusNotFound, msgNotFound)
 		return
 	}

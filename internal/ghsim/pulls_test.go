@@ -3,6 +3,7 @@ package ghsim_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -51,6 +52,18 @@ func TestPullFromAFork(t *testing.T) {
 	}
 	if len(got) != 120 || got[119].GetFilename() != files[119] || got[0].GetStatus() != "modified" {
 		t.Fatalf("%d files, last %q", len(got), got[len(got)-1].GetFilename())
+	}
+
+	// The base repository serves the fork's head commit, by sha or pull ref.
+	s.SetFile("mallory", "app-fork", "feature", "hasura/config.yaml", "from the fork\n")
+	for _, ref := range []string{strings.Repeat("b", 40), "refs/pull/8/head"} {
+		f, _, _, err := c.Repositories.GetContents(ctx, owner, repoName, "hasura/config.yaml", &github.RepositoryContentGetOptions{Ref: ref})
+		if err != nil {
+			t.Fatalf("ref %s: %v", ref, err)
+		}
+		if got, _ := f.GetContent(); got != "from the fork\n" {
+			t.Fatalf("ref %s: %q", ref, got)
+		}
 	}
 
 	_, _, err = c.PullRequests.Get(ctx, owner, repoName, 99)
@@ -120,6 +133,22 @@ func TestContents(t *testing.T) {
 	wantStatus(t, err, 404)
 	_, err = read("hasura/config.yaml", "nope")
 	wantStatus(t, err, 404)
+
+	rc, _, err := c.Repositories.DownloadContents(ctx, owner, repoName, "hasura/metadata/tables.yaml", nil)
+	if err != nil {
+		t.Fatalf("DownloadContents (follows download_url): %v", err)
+	}
+	raw, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(raw) != "[]\n" {
+		t.Fatalf("downloaded %q", raw)
+	}
+	req, _ := c.NewRequest("GET", "repos/acme/app/contents/hasura/config.yaml?ref=feature", nil)
+	req.Header.Set("Accept", "application/vnd.github.raw+json")
+	var buf strings.Builder
+	if _, err := c.Do(ctx, req, &buf); err != nil || buf.String() != "version: 3\n# feature\n" {
+		t.Fatalf("raw media type: %q %v", buf.String(), err)
+	}
 
 	_, dir, _, err := c.Repositories.GetContents(ctx, owner, repoName, "hasura", nil)
 	if err != nil || len(dir) != 2 || dir[0].GetName() != "config.yaml" || dir[0].GetType() != "file" ||

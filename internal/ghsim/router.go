@@ -58,7 +58,7 @@ func init() {
 		{"GET", seg("app"), true, need{}, (*call).getApp, false},
 		{"GET", seg("app/installations"), true, need{}, (*call).listInstallations, false},
 		{"GET", seg("app/installations/{id}"), true, need{}, (*call).getInstallation, false},
-		{"POST", seg("app/installations/{id}/access_tokens"), true, need{}, (*call).createAccessToken, true},
+		{"POST", seg("app/installations/{id}/access_tokens"), true, need{}, (*call).createAccessToken, false},
 		{"GET", seg("repos/{owner}/{repo}/installation"), true, need{}, (*call).getRepoInstallation, false},
 		{"GET", seg("rate_limit"), false, need{}, (*call).getRateLimit, false},
 
@@ -84,6 +84,7 @@ func init() {
 
 		{"GET", seg("repos/{owner}/{repo}/contents"), false, need{[]string{"contents"}, levelRead}, (*call).getContents, false},
 		{"GET", seg("repos/{owner}/{repo}/contents/{path...}"), false, need{[]string{"contents"}, levelRead}, (*call).getContents, false},
+		{"GET", seg("raw/{owner}/{repo}/{ref}/{path...}"), false, need{[]string{"contents"}, levelRead}, (*call).getRaw, false},
 		{"GET", seg("repos/{owner}/{repo}/collaborators/{user}/permission"), false, need{[]string{"metadata"}, levelRead}, (*call).getPermission, false},
 		{"GET", seg("repos/{owner}/{repo}"), false, need{[]string{"metadata"}, levelRead}, (*call).getRepo, false},
 	}

@@ -263,6 +263,7 @@ type tokenState struct {
 	repos       map[string]bool
 	used        int
 	windowReset time.Time
+	writes      []time.Time // content writes in the last minute
 }
 
 // AddToken registers a credential. Requests carrying it (as "token X",
