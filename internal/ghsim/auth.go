@@ -48,17 +48,16 @@ func (s *Server) serve(c *call) {
 	}()
 
 	path := s.st.unalias(strings.TrimPrefix(c.path, "/"))
+	who, status, msg := s.authenticate(c.r)
+	c.who = who
+	c.entry.Auth = who.kind
+	c.entry.Principal = who.label()
 	if f := s.takeFault(c.r.Method, c.path); f != nil {
 		c.entry.Fault = true
 		s.stats.FaultsServed++
 		s.writeFault(c.w, f)
 		return
 	}
-
-	who, status, msg := s.authenticate(c.r)
-	c.who = who
-	c.entry.Auth = who.kind
-	c.entry.Principal = who.label()
 	if status != 0 {
 		writeError(c.w, status, msg)
 		return

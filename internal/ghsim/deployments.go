@@ -342,7 +342,7 @@ func (c *call) createDeploymentStatus() {
 	logURL := deref(in.LogURL, deref(in.TargetURL, ""))
 	now := c.s.now()
 	st := DeploymentStatus{
-		ID: c.s.st.nextStatusIDs(), State: *in.State, Description: deref(in.Description, ""),
+		ID: c.s.st.newStatusID(), State: *in.State, Description: deref(in.Description, ""),
 		Environment: d.Environment, EnvironmentURL: deref(in.EnvironmentURL, ""),
 		LogURL: logURL, TargetURL: deref(in.TargetURL, logURL), AutoInactive: in.AutoInactive,
 		Creator: c.who.tok.spec.Login, CreatedAt: now, Raw: json.RawMessage(slices.Clone(c.body)),
@@ -355,7 +355,7 @@ func (c *call) createDeploymentStatus() {
 	writeJSON(c.w, http.StatusCreated, c.statusJSON(d, &d.Statuses[len(d.Statuses)-1]))
 }
 
-func (st *state) nextStatusIDs() int64 {
+func (st *state) newStatusID() int64 {
 	st.nextStatusID++
 	return st.nextStatusID
 }
@@ -372,7 +372,7 @@ func (st *state) deactivatePrior(d *Deployment, creator string, now time.Time) {
 			continue
 		}
 		o.Statuses = append(o.Statuses, DeploymentStatus{
-			ID: st.nextStatusIDs(), State: "inactive", Environment: o.Environment,
+			ID: st.newStatusID(), State: "inactive", Environment: o.Environment,
 			Creator: creator, CreatedAt: now, Auto: true,
 		})
 	}

@@ -8,7 +8,7 @@ import (
 )
 
 // Fault makes matching requests fail the way GitHub fails, before any
-// authentication or state change.
+// authorisation check or state change (the log still names the caller).
 type Fault struct {
 	Method       string // "" matches any method
 	PathContains string // substring of the path after the prefix; "" matches any

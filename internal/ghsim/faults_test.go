@@ -68,7 +68,7 @@ func TestFaultsAsGoGithubSeesThem(t *testing.T) {
 			if n := len(s.Comments(owner, repoName, 7)); n != 1 {
 				t.Fatalf("%d comments, want 1: a faulted write must not happen", n)
 			}
-			if log := s.Requests(); !log[0].Fault || log[1].Fault || s.Stats().FaultsServed != 1 {
+			if log := s.Requests(); !log[0].Fault || log[0].Principal != botLogin || log[1].Fault || s.Stats().FaultsServed != 1 {
 				t.Fatalf("log = %+v", log)
 			}
 		})

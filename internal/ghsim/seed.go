@@ -73,7 +73,8 @@ type PullSpec struct {
 	Files  []string // changed paths, reported with status "modified"
 }
 
-// AddPull seeds (or replaces) a pull request and returns its number.
+// AddPull seeds a pull request, or replaces one keeping its comments,
+// and returns its number.
 func (s *Server) AddPull(owner, repo string, spec PullSpec) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -84,7 +85,7 @@ func (s *Server) AddPull(owner, repo string, spec PullSpec) int {
 	now := s.now()
 	is := &issueState{spec: spec, isPull: true, createdAt: now, updatedAt: now}
 	if old := r.issues[spec.Number]; old != nil {
-		is.id, is.createdAt = old.id, old.createdAt
+		is.id, is.createdAt, is.comments = old.id, old.createdAt, old.comments
 	} else {
 		s.st.nextIssueID++
 		is.id = s.st.nextIssueID
