@@ -23,7 +23,7 @@ type typeDef struct {
 	name   string
 	kind   typeKind
 	enum   []string
-	inputs []argDef              // input object fields, in declaration order
+	inputs []argDef             // input object fields, in declaration order
 	fields map[string]*fieldDef // object fields
 }
 
