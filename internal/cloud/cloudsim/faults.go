@@ -28,7 +28,8 @@ const (
 	// normally: the operation does execute if the client is still there.
 	FaultSlow FaultKind = "slow"
 	// FaultNullJob answers jobs_by_pk: null even for an existing job; other
-	// root fields of the request execute normally.
+	// root fields of the request execute normally. An empty Op means
+	// jobs_by_pk for this kind, so other requests do not use it up.
 	FaultNullJob FaultKind = "null-job"
 )
 
@@ -71,6 +72,9 @@ func (s *Server) Inject(f Fault) {
 	}
 	if f.Count < 1 {
 		f.Count = 1
+	}
+	if f.Kind == FaultNullJob && f.Op == "" {
+		f.Op = "jobs_by_pk"
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()

@@ -62,7 +62,7 @@ func TestFaultKinds(t *testing.T) {
 func TestFaultMatchesOpAndCount(t *testing.T) {
 	e := newSim(t, nil)
 	id := e.create("nulljob-a", nil)
-	e.sim.Inject(Fault{Op: "jobs_by_pk", Kind: FaultNullJob, Count: 2})
+	e.sim.Inject(Fault{Kind: FaultNullJob, Count: 2})
 	// Another operation is not affected and does not use up the fault.
 	e.gql(projectsQuery, nil)
 	for i := range 2 {
