@@ -1,0 +1,168 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// stmt is one SQL statement, written once in PostgreSQL's $n style. SQLite
+// gets the same text with ?n: SQLite's own $name parameters are named, bound
+// in order of first appearance, which silently misbinds "$2 ... $1".
+type stmt struct {
+	id   int
+	pg   string
+	lite string
+}
+
+// registry holds every statement so that Open can prepare them all on the
+// SQLite connection before any transaction exists (preparing on the pool
+// while a Tx holds the only connection would wait forever).
+var registry []*stmt
+
+func newStmt(q string) *stmt {
+	s := &stmt{id: len(registry), pg: q, lite: toSQLiteParams(q)}
+	registry = append(registry, s)
+	return s
+}
+
+func toSQLiteParams(q string) string {
+	var b strings.Builder
+	b.Grow(len(q))
+	for i := 0; i < len(q); i++ {
+		if q[i] == '$' && i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
+			b.WriteByte('?')
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// querier runs registered statements on a pool or inside a transaction, the
+// same way on both backends.
+type querier interface {
+	exec(ctx context.Context, st *stmt, args ...any) (int64, error)
+	query(ctx context.Context, st *stmt, args ...any) (rows, error)
+	queryRow(ctx context.Context, st *stmt, args ...any) row
+}
+
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+type row interface{ Scan(dest ...any) error }
+
+// liteQuerier runs prepared statements on the single SQLite connection.
+type liteQuerier struct {
+	s  *Store
+	tx *sql.Tx // nil outside a transaction
+}
+
+func (q liteQuerier) stmt(ctx context.Context, st *stmt) *sql.Stmt {
+	ps := q.s.prepared[st.id]
+	if q.tx != nil {
+		// Re-uses the statement already prepared on this (the only) connection.
+		return q.tx.StmtContext(ctx, ps)
+	}
+	return ps
+}
+
+func (q liteQuerier) exec(ctx context.Context, st *stmt, args ...any) (int64, error) {
+	res, err := q.stmt(ctx, st).ExecContext(ctx, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (q liteQuerier) query(ctx context.Context, st *stmt, args ...any) (rows, error) {
+	r, err := q.stmt(ctx, st).QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{r}, nil
+}
+
+func (q liteQuerier) queryRow(ctx context.Context, st *stmt, args ...any) row {
+	return q.stmt(ctx, st).QueryRowContext(ctx, args...)
+}
+
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }
+
+// pgQuerier is satisfied by both *pgxpool.Pool and pgx.Tx; pgx caches the
+// prepared statement per connection by itself.
+type pgExecutor interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+type pgQuerier struct {
+	s *Store
+	x pgExecutor
+}
+
+func (q pgQuerier) exec(ctx context.Context, st *stmt, args ...any) (int64, error) {
+	tag, err := q.x.Exec(ctx, st.pg, args...)
+	if err != nil {
+		return 0, scrub(err, q.s.target.secret)
+	}
+	return tag.RowsAffected(), nil
+}
+
+func (q pgQuerier) query(ctx context.Context, st *stmt, args ...any) (rows, error) {
+	r, err := q.x.Query(ctx, st.pg, args...)
+	if err != nil {
+		return nil, scrub(err, q.s.target.secret)
+	}
+	return r, nil
+}
+
+func (q pgQuerier) queryRow(ctx context.Context, st *stmt, args ...any) row {
+	return pgRow{q.x.QueryRow(ctx, st.pg, args...), q.s.target.secret}
+}
+
+type pgRow struct {
+	r      pgx.Row
+	secret string
+}
+
+func (r pgRow) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return sql.ErrNoRows
+	}
+	return scrub(err, r.secret)
+}
+
+// micros converts a time for storage; the zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// fromMicros is the inverse of micros.
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+// noRows reports whether err means "no such row" on either backend.
+func noRows(err error) bool {
+	return errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows)
+}

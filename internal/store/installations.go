@@ -1,0 +1,206 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+const installationColumns = `id, account, repositories, suspended, deleted, created_at, updated_at`
+
+var (
+	stUpsertInstallation = newStmt(`INSERT INTO installations (id, account, repositories, suspended, deleted, created_at, updated_at)
+VALUES ($1, $2, $3, $4, FALSE, $5, $5)
+ON CONFLICT (id) DO UPDATE SET account = excluded.account, repositories = excluded.repositories,
+    suspended = excluded.suspended, deleted = FALSE, updated_at = excluded.updated_at`)
+	stSetSuspended = newStmt(`INSERT INTO installations (id, suspended, created_at, updated_at) VALUES ($1, $2, $3, $3)
+ON CONFLICT (id) DO UPDATE SET suspended = excluded.suspended, updated_at = excluded.updated_at`)
+	stSetDeleted = newStmt(`INSERT INTO installations (id, deleted, created_at, updated_at) VALUES ($1, TRUE, $2, $2)
+ON CONFLICT (id) DO UPDATE SET deleted = TRUE, updated_at = excluded.updated_at`)
+	stSetRepos          = newStmt(`UPDATE installations SET repositories = $2, updated_at = $3 WHERE id = $1`)
+	stGetInstallation   = newStmt(`SELECT ` + installationColumns + ` FROM installations WHERE id = $1`)
+	stListInstallations = newStmt(`SELECT ` + installationColumns + ` FROM installations ORDER BY id`)
+	stUninstallPRs      = newStmt(`UPDATE pull_requests SET uninstalled = TRUE, generation = generation + 1, updated_at = $2
+WHERE installation_id = $1 RETURNING pr_key`)
+	stUninstallRepoPRs = newStmt(`UPDATE pull_requests SET uninstalled = TRUE, generation = generation + 1, updated_at = $4
+WHERE base_owner = $2 AND base_repo = $3 AND (installation_id = $1 OR installation_id = 0) RETURNING pr_key`)
+	stForgetInstPreviews = newStmt(`DELETE FROM previews WHERE installation_id = $1
+    OR pr_key IN (SELECT pr_key FROM pull_requests WHERE installation_id = $1)`)
+	stForgetInstLeases = newStmt(`DELETE FROM leases WHERE pr_key IN (SELECT pr_key FROM pull_requests WHERE installation_id = $1)`)
+	stForgetInstPRs    = newStmt(`DELETE FROM pull_requests WHERE installation_id = $1 RETURNING pr_key`)
+)
+
+// UpsertInstallation records a (re)installed, unsuspended or changed
+// installation; it clears Deleted.
+func (tx *Tx) UpsertInstallation(ctx context.Context, inst *Installation) error {
+	repos, err := encodeRepos(inst.Repositories)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.q.exec(ctx, stUpsertInstallation, inst.ID, inst.Account, repos, inst.Suspended, micros(tx.Now())); err != nil {
+		return fmt.Errorf("recording installation %d: %w", inst.ID, err)
+	}
+	return nil
+}
+
+// SetInstallationSuspended records a suspend or unsuspend.
+func (tx *Tx) SetInstallationSuspended(ctx context.Context, id int64, suspended bool) error {
+	if _, err := tx.q.exec(ctx, stSetSuspended, id, suspended, micros(tx.Now())); err != nil {
+		return fmt.Errorf("recording installation %d: %w", id, err)
+	}
+	return nil
+}
+
+// MarkInstallationDeleted records an uninstall: the installation is Deleted
+// and each of its PRs Uninstalled with one more generation. It returns those
+// PRs' keys so that the caller enqueues them; the reconciler deletes their
+// previews, then ForgetInstallation drops the bookkeeping.
+func (tx *Tx) MarkInstallationDeleted(ctx context.Context, id int64) ([]string, error) {
+	now := micros(tx.Now())
+	if _, err := tx.q.exec(ctx, stSetDeleted, id, now); err != nil {
+		return nil, fmt.Errorf("recording uninstall of %d: %w", id, err)
+	}
+	keys, err := tx.s.keys(ctx, tx.q, stUninstallPRs, id, now)
+	if err != nil {
+		return nil, fmt.Errorf("marking PRs of installation %d: %w", id, err)
+	}
+	return keys, nil
+}
+
+// MarkReposRemoved records repositories ("owner/repo") removed from the
+// installation: their PRs become Uninstalled with one more generation, and
+// they leave the installation's repository list. It returns the PRs' keys
+// for the caller to enqueue.
+func (tx *Tx) MarkReposRemoved(ctx context.Context, id int64, repos []string) ([]string, error) {
+	now := micros(tx.Now())
+	var all []string
+	for _, full := range repos {
+		owner, name, ok := strings.Cut(full, "/")
+		if !ok {
+			continue
+		}
+		keys, err := tx.s.keys(ctx, tx.q, stUninstallRepoPRs, id, owner, name, now)
+		if err != nil {
+			return nil, fmt.Errorf("marking PRs of %s: %w", full, err)
+		}
+		all = append(all, keys...)
+	}
+	return all, tx.editRepos(ctx, id, nil, repos)
+}
+
+// AddRepos records repositories added to an installation that is limited
+// to selected repositories.
+func (tx *Tx) AddRepos(ctx context.Context, id int64, repos []string) error {
+	return tx.editRepos(ctx, id, repos, nil)
+}
+
+func (tx *Tx) editRepos(ctx context.Context, id int64, add, remove []string) error {
+	inst, err := scanInstallation(tx.q.queryRow(ctx, stGetInstallation, id))
+	if noRows(err) || (err == nil && inst.Repositories == nil) {
+		return nil // unknown, or all repositories: nothing to keep track of
+	}
+	if err != nil {
+		return fmt.Errorf("reading installation %d: %w", id, err)
+	}
+	list := slices.DeleteFunc(inst.Repositories, func(r string) bool { return slices.Contains(remove, r) })
+	for _, r := range add {
+		if !slices.Contains(list, r) {
+			list = append(list, r)
+		}
+	}
+	slices.Sort(list)
+	enc, err := encodeRepos(nonNil(list))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.q.exec(ctx, stSetRepos, id, enc, micros(tx.Now())); err != nil {
+		return fmt.Errorf("updating repositories of %d: %w", id, err)
+	}
+	return nil
+}
+
+// GetInstallation returns the installation, or ErrNotFound.
+func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, error) {
+	inst, err := scanInstallation(s.q.queryRow(ctx, stGetInstallation, id))
+	if noRows(err) {
+		return nil, fmt.Errorf("installation %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading installation %d: %w", id, err)
+	}
+	return inst, nil
+}
+
+// ListInstallations returns every installation the Store knows, by id.
+func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) {
+	r, err := s.q.query(ctx, stListInstallations)
+	if err != nil {
+		return nil, fmt.Errorf("listing installations: %w", err)
+	}
+	defer r.Close()
+	var out []*Installation
+	for r.Next() {
+		inst, err := scanInstallation(r)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, inst)
+	}
+	return out, r.Err()
+}
+
+// ForgetInstallation deletes the bookkeeping (PRs, previews, leases) of an
+// uninstalled installation, keeps the installation row marked Deleted, and
+// returns the keys of the PRs it forgot, whose queued jobs the caller should
+// cancel (jobs.Client.ForgetInstallation does both). Call it only after the
+// installation's live previews were deleted (ListPreviewsByInstallation):
+// afterwards nothing remembers them.
+func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, error) {
+	var keys []string
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		for _, st := range []*stmt{stForgetInstPreviews, stForgetInstLeases} {
+			if _, err := tx.q.exec(ctx, st, id); err != nil {
+				return err
+			}
+		}
+		var err error
+		if keys, err = s.keys(ctx, tx.q, stForgetInstPRs, id); err != nil {
+			return err
+		}
+		_, err = tx.q.exec(ctx, stSetDeleted, id, micros(tx.Now()))
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("forgetting installation %d: %w", id, err)
+	}
+	return keys, nil
+}
+
+func encodeRepos(repos []string) (string, error) {
+	if repos == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(repos)
+	return string(b), err
+}
+
+func scanInstallation(r row) (*Installation, error) {
+	var (
+		inst             Installation
+		repos            string
+		created, updated int64
+	)
+	if err := r.Scan(&inst.ID, &inst.Account, &repos, &inst.Suspended, &inst.Deleted, &created, &updated); err != nil {
+		return nil, err
+	}
+	if repos != "" {
+		if err := json.Unmarshal([]byte(repos), &inst.Repositories); err != nil {
+			return nil, fmt.Errorf("repositories of installation %d: %w", inst.ID, err)
+		}
+	}
+	inst.CreatedAt = fromMicros(created)
+	inst.UpdatedAt = fromMicros(updated)
+	return &inst, nil
+}
