@@ -39,6 +39,20 @@ func (m *ordMap) get(k string) (any, bool) {
 	return v, ok
 }
 
+// obj, list and str read coerced arguments; a missing or null value reads
+// as the zero value, and a nil map reads as empty.
+func (m *ordMap) obj(k string) *ordMap {
+	v, _ := m.get(k)
+	o, _ := v.(*ordMap)
+	return o
+}
+
+func (m *ordMap) list(k string) []any {
+	v, _ := m.get(k)
+	l, _ := v.([]any)
+	return l
+}
+
 func (m *ordMap) str(k string) string {
 	v, _ := m.get(k)
 	s, _ := v.(string)

@@ -76,9 +76,8 @@ func checkCloud(cloud string) *gqlError {
 }
 
 // envList reads [UpdateEnvsObject]; a later key overrides an earlier one.
-func envList(v any) map[string]string {
+func envList(list []any) map[string]string {
 	env := map[string]string{}
-	list, _ := v.([]any)
 	for _, e := range list {
 		if m, ok := e.(*ordMap); ok {
 			env[m.str("key")] = m.str("value")
@@ -89,9 +88,8 @@ func envList(v any) map[string]string {
 
 func resolveCreatePreviewApp(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	s := x.s
-	payload, _ := a.vals["payload"].(*ordMap)
-	repo, _ := payload.vals["githubRepoDetails"].(*ordMap)
-	opts, _ := payload.vals["projectOptions"].(*ordMap)
+	payload := a.obj("payload")
+	repo, opts := payload.obj("githubRepoDetails"), payload.obj("projectOptions")
 	for _, req := range []struct{ field, value string }{
 		{"githubPersonalAccessToken", payload.str("githubPersonalAccessToken")},
 		{"githubRepoDetails.owner", repo.str("owner")},
@@ -116,7 +114,7 @@ func resolveCreatePreviewApp(x *exec, _ any, a *ordMap) (any, *gqlError) {
 		}
 	}
 	spec := &creationSpec{
-		name: name, deployJobID: s.newID(), env: envList(opts.vals["envVars"]),
+		name: name, deployJobID: s.newID(), env: envList(opts.list("envVars")),
 		owner: repo.str("owner"), repo: repo.str("repo"), branch: repo.str("branch"), directory: repo.str("directory"),
 		plan: opts.str("plan"), region: opts.str("region"), cloud: opts.str("cloud"),
 	}
@@ -198,7 +196,7 @@ func resolveCreateTenant(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	}
 	p := &project{
 		id: s.newID(), tenantID: s.newID(), name: name, endpoint: "https://" + name + ".hasura.app/v1/graphql",
-		env: envList(a.vals["envs"]), plan: a.str("plan"), region: a.str("region"), cloud: cloud,
+		env: envList(a.list("envs")), plan: a.str("plan"), region: a.str("region"), cloud: cloud,
 		createdAt: x.now, updatedAt: x.now,
 	}
 	s.addProject(p)
@@ -224,7 +222,7 @@ func resolveUpdateTenantEnv(x *exec, _ any, a *ordMap) (any, *gqlError) {
 			"hash mismatch: the config was changed since currentHash was read; read it again")
 	}
 	merged := copyEnv(p.env)
-	maps.Copy(merged, envList(a.vals["envs"]))
+	maps.Copy(merged, envList(a.list("envs")))
 	if maps.Equal(merged, p.env) {
 		return nil, badRequest("nothing changed in config")
 	}
