@@ -21,7 +21,8 @@ func FuzzServeHTTP(f *testing.F) {
 			f.Fatal(err)
 		}
 		body, _ := json.Marshal(map[string]any{"query": string(q), "variables": map[string]any{
-			"jobId": "6f1c7e0a-5a4b-4c7d-9e2f-0123456789ab", "projectName": "x", "appName": "x",
+			"creation": "6f1c7e0a-5a4b-4c7d-9e2f-0123456789ab", "deployment": "6f1c7e0a-5a4b-4c7d-9e2f-0123456789ab",
+			"appName": "x", "wanted": "x", "previewName": "x",
 		}})
 		f.Add(body, true)
 	}

@@ -7,23 +7,23 @@ import (
 	"time"
 )
 
-// These tests replay the official action's documents and read the answers
-// the way its TypeScript does, so a change that would break that client
-// breaks them.
+// These tests send documents in the forms the official action uses
+// (testdata/official, written for this repository) and read the answers
+// the way that client does, so a change that would break it breaks them.
 
 func officialCreate(e *simEnv, name string) string {
 	e.t.Helper()
-	data := e.gql(official(e.t, "createPreviewApp"), map[string]any{
-		"githubDir":       "hasura",
-		"githubPAT":       "ghp_officialtoken",
-		"githubRepoOwner": "acme",
-		"githubRepo":      "shop",
-		"githubBranch":    "feature-x",
-		"appName":         name,
-		"cloud":           "aws",
-		"region":          "us-east-2",
-		"plan":            "cloud_free",
-		"env": []map[string]string{
+	data := e.gql(official(e.t, "start-preview"), map[string]any{
+		"projectDir":  "hasura",
+		"token":       "ghp_officialtoken",
+		"owner":       "acme",
+		"repository":  "shop",
+		"gitBranch":   "feature-x",
+		"previewName": name,
+		"provider":    "aws",
+		"location":    "us-east-2",
+		"tier":        "cloud_free",
+		"variables": []map[string]string{
 			{"key": "HASURA_GRAPHQL_ADMIN_SECRET", "value": "s3cret"},
 			{"key": "PG_DATABASE_URL", "value": "postgres://u:p@db/app"},
 		},
@@ -36,29 +36,33 @@ func officialCreate(e *simEnv, name string) string {
 func pollCreation(e *simEnv, jobID string, step time.Duration) (projectID, deployJobID, failure string, statuses []string) {
 	e.t.Helper()
 	for range 1000 {
-		data := e.gql(official(e.t, "getPreviewAppCreationJob"), map[string]any{"jobId": jobID})
+		data := e.gql(official(e.t, "creation-job"), map[string]any{"creation": jobID})
 		job := path(e.t, data, "jobs_by_pk")
 		if job == nil {
-			e.t.Fatal("No such preview app creation job exists")
+			e.t.Fatal("creation job not found")
 		}
 		status := str(e.t, job, "status")
 		statuses = append(statuses, status)
 		events := list(e.t, job, "tasks", 0, "task_events")
 		switch status {
 		case "success":
+			// created_at desc: the final event comes first.
+			if first := str(e.t, events[0], "event_type"); first != "success" {
+				e.t.Errorf("events of a finished creation start with %q, want success", first)
+			}
 			for _, ev := range events {
 				if str(e.t, ev, "event_type") == "success" {
 					return str(e.t, ev, "public_event_data", "projectId"), str(e.t, ev, "public_event_data", "githubDeploymentJobID"), "", statuses
 				}
 			}
-			e.t.Fatal("unexpected; no job success task event")
+			e.t.Fatal("finished creation has no success event")
 		case "failed":
 			for _, ev := range events {
 				if str(e.t, ev, "event_type") == "failed" {
 					return "", "", str(e.t, ev, "error"), statuses
 				}
 			}
-			e.t.Fatal("unexpected; no job failure task event")
+			e.t.Fatal("failed creation has no failed event")
 		case "skipped":
 			return "", "", "skipped", statuses
 		}
@@ -73,10 +77,10 @@ func pollCreation(e *simEnv, jobID string, step time.Duration) (projectID, deplo
 func pollDeployment(e *simEnv, jobID string, step time.Duration) (status string, logs []string) {
 	e.t.Helper()
 	for range 1000 {
-		data := e.gql(official(e.t, "getJobStatus"), map[string]any{"jobId": jobID})
+		data := e.gql(official(e.t, "deployment-progress"), map[string]any{"deployment": jobID})
 		job := path(e.t, data, "jobs_by_pk")
 		if job == nil {
-			e.t.Fatal("could not find the GitHub job; the associated deployment was terminated")
+			e.t.Fatal("deployment job not found")
 		}
 		if tasks := list(e.t, job, "tasks"); len(tasks) > 0 {
 			latest := tasks[len(tasks)-1]
@@ -116,7 +120,7 @@ func TestOfficialActionCreateThenDelete(t *testing.T) {
 		t.Errorf("creation statuses = %v, want %v", statuses, want)
 	}
 
-	data := e.gql(official(t, "getProjectByPk"), map[string]any{"projectId": projectID})
+	data := e.gql(official(t, "project-by-id"), map[string]any{"project": projectID})
 	if got := str(t, data, "projects_by_pk", "endpoint"); got != "https://shop-pr-12.hasura.app/v1/graphql" {
 		t.Errorf("endpoint = %q", got)
 	}
@@ -144,20 +148,20 @@ func TestOfficialActionCreateThenDelete(t *testing.T) {
 		t.Errorf("logs =\n%s\nwant\n%s", strings.Join(logs, "\n"), strings.Join(want, "\n"))
 	}
 
-	data = e.gql(official(t, "getTenantId"), map[string]any{"projectName": "shop-pr-12"})
+	data = e.gql(official(t, "tenant-of-project"), map[string]any{"appName": "shop-pr-12"})
 	tenantID := str(t, data, "projects", 0, "tenant", "id")
-	data = e.gql(official(t, "deleteTenant"), map[string]any{"tenantId": tenantID})
+	data = e.gql(official(t, "delete-tenant"), map[string]any{"tenant": tenantID})
 	if got := str(t, data, "deleteTenant", "status"); got != "deleted" {
 		t.Errorf("deleteTenant status = %q", got)
 	}
-	data = e.gql(official(t, "getProjects"), map[string]any{"name": "shop-pr-12"})
+	data = e.gql(official(t, "project-by-name"), map[string]any{"wanted": "shop-pr-12"})
 	if n := len(list(t, data, "projects")); n != 0 {
 		t.Errorf("after delete, projects = %v", data)
 	}
 	// The action's delete of an app that is gone fails: it finds no project.
-	data = e.gql(official(t, "getTenantId"), map[string]any{"projectName": "shop-pr-12"})
+	data = e.gql(official(t, "tenant-of-project"), map[string]any{"appName": "shop-pr-12"})
 	if n := len(list(t, data, "projects")); n != 0 {
-		t.Errorf("getTenantId after delete = %v", data)
+		t.Errorf("tenant lookup after delete = %v", data)
 	}
 }
 
@@ -195,23 +199,23 @@ func TestOfficialActionSeesSkippedCreation(t *testing.T) {
 func TestOfficialCreationJobDefaultVariable(t *testing.T) {
 	e := newSim(t, nil)
 	// Without variables the declared default applies, and it is no uuid.
-	got := e.gqlFail(official(t, "getPreviewAppCreationJob"), nil)
+	got := e.gqlFail(official(t, "creation-job"), nil)
 	if got.Extensions.Code != "data-exception" ||
-		got.Message != `invalid input syntax for type uuid: "GF12zEeQai1skCuOoVU3wyyiqj30nEnzt2hpZ0LRe368UdwE5JC7nrT4AIr85rmu"` {
+		got.Message != `invalid input syntax for type uuid: "no-job-given"` {
 		t.Errorf("error = %+v", got)
 	}
 }
 
-func TestOfficialGetTenantEnvMisspelledVariable(t *testing.T) {
+func TestOfficialTenantEnvVariableNameMismatch(t *testing.T) {
 	e := newSim(t, nil)
 	e.create("shop-pr-15", nil)
 	e.clock.Advance(2 * time.Second)
 	info, _ := e.sim.Project("shop-pr-15")
-	got := e.gqlFail(official(t, "getTenantEnv"), map[string]any{"tenantId": info.TenantID})
-	if got.Extensions.Code != "validation-failed" || got.Message != `expecting a value for non-nullable variable: "tenandId"` {
+	got := e.gqlFail(official(t, "tenant-env"), map[string]any{"tenantId": info.TenantID})
+	if got.Extensions.Code != "validation-failed" || got.Message != `expecting a value for non-nullable variable: "tenantUUID"` {
 		t.Errorf("error = %+v", got)
 	}
-	data := e.gql(official(t, "getTenantEnv"), map[string]any{"tenandId": info.TenantID})
+	data := e.gql(official(t, "tenant-env"), map[string]any{"tenantUUID": info.TenantID})
 	if str(t, data, "getTenantEnv", "hash") == "" {
 		t.Errorf("no hash in %v", data)
 	}
@@ -219,7 +223,7 @@ func TestOfficialGetTenantEnvMisspelledVariable(t *testing.T) {
 
 func TestOfficialMissingTokenDetected(t *testing.T) {
 	e := newSim(t, nil)
-	status, _, body := e.post("", gqlBody{Query: official(t, "getProjects"), Variables: map[string]any{"name": "x"}})
+	status, _, body := e.post("", gqlBody{Query: official(t, "project-by-name"), Variables: map[string]any{"wanted": "x"}})
 	got := decodeErr(t, status, body)
 	// doesProjectExist maps this message to "invalid authorization".
 	if !strings.Contains(got.Message, "projects") || !strings.Contains(got.Message, "query_root") {
