@@ -1,0 +1,117 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// ensure creates or rebuilds the preview and follows it to the end.
+func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
+	spec := preview.Spec{
+		Name: r.name, Owner: r.t.Owner, Repo: r.t.Repo, Branch: r.t.Branch, SHA: r.t.SHA,
+		Directory: r.in.ProjectDir, Cloud: r.in.Cloud, Region: r.in.Region, Plan: r.in.Tier,
+		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
+	}
+	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Repo, r.t.Branch))
+	r.startDeployment(ctx)
+	seen := map[string]string{}
+	progress := func(res preview.Result) {
+		for _, t := range res.Tasks {
+			key := t.Job + "/" + t.Name
+			if seen[key] == t.State {
+				continue
+			}
+			seen[key] = t.State
+			line := fmt.Sprintf("%s job: %s %s", t.Job, t.Name, t.State)
+			if d := t.Duration(); d > 0 {
+				line += fmt.Sprintf(" (%s)", d.Round(100*time.Millisecond))
+			}
+			r.gha.Infof("%s", r.secrets.redact(line))
+		}
+		if !res.Status.Done() {
+			r.updateComment(ctx, res)
+		}
+	}
+	res, err := engine.Ensure(ctx, spec, progress)
+	r.gha.EndGroup()
+
+	r.updateComment(ctx, res)
+	r.finishDeployment(ctx, res)
+	out := map[string]string{
+		"graphQLEndpoint": res.Endpoint, "endpoint": res.Endpoint, "consoleURL": res.ConsoleURL,
+		"projectName": r.name, "projectId": res.ProjectID, "status": string(res.Status),
+		"jobId": res.CreationJobID, "deploymentJobId": res.DeploymentJobID,
+	}
+	if oerr := r.outputs(out); oerr != nil {
+		return oerr
+	}
+	r.summary(res)
+
+	switch {
+	case err != nil && res.Status != preview.StatusFailed:
+		return r.fail("Preview app "+r.name, err)
+	case res.Status == preview.StatusSuccess:
+		r.gha.Noticef("Preview app %s is up: %s", r.name, res.Endpoint)
+		return nil
+	case res.Status == preview.StatusSuperseded:
+		r.gha.Noticef("Preview app %s: %s", r.name, res.Message)
+		return nil
+	}
+	title := "Preview app " + r.name + " " + strings.ReplaceAll(string(res.Status), "_", " ")
+	if t := res.FailedTask(); t != nil {
+		title = fmt.Sprintf("Preview app %s: task %s failed", r.name, t.Name)
+		if t.GitHubDetail != "" {
+			r.gha.Errorf("%s", r.secrets.redact(t.GitHubDetail))
+		}
+	}
+	msg := res.Message
+	if err != nil {
+		msg = err.Error()
+	}
+	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", r.secrets.redact(msg))
+	return fmt.Errorf("%w: %s", ErrFailed, r.secrets.redact(msg))
+}
+
+// destroy deletes the preview (idempotent) and says so in the PR.
+func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
+	r.gha.Group("Preview app " + r.name + ": delete")
+	dr, err := engine.Destroy(ctx, preview.DestroySpec{Name: r.name, Databases: dbs})
+	r.gha.EndGroup()
+	if err != nil {
+		return r.fail("Deleting preview app "+r.name, err)
+	}
+	if dr.Existed {
+		r.gha.Infof("Preview app %s deleted.", r.name)
+	} else {
+		r.gha.Infof("Preview app %s was already gone: nothing to delete.", r.name)
+	}
+	res := preview.Result{Name: r.name, Status: preview.StatusDeleted, ProjectID: dr.ProjectID, TenantID: dr.TenantID, Finished: dr.At}
+	r.updateComment(ctx, res)
+	if r.deploy && r.rep != nil {
+		err := r.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(r.name))
+		r.warnGitHub("Deployment", err, &r.deploy)
+	}
+	if err := r.outputs(map[string]string{"status": string(preview.StatusDeleted), "projectName": r.name, "projectId": dr.ProjectID}); err != nil {
+		return err
+	}
+	r.summary(res)
+	return nil
+}
+
+// summary appends the same rendering as the comment to the step summary.
+func (r *runner) summary(res preview.Result) {
+	path := r.d.Getenv("GITHUB_STEP_SUMMARY")
+	if path == "" {
+		return
+	}
+	body := r.secrets.redact(ghreport.Render(r.view(res)))
+	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
+		r.gha.Warningf("step summary: %v", err)
+	}
+}

@@ -1,0 +1,129 @@
+package action
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// setupReporter builds the comment and deployment reporter when the run has
+// a PR and a token; without them both are off.
+func (r *runner) setupReporter(ctx context.Context) {
+	r.comment, r.deploy = r.in.Comment && r.t.PR > 0, r.in.Deployment && r.t.SHA != ""
+	if !r.comment && !r.deploy {
+		return
+	}
+	if r.in.GitHubToken == "" {
+		r.gha.Warningf("No GitHub token: no PR comment and no deployment (set GITHUB_TOKEN or the github-token input)")
+		r.comment, r.deploy = false, false
+		return
+	}
+	gh, err := newGitHubClient(r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken, r)
+	if err != nil {
+		r.gha.Warningf("GitHub client: %s", r.secrets.redact(err.Error()))
+		r.comment, r.deploy = false, false
+		return
+	}
+	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.redact), ghreport.WithLogger(r.logger())}
+	if r.d.Now != nil {
+		opts = append(opts, ghreport.WithClock(r.d.Now))
+	}
+	if r.d.Sleep != nil {
+		opts = append(opts, ghreport.WithSleep(r.d.Sleep))
+	}
+	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseRepo, r.t.PR, opts...)
+}
+
+// newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
+// or a test server) without WithEnterpriseURLs, which would append /api/v3/
+// to a URL that does not end with it.
+func newGitHubClient(apiURL, token string, r *runner) (*github.Client, error) {
+	gh := github.NewClient(r.d.HTTPClient).WithAuthToken(token)
+	if apiURL == "" {
+		return gh, nil
+	}
+	u, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("GITHUB_API_URL is not a URL")
+	}
+	gh.BaseURL = u
+	return gh, nil
+}
+
+// view is what the comment shows for a result.
+func (r *runner) view(res preview.Result) ghreport.View {
+	footer := "hasura-preview"
+	if r.d.Version != "" {
+		footer += " " + r.d.Version
+	}
+	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.PR, LogURL: r.logURL, Footer: footer}
+}
+
+// updateComment writes the comment; a missing permission turns comments off
+// with one warning, other errors warn and carry on: the preview matters more.
+func (r *runner) updateComment(ctx context.Context, res preview.Result) {
+	if !r.comment || r.rep == nil {
+		return
+	}
+	err := r.rep.Update(ctx, r.view(res))
+	if err == nil && res.Status.Done() {
+		err = r.rep.Flush(ctx)
+	}
+	r.warnGitHub("PR comment", err, &r.comment)
+}
+
+func (r *runner) warnGitHub(what string, err error, enabled *bool) {
+	if err == nil {
+		return
+	}
+	if errors.Is(err, ghreport.ErrNoPermission) {
+		r.gha.Warningf("%s skipped: the token lacks permission (grant `pull-requests: write` / `deployments: write` in the workflow's permissions)", what)
+		*enabled = false
+		return
+	}
+	r.gha.Warningf("%s: %s", what, r.secrets.redact(err.Error()))
+}
+
+func (r *runner) startDeployment(ctx context.Context) {
+	if !r.deploy || r.rep == nil {
+		return
+	}
+	id, err := r.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
+		Environment: ghreport.EnvironmentName(r.name), Ref: r.t.SHA,
+		Description: "Hasura Cloud preview " + r.name, LogURL: r.logURL,
+	})
+	r.warnGitHub("Deployment", err, &r.deploy)
+	r.deployID = id
+}
+
+func (r *runner) finishDeployment(ctx context.Context, res preview.Result) {
+	if !r.deploy || r.rep == nil || r.deployID == 0 {
+		return
+	}
+	state, desc := "failure", res.Message
+	switch res.Status {
+	case preview.StatusSuccess:
+		state, desc = "success", "Preview app is up"
+	case preview.StatusSuperseded:
+		state = "inactive"
+	}
+	err := r.rep.FinishDeployment(ctx, r.deployID, state, res.Endpoint, r.logURL, desc)
+	r.warnGitHub("Deployment status", err, &r.deploy)
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,242 @@
+// Package action is the GitHub Action: it reads the inputs and the event the
+// runner gives a Docker action, builds or deletes the pull request's preview
+// app through the preview engine, keeps the PR comment and the deployment
+// up to date through ghreport, and writes outputs, a step summary and an
+// exit status. cmd/action only calls Run.
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/sethvargo/go-githubactions"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// ErrFailed means the preview failed or timed out; the failure was already
+// reported to the runner. main exits 1 on any error.
+var ErrFailed = errors.New("the preview app failed")
+
+// Deps are the runner's world. Tests fill them in; main uses the process's.
+type Deps struct {
+	Getenv func(string) string
+	// Stdout receives workflow commands and the log.
+	Stdout io.Writer
+	// HTTPClient is used for GitHub and the Cloud (nil: a default client).
+	HTTPClient *http.Client
+	// Now and Sleep default to the real clock.
+	Now   func() time.Time
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Poll overrides the engine's poll policy (tests).
+	Poll preview.PollPolicy
+	// Version is shown in the comment's footer.
+	Version string
+}
+
+// target is the pull request (or branch) the run is about.
+type target struct {
+	// Owner/Repo hold the branch (the head repository for a fork).
+	Owner, Repo, Branch, SHA string
+	// BaseOwner/BaseRepo hold the PR (comments and deployments go there).
+	BaseOwner, BaseRepo string
+	PR                  int
+	Event               *github.PullRequestEvent
+}
+
+// Run is the whole action. It returns nil on success or a clean skip.
+func Run(ctx context.Context, d Deps) error {
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
+	if d.Stdout == nil {
+		d.Stdout = os.Stdout
+	}
+	gha := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(d.Stdout))
+	r := &runner{d: d, gha: gha, secrets: newSecrets()}
+	return r.run(ctx)
+}
+
+type runner struct {
+	d       Deps
+	gha     *githubactions.Action
+	secrets *secrets
+	in      Inputs
+	t       target
+	name    string
+	rep     *ghreport.Reporter
+	// comment and deploy turn off after a permission warning.
+	comment, deploy bool
+	deployID        int64
+	logURL          string
+}
+
+func (r *runner) run(ctx context.Context) error {
+	in, err := readInputs(inputGetter(r.d.Getenv), r.d.Getenv)
+	r.in = in
+	// Masks first: nothing below may print a secret unmasked.
+	r.registerSecrets()
+	if err != nil {
+		return r.fail("Invalid inputs", err)
+	}
+	for _, w := range in.EnvWarnings {
+		r.gha.Warningf("hasuraEnv: %s", w)
+	}
+	ghctx, err := r.gha.Context()
+	if err != nil {
+		return r.fail("Reading the workflow context", err)
+	}
+	if r.t, err = readTarget(ghctx, r.d.Getenv); err != nil {
+		return r.fail("Reading the event", err)
+	}
+	if ghctx.ServerURL != "" && ghctx.Repository != "" && ghctx.RunID != 0 {
+		r.logURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, ghctx.Repository, ghctx.RunID)
+	}
+	r.name, err = preview.AppName(in.NameTemplate, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseRepo, PR: r.t.PR, Branch: r.t.Branch})
+	if err != nil {
+		return r.fail("Naming the preview app", err)
+	}
+
+	plan := r.plan()
+	if plan.Action == preview.ActionSkip {
+		r.gha.Noticef("No preview for this run: %s", plan.Reason)
+		return r.outputs(map[string]string{"status": "skipped", "projectName": r.name})
+	}
+	if in.CloudToken == "" {
+		if r.isFork() {
+			// Workflows triggered by a fork's pull_request get no secrets.
+			r.gha.Noticef("No preview: HASURA_CLOUD_ACCESS_TOKEN is not available to workflows run for pull requests from forks.")
+			return r.outputs(map[string]string{"status": "skipped", "projectName": r.name})
+		}
+		return r.fail("Missing Hasura Cloud token", errors.New("set the HASURA_CLOUD_ACCESS_TOKEN environment variable (or the hasuraCloudAccessToken input) from a secret"))
+	}
+	client, err := cloud.New(in.CloudToken, cloud.WithEndpoint(in.Endpoint), cloud.WithHTTPClient(r.d.HTTPClient),
+		cloud.WithLogger(r.logger()))
+	if err != nil {
+		return r.fail("Hasura Cloud client", err)
+	}
+	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Poll: r.d.Poll, Deadline: in.Timeout, Log: r.logger()}
+	r.setupReporter(ctx)
+
+	var dbs preview.Databases
+	if in.Postgres != nil {
+		m, err := pgdb.New(*in.Postgres)
+		if err != nil {
+			return r.fail("postgresDBConfig", err)
+		}
+		dbs = preview.PostgresDatabases(m)
+	}
+	if plan.Action == preview.ActionDestroy {
+		return r.destroy(ctx, engine, dbs)
+	}
+	if in.GitHubToken == "" {
+		return r.fail("Missing GitHub token", errors.New("the Cloud needs a token to read the branch: set GITHUB_TOKEN in env (or the github-token input)"))
+	}
+	return r.ensure(ctx, engine, dbs)
+}
+
+// plan decides between ensure, destroy and skip from the delete input and
+// the event.
+func (r *runner) plan() preview.Plan {
+	switch r.in.Delete {
+	case DeleteTrue:
+		return preview.Plan{Action: preview.ActionDestroy, Reason: "delete: true"}
+	case DeleteFalse:
+		if r.isFork() && !r.in.AllowForks {
+			return preview.Plan{Action: preview.ActionSkip, Reason: "pull requests from forks are skipped: their migrations are untrusted code (set allow-forks: true to change this)"}
+		}
+		return preview.Plan{Action: preview.ActionEnsure, Reason: "delete: false"}
+	}
+	if r.t.Event == nil {
+		return preview.Plan{Action: preview.ActionEnsure, Reason: "not a pull_request event"}
+	}
+	// The workflow's own `on:` filter chooses which events run; drafts are
+	// not skipped here, as with the official action.
+	p := preview.Policy{AllowForks: r.in.AllowForks}
+	return preview.Decide(r.t.Event, p)
+}
+
+func (r *runner) isFork() bool {
+	return r.t.Event != nil && (r.t.Owner != r.t.BaseOwner || r.t.Repo != r.t.BaseRepo)
+}
+
+// readTarget finds the PR and branch from the event file, or, for other
+// events, from GITHUB_HEAD_REF / GITHUB_REF as the official action does.
+func readTarget(ghctx *githubactions.GitHubContext, getenv func(string) string) (target, error) {
+	owner, repo := ghctx.Repo()
+	t := target{Owner: owner, Repo: repo, BaseOwner: owner, BaseRepo: repo, SHA: ghctx.SHA}
+	if (ghctx.EventName == "pull_request" || ghctx.EventName == "pull_request_target" || ghctx.EventName == "") && ghctx.EventPath != "" {
+		raw, err := os.ReadFile(ghctx.EventPath)
+		if err != nil {
+			return t, fmt.Errorf("reading GITHUB_EVENT_PATH: %w", err)
+		}
+		var ev github.PullRequestEvent
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			return t, fmt.Errorf("the event file is not a pull_request event: %w", err)
+		}
+		if ev.PullRequest != nil {
+			tr, err := preview.Target(&ev)
+			if err != nil {
+				return t, err
+			}
+			t = target{Owner: tr.Owner, Repo: tr.Name, Branch: tr.Branch, SHA: tr.SHA, BaseOwner: tr.BaseOwner,
+				BaseRepo: tr.BaseName, PR: tr.Number, Event: &ev}
+			return t, nil
+		}
+	}
+	t.Branch = getenv("GITHUB_HEAD_REF")
+	if t.Branch == "" {
+		t.Branch = strings.TrimPrefix(ghctx.Ref, "refs/heads/")
+	}
+	if t.Branch == "" || strings.HasPrefix(t.Branch, "refs/") {
+		return t, errors.New("cannot tell the branch: run on pull_request or on a branch push")
+	}
+	return t, nil
+}
+
+func (r *runner) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(r.d.Stdout, &slog.HandlerOptions{Level: slog.LevelInfo, ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		if a.Value.Kind() == slog.KindString {
+			a.Value = slog.StringValue(r.secrets.redact(a.Value.String()))
+		}
+		return a
+	}}))
+}
+
+// fail reports err as a workflow error and returns it.
+func (r *runner) fail(title string, err error) error {
+	msg := r.secrets.redact(err.Error())
+	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", msg)
+	return fmt.Errorf("%s: %w", title, err)
+}
+
+// outputs writes every output through GITHUB_OUTPUT with a random
+// delimiter per value.
+func (r *runner) outputs(kv map[string]string) error {
+	path := r.d.Getenv("GITHUB_OUTPUT")
+	if path == "" {
+		r.gha.Warningf("GITHUB_OUTPUT is not set: outputs are not written")
+		return nil
+	}
+	for _, k := range sortedKeys(kv) {
+		if err := writeFileCommand(path, k, kv[k]); err != nil {
+			return r.fail("Writing outputs", err)
+		}
+	}
+	return nil
+}
