@@ -62,7 +62,7 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 		ProductionEnvironment: github.Bool(false),
 	}
 	if spec.Description != "" {
-		req.Description = github.String(truncateRunes(spec.Description, maxDescription))
+		req.Description = github.String(truncateRunes(r.redact(spec.Description), maxDescription))
 	}
 	var id int64
 	err := r.call(ctx, "creating a deployment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
@@ -107,7 +107,7 @@ func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, enviro
 		st.LogURL = github.String(logURL)
 	}
 	if description != "" {
-		st.Description = github.String(truncateRunes(description, maxDescription))
+		st.Description = github.String(truncateRunes(r.redact(description), maxDescription))
 	}
 	if state == DeploySuccess {
 		st.AutoInactive = github.Bool(true)

@@ -1,0 +1,139 @@
+package ghreport_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// TestRateLimitsAreWaitedOut: every kind of rate-limit answer is retried
+// after the wait GitHub asked for, and the retry reaches the server (the
+// go-github client would otherwise refuse it locally until the wall clock
+// catches up with the reset).
+func TestRateLimitsAreWaitedOut(t *testing.T) {
+	cases := []struct {
+		name  string
+		fault ghsim.Fault
+		skew  time.Duration // Reporter clock ahead of the simulator's
+		want  time.Duration
+	}{
+		{"429 with Retry-After", ghsim.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second}, 0, 30 * time.Second},
+		{"429 without Retry-After", ghsim.Fault{Status: http.StatusTooManyRequests}, 0, time.Minute},
+		{"403 secondary with Retry-After", ghsim.Fault{Status: http.StatusForbidden, RetryAfter: 45 * time.Second}, 0, 45 * time.Second},
+		{"403 secondary without Retry-After", ghsim.Fault{Status: http.StatusForbidden}, 0, time.Minute},
+		{"403 primary, reset a minute ahead", ghsim.Fault{RateLimitRemaining0: true}, 15 * time.Second, 45 * time.Second},
+		{"403 primary with Retry-After", ghsim.Fault{RateLimitRemaining0: true, RetryAfter: 2 * time.Minute}, 0, 2 * time.Minute},
+	}
+	for _, c := range cases {
+		for _, method := range []string{"GET", "POST"} {
+			t.Run(c.name+" "+method, func(t *testing.T) {
+				e := newEnv(t, ghsim.Options{})
+				f := c.fault
+				f.Method, f.PathContains = method, commentsPath
+				e.sim.Inject(f)
+				r := e.reporter(t, ghreport.WithClock(func() time.Time { return e.clk.Now().Add(c.skew) }))
+				must(t, r.Update(context.Background(), view(preview.StatusSuccess)))
+				if got := e.slp.Waits(); !slices.Equal(got, []time.Duration{c.want}) {
+					t.Errorf("waits %v, want [%v]", got, c.want)
+				}
+				if got := e.marked(ghreport.Marker); len(got) != 1 {
+					t.Errorf("%d comments after the retry", len(got))
+				}
+				if n := e.sim.CountRequests(method, commentsPath); n < 2 {
+					t.Errorf("%s reached the server %d times, want the retry to reach it", method, n)
+				}
+			})
+		}
+	}
+}
+
+func TestRateLimitLongerThanMaxWaitIsReturned(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	e.sim.Inject(ghsim.Fault{Status: http.StatusForbidden, RetryAfter: 30 * time.Minute, PathContains: commentsPath})
+	err := e.reporter(t).Update(context.Background(), view(preview.StatusSuccess))
+	if !errors.Is(err, ghreport.ErrRateLimited) {
+		t.Fatalf("err = %v, want ErrRateLimited", err)
+	}
+	if len(e.slp.Waits()) != 0 {
+		t.Errorf("slept %v for a wait over the maximum", e.slp.Waits())
+	}
+}
+
+func TestPersistentRateLimitGivesUp(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	e.sim.Inject(ghsim.Fault{Status: http.StatusTooManyRequests, RetryAfter: 10 * time.Second, Count: -1})
+	err := e.reporter(t).Update(context.Background(), view(preview.StatusSuccess))
+	if !errors.Is(err, ghreport.ErrRateLimited) {
+		t.Fatalf("err = %v, want ErrRateLimited", err)
+	}
+	if n := len(e.slp.Waits()); n != 4 {
+		t.Errorf("waited %d times, want 4", n)
+	}
+}
+
+func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
+	t.Run("500 twice then fine", func(t *testing.T) {
+		e := newEnv(t, ghsim.Options{})
+		e.sim.Inject(ghsim.Fault{Status: http.StatusInternalServerError, Method: "POST", PathContains: commentsPath, Count: 2})
+		must(t, e.reporter(t).Update(context.Background(), view(preview.StatusSuccess)))
+		w := e.slp.Waits()
+		// Default policy: 1 s then 2 s, each randomised by ±50 %.
+		if len(w) != 2 || w[0] < 500*time.Millisecond || w[0] > 1500*time.Millisecond || w[1] < time.Second || w[1] > 3*time.Second {
+			t.Errorf("waits %v", w)
+		}
+		if len(e.marked(ghreport.Marker)) != 1 {
+			t.Error("comment not written after the retries")
+		}
+	})
+	t.Run("502 HTML page", func(t *testing.T) {
+		e := newEnv(t, ghsim.Options{})
+		e.sim.Inject(ghsim.Fault{Status: http.StatusBadGateway, Method: "POST", PathContains: "/deployments"})
+		id, err := e.reporter(t).StartDeployment(context.Background(), ghreport.DeploymentSpec{Environment: "preview/x", Ref: headSHA})
+		must(t, err)
+		if id == 0 || len(e.slp.Waits()) != 1 {
+			t.Errorf("id %d, waits %v", id, e.slp.Waits())
+		}
+	})
+	t.Run("503 for good", func(t *testing.T) {
+		e := newEnv(t, ghsim.Options{})
+		e.sim.Inject(ghsim.Fault{Status: http.StatusServiceUnavailable, Count: -1})
+		r := e.reporter(t, ghreport.WithBackOff(func() backoff.BackOff {
+			return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 3)
+		}))
+		err := r.Update(context.Background(), view(preview.StatusSuccess))
+		if err == nil || errors.Is(err, ghreport.ErrNoPermission) {
+			t.Fatalf("err = %v, want the 503", err)
+		}
+		if w := e.slp.Waits(); !slices.Equal(w, []time.Duration{time.Second, time.Second, time.Second}) {
+			t.Errorf("waits %v, want three of 1s", w)
+		}
+		if n := e.sim.CountRequests("GET", commentsPath); n != 4 {
+			t.Errorf("%d attempts, want 4", n)
+		}
+	})
+}
+
+func TestContextEndsAWait(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	e.sim.Inject(ghsim.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	r := e.reporter(t, ghreport.WithSleep(func(context.Context, time.Duration) error {
+		cancel()
+		return context.Canceled
+	}))
+	if err := r.Update(ctx, view(preview.StatusSuccess)); !errors.Is(err, context.Canceled) {
+		t.Errorf("err = %v, want context.Canceled", err)
+	}
+	if !r.Pending() {
+		t.Error("a failed write should stay pending for Flush")
+	}
+}
