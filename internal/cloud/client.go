@@ -18,6 +18,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
@@ -65,7 +66,7 @@ type Client struct {
 type Option func(*Client)
 
 // WithEndpoint sets the API's URL (cloudsim, a proxy).
-func WithEndpoint(url string) Option { return func(c *Client) { c.endpoint = url } }
+func WithEndpoint(endpoint string) Option { return func(c *Client) { c.endpoint = endpoint } }
 
 // WithHTTPClient sets the HTTP client. Its transport is wrapped, not
 // replaced; its own Timeout is left as it is.
@@ -127,8 +128,11 @@ func New(pat string, opts ...Option) (*Client, error) {
 	if pat == "" {
 		return nil, errors.New("hasura cloud: an access token (PAT) is required")
 	}
-	if c.endpoint == "" {
-		return nil, errors.New("hasura cloud: the endpoint is empty")
+	// A malformed endpoint would fail every attempt before any answer,
+	// which run takes for a network failure and retries: refuse it here.
+	// The URL is not echoed: it may carry credentials of a proxy.
+	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("hasura cloud: the endpoint is not an absolute http(s) URL")
 	}
 	base := c.hc
 	if base == nil {

@@ -104,12 +104,14 @@ func classifyHTTP(op string, status int, header http.Header, body []byte, env *e
 		return &Error{Op: op, Class: ErrTransient, Status: status, Message: "rate limited", RetryAfter: ra}
 	case status >= 500:
 		return &Error{Op: op, Class: ErrTransient, Status: status, Message: firstMessage(env, body), RetryAfter: ra}
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		// Before the JSON check: a proxy's HTML 401 is as final as the
+		// API's own, and retrying a refused token only wastes time.
+		return &Error{Op: op, Class: ErrUnauthorized, Status: status, Code: firstCode(env), Message: firstMessage(env, body)}
 	case decodeErr != nil:
 		// The Cloud sometimes answers with an HTML page ("If you have just
 		// created this project please wait a few moments"): try again later.
 		return &Error{Op: op, Class: ErrTransient, Status: status, Message: "answer is not JSON: " + snippet(body)}
-	case status == http.StatusUnauthorized || status == http.StatusForbidden:
-		return &Error{Op: op, Class: ErrUnauthorized, Status: status, Message: firstMessage(env, body)}
 	case len(env.Errors) > 0:
 		return classifyGraphQL(op, status, env.Errors[0])
 	case status != http.StatusOK:
@@ -138,7 +140,10 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 		e.Class = ErrQuotaExceeded
 	case strings.Contains(msg, "hash mismatch") || (ge.Extensions.Code == "conflict" && strings.Contains(msg, "hash")):
 		e.Class = ErrHashConflict
-	case ge.Extensions.Code == "not-found" || strings.Contains(msg, "not found") || strings.Contains(msg, "does not exist"):
+	case ge.Extensions.Code == "not-found" || strings.Contains(msg, "does not exist") ||
+		// "field 'x' not found in type: 'jobs'" is a query the schema
+		// refuses, not a missing object: invalid input, below.
+		(strings.Contains(msg, "not found") && !strings.Contains(msg, "not found in type")):
 		e.Class = ErrNotFound
 	case ge.Extensions.Code == "validation-failed" || ge.Extensions.Code == "parse-failed" ||
 		ge.Extensions.Code == "bad-request" || ge.Extensions.Code == "data-exception" ||
@@ -148,6 +153,13 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 		e.Class = ErrAPI
 	}
 	return e
+}
+
+func firstCode(env *envelope) string {
+	if len(env.Errors) > 0 {
+		return env.Errors[0].Extensions.Code
+	}
+	return ""
 }
 
 func firstMessage(env *envelope, body []byte) string {

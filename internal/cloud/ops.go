@@ -191,13 +191,17 @@ func (c *Client) CreateTenant(ctx context.Context, cloudName, region string, env
 		env = []EnvVar{}
 	}
 	var out struct {
-		Tenant Tenant `json:"createTenant"`
+		Tenant *Tenant `json:"createTenant"`
 	}
 	err := c.run(ctx, OpCreateTenant, createTenantQuery, map[string]any{"cloud": cloudName, "region": region, "envs": env}, &out)
 	if err != nil {
 		return nil, err
 	}
-	return &out.Tenant, nil
+	// A tenant without an id could be neither used nor deleted.
+	if out.Tenant == nil || out.Tenant.ID == "" {
+		return nil, &Error{Op: OpCreateTenant, Class: ErrAPI, Message: "the answer has no tenant id"}
+	}
+	return out.Tenant, nil
 }
 
 const deleteTenantQuery = `mutation deleteTenant($tenantId: uuid!) {
