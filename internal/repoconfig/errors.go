@@ -242,6 +242,6 @@ func indexKeys(root *yaml.Node) keyIndex {
 	return ki
 }
 
-func (ki keyIndex) line(path string) int   { return ki.lines[path] }
-func (ki keyIndex) keyAt(line int) string  { return ki.byLine[line] }
+func (ki keyIndex) line(path string) int     { return ki.lines[path] }
+func (ki keyIndex) keyAt(line int) string    { return ki.byLine[line] }
 func (ki keyIndex) parentAt(line int) string { return ki.parents[line] }

@@ -78,7 +78,9 @@ func TestFetchFailures(t *testing.T) {
 		detail string
 	}{
 		{"unknown branch is not 'not configured'", func(*ghsim.Server) {}, "gone",
-			func(err error) bool { return err != nil && !errors.Is(err, ErrNotConfigured) && strings.Contains(err.Error(), `"gone" does not exist`) }, ""},
+			func(err error) bool {
+				return err != nil && !errors.Is(err, ErrNotConfigured) && strings.Contains(err.Error(), `"gone" does not exist`)
+			}, ""},
 		{"not YAML", func(s *ghsim.Server) { s.SetFile("acme", "shop", "main", Path, "directory: [\n") }, "main",
 			func(err error) bool { var pe *Error; return errors.As(err, &pe) }, "line 1: did not find expected node content"},
 		{"unknown key", func(s *ghsim.Server) { s.SetFile("acme", "shop", "main", Path, "directroy: db\n") }, "main",
