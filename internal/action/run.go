@@ -77,6 +77,8 @@ type runner struct {
 	t       target
 	name    string
 	rep     *ghreport.Reporter
+	// gh is the client behind rep, for what ghreport does not offer.
+	gh *github.Client
 	// comment and deploy turn off after a permission warning.
 	comment, deploy bool
 	deployID        int64
