@@ -31,6 +31,14 @@ func newStmt(q string) *stmt {
 	return s
 }
 
+// newStmtLite registers a statement whose SQLite text differs beyond
+// placeholders (lite is still written with $n).
+func newStmtLite(pg, lite string) *stmt {
+	s := newStmt(pg)
+	s.lite = toSQLiteParams(lite)
+	return s
+}
+
 func toSQLiteParams(q string) string {
 	var b strings.Builder
 	b.Grow(len(q))

@@ -66,6 +66,14 @@ func (s *Store) ReleaseLease(ctx context.Context, key, owner string) error {
 	return nil
 }
 
+// ReleaseLease ends owner's lease as part of tx.
+func (tx *Tx) ReleaseLease(ctx context.Context, key, owner string) error {
+	if _, err := tx.q.exec(ctx, stReleaseLease, key, owner); err != nil {
+		return fmt.Errorf("releasing lease on %s: %w", key, err)
+	}
+	return nil
+}
+
 // BreakAllLeases drops every lease. Only for a single-replica start (SQLite),
 // where any lease left over belongs to a process that no longer exists.
 func (s *Store) BreakAllLeases(ctx context.Context) (int64, error) {

@@ -50,8 +50,11 @@ RETURNING generation`)
     command_at = 0, updated_at = $3
 WHERE pr_key = $1 AND command_at = $2 AND command <> ''`)
 
-	stGetPR        = newStmt(`SELECT ` + prColumns + ` FROM pull_requests WHERE pr_key = $1`)
-	stGeneration   = newStmt(`SELECT generation FROM pull_requests WHERE pr_key = $1`)
+	stGetPR      = newStmt(`SELECT ` + prColumns + ` FROM pull_requests WHERE pr_key = $1`)
+	stGeneration = newStmt(`SELECT generation FROM pull_requests WHERE pr_key = $1`)
+	// SQLite has no row locks; its transactions are serialised whole.
+	stLockGeneration = newStmtLite(`SELECT generation FROM pull_requests WHERE pr_key = $1 FOR UPDATE`,
+		`SELECT generation FROM pull_requests WHERE pr_key = $1`)
 	stListOpenPRs  = newStmt(`SELECT ` + prColumns + ` FROM pull_requests WHERE closed = FALSE ORDER BY pr_key`)
 	stListPRKeys   = newStmt(`SELECT pr_key FROM pull_requests ORDER BY pr_key`)
 	stForgetPR     = newStmt(`DELETE FROM pull_requests WHERE pr_key = $1`)
@@ -145,6 +148,22 @@ func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
 	}
 	if err != nil {
 		return 0, fmt.Errorf("reading generation of %s: %w", key, err)
+	}
+	return gen, nil
+}
+
+// LockGeneration reads the PR's generation (0 when unknown) and, on
+// PostgreSQL, locks its row until the transaction ends: a delivery for the
+// PR then waits, so a worker can finish its job knowing that no delivery
+// slipped in unseen between this read and the commit.
+func (tx *Tx) LockGeneration(ctx context.Context, key string) (int64, error) {
+	var gen int64
+	err := tx.q.queryRow(ctx, stLockGeneration, key).Scan(&gen)
+	if noRows(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("locking %s: %w", key, err)
 	}
 	return gen, nil
 }

@@ -1,0 +1,278 @@
+package jobs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// Reconciler brings one PR's preview in line with its desired state. It
+// returns again > 0 to be called again after that long (while the Cloud
+// builds), or an error to be retried with backoff. Wrap an error in
+// Permanent when retrying cannot help. Reconcile must return soon after ctx
+// is done, and a PR the Store does not know must be a quick no-op.
+type Reconciler interface {
+	Reconcile(ctx context.Context, prKey string) (again time.Duration, err error)
+}
+
+// Sweeper is the periodic pass: delete previews whose PR closed or whose TTL
+// passed, re-enqueue PRs whose job got lost, prune old deliveries. Runs on
+// the leader only; River does not persist its schedule, so it must be
+// idempotent.
+type Sweeper interface {
+	Sweep(ctx context.Context) error
+}
+
+// Options tunes New. Zero fields take the defaults in brackets.
+type Options struct {
+	// Workers is the number of jobs worked at once by this process [4].
+	Workers int
+	// SweepEvery is the sweep period [5m]; the first sweep runs at start.
+	SweepEvery time.Duration
+	// JobTimeout cancels a Reconcile that runs longer [45s]. It must stay
+	// below RescueAfter.
+	JobTimeout time.Duration
+	// RescueAfter is how long a job may stay "running" before the leader
+	// assumes its process died and retries it [1m].
+	RescueAfter time.Duration
+	// MaxAttempts is how many failed attempts a job gets before River
+	// discards it [200: with RetryCap, about two days of outage]. The sweep
+	// re-enqueues discarded PRs anyway.
+	MaxAttempts int
+	// RetryCap caps the backoff between failed attempts [15m].
+	RetryCap time.Duration
+	// Logger is River's and the workers' logger [slog.Default()].
+	Logger *slog.Logger
+	// Configure, when set, gets the last word on River's configuration
+	// (tests set TestOnly and fetch intervals).
+	Configure func(*river.Config)
+}
+
+func (o *Options) defaults() error {
+	if o.Workers <= 0 {
+		o.Workers = 4
+	}
+	if o.SweepEvery <= 0 {
+		o.SweepEvery = 5 * time.Minute
+	}
+	if o.JobTimeout <= 0 {
+		o.JobTimeout = 45 * time.Second
+	}
+	if o.RescueAfter <= 0 {
+		o.RescueAfter = time.Minute
+	}
+	if o.MaxAttempts <= 0 {
+		o.MaxAttempts = 200
+	}
+	if o.RetryCap <= 0 {
+		o.RetryCap = 15 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.JobTimeout >= o.RescueAfter {
+		return fmt.Errorf("job timeout %s must be below the rescue delay %s", o.JobTimeout, o.RescueAfter)
+	}
+	return nil
+}
+
+// Client is the queue: it enqueues reconcile jobs and, once started, works
+// them.
+type Client struct {
+	st  *store.Store
+	e   engine
+	log *slog.Logger
+}
+
+// New builds a Client on st's database. rec is required; sw may be nil (no
+// periodic sweep in this process).
+func New(st *store.Store, rec Reconciler, sw Sweeper, opts Options) (*Client, error) {
+	if rec == nil {
+		return nil, errors.New("jobs: a Reconciler is required")
+	}
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	rw := &reconcileWorker{st: st, rec: rec, log: opts.Logger, leaseTTL: opts.JobTimeout + opts.RescueAfter}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, rw)
+	cfg := &river.Config{
+		JobTimeout:           opts.JobTimeout,
+		RescueStuckJobsAfter: opts.RescueAfter,
+		MaxAttempts:          opts.MaxAttempts,
+		RetryPolicy:          &cappedRetry{max: opts.RetryCap, now: st.Now},
+		Logger:               opts.Logger,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
+		Workers:              workers,
+	}
+	if sw != nil {
+		river.AddWorker(workers, &sweepWorker{sw: sw})
+		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
+			river.PeriodicInterval(opts.SweepEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true},
+		)}
+	}
+	if opts.Configure != nil {
+		opts.Configure(cfg)
+	}
+	e, err := newEngine(st, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("building the River client: %w", err)
+	}
+	rw.e, rw.owner = e, e.id()
+	return &Client{st: st, e: e, log: opts.Logger}, nil
+}
+
+// Start starts working jobs until ctx is done or Stop is called; give it a
+// context that lives as long as the service. On SQLite (one replica by
+// definition) it first returns every job left "running" by a previous
+// process to the queue and breaks that process's leases, instead of waiting
+// RescueAfter for River's rescuer.
+func (c *Client) Start(ctx context.Context) error {
+	if c.st.Backend() == store.SQLite {
+		n, err := c.rescueRunning(ctx)
+		if err != nil {
+			return fmt.Errorf("rescuing jobs of a previous process: %w", err)
+		}
+		if n > 0 {
+			c.log.InfoContext(ctx, "requeued jobs left running by a previous process", "jobs", n)
+		}
+		if _, err := c.st.BreakAllLeases(ctx); err != nil {
+			return err
+		}
+	}
+	return c.e.start(ctx)
+}
+
+func (c *Client) rescueRunning(ctx context.Context) (int, error) {
+	exec := c.e.executor()
+	now := time.Now().UTC()
+	// River's SQLite driver stores times at millisecond precision; anything
+	// attempted before "a little from now" was attempted by someone else.
+	horizon := now.Add(time.Hour)
+	total := 0
+	for {
+		stuck, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 500, StuckHorizon: horizon})
+		if err != nil || len(stuck) == 0 {
+			return total, err
+		}
+		p := &riverdriver.JobRescueManyParams{StuckHorizon: horizon}
+		for _, j := range stuck {
+			msg, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(j.Attempt, 0), Error: "process stopped while the job was running; requeued at start"})
+			p.ID = append(p.ID, j.ID)
+			p.Error = append(p.Error, msg)
+			p.FinalizedAt = append(p.FinalizedAt, nil)
+			p.ScheduledAt = append(p.ScheduledAt, now)
+			p.State = append(p.State, string(rivertype.JobStateAvailable))
+		}
+		if _, err := exec.JobRescueMany(ctx, p); err != nil {
+			return total, err
+		}
+		total += len(stuck)
+	}
+}
+
+// Stop stops fetching jobs and waits for running ones to finish. When ctx
+// ends first, it cancels them (they snooze, to run again at once on the next
+// start) and returns ctx's error.
+func (c *Client) Stop(ctx context.Context) error {
+	err := c.e.stop(ctx)
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err2 := c.e.stopAndCancel(hard); err2 != nil {
+		return fmt.Errorf("stopping jobs: %w (then: %w)", err, err2)
+	}
+	return fmt.Errorf("jobs still running when the stop deadline came were cancelled: %w", err)
+}
+
+// Enqueued tells what an enqueue did.
+type Enqueued struct {
+	JobID int64
+	// Duplicate: a job for the PR was already pending and took the request.
+	Duplicate bool
+	// Woken: that job was snoozed and now runs at once.
+	Woken bool
+}
+
+// EnqueueTx enqueues a reconcile job for prKey within tx, or, when one is
+// already pending, relies on it, waking it if it is snoozed so that a push
+// does not wait out a Cloud poll interval. A job waiting out an error
+// backoff is left alone: a push does not make the Cloud healthier.
+func (c *Client) EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (Enqueued, error) {
+	res, err := c.e.insertTx(ctx, tx, ReconcileArgs{PRKey: prKey}, nil)
+	if err != nil {
+		return Enqueued{}, fmt.Errorf("enqueuing %s: %w", prKey, err)
+	}
+	out := Enqueued{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}
+	// A long snooze leaves the job "scheduled"; a short one (below River's
+	// scheduler interval) leaves it "available" with a later scheduled_at.
+	snoozed := res.Job.State == rivertype.JobStateScheduled ||
+		(res.Job.State == rivertype.JobStateAvailable && res.Job.ScheduledAt.After(time.Now()))
+	if res.UniqueSkippedAsDuplicate && snoozed {
+		if err := c.e.retryTx(ctx, tx, res.Job.ID); err != nil {
+			return out, fmt.Errorf("waking the job of %s: %w", prKey, err)
+		}
+		out.Woken = true
+	}
+	return out, nil
+}
+
+// Enqueue is EnqueueTx in a transaction of its own. On SQLite never call it
+// while holding a Tx: use EnqueueTx.
+func (c *Client) Enqueue(ctx context.Context, prKey string) (Enqueued, error) {
+	var out Enqueued
+	err := c.st.WithTx(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = c.EnqueueTx(ctx, tx, prKey)
+		return err
+	})
+	return out, err
+}
+
+// ForgetInstallation drops the bookkeeping of an uninstalled installation
+// (store.ForgetInstallation) and cancels its PRs' queued jobs. Running jobs
+// are left to finish: they find nothing to do.
+func (c *Client) ForgetInstallation(ctx context.Context, id int64) error {
+	keys, err := c.st.ForgetInstallation(ctx, id)
+	if err != nil || len(keys) == 0 {
+		return err
+	}
+	forgot := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		forgot[k] = true
+	}
+	jobs, err := c.pendingJobs(ctx, rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateRetryable, rivertype.JobStateScheduled)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		if forgot[j.key] {
+			if err := c.e.cancel(ctx, j.row.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
+				return fmt.Errorf("cancelling the job of %s: %w", j.key, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Permanent marks a Reconcile error that retrying cannot fix: the job is
+// cancelled instead of retried.
+func Permanent(err error) error { return &permanentError{err} }
+
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }
+func (e *permanentError) Unwrap() error { return e.err }
