@@ -21,7 +21,9 @@ func writeFileCommand(path, name, value string) error {
 	if path == "" {
 		return errors.New("the runner did not provide the file for this command")
 	}
-	if name == "" || strings.ContainsAny(name, "\r\n=") {
+	// The runner splits a line at the first "=" or "<<": a name holding
+	// either would be read as a different name and value.
+	if name == "" || strings.ContainsAny(name, "\r\n=") || strings.Contains(name, "<<") {
 		return fmt.Errorf("invalid output name %q", name)
 	}
 	delim, err := delimiter(value)
