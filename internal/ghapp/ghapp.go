@@ -1,0 +1,258 @@
+// Package ghapp authenticates the webhook service as a GitHub App: a JWT
+// client for App-level calls, one installation client per installation
+// (tokens minted and refreshed by ghinstallation, cached and safe for
+// concurrent use), and short-lived read-only tokens narrowed to one
+// repository for Hasura Cloud to clone a branch with.
+//
+// Token minting is retried on network errors, 5xx and rate limits with a
+// backoff.BackOff; a 401 (wrong App ID or key) is permanent and says so.
+// Nothing here logs, and no error carries a token or the private key.
+package ghapp
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bradleyfalzon/ghinstallation/v2"
+	"github.com/cenkalti/backoff/v4"
+	"github.com/google/go-github/v60/github"
+)
+
+// DefaultAPIURL is GitHub.com's REST API root.
+const DefaultAPIURL = "https://api.github.com/"
+
+// userAgent identifies the service to GitHub (and its support staff).
+const userAgent = "hasura-preview (go-github/v60)"
+
+// App is a GitHub App's identity. Create it with New; its methods are safe
+// for concurrent use.
+type App struct {
+	appID      int64
+	key        *rsa.PrivateKey
+	base       *url.URL // API root with a trailing slash
+	upload     *url.URL
+	tr         http.RoundTripper
+	timeout    time.Duration
+	newBackOff func() backoff.BackOff
+
+	appClient *github.Client
+
+	mu       sync.Mutex
+	installs map[int64]*installation
+	botLogin string
+}
+
+// installation is one installation's cached client. Each has its own
+// ghinstallation.AppsTransport: ghinstallation writes BaseURL and Client
+// into the AppsTransport on every token refresh, under the installation
+// transport's own lock, so sharing one between installations would race.
+type installation struct {
+	id     int64
+	it     *ghinstallation.Transport
+	client *github.Client
+}
+
+// Option configures an App.
+type Option func(*App)
+
+// WithTransport sets the HTTP transport under every client (default
+// http.DefaultTransport, shared so connections are reused).
+func WithTransport(rt http.RoundTripper) Option { return func(a *App) { a.tr = rt } }
+
+// WithTimeout bounds each HTTP request, token minting included (default
+// 30 s; zero means none).
+func WithTimeout(d time.Duration) Option { return func(a *App) { a.timeout = d } }
+
+// WithBackOff sets the retry schedule of token minting and GET /app. The
+// function is called once per operation; wrap the result in
+// backoff.WithMaxRetries to bound attempts. Tests pass
+// backoff.WithMaxRetries(&backoff.ZeroBackOff{}, n) to run in
+// milliseconds.
+func WithBackOff(newBackOff func() backoff.BackOff) Option {
+	return func(a *App) { a.newBackOff = newBackOff }
+}
+
+// DefaultBackOff retries up to 4 times over about 10 seconds: long enough
+// for a GitHub blip, short enough not to hold a worker.
+func DefaultBackOff() backoff.BackOff {
+	return backoff.WithMaxRetries(backoff.NewExponentialBackOff(
+		backoff.WithInitialInterval(500*time.Millisecond),
+		backoff.WithMaxInterval(5*time.Second),
+		backoff.WithMaxElapsedTime(30*time.Second),
+	), 4)
+}
+
+// New returns the App appID signing its JWTs with key, talking to the API
+// at apiURL: https://api.github.com/ (the default when empty) or a GitHub
+// Enterprise Server root such as https://ghe.example.com/api/v3/. It makes
+// no request.
+func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App, error) {
+	if appID <= 0 {
+		return nil, errors.New("ghapp: the App ID must be a positive number")
+	}
+	if key == nil {
+		return nil, errors.New("ghapp: no private key")
+	}
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	base, err := url.Parse(apiURL)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil {
+		return nil, errors.New("ghapp: the API URL must be an absolute http(s) URL without credentials")
+	}
+	base.RawQuery, base.Fragment = "", ""
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+		base.RawPath = ""
+	}
+	a := &App{
+		appID: appID, key: key, base: base, upload: uploadURL(base),
+		tr: http.DefaultTransport, timeout: 30 * time.Second, newBackOff: DefaultBackOff,
+		installs: map[int64]*installation{},
+	}
+	for _, o := range opts {
+		o(a)
+	}
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.tr, appID, key)
+	atr.BaseURL = a.tokenBaseURL()
+	a.appClient = a.newClient(cloningTransport{atr})
+	return a, nil
+}
+
+// uploadURL derives the uploads root the way GitHub lays it out. Nothing
+// in the service uploads; go-github merely wants a valid one.
+func uploadURL(base *url.URL) *url.URL {
+	u := *base
+	switch {
+	case strings.EqualFold(u.Host, "api.github.com"):
+		u.Host, u.Path = "uploads.github.com", "/"
+	case strings.HasSuffix(u.Path, "/api/v3/"):
+		u.Path = strings.TrimSuffix(u.Path, "v3/") + "uploads/"
+	}
+	u.RawPath = ""
+	return &u
+}
+
+// tokenBaseURL is the root ghinstallation appends "/app/installations/…"
+// to: the API root without its trailing slash.
+func (a *App) tokenBaseURL() string { return strings.TrimSuffix(a.base.String(), "/") }
+
+func (a *App) newClient(rt http.RoundTripper) *github.Client {
+	c := github.NewClient(&http.Client{Transport: rt, Timeout: a.timeout})
+	// Set directly: WithEnterpriseURLs would append api/v3/ to any root
+	// that lacks it, which breaks roots such as a simulator's.
+	base, upload := *a.base, *a.upload
+	c.BaseURL, c.UploadURL = &base, &upload
+	c.UserAgent = userAgent
+	return c
+}
+
+// AppID returns the App's ID.
+func (a *App) AppID() int64 { return a.appID }
+
+// AppClient returns the client that authenticates as the App itself (a
+// fresh JWT per request), for App-level endpoints such as GET /app and
+// /app/installations. Repository endpoints need Installation instead.
+func (a *App) AppClient() *github.Client { return a.appClient }
+
+// Installation returns the client of installation id, creating and caching
+// it on first use, and makes sure it holds a valid token (minting one if
+// needed, with retries), so that a wrong key or a removed installation
+// surfaces here with a clear error rather than inside the first API call.
+// The same *github.Client is returned for an id until a request with it
+// is answered 401, which drops it so the next call starts afresh.
+func (a *App) Installation(ctx context.Context, id int64) (*github.Client, error) {
+	if id <= 0 {
+		return nil, fmt.Errorf("ghapp: invalid installation ID %d", id)
+	}
+	in := a.installation(id)
+	if err := a.ensureToken(ctx, in); err != nil {
+		if errors.Is(err, ErrInstallationNotFound) {
+			a.drop(in)
+		}
+		return nil, err
+	}
+	return in.client, nil
+}
+
+func (a *App) installation(id int64) *installation {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if in := a.installs[id]; in != nil {
+		return in
+	}
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.tr, a.appID, a.key)
+	atr.BaseURL = a.tokenBaseURL()
+	it := ghinstallation.NewFromAppsTransport(atr, id)
+	it.BaseURL = atr.BaseURL
+	in := &installation{id: id, it: it}
+	in.client = a.newClient(&installationTransport{app: a, in: in})
+	a.installs[id] = in
+	return in
+}
+
+// Forget drops the cached client of an installation, for when the App is
+// uninstalled or the installation's permissions change.
+func (a *App) Forget(id int64) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.installs, id)
+}
+
+// drop forgets in unless it was already replaced.
+func (a *App) drop(in *installation) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.installs[in.id] == in {
+		delete(a.installs, in.id)
+	}
+}
+
+// ensureToken has ghinstallation return a valid token (its cache, or a
+// fresh one), retrying what is worth retrying.
+func (a *App) ensureToken(ctx context.Context, in *installation) error {
+	return a.retry(ctx, func() error {
+		if _, err := in.it.Token(ctx); err != nil {
+			return classifyMintError(ctx, err, in.id)
+		}
+		return nil
+	})
+}
+
+// BotLogin returns the login the App acts as, "<slug>[bot]", from GET
+// /app. The answer is cached for the App's lifetime; failures are not.
+func (a *App) BotLogin(ctx context.Context) (string, error) {
+	a.mu.Lock()
+	login := a.botLogin
+	a.mu.Unlock()
+	if login != "" {
+		return login, nil
+	}
+	var slug string
+	err := a.retry(ctx, func() error {
+		app, _, err := a.appClient.Apps.Get(ctx, "")
+		if err != nil {
+			return classifyAPIError(ctx, err, "reading the App (GET /app)")
+		}
+		slug = app.GetSlug()
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if slug == "" {
+		return "", errors.New("reading the App (GET /app): GitHub returned no slug")
+	}
+	login = slug + "[bot]"
+	a.mu.Lock()
+	a.botLogin = login
+	a.mu.Unlock()
+	return login, nil
+}

@@ -1,0 +1,77 @@
+package ghapp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+)
+
+// RepoReadToken mints an installation token that can read the contents of
+// owner/repo and nothing else (contents: read, plus the metadata: read
+// GitHub always adds), for Hasura Cloud to clone the pull request's branch.
+// It is minted per job and expires within the hour, so no long-lived
+// personal access token is ever handed out. The token is returned to be
+// passed on, never logged.
+func (a *App) RepoReadToken(ctx context.Context, installationID int64, owner, repo string) (string, time.Time, error) {
+	if installationID <= 0 || owner == "" || repo == "" || strings.Contains(repo, "/") {
+		return "", time.Time{}, fmt.Errorf("ghapp: RepoReadToken needs an installation ID, an owner and a repository name (got %d, %q, %q)", installationID, owner, repo)
+	}
+	op := fmt.Sprintf("minting a contents:read token for %s/%s (installation %d)", owner, repo, installationID)
+	opts := &github.InstallationTokenOptions{
+		Repositories: []string{repo},
+		Permissions:  &github.InstallationPermissions{Contents: github.String("read")},
+	}
+	var tok *github.InstallationToken
+	err := a.retry(ctx, func() error {
+		t, _, err := a.appClient.Apps.CreateInstallationToken(ctx, installationID, opts)
+		if err != nil {
+			return classifyAPIError(ctx, err, op)
+		}
+		tok = t
+		return nil
+	})
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	// The request names a repository of the installation's account; if
+	// that is not owner, the token reaches another account's repository
+	// of the same name and must not be used.
+	if len(tok.Repositories) != 1 || !strings.EqualFold(tok.Repositories[0].GetFullName(), owner+"/"+repo) {
+		var got []string
+		for _, r := range tok.Repositories {
+			got = append(got, r.GetFullName())
+		}
+		return "", time.Time{}, fmt.Errorf("%s: %w: GitHub issued it for %v", op, ErrRepoNotInstalled, got)
+	}
+	if !onlyContentsRead(tok.GetPermissions()) {
+		return "", time.Time{}, fmt.Errorf("%s: GitHub issued a token with other permissions than asked", op)
+	}
+	if tok.GetToken() == "" {
+		return "", time.Time{}, fmt.Errorf("%s: GitHub returned no token", op)
+	}
+	return tok.GetToken(), tok.GetExpiresAt().Time, nil
+}
+
+// onlyContentsRead reports whether p grants contents: read and at most
+// metadata: read besides. Going through JSON covers every permission
+// go-github knows without listing them.
+func onlyContentsRead(p *github.InstallationPermissions) bool {
+	raw, err := json.Marshal(p)
+	if err != nil {
+		return false
+	}
+	var m map[string]string
+	if json.Unmarshal(raw, &m) != nil || m["contents"] != "read" {
+		return false
+	}
+	for k, v := range m {
+		if k != "contents" && !(k == "metadata" && v == "read") {
+			return false
+		}
+	}
+	return true
+}
