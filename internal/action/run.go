@@ -106,7 +106,11 @@ func (r *runner) run(ctx context.Context) error {
 	if ghctx.ServerURL != "" && ghctx.Repository != "" && ghctx.RunID != 0 {
 		r.logURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, ghctx.Repository, ghctx.RunID)
 	}
-	r.name, err = preview.AppName(in.NameTemplate, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseRepo, PR: r.t.PR, Branch: r.t.Branch})
+	tmpl, err := nameTemplate(in.NameTemplate, r.t.PR)
+	if err != nil {
+		return r.fail("Naming the preview app", err)
+	}
+	r.name, err = preview.AppName(tmpl, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseRepo, PR: r.t.PR, Branch: r.t.Branch})
 	if err != nil {
 		return r.fail("Naming the preview app", err)
 	}
@@ -147,6 +151,27 @@ func (r *runner) run(ctx context.Context) error {
 		return r.fail("Missing GitHub token", errors.New("the Cloud needs a token to read the branch: set GITHUB_TOKEN in env (or the github-token input)"))
 	}
 	return r.ensure(ctx, engine, dbs)
+}
+
+// branchNameTemplate names a preview built outside a pull request (a
+// branch push, a manual dispatch).
+const branchNameTemplate = "{repo}-{branch}"
+
+// nameTemplate picks the name template for the run. Without a pull request
+// there is no number: the default {repo}-pr-{pr} would name every branch's
+// preview <repo>-pr-0, so that branches overwrite each other's app; a
+// branch-based name is used instead, and an explicit {pr} is refused.
+func nameTemplate(tmpl string, pr int) (string, error) {
+	if pr > 0 {
+		return tmpl, nil
+	}
+	if tmpl == "" {
+		return branchNameTemplate, nil
+	}
+	if strings.Contains(tmpl, "{pr}") {
+		return "", fmt.Errorf("the name input %q uses {pr}, but this run is not for a pull request: use {branch}, or run on pull_request", tmpl)
+	}
+	return tmpl, nil
 }
 
 // plan decides between ensure, destroy and skip from the delete input and
