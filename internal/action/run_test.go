@@ -61,18 +61,18 @@ func newInproc(t *testing.T) *inproc {
 	}
 	return &inproc{t: t, clock: clock, cloud: cs, gh: gh, dir: dir, env: map[string]string{
 		"INPUT_HASURACLOUDGRAPHQLENDPOINT": hs.URL + cloudsim.DefaultPath,
-		"GITHUB_OUTPUT":                   filepath.Join(dir, "output"),
-		"GITHUB_STEP_SUMMARY":             filepath.Join(dir, "summary"),
-		"GITHUB_EVENT_NAME":               "pull_request",
-		"GITHUB_EVENT_PATH":               filepath.Join(dir, "event.json"),
-		"GITHUB_REPOSITORY":               "Codertocat/Hello-World",
-		"GITHUB_SHA":                      "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
-		"GITHUB_REF":                      "refs/pull/2/merge",
-		"GITHUB_RUN_ID":                   "99",
-		"GITHUB_SERVER_URL":               "https://github.com",
-		"GITHUB_API_URL":                  strings.TrimSuffix(api, "/"),
-		"GITHUB_TOKEN":                    testToken,
-		"HASURA_CLOUD_ACCESS_TOKEN":       testPAT,
+		"GITHUB_OUTPUT":                    filepath.Join(dir, "output"),
+		"GITHUB_STEP_SUMMARY":              filepath.Join(dir, "summary"),
+		"GITHUB_EVENT_NAME":                "pull_request",
+		"GITHUB_EVENT_PATH":                filepath.Join(dir, "event.json"),
+		"GITHUB_REPOSITORY":                "Codertocat/Hello-World",
+		"GITHUB_SHA":                       "f95f852bd8fca8fcc58a9a2d6c842781e32a215e",
+		"GITHUB_REF":                       "refs/pull/2/merge",
+		"GITHUB_RUN_ID":                    "99",
+		"GITHUB_SERVER_URL":                "https://github.com",
+		"GITHUB_API_URL":                   strings.TrimSuffix(api, "/"),
+		"GITHUB_TOKEN":                     testToken,
+		"HASURA_CLOUD_ACCESS_TOKEN":        testPAT,
 	}}
 }
 
