@@ -117,7 +117,11 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 		}
 	}
 	now := e.now()
-	if !now.Before(run.Deadline) {
+	// Past the deadline the job is still read once: the wait before this
+	// step was cut to land on the deadline, and the job may have ended
+	// since the previous read. Only a job still running times out.
+	late := !now.Before(run.Deadline)
+	timedOut := func() (time.Duration, error) {
 		run.finish(StatusTimedOut, now, fmt.Sprintf("gave up after %s waiting for the %s job %s",
 			run.Deadline.Sub(run.Result.Started).Round(time.Second), run.phase(), run.jobID()))
 		emit()
@@ -130,6 +134,9 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 		if grace <= 0 {
 			grace = DefaultNullJobGrace
 		}
+		if late {
+			return timedOut()
+		}
 		if now.Sub(run.JobSince) < grace {
 			return e.next(run, nil, now), nil
 		}
@@ -140,6 +147,9 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	case errors.Is(err, cloud.ErrTransient):
 		if ctx.Err() != nil {
 			return 0, ctx.Err()
+		}
+		if late {
+			return timedOut()
 		}
 		e.log().Warn("reading a job failed; will try again", "app", run.Result.Name, "error", err)
 		return e.next(run, nil, now), nil
@@ -158,6 +168,9 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
 		if err := e.deploying(ctx, run, job, now); err != nil {
 			if errors.Is(err, cloud.ErrTransient) {
+				if late {
+					return timedOut()
+				}
 				if changed {
 					emit()
 				}
@@ -167,10 +180,15 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 			emit()
 			return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
 		}
+		if late && !run.Result.Status.Done() {
+			return timedOut()
+		}
 		emit()
 		return e.next(run, nil, now), nil
 	case job.Status == cloud.JobSuccess:
 		run.finish(StatusSuccess, now, "")
+	case late:
+		return timedOut()
 	default:
 		if changed {
 			emit()

@@ -18,7 +18,8 @@ type PollPolicy struct {
 	Max time.Duration
 	// Multiplier grows the wait while nothing can be predicted (default 1.5).
 	Multiplier float64
-	// Jitter spreads waits of many previews apart (default 0.2).
+	// Jitter spreads waits of many previews apart (default 0.2; negative
+	// for none, which tests use to get the same waits every run).
 	Jitter float64
 	// Fraction caps a wait at this share of the time the run has taken so
 	// far (default 0.1), so the end of a job is noticed within about that
@@ -42,7 +43,10 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	if p.Multiplier < 1 {
 		p.Multiplier = d.Multiplier
 	}
-	if p.Jitter < 0 || p.Jitter >= 1 {
+	// Zero takes the default like every other field, so a zero PollPolicy
+	// does not poll many previews in lockstep; negative (none) is kept, so
+	// that applying the defaults twice changes nothing.
+	if p.Jitter == 0 || p.Jitter >= 1 {
 		p.Jitter = d.Jitter
 	}
 	if p.Fraction <= 0 {
@@ -59,7 +63,7 @@ func (p PollPolicy) backOff(polls int) time.Duration {
 	b.InitialInterval = p.Initial
 	b.MaxInterval = p.Max
 	b.Multiplier = p.Multiplier
-	b.RandomizationFactor = p.Jitter
+	b.RandomizationFactor = max(p.Jitter, 0)
 	b.MaxElapsedTime = 0
 	b.Reset()
 	w := b.NextBackOff()
