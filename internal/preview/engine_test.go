@@ -1,0 +1,601 @@
+package preview
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
+)
+
+const simPAT = "hcpat-engine-tests-5d2c"
+
+var simStart = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+
+// deploymentTasks is the deployment job's task list as the simulator (and
+// the Cloud) runs it.
+var deploymentTasks = []string{"gh-validation", "parse-metadata", "parse-migration", "apply-metadata",
+	"apply-migration", "reload-metadata", "check-healthz"}
+
+// harness is cloudsim on loopback, a real client, and an engine whose
+// clock is the simulator's: every sleep, the engine's and the client's,
+// moves the clock instead of waiting, so a 20-minute run takes
+// milliseconds.
+type harness struct {
+	t      *testing.T
+	sim    *cloudsim.Server
+	clock  *cloudsim.ManualClock
+	client *cloud.Client
+	engine *Engine
+
+	mu    sync.Mutex
+	waits []time.Duration // the engine's sleeps
+}
+
+// newHarness starts a simulator whose creation job takes 30 s and each
+// deployment task 20 s unless mutate says otherwise.
+func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
+	t.Helper()
+	h := &harness{t: t, clock: cloudsim.NewManualClock(simStart)}
+	opts := cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
+		CreationDuration: 30 * time.Second, TaskDuration: 20 * time.Second}
+	if mutate != nil {
+		mutate(&opts)
+	}
+	sim, err := cloudsim.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.sim = sim
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath),
+		cloud.WithSleep(h.advance), cloud.WithRetry(6, steadyBackOff))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.engine = &Engine{Cloud: h.client, Now: h.clock.Now, Sleep: h.sleep, Poll: steadyPoll()}
+	return h
+}
+
+func (h *harness) advance(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	h.clock.Advance(d)
+	return nil
+}
+
+func (h *harness) sleep(ctx context.Context, d time.Duration) error {
+	h.mu.Lock()
+	h.waits = append(h.waits, d)
+	h.mu.Unlock()
+	return h.advance(ctx, d)
+}
+
+// steadyPoll is the default policy without jitter, so runs repeat exactly.
+func steadyPoll() PollPolicy {
+	p := DefaultPollPolicy()
+	p.Jitter = -1
+	return p
+}
+
+// steadyBackOff is the client's default backoff without jitter.
+func steadyBackOff() backoff.BackOff {
+	b := backoff.NewExponentialBackOff()
+	b.InitialInterval, b.MaxInterval, b.RandomizationFactor, b.MaxElapsedTime = time.Second, 30*time.Second, 0, 0
+	return b
+}
+
+func testSpec(name string) Spec {
+	return Spec{
+		Name: name, Owner: "acme", Repo: "shop", Branch: "feature-x", SHA: "0123abc", Directory: "hasura",
+		Region: "us-east-2", Plan: "cloud_free", GitHubToken: "ghp_branchReader",
+		Env: []EnvVar{{Key: "HASURA_GRAPHQL_ADMIN_SECRET", Value: "s3cret"}},
+	}
+}
+
+// progressLog records every progress callback.
+type progressLog struct{ seen []Result }
+
+func (p *progressLog) record(r Result) {
+	r.Tasks = slices.Clone(r.Tasks)
+	p.seen = append(p.seen, r)
+}
+
+// jobRecorder remembers every job the engine read.
+type jobRecorder struct {
+	CloudAPI
+	jobs []*cloud.Job
+}
+
+func (r *jobRecorder) Job(ctx context.Context, id string) (*cloud.Job, error) {
+	j, err := r.CloudAPI.Job(ctx, id)
+	if err == nil {
+		r.jobs = append(r.jobs, j)
+	}
+	return j, err
+}
+
+// apiStates is "name:state ..." for a job's tasks as the API shows them,
+// derived here independently of the engine.
+func apiStates(j *cloud.Job) string {
+	var parts []string
+	for _, t := range j.Tasks {
+		state := TaskPending
+		if ev := t.Last(); ev != nil {
+			state = map[string]string{cloud.EventCreated: TaskRunning, cloud.EventSuccess: TaskSuccess,
+				cloud.EventFailed: TaskFailed}[ev.EventType]
+		}
+		parts = append(parts, t.Name+":"+state)
+	}
+	return strings.Join(parts, " ")
+}
+
+// resultStates is the same for one job of a Result.
+func resultStates(r Result, job string) string {
+	var parts []string
+	for _, t := range r.Tasks {
+		if t.Job == job {
+			parts = append(parts, t.Name+":"+t.State)
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestEnsureLifecycle(t *testing.T) {
+	h := newHarness(t, nil)
+	rec := &jobRecorder{CloudAPI: h.client}
+	h.engine.Cloud = rec
+	progress := &progressLog{}
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-1"), progress.record)
+	if err != nil || res.Status != StatusSuccess {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+
+	info, ok := h.sim.Project("shop-pr-1")
+	if !ok {
+		t.Fatal("no project in the simulator")
+	}
+	if res.Endpoint != info.Endpoint || res.ProjectID != info.ID || res.TenantID != info.TenantID ||
+		res.ConsoleURL != cloud.ConsoleURL(info.ID) || res.CreationJobID != info.LastCreationJobID ||
+		res.DeploymentJobID != info.LastDeploymentJobID {
+		t.Errorf("result %+v does not match the simulator's project %+v", res, info)
+	}
+	if info.Env["HASURA_GRAPHQL_ADMIN_SECRET"] != "s3cret" || info.Branch != "feature-x" || info.Cloud != "aws" {
+		t.Errorf("project = %+v", info)
+	}
+
+	// The creation task and the seven deployment tasks, with the
+	// simulator's own times.
+	creation, _ := h.sim.Job(info.LastCreationJobID)
+	deployment, _ := h.sim.Job(info.LastDeploymentJobID)
+	want := []struct {
+		job  string
+		task cloudsim.TaskInfo
+	}{{JobCreation, creation.Tasks[0]}}
+	for _, task := range deployment.Tasks {
+		want = append(want, struct {
+			job  string
+			task cloudsim.TaskInfo
+		}{JobDeployment, task})
+	}
+	if len(res.Tasks) != 8 || len(want) != 8 {
+		t.Fatalf("tasks = %+v", res.Tasks)
+	}
+	for i, w := range want {
+		got := res.Tasks[i]
+		start, end := w.task.Events[0].At, w.task.Events[len(w.task.Events)-1].At
+		if got.Job != w.job || got.Name != w.task.Name || got.State != TaskSuccess ||
+			!got.Started.Equal(start) || !got.Finished.Equal(end) || got.Duration() != end.Sub(start) {
+			t.Errorf("task %d = %+v, want %s/%s from %v to %v", i, got, w.job, w.task.Name, start, end)
+		}
+	}
+	if res.Tasks[0].Duration() != 30*time.Second || res.Tasks[1].Duration() != 20*time.Second-time.Microsecond {
+		t.Errorf("durations %v, %v", res.Tasks[0].Duration(), res.Tasks[1].Duration())
+	}
+	var names []string
+	for _, ts := range res.Tasks[1:] {
+		names = append(names, ts.Name)
+	}
+	if !slices.Equal(names, deploymentTasks) {
+		t.Errorf("deployment tasks = %v", names)
+	}
+	end := deployment.Tasks[6].Events[1].At
+	if !res.Started.Equal(simStart) || res.Finished.Before(end) {
+		t.Errorf("started %v, finished %v; the job ended at %v", res.Started, res.Finished, end)
+	}
+
+	// Progress: statuses only move forward, the last report is the
+	// result, and every task state the engine read was reported.
+	order := map[Status]int{StatusCreating: 0, StatusDeploying: 1, StatusSuccess: 2}
+	for i := 1; i < len(progress.seen); i++ {
+		if order[progress.seen[i].Status] < order[progress.seen[i-1].Status] {
+			t.Errorf("status went from %s to %s", progress.seen[i-1].Status, progress.seen[i].Status)
+		}
+	}
+	if last := progress.seen[len(progress.seen)-1]; last.Status != StatusSuccess || len(last.Tasks) != 8 {
+		t.Errorf("last progress = %+v", last)
+	}
+	if first := progress.seen[0]; first.Status != StatusCreating || len(first.Tasks) != 0 {
+		t.Errorf("first progress = %+v", first)
+	}
+	reported := map[string]bool{}
+	for _, r := range progress.seen {
+		reported[JobCreation+"|"+resultStates(r, JobCreation)] = true
+		reported[JobDeployment+"|"+resultStates(r, JobDeployment)] = true
+	}
+	for _, j := range rec.jobs {
+		phase := JobCreation
+		if j.ID == res.DeploymentJobID {
+			phase = JobDeployment
+		}
+		if s := apiStates(j); s != "" && !reported[phase+"|"+s] {
+			t.Errorf("the engine read %s job states %q but never reported them", phase, s)
+		}
+	}
+	// With these durations the engine reads every task while it runs, so
+	// each was reported running, then success.
+	for _, task := range res.Tasks {
+		var states []string
+		for _, r := range progress.seen {
+			for _, ts := range r.Tasks {
+				if ts.Job == task.Job && ts.Name == task.Name && (len(states) == 0 || states[len(states)-1] != ts.State) {
+					states = append(states, ts.State)
+				}
+			}
+		}
+		if !slices.Equal(states, []string{TaskRunning, TaskSuccess}) {
+			t.Errorf("task %s/%s reported as %v", task.Job, task.Name, states)
+		}
+	}
+	for _, w := range h.waits {
+		if w <= 0 || w > DefaultPollPolicy().Max {
+			t.Errorf("engine waited %v", w)
+		}
+	}
+}
+
+func TestPushWhileBuildingSupersedes(t *testing.T) {
+	for _, phase := range []Status{StatusCreating, StatusDeploying} {
+		t.Run(string(phase), func(t *testing.T) {
+			h := newHarness(t, nil)
+			ctx := context.Background()
+			first, err := h.engine.Start(ctx, testSpec("shop-pr-2"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Follow the first build until it reaches the phase.
+			for first.Result.Status != phase {
+				wait, err := h.engine.Step(ctx, first, nil)
+				if err != nil || first.Result.Status.Done() {
+					t.Fatalf("first build %s, %v", first.Result.Status, err)
+				}
+				_ = h.sleep(ctx, wait)
+			}
+			spec := testSpec("shop-pr-2")
+			spec.SHA = "4567def"
+			second, err := h.engine.Start(ctx, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			res, err := h.engine.Follow(ctx, first, nil)
+			if err != nil || res.Status != StatusSuperseded || res.Message == "" {
+				t.Fatalf("first build = %s %q, %v; want superseded", res.Status, res.Message, err)
+			}
+			for _, ts := range res.Tasks {
+				if ts.State == TaskRunning || ts.State == TaskPending || ts.State == TaskFailed {
+					t.Errorf("superseded build has task %+v", ts)
+				}
+			}
+			res, err = h.engine.Follow(ctx, second, nil)
+			if err != nil || res.Status != StatusSuccess {
+				t.Fatalf("second build = %s %q, %v", res.Status, res.Message, err)
+			}
+			info, _ := h.sim.Project("shop-pr-2")
+			if info.LastCreationJobID != second.Result.CreationJobID || res.Endpoint != info.Endpoint {
+				t.Errorf("project %+v, second build %+v", info, res)
+			}
+			if n := h.sim.Count(cloud.OpCreatePreviewApp); n != 2 {
+				t.Errorf("%d creates, want 2", n)
+			}
+		})
+	}
+}
+
+func TestFailedMigrationSurfacesTaskAndDetail(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sim.FailTask("shop-pr-3", "apply-migration", `relation "users" already exists`, "migration 1690000000_init failed")
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-3"), nil)
+	if err != nil || res.Status != StatusFailed {
+		t.Fatalf("Ensure = %s, %v; a failed build is a result, not an error", res.Status, err)
+	}
+	if !strings.Contains(res.Message, "apply-migration") || !strings.Contains(res.Message, `relation "users" already exists`) {
+		t.Errorf("message = %q", res.Message)
+	}
+	ft := res.FailedTask()
+	if ft == nil || ft.Name != "apply-migration" || ft.Job != JobDeployment ||
+		ft.Error != `relation "users" already exists` || ft.GitHubDetail != "migration 1690000000_init failed" {
+		t.Fatalf("failed task = %+v", ft)
+	}
+	var got []string
+	for _, ts := range res.Tasks[1:] {
+		got = append(got, ts.Name+":"+ts.State)
+	}
+	want := []string{"gh-validation:success", "parse-metadata:success", "parse-migration:success",
+		"apply-metadata:success", "apply-migration:failed"}
+	if !slices.Equal(got, want) {
+		t.Errorf("deployment tasks = %v", got)
+	}
+}
+
+func TestFailedCreation(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sim.FailCreation("shop-pr-4", "the branch feature-x does not exist")
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-4"), nil)
+	if err != nil || res.Status != StatusFailed || !strings.Contains(res.Message, "the branch feature-x does not exist") {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	if ft := res.FailedTask(); ft == nil || ft.Job != JobCreation || ft.Name != cloudsim.CreationTask {
+		t.Errorf("failed task = %+v", ft)
+	}
+	if _, ok := h.sim.Project("shop-pr-4"); ok || res.Endpoint != "" {
+		t.Error("a failed creation left a project or an endpoint")
+	}
+}
+
+func TestNullJobTolerated(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sim.Inject(cloudsim.Fault{Kind: cloudsim.FaultNullJob, Count: 4})
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-5"), nil)
+	if err != nil || res.Status != StatusSuccess {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	nulls := 0
+	for _, r := range h.sim.Log() {
+		if r.Fault == cloudsim.FaultNullJob {
+			nulls++
+		}
+	}
+	if nulls != 4 {
+		t.Errorf("%d null answers, want 4", nulls)
+	}
+}
+
+func TestNullJobGraceRunsOut(t *testing.T) {
+	h := newHarness(t, nil)
+	h.engine.NullJobGrace = 90 * time.Second
+	h.sim.Inject(cloudsim.Fault{Kind: cloudsim.FaultNullJob, Count: 1000})
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-6"), nil)
+	if err != nil || res.Status != StatusFailed || !strings.Contains(res.Message, "does not know") {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	if d := res.Finished.Sub(res.Started); d < 90*time.Second || d > 2*time.Minute {
+		t.Errorf("gave up after %v, want soon after the 90 s grace", d)
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sim.SetDurations("shop-pr-7", 0, time.Hour)
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-7"), nil)
+	if err != nil || res.Status != StatusTimedOut {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	if !strings.Contains(res.Message, "gave up after 20m0s") || !strings.Contains(res.Message, res.DeploymentJobID) {
+		t.Errorf("message = %q", res.Message)
+	}
+	if d := res.Finished.Sub(res.Started); d != DefaultDeadline {
+		t.Errorf("ran for %v, want exactly the deadline", d)
+	}
+	for _, ts := range res.Tasks {
+		if ts.State == TaskRunning || ts.State == TaskPending {
+			t.Errorf("task left %+v", ts)
+		}
+	}
+}
+
+// The last wait is cut to land on the deadline; a job that ended in
+// between is a success, not a timeout.
+func TestJobEndingJustBeforeDeadlineSucceeds(t *testing.T) {
+	h := newHarness(t, func(o *cloudsim.Options) { o.TaskDuration = 40 * time.Second })
+	// The job ends at 30 s + 7 × 40 s = 310 s; reading at 292 s, the
+	// policy would come back at 312 s, past this deadline.
+	h.engine.Deadline = 311 * time.Second
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-8"), nil)
+	if err != nil || res.Status != StatusSuccess {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	if !res.Finished.Equal(simStart.Add(311 * time.Second)) {
+		t.Errorf("finished at %v: the test no longer reads the job at the deadline", res.Finished.Sub(simStart))
+	}
+}
+
+func TestTransientFaultsDoNotFailTheRun(t *testing.T) {
+	h := newHarness(t, nil)
+	h.sim.SetRandomFaults(0.3, 11)
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-9"), nil)
+	if err != nil || res.Status != StatusSuccess {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	if n := h.sim.Count(cloud.OpCreatePreviewApp); n != 1 {
+		t.Errorf("createGitHubPreviewApp executed %d times", n)
+	}
+	faults := 0
+	for _, r := range h.sim.Log() {
+		if r.Fault != "" {
+			faults++
+		}
+	}
+	if faults < 3 {
+		t.Errorf("only %d faults: the test proves nothing", faults)
+	}
+	info, _ := h.sim.Project("shop-pr-9")
+	if res.Endpoint != info.Endpoint {
+		t.Errorf("endpoint %q, want %q", res.Endpoint, info.Endpoint)
+	}
+}
+
+// failingJobs answers Job with err after the first n reads.
+type failingJobs struct {
+	CloudAPI
+	n   int
+	err error
+}
+
+func (f *failingJobs) Job(ctx context.Context, id string) (*cloud.Job, error) {
+	if f.n--; f.n < 0 {
+		return nil, f.err
+	}
+	return f.CloudAPI.Job(ctx, id)
+}
+
+func TestPermanentErrorsStopTheRun(t *testing.T) {
+	h := newHarness(t, nil)
+	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.client.Endpoint()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.engine.Cloud = wrong
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-10"), nil)
+	if !errors.Is(err, cloud.ErrUnauthorized) || res.Status != StatusFailed {
+		t.Errorf("Ensure with a wrong token = %s, %v", res.Status, err)
+	}
+
+	refused := &cloud.Error{Op: cloud.OpJob, Class: cloud.ErrUnauthorized, Message: "token revoked"}
+	h.engine.Cloud = &failingJobs{CloudAPI: h.client, n: 2, err: refused}
+	res, err = h.engine.Ensure(context.Background(), testSpec("shop-pr-10"), nil)
+	if !errors.Is(err, cloud.ErrUnauthorized) || res.Status != StatusFailed || !strings.Contains(res.Message, "token revoked") {
+		t.Errorf("Ensure with a token revoked mid-run = %s %q, %v", res.Status, res.Message, err)
+	}
+
+	if _, err := h.engine.Start(context.Background(), testSpec("Not_A_Name")); err == nil {
+		t.Error("Start accepted an invalid name")
+	}
+}
+
+// fakeDatabases records calls; real PostgreSQL is pgdb's business.
+type fakeDatabases struct {
+	env     []EnvVar
+	err     error
+	ensured []string
+	dropped []string
+}
+
+func (f *fakeDatabases) Ensure(_ context.Context, app string) ([]EnvVar, error) {
+	f.ensured = append(f.ensured, app)
+	return f.env, f.err
+}
+
+func (f *fakeDatabases) Drop(_ context.Context, app string) error {
+	f.dropped = append(f.dropped, app)
+	return nil
+}
+
+func TestDatabasesHook(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	db := &fakeDatabases{env: []EnvVar{
+		{Key: "PG_DATABASE_URL", Value: "postgres://app@db:5432/shop_pr_11"},
+		{Key: "HASURA_GRAPHQL_METADATA_DATABASE_URL", Value: "postgres://app@db:5432/shop_pr_11_meta"},
+	}}
+	spec := testSpec("shop-pr-11")
+	spec.Env = []EnvVar{{Key: "PG_DATABASE_URL", Value: "postgres://stale"}, {Key: "OTHER", Value: "kept"}}
+	spec.Databases = db
+	res, err := h.engine.Ensure(ctx, spec, nil)
+	if err != nil || res.Status != StatusSuccess {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	info, _ := h.sim.Project("shop-pr-11")
+	want := map[string]string{"PG_DATABASE_URL": "postgres://app@db:5432/shop_pr_11", "OTHER": "kept",
+		"HASURA_GRAPHQL_METADATA_DATABASE_URL": "postgres://app@db:5432/shop_pr_11_meta"}
+	if !maps.Equal(info.Env, want) || !slices.Equal(db.ensured, []string{"shop-pr-11"}) {
+		t.Errorf("env %v, ensured %v", info.Env, db.ensured)
+	}
+
+	out, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-11", Databases: db})
+	if err != nil || !out.Existed || !slices.Equal(db.dropped, []string{"shop-pr-11"}) {
+		t.Errorf("Destroy = %+v, %v; dropped %v", out, err, db.dropped)
+	}
+
+	// A database that cannot be made stops the build before any Cloud call.
+	creates := h.sim.Requests(cloud.OpCreatePreviewApp)
+	db.err = errors.New("connection refused")
+	spec.Name = "shop-pr-12"
+	if _, err := h.engine.Ensure(ctx, spec, nil); !errors.Is(err, db.err) {
+		t.Errorf("Ensure with a failing database = %v", err)
+	}
+	if n := h.sim.Requests(cloud.OpCreatePreviewApp); n != creates {
+		t.Errorf("%d creates after the database failed", n-creates)
+	}
+}
+
+// The webhook service stores a run between snoozes: stepping a decoded
+// copy must carry on where the original stopped.
+func TestRunSurvivesJSON(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx := context.Background()
+	run, err := h.engine.Start(ctx, testSpec("shop-pr-13"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for run.Result.Status != StatusDeploying || len(run.Result.Tasks) < 4 {
+		wait, err := h.engine.Step(ctx, run, nil)
+		if err != nil || run.Result.Status.Done() {
+			t.Fatalf("run ended early: %s, %v", run.Result.Status, err)
+		}
+		_ = h.sleep(ctx, wait)
+	}
+	stored, err := json.Marshal(run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Run
+	if err := json.Unmarshal(stored, &back); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := json.Marshal(&back); string(again) != string(stored) {
+		t.Fatalf("round trip changed the run:\n%s\n%s", stored, again)
+	}
+	if back.Polls != run.Polls || !back.JobSince.Equal(run.JobSince) || !back.Deadline.Equal(run.Deadline) {
+		t.Errorf("decoded %+v, original %+v", back, run)
+	}
+
+	// A fresh engine, as after a restart.
+	engine := &Engine{Cloud: h.client, Now: h.clock.Now, Sleep: h.sleep, Poll: steadyPoll()}
+	res, err := engine.Follow(ctx, &back, nil)
+	if err != nil || res.Status != StatusSuccess || len(res.Tasks) != 8 {
+		t.Fatalf("Follow of the decoded run = %s %q, %v, %d tasks", res.Status, res.Message, err, len(res.Tasks))
+	}
+	info, _ := h.sim.Project("shop-pr-13")
+	if res.Endpoint != info.Endpoint || res.CreationJobID != run.Result.CreationJobID || !res.Started.Equal(simStart) {
+		t.Errorf("result %+v", res)
+	}
+	if n := h.sim.Count(cloud.OpCreatePreviewApp); n != 1 {
+		t.Errorf("%d creates: the decoded run started over", n)
+	}
+}
+
+func TestFollowStopsOnCancel(t *testing.T) {
+	h := newHarness(t, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	h.engine.Sleep = func(ctx context.Context, d time.Duration) error {
+		cancel()
+		return ctx.Err()
+	}
+	res, err := h.engine.Ensure(ctx, testSpec("shop-pr-14"), nil)
+	if !errors.Is(err, context.Canceled) || res.Status.Done() {
+		t.Errorf("Ensure = %s, %v", res.Status, err)
+	}
+}
