@@ -24,6 +24,7 @@ type Problem struct {
 	Message string
 }
 
+// String renders "VAR (-flag): message".
 func (p Problem) String() string {
 	if p.Flag != "" {
 		return fmt.Sprintf("%s (%s): %s", p.Var, p.Flag, p.Message)
@@ -36,6 +37,7 @@ type ValidationError struct {
 	Problems []Problem
 }
 
+// Error lists the problems, one per line under a count.
 func (e *ValidationError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "invalid configuration (%d problem", len(e.Problems))

@@ -39,6 +39,8 @@ type Error struct {
 	kind    error  // one of the Err… classes, or nil for a transient failure
 }
 
+// Error says what failed, the class of a permanent failure and GitHub's
+// answer.
 func (e *Error) Error() string {
 	if e.kind != nil {
 		return fmt.Sprintf("%s: %v (HTTP %d: %s)", e.Op, e.kind, e.Status, e.Message)

@@ -11,6 +11,7 @@ type installationTransport struct {
 	in  *installation
 }
 
+// RoundTrip implements http.RoundTripper.
 func (t *installationTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err := t.app.ensureToken(req.Context(), t.in); err != nil {
 		// A RoundTripper must close the body even when it fails.
@@ -33,6 +34,7 @@ type cloningTransport struct {
 	next http.RoundTripper
 }
 
+// RoundTrip implements http.RoundTripper.
 func (t cloningTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.next.RoundTrip(req.Clone(req.Context()))
 }

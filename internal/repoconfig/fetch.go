@@ -11,11 +11,13 @@ import (
 )
 
 // Fetch reads and parses the configuration file of owner/repo at baseRef,
-// which must be the pull request's BASE branch: a pull request must not
-// be able to change its own policy or choose which secrets it receives.
+// which must be the pull request's BASE branch (its name, or the base
+// commit SHA from the event): a pull request must not be able to change
+// its own policy or choose which secrets it receives.
 //
 // A missing file returns ErrNotConfigured (the repository does not take
-// part). A file that is too large or does not parse returns an *Error fit
+// part); GitHub answers the same 404 for a repository the client's token
+// cannot see. A file that is too large or does not parse returns an *Error fit
 // for a pull request comment. Other errors (network, rate limits, 5xx)
 // are returned wrapped, with the *github.ErrorResponse reachable through
 // errors.As for the caller's retry policy.
