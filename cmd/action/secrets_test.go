@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -128,5 +129,38 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met within a minute")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestCancelledRunLeavesNothingInProgress stops a build the way the runner
+// cancels a step (SIGINT, as with cancel-in-progress on a new push): the
+// deployment must not stay in_progress and the comment must say so.
+func TestCancelledRunLeavesNothingInProgress(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	w.cloud.SetDurations(appName, time.Minute, 0)
+	p := w.start(runOpts{event: "opened"})
+	waitFor(t, func() bool {
+		ds := w.gh.Deployments(owner, repo)
+		return w.cloud.Count("createGitHubPreviewApp") == 1 && len(ds) == 1 && len(ds[0].Statuses) > 0 &&
+			len(w.gh.Comments(owner, repo, prNumber)) == 1
+	})
+	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	res := p.wait()
+	if res.code == 0 {
+		t.Error("a cancelled run exited 0")
+	}
+	if strings.Contains(res.stderr, "panic") {
+		t.Errorf("panicked:\n%s", res.stderr)
+	}
+	ds := w.gh.Deployments(owner, repo)
+	if last := lastStatus(t, ds[0]); last.State != "inactive" {
+		t.Errorf("cancelled run's deployment ends %s, want inactive", last.State)
+	}
+	cs := w.gh.Comments(owner, repo, prNumber)
+	if len(cs) != 1 || !strings.Contains(strings.ToLower(cs[0].Body), "cancelled") {
+		t.Errorf("want one comment saying cancelled, got %+v", cs)
 	}
 }

@@ -40,6 +40,9 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	}
 	res, err := engine.Ensure(ctx, spec, progress)
 	r.gha.EndGroup()
+	if ctx.Err() != nil && (!res.Status.Done() || errors.Is(err, ctx.Err())) {
+		return r.cancelled(ctx, res)
+	}
 
 	r.updateComment(ctx, res)
 	r.finishDeployment(ctx, res)
@@ -78,6 +81,32 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	return fmt.Errorf("%w: %s", ErrFailed, r.secrets.redact(msg))
 }
 
+// cancelGrace bounds the writes of a cancelled run. The runner stops a
+// cancelled step with SIGINT and kills it about 7.5 s later.
+const cancelGrace = 5 * time.Second
+
+// cancelled reports a run the runner stopped before the preview was ready:
+// a newer push (cancel-in-progress) or a person. Every write with the run's
+// context would fail at once, leaving the deployment in_progress and the
+// comment "building" for good, so the last writes get a short context of
+// their own. The Cloud build goes on; the next run takes the app over.
+func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
+	defer cancel()
+	const why = "The workflow run was cancelled before the preview was ready; the next run rebuilds it."
+	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.now()
+	if r.comment && r.rep != nil {
+		view := r.view(res)
+		view.Headline = "Preview " + r.name + ": build cancelled"
+		r.warnGitHub("PR comment", r.rep.Update(wctx, view), &r.comment)
+	}
+	if r.deploy && r.rep != nil && r.deployID != 0 {
+		r.warnGitHub("Deployment status", r.deactivateDeployment(wctx, r.deployID, "Cancelled"), &r.deploy)
+	}
+	r.gha.Warningf("Preview app %s: the run was cancelled before the preview was ready", r.name)
+	return fmt.Errorf("preview app %s: %w", r.name, context.Cause(ctx))
+}
+
 // destroy deletes the preview (idempotent) and says so in the PR.
 func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	r.gha.Group("Preview app " + r.name + ": delete")
@@ -114,4 +143,11 @@ func (r *runner) summary(res preview.Result) {
 	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
 		r.gha.Warningf("step summary: %v", err)
 	}
+}
+
+func (r *runner) now() time.Time {
+	if r.d.Now != nil {
+		return r.d.Now()
+	}
+	return time.Now()
 }
