@@ -1,0 +1,311 @@
+// Package webhook is the service's front door: it checks a GitHub delivery's
+// signature, decodes it, and records the PR's desired state, the delivery
+// and a reconcile job in one transaction, answering in milliseconds. It never
+// calls GitHub or the Cloud; the reconciler does that later.
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// MaxBodyBytes is GitHub's own cap on a payload: 25 MiB.
+const MaxBodyBytes = 25 << 20
+
+// Enqueuer puts a reconcile job for a PR in the intake's transaction
+// (*jobs.Client).
+type Enqueuer interface {
+	EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (jobs.Enqueued, error)
+}
+
+// Config is what New needs.
+type Config struct {
+	// Secret is the webhook secret; required.
+	Secret []byte
+	// Store records deliveries and desired state; required.
+	Store *store.Store
+	// Queue enqueues reconcile jobs; required.
+	Queue Enqueuer
+	// AppSlug is the GitHub App's slug; its bot is "<slug>[bot]". BotLogin
+	// overrides that. One of them is required: comments by the bot are ours.
+	AppSlug  string
+	BotLogin string
+	// Registerer receives the intake's metrics (nil: not registered).
+	Registerer prometheus.Registerer
+	// Logger gets one line per delivery [slog.Default()].
+	Logger *slog.Logger
+	// Now is the clock for latency and received times [time.Now].
+	Now func() time.Time
+}
+
+// Handler serves POST /webhook.
+type Handler struct {
+	secret   []byte
+	st       *store.Store
+	q        Enqueuer
+	botLogin string
+	m        *metrics
+	log      *slog.Logger
+	now      func() time.Time
+	bufs     sync.Pool
+}
+
+// New checks cfg and builds the Handler.
+func New(cfg Config) (*Handler, error) {
+	var problems []string
+	if len(cfg.Secret) == 0 {
+		problems = append(problems, "a webhook secret is required (unsigned deliveries are never accepted)")
+	}
+	if cfg.Store == nil {
+		problems = append(problems, "a store is required")
+	}
+	if cfg.Queue == nil {
+		problems = append(problems, "a queue is required")
+	}
+	bot := cfg.BotLogin
+	if bot == "" && cfg.AppSlug != "" {
+		bot = cfg.AppSlug + "[bot]"
+	}
+	if bot == "" {
+		problems = append(problems, "the App slug (or its bot login) is required")
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("webhook: " + strings.Join(problems, "; "))
+	}
+	m, err := newMetrics(cfg.Registerer)
+	if err != nil {
+		return nil, fmt.Errorf("webhook: registering metrics: %w", err)
+	}
+	h := &Handler{secret: bytes.Clone(cfg.Secret), st: cfg.Store, q: cfg.Queue, botLogin: bot, m: m,
+		log: cfg.Logger, now: cfg.Now}
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	if h.now == nil {
+		h.now = time.Now
+	}
+	h.bufs.New = func() any { return new(bytes.Buffer) }
+	return h, nil
+}
+
+// result is what the handler answers and logs for one request.
+type result struct {
+	status  int
+	outcome string // a store.Outcome, or "error"
+	reason  string
+	err     error // logged, never sent back
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := h.now()
+	hdr := r.Header
+	event, guid := hdr.Get("X-GitHub-Event"), hdr.Get("X-GitHub-Delivery")
+	var in *intent
+	res := h.serve(w, r, start, event, guid, &in)
+
+	elapsed := h.now().Sub(start)
+	h.m.deliveries.WithLabelValues(eventLabel(event), res.outcome).Inc()
+	h.m.latency.WithLabelValues(res.outcome).Observe(elapsed.Seconds())
+
+	attrs := []slog.Attr{
+		slog.String("event", event), slog.String("delivery", guid), slog.String("outcome", res.outcome),
+		slog.Int("status", res.status), slog.Duration("duration", elapsed),
+	}
+	if in != nil {
+		attrs = append(attrs, slog.String("action", in.action), slog.String("repo", in.repo), slog.Int("pr", in.number))
+	}
+	if res.reason != "" {
+		attrs = append(attrs, slog.String("reason", res.reason))
+	}
+	if res.err != nil {
+		attrs = append(attrs, slog.String("error", res.err.Error()))
+	}
+	level := slog.LevelInfo
+	switch res.outcome {
+	case string(store.OutcomeRejected):
+		level = slog.LevelWarn
+	case "error":
+		level = slog.LevelError
+	}
+	h.log.LogAttrs(r.Context(), level, "webhook delivery", attrs...)
+
+	w.Header().Set("Content-Type", "application/json")
+	if res.status == http.StatusMethodNotAllowed {
+		w.Header().Set("Allow", http.MethodPost)
+	}
+	w.WriteHeader(res.status)
+	_, _ = fmt.Fprintf(w, "{\"outcome\":%q,\"reason\":%q}\n", res.outcome, res.reason)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string, out **intent) result {
+	if r.Method != http.MethodPost {
+		return result{status: http.StatusMethodNotAllowed, outcome: string(store.OutcomeRejected), reason: "only POST"}
+	}
+	sig := r.Header.Get("X-Hub-Signature-256")
+	if sig == "" {
+		return result{status: http.StatusUnauthorized, outcome: string(store.OutcomeRejected), reason: "missing X-Hub-Signature-256"}
+	}
+	buf := h.bufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 1<<20 { // do not pin a huge payload's buffer
+			buf.Reset()
+			h.bufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return result{status: http.StatusRequestEntityTooLarge, outcome: string(store.OutcomeRejected), reason: "payload over 25 MiB"}
+		}
+		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: "reading the body failed"}
+	}
+	body := buf.Bytes()
+	if !validSignature(sig, body, h.secret) {
+		return result{status: http.StatusUnauthorized, outcome: string(store.OutcomeRejected), reason: "bad signature"}
+	}
+	if event == "" || guid == "" {
+		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: "missing X-GitHub-Event or X-GitHub-Delivery"}
+	}
+	if event == "ping" {
+		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}
+	}
+	source := sourceOf(r.Header)
+	in, err := decode(event, body, h.botLogin)
+	if err != nil {
+		// Signed by GitHub yet unreadable: record it so the dashboard shows it.
+		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
+		_, rerr := h.apply(r.Context(), source, guid, start, bad)
+		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: err.Error(), err: rerr}
+	}
+	*out = in
+	res, err := h.apply(r.Context(), source, guid, start, in)
+	if err != nil {
+		// 5xx: nothing was committed, so a redelivery will be processed afresh.
+		return result{status: http.StatusInternalServerError, outcome: "error", reason: "internal error", err: err}
+	}
+	return res
+}
+
+// apply records the delivery and what it implies in one transaction.
+func (h *Handler) apply(ctx context.Context, source, guid string, received time.Time, in *intent) (result, error) {
+	var res result
+	err := h.st.WithTx(ctx, func(tx *store.Tx) error {
+		res = result{status: http.StatusAccepted, outcome: string(in.outcome), reason: in.reason}
+		d := &store.Delivery{Source: source, GUID: guid, Event: in.event, Action: in.action, Repo: in.repo,
+			PRNumber: in.number, Outcome: in.outcome, Reason: in.reason, ReceivedAt: received}
+		inserted, err := tx.InsertDelivery(ctx, d)
+		if err != nil {
+			return err
+		}
+		if !inserted {
+			res = result{status: http.StatusOK, outcome: string(store.OutcomeDuplicate), reason: "already received"}
+			return nil
+		}
+		var keys []string
+		switch in.kind {
+		case kindPullRequest:
+			applied, err := tx.RecordPullRequest(ctx, in.pr, in.demandsWork, in.reopened)
+			if err != nil {
+				return err
+			}
+			if !applied {
+				res.reason = "older than the recorded state"
+				return tx.SetDeliveryOutcome(ctx, source, guid, in.outcome, res.reason)
+			}
+			keys = []string{in.pr.Key}
+		case kindCommand:
+			c := in.command
+			c.At = received
+			if err := tx.RecordCommand(ctx, in.pr, c); err != nil {
+				return err
+			}
+			keys = []string{in.pr.Key}
+		case kindInstallUpsert:
+			err = tx.UpsertInstallation(ctx, in.installation)
+		case kindInstallSuspend:
+			err = tx.SetInstallationSuspended(ctx, in.installation.ID, true)
+		case kindInstallDelete:
+			keys, err = tx.MarkInstallationDeleted(ctx, in.installation.ID)
+		case kindReposChanged:
+			if err = tx.AddRepos(ctx, in.installation.ID, in.reposAdded); err == nil {
+				keys, err = tx.MarkReposRemoved(ctx, in.installation.ID, in.reposRemoved)
+			}
+		}
+		if err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := h.q.EnqueueTx(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		if len(keys) > 1 {
+			res.reason = strings.TrimPrefix(res.reason+"; ", "; ") + strconv.Itoa(len(keys)) + " PRs queued"
+		}
+		return nil
+	})
+	if err != nil {
+		return result{}, err
+	}
+	return res, nil
+}
+
+// validSignature checks "sha256=<hex>" against the body's HMAC in constant
+// time. Nothing else is accepted: no SHA-1, no unsigned payloads.
+func validSignature(header string, body, secret []byte) bool {
+	hexSig, ok := strings.CutPrefix(header, "sha256=")
+	if !ok || len(hexSig) != 2*sha256.Size {
+		return false
+	}
+	var got [sha256.Size]byte
+	if _, err := hex.Decode(got[:], []byte(hexSig)); err != nil {
+		return false
+	}
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	var want [sha256.Size]byte
+	return hmac.Equal(got[:], mac.Sum(want[:0]))
+}
+
+// sourceOf names who sent the delivery: the App (by id) or the hook. Two
+// Apps receive the same X-GitHub-Delivery for one event.
+func sourceOf(h http.Header) string {
+	src := "unknown"
+	switch tid := h.Get("X-GitHub-Hook-Installation-Target-ID"); {
+	case tid != "" && h.Get("X-GitHub-Hook-Installation-Target-Type") == "integration":
+		src = "app:" + tid
+	case h.Get("X-GitHub-Hook-ID") != "":
+		src = "hook:" + h.Get("X-GitHub-Hook-ID")
+	case tid != "":
+		src = h.Get("X-GitHub-Hook-Installation-Target-Type") + ":" + tid
+	}
+	if len(src) > 100 {
+		src = src[:100]
+	}
+	return src
+}
+
+// Sign returns the X-Hub-Signature-256 value GitHub would send for body;
+// for tests and tools that post deliveries.
+func Sign(secret, body []byte) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write(body)
+	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
+}
