@@ -150,4 +150,24 @@ func TestDestroyErrors(t *testing.T) {
 	if !errors.Is(err, cloud.ErrTransient) || len(db.dropped) != 0 {
 		t.Errorf("Destroy with the Cloud down = %v, dropped %v", err, db.dropped)
 	}
+
+	h.sim.ClearFaults()
+	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-45"), nil); err != nil || res.Status != StatusSuccess {
+		t.Fatalf("Ensure = %s, %v", res.Status, err)
+	}
+	h.sim.Inject(cloudsim.Fault{Op: cloud.OpDeleteTenant, Kind: cloudsim.FaultServerError, Count: 100})
+	res, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-45", Databases: db})
+	if !errors.Is(err, cloud.ErrTransient) || !res.Existed || len(db.dropped) != 0 {
+		t.Errorf("Destroy with deletes failing = %+v, %v, dropped %v", res, err, db.dropped)
+	}
+	if _, ok := h.sim.Project("shop-pr-45"); !ok {
+		t.Error("the project went away although every delete failed")
+	}
+
+	h.sim.ClearFaults()
+	db.dropErr = errors.New("database is being accessed by other users")
+	res, err = h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-45", Databases: db})
+	if !errors.Is(err, db.dropErr) || !res.Existed {
+		t.Errorf("Destroy with the drop failing = %+v, %v", res, err)
+	}
 }

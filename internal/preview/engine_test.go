@@ -4,154 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"maps"
 	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-
-	"github.com/cenkalti/backoff/v4"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
-
-const simPAT = "hcpat-engine-tests-5d2c"
-
-var simStart = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
-
-// deploymentTasks is the deployment job's task list as the simulator (and
-// the Cloud) runs it.
-var deploymentTasks = []string{"gh-validation", "parse-metadata", "parse-migration", "apply-metadata",
-	"apply-migration", "reload-metadata", "check-healthz"}
-
-// harness is cloudsim on loopback, a real client, and an engine whose
-// clock is the simulator's: every sleep, the engine's and the client's,
-// moves the clock instead of waiting, so a 20-minute run takes
-// milliseconds.
-type harness struct {
-	t      *testing.T
-	sim    *cloudsim.Server
-	clock  *cloudsim.ManualClock
-	client *cloud.Client
-	engine *Engine
-
-	mu    sync.Mutex
-	waits []time.Duration // the engine's sleeps
-}
-
-// newHarness starts a simulator whose creation job takes 30 s and each
-// deployment task 20 s unless mutate says otherwise.
-func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
-	t.Helper()
-	h := &harness{t: t, clock: cloudsim.NewManualClock(simStart)}
-	opts := cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
-		CreationDuration: 30 * time.Second, TaskDuration: 20 * time.Second}
-	if mutate != nil {
-		mutate(&opts)
-	}
-	sim, err := cloudsim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.sim = sim
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath),
-		cloud.WithSleep(h.advance), cloud.WithRetry(6, steadyBackOff))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.engine = &Engine{Cloud: h.client, Now: h.clock.Now, Sleep: h.sleep, Poll: steadyPoll()}
-	return h
-}
-
-func (h *harness) advance(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	h.clock.Advance(d)
-	return nil
-}
-
-func (h *harness) sleep(ctx context.Context, d time.Duration) error {
-	h.mu.Lock()
-	h.waits = append(h.waits, d)
-	h.mu.Unlock()
-	return h.advance(ctx, d)
-}
-
-// steadyPoll is the default policy without jitter, so runs repeat exactly.
-func steadyPoll() PollPolicy {
-	p := DefaultPollPolicy()
-	p.Jitter = -1
-	return p
-}
-
-// steadyBackOff is the client's default backoff without jitter.
-func steadyBackOff() backoff.BackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval, b.MaxInterval, b.RandomizationFactor, b.MaxElapsedTime = time.Second, 30*time.Second, 0, 0
-	return b
-}
-
-func testSpec(name string) Spec {
-	return Spec{
-		Name: name, Owner: "acme", Repo: "shop", Branch: "feature-x", SHA: "0123abc", Directory: "hasura",
-		Region: "us-east-2", Plan: "cloud_free", GitHubToken: "ghp_branchReader",
-		Env: []EnvVar{{Key: "HASURA_GRAPHQL_ADMIN_SECRET", Value: "s3cret"}},
-	}
-}
-
-// progressLog records every progress callback.
-type progressLog struct{ seen []Result }
-
-func (p *progressLog) record(r Result) {
-	r.Tasks = slices.Clone(r.Tasks)
-	p.seen = append(p.seen, r)
-}
-
-// jobRecorder remembers every job the engine read.
-type jobRecorder struct {
-	CloudAPI
-	jobs []*cloud.Job
-}
-
-func (r *jobRecorder) Job(ctx context.Context, id string) (*cloud.Job, error) {
-	j, err := r.CloudAPI.Job(ctx, id)
-	if err == nil {
-		r.jobs = append(r.jobs, j)
-	}
-	return j, err
-}
-
-// apiStates is "name:state ..." for a job's tasks as the API shows them,
-// derived here independently of the engine.
-func apiStates(j *cloud.Job) string {
-	var parts []string
-	for _, t := range j.Tasks {
-		state := TaskPending
-		if ev := t.Last(); ev != nil {
-			state = map[string]string{cloud.EventCreated: TaskRunning, cloud.EventSuccess: TaskSuccess,
-				cloud.EventFailed: TaskFailed}[ev.EventType]
-		}
-		parts = append(parts, t.Name+":"+state)
-	}
-	return strings.Join(parts, " ")
-}
-
-// resultStates is the same for one job of a Result.
-func resultStates(r Result, job string) string {
-	var parts []string
-	for _, t := range r.Tasks {
-		if t.Job == job {
-			parts = append(parts, t.Name+":"+t.State)
-		}
-	}
-	return strings.Join(parts, " ")
-}
 
 func TestEnsureLifecycle(t *testing.T) {
 	h := newHarness(t, nil)
@@ -355,154 +218,6 @@ func TestFailedCreation(t *testing.T) {
 	}
 }
 
-func TestNullJobTolerated(t *testing.T) {
-	h := newHarness(t, nil)
-	h.sim.Inject(cloudsim.Fault{Kind: cloudsim.FaultNullJob, Count: 4})
-	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-5"), nil)
-	if err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
-	}
-	nulls := 0
-	for _, r := range h.sim.Log() {
-		if r.Fault == cloudsim.FaultNullJob {
-			nulls++
-		}
-	}
-	if nulls != 4 {
-		t.Errorf("%d null answers, want 4", nulls)
-	}
-}
-
-func TestNullJobGraceRunsOut(t *testing.T) {
-	h := newHarness(t, nil)
-	h.engine.NullJobGrace = 90 * time.Second
-	h.sim.Inject(cloudsim.Fault{Kind: cloudsim.FaultNullJob, Count: 1000})
-	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-6"), nil)
-	if err != nil || res.Status != StatusFailed || !strings.Contains(res.Message, "does not know") {
-		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
-	}
-	if d := res.Finished.Sub(res.Started); d < 90*time.Second || d > 2*time.Minute {
-		t.Errorf("gave up after %v, want soon after the 90 s grace", d)
-	}
-}
-
-func TestDeadline(t *testing.T) {
-	h := newHarness(t, nil)
-	h.sim.SetDurations("shop-pr-7", 0, time.Hour)
-	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-7"), nil)
-	if err != nil || res.Status != StatusTimedOut {
-		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
-	}
-	if !strings.Contains(res.Message, "gave up after 20m0s") || !strings.Contains(res.Message, res.DeploymentJobID) {
-		t.Errorf("message = %q", res.Message)
-	}
-	if d := res.Finished.Sub(res.Started); d != DefaultDeadline {
-		t.Errorf("ran for %v, want exactly the deadline", d)
-	}
-	for _, ts := range res.Tasks {
-		if ts.State == TaskRunning || ts.State == TaskPending {
-			t.Errorf("task left %+v", ts)
-		}
-	}
-}
-
-// The last wait is cut to land on the deadline; a job that ended in
-// between is a success, not a timeout.
-func TestJobEndingJustBeforeDeadlineSucceeds(t *testing.T) {
-	h := newHarness(t, func(o *cloudsim.Options) { o.TaskDuration = 40 * time.Second })
-	// The job ends at 30 s + 7 × 40 s = 310 s; reading at 292 s, the
-	// policy would come back at 312 s, past this deadline.
-	h.engine.Deadline = 311 * time.Second
-	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-8"), nil)
-	if err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
-	}
-	if !res.Finished.Equal(simStart.Add(311 * time.Second)) {
-		t.Errorf("finished at %v: the test no longer reads the job at the deadline", res.Finished.Sub(simStart))
-	}
-}
-
-func TestTransientFaultsDoNotFailTheRun(t *testing.T) {
-	h := newHarness(t, nil)
-	h.sim.SetRandomFaults(0.3, 11)
-	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-9"), nil)
-	if err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
-	}
-	if n := h.sim.Count(cloud.OpCreatePreviewApp); n != 1 {
-		t.Errorf("createGitHubPreviewApp executed %d times", n)
-	}
-	faults := 0
-	for _, r := range h.sim.Log() {
-		if r.Fault != "" {
-			faults++
-		}
-	}
-	if faults < 3 {
-		t.Errorf("only %d faults: the test proves nothing", faults)
-	}
-	info, _ := h.sim.Project("shop-pr-9")
-	if res.Endpoint != info.Endpoint {
-		t.Errorf("endpoint %q, want %q", res.Endpoint, info.Endpoint)
-	}
-}
-
-// failingJobs answers Job with err after the first n reads.
-type failingJobs struct {
-	CloudAPI
-	n   int
-	err error
-}
-
-func (f *failingJobs) Job(ctx context.Context, id string) (*cloud.Job, error) {
-	if f.n--; f.n < 0 {
-		return nil, f.err
-	}
-	return f.CloudAPI.Job(ctx, id)
-}
-
-func TestPermanentErrorsStopTheRun(t *testing.T) {
-	h := newHarness(t, nil)
-	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.client.Endpoint()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.engine.Cloud = wrong
-	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-10"), nil)
-	if !errors.Is(err, cloud.ErrUnauthorized) || res.Status != StatusFailed {
-		t.Errorf("Ensure with a wrong token = %s, %v", res.Status, err)
-	}
-
-	refused := &cloud.Error{Op: cloud.OpJob, Class: cloud.ErrUnauthorized, Message: "token revoked"}
-	h.engine.Cloud = &failingJobs{CloudAPI: h.client, n: 2, err: refused}
-	res, err = h.engine.Ensure(context.Background(), testSpec("shop-pr-10"), nil)
-	if !errors.Is(err, cloud.ErrUnauthorized) || res.Status != StatusFailed || !strings.Contains(res.Message, "token revoked") {
-		t.Errorf("Ensure with a token revoked mid-run = %s %q, %v", res.Status, res.Message, err)
-	}
-
-	if _, err := h.engine.Start(context.Background(), testSpec("Not_A_Name")); err == nil {
-		t.Error("Start accepted an invalid name")
-	}
-}
-
-// fakeDatabases records calls; real PostgreSQL is pgdb's business.
-type fakeDatabases struct {
-	env     []EnvVar
-	err     error
-	ensured []string
-	dropped []string
-}
-
-func (f *fakeDatabases) Ensure(_ context.Context, app string) ([]EnvVar, error) {
-	f.ensured = append(f.ensured, app)
-	return f.env, f.err
-}
-
-func (f *fakeDatabases) Drop(_ context.Context, app string) error {
-	f.dropped = append(f.dropped, app)
-	return nil
-}
-
 func TestDatabasesHook(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
@@ -597,5 +312,47 @@ func TestFollowStopsOnCancel(t *testing.T) {
 	res, err := h.engine.Ensure(ctx, testSpec("shop-pr-14"), nil)
 	if !errors.Is(err, context.Canceled) || res.Status.Done() {
 		t.Errorf("Ensure = %s, %v", res.Status, err)
+	}
+}
+
+// The defaults (real clock, real sleep) with a simulator on the real
+// clock and millisecond jobs; the log names the app but no token.
+func TestEngineOnTheRealClock(t *testing.T) {
+	sim, err := cloudsim.New(cloudsim.Options{PAT: simPAT, CreationDuration: 5 * time.Millisecond, TaskDuration: 2 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	engine := &Engine{Cloud: client, Poll: PollPolicy{Initial: time.Millisecond, Max: 5 * time.Millisecond},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}
+	res, err := engine.Ensure(context.Background(), testSpec("shop-pr-70"), nil)
+	if err != nil || res.Status != StatusSuccess || res.Finished.Before(res.Started) {
+		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
+	}
+	if !strings.Contains(logs.String(), "shop-pr-70") {
+		t.Errorf("log does not name the app: %s", logs.String())
+	}
+	for _, secret := range []string{simPAT, testSpec("").GitHubToken, "s3cret"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("log shows %q: %s", secret, logs.String())
+		}
+	}
+
+	// Cancelled while sleeping between two reads.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	res, err = engine.Ensure(ctx, testSpec("shop-pr-71"), func(r Result) {
+		if r.Status == StatusDeploying {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || res.Status != StatusDeploying {
+		t.Errorf("cancelled Ensure = %s, %v", res.Status, err)
 	}
 }
