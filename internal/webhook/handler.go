@@ -112,6 +112,9 @@ type result struct {
 	err     error // logged, never sent back
 }
 
+// ServeHTTP answers one delivery: 202 once recorded (accepted or ignored),
+// 200 for ping and duplicates, 400/401/405/413 for bad requests, 500 when
+// nothing could be committed (a redelivery then starts afresh).
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	hdr := r.Header
