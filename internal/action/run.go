@@ -238,8 +238,16 @@ func (r *runner) logger() *slog.Logger {
 		if a.Key == slog.TimeKey {
 			return slog.Attr{}
 		}
-		if a.Value.Kind() == slog.KindString {
+		switch a.Value.Kind() {
+		case slog.KindGroup, slog.KindLogValuer:
+		case slog.KindString:
 			a.Value = slog.StringValue(r.secrets.redact(a.Value.String()))
+		default:
+			// Errors (KindAny) print through fmt, and a wrapped error can
+			// quote a secret: a transport error, a body the API echoed.
+			if s := a.Value.String(); r.secrets.redact(s) != s {
+				a.Value = slog.StringValue(r.secrets.redact(s))
+			}
 		}
 		return a
 	}}))

@@ -7,6 +7,8 @@ package action
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -253,4 +255,33 @@ func readString(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+func TestLoggerRedactsErrorsAndStrings(t *testing.T) {
+	var out bytes.Buffer
+	r := &runner{d: Deps{Stdout: &out}, secrets: newSecrets()}
+	r.secrets.add(testPAT)
+	r.logger().Info("calling with "+testPAT, "error", fmt.Errorf("post: %w", errors.New("proxy said: Authorization: pat "+testPAT)),
+		"token", testPAT, "n", 3)
+	if strings.Contains(out.String(), testPAT) {
+		t.Errorf("the logger printed the PAT: %s", out.String())
+	}
+	if !strings.Contains(out.String(), "proxy said") || !strings.Contains(out.String(), "n=3") {
+		t.Errorf("the logger lost the rest of the line: %s", out.String())
+	}
+}
+
+func TestCommentAndDeploymentCanBeTurnedOff(t *testing.T) {
+	p := newInproc(t)
+	p.env["INPUT_COMMENT"] = "false"
+	p.env["INPUT_DEPLOYMENT"] = "false"
+	if err := p.run(); err != nil {
+		t.Fatal(err)
+	}
+	if o := p.outputs(); o["status"] != "success" {
+		t.Errorf("outputs %v", o)
+	}
+	if n := len(p.gh.Requests()); n != 0 {
+		t.Errorf("%d GitHub requests with comment and deployment off", n)
+	}
 }
