@@ -257,7 +257,7 @@ func (e *Engine) Follow(ctx context.Context, run *Run, progress ProgressFunc) (R
 }
 
 func (e *Engine) next(run *Run, job *cloud.Job, now time.Time) time.Duration {
-	w := e.Poll.wait(job, run.Result.Started, now, run.Polls)
+	w := e.Poll.wait(job, run.Result.Status == StatusCreating, run.Result.Started, now, run.Polls)
 	run.Polls++
 	if left := run.Deadline.Sub(now); w > left {
 		w = max(left, 0)

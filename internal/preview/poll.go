@@ -25,11 +25,16 @@ type PollPolicy struct {
 	// far (default 0.1), so the end of a job is noticed within about that
 	// share of its length.
 	Fraction float64
+	// CreationFraction is Fraction while the creation job runs (default
+	// 0.5). Noticing the end of the creation job late delays nothing: the
+	// Cloud starts the deployment job by itself, and only the deployment
+	// job's end is waited for by people.
+	CreationFraction float64
 }
 
 // DefaultPollPolicy is the policy an Engine uses when none is set.
 func DefaultPollPolicy() PollPolicy {
-	return PollPolicy{Initial: 2 * time.Second, Max: 60 * time.Second, Multiplier: 1.5, Jitter: 0.2, Fraction: 0.1}
+	return PollPolicy{Initial: 2 * time.Second, Max: 60 * time.Second, Multiplier: 1.5, Jitter: 0.2, Fraction: 0.1, CreationFraction: 0.5}
 }
 
 func (p PollPolicy) withDefaults() PollPolicy {
@@ -51,6 +56,9 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	}
 	if p.Fraction <= 0 {
 		p.Fraction = d.Fraction
+	}
+	if p.CreationFraction <= 0 {
+		p.CreationFraction = d.CreationFraction
 	}
 	return p
 }
@@ -81,10 +89,14 @@ func (p PollPolicy) backOff(polls int) time.Duration {
 // rather than every few seconds in between. Without such a hint (the
 // creation job, the first task) the wait grows exponentially, capped by
 // Fraction of the time spent so far.
-func (p PollPolicy) wait(job *cloud.Job, started, now time.Time, polls int) time.Duration {
+func (p PollPolicy) wait(job *cloud.Job, creating bool, started, now time.Time, polls int) time.Duration {
 	p = p.withDefaults()
 	w := p.backOff(polls)
-	limit := max(p.Initial, time.Duration(p.Fraction*float64(now.Sub(started))))
+	fraction := p.Fraction
+	if creating {
+		fraction = p.CreationFraction
+	}
+	limit := max(p.Initial, time.Duration(fraction*float64(now.Sub(started))))
 	w = min(w, limit)
 	if next, ok := predictNextChange(job, now); ok {
 		w = max(next.Sub(now), p.Initial)

@@ -39,7 +39,7 @@ func TestPollPolicyDefaults(t *testing.T) {
 			t.Fatal("a policy without jitter waits differently for the same poll")
 		}
 	}
-	custom := PollPolicy{Initial: time.Second, Max: 10 * time.Second, Multiplier: 3, Jitter: 0.5, Fraction: 0.2}
+	custom := PollPolicy{Initial: time.Second, Max: 10 * time.Second, Multiplier: 3, Jitter: 0.5, Fraction: 0.2, CreationFraction: 0.4}
 	if got := custom.withDefaults(); got != custom {
 		t.Errorf("custom policy changed to %+v", got)
 	}
@@ -67,7 +67,7 @@ func TestPollWaitStaysWithinBounds(t *testing.T) {
 				spans = append(spans, [2]time.Duration{min(at, elapsed), 0})
 				job = jobOf(simStart, spans...)
 			}
-			w := p.wait(job, simStart, now, rng.IntN(100))
+			w := p.wait(job, false, simStart, now, rng.IntN(100))
 			if w < d.Initial || w > d.Max {
 				t.Fatalf("policy %+v: wait %v outside [%v, %v]", p, w, d.Initial, d.Max)
 			}
@@ -82,16 +82,16 @@ func TestPollPredictsFromFinishedTasks(t *testing.T) {
 	job := jobOf(simStart, [2]time.Duration{0, 20 * time.Second}, [2]time.Duration{20 * time.Second, 40 * time.Second},
 		[2]time.Duration{40 * time.Second, 0})
 	now := simStart.Add(45 * time.Second)
-	if w := p.wait(job, simStart.Add(-time.Minute), now, 3); w != 16*time.Second {
+	if w := p.wait(job, false, simStart.Add(-time.Minute), now, 3); w != 16*time.Second {
 		t.Errorf("wait = %v, want 16s", w)
 	}
 	// Close to the expected end the floor applies.
-	if w := p.wait(job, simStart.Add(-time.Minute), simStart.Add(60*time.Second), 3); w != p.Initial {
+	if w := p.wait(job, false, simStart.Add(-time.Minute), simStart.Add(60*time.Second), 3); w != p.Initial {
 		t.Errorf("wait near the end = %v, want %v", w, p.Initial)
 	}
 	// A long expected task is still capped.
 	long := jobOf(simStart, [2]time.Duration{0, 10 * time.Minute}, [2]time.Duration{10 * time.Minute, 0})
-	if w := p.wait(long, simStart, simStart.Add(10*time.Minute+time.Second), 0); w != p.Max {
+	if w := p.wait(long, false, simStart, simStart.Add(10*time.Minute+time.Second), 0); w != p.Max {
 		t.Errorf("wait for a long task = %v, want %v", w, p.Max)
 	}
 }
@@ -104,7 +104,7 @@ func TestPollFallsBackWhenLate(t *testing.T) {
 	started := simStart.Add(-time.Hour)
 	for polls := range 8 {
 		want := min(p.backOff(polls), p.Max)
-		if w := p.wait(job, started, now, polls); w != want {
+		if w := p.wait(job, false, started, now, polls); w != want {
 			t.Errorf("polls %d: wait %v, want the backoff %v", polls, w, want)
 		}
 	}
@@ -123,10 +123,10 @@ func TestPollWithoutHint(t *testing.T) {
 	// the backoff, capped by Fraction of the time spent so far.
 	first := jobOf(simStart, [2]time.Duration{0, 0})
 	now := simStart.Add(30 * time.Second)
-	if w := p.wait(first, simStart, now, 10); w != 3*time.Second {
+	if w := p.wait(first, false, simStart, now, 10); w != 3*time.Second {
 		t.Errorf("wait 30 s into the run after 10 polls = %v, want 3s (10%%)", w)
 	}
-	if w := p.wait(nil, simStart, simStart.Add(time.Hour), 10); w != p.backOff(10) {
+	if w := p.wait(nil, false, simStart, simStart.Add(time.Hour), 10); w != p.backOff(10) {
 		t.Errorf("wait an hour into the run = %v, want the backoff %v", w, p.backOff(10))
 	}
 }
@@ -139,13 +139,15 @@ func TestPollWithoutHint(t *testing.T) {
 // quarter of the time, then seven equal deployment tasks; jitter changes
 // none of these numbers):
 //
-//	total  jobs_by_pk (of which creation)  projects_by_pk  create  end noticed after
-//	30s    13 (5)                          1               1       0.16s
-//	2m     26 (16)                         1               1       0.64s
-//	10m    51 (33)                         1               1       3.2s
+//	total  jobs_by_pk  projects_by_pk  create  end noticed after
+//	30s    12          1               1       0.16s
+//	2m     19          1               1       0.64s
+//	10m    31          1               1       3.2s
 //
-// The creation job, which has a single task and so no prediction, costs
-// most: its reads are only spaced by Fraction (10%) of the time so far.
+// The creation job has a single task and so no prediction; its reads are
+// spaced by CreationFraction (50%) of the time so far, since noticing its
+// end late delays nothing. (With Fraction for both jobs the 10-minute run
+// cost 51 reads.)
 func TestCloudCallsPerPreview(t *testing.T) {
 	cases := []struct {
 		total   time.Duration
