@@ -44,7 +44,12 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		return r.cancelled(ctx, res)
 	}
 
-	r.updateComment(ctx, res)
+	if res.Status != preview.StatusSuperseded {
+		// A superseded run learns of it only at its next read of the job,
+		// possibly after the newer run has written "ready": the comment is
+		// the newer run's now.
+		r.updateComment(ctx, res)
+	}
 	r.finishDeployment(ctx, res)
 	out := map[string]string{
 		"graphQLEndpoint": res.Endpoint, "endpoint": res.Endpoint, "consoleURL": res.ConsoleURL,

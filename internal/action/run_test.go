@@ -80,19 +80,29 @@ func newInproc(t *testing.T) *inproc {
 
 func (p *inproc) run() error {
 	p.t.Helper()
+	return p.runWith(p.env, &p.stdout, nil)
+}
+
+// runWith runs with env, writing to stdout; onSleep (may be nil) runs each
+// time the run sleeps, after the clock has moved.
+func (p *inproc) runWith(env map[string]string, stdout *bytes.Buffer, onSleep func()) error {
+	p.t.Helper()
 	err := Run(context.Background(), Deps{
-		Getenv: func(k string) string { return p.env[k] },
-		Stdout: &p.stdout,
+		Getenv: func(k string) string { return env[k] },
+		Stdout: stdout,
 		Now:    p.clock.Now,
 		Sleep: func(ctx context.Context, d time.Duration) error {
 			p.clock.Advance(d)
+			if onSleep != nil {
+				onSleep()
+			}
 			return ctx.Err()
 		},
 		Version: "test",
 	})
 	p.t.Cleanup(func() {
 		if p.t.Failed() {
-			p.t.Logf("stdout:\n%s", p.stdout.String())
+			p.t.Logf("stdout:\n%s", stdout.String())
 		}
 	})
 	return err
@@ -283,5 +293,46 @@ func TestCommentAndDeploymentCanBeTurnedOff(t *testing.T) {
 	}
 	if n := len(p.gh.Requests()); n != 0 {
 		t.Errorf("%d GitHub requests with comment and deployment off", n)
+	}
+}
+
+// TestSupersededRunLeavesTheNewerComment: a run that notices only after
+// the newer run finished that its build was replaced must not overwrite
+// the newer run's comment ("ready", with the endpoint) with "superseded".
+func TestSupersededRunLeavesTheNewerComment(t *testing.T) {
+	p := newInproc(t)
+	newer := map[string]string{}
+	for k, v := range p.env {
+		newer[k] = v
+	}
+	newer["GITHUB_OUTPUT"] = filepath.Join(p.dir, "output-newer")
+	var newerOut bytes.Buffer
+	var newerErr error
+	ran := false
+	// The older run sleeps after its first read of its (pending) creation
+	// job; the newer run starts and finishes within that sleep.
+	onSleep := func() {
+		if ran {
+			return
+		}
+		ran = true
+		newerErr = p.runWith(newer, &newerOut, nil)
+	}
+	if err := p.runWith(p.env, &p.stdout, onSleep); err != nil {
+		t.Fatalf("older run: %v", err)
+	}
+	if newerErr != nil {
+		t.Fatalf("newer run: %v\n%s", newerErr, newerOut.String())
+	}
+	if o := p.outputs(); o["status"] != "superseded" {
+		t.Fatalf("older run: outputs %v, want superseded", o)
+	}
+	proj, _ := p.cloud.Project("hello-world-pr-2")
+	cs := p.gh.Comments("Codertocat", "Hello-World", 2)
+	if len(cs) != 1 {
+		t.Fatalf("%d comments", len(cs))
+	}
+	if !strings.Contains(cs[0].Body, "is ready") || !strings.Contains(cs[0].Body, proj.Endpoint) {
+		t.Errorf("the comment no longer shows the newer run's ready preview:\n%s", cs[0].Body)
 	}
 }
