@@ -136,24 +136,43 @@ type proc struct {
 	cancel context.CancelFunc
 }
 
-// actionInputs reads action.yml's inputs with their defaults.
-func actionInputs(t *testing.T) map[string]string {
+// actionMeta is the part of action.yml a runner reads for a step.
+type actionMeta struct {
+	Inputs map[string]struct {
+		Default string `yaml:"default"`
+	} `yaml:"inputs"`
+	Outputs map[string]any `yaml:"outputs"`
+}
+
+func readActionYML(t *testing.T) actionMeta {
 	t.Helper()
 	raw, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var meta struct {
-		Inputs map[string]struct {
-			Default string `yaml:"default"`
-		} `yaml:"inputs"`
-	}
+	var meta actionMeta
 	if err := yaml.Unmarshal(raw, &meta); err != nil {
 		t.Fatalf("action.yml: %v", err)
 	}
+	return meta
+}
+
+// actionInputs reads action.yml's inputs with their defaults.
+func actionInputs(t *testing.T) map[string]string {
+	t.Helper()
 	out := map[string]string{}
-	for name, in := range meta.Inputs {
+	for name, in := range readActionYML(t).Inputs {
 		out[name] = in.Default
+	}
+	return out
+}
+
+// actionOutputs lists action.yml's outputs.
+func actionOutputs(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for name := range readActionYML(t).Outputs {
+		out = append(out, name)
 	}
 	return out
 }

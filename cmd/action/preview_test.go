@@ -32,6 +32,8 @@ func TestOpenedBuildsThePreview(t *testing.T) {
 		t.Fatalf("GITHUB_OUTPUT does not parse: %v\n%s", res.outputErr, res.outputRaw)
 	}
 	assertKeys(t, out, successOutputs)
+	// A build sets every output action.yml declares.
+	assertKeys(t, out, actionOutputs(t))
 	want := map[string]string{
 		"graphQLEndpoint": proj.Endpoint, "endpoint": proj.Endpoint, "projectName": appName, "projectId": proj.ID,
 		"status": "success", "jobId": proj.LastCreationJobID, "deploymentJobId": proj.LastDeploymentJobID,
