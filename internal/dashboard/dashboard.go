@@ -182,15 +182,15 @@ type previewRow struct {
 }
 
 type deliveryRow struct {
-	Time       string
-	TimeTitle  string
-	Event      string
-	Repo       string
-	PR         string
-	PRURL      string
-	Outcome    string
+	Time        string
+	TimeTitle   string
+	Event       string
+	Repo        string
+	PR          string
+	PRURL       string
+	Outcome     string
 	OutcomeTone string
-	Reason     string
+	Reason      string
 }
 
 type queueRow struct {
