@@ -23,6 +23,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/machinebox/graphql"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // DefaultEndpoint is the Hasura Cloud API.
@@ -119,7 +121,7 @@ func New(pat string, opts ...Option) (*Client, error) {
 		timeout:    DefaultTimeout,
 		maxTries:   DefaultMaxTries,
 		newBackOff: DefaultBackOff,
-		sleep:      sleepCtx,
+		sleep:      clock.Sleep,
 		log:        slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
@@ -260,17 +262,6 @@ func (c *Client) roundTrip(ctx context.Context, op, query string, vars map[strin
 		return &Error{Op: op, Class: ErrAPI, Status: ex.status, Message: "unexpected answer shape", Err: err}
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // exchange records the HTTP answer machinebox/graphql would otherwise hide

@@ -22,6 +22,7 @@ import (
 	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
@@ -207,7 +208,7 @@ func New(client *github.Client, owner, repo string, pr int, opts ...Option) *Rep
 		gh:          client,
 		marker:      Marker,
 		now:         time.Now,
-		sleep:       sleepCtx,
+		sleep:       clock.Sleep,
 		log:         slog.New(slog.DiscardHandler),
 		minInterval: DefaultMinInterval,
 		redact:      func(s string) string { return s },
@@ -228,20 +229,6 @@ func (r *Reporter) CommentID() int64 {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.commentID
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // defaultBackOff retries a 5xx four times over about 15 s. MaxElapsedTime is

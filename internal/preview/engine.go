@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 )
 
@@ -243,7 +244,7 @@ func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (
 func (e *Engine) Follow(ctx context.Context, run *Run, progress ProgressFunc) (Result, error) {
 	sleep := e.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = clock.Sleep
 	}
 	for {
 		wait, err := e.Step(ctx, run, progress)
@@ -331,15 +332,4 @@ func failureMessage(job *cloud.Job) string {
 		return fmt.Sprintf("task %s failed", t.Name)
 	}
 	return fmt.Sprintf("task %s failed: %s", t.Name, ev.Error)
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
