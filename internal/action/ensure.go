@@ -106,7 +106,8 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 		r.warnGitHub("PR comment", r.rep.Update(wctx, view), &r.comment)
 	}
 	if r.deploy && r.rep != nil && r.deployID != 0 {
-		r.warnGitHub("Deployment status", r.deactivateDeployment(wctx, r.deployID, "Cancelled"), &r.deploy)
+		err := r.rep.FinishDeployment(wctx, r.deployID, ghreport.DeployInactive, "", r.logURL, "Cancelled")
+		r.warnGitHub("Deployment status", err, &r.deploy)
 	}
 	r.gha.Warningf("Preview app %s: the run was cancelled before the preview was ready", r.name)
 	return fmt.Errorf("preview app %s: %w", r.name, context.Cause(ctx))

@@ -40,7 +40,6 @@ func (r *runner) setupReporter(ctx context.Context) {
 		opts = append(opts, ghreport.WithSleep(r.d.Sleep))
 	}
 	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseRepo, r.t.PR, opts...)
-	r.gh = gh
 }
 
 // newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
@@ -74,7 +73,13 @@ func (r *runner) updateComment(ctx context.Context, res preview.Result) {
 	if !r.comment || r.rep == nil {
 		return
 	}
-	err := r.rep.Update(ctx, r.view(res))
+	var err error
+	if res.Status == preview.StatusDeleted {
+		// A PR that never had a preview gets no comment about its deletion.
+		_, err = r.rep.UpdateExisting(ctx, r.view(res))
+	} else {
+		err = r.rep.Update(ctx, r.view(res))
+	}
 	if err == nil && res.Status.Done() {
 		err = r.rep.Flush(ctx)
 	}
@@ -114,43 +119,11 @@ func (r *runner) finishDeployment(ctx context.Context, res preview.Result) {
 	case preview.StatusSuccess:
 		state, desc = ghreport.DeploySuccess, "Preview app is up"
 	case preview.StatusSuperseded:
-		// A newer push's run owns the environment now. FinishDeployment
-		// accepts only success, failure and error, and GitHub's
-		// auto_inactive reaches only deployments that succeeded, so without
-		// this the superseded deployment would stay in_progress for good.
-		r.warnGitHub("Deployment status", r.deactivateDeployment(ctx, r.deployID, res.Message), &r.deploy)
-		return
+		// A newer push's run owns the environment now.
+		state = ghreport.DeployInactive
 	}
 	err := r.rep.FinishDeployment(ctx, r.deployID, state, res.Endpoint, r.logURL, desc)
 	r.warnGitHub("Deployment status", err, &r.deploy)
-}
-
-// deactivateDeployment gives one deployment an inactive status.
-func (r *runner) deactivateDeployment(ctx context.Context, id int64, desc string) error {
-	st := &github.DeploymentStatusRequest{State: github.String("inactive")}
-	if desc != "" {
-		st.Description = github.String(truncate(desc, 140))
-	}
-	if r.logURL != "" {
-		st.LogURL = github.String(r.logURL)
-	}
-	_, _, err := r.gh.Repositories.CreateDeploymentStatus(ctx, r.t.BaseOwner, r.t.BaseRepo, id, st)
-	var ge *github.ErrorResponse
-	if errors.As(err, &ge) && ge.Response != nil && (ge.Response.StatusCode == 403 || ge.Response.StatusCode == 404) {
-		return fmt.Errorf("%w: %v", ghreport.ErrNoPermission, err)
-	}
-	if err != nil {
-		return fmt.Errorf("marking deployment %d inactive: %w", id, err)
-	}
-	return nil
-}
-
-// truncate cuts s to at most n runes (GitHub's limit on descriptions).
-func truncate(s string, n int) string {
-	if r := []rune(s); len(r) > n {
-		return string(r[:n-1]) + "…"
-	}
-	return s
 }
 
 func sortedKeys(m map[string]string) []string {

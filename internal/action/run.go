@@ -78,7 +78,6 @@ type runner struct {
 	name    string
 	rep     *ghreport.Reporter
 	// gh is the client behind rep, for what ghreport does not offer.
-	gh *github.Client
 	// comment and deploy turn off after a permission warning.
 	comment, deploy bool
 	deployID        int64

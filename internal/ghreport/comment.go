@@ -28,6 +28,27 @@ func (r *Reporter) Update(ctx context.Context, view View) error {
 	return r.write(ctx, body)
 }
 
+// UpdateExisting is Update for news that matters only to a PR that already
+// has our comment (a deletion of a preview that was never built): it edits
+// the comment when there is one and otherwise writes nothing. It reports
+// whether a comment was written.
+func (r *Reporter) UpdateExisting(ctx context.Context, view View) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.commentID == 0 {
+		if err := r.adopt(ctx); err != nil {
+			return false, err
+		}
+		if r.commentID == 0 {
+			return false, nil
+		}
+	}
+	if err := r.write(ctx, r.body(view)); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // Flush writes the progress view Update last held back, if any.
 func (r *Reporter) Flush(ctx context.Context) error {
 	r.mu.Lock()

@@ -334,3 +334,32 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestUpdateExistingWritesOnlyOverOurComment: news of a deletion goes to a
+// PR that has our comment and nowhere else (a PR that never had a preview
+// gets no "deleted" comment).
+func TestUpdateExistingWritesOnlyOverOurComment(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	ctx := context.Background()
+	deleted := view(preview.StatusDeleted)
+
+	wrote, err := e.reporter(t).UpdateExisting(ctx, deleted)
+	if err != nil || wrote {
+		t.Fatalf("UpdateExisting without a comment = %v, %v; want false, nil", wrote, err)
+	}
+	if got := e.marked(ghreport.Marker); len(got) != 0 {
+		t.Fatalf("UpdateExisting created %d comments", len(got))
+	}
+
+	if err := e.reporter(t).Update(ctx, view(preview.StatusSuccess)); err != nil {
+		t.Fatal(err)
+	}
+	wrote, err = e.reporter(t).UpdateExisting(ctx, deleted)
+	if err != nil || !wrote {
+		t.Fatalf("UpdateExisting over our comment = %v, %v; want true, nil", wrote, err)
+	}
+	got := e.marked(ghreport.Marker)
+	if len(got) != 1 || got[0].Body != ghreport.Render(deleted) {
+		t.Fatalf("want our one comment to show the deletion, got %d comments", len(got))
+	}
+}

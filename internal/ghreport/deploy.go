@@ -13,6 +13,9 @@ const (
 	DeploySuccess = "success"
 	DeployFailure = "failure"
 	DeployError   = "error"
+	// DeployInactive retires a deployment that a newer one replaced
+	// before it finished (auto_inactive reaches only successful ones).
+	DeployInactive = "inactive"
 )
 
 // maxDescription is GitHub's limit on a deployment (status) description.
@@ -84,14 +87,14 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 }
 
 // FinishDeployment gives deployment id its final state: DeploySuccess,
-// DeployFailure or DeployError. environmentURL (the GraphQL endpoint) is
+// DeployFailure, DeployError or DeployInactive. environmentURL (the GraphQL endpoint) is
 // what "View deployment" on the PR opens. On success, GitHub marks the
 // environment's older deployments inactive (auto_inactive).
 func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, environmentURL, logURL, description string) error {
 	switch state {
-	case DeploySuccess, DeployFailure, DeployError:
+	case DeploySuccess, DeployFailure, DeployError, DeployInactive:
 	default:
-		return fmt.Errorf("finishing deployment %d: state %q is not success, failure or error", id, state)
+		return fmt.Errorf("finishing deployment %d: state %q is not success, failure, error or inactive", id, state)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
