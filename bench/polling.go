@@ -91,7 +91,7 @@ func pollSpec(name string) preview.Spec {
 // the deployment job.
 type phaseCounter struct {
 	preview.CloudAPI
-	creationID               string
+	creationID              string
 	creationReads, depReads int
 }
 

@@ -1,0 +1,246 @@
+package main
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
+	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+)
+
+//go:embed testdata/pull_request.opened.json
+var openedFixture []byte
+
+const (
+	actionPAT   = "hcpat_BENCH_action_9b7d"
+	actionToken = "ghs_BENCHactiontoken_2e6f"
+	// maxActionBytes is the size target of the static binary.
+	maxActionBytes = 20 << 20
+)
+
+// buildStatic builds pkg as the Dockerfile does and returns the binary.
+func buildStatic(ctx context.Context, root, pkg, out string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building %s: %v\n%s", pkg, err, b)
+	}
+	return nil
+}
+
+// firstRequest is cloudsim behind a handler that signals the arrival of the
+// first GraphQL request.
+type firstRequest struct {
+	sim  http.Handler
+	mu   sync.Mutex
+	seen chan time.Time
+}
+
+func (f *firstRequest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == cloudsim.DefaultPath {
+		now := time.Now()
+		f.mu.Lock()
+		if f.seen != nil {
+			f.seen <- now
+			f.seen = nil
+		}
+		f.mu.Unlock()
+	}
+	f.sim.ServeHTTP(w, r)
+}
+
+func (f *firstRequest) arm() chan time.Time {
+	ch := make(chan time.Time, 1)
+	f.mu.Lock()
+	f.seen = ch
+	f.mu.Unlock()
+	return ch
+}
+
+// actionEnv is what a runner gives the Docker action for a pull_request.
+func actionEnv(dir, cloudURL, ghAPI string, reporting bool) ([]string, error) {
+	event := filepath.Join(dir, "event.json")
+	if err := os.WriteFile(event, openedFixture, 0o644); err != nil {
+		return nil, err
+	}
+	env := map[string]string{
+		"HOME": dir, "PATH": os.Getenv("PATH"), "CI": "true", "GITHUB_ACTIONS": "true",
+		"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
+		"GITHUB_REPOSITORY": "Codertocat/Hello-World", "GITHUB_REPOSITORY_OWNER": "Codertocat",
+		"GITHUB_REF": "refs/pull/2/merge", "GITHUB_HEAD_REF": "changes", "GITHUB_BASE_REF": "master",
+		"GITHUB_SHA": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", "GITHUB_RUN_ID": "1", "GITHUB_RUN_NUMBER": "1",
+		"GITHUB_API_URL": strings.TrimSuffix(ghAPI, "/"), "GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_TOKEN": actionToken, "HASURA_CLOUD_ACCESS_TOKEN": actionPAT,
+		"INPUT_HASURACLOUDGRAPHQLENDPOINT": cloudURL, "INPUT_REGION": "us-west-1", "INPUT_TIER": "cloud_free",
+		"INPUT_CLOUD": "aws", "INPUT_DELETE": "auto", "INPUT_TIMEOUT": "20m",
+		"INPUT_COMMENT": fmt.Sprint(reporting), "INPUT_DEPLOYMENT": fmt.Sprint(reporting),
+	}
+	for _, f := range []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"} {
+		p := filepath.Join(dir, strings.ToLower(f))
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			return nil, err
+		}
+		env[f] = p
+	}
+	out := make([]string, 0, len(env))
+	for k, v := range env {
+		out = append(out, k+"="+v)
+	}
+	return out, nil
+}
+
+// timeToFirstRequest starts bin and returns the time from its start to its
+// first Cloud request, then kills it.
+func timeToFirstRequest(ctx context.Context, bin string, env []string, fr *firstRequest) (time.Duration, string, error) {
+	seen := fr.arm()
+	cmd := exec.CommandContext(ctx, bin)
+	cmd.Env = env
+	var outBuf strings.Builder
+	cmd.Stdout, cmd.Stderr = &outBuf, &outBuf
+	t0 := time.Now()
+	if err := cmd.Start(); err != nil {
+		return 0, "", err
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	select {
+	case at := <-seen:
+		return at.Sub(t0), "", nil
+	case <-time.After(15 * time.Second):
+		return 0, outBuf.String(), fmt.Errorf("no Cloud request within 15 s")
+	}
+}
+
+// startToExit runs argv to completion and returns its wall time.
+func startToExit(ctx context.Context, argv ...string) (time.Duration, error) {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	t0 := time.Now()
+	err := cmd.Run()
+	d := time.Since(t0)
+	if _, ok := err.(*exec.ExitError); ok {
+		err = nil // a refusal is still a full start and exit
+	}
+	return d, err
+}
+
+func runActionStart(ctx context.Context, cfg *config, out io.Writer) error {
+	runs := map[bool]int{true: 15, false: 50}[cfg.quick]
+	dir, err := os.MkdirTemp("", "hasura-preview-bench-action-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	bin := filepath.Join(dir, "hasura-preview-action")
+	if err := buildStatic(ctx, cfg.repoRoot, "./cmd/action", bin); err != nil {
+		return err
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return err
+	}
+
+	sim, err := cloudsim.New(cloudsim.Options{PAT: actionPAT})
+	if err != nil {
+		return err
+	}
+	fr := &firstRequest{sim: sim}
+	csrv, err := serve(fr)
+	if err != nil {
+		return err
+	}
+	defer csrv.Close()
+	gh := ghsim.New(ghsim.Options{Prefix: "/api/v3/"})
+	gh.AddRepo("Codertocat", "Hello-World")
+	gh.AddPull("Codertocat", "Hello-World", ghsim.PullSpec{Number: 2, HeadRef: "changes",
+		HeadSHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", User: "Codertocat", Title: "Update the README with new information."})
+	gh.AddToken(actionToken, ghsim.TokenSpec{Label: "GITHUB_TOKEN", Repos: []string{"Codertocat/Hello-World"},
+		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "deployments": "write"}})
+	gsrv, err := serve(gh)
+	if err != nil {
+		return err
+	}
+	defer gsrv.Close()
+
+	measure := func(reporting bool) (latencies, error) {
+		var l latencies
+		for i := range runs {
+			rd := filepath.Join(dir, fmt.Sprintf("run-%v-%d", reporting, i))
+			if err := os.Mkdir(rd, 0o755); err != nil {
+				return nil, err
+			}
+			env, err := actionEnv(rd, csrv.URL+cloudsim.DefaultPath, gsrv.URL+"/api/v3", reporting)
+			if err != nil {
+				return nil, err
+			}
+			d, logs, err := timeToFirstRequest(ctx, bin, env, fr)
+			if err != nil {
+				return nil, fmt.Errorf("%w; action output:\n%s", err, logs)
+			}
+			l = append(l, d)
+		}
+		return l, nil
+	}
+	bare, err := measure(false)
+	if err != nil {
+		return err
+	}
+	withGH, err := measure(true)
+	if err != nil {
+		return err
+	}
+	var self latencies
+	for range runs {
+		d, err := startToExit(ctx, bin)
+		if err != nil {
+			return err
+		}
+		self = append(self, d)
+	}
+	var node latencies
+	nodeNote := ""
+	if nodeBin, err := exec.LookPath("node"); err != nil {
+		nodeNote = "node is not installed on this machine: no Node baseline."
+	} else {
+		for range runs {
+			d, err := startToExit(ctx, nodeBin, "-e", "0")
+			if err != nil {
+				return err
+			}
+			node = append(node, d)
+		}
+		if v, err := exec.CommandContext(ctx, nodeBin, "--version").Output(); err == nil {
+			nodeNote = "Node " + strings.TrimSpace(string(v)) + "."
+		}
+	}
+	nodeMed := float64(node.quantile(0.5))
+	row := func(what string, l latencies) []string {
+		return []string{what, ms(l.quantile(0.5)), ms(l.quantile(0.9)), ratio(float64(l.quantile(0.5)), nodeMed)}
+	}
+	fmt.Fprintln(out, "## 4. Action start-up and size")
+	fmt.Fprintln(out)
+	fmt.Fprintf(out, "The action binary built as the Dockerfile builds it (`CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' ./cmd/action`): **%.1f MiB** (%d bytes); target ≤ 20 MiB: %s.\n\n",
+		float64(fi.Size())/(1<<20), fi.Size(), verdict(fi.Size() <= maxActionBytes))
+	fmt.Fprintf(out, "%d runs each, started as a runner starts the container's entrypoint (env, event file, file-command files); the time is from `exec` to the first request reaching cloudsim on loopback (the process is then killed). Baseline: `node -e 0` from `exec` to exit, in the same run. %s\n\n", runs, nodeNote)
+	rows := [][]string{
+		row("action: exec → first Cloud request (comment and deployment off)", bare),
+		row("action: exec → first Cloud request (comment + deployment on, ghsim)", withGH),
+		row("action with no inputs: exec → exit (refuses)", self),
+	}
+	if len(node) > 0 {
+		rows = append(rows, row("`node -e 0`: exec → exit (baseline)", node))
+	}
+	table(out, []string{"What", "Median", "p90", "Median vs node"}, rows)
+	return nil
+}
