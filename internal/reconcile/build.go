@@ -1,0 +1,324 @@
+package reconcile
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// Messages for the Cloud failures that retrying cannot fix.
+const (
+	quotaMessage = "The Hasura Cloud account's preview quota is used up, so no preview was built. " +
+		"It renews at the start of the month; push a commit or comment /preview rebuild then."
+	unauthorizedMessage = "Hasura Cloud refused the service's access token, so no preview was built. " +
+		"The service's operator needs to check HASURA_CLOUD_ACCESS_TOKEN."
+)
+
+// ensure moves an open PR that should have a preview towards one built from
+// its head commit.
+func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error) {
+	p, s, pr := ps.p, ps.s, ps.pr
+	if p.Active() && p.Status != store.StatusQueued && p.AppName != "" && p.AppName != ps.name {
+		// The name template changed: the app under the old name goes first.
+		if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
+			return wait, err
+		}
+	}
+	if s.building() {
+		if s.BuildSHA == pr.HeadSHA && !s.Rebuild && !s.Drifted {
+			if s.Run == nil {
+				// A create may have been sent before a crash: send it again.
+				return r.start(ctx, ps, nil)
+			}
+			return r.step(ctx, ps)
+		}
+		// A newer push, or a rebuild: the Cloud skips the older job.
+		return r.start(ctx, ps, nil)
+	}
+	need := !p.Active() || p.Status == store.StatusQueued || p.BuiltSHA != pr.HeadSHA || s.Rebuild || s.Drifted
+	if !need {
+		return r.steady(ctx, ps)
+	}
+	if r.set.MaxPreviewsPerInstallation > 0 && (!p.Active() || p.Status == store.StatusQueued) {
+		// A preview that holds a slot keeps it for its rebuilds.
+		mu := r.installationLock(pr.InstallationID)
+		mu.Lock()
+		unlock := sync1(mu.Unlock)
+		defer unlock()
+		wait, err := r.queue(ctx, ps)
+		if wait > 0 || err != nil {
+			return wait, err
+		}
+		return r.start(ctx, ps, unlock)
+	}
+	return r.start(ctx, ps, nil)
+}
+
+// sync1 makes f safe to call more than once.
+func sync1(f func()) func() {
+	done := false
+	return func() {
+		if !done {
+			done = true
+			f()
+		}
+	}
+}
+
+// queue decides whether the PR may take a slot of the installation's cap.
+// When it may not, the preview waits in line (by the time it started
+// waiting) and the comment says where.
+func (r *Reconciler) queue(ctx context.Context, ps *pass) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	list, err := r.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: ps.pr.InstallationID, ActiveOnly: true, Limit: 100000})
+	if err != nil {
+		return 0, err
+	}
+	mine := s.QueuedAt
+	if mine.IsZero() {
+		mine = r.now()
+	}
+	running, ahead := 0, 0
+	for _, o := range list {
+		if o.Key == ps.key {
+			continue
+		}
+		if o.Status != store.StatusQueued {
+			running++
+			continue
+		}
+		at := decodeState(o.RunState).QueuedAt
+		if c := at.Compare(mine); c < 0 || (c == 0 && o.Key < ps.key) {
+			ahead++
+		}
+	}
+	limit := r.set.MaxPreviewsPerInstallation
+	if limit-running > ahead {
+		return 0, nil
+	}
+	if s.QueuedAt.IsZero() || p.Status != store.StatusQueued || p.AppName != ps.name {
+		s.QueuedAt, p.Status, p.AppName = mine, store.StatusQueued, ps.name
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
+	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(running, limit, ahead+1)})
+	r.progress(ctx, ps)
+	return r.set.QueuePoll, nil
+}
+
+func queueText(running, limit, position int) string {
+	previews, are := "previews", "are"
+	if running == 1 {
+		previews, are = "preview", "is"
+	}
+	return fmt.Sprintf("Waiting: %d %s of this installation %s running (at most %d at a time); this PR is %s in line.",
+		running, previews, are, limit, ordinal(position))
+}
+
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
+
+// start asks the Cloud for a new build of the head commit. What is being
+// built is saved first, so a restart neither forgets nor loops; afterSaved
+// (may be nil) runs once that save is done.
+func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (time.Duration, error) {
+	p, s, pr := ps.p, ps.s, ps.pr
+	var replaced int64
+	if s.Run != nil && !s.Run.Result.Status.Done() {
+		replaced = p.DeploymentID
+	}
+	s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
+	s.Starting, s.Rebuild, s.Drifted, s.Run = true, false, false, nil
+	s.QueuedAt, s.Reason, s.HoldSHA, s.HoldKind, s.HoldBy = time.Time{}, "", "", "", ""
+	p.Status, p.AppName, p.DeploymentID, p.LastError = store.StatusBuilding, ps.name, 0, ""
+	p.Endpoint, p.ConsoleURL, p.TTLWarnedAt = "", "", time.Time{}
+	err := r.save(ctx, ps)
+	if afterSaved != nil {
+		afterSaved()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if replaced != 0 {
+		r.deploymentInactive(ctx, ps, replaced, "Replaced by a newer build")
+	}
+
+	token, _, err := r.gh.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
+	if errors.Is(err, ghapp.ErrRepoNotInstalled) || errors.Is(err, ghapp.ErrPermissionNotGranted) {
+		return r.failStart(ctx, ps, fmt.Sprintf("The App cannot read %s/%s, where the branch lives, so the Cloud could not clone it.",
+			pr.HeadOwner, pr.HeadRepo), nil)
+	}
+	if err != nil {
+		return 0, err
+	}
+	dbs, err := r.databases(ps)
+	if err != nil {
+		return r.failStart(ctx, ps, "The postgres settings cannot be used: "+err.Error(), nil)
+	}
+	run, err := r.engine.Start(ctx, preview.Spec{
+		Name: ps.name, Owner: pr.HeadOwner, Repo: pr.HeadRepo, Branch: pr.Branch, SHA: pr.HeadSHA,
+		Directory: ps.res.Directory, Cloud: ps.res.Cloud, Region: ps.res.Region, Plan: ps.res.Plan,
+		Env: ps.res.Env, GitHubToken: token, Databases: dbs,
+	})
+	switch {
+	case errors.Is(err, cloud.ErrQuotaExceeded):
+		return r.failStart(ctx, ps, quotaMessage, jobs.Permanent(err))
+	case errors.Is(err, cloud.ErrUnauthorized):
+		return r.failStart(ctx, ps, unauthorizedMessage, jobs.Permanent(err))
+	case errors.Is(err, cloud.ErrInvalidInput):
+		return r.failStart(ctx, ps, "Hasura Cloud refused the preview: "+err.Error(), nil)
+	case err != nil:
+		return 0, err
+	}
+	s.Run, s.Starting = run, false
+	if err := r.save(ctx, ps); err != nil {
+		return 0, err
+	}
+	ps.log.InfoContext(ctx, "preview build started", "app", ps.name, "sha", pr.HeadSHA, "job", run.Result.CreationJobID)
+
+	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
+		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
+	})
+	r.warnGitHub(ctx, ps, "deployments", err)
+	if id != 0 {
+		p.DeploymentID = id
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
+	r.progress(ctx, ps)
+	return r.firstPol, nil
+}
+
+// failStart records a build that never got going and says why.
+func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret error) (time.Duration, error) {
+	now := r.now()
+	ps.s.Starting = false
+	ps.s.Run = &preview.Run{Result: preview.Result{Name: ps.name, Status: preview.StatusFailed, Message: msg, Started: now, Finished: now}}
+	ps.p.Status, ps.p.LastError = store.StatusFailed, msg
+	ps.p.BuiltGeneration, ps.p.BuiltSHA = ps.s.BuildGen, ps.s.BuildSHA
+	if err := r.save(ctx, ps); err != nil {
+		return 0, err
+	}
+	ps.log.WarnContext(ctx, "preview build could not start", "app", ps.name, "reason", msg)
+	if _, err := r.settle(ctx, ps); err != nil && ret == nil {
+		return 0, err
+	}
+	return 0, ret
+}
+
+// step reads the build's current job once.
+func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	wait, err := r.engine.Step(ctx, s.Run, nil)
+	if !s.Run.Result.Status.Done() {
+		if err != nil {
+			return 0, err
+		}
+		p.Status = store.StatusBuilding
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+		r.progress(ctx, ps)
+		return max(wait, minAgain), nil
+	}
+	return r.finish(ctx, ps, err)
+}
+
+// finish records a build that is over and shows its outcome.
+func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	res := &s.Run.Result
+	switch res.Status {
+	case preview.StatusSuperseded:
+		// Someone else's create replaced ours: build again, so the
+		// preview is the one this PR describes.
+		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
+		s.Drifted = true
+		old := p.DeploymentID
+		p.DeploymentID = 0
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
+		return minAgain, nil
+	case preview.StatusSuccess:
+		p.Status, p.LastError = store.StatusReady, ""
+		p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = res.Endpoint, res.ConsoleURL, res.ProjectID, res.TenantID
+		s.BuiltAt = cmp.Or(res.Finished, r.now())
+		s.setTTL(r.ttlOf(ps), r.set.TTLWarning, s.KeepLabel)
+		p.TTLWarnedAt = time.Time{}
+	default:
+		p.Status, p.LastError = store.StatusFailed, res.Message
+	}
+	p.BuiltGeneration, p.BuiltSHA = s.BuildGen, s.BuildSHA
+	if err := r.save(ctx, ps); err != nil {
+		return 0, err
+	}
+	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", res.Message)
+	_, err := r.settle(ctx, ps)
+	if errors.Is(stepErr, cloud.ErrUnauthorized) {
+		return 0, jobs.Permanent(stepErr)
+	}
+	return 0, err
+}
+
+func (r *Reconciler) ttlOf(ps *pass) time.Duration {
+	if ps.res.TTL != nil {
+		return *ps.res.TTL
+	}
+	return r.set.PreviewTTL
+}
+
+// steady ends a pass on a preview that is what it should be; at most the
+// TTL warning is due.
+func (r *Reconciler) steady(ctx context.Context, ps *pass) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	if (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !s.WarnAt.IsZero() &&
+		!r.now().Before(s.WarnAt) && p.TTLWarnedAt.IsZero() && !hasLabel(ps.pr.Labels, s.KeepLabel) {
+		p.TTLWarnedAt = r.now()
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
+	return r.settle(ctx, ps)
+}
+
+// badConfig shows the configuration's problems and builds nothing; an
+// existing preview is left as it is. No error: the next push reads the
+// file again.
+func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Error) (time.Duration, error) {
+	text := fmt.Sprintf("The preview was not built: `%s` on `%s` has problems.", repoconfig.Path, ps.pr.BaseRef)
+	if ps.p.Active() {
+		text = fmt.Sprintf("The preview was not updated: `%s` on `%s` has problems.", repoconfig.Path, ps.pr.BaseRef)
+	}
+	for _, pr := range ce.Problems {
+		text += "\n- " + pr.String()
+	}
+	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeError, Text: text})
+	ps.cfgErr = ce
+	ps.log.InfoContext(ctx, "repository configuration has problems", "problems", len(ce.Problems))
+	return r.settle(ctx, ps)
+}

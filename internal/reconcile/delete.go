@@ -1,0 +1,106 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// remove deletes the preview, if there is one, for reason (a sentence the
+// comment shows). A creation job still running could bring the app up
+// after the delete, so the delete waits for it: closing a PR during a build
+// must end with nothing in the Cloud.
+func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	if !p.Active() {
+		if s.Reason != reason {
+			s.Reason = reason
+			ps.dirty = true
+		}
+		return r.settle(ctx, ps)
+	}
+	if p.Status != store.StatusQueued {
+		wait, err := r.destroy(ctx, ps, p.AppName)
+		if errors.Is(err, preview.ErrBuildInFlight) {
+			if p.Status != store.StatusDeleting || s.Reason != reason {
+				p.Status, s.Reason = store.StatusDeleting, reason
+				if err := r.save(ctx, ps); err != nil {
+					return 0, err
+				}
+			}
+			r.progress(ctx, ps)
+			return wait, nil
+		}
+		if errors.Is(err, cloud.ErrUnauthorized) {
+			p.LastError = unauthorizedMessage
+			if serr := r.save(ctx, ps); serr != nil {
+				return 0, serr
+			}
+			return 0, jobs.Permanent(err)
+		}
+		if err != nil {
+			return 0, err
+		}
+	}
+	p.Status, p.DeletedAt, p.LastError = store.StatusDeleted, r.now(), ""
+	p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = "", "", "", ""
+	s.Run, s.Starting, s.Rebuild, s.Drifted = nil, false, false, false
+	s.QueuedAt, s.Reason = time.Time{}, reason
+	if err := r.save(ctx, ps); err != nil {
+		return 0, err
+	}
+	ps.log.InfoContext(ctx, "preview deleted", "app", p.AppName, "reason", reason)
+	return r.settle(ctx, ps)
+}
+
+// destroy deletes the app called name (and its database when the
+// configuration names one). It returns preview.ErrBuildInFlight, with the
+// wait before trying again, while a creation job may still bring it up.
+func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.Duration, error) {
+	inFlight := ""
+	if run := ps.s.Run; run != nil && run.Result.Status == preview.StatusCreating {
+		inFlight = run.Result.CreationJobID
+	}
+	dbs, err := r.databases(ps)
+	if err != nil {
+		// The database is the lesser loss: the app must still go.
+		ps.log.WarnContext(ctx, "cannot drop the preview's database", "app", name, "error", err)
+		dbs = nil
+	}
+	_, err = r.engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, Databases: dbs})
+	if errors.Is(err, preview.ErrBuildInFlight) {
+		return r.set.InFlightPoll, err
+	}
+	return 0, err
+}
+
+// destroyRenamed deletes the app left under an old name when the
+// repository's name template changed, so that renaming does not leave an
+// orphan behind.
+func (r *Reconciler) destroyRenamed(ctx context.Context, ps *pass) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	old := p.AppName
+	wait, err := r.destroy(ctx, ps, old)
+	if errors.Is(err, preview.ErrBuildInFlight) {
+		return wait, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	ps.log.InfoContext(ctx, "the app name changed; deleted the app under the old name", "old", old, "new", ps.name)
+	p.Status, p.DeploymentID = store.StatusNone, 0
+	s.Run, s.Starting = nil, false
+	if err := r.save(ctx, ps); err != nil {
+		return 0, err
+	}
+	if ps.gh != nil {
+		r.warnGitHub(ctx, ps, "deployments", ps.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(old)))
+	}
+	return 0, nil
+}

@@ -1,0 +1,277 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// maxRateLimitWait keeps a pass short: a longer GitHub rate-limit wait
+// comes back as an error, and the job retries later instead of holding a
+// worker past its timeout.
+const maxRateLimitWait = 20 * time.Second
+
+// repEntry is a PR's Reporter while a build is under way: it remembers the
+// comment and paces progress edits across passes.
+type repEntry struct {
+	rep *ghreport.Reporter
+	gh  *github.Client
+}
+
+func (r *Reconciler) reporter(ps *pass) *ghreport.Reporter {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e := r.reps[ps.key]; e != nil && e.gh == ps.gh {
+		return e.rep
+	}
+	opts := []ghreport.Option{
+		ghreport.WithWriteGate(r.gateLocked(ps.pr.InstallationID)),
+		ghreport.WithCommentAuthor(ps.bot),
+		ghreport.WithClock(r.now),
+		ghreport.WithLogger(ps.log),
+		ghreport.WithMaxRateLimitWait(maxRateLimitWait),
+	}
+	rep := ghreport.New(ps.gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
+	r.reps[ps.key] = &repEntry{rep: rep, gh: ps.gh}
+	return rep
+}
+
+func (r *Reconciler) dropReporter(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.reps, key)
+}
+
+func (r *Reconciler) gateLocked(id int64) ghreport.WriteGate {
+	g := r.gates[id]
+	if g == nil {
+		g = ghreport.NewWriteGate()
+		r.gates[id] = g
+	}
+	return g
+}
+
+func (r *Reconciler) installationLock(id int64) *sync.Mutex {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	mu := r.capMu[id]
+	if mu == nil {
+		mu = &sync.Mutex{}
+		r.capMu[id] = mu
+	}
+	return mu
+}
+
+// gated runs a content write of our own (a reply, an unticked box, a
+// deployment status) through the installation's write gate, which the
+// Reporters share.
+func (r *Reconciler) gated(ctx context.Context, ps *pass, write func() error) error {
+	r.mu.Lock()
+	g := r.gateLocked(ps.pr.InstallationID)
+	r.mu.Unlock()
+	select {
+	case g <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-g }()
+	return write()
+}
+
+// warnGitHub logs a failed GitHub write and carries on: a preview does not
+// fail for its comment. A missing permission is logged once per repository.
+func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err error) {
+	if err == nil {
+		return
+	}
+	if errors.Is(err, ghreport.ErrNoPermission) || noPermission(err) {
+		k := strings.ToLower(ps.pr.BaseOwner+"/"+ps.pr.BaseRepo) + " " + what
+		r.mu.Lock()
+		first := !r.warned[k]
+		r.warned[k] = true
+		r.mu.Unlock()
+		if first {
+			ps.log.WarnContext(ctx, "the App may not write "+what+" in this repository; carrying on without", "error", err)
+		}
+		return
+	}
+	ps.log.WarnContext(ctx, "GitHub "+what+" not updated", "error", err)
+}
+
+// mustGitHub is warnGitHub for writes that show a final state: anything but
+// a missing permission is returned, so the job retries and shows it.
+func (r *Reconciler) mustGitHub(ctx context.Context, ps *pass, what string, err error) error {
+	if err == nil || errors.Is(err, ghreport.ErrNoPermission) || noPermission(err) {
+		r.warnGitHub(ctx, ps, what, err)
+		return nil
+	}
+	return fmt.Errorf("showing the preview of %s on GitHub: %w", ps.key, err)
+}
+
+// noPermission reports GitHub's ways of saying a token does not reach a
+// resource, for the calls made without a Reporter.
+func noPermission(err error) bool {
+	var er *github.ErrorResponse
+	if !errors.As(err, &er) || er.Response == nil {
+		return false
+	}
+	return er.Response.StatusCode == http.StatusNotFound ||
+		(er.Response.StatusCode == http.StatusForbidden && strings.Contains(er.Message, "Resource not accessible"))
+}
+
+func notFound(err error) bool {
+	var er *github.ErrorResponse
+	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
+}
+
+// deploymentInactive marks one deployment inactive (a build replaced by a
+// newer one), best effort: GitHub also retires it once a later deployment
+// of the environment succeeds.
+func (r *Reconciler) deploymentInactive(ctx context.Context, ps *pass, id int64, description string) {
+	if id == 0 || ps.gh == nil {
+		return
+	}
+	err := r.gated(ctx, ps, func() error {
+		_, _, err := ps.gh.Repositories.CreateDeploymentStatus(ctx, ps.pr.BaseOwner, ps.pr.BaseRepo, id,
+			&github.DeploymentStatusRequest{State: github.String("inactive"), Description: github.String(description)})
+		return err
+	})
+	r.warnGitHub(ctx, ps, "deployments", err)
+}
+
+// fillHead reads a PR the Store knows only from a comment (no head yet)
+// from the API and records it. It reports false when GitHub does not know
+// the PR either.
+func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
+	pr := ps.pr
+	got, _, err := ps.gh.PullRequests.Get(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number)
+	if notFound(err) {
+		ps.log.WarnContext(ctx, "GitHub does not know the pull request; nothing to do")
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading %s from GitHub: %w", ps.key, err)
+	}
+	pr.Branch, pr.HeadSHA = got.GetHead().GetRef(), got.GetHead().GetSHA()
+	pr.HeadOwner, pr.HeadRepo = "", ""
+	if h := got.GetHead().GetRepo(); h != nil {
+		pr.HeadOwner, pr.HeadRepo = h.GetOwner().GetLogin(), h.GetName()
+	}
+	pr.BaseRef, pr.Title, pr.Author = got.GetBase().GetRef(), got.GetTitle(), got.GetUser().GetLogin()
+	pr.Closed, pr.Draft, pr.Merged = got.GetState() == "closed", got.GetDraft(), got.GetMerged()
+	pr.Labels = pr.Labels[:0]
+	for _, l := range got.Labels {
+		pr.Labels = append(pr.Labels, l.GetName())
+	}
+	pr.EventUpdatedAt = got.GetUpdatedAt().Time
+	if pr.HeadSHA == "" {
+		return false, fmt.Errorf("reading %s from GitHub: the answer has no head commit", ps.key)
+	}
+	err = r.st.WithTx(ctx, func(tx *store.Tx) error {
+		_, err := tx.RecordPullRequest(ctx, pr, false, false)
+		return err
+	})
+	return true, err
+}
+
+// command honours a pending command if its author may write to the
+// repository, answers them if not, and clears it either way.
+func (r *Reconciler) command(ctx context.Context, ps *pass) error {
+	pr, s, cmd := ps.pr, ps.s, ps.pr.Command
+	allowed, err := r.mayWrite(ctx, ps, cmd.Actor)
+	if err != nil {
+		return err
+	}
+	verb := "rebuild"
+	if cmd.Kind == store.CommandDelete {
+		verb = "delete"
+	}
+	switch {
+	case allowed && cmd.Kind == store.CommandRebuild:
+		s.Rebuild = true
+		s.HoldSHA, s.HoldKind, s.HoldBy = "", "", ""
+	case allowed && cmd.Kind == store.CommandDelete:
+		s.Rebuild = false
+		s.HoldSHA, s.HoldKind, s.HoldBy = pr.HeadSHA, holdCommand, cmd.Actor
+	}
+	if allowed {
+		// Saved before the command is cleared: a crash in between repeats
+		// the command rather than losing it.
+		if err := r.save(ctx, ps); err != nil {
+			return err
+		}
+		ps.log.InfoContext(ctx, "command accepted", "command", cmd.Kind, "actor", cmd.Actor)
+	} else {
+		ps.log.InfoContext(ctx, "command refused: no write access", "command", cmd.Kind, "actor", cmd.Actor)
+		if cmd.Actor != "" {
+			body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, verb)
+			err := r.gated(ctx, ps, func() error {
+				_, _, err := ps.gh.Issues.CreateComment(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, &github.IssueComment{Body: github.String(body)})
+				return err
+			})
+			r.warnGitHub(ctx, ps, "comments", err)
+		}
+	}
+	if _, err := r.st.ClearCommand(ctx, ps.key, cmd.At); err != nil {
+		return err
+	}
+	pr.Command = nil
+	r.untick(ctx, ps, cmd.CommentID)
+	return nil
+}
+
+// mayWrite asks GitHub whether login may write to the base repository.
+func (r *Reconciler) mayWrite(ctx context.Context, ps *pass, login string) (bool, error) {
+	if login == "" {
+		return false, nil
+	}
+	lvl, _, err := ps.gh.Repositories.GetPermissionLevel(ctx, ps.pr.BaseOwner, ps.pr.BaseRepo, login)
+	if notFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("checking the permission of %s on %s: %w", login, ps.key, err)
+	}
+	switch lvl.GetPermission() {
+	case "admin", "maintain", "write":
+		return true, nil
+	}
+	return false, nil
+}
+
+// untick clears the rebuild checkbox of our comment when the command came
+// from ticking it, so that the next tick is noticed again. A command from
+// any other comment leaves that comment alone.
+func (r *Reconciler) untick(ctx context.Context, ps *pass, commentID int64) {
+	if commentID == 0 {
+		return
+	}
+	pr := ps.pr
+	c, _, err := ps.gh.Issues.GetComment(ctx, pr.BaseOwner, pr.BaseRepo, commentID)
+	if err != nil {
+		if !notFound(err) {
+			r.warnGitHub(ctx, ps, "comments", err)
+		}
+		return
+	}
+	body := c.GetBody()
+	if !strings.EqualFold(c.GetUser().GetLogin(), ps.bot) ||
+		!strings.HasPrefix(strings.TrimSpace(body), ghreport.Marker) || !ghreport.ParseRebuildTicked(body) {
+		return
+	}
+	err = r.gated(ctx, ps, func() error {
+		_, _, err := ps.gh.Issues.EditComment(ctx, pr.BaseOwner, pr.BaseRepo, commentID,
+			&github.IssueComment{Body: github.String(ghreport.ClearRebuildTick(body))})
+		return err
+	})
+	r.warnGitHub(ctx, ps, "comments", err)
+}

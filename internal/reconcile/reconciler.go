@@ -1,0 +1,400 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/config"
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// GitHubApp is what the reconciler needs of the GitHub App; *ghapp.App
+// has it.
+type GitHubApp interface {
+	// Installation returns the installation's client (cached by ghapp).
+	Installation(ctx context.Context, id int64) (*github.Client, error)
+	// RepoReadToken mints a contents:read token for one repository, for
+	// the Cloud to clone the PR's branch with.
+	RepoReadToken(ctx context.Context, installationID int64, owner, repo string) (string, time.Time, error)
+	// BotLogin is "<app-slug>[bot]": the author of our comments.
+	BotLogin(ctx context.Context) (string, error)
+}
+
+// Settings are the service-wide knobs the reconciler obeys. SettingsFrom
+// takes them from the service configuration.
+type Settings struct {
+	// MaxPreviewsPerInstallation caps the previews that exist at once per
+	// installation; 0 means no cap. Further PRs wait in line.
+	MaxPreviewsPerInstallation int
+	// PreviewTTL deletes a preview that long after its last build unless
+	// its PR carries the keep label; 0 means never. A repository's ttl
+	// overrides it.
+	PreviewTTL time.Duration
+	// TTLWarning is how long before the TTL the PR is warned; 0 = no warning.
+	TTLWarning time.Duration
+	// SecretEnvPrefix is where repository secrets are looked up in the
+	// service's environment (required).
+	SecretEnvPrefix string
+	// ConfigCacheTTL is how long a repository's configuration is reused
+	// [1m].
+	ConfigCacheTTL time.Duration
+	// QueuePoll is how often a queued preview looks for a free slot [90s].
+	QueuePoll time.Duration
+	// InFlightPoll is how often a delete waits for a running creation to
+	// end before it can remove the app [10s].
+	InFlightPoll time.Duration
+}
+
+// SettingsFrom takes the reconciler's settings from the service
+// configuration (the engine's deadline, PREVIEW_DEADLINE, belongs on
+// preview.Engine.Deadline).
+func SettingsFrom(c config.Config) Settings {
+	return Settings{
+		MaxPreviewsPerInstallation: c.MaxPreviewsPerInstallation,
+		PreviewTTL:                 c.PreviewTTL,
+		TTLWarning:                 c.TTLWarning,
+		SecretEnvPrefix:            c.SecretEnvPrefix,
+	}
+}
+
+// Deps is what New needs. Store, GitHub, Engine (with Cloud) and
+// Settings.SecretEnvPrefix are required.
+type Deps struct {
+	Store  *store.Store
+	GitHub GitHubApp
+	// Engine builds and deletes apps; its Cloud also answers the sweep's
+	// drift checks.
+	Engine   *preview.Engine
+	Settings Settings
+	// Getenv looks repository secrets up [os.Getenv].
+	Getenv func(string) string
+	// NewDatabases makes the ephemeral-database manager of a repository
+	// that configures postgres [pgdb.New + preview.PostgresDatabases].
+	NewDatabases func(pgdb.Config) (preview.Databases, error)
+	// Logger [slog.Default()].
+	Logger *slog.Logger
+	// Now is the clock of TTLs, queue order and comment pacing [time.Now].
+	Now func() time.Time
+	// Footer is the comment's last line, e.g. "hasura-preview v1.2.3".
+	Footer string
+	// ReporterOptions are appended to the reconciler's own ghreport
+	// options (tests pass WithSleep and WithBackOff).
+	ReporterOptions []ghreport.Option
+}
+
+// Reconciler implements jobs.Reconciler. It is safe for concurrent use on
+// different PRs; jobs' per-PR lease keeps two calls off the same PR.
+type Reconciler struct {
+	st       *store.Store
+	gh       GitHubApp
+	engine   *preview.Engine
+	set      Settings
+	getenv   func(string) string
+	newDBs   func(pgdb.Config) (preview.Databases, error)
+	log      *slog.Logger
+	now      func() time.Time
+	footer   string
+	repOpts  []ghreport.Option
+	firstPol time.Duration
+
+	mu      sync.Mutex
+	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
+	reps    map[string]*repEntry         // by PR key, while a build is under way
+	configs map[string]cfgEntry          // by owner/repo@ref
+	files   map[string]filesEntry        // by PR key@sha
+	capMu   map[int64]*sync.Mutex        // by installation
+	warned  map[string]bool              // permission warnings already logged
+}
+
+// New checks d and returns the Reconciler.
+func New(d Deps) (*Reconciler, error) {
+	var problems []string
+	if d.Store == nil {
+		problems = append(problems, "a store is required")
+	}
+	if d.GitHub == nil {
+		problems = append(problems, "a GitHub App is required")
+	}
+	if d.Engine == nil || d.Engine.Cloud == nil {
+		problems = append(problems, "an engine with a Cloud client is required")
+	}
+	if d.Settings.SecretEnvPrefix == "" {
+		problems = append(problems, "a secret prefix is required (an empty one would expose the service's own environment)")
+	}
+	if d.Settings.MaxPreviewsPerInstallation < 0 || d.Settings.PreviewTTL < 0 || d.Settings.TTLWarning < 0 {
+		problems = append(problems, "the cap, TTL and TTL warning must not be negative")
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("reconcile: " + strings.Join(problems, "; "))
+	}
+	r := &Reconciler{
+		st: d.Store, gh: d.GitHub, engine: d.Engine, set: d.Settings, getenv: d.Getenv, newDBs: d.NewDatabases,
+		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions,
+		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
+		files: map[string]filesEntry{}, capMu: map[int64]*sync.Mutex{}, warned: map[string]bool{},
+	}
+	if r.getenv == nil {
+		r.getenv = os.Getenv
+	}
+	if r.newDBs == nil {
+		r.newDBs = postgresDatabases
+	}
+	if r.log == nil {
+		r.log = slog.Default()
+	}
+	if r.now == nil {
+		r.now = time.Now
+	}
+	if r.set.ConfigCacheTTL <= 0 {
+		r.set.ConfigCacheTTL = time.Minute
+	}
+	if r.set.QueuePoll <= 0 {
+		r.set.QueuePoll = 90 * time.Second
+	}
+	if r.set.InFlightPoll <= 0 {
+		r.set.InFlightPoll = 10 * time.Second
+	}
+	r.firstPol = d.Engine.Poll.Initial
+	if r.firstPol <= 0 {
+		r.firstPol = preview.DefaultPollPolicy().Initial
+	}
+	return r, nil
+}
+
+func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
+	m, err := pgdb.New(c)
+	if err != nil {
+		return nil, err
+	}
+	return preview.PostgresDatabases(m), nil
+}
+
+// minAgain keeps a build that is not over from returning 0, which would
+// end its job.
+const minAgain = time.Second
+
+// pass is one Reconcile call's view of a PR.
+type pass struct {
+	key   string
+	pr    *store.PullRequest
+	p     *store.Preview
+	s     *state
+	log   *slog.Logger
+	dirty bool
+
+	gh  *github.Client // nil: GitHub is out of reach (uninstalled)
+	bot string
+	rep *ghreport.Reporter
+
+	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
+	res     repoconfig.Resolved
+	warns   []repoconfig.Problem
+	name    string
+	notices []ghreport.Notice
+	skip    string // why the policy gives this PR no preview
+}
+
+// Reconcile brings the preview of the PR keyed prKey in line with the PR's
+// desired state, one step at a time: again > 0 asks to be called again
+// after that long.
+func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Duration, err error) {
+	pr, err := r.st.GetPR(ctx, prKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	p, err := r.st.GetPreview(ctx, prKey)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		p = &store.Preview{Key: prKey, InstallationID: pr.InstallationID}
+	case err != nil:
+		return 0, err
+	}
+	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey)}
+	defer func() {
+		if again == 0 {
+			// Between builds the comment is found again when needed; only
+			// a build's progress edits need the Reporter's memory.
+			r.dropReporter(prKey)
+		}
+	}()
+
+	if pr.InstallationID == 0 {
+		ps.log.WarnContext(ctx, "PR came from a repository webhook, not the App: nothing to act with")
+		return 0, nil
+	}
+	if pr.Uninstalled {
+		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
+	}
+	ps.gh, err = r.gh.Installation(ctx, pr.InstallationID)
+	if errors.Is(err, ghapp.ErrInstallationNotFound) {
+		ps.gh = nil
+		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
+	}
+	if err != nil {
+		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
+	}
+	if ps.bot, err = r.gh.BotLogin(ctx); err != nil {
+		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
+	}
+	if pr.HeadSHA == "" {
+		if found, err := r.fillHead(ctx, ps); err != nil || !found {
+			return 0, err
+		}
+	}
+	ps.rep = r.reporter(ps)
+	if pr.Command != nil {
+		if err := r.command(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
+	cfgErr := r.loadConfig(ctx, ps)
+	if pr.Closed {
+		// A configuration we could not read matters only for the database.
+		return r.remove(ctx, ps, closedReason(pr))
+	}
+	if cfgErr != nil {
+		return 0, cfgErr
+	}
+	return r.decide(ctx, ps)
+}
+
+// decide applies the wanted-state rules to an open PR whose configuration
+// was read.
+func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error) {
+	pr, s := ps.pr, ps.s
+	var ce *repoconfig.Error
+	switch {
+	case errors.Is(ps.cfgErr, repoconfig.ErrNotConfigured):
+		return r.remove(ctx, ps, fmt.Sprintf("The repository has no %s on %s.", repoconfig.Path, pr.BaseRef))
+	case errors.As(ps.cfgErr, &ce):
+		return r.badConfig(ctx, ps, ce)
+	case ps.cfgErr != nil:
+		return r.badConfig(ctx, ps, &repoconfig.Error{Problems: []repoconfig.Problem{{Message: ps.cfgErr.Error()}}})
+	}
+	keep := ps.res.KeepLabel
+	if keep == "" {
+		keep = defaultKeepLabel
+	}
+	ttl := r.set.PreviewTTL
+	if ps.res.TTL != nil {
+		ttl = *ps.res.TTL
+	}
+	before := s.ExpiresAt
+	s.setTTL(ttl, r.set.TTLWarning, keep)
+	ps.dirty = ps.dirty || !before.Equal(s.ExpiresAt)
+
+	if r.expired(ps) {
+		s.HoldSHA, s.HoldKind, s.HoldBy = pr.HeadSHA, holdTTL, ""
+		ps.dirty = true
+	}
+	if s.held(pr, keep) {
+		return r.remove(ctx, ps, holdReason(s, ttl))
+	}
+	plan, err := r.plan(ctx, ps)
+	if err != nil {
+		return 0, err
+	}
+	if plan.Action != preview.ActionEnsure {
+		ps.skip = sentence(plan.Reason)
+		return r.remove(ctx, ps, ps.skip)
+	}
+	return r.ensure(ctx, ps)
+}
+
+// expired reports whether the built preview outlived its TTL.
+func (r *Reconciler) expired(ps *pass) bool {
+	p, s, pr := ps.p, ps.s, ps.pr
+	return (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !s.building() &&
+		!s.ExpiresAt.IsZero() && !r.now().Before(s.ExpiresAt) && !hasLabel(pr.Labels, s.KeepLabel) &&
+		p.BuiltSHA == pr.HeadSHA && !s.Rebuild
+}
+
+// save writes the preview row with the state; every outward action comes
+// after the save of the state it starts from.
+func (r *Reconciler) save(ctx context.Context, ps *pass) error {
+	ps.p.RunState = ps.s.encode()
+	if err := r.st.SavePreview(ctx, ps.p); err != nil {
+		return err
+	}
+	ps.dirty = false
+	return nil
+}
+
+// settle ends a pass that leaves nothing running: the final state is shown
+// on GitHub, and the generation acted on is recorded so the sweep does not
+// send the PR back.
+func (r *Reconciler) settle(ctx context.Context, ps *pass) (time.Duration, error) {
+	if err := r.publish(ctx, ps); err != nil {
+		return 0, err
+	}
+	if ps.p.BuiltGeneration != ps.pr.Generation {
+		ps.p.BuiltGeneration = ps.pr.Generation
+		ps.dirty = true
+	}
+	if ps.dirty {
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+func closedReason(pr *store.PullRequest) string {
+	if pr.Merged {
+		return "The pull request was merged."
+	}
+	return "The pull request was closed."
+}
+
+func holdReason(s *state, ttl time.Duration) string {
+	if s.HoldKind == holdTTL {
+		return fmt.Sprintf("The preview expired (it is kept for %s after its last build). Push a commit, add the %q label or comment /preview rebuild to bring it back.",
+			formatTTL(ttl), s.KeepLabel)
+	}
+	by := ""
+	if s.HoldBy != "" {
+		by = " by " + s.HoldBy
+	}
+	return "Deleted on request" + by + ". Push a commit or comment /preview rebuild to bring it back."
+}
+
+func formatTTL(d time.Duration) string {
+	if d%(24*time.Hour) == 0 && d > 0 {
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return d.String()
+}
+
+// sentence capitalises a reason from preview.Decide and ends it with a
+// full stop, for the comment.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") {
+		s += "."
+	}
+	return s
+}

@@ -1,0 +1,180 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
+)
+
+// cfgEntry is a repository's configuration as last read: a Config, or
+// ErrNotConfigured, or the *repoconfig.Error a broken file gave.
+type cfgEntry struct {
+	cfg *repoconfig.Config
+	err error
+	at  time.Time
+}
+
+// filesEntry is a PR's changed paths at one head commit.
+type filesEntry struct {
+	files []string
+	at    time.Time
+}
+
+// filesTTL bounds the memory of changed paths; the key holds the head SHA,
+// so a push never sees stale files.
+const filesTTL = 10 * time.Minute
+
+// maxFilePages caps the listing: GitHub stops at 3000 files (30 pages).
+const maxFilePages = 30
+
+// loadConfig reads the repository's configuration from the PR's base
+// branch, through a short cache: a build's every step reads it. It fills
+// ps.cfgErr with what the file says (missing, broken) and returns only the
+// errors worth a retry.
+func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
+	pr := ps.pr
+	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo + "@" + pr.BaseRef)
+	now := r.now()
+	r.mu.Lock()
+	e, ok := r.configs[key]
+	if ok && now.Sub(e.at) >= r.set.ConfigCacheTTL {
+		delete(r.configs, key)
+		ok = false
+	}
+	r.mu.Unlock()
+	if !ok {
+		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, pr.BaseRef)
+		var ce *repoconfig.Error
+		if err != nil && !errors.Is(err, repoconfig.ErrNotConfigured) && !errors.As(err, &ce) {
+			return fmt.Errorf("reading the configuration of %s: %w", ps.key, err)
+		}
+		e = cfgEntry{cfg: cfg, err: err, at: now}
+		r.mu.Lock()
+		r.configs[key] = e
+		r.mu.Unlock()
+	}
+	ps.cfgErr = e.err
+	if e.err != nil {
+		return nil
+	}
+	res, err := e.cfg.Resolve(r.getenv, r.set.SecretEnvPrefix)
+	if err != nil {
+		ps.cfgErr = err
+		return nil
+	}
+	ps.res, ps.warns = res, e.cfg.Warnings
+	ps.name, err = preview.AppName(res.NameTemplate, preview.NameVars{
+		Owner: pr.BaseOwner, Repo: pr.BaseRepo, PR: pr.Number, Branch: pr.Branch,
+	})
+	if err != nil {
+		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+	}
+	return nil
+}
+
+// plan judges the PR as it is now against the repository's policy, through
+// a synthetic "synchronize" event: drafts, the required label, forks and
+// the path filter apply whatever the last delivery was about.
+func (r *Reconciler) plan(ctx context.Context, ps *pass) (preview.Plan, error) {
+	policy := ps.res.Policy
+	if policy.OnlyWhenDirChanged {
+		files, err := r.changedFiles(ctx, ps)
+		if err != nil {
+			return preview.Plan{}, err
+		}
+		policy.ChangedFiles = files
+	}
+	return preview.Decide(syntheticEvent(ps), policy), nil
+}
+
+func syntheticEvent(ps *pass) *github.PullRequestEvent {
+	pr := ps.pr
+	state := "open"
+	if pr.Closed {
+		state = "closed"
+	}
+	base := &github.Repository{
+		Name: github.String(pr.BaseRepo), FullName: github.String(pr.BaseOwner + "/" + pr.BaseRepo),
+		Owner: &github.User{Login: github.String(pr.BaseOwner)},
+	}
+	var head *github.Repository
+	if pr.HeadOwner != "" && pr.HeadRepo != "" {
+		head = &github.Repository{
+			Name: github.String(pr.HeadRepo), FullName: github.String(pr.HeadOwner + "/" + pr.HeadRepo),
+			Owner: &github.User{Login: github.String(pr.HeadOwner)},
+		}
+	}
+	labels := make([]*github.Label, 0, len(pr.Labels))
+	for _, l := range pr.Labels {
+		labels = append(labels, &github.Label{Name: github.String(l)})
+	}
+	return &github.PullRequestEvent{
+		Action: github.String("synchronize"),
+		Number: github.Int(pr.Number),
+		Repo:   base,
+		PullRequest: &github.PullRequest{
+			Number: github.Int(pr.Number), State: github.String(state), Draft: github.Bool(pr.Draft),
+			Merged: github.Bool(pr.Merged), Labels: labels,
+			Head: &github.PullRequestBranch{Ref: github.String(pr.Branch), SHA: github.String(pr.HeadSHA), Repo: head},
+			Base: &github.PullRequestBranch{Ref: github.String(pr.BaseRef), Repo: base},
+		},
+	}
+}
+
+// changedFiles lists the PR's changed paths (for only_when_changed), once
+// per head commit.
+func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, error) {
+	pr := ps.pr
+	key := ps.key + "@" + pr.HeadSHA
+	now := r.now()
+	r.mu.Lock()
+	for k, e := range r.files {
+		if now.Sub(e.at) >= filesTTL {
+			delete(r.files, k)
+		}
+	}
+	e, ok := r.files[key]
+	r.mu.Unlock()
+	if ok {
+		return e.files, nil
+	}
+	files := []string{}
+	opts := &github.ListOptions{PerPage: 100}
+	for range maxFilePages {
+		page, resp, err := ps.gh.PullRequests.ListFiles(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, opts)
+		if err != nil {
+			return nil, fmt.Errorf("listing the files of %s: %w", ps.key, err)
+		}
+		for _, f := range page {
+			files = append(files, f.GetFilename())
+			if prev := f.GetPreviousFilename(); prev != "" {
+				// A file moved out of the project changes the project.
+				files = append(files, prev)
+			}
+		}
+		if resp == nil || resp.NextPage == 0 || resp.NextPage == opts.Page {
+			break
+		}
+		opts.Page = resp.NextPage
+	}
+	r.mu.Lock()
+	r.files[key] = filesEntry{files: files, at: now}
+	r.mu.Unlock()
+	return files, nil
+}
+
+// databases is the ephemeral-database manager the configuration asks for,
+// or nil.
+func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
+	if ps.res.Postgres == nil {
+		return nil, nil
+	}
+	return r.newDBs(*ps.res.Postgres)
+}

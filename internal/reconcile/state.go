@@ -1,0 +1,124 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// Hold kinds: why a preview stays deleted although the PR is open.
+const (
+	holdCommand = "command" // "/preview delete"
+	holdTTL     = "ttl"     // the preview outlived its TTL
+)
+
+// defaultKeepLabel protects a preview from its TTL when the repository
+// names no label of its own.
+const defaultKeepLabel = "preview"
+
+// state is the reconciler's own record of a preview, kept as JSON in
+// store.Preview.RunState. Everything the comment shows derives from it and
+// the Preview row, so any process can render the comment again.
+type state struct {
+	// Run is the engine's progress on the current (or last) build.
+	Run *preview.Run `json:"run,omitempty"`
+	// BuildGen and BuildSHA are what the current (or last) build is for,
+	// recorded before the Cloud is asked, so a restart knows what it was.
+	BuildGen int64  `json:"build_gen,omitempty"`
+	BuildSHA string `json:"build_sha,omitempty"`
+	// Starting is set while a create may have been sent without its job id
+	// saved; a restart creates again (the Cloud takes it as a rebuild).
+	Starting bool `json:"starting,omitempty"`
+	// Rebuild is a permitted rebuild request not yet acted on; Drifted
+	// says the app vanished (or another build replaced ours).
+	Rebuild bool `json:"rebuild,omitempty"`
+	Drifted bool `json:"drifted,omitempty"`
+	// HoldSHA keeps the preview deleted while the head is still this
+	// commit: after "/preview delete" (HoldKind command) or its TTL.
+	HoldSHA  string `json:"hold_sha,omitempty"`
+	HoldKind string `json:"hold_kind,omitempty"`
+	HoldBy   string `json:"hold_by,omitempty"`
+	// QueuedAt orders the previews waiting for a slot of the cap.
+	QueuedAt time.Time `json:"queued_at,omitzero"`
+	// BuiltAt is when the last successful build finished; the TTL counts
+	// from it. ExpiresAt and WarnAt are derived from it and the TTL in
+	// force when last computed, for the sweep to read without GitHub.
+	BuiltAt   time.Time `json:"built_at,omitzero"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	WarnAt    time.Time `json:"warn_at,omitzero"`
+	KeepLabel string    `json:"keep_label,omitempty"`
+	// Reason says why the preview was deleted or not built, for the
+	// comment.
+	Reason string `json:"reason,omitempty"`
+	// Reported is the final state last shown on GitHub in full (comment
+	// and deployment status); a mismatch means that showing is owed.
+	Reported string `json:"reported,omitempty"`
+}
+
+func decodeState(raw []byte) *state {
+	s := &state{}
+	if len(raw) == 0 {
+		return s
+	}
+	if err := json.Unmarshal(raw, s); err != nil {
+		// An unreadable record (an older format) costs at most one
+		// rebuild: start from scratch rather than wedge the PR.
+		return &state{}
+	}
+	return s
+}
+
+func (s *state) encode() []byte {
+	b, err := json.Marshal(s)
+	if err != nil {
+		// Only plain data lives here; Marshal cannot fail on it.
+		panic("reconcile: encoding state: " + err.Error())
+	}
+	return b
+}
+
+// building reports whether a build is under way (or may be).
+func (s *state) building() bool {
+	return s.Starting || (s.Run != nil && !s.Run.Result.Status.Done())
+}
+
+// reportKey names a final state for Reported.
+func reportKey(p *store.Preview, s *state) string {
+	return string(p.Status) + "@" + s.BuildSHA + "#" + strings.TrimSpace(s.Reason)
+}
+
+// held reports whether the preview must stay deleted for pr's head.
+func (s *state) held(pr *store.PullRequest, keepLabel string) bool {
+	if s.HoldSHA == "" || s.HoldSHA != pr.HeadSHA {
+		return false
+	}
+	return s.HoldKind != holdTTL || !hasLabel(pr.Labels, keepLabel)
+}
+
+// setTTL derives the expiry from BuiltAt and the TTL in force.
+func (s *state) setTTL(ttl, warning time.Duration, keepLabel string) {
+	s.KeepLabel = keepLabel
+	s.ExpiresAt, s.WarnAt = time.Time{}, time.Time{}
+	if ttl <= 0 || s.BuiltAt.IsZero() {
+		return
+	}
+	s.ExpiresAt = s.BuiltAt.Add(ttl)
+	if warning > 0 && warning < ttl {
+		s.WarnAt = s.ExpiresAt.Add(-warning)
+	}
+}
+
+func hasLabel(labels []string, want string) bool {
+	if want == "" {
+		return false
+	}
+	for _, l := range labels {
+		if strings.EqualFold(l, want) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,278 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// Queue is what the sweep needs of the job queue; *jobs.Client has it.
+type Queue interface {
+	// Enqueue asks for a reconcile of the PR (unique per PR).
+	Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, error)
+	// Pending lists the reconcile jobs that have not finished.
+	Pending(ctx context.Context) ([]jobs.PendingJob, error)
+	// ForgetInstallation drops an uninstalled installation's bookkeeping.
+	ForgetInstallation(ctx context.Context, id int64) error
+}
+
+// SweepOptions tunes NewSweeper; zero fields take the defaults in brackets.
+type SweepOptions struct {
+	// DriftEvery is how often a ready preview is checked for still
+	// existing in the Cloud [1h]; each check is one Cloud API call.
+	DriftEvery time.Duration
+	// KeepDeliveries is how many recorded deliveries survive pruning
+	// [10000]: deduplication forgets older ones.
+	KeepDeliveries int
+}
+
+// sweepLease is how long the sweep holds a PR while it marks drift.
+const sweepLease = 30 * time.Second
+
+// Sweeper implements jobs.Sweeper. It only ever enqueues work (and marks
+// drift): the reconciler does everything else, so a sweep may run any
+// number of times.
+type Sweeper struct {
+	r     *Reconciler
+	q     atomic.Pointer[Queue]
+	opts  SweepOptions
+	owner string
+
+	mu      sync.Mutex
+	checked map[string]time.Time // by PR key: last drift check
+}
+
+// NewSweeper returns the sweep of r's previews. Call SetQueue before the
+// first Sweep: the queue is built with the Sweeper, so it comes after.
+func NewSweeper(r *Reconciler, opts SweepOptions) *Sweeper {
+	if opts.DriftEvery <= 0 {
+		opts.DriftEvery = time.Hour
+	}
+	if opts.KeepDeliveries <= 0 {
+		opts.KeepDeliveries = 10000
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return &Sweeper{r: r, opts: opts, owner: "sweep/" + hex.EncodeToString(b[:]), checked: map[string]time.Time{}}
+}
+
+// SetQueue gives the Sweeper the queue it enqueues into.
+func (sw *Sweeper) SetQueue(q Queue) { sw.q.Store(&q) }
+
+// Sweep enqueues every PR whose preview is not what it should be: a
+// closed or uninstalled PR with a live preview, a PR whose newest
+// generation was not acted on, a build without a job, a preview due for
+// its TTL warning or deletion, or one deleted by hand in the Cloud. Then
+// it forgets uninstalled installations that have nothing left, and prunes
+// deliveries and expired leases.
+func (sw *Sweeper) Sweep(ctx context.Context) error {
+	qp := sw.q.Load()
+	if qp == nil {
+		return errors.New("reconcile: Sweep called before SetQueue")
+	}
+	q, r := *qp, sw.r
+	pendingJobs, err := q.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	pending := make(map[string]bool, len(pendingJobs))
+	for _, j := range pendingJobs {
+		pending[j.PRKey] = true
+	}
+	var errs []error
+	enqueued := 0
+	enqueue := func(key, why string) {
+		if pending[key] {
+			return
+		}
+		if _, err := q.Enqueue(ctx, key); err != nil {
+			errs = append(errs, err)
+			return
+		}
+		pending[key] = true
+		enqueued++
+		r.log.InfoContext(ctx, "sweep enqueued a PR", "pr", key, "why", why)
+	}
+
+	previews, err := r.st.ListPreviews(ctx, store.PreviewFilter{Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	byKey := make(map[string]*store.Preview, len(previews))
+	live := map[string]bool{}
+	for _, p := range previews {
+		byKey[p.Key] = p
+		if !p.Active() {
+			continue
+		}
+		live[p.Key] = true
+		pr, err := r.st.GetPR(ctx, p.Key)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s := decodeState(p.RunState)
+		switch {
+		case pr.Closed || pr.Uninstalled:
+			enqueue(p.Key, "closed or uninstalled with a live preview")
+		case s.building() || p.Status == store.StatusQueued || p.Status == store.StatusDeleting:
+			enqueue(p.Key, "work under way without a job")
+		case pr.Generation > p.BuiltGeneration:
+			enqueue(p.Key, "newer desired state")
+		case ttlDue(p, s, pr, r.now()):
+			enqueue(p.Key, "TTL warning or expiry due")
+		case p.Status == store.StatusReady:
+			if sw.drifted(ctx, p) {
+				enqueue(p.Key, "app deleted outside hasura-preview")
+			}
+		}
+	}
+	sw.forgetChecks(live)
+
+	open, err := r.st.ListOpenPRs(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, pr := range open {
+		if p := byKey[pr.Key]; (p == nil && pr.Generation > 0) || (p != nil && pr.Generation > p.BuiltGeneration) {
+			enqueue(pr.Key, "newer desired state")
+		}
+	}
+
+	errs = append(errs, sw.forgetInstallations(ctx, q))
+	if _, err := r.st.PruneDeliveries(ctx, sw.opts.KeepDeliveries); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := r.st.PruneLeases(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if enqueued > 0 {
+		r.log.InfoContext(ctx, "sweep done", "enqueued", enqueued)
+	}
+	return errors.Join(errs...)
+}
+
+// ttlDue reports whether the preview's TTL warning or deletion is due.
+func ttlDue(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bool {
+	if (p.Status != store.StatusReady && p.Status != store.StatusFailed) || s.ExpiresAt.IsZero() || hasLabel(pr.Labels, s.KeepLabel) {
+		return false
+	}
+	if !now.Before(s.ExpiresAt) {
+		return true
+	}
+	return !s.WarnAt.IsZero() && !now.Before(s.WarnAt) && p.TTLWarnedAt.IsZero()
+}
+
+// drifted checks, at most once per DriftEvery, that a ready preview's app
+// still exists, and marks it for rebuilding when it does not.
+func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
+	now := sw.r.now()
+	sw.mu.Lock()
+	last, ok := sw.checked[p.Key]
+	sw.mu.Unlock()
+	if ok && now.Sub(last) < sw.opts.DriftEvery {
+		return false
+	}
+	_, err := sw.r.engine.Cloud.ProjectByName(ctx, p.AppName)
+	if err != nil && !errors.Is(err, cloud.ErrNotFound) {
+		sw.r.log.WarnContext(ctx, "drift check failed", "pr", p.Key, "app", p.AppName, "error", err)
+		return false
+	}
+	if err == nil {
+		sw.noteCheck(p.Key, now)
+		return false
+	}
+	marked, merr := sw.markDrifted(ctx, p.Key)
+	if merr != nil {
+		sw.r.log.WarnContext(ctx, "marking drift failed", "pr", p.Key, "error", merr)
+		return false
+	}
+	if marked {
+		sw.noteCheck(p.Key, now)
+		sw.r.log.InfoContext(ctx, "preview app is gone from the Cloud; it will be rebuilt", "pr", p.Key, "app", p.AppName)
+	}
+	return marked
+}
+
+func (sw *Sweeper) noteCheck(key string, at time.Time) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.checked[key] = at
+}
+
+func (sw *Sweeper) forgetChecks(live map[string]bool) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	for k := range sw.checked {
+		if !live[k] {
+			delete(sw.checked, k)
+		}
+	}
+}
+
+// markDrifted records the drift under the PR's lease, so that it cannot
+// overwrite what a reconcile running at the same moment saves. A PR
+// someone else holds is left for the next sweep.
+func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
+	st := sw.r.st
+	ok, _, err := st.AcquireLease(ctx, key, sw.owner, sweepLease)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = st.ReleaseLease(rctx, key, sw.owner)
+	}()
+	p, err := st.GetPreview(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	if p.Status != store.StatusReady {
+		return false, nil
+	}
+	s := decodeState(p.RunState)
+	s.Drifted = true
+	p.RunState = s.encode()
+	p.LastError = "the app was deleted outside hasura-preview"
+	return true, st.SavePreview(ctx, p)
+}
+
+// forgetInstallations drops the bookkeeping of uninstalled installations
+// once the reconciler has deleted all their previews.
+func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
+	insts, err := sw.r.st.ListInstallations(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, in := range insts {
+		if !in.Deleted {
+			continue
+		}
+		live, err := sw.r.st.ListPreviewsByInstallation(ctx, in.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(live) > 0 {
+			continue
+		}
+		if err := q.ForgetInstallation(ctx, in.ID); err != nil {
+			errs = append(errs, fmt.Errorf("forgetting installation %d: %w", in.ID, err))
+		}
+	}
+	return errors.Join(errs...)
+}

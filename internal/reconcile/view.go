@@ -1,0 +1,140 @@
+package reconcile
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// view renders the comment from the stored state, so that any pass, in
+// any process, shows the same thing for the same state.
+func (r *Reconciler) view(ps *pass) ghreport.View {
+	p, s, pr := ps.p, ps.s, ps.pr
+	name := cmp.Or(p.AppName, ps.name)
+	v := ghreport.View{
+		Branch: pr.Branch, SHA: cmp.Or(s.BuildSHA, pr.HeadSHA), PR: pr.Number,
+		RebuildCheckbox: p.Status != store.StatusNone, Footer: r.footer,
+	}
+	var ce *repoconfig.Error
+	switch {
+	case p.Status == store.StatusDeleted:
+		v.Result = preview.Result{Name: name, Status: preview.StatusDeleted, Message: s.Reason}
+	case p.Status == store.StatusDeleting:
+		v.Result = preview.Result{Name: name, Status: preview.StatusDeleted, Message: s.Reason}
+		v.Headline = "Preview " + name + " will be deleted as soon as its running build ends"
+	case p.Status == store.StatusQueued:
+		v.Result = preview.Result{Name: name}
+	case p.Status == store.StatusNone:
+		v.Result = preview.Result{Name: name}
+		v.Headline = "No preview for this pull request"
+		if !errors.As(ps.cfgErr, &ce) {
+			v.Result.Message = s.Reason
+		}
+	case s.Run != nil:
+		v.Result = s.Run.Result
+	default:
+		v.Result = preview.Result{Name: name, Status: preview.StatusCreating}
+	}
+	v.Notices = append(v.Notices, ps.notices...)
+	for _, w := range ps.warns {
+		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: "`" + repoconfig.Path + "`: " + w.String()})
+	}
+	if (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !p.TTLWarnedAt.IsZero() &&
+		!s.ExpiresAt.IsZero() && !hasLabel(pr.Labels, s.KeepLabel) {
+		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: fmt.Sprintf(
+			"This preview will be deleted at %s — add the `%s` label to keep it.",
+			s.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"), s.KeepLabel)})
+	}
+	return v
+}
+
+// commentWanted reports whether the PR should carry our comment: whenever
+// it has or had a preview, or the configuration needs fixing, but not in a
+// repository that does not take part and was never commented on.
+func (r *Reconciler) commentWanted(ps *pass) bool {
+	if ps.gh == nil {
+		return false
+	}
+	if ps.p.CommentID != 0 {
+		return true
+	}
+	var ce *repoconfig.Error
+	if errors.As(ps.cfgErr, &ce) {
+		return true
+	}
+	switch ps.p.Status {
+	case store.StatusNone:
+		return false
+	case store.StatusDeleted:
+		return !errors.Is(ps.cfgErr, repoconfig.ErrNotConfigured)
+	}
+	return true
+}
+
+// progress shows an intermediate state. The Reporter paces these edits, and
+// a failure only costs a stale comment, so it is logged, not returned.
+func (r *Reconciler) progress(ctx context.Context, ps *pass) {
+	if !r.commentWanted(ps) {
+		return
+	}
+	r.warnGitHub(ctx, ps, "comments", ps.rep.Update(ctx, r.view(ps)))
+	r.noteComment(ctx, ps)
+}
+
+// publish shows the final state: the deployment's last status and the
+// comment. Until both are written, the state is owed (state.Reported), so
+// a failure here is returned and the retry shows it again.
+func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
+	if ps.gh == nil {
+		return nil
+	}
+	p, s := ps.p, ps.s
+	key := reportKey(p, s)
+	owed := (p.Status == store.StatusReady || p.Status == store.StatusFailed || p.Status == store.StatusDeleted) && s.Reported != key
+	if owed {
+		var err error
+		switch {
+		case p.Status == store.StatusReady && p.DeploymentID != 0:
+			err = ps.rep.FinishDeployment(ctx, p.DeploymentID, ghreport.DeploySuccess, p.Endpoint, "", "Preview "+p.AppName+" is ready")
+		case p.Status == store.StatusFailed && p.DeploymentID != 0:
+			err = ps.rep.FinishDeployment(ctx, p.DeploymentID, ghreport.DeployFailure, "", "", cmp.Or(p.LastError, "The preview failed"))
+		case p.Status == store.StatusDeleted && p.AppName != "":
+			err = ps.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(p.AppName))
+		}
+		if err := r.mustGitHub(ctx, ps, "deployments", err); err != nil {
+			return err
+		}
+	}
+	if r.commentWanted(ps) {
+		err := ps.rep.Update(ctx, r.view(ps))
+		if err == nil {
+			err = ps.rep.Flush(ctx)
+		}
+		if err := r.mustGitHub(ctx, ps, "comments", err); err != nil {
+			return err
+		}
+		r.noteComment(ctx, ps)
+	}
+	if owed {
+		s.Reported = key
+		ps.dirty = true
+	}
+	return nil
+}
+
+// noteComment remembers our comment's id: it tells later passes that the
+// PR has a comment to keep up to date.
+func (r *Reconciler) noteComment(ctx context.Context, ps *pass) {
+	if id := ps.rep.CommentID(); id != 0 && id != ps.p.CommentID {
+		ps.p.CommentID = id
+		if err := r.save(ctx, ps); err != nil {
+			ps.log.WarnContext(ctx, "saving the comment id", "error", err)
+		}
+	}
+}
