@@ -101,7 +101,7 @@ func (e *Env) runStep(ctx context.Context, w io.Writer, t Target, s step, seen m
 	if s.prepare != nil {
 		s.prepare(e.GitHub)
 	}
-	fmt.Fprintf(w, "\n==> %s: pull_request %s (head %s)\n", s.say, s.pr.Action, short(s.pr.SHA))
+	fmt.Fprintf(w, "\n==> pull_request.%s: %s (head %s)\n", s.pr.Action, s.say, short(s.pr.SHA))
 	start := time.Now()
 	status, answer, err := Post(ctx, t.Client, t.WebhookURL, t.Secret, Delivery{Event: "pull_request", Body: body, AppID: t.AppID})
 	if err != nil {

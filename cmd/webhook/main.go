@@ -1,0 +1,61 @@
+// Command hasura-preview-webhook is the GitHub App service that gives every
+// pull request of every installed repository its own Hasura Cloud preview.
+//
+//	hasura-preview-webhook -h          every setting, flag and variable
+//	hasura-preview-webhook -sandbox    the real service against built-in
+//	                                   simulators, replaying a PR's lifecycle
+//
+// Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT), 2 for a usage or
+// configuration error (each problem named), 1 when the service failed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/hasura-preview/hasura-preview/internal/config"
+	"github.com/hasura-preview/hasura-preview/internal/sandbox"
+	"github.com/hasura-preview/hasura-preview/internal/service"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run returns the exit code.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	args, sandboxExit, err := sandbox.SplitArgs(args, getenv)
+	if err != nil {
+		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\n", err)
+		return 2
+	}
+	cfg, err := config.Load(args, getenv)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case err != nil:
+		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\nRun with -h for every setting.\n", err)
+		return 2
+	}
+	err = service.Run(ctx, cfg, service.Deps{Stdout: stdout, Stderr: stderr, Getenv: getenv, SandboxExit: sandboxExit})
+	var invalid *config.ValidationError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &invalid):
+		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\n", err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\n", err)
+		return 1
+	}
+}

@@ -1,0 +1,94 @@
+package service
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Server timeouts. A delivery is at most 25 MiB and answered in
+// milliseconds; nothing legitimate needs longer, and slow clients must not
+// hold connections (Slowloris).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 60 * time.Second
+	writeTimeout      = 60 * time.Second
+	idleTimeout       = 120 * time.Second
+	maxHeaderBytes    = 1 << 20
+	readyzTimeout     = 3 * time.Second
+)
+
+// Pinger is what /readyz asks (*store.Store).
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// routes is what the HTTP server serves.
+type routes struct {
+	webhook   http.Handler
+	dashboard http.Handler
+	registry  *prometheus.Registry
+	db        Pinger
+	log       *slog.Logger
+	// draining turns /readyz to 503 once shutdown begins, so a load
+	// balancer stops sending before the listener closes.
+	draining *atomic.Bool
+}
+
+func (r *routes) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("POST /webhook", r.webhook)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		// Liveness: the process serves HTTP. It does not look at the
+		// database: a database outage must not get every replica killed.
+		plain(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", r.readyz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(r.registry, promhttp.HandlerOpts{
+		ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
+		// A failing collector (the job counts read the database) leaves
+		// the other series intact.
+		ErrorHandling: promhttp.ContinueOnError,
+	}))
+	mux.Handle("GET /{$}", r.dashboard)
+	return mux
+}
+
+func (r *routes) readyz(w http.ResponseWriter, req *http.Request) {
+	if r.draining.Load() {
+		plain(w, http.StatusServiceUnavailable, "shutting down")
+		return
+	}
+	ctx, cancel := context.WithTimeout(req.Context(), readyzTimeout)
+	defer cancel()
+	if err := r.db.Ping(ctx); err != nil {
+		r.log.WarnContext(req.Context(), "readiness check failed", "error", err)
+		plain(w, http.StatusServiceUnavailable, "database not reachable")
+		return
+	}
+	plain(w, http.StatusOK, "ready")
+}
+
+func plain(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(msg + "\n"))
+}
+
+func newServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+}

@@ -1,0 +1,221 @@
+// Package service assembles and runs the webhook service: the store, the
+// Hasura Cloud client (one token bucket shared by every worker), the
+// preview engine, the GitHub App, the reconciler and its durable queue, the
+// signed intake, Prometheus metrics, the dashboard, and the HTTP server
+// that carries them (POST /webhook, GET /healthz, /readyz, /metrics, /).
+// With cfg.Sandbox it runs the same service against in-process simulators
+// and replays a pull request's lifecycle through its own /webhook (see
+// internal/sandbox).
+//
+// cmd/webhook only loads the configuration and calls Run.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/config"
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// Defaults of Deps.
+const (
+	// DefaultShutdownGrace is how long running jobs get to finish after
+	// SIGTERM before they are cancelled (and snooze, to resume on the next
+	// start). Kubernetes' default termination grace is 30 s.
+	DefaultShutdownGrace = 20 * time.Second
+	// httpShutdownTimeout bounds waiting for in-flight requests; intake
+	// requests take milliseconds.
+	httpShutdownTimeout = 5 * time.Second
+	// startupTimeout bounds the calls made before serving (GET /app).
+	startupTimeout = 60 * time.Second
+)
+
+// Deps are what Run takes besides the configuration. The zero value runs
+// the production service: logs to stderr, secrets from the process
+// environment, listening on cfg.ListenAddr.
+type Deps struct {
+	// Stdout receives the sandbox's replay; Stderr the log [os.Stdout,
+	// os.Stderr].
+	Stdout io.Writer
+	Stderr io.Writer
+	// Logger replaces the logger Run builds from cfg (LOG_LEVEL,
+	// LOG_FORMAT) on Stderr.
+	Logger *slog.Logger
+	// Getenv is where repository secrets are looked up, under
+	// cfg.SecretEnvPrefix [os.Getenv].
+	Getenv func(string) string
+	// Listener, when set, is served instead of listening on
+	// cfg.ListenAddr (tests pass one on 127.0.0.1:0).
+	Listener net.Listener
+	// Ready, when set, is called with the server's base URL
+	// ("http://127.0.0.1:8080") once it accepts requests.
+	Ready func(baseURL string)
+	// SandboxExit makes sandbox mode return after its replay instead of
+	// serving until ctx ends.
+	SandboxExit bool
+	// ShutdownGrace bounds how long running jobs may take to finish on
+	// shutdown [DefaultShutdownGrace].
+	ShutdownGrace time.Duration
+	// Poll paces the engine's reads of Cloud jobs (zero fields take
+	// preview.DefaultPollPolicy's; sandbox mode polls faster).
+	Poll preview.PollPolicy
+	// JobOptions, when set, adjusts the queue's options last (tests
+	// shorten River's fetch interval and rescue delay).
+	JobOptions func(*jobs.Options)
+}
+
+func (d *Deps) defaults() {
+	if d.Stdout == nil {
+		d.Stdout = os.Stdout
+	}
+	if d.Stderr == nil {
+		d.Stderr = os.Stderr
+	}
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
+	if d.ShutdownGrace <= 0 {
+		d.ShutdownGrace = DefaultShutdownGrace
+	}
+}
+
+// Run runs the service until ctx is done (SIGTERM, SIGINT), then stops
+// taking deliveries, lets running jobs finish or checkpoint within
+// Deps.ShutdownGrace, closes the store and returns nil. An invalid cfg
+// returns its *config.ValidationError (naming each problem) before
+// anything starts; any other error means the service could not start or
+// failed while running. In sandbox mode with Deps.SandboxExit, Run returns
+// after the replay: nil when it went through, its error otherwise.
+func Run(ctx context.Context, cfg config.Config, deps Deps) error {
+	deps.defaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	var sb *sandboxRun
+	if cfg.Sandbox {
+		var err error
+		if sb, err = startSandbox(&cfg, &deps); err != nil {
+			return err
+		}
+		defer sb.close()
+	}
+	log := deps.Logger
+	if log == nil {
+		log = newLogger(cfg, deps.Stderr)
+	}
+	log.Info("hasura-preview webhook service starting", "config", cfg)
+
+	s, err := build(ctx, cfg, deps, log)
+	if err != nil {
+		return err
+	}
+	return s.run(ctx, sb)
+}
+
+// newLogger builds the configured logger. Sandbox mode shows warnings and
+// errors only, unless LOG_LEVEL=debug: its story is told on stdout.
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	level := cfg.LogLevel
+	if cfg.Sandbox && level == slog.LevelInfo {
+		level = slog.LevelWarn
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "text" || cfg.Sandbox {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// run serves until ctx ends (or the sandbox replay finishes with
+// SandboxExit), then shuts down in order: HTTP (no new deliveries), jobs
+// (finish or checkpoint), store.
+func (s *service) run(ctx context.Context, sb *sandboxRun) error {
+	defer s.st.Close()
+	// The queue outlives ctx: its shutdown is Stop's graceful one below,
+	// not the hard cancel River applies when Start's context ends.
+	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("starting the job queue: %w", err)
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.srv.Serve(s.ln) }()
+	s.log.Info("listening", "url", s.baseURL)
+	if s.deps.Ready != nil {
+		s.deps.Ready(s.baseURL)
+	}
+
+	var replayDone <-chan error
+	if sb != nil {
+		replayDone = sb.replay(ctx, s)
+	}
+
+	var runErr error
+	for stop := false; !stop; {
+		select {
+		case <-ctx.Done():
+			s.log.Info("shutting down", "cause", context.Cause(ctx))
+			stop = true
+		case err := <-serveErr:
+			runErr = fmt.Errorf("HTTP server: %w", err)
+			stop = true
+		case err := <-replayDone:
+			replayDone = nil
+			if s.deps.SandboxExit {
+				runErr, stop = err, true
+			}
+		}
+	}
+	s.shutdown(ctx)
+	return runErr
+}
+
+func (s *service) shutdown(ctx context.Context) {
+	s.draining.Store(true)
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	defer cancel()
+	if err := s.srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		s.log.Warn("closing HTTP connections that did not finish in time", "error", err)
+		_ = s.srv.Close()
+	}
+	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.deps.ShutdownGrace)
+	defer cancel()
+	if err := s.queue.Stop(jctx); err != nil {
+		// Cancelled jobs snooze and resume on the next start: nothing is
+		// lost, so this is not a failed run.
+		s.log.Warn("jobs were cancelled at shutdown; they resume on the next start", "error", err)
+	}
+	s.log.Info("stopped")
+}
+
+// listen opens the server's listener: Deps.Listener, or cfg.ListenAddr.
+func listen(cfg config.Config, deps Deps) (net.Listener, error) {
+	if deps.Listener != nil {
+		return deps.Listener, nil
+	}
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
+	}
+	return ln, nil
+}
+
+// baseURL is how a browser on this machine reaches ln.
+func baseURL(ln net.Listener) string {
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	if !ok {
+		return "http://" + ln.Addr().String()
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, fmt.Sprint(addr.Port))
+}
