@@ -1,0 +1,146 @@
+package reliability
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/sandbox"
+)
+
+// event changes PR n in ghsim the way GitHub would, then delivers the
+// matching pull_request event. A delivery that fails because the service is
+// down or was killed mid-request is sent again, as a redelivery with the
+// same GUID, until it is answered (at most a minute): GitHub's redeliver
+// button, pressed promptly.
+func (w *World) event(ctx context.Context, n int, action string) error {
+	w.mu.Lock()
+	w.clock = w.clock.Add(time.Second)
+	at := w.clock
+	before := w.heads[n]
+	if action == "synchronize" {
+		w.heads[n] = sandbox.FakeSHA(fmt.Sprintf("pr %d push at %s", n, at))
+	}
+	sha := w.heads[n]
+	w.mu.Unlock()
+
+	switch action {
+	case "synchronize":
+		w.GitHub.UpdatePull(sandbox.Owner, sandbox.Repo, n, func(p *ghsim.PullSpec) { p.HeadSHA = sha })
+	case "closed":
+		w.GitHub.SetPullState(sandbox.Owner, sandbox.Repo, n, "closed")
+	case "reopened":
+		w.GitHub.SetPullState(sandbox.Owner, sandbox.Repo, n, "open")
+	}
+	body, err := sandbox.PullRequest{Action: action, Number: n, Title: fmt.Sprintf("Change %d", n), Branch: Branch(n),
+		SHA: sha, Before: before, UpdatedAt: at, InstallationID: sandbox.InstallationID, APIURL: w.gitHubURL}.Payload()
+	if err != nil {
+		return err
+	}
+	d := sandbox.Delivery{Event: "pull_request", Body: body, GUID: sandbox.NewGUID(), AppID: worldAppID}
+	client := &http.Client{Timeout: 10 * time.Second}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		status, answer, err := sandbox.Post(ctx, client, w.URL+"/webhook", []byte(WorldWebhookSecret), d)
+		switch {
+		case err == nil && (status == http.StatusAccepted || status == http.StatusOK):
+			return nil
+		case err == nil && status < 500:
+			return fmt.Errorf("PR %d %s: %d %s", n, action, status, answer)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case time.Now().After(deadline):
+			return fmt.Errorf("PR %d %s: not delivered within a minute (last: %d %v)", n, action, status, err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Open, Push, ClosePR and Reopen act on PR n and deliver the event.
+func (w *World) Open(ctx context.Context, n int) error    { return w.event(ctx, n, "opened") }
+func (w *World) Push(ctx context.Context, n int) error    { return w.event(ctx, n, "synchronize") }
+func (w *World) ClosePR(ctx context.Context, n int) error { return w.event(ctx, n, "closed") }
+func (w *World) Reopen(ctx context.Context, n int) error  { return w.event(ctx, n, "reopened") }
+
+// Head is PR n's current head commit.
+func (w *World) Head(n int) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.heads[n]
+}
+
+// botComments returns the service's comments on PR n.
+func (w *World) botComments(n int) []ghsim.Comment {
+	var out []ghsim.Comment
+	for _, c := range w.GitHub.Comments(sandbox.Owner, sandbox.Repo, n) {
+		if strings.Contains(c.Body, "hasura-preview:comment") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Up reports whether PR n's preview is up at its current head: the app
+// exists in the Cloud and the one comment says it is ready for that commit.
+func (w *World) Up(n int) bool {
+	if _, ok := w.Cloud.Project(AppName(n)); !ok {
+		return false
+	}
+	cs := w.botComments(n)
+	if len(cs) == 0 {
+		return false
+	}
+	last := cs[len(cs)-1].Body
+	return strings.Contains(last, "is ready") && strings.Contains(last, w.Head(n)[:7])
+}
+
+// Gone reports whether PR n has no app in the Cloud.
+func (w *World) Gone(n int) bool {
+	_, ok := w.Cloud.Project(AppName(n))
+	return !ok
+}
+
+// Problems checks each PR against its desired state (open: up at its
+// head; closed: gone) and the whole world for duplicates and orphans: one
+// comment per PR at most, no app of a PR outside prs.
+func (w *World) Problems(open, closed []int) []string {
+	var out []string
+	for _, n := range open {
+		if !w.Up(n) {
+			out = append(out, fmt.Sprintf("PR %d is open but its preview is not up at %s (%s)", n, w.Head(n)[:7], w.describe(n)))
+		}
+	}
+	for _, n := range closed {
+		if !w.Gone(n) {
+			out = append(out, fmt.Sprintf("PR %d is closed but %s is still in the Cloud (orphan)", n, AppName(n)))
+		}
+	}
+	for n := 1; n <= w.opts.PRs; n++ {
+		if c := w.botComments(n); len(c) > 1 {
+			out = append(out, fmt.Sprintf("PR %d has %d comments from the service", n, len(c)))
+		}
+	}
+	known := map[string]bool{}
+	for _, n := range append(append([]int{}, open...), closed...) {
+		known[AppName(n)] = true
+	}
+	for _, p := range w.Cloud.Projects() {
+		if !known[p.Name] {
+			out = append(out, fmt.Sprintf("app %s belongs to no PR of the run (orphan)", p.Name))
+		}
+	}
+	return out
+}
+
+func (w *World) describe(n int) string {
+	_, exists := w.Cloud.Project(AppName(n))
+	cs := w.botComments(n)
+	first := "no comment"
+	if len(cs) > 0 {
+		first, _, _ = strings.Cut(strings.TrimPrefix(cs[len(cs)-1].Body, "<!-- hasura-preview:comment -->\n"), "\n")
+	}
+	return fmt.Sprintf("app exists: %v; comment: %q", exists, first)
+}
