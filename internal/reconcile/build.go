@@ -145,10 +145,9 @@ func ordinal(n int) string {
 // (may be nil) runs once that save is done.
 func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (time.Duration, error) {
 	p, s, pr := ps.p, ps.s, ps.pr
-	var replaced int64
-	if s.Run != nil && !s.Run.Result.Status.Done() {
-		replaced = p.DeploymentID
-	}
+	// The previous deployment ends here whatever became of it: GitHub does
+	// not retire transient environments' deployments by itself.
+	replaced := p.DeploymentID
 	s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 	s.Starting, s.Rebuild, s.Drifted, s.Run = true, false, false, nil
 	s.QueuedAt, s.Reason, s.HoldSHA, s.HoldKind, s.HoldBy = time.Time{}, "", "", "", ""

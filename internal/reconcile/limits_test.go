@@ -1,0 +1,269 @@
+package reconcile
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
+	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+func TestCapPerInstallationQueuesInOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{settings: func(s *Settings) { s.MaxPreviewsPerInstallation = 1 }})
+	k7 := h.open(7, nil)
+	h.mustSettle(k7)
+
+	k8 := h.open(8, nil)
+	if again := h.steps(k8, 1); again < time.Minute || again > 2*time.Minute {
+		t.Fatalf("a queued preview should look again in 1–2 minutes, not %v", again)
+	}
+	h.clock.Advance(time.Second)
+	k9 := h.open(9, nil)
+	h.steps(k9, 1)
+	if p := h.preview(k8); p.Status != store.StatusQueued {
+		t.Fatalf("#8: %+v", p)
+	}
+	if body := h.sticky(8); !strings.Contains(body, "1 preview of this installation is running") || !strings.Contains(body, "1st in line") {
+		t.Fatalf("#8 comment:\n%s", body)
+	}
+	if body := h.sticky(9); !strings.Contains(body, "2nd in line") {
+		t.Fatalf("#9 comment:\n%s", body)
+	}
+	if h.creates() != 1 {
+		t.Fatalf("creates = %d over the cap", h.creates())
+	}
+	// Nothing frees up: #8 waits on.
+	h.steps(k8, 1)
+	if p := h.preview(k8); p.Status != store.StatusQueued {
+		t.Fatalf("#8 left the queue while the slot was taken: %+v", p)
+	}
+
+	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
+	h.mustSettle(k7)
+	// #9 asks first but #8 has waited longer.
+	h.steps(k9, 1)
+	if p := h.preview(k9); p.Status != store.StatusQueued {
+		t.Fatalf("#9 jumped the queue: %+v", p)
+	}
+	h.mustSettle(k8)
+	if p := h.preview(k8); p.Status != store.StatusReady {
+		t.Fatalf("#8 after #7 closed: %+v", p)
+	}
+	if body := h.sticky(8); strings.Contains(body, "in line") || !strings.Contains(body, "is ready") {
+		t.Fatalf("#8 comment:\n%s", body)
+	}
+	h.steps(k9, 1)
+	if body := h.sticky(9); !strings.Contains(body, "1st in line") {
+		t.Fatalf("#9 comment:\n%s", body)
+	}
+	// A push to a preview that holds a slot rebuilds it at once.
+	h.update(8, func(pr *store.PullRequest) { pr.HeadSHA = sha(8, 2) })
+	h.mustSettle(k8)
+	if p := h.preview(k8); p.Status != store.StatusReady || p.BuiltSHA != sha(8, 2) {
+		t.Fatalf("#8 after a push: %+v", p)
+	}
+	// A queued PR that closes leaves without touching the Cloud.
+	h.update(9, func(pr *store.PullRequest) { pr.Closed = true })
+	h.mustSettle(k9)
+	if p := h.preview(k9); p.Status != store.StatusDeleted || h.creates() != 3 {
+		t.Fatalf("#9 after close: %+v, creates %d", p, h.creates())
+	}
+}
+
+func TestTTLWarnsThenDeletesUnlessKept(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{settings: func(s *Settings) {
+		s.PreviewTTL, s.TTLWarning = 72*time.Hour, 24*time.Hour
+	}})
+	k7 := h.open(7, nil)
+	k8 := h.open(8, func(s *ghsim.PullSpec) { s.Labels = []string{"preview"} })
+	h.mustSettle(k7)
+	h.mustSettle(k8)
+
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("sweep before the warning enqueued %q", got)
+	}
+	h.clock.Advance(49 * time.Hour)
+	if got := h.sweepKeys(); len(got) != 1 || got[0] != k7 {
+		t.Fatalf("sweep at the warning enqueued %q", got)
+	}
+	h.mustSettle(k7)
+	body := h.sticky(7)
+	if !strings.Contains(body, "This preview will be deleted at") || !strings.Contains(body, "add the `preview` label to keep it") {
+		t.Fatalf("no TTL warning:\n%s", body)
+	}
+	if p := h.preview(k7); p.TTLWarnedAt.IsZero() || p.Status != store.StatusReady {
+		t.Fatalf("#7 after the warning: %+v", p)
+	}
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("the warning is due once, yet the sweep enqueued %q", got)
+	}
+
+	h.clock.Advance(24 * time.Hour)
+	if got := h.sweepKeys(); len(got) != 1 || got[0] != k7 {
+		t.Fatalf("sweep at expiry enqueued %q", got)
+	}
+	h.mustSettle(k7)
+	if p := h.preview(k7); p.Status != store.StatusDeleted {
+		t.Fatalf("#7 after its TTL: %+v", p)
+	}
+	if body := h.sticky(7); !strings.Contains(body, "The preview expired") {
+		t.Fatalf("comment:\n%s", body)
+	}
+	if _, ok := h.cloud.Project("shop-pr-8"); !ok || len(h.cloud.Projects()) != 1 {
+		t.Fatalf("the kept preview is gone: %+v", h.cloud.Projects())
+	}
+	h.mustSettle(k8)
+	if p := h.preview(k8); p.Status != store.StatusReady || !p.TTLWarnedAt.IsZero() {
+		t.Fatalf("#8 carries the keep label: %+v", p)
+	}
+
+	// An expired preview stays deleted on a label, comes back with the
+	// keep label.
+	h.update(7, func(pr *store.PullRequest) { pr.Labels = []string{"bug"} })
+	h.mustSettle(k7)
+	if h.preview(k7).Status != store.StatusDeleted {
+		t.Fatal("a label brought an expired preview back")
+	}
+	h.update(7, func(pr *store.PullRequest) { pr.Labels = []string{"bug", "preview"} })
+	h.mustSettle(k7)
+	if p := h.preview(k7); p.Status != store.StatusReady || h.creates() != 3 {
+		t.Fatalf("#7 with the keep label: %+v, creates %d", p, h.creates())
+	}
+}
+
+func TestDriftIsRebuiltBySweepAndReconcile(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.open(7, nil)
+	h.mustSettle(key)
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("sweep enqueued %q with nothing to do", got)
+	}
+	if !h.cloud.DeleteByHand("shop-pr-7") {
+		t.Fatal("no app to delete by hand")
+	}
+	// Checked at most once an hour.
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("drift checked again within the hour: %q", got)
+	}
+	h.clock.Advance(61 * time.Minute)
+	if got := h.sweepKeys(); len(got) != 1 || got[0] != key {
+		t.Fatalf("sweep after drift enqueued %q", got)
+	}
+	h.mustSettle(key)
+	if p := h.preview(key); p.Status != store.StatusReady || h.creates() != 2 {
+		t.Fatalf("after drift: %+v, creates %d", p, h.creates())
+	}
+	if _, ok := h.cloud.Project("shop-pr-7"); !ok {
+		t.Fatal("the app was not recreated")
+	}
+	lookups := h.cloud.Requests(cloud.OpProjects)
+	h.sweepKeys()
+	if h.cloud.Requests(cloud.OpProjects) != lookups {
+		t.Fatal("a sweep within the hour looked the app up again")
+	}
+}
+
+func TestQuotaExceededFailsOnceWithExplanation(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{cloud: func(o *cloudsim.Options) { o.MonthlyQuota = 1 }})
+	k7 := h.open(7, nil)
+	h.mustSettle(k7)
+	k8 := h.open(8, nil)
+	err := h.settle(k8)
+	if !isPermanent(err) || !errors.Is(err, cloud.ErrQuotaExceeded) {
+		t.Fatalf("want a permanent quota error, got %v", err)
+	}
+	if p := h.preview(k8); p.Status != store.StatusFailed {
+		t.Fatalf("#8: %+v", p)
+	}
+	if body := h.sticky(8); !strings.Contains(body, "preview quota is used up") {
+		t.Fatalf("comment:\n%s", body)
+	}
+	if d := h.gh.Deployments(owner, repo); len(d) != 1 {
+		t.Fatalf("deployments: %d (none for a build the Cloud refused)", len(d))
+	}
+	asked := h.cloud.Requests(cloud.OpCreatePreviewApp)
+	h.mustSettle(k8)
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("sweep re-enqueued the failed PR: %q", got)
+	}
+	if h.cloud.Requests(cloud.OpCreatePreviewApp) != asked {
+		t.Fatal("the refused create was retried")
+	}
+}
+
+func TestUninstallDeletesPreviewsWithoutGitHub(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.open(7, nil)
+	h.mustSettle(key)
+	writes := h.gh.Stats().ContentWrites()
+	err := h.st.WithTx(h.ctx, func(tx *store.Tx) error {
+		_, err := tx.MarkInstallationDeleted(h.ctx, instID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.queue.forgetFn = func(id int64) error { _, err := h.st.ForgetInstallation(h.ctx, id); return err }
+	if got := h.sweepKeys(); len(got) != 1 || got[0] != key {
+		t.Fatalf("sweep after uninstall enqueued %q", got)
+	}
+	if len(h.queue.forgot) != 0 {
+		t.Fatal("forgot the installation while its preview was alive")
+	}
+	h.mustSettle(key)
+	if len(h.cloud.Projects()) != 0 {
+		t.Fatalf("projects left: %+v", h.cloud.Projects())
+	}
+	if h.gh.Stats().ContentWrites() != writes {
+		t.Fatal("wrote to GitHub for an uninstalled installation")
+	}
+	h.sweepKeys()
+	if len(h.queue.forgot) != 1 || h.queue.forgot[0] != instID {
+		t.Fatalf("forgot %v", h.queue.forgot)
+	}
+	if _, err := h.st.GetPR(h.ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the PR is still recorded: %v", err)
+	}
+	if again, err := h.rec.Reconcile(h.ctx, key); again != 0 || err != nil {
+		t.Fatalf("reconciling a forgotten PR: %v %v", again, err)
+	}
+}
+
+func TestSweepFindsLostWork(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	k7 := h.open(7, nil)
+	h.mustSettle(k7)
+	k8 := h.open(8, nil) // its job was lost: never reconciled
+	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
+	got := h.sweepKeys()
+	if len(got) != 2 || !contains(got, k7) || !contains(got, k8) {
+		t.Fatalf("sweep enqueued %q", got)
+	}
+	// Keys with a pending job are left to it.
+	h.queue.pending = append(h.queue.pending, pendingJob(k7), pendingJob(k8))
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("sweep enqueued %q beside pending jobs", got)
+	}
+	h.queue.pending = nil
+	h.mustSettle(k7)
+	h.mustSettle(k8)
+	if got := h.sweepKeys(); len(got) != 0 {
+		t.Fatalf("sweep enqueued %q after everything settled", got)
+	}
+	// A build whose job vanished mid-way is picked up.
+	h.update(8, func(pr *store.PullRequest) { pr.HeadSHA = sha(8, 2) })
+	h.steps(k8, 1)
+	if got := h.sweepKeys(); len(got) != 1 || got[0] != k8 {
+		t.Fatalf("sweep enqueued %q for a stuck build", got)
+	}
+}
