@@ -46,6 +46,9 @@ func TestRebuildCommandByWriterRebuildsSameSHA(t *testing.T) {
 	if c := h.pendingCommand(key); c != nil {
 		t.Fatalf("command not cleared: %+v", c)
 	}
+	if d := h.gh.Deployments(owner, repo); len(d) != 2 || latest(d[0]) != "inactive" || latest(d[1]) != "success" {
+		t.Fatalf("deployments after the rebuild: %d", len(d))
+	}
 	if r := h.replies(7); len(r) != 0 {
 		t.Fatalf("unexpected replies: %q", r)
 	}

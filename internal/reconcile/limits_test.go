@@ -163,6 +163,9 @@ func TestDriftIsRebuiltBySweepAndReconcile(t *testing.T) {
 	if _, ok := h.cloud.Project("shop-pr-7"); !ok {
 		t.Fatal("the app was not recreated")
 	}
+	if d := h.gh.Deployments(owner, repo); len(d) != 2 || latest(d[1]) != "success" {
+		t.Fatalf("deployments after the rebuild: %d", len(d))
+	}
 	lookups := h.cloud.Requests(cloud.OpProjects)
 	h.sweepKeys()
 	if h.cloud.Requests(cloud.OpProjects) != lookups {

@@ -236,7 +236,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 
 	if pr.InstallationID == 0 {
 		ps.log.WarnContext(ctx, "PR came from a repository webhook, not the App: nothing to act with")
-		return 0, nil
+		return r.settle(ctx, ps)
 	}
 	if pr.Uninstalled {
 		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
@@ -253,8 +253,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
 	}
 	if pr.HeadSHA == "" {
-		if found, err := r.fillHead(ctx, ps); err != nil || !found {
+		found, err := r.fillHead(ctx, ps)
+		if err != nil {
 			return 0, err
+		}
+		if !found {
+			ps.gh = nil // nothing to show anything on
+			return r.settle(ctx, ps)
 		}
 	}
 	ps.rep = r.reporter(ps)
@@ -295,9 +300,9 @@ func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error
 	if ps.res.TTL != nil {
 		ttl = *ps.res.TTL
 	}
-	before := s.ExpiresAt
+	expires, warn, kept := s.ExpiresAt, s.WarnAt, s.KeepLabel
 	s.setTTL(ttl, r.set.TTLWarning, keep)
-	ps.dirty = ps.dirty || !before.Equal(s.ExpiresAt)
+	ps.dirty = ps.dirty || !expires.Equal(s.ExpiresAt) || !warn.Equal(s.WarnAt) || kept != s.KeepLabel
 
 	if r.expired(ps) {
 		s.HoldSHA, s.HoldKind, s.HoldBy = pr.HeadSHA, holdTTL, ""

@@ -107,9 +107,11 @@ func TestThroughRiverOnSQLite(t *testing.T) {
 	if sim.Count(cloud.OpCreatePreviewApp) != 1 {
 		t.Fatalf("creates: %d", sim.Count(cloud.OpCreatePreviewApp))
 	}
-	if d := gh.Deployments(owner, repo); len(d) != 1 || latest(d[0]) != "success" {
-		t.Fatalf("deployments: %+v", d)
-	}
+	// The state is saved before it is shown on GitHub.
+	waitFor(t, "the deployment to succeed", func() bool {
+		d := gh.Deployments(owner, repo)
+		return len(d) == 1 && latest(d[0]) == "success"
+	})
 
 	pr.Closed, pr.EventUpdatedAt = true, pr.EventUpdatedAt.Add(time.Second)
 	deliver()

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -29,6 +30,9 @@ type state struct {
 	// recorded before the Cloud is asked, so a restart knows what it was.
 	BuildGen int64  `json:"build_gen,omitempty"`
 	BuildSHA string `json:"build_sha,omitempty"`
+	// Builds counts the builds started, so that a rebuild of the same
+	// commit is a new final state to show.
+	Builds int `json:"builds,omitempty"`
 	// Starting is set while a create may have been sent without its job id
 	// saved; a restart creates again (the Cloud takes it as a rebuild).
 	Starting bool `json:"starting,omitempty"`
@@ -87,7 +91,7 @@ func (s *state) building() bool {
 
 // reportKey names a final state for Reported.
 func reportKey(p *store.Preview, s *state) string {
-	return string(p.Status) + "@" + s.BuildSHA + "#" + strings.TrimSpace(s.Reason)
+	return fmt.Sprintf("%s@%d#%s", p.Status, s.Builds, strings.TrimSpace(s.Reason))
 }
 
 // held reports whether the preview must stay deleted for pr's head.
