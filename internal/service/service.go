@@ -143,6 +143,7 @@ func (s *service) run(ctx context.Context, sb *sandboxRun) error {
 	// The queue outlives ctx: its shutdown is Stop's graceful one below,
 	// not the hard cancel River applies when Start's context ends.
 	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = s.ln.Close()
 		return fmt.Errorf("starting the job queue: %w", err)
 	}
 	serveErr := make(chan error, 1)
