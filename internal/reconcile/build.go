@@ -188,7 +188,9 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return r.failStart(ctx, ps, unauthorizedMessage, jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrInvalidInput):
-		return r.failStart(ctx, ps, "Hasura Cloud refused the preview: "+err.Error(), nil)
+		// Not quoted: a validation message may repeat an env value.
+		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+cloudCode(err)+
+			". Check the name, region, plan and env of "+repoconfig.Path+".", nil)
 	case err != nil:
 		return 0, err
 	}
@@ -222,7 +224,7 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	ps.log.WarnContext(ctx, "preview build could not start", "app", ps.name, "reason", msg)
+	ps.log.WarnContext(ctx, "preview build could not start", "app", ps.name, "reason", ps.red.redact(msg))
 	if _, err := r.settle(ctx, ps); err != nil && ret == nil {
 		return 0, err
 	}
@@ -277,12 +279,21 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", res.Message)
+	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", ps.red.redact(res.Message))
 	_, err := r.settle(ctx, ps)
 	if errors.Is(stepErr, cloud.ErrUnauthorized) {
 		return 0, jobs.Permanent(stepErr)
 	}
 	return 0, err
+}
+
+// cloudCode names the Cloud's error code, if it gave one.
+func cloudCode(err error) string {
+	var ce *cloud.Error
+	if errors.As(err, &ce) && ce.Code != "" {
+		return " (" + ce.Code + ")"
+	}
+	return ""
 }
 
 func (r *Reconciler) ttlOf(ps *pass) time.Duration {

@@ -25,15 +25,19 @@ const maxRateLimitWait = 20 * time.Second
 type repEntry struct {
 	rep *ghreport.Reporter
 	gh  *github.Client
+	red *redactor
 }
 
-func (r *Reconciler) reporter(ps *pass) *ghreport.Reporter {
+// reporter returns the PR's Reporter and the redactor it writes through.
+func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *redactor) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if e := r.reps[ps.key]; e != nil && e.gh == ps.gh {
-		return e.rep
+		return e.rep, e.red
 	}
+	red := &redactor{}
 	opts := []ghreport.Option{
+		ghreport.WithRedact(red.redact),
 		ghreport.WithWriteGate(r.gateLocked(ps.pr.InstallationID)),
 		ghreport.WithCommentAuthor(ps.bot),
 		ghreport.WithClock(r.now),
@@ -41,8 +45,8 @@ func (r *Reconciler) reporter(ps *pass) *ghreport.Reporter {
 		ghreport.WithMaxRateLimitWait(maxRateLimitWait),
 	}
 	rep := ghreport.New(ps.gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
-	r.reps[ps.key] = &repEntry{rep: rep, gh: ps.gh}
-	return rep
+	r.reps[ps.key] = &repEntry{rep: rep, gh: ps.gh, red: red}
+	return rep, red
 }
 
 func (r *Reconciler) dropReporter(key string) {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
-	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -238,17 +237,24 @@ func TestBadConfigCommentsOnceAndBuildsNothing(t *testing.T) {
 func TestBuildFailureIsShownAndNotRetried(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	h.cloud.FailTask("shop-pr-7", "apply-migration", "relation \"orders\" already exists", "")
+	// The Cloud's messages are shown as they come, except for secrets.
+	h.cloud.FailTask("shop-pr-7", "apply-migration", "relation \"orders\" already exists (admin secret s3cret-admin)",
+		"cloning https://x-access-token:ghs_0123456789abcdefghijABCDEFGHIJ@github.com/acme/shop failed")
 	key := h.open(7, nil)
 	h.mustSettle(key)
 	p := h.preview(key)
 	if p.Status != store.StatusFailed || !strings.Contains(p.LastError, "apply-migration") {
 		t.Fatalf("preview: %+v", p)
 	}
-	if body := h.sticky(7); !strings.Contains(body, "failed") || !strings.Contains(body, "already exists") {
+	body := h.sticky(7)
+	if !strings.Contains(body, "failed") || !strings.Contains(body, "already exists") || !strings.Contains(body, "cloning") {
 		t.Fatalf("comment:\n%s", body)
 	}
-	if d := h.gh.Deployments(owner, repo); len(d) != 1 || latest(d[0]) != "failure" {
+	if strings.Contains(body, "s3cret-admin") || strings.Contains(body, "ghs_") || !strings.Contains(body, "admin secret ***") {
+		t.Fatalf("secrets in the comment:\n%s", body)
+	}
+	d := h.gh.Deployments(owner, repo)
+	if len(d) != 1 || latest(d[0]) != "failure" || strings.Contains(d[0].Statuses[len(d[0].Statuses)-1].Description, "s3cret") {
 		t.Fatalf("deployments: %+v", d)
 	}
 	h.update(7, func(pr *store.PullRequest) { pr.Labels = []string{"bug"} })
@@ -256,5 +262,4 @@ func TestBuildFailureIsShownAndNotRetried(t *testing.T) {
 	if h.creates() != 1 {
 		t.Fatalf("a label rebuilt a failed preview: creates %d", h.creates())
 	}
-	_ = preview.StatusFailed
 }

@@ -198,6 +198,7 @@ type pass struct {
 	gh  *github.Client // nil: GitHub is out of reach (uninstalled)
 	bot string
 	rep *ghreport.Reporter
+	red *redactor // masks the repository's secrets in comments and logs
 
 	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
 	res     repoconfig.Resolved
@@ -225,7 +226,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	case err != nil:
 		return 0, err
 	}
-	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey)}
+	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &redactor{}}
 	defer func() {
 		if again == 0 {
 			// Between builds the comment is found again when needed; only
@@ -262,13 +263,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 			return r.settle(ctx, ps)
 		}
 	}
-	ps.rep = r.reporter(ps)
+	ps.rep, ps.red = r.reporter(ps)
 	if pr.Command != nil {
 		if err := r.command(ctx, ps); err != nil {
 			return 0, err
 		}
 	}
 	cfgErr := r.loadConfig(ctx, ps)
+	ps.red.set(secretValues(ps.res))
 	if pr.Closed {
 		// A configuration we could not read matters only for the database.
 		return r.remove(ctx, ps, closedReason(pr))

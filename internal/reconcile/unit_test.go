@@ -1,0 +1,86 @@
+package reconcile
+
+import (
+	"testing"
+	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+func TestRedact(t *testing.T) {
+	t.Parallel()
+	res := repoconfig.Resolved{
+		Env: []preview.EnvVar{
+			{Key: "HASURA_GRAPHQL_JWT_SECRET", Value: `{"type":"RS256","key":"abc;def"}`},
+			{Key: "PLAIN", Value: "visible-value"},
+			{Key: "API_TOKEN", Value: "tok"}, // too short to mask
+		},
+		SecretKeys: []string{"HASURA_GRAPHQL_JWT_SECRET"},
+		Postgres:   &pgdb.Config{ServerURI: "postgres://app:p%40ss@db.example:5432/postgres"},
+	}
+	r := &redactor{}
+	r.set(secretValues(res))
+	for _, tt := range []struct{ in, want string }{
+		{`jwt {"type":"RS256","key":"abc;def"} bad`, "jwt *** bad"},
+		{"visible-value stays", "visible-value stays"},
+		{"dial postgres://app:p%40ss@db.example:5432/x", "dial postgres://app:***@db.example:5432/x"},
+		{"password p@ss leaked", "password *** leaked"},
+		{"token ghs_abcdefghijklmnopqrstuvwxyz0123 used", "token *** used"},
+		{"https://x-access-token:anything@github.com/a/b", "https://x-access-token:***@github.com/a/b"},
+		{"tok is short", "tok is short"},
+	} {
+		if got := r.redact(tt.in); got != tt.want {
+			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestOrdinal(t *testing.T) {
+	t.Parallel()
+	for n, want := range map[int]string{1: "1st", 2: "2nd", 3: "3rd", 4: "4th", 11: "11th", 12: "12th", 13: "13th", 21: "21st", 102: "102nd", 111: "111th"} {
+		if got := ordinal(n); got != want {
+			t.Errorf("ordinal(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestStateHoldAndTTL(t *testing.T) {
+	t.Parallel()
+	built := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s := &state{BuiltAt: built}
+	s.setTTL(48*time.Hour, 12*time.Hour, "keep")
+	if !s.ExpiresAt.Equal(built.Add(48*time.Hour)) || !s.WarnAt.Equal(built.Add(36*time.Hour)) {
+		t.Fatalf("ttl: %+v", s)
+	}
+	s.setTTL(48*time.Hour, 72*time.Hour, "keep") // a warning longer than the TTL is no warning
+	if !s.WarnAt.IsZero() {
+		t.Fatalf("warn at %v", s.WarnAt)
+	}
+	s.setTTL(0, time.Hour, "keep")
+	if !s.ExpiresAt.IsZero() {
+		t.Fatal("TTL 0 expires")
+	}
+	pr := &store.PullRequest{HeadSHA: "a", Labels: []string{"Keep"}}
+	s.HoldSHA, s.HoldKind = "a", holdTTL
+	if s.held(pr, "keep") {
+		t.Error("the keep label does not lift a TTL hold")
+	}
+	s.HoldKind = holdCommand
+	if !s.held(pr, "keep") {
+		t.Error("the keep label lifted a delete command")
+	}
+	pr.HeadSHA = "b"
+	if s.held(pr, "keep") {
+		t.Error("a push does not lift the hold")
+	}
+	if d := decodeState([]byte("{not json")); d.Run != nil || d.building() {
+		t.Errorf("unreadable state: %+v", d)
+	}
+	round := decodeState((&state{Builds: 3, HoldSHA: "x", QueuedAt: built}).encode())
+	if round.Builds != 3 || round.HoldSHA != "x" || !round.QueuedAt.Equal(built) {
+		t.Errorf("round trip: %+v", round)
+	}
+}
