@@ -53,7 +53,7 @@ func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error
 		// A preview that holds a slot keeps it for its rebuilds.
 		mu := r.installationLock(pr.InstallationID)
 		mu.Lock()
-		unlock := sync1(mu.Unlock)
+		unlock := once(mu.Unlock)
 		defer unlock()
 		wait, err := r.queue(ctx, ps)
 		if wait > 0 || err != nil {
@@ -64,8 +64,8 @@ func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error
 	return r.start(ctx, ps, nil)
 }
 
-// sync1 makes f safe to call more than once.
-func sync1(f func()) func() {
+// once makes f safe to call more than once.
+func once(f func()) func() {
 	done := false
 	return func() {
 		if !done {

@@ -205,7 +205,6 @@ type pass struct {
 	warns   []repoconfig.Problem
 	name    string
 	notices []ghreport.Notice
-	skip    string // why the policy gives this PR no preview
 }
 
 // Reconcile brings the preview of the PR keyed prKey in line with the PR's
@@ -318,8 +317,7 @@ func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error
 		return 0, err
 	}
 	if plan.Action != preview.ActionEnsure {
-		ps.skip = sentence(plan.Reason)
-		return r.remove(ctx, ps, ps.skip)
+		return r.remove(ctx, ps, sentence(plan.Reason))
 	}
 	return r.ensure(ctx, ps)
 }

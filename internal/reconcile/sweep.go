@@ -38,9 +38,9 @@ type SweepOptions struct {
 // sweepLease is how long the sweep holds a PR while it marks drift.
 const sweepLease = 30 * time.Second
 
-// Sweeper implements jobs.Sweeper. It only ever enqueues work (and marks
-// drift): the reconciler does everything else, so a sweep may run any
-// number of times.
+// Sweeper implements jobs.Sweeper. It finds work and enqueues it; the only
+// state it writes itself is a drift mark (under the PR's lease). The
+// reconciler does everything else, so a sweep may run any number of times.
 type Sweeper struct {
 	r     *Reconciler
 	q     atomic.Pointer[Queue]

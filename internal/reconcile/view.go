@@ -65,7 +65,7 @@ func (r *Reconciler) commentWanted(ps *pass) bool {
 		return true
 	}
 	var ce *repoconfig.Error
-	if errors.As(ps.cfgErr, &ce) {
+	if errors.As(ps.cfgErr, &ce) && !ps.pr.Closed {
 		return true
 	}
 	switch ps.p.Status {
