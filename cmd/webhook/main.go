@@ -24,6 +24,9 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/service"
 )
 
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
@@ -46,7 +49,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\nRun with -h for every setting.\n", err)
 		return 2
 	}
-	err = service.Run(ctx, cfg, service.Deps{Stdout: stdout, Stderr: stderr, Getenv: getenv, SandboxExit: sandboxExit})
+	err = service.Run(ctx, cfg, service.Deps{Stdout: stdout, Stderr: stderr, Getenv: getenv, SandboxExit: sandboxExit, Version: version})
 	var invalid *config.ValidationError
 	switch {
 	case err == nil:

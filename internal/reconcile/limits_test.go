@@ -270,3 +270,65 @@ func TestSweepFindsLostWork(t *testing.T) {
 		t.Fatalf("sweep enqueued %q for a stuck build", got)
 	}
 }
+
+// TestSweepDeletesAnAppThatCameBackAfterItsDelete: a crash between sending
+// a create and saving its job id leaves a creation job the store does not
+// know; the close then finds no app, and the app comes up afterwards. The
+// sweep looks once more after the grace period and deletes it.
+func TestSweepDeletesAnAppThatCameBackAfterItsDelete(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.open(7, nil)
+	h.mustSettle(key)
+	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
+	h.mustSettle(key)
+	if _, ok := h.cloud.Project("shop-pr-7"); ok {
+		t.Fatal("the close did not delete the app")
+	}
+
+	// The lost creation job brings the app back.
+	if _, err := h.deps.Engine.Cloud.CreateGitHubPreviewApp(h.ctx, cloud.PreviewApp{
+		GitHubToken: "ghs_lost", Owner: owner, Repo: repo, Branch: "feature-7", Name: "shop-pr-7", Region: "us-west-1", Plan: "cloud_free",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(5 * time.Minute)
+	h.sweepKeys()
+	if _, ok := h.cloud.Project("shop-pr-7"); !ok {
+		t.Fatal("the orphan check ran inside its grace period")
+	}
+	h.clock.Advance(6 * time.Minute)
+	h.sweepKeys()
+	if _, ok := h.cloud.Project("shop-pr-7"); ok {
+		t.Fatal("the sweep left the app that came back after the delete")
+	}
+	lookups := h.cloud.Requests(cloud.OpProjects)
+	h.clock.Advance(10 * time.Minute)
+	h.sweepKeys()
+	if got := h.cloud.Requests(cloud.OpProjects); got != lookups {
+		t.Fatalf("a deletion already re-checked was looked up again (%d → %d)", lookups, got)
+	}
+}
+
+// TestSweepForgetsLongClosedPRs keeps the store from growing for ever.
+func TestSweepForgetsLongClosedPRs(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.open(7, nil)
+	h.mustSettle(key)
+	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
+	h.mustSettle(key)
+	h.clock.Advance(29 * 24 * time.Hour)
+	h.sweepKeys()
+	if _, err := h.st.GetPR(h.ctx, key); err != nil {
+		t.Fatalf("a PR closed 29 days ago was forgotten: %v", err)
+	}
+	h.clock.Advance(2 * 24 * time.Hour)
+	h.sweepKeys()
+	if _, err := h.st.GetPR(h.ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("a PR closed 31 days ago is still kept: %v", err)
+	}
+	if _, err := h.st.GetPreview(h.ctx, key); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("its preview record is still kept: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/jobs"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -33,6 +34,16 @@ type SweepOptions struct {
 	// KeepDeliveries is how many recorded deliveries survive pruning
 	// [10000]: deduplication forgets older ones.
 	KeepDeliveries int
+	// OrphanGrace and OrphanWindow bound the re-check of deleted previews
+	// [10m, 2h]: between them after a deletion, the sweep looks the app up
+	// once more (one Cloud call) and deletes it again if it is back. A
+	// creation job that was in flight but unknown to the store (a crash
+	// between sending the create and saving its job id) brings an app up
+	// after the delete found nothing.
+	OrphanGrace, OrphanWindow time.Duration
+	// RetainClosed is how long the records of a closed PR whose preview
+	// is deleted are kept [720h]; then the PR is forgotten.
+	RetainClosed time.Duration
 }
 
 // sweepLease is how long the sweep holds a PR while it marks drift.
@@ -49,6 +60,10 @@ type Sweeper struct {
 
 	mu      sync.Mutex
 	checked map[string]time.Time // by PR key: last drift check
+	// orphanChecked holds the deletions already re-checked, by PR key and
+	// deletion time. It lives in memory: after a restart (the case that
+	// makes orphans) every recent deletion is checked again.
+	orphanChecked map[string]time.Time
 }
 
 // NewSweeper returns the sweep of r's previews. Call SetQueue before the
@@ -60,9 +75,19 @@ func NewSweeper(r *Reconciler, opts SweepOptions) *Sweeper {
 	if opts.KeepDeliveries <= 0 {
 		opts.KeepDeliveries = 10000
 	}
+	if opts.OrphanGrace <= 0 {
+		opts.OrphanGrace = 10 * time.Minute
+	}
+	if opts.OrphanWindow <= opts.OrphanGrace {
+		opts.OrphanWindow = opts.OrphanGrace + 2*time.Hour
+	}
+	if opts.RetainClosed <= 0 {
+		opts.RetainClosed = 30 * 24 * time.Hour
+	}
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	return &Sweeper{r: r, opts: opts, owner: "sweep/" + hex.EncodeToString(b[:]), checked: map[string]time.Time{}}
+	return &Sweeper{r: r, opts: opts, owner: "sweep/" + hex.EncodeToString(b[:]),
+		checked: map[string]time.Time{}, orphanChecked: map[string]time.Time{}}
 }
 
 // SetQueue gives the Sweeper the queue it enqueues into.
@@ -112,6 +137,7 @@ func (sw *Sweeper) Sweep(ctx context.Context) error {
 	for _, p := range previews {
 		byKey[p.Key] = p
 		if !p.Active() {
+			errs = append(errs, sw.deletedPreview(ctx, p))
 			continue
 		}
 		live[p.Key] = true
@@ -162,6 +188,54 @@ func (sw *Sweeper) Sweep(ctx context.Context) error {
 		r.log.InfoContext(ctx, "sweep done", "enqueued", enqueued)
 	}
 	return errors.Join(errs...)
+}
+
+// deletedPreview re-checks a recent deletion for an app that came back, and
+// forgets a PR closed long ago.
+func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
+	if p.Status != store.StatusDeleted || p.DeletedAt.IsZero() {
+		return nil
+	}
+	age := sw.r.now().Sub(p.DeletedAt)
+	switch {
+	case age >= sw.opts.RetainClosed:
+		pr, err := sw.r.st.GetPR(ctx, p.Key)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && (pr.Closed || pr.Uninstalled)) {
+			sw.r.log.InfoContext(ctx, "forgetting a long-closed pull request", "pr", p.Key)
+			return sw.r.st.ForgetPR(ctx, p.Key)
+		}
+		return err
+	case age < sw.opts.OrphanGrace || age > sw.opts.OrphanWindow:
+		return nil
+	}
+	sw.mu.Lock()
+	done := sw.orphanChecked[p.Key].Equal(p.DeletedAt)
+	sw.mu.Unlock()
+	if done || p.AppName == "" {
+		return nil
+	}
+	_, err := sw.r.engine.Cloud.ProjectByName(ctx, p.AppName)
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+	case err != nil:
+		sw.r.log.WarnContext(ctx, "orphan check failed", "pr", p.Key, "app", p.AppName, "error", err)
+		return nil
+	default:
+		// The PR may have been reopened meanwhile: then its reconcile
+		// owns the app, and the preview row would not say deleted.
+		pr, err := sw.r.st.GetPR(ctx, p.Key)
+		if err == nil && !pr.Closed && !pr.Uninstalled && pr.Generation > p.BuiltGeneration {
+			return nil
+		}
+		sw.r.log.WarnContext(ctx, "a deleted preview app is back in the Cloud; deleting it again", "pr", p.Key, "app", p.AppName)
+		if _, err := sw.r.engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName}); err != nil {
+			return fmt.Errorf("deleting orphan %s: %w", p.AppName, err)
+		}
+	}
+	sw.mu.Lock()
+	sw.orphanChecked[p.Key] = p.DeletedAt
+	sw.mu.Unlock()
+	return nil
 }
 
 // ttlDue reports whether the preview's TTL warning or deletion is due.

@@ -103,6 +103,7 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	rec, err := reconcile.New(reconcile.Deps{
 		Store: st, GitHub: app, Engine: engine, Settings: reconcile.SettingsFrom(cfg),
 		Getenv: deps.Getenv, Logger: log.With("component", "reconcile"),
+		Footer: footer(deps.Version),
 	})
 	if err != nil {
 		return nil, err
@@ -145,4 +146,12 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 		cfg: cfg, deps: deps, log: log, st: st, queue: queue, app: app,
 		srv: newServer(r.mux(), log), ln: ln, baseURL: baseURL(ln), draining: draining,
 	}, nil
+}
+
+// footer is the last line of every PR comment.
+func footer(version string) string {
+	if version == "" {
+		version = "dev"
+	}
+	return "hasura-preview " + version
 }

@@ -71,6 +71,8 @@ type Deps struct {
 	// JobOptions, when set, adjusts the queue's options last (tests
 	// shorten River's fetch interval and rescue delay).
 	JobOptions func(*jobs.Options)
+	// Version is shown at the foot of every PR comment.
+	Version string
 }
 
 func (d *Deps) defaults() {
