@@ -12,8 +12,10 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
 ENV CGO_ENABLED=0
-RUN go build -trimpath -ldflags='-s -w' -o /out/hasura-preview-action ./cmd/action \
- && go build -trimpath -ldflags='-s -w' -o /out/hasura-preview-webhook ./cmd/webhook
+# Shown at the foot of PR comments; the release workflow passes the tag.
+ARG VERSION=dev
+RUN go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/hasura-preview-action ./cmd/action \
+ && go build -trimpath -ldflags="-s -w -X main.version=${VERSION}" -o /out/hasura-preview-webhook ./cmd/webhook
 
 FROM gcr.io/distroless/static-debian12:nonroot AS webhook
 COPY --from=build /out/hasura-preview-webhook /hasura-preview-webhook
