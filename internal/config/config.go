@@ -33,6 +33,11 @@ const (
 	DefaultSweepInterval   = 5 * time.Minute
 	DefaultPreviewDeadline = 20 * time.Minute
 	DefaultSecretEnvPrefix = "HASURA_PREVIEW_SECRET_"
+	// SecretScopeOwner makes a repository's secret NAME resolve to
+	// <prefix><OWNER>__NAME, so an installation on one account cannot
+	// read another account's secrets; SecretScopeShared to <prefix>NAME.
+	SecretScopeOwner  = "owner"
+	SecretScopeShared = "shared"
 	DefaultLogFormat       = "json"
 )
 
@@ -68,6 +73,7 @@ type Config struct {
 	SweepInterval              time.Duration // SWEEP_INTERVAL
 	PreviewDeadline            time.Duration // PREVIEW_DEADLINE
 	SecretEnvPrefix            string        // SECRET_ENV_PREFIX
+	SecretScope                string        // SECRET_SCOPE: owner or shared
 
 	LogLevel  slog.Level // LOG_LEVEL
 	LogFormat string     // LOG_FORMAT: json or text
@@ -93,6 +99,7 @@ func Default() Config {
 		SweepInterval:   DefaultSweepInterval,
 		PreviewDeadline: DefaultPreviewDeadline,
 		SecretEnvPrefix: DefaultSecretEnvPrefix,
+		SecretScope:     SecretScopeOwner,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       DefaultLogFormat,
 	}

@@ -91,6 +91,20 @@ var fields = []field{
 	plainString("SECRET_ENV_PREFIX", "Repository configs name secrets; the service reads them from its own environment only under this prefix.",
 		func(c *Config) *string { return &c.SecretEnvPrefix }),
 	{
+		env: "SECRET_SCOPE",
+		usage: "owner: a repository's secret NAME is read as <SECRET_ENV_PREFIX><OWNER>__NAME (OWNER upper-cased, - as _), " +
+			"so one account's repositories cannot read another's secrets; shared: as <SECRET_ENV_PREFIX>NAME (one organisation only).",
+		set: func(c *Config, v string) error {
+			v = strings.ToLower(strings.TrimSpace(v))
+			if v != SecretScopeOwner && v != SecretScopeShared {
+				return errors.New("must be owner or shared")
+			}
+			c.SecretScope = v
+			return nil
+		},
+		show: func(c *Config) string { return c.SecretScope },
+	},
+	{
 		env: "LOG_LEVEL", usage: "debug, info, warn or error.",
 		set: func(c *Config, v string) error {
 			var l slog.Level

@@ -151,7 +151,9 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.settings != nil {
 		o.settings(&set)
 	}
-	env := map[string]string{prefix + "ADMIN": "s3cret-admin"}
+	// Secrets are scoped by owner by default: acme's ADMIN, and another
+	// account's secret that acme's repositories must not reach.
+	env := map[string]string{prefix + "ACME__ADMIN": "s3cret-admin", prefix + "OTHER_ORG__ADMIN": "not-acme-s"}
 	h.deps = Deps{
 		Store: h.st, GitHub: app, Engine: engine, Settings: set,
 		Getenv: func(k string) string { return env[k] }, Logger: quiet(), Now: clock.Now,

@@ -263,3 +263,40 @@ func TestBuildFailureIsShownAndNotRetried(t *testing.T) {
 		t.Fatalf("a label rebuilt a failed preview: creates %d", h.creates())
 	}
 }
+
+// TestSecretsAreScopedToTheOwner: the App serves many accounts; a
+// repository's secret NAME resolves only under its own account's scope,
+// and a missing one is named (scoped) in the comment, never another
+// account's value.
+func TestSecretsAreScopedToTheOwner(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  STOLEN: OTHER_ORG__ADMIN\n  MINE: MISSING\n"})
+	key := h.open(7, nil)
+	if err := h.settle(key); err != nil {
+		t.Fatal(err)
+	}
+	body := h.sticky(7)
+	if !strings.Contains(body, "HP_SECRET_ACME__MISSING") || !strings.Contains(body, "HP_SECRET_ACME__OTHER_ORG__ADMIN") {
+		t.Fatalf("the comment does not name the owner-scoped variables it looked for:\n%s", body)
+	}
+	if strings.Contains(body, "not-acme-s") || h.creates() != 0 {
+		t.Fatalf("another account's secret was used (creates %d):\n%s", h.creates(), body)
+	}
+}
+
+// TestSharedSecretsReadTheUnscopedName: SECRET_SCOPE=shared, for a
+// service that serves one organisation.
+func TestSharedSecretsReadTheUnscopedName(t *testing.T) {
+	if got := SecretPrefix("P_", "my-Org"); got != "P_MY_ORG__" {
+		t.Fatalf("SecretPrefix = %q", got)
+	}
+	t.Parallel()
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: ACME__ADMIN\n",
+		settings: func(s *Settings) { s.SharedSecrets = true }})
+	key := h.open(7, nil)
+	h.mustSettle(key)
+	proj, ok := h.cloud.Project("shop-pr-7")
+	if !ok || proj.Env["HASURA_GRAPHQL_ADMIN_SECRET"] != "s3cret-admin" {
+		t.Fatalf("shared scope did not read %sACME__ADMIN: %+v", prefix, proj.Env)
+	}
+}

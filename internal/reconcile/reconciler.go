@@ -48,6 +48,10 @@ type Settings struct {
 	// SecretEnvPrefix is where repository secrets are looked up in the
 	// service's environment (required).
 	SecretEnvPrefix string
+	// SharedSecrets reads a secret NAME as <prefix>NAME for every
+	// repository; by default it is <prefix><OWNER>__NAME, scoped to the
+	// repository's account (see SecretPrefix).
+	SharedSecrets bool
 	// ConfigCacheTTL is how long a repository's configuration is reused
 	// [1m].
 	ConfigCacheTTL time.Duration
@@ -67,6 +71,7 @@ func SettingsFrom(c config.Config) Settings {
 		PreviewTTL:                 c.PreviewTTL,
 		TTLWarning:                 c.TTLWarning,
 		SecretEnvPrefix:            c.SecretEnvPrefix,
+		SharedSecrets:              c.SecretScope == config.SecretScopeShared,
 	}
 }
 

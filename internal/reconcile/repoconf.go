@@ -64,7 +64,7 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	if e.err != nil {
 		return nil
 	}
-	res, err := e.cfg.Resolve(r.getenv, r.set.SecretEnvPrefix)
+	res, err := e.cfg.Resolve(r.getenv, r.secretPrefix(pr.BaseOwner))
 	if err != nil {
 		ps.cfgErr = err
 		return nil
@@ -177,4 +177,26 @@ func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
 		return nil, nil
 	}
 	return r.newDBs(*ps.res.Postgres)
+}
+
+// secretPrefix is where the secrets of owner's repositories are read. The
+// App may be installed on many accounts: scoped by owner, a repository
+// can name only its own account's secrets.
+func (r *Reconciler) secretPrefix(owner string) string {
+	if r.set.SharedSecrets {
+		return r.set.SecretEnvPrefix
+	}
+	return SecretPrefix(r.set.SecretEnvPrefix, owner)
+}
+
+// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and every
+// character other than a letter or digit (GitHub allows only hyphens) as _.
+func SecretPrefix(prefix, owner string) string {
+	scope := []byte(strings.ToUpper(owner))
+	for i, c := range scope {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			scope[i] = '_'
+		}
+	}
+	return prefix + string(scope) + "__"
 }

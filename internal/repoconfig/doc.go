@@ -16,7 +16,8 @@
 //	plan: cloud_free             # cloud_free | cloud_payg
 //	env:                         # plain values, public like the repository
 //	  HASURA_GRAPHQL_ENABLE_CONSOLE: "true"
-//	secrets:                     # app variable -> NAME, read as <SECRET_ENV_PREFIX>NAME
+//	secrets:                     # app variable -> NAME, read as <SECRET_ENV_PREFIX><OWNER>__NAME
+//	                             # (SECRET_SCOPE=owner, the default) or <SECRET_ENV_PREFIX>NAME (shared)
 //	  HASURA_GRAPHQL_JWT_SECRET: CLERK_JWT
 //	postgres:                    # optional ephemeral database per preview
 //	  server_secret: PG_SERVER   # NAME of a secret holding a postgres:// URL

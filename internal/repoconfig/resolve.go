@@ -40,7 +40,7 @@ type Resolved struct {
 }
 
 // Resolve looks the secrets up in the service's environment, each NAME as
-// <prefix>NAME, and returns what the reconciler needs. Every problem is
+// <prefix>NAME (the caller scopes prefix by owner), and returns what the reconciler needs. Every problem is
 // reported at once in an *Error; a missing secret is named by its NAME,
 // never shown. An empty prefix is refused: it would let any repository
 // read any of the service's own variables, its credentials included.
