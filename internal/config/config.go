@@ -38,7 +38,7 @@ const (
 	// read another account's secrets; SecretScopeShared to <prefix>NAME.
 	SecretScopeOwner  = "owner"
 	SecretScopeShared = "shared"
-	DefaultLogFormat       = "json"
+	DefaultLogFormat  = "json"
 )
 
 // Sandbox stand-ins for the credentials, which the simulators accept.

@@ -387,7 +387,7 @@ func TestTable(t *testing.T) {
 		"HASURA_CLOUD_ACCESS_TOKEN", "HASURA_CLOUD_ENDPOINT", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY",
 		"GITHUB_APP_PRIVATE_KEY_FILE", "GITHUB_WEBHOOK_SECRET", "GITHUB_API_URL", "DATABASE_URL", "LISTEN_ADDR",
 		"WORKERS", "CLOUD_RATE_LIMIT", "CLOUD_RATE_BURST", "MAX_PREVIEWS_PER_INSTALLATION", "PREVIEW_TTL",
-		"TTL_WARNING", "SWEEP_INTERVAL", "PREVIEW_DEADLINE", "SECRET_ENV_PREFIX", "LOG_LEVEL", "LOG_FORMAT", "SANDBOX",
+		"TTL_WARNING", "SWEEP_INTERVAL", "PREVIEW_DEADLINE", "SECRET_ENV_PREFIX", "SECRET_SCOPE", "LOG_LEVEL", "LOG_FORMAT", "SANDBOX",
 	}
 	var got []string
 	defaults := map[string]string{}
@@ -408,7 +408,7 @@ func TestTable(t *testing.T) {
 		"HASURA_CLOUD_ENDPOINT": "https://data.pro.hasura.io/v1/graphql", "GITHUB_API_URL": "https://api.github.com/",
 		"DATABASE_URL": "hasura-preview.db", "LISTEN_ADDR": ":8080", "WORKERS": "10", "CLOUD_RATE_LIMIT": "2",
 		"CLOUD_RATE_BURST": "4", "MAX_PREVIEWS_PER_INSTALLATION": "0", "PREVIEW_TTL": "0", "TTL_WARNING": "24h",
-		"SWEEP_INTERVAL": "5m", "PREVIEW_DEADLINE": "20m", "SECRET_ENV_PREFIX": "HASURA_PREVIEW_SECRET_",
+		"SWEEP_INTERVAL": "5m", "PREVIEW_DEADLINE": "20m", "SECRET_ENV_PREFIX": "HASURA_PREVIEW_SECRET_", "SECRET_SCOPE": "owner",
 		"LOG_LEVEL": "info", "LOG_FORMAT": "json", "SANDBOX": "false", "GITHUB_APP_ID": "",
 	} {
 		if defaults[env] != def {
@@ -449,5 +449,21 @@ func TestValidateHandBuiltConfig(t *testing.T) {
 	c.GitHubAppPrivateKey = "garbage"
 	if c.PrivateKey() != nil || c.Validate() == nil {
 		t.Error("an invalid key passed")
+	}
+}
+
+func TestSecretScopeIsValidated(t *testing.T) {
+	env := map[string]string{"SANDBOX": "true", "SECRET_SCOPE": "Shared"}
+	cfg, err := Load(nil, func(k string) string { return env[k] })
+	if err != nil || cfg.SecretScope != SecretScopeShared {
+		t.Fatalf("SECRET_SCOPE=Shared: %v, %q", err, cfg.SecretScope)
+	}
+	env["SECRET_SCOPE"] = "everyone"
+	cfg, err = Load(nil, func(k string) string { return env[k] })
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err == nil || !strings.Contains(err.Error(), "SECRET_SCOPE") {
+		t.Fatalf("SECRET_SCOPE=everyone: %v", err)
 	}
 }
