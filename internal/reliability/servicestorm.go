@@ -238,7 +238,7 @@ func runServiceStorm(ctx context.Context, cfg ServiceStormConfig, stepwise bool)
 				}
 			}
 			creations := 0
-			for _, j := range w.Cloud.Jobs(AppName(n)) {
+			for _, j := range w.Cloud.Jobs(w.AppName(n)) {
 				if j.Kind == cloudsim.KindCreation {
 					creations++
 				}

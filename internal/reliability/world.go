@@ -68,8 +68,13 @@ type WorldOptions struct {
 	Dir string
 	// DatabaseURL overrides the SQLite file in Dir.
 	DatabaseURL string
-	// PRs seeds pull requests 1..PRs on Codertocat/Hello-World [10].
+	// PRs seeds pull requests 1..PRs [10].
 	PRs int
+	// Repos spreads them over this many repositories, each with an
+	// installation of its own (GitHub's rate limits are per installation)
+	// [1: Codertocat/Hello-World only]. PR n lives in repository
+	// (n-1) % Repos.
+	Repos int
 	// CreationDuration and TaskDuration pace cloudsim's jobs [300ms, 50ms].
 	CreationDuration, TaskDuration time.Duration
 	// Workers, CloudRateLimit and CloudRateBurst configure the service
@@ -119,6 +124,9 @@ func NewWorld(opts WorldOptions) (*World, error) {
 	if opts.PRs <= 0 {
 		opts.PRs = 10
 	}
+	if opts.Repos <= 0 {
+		opts.Repos = 1
+	}
 	if opts.CreationDuration <= 0 {
 		opts.CreationDuration = 300 * time.Millisecond
 	}
@@ -151,9 +159,17 @@ func NewWorld(opts WorldOptions) (*World, error) {
 	}
 	w.GitHub = ghsim.New(ghsim.Options{Prefix: "/api/v3/"})
 	sandbox.Seed(w.GitHub, worldAppID, &key.PublicKey, sandbox.FakeSHA("world seed"))
+	for r := 1; r < opts.Repos; r++ {
+		repo, inst := w.repoOf(r + 1)
+		w.GitHub.AddInstallation(worldAppID, inst, sandbox.Owner, []string{repo})
+		w.GitHub.SetRef(sandbox.Owner, repo, sandbox.BaseBranch, sandbox.FakeSHA("main of "+repo))
+		w.GitHub.SetFile(sandbox.Owner, repo, sandbox.BaseBranch, ".github/hasura-preview.yml", sandbox.RepoConfig)
+		w.GitHub.SetFile(sandbox.Owner, repo, sandbox.BaseBranch, "hasura/config.yaml", "version: 3\n")
+	}
 	for n := 1; n <= opts.PRs; n++ {
 		w.heads[n] = sandbox.FakeSHA(fmt.Sprintf("pr %d push 0", n))
-		w.GitHub.AddPull(sandbox.Owner, sandbox.Repo, ghsim.PullSpec{Number: n, Title: fmt.Sprintf("Change %d", n),
+		repo, _ := w.repoOf(n)
+		w.GitHub.AddPull(sandbox.Owner, repo, ghsim.PullSpec{Number: n, Title: fmt.Sprintf("Change %d", n),
 			User: sandbox.Owner, HeadRef: Branch(n), HeadSHA: w.heads[n], BaseRef: sandbox.BaseBranch, Files: []string{"hasura/metadata/tables.yaml"}})
 	}
 	cloudBase, err := w.serve(w.Cloud)
@@ -181,8 +197,21 @@ func NewWorld(opts WorldOptions) (*World, error) {
 // Branch is the head branch of PR n.
 func Branch(n int) string { return fmt.Sprintf("feature-%d", n) }
 
-// AppName is the preview app of PR n under the sandbox repository config.
-func AppName(n int) string { return fmt.Sprintf("hello-world-pr-%d", n) }
+// repoOf names PR n's repository and its installation.
+func (w *World) repoOf(n int) (string, int64) {
+	r := (n - 1) % w.opts.Repos
+	if r == 0 {
+		return sandbox.Repo, sandbox.InstallationID
+	}
+	return fmt.Sprintf("%s-%d", sandbox.Repo, r+1), int64(sandbox.InstallationID + r)
+}
+
+// AppName is the preview app of PR n under the sandbox repository config
+// ("{repo}-pr-{pr}").
+func (w *World) AppName(n int) string {
+	repo, _ := w.repoOf(n)
+	return strings.ToLower(repo) + "-pr-" + strconv.Itoa(n)
+}
 
 func (w *World) serve(h http.Handler) (string, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

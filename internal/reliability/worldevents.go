@@ -27,16 +27,18 @@ func (w *World) event(ctx context.Context, n int, action string) error {
 	sha := w.heads[n]
 	w.mu.Unlock()
 
+	repo, inst := w.repoOf(n)
 	switch action {
 	case "synchronize":
-		w.GitHub.UpdatePull(sandbox.Owner, sandbox.Repo, n, func(p *ghsim.PullSpec) { p.HeadSHA = sha })
+		w.GitHub.UpdatePull(sandbox.Owner, repo, n, func(p *ghsim.PullSpec) { p.HeadSHA = sha })
 	case "closed":
-		w.GitHub.SetPullState(sandbox.Owner, sandbox.Repo, n, "closed")
+		w.GitHub.SetPullState(sandbox.Owner, repo, n, "closed")
 	case "reopened":
-		w.GitHub.SetPullState(sandbox.Owner, sandbox.Repo, n, "open")
+		w.GitHub.SetPullState(sandbox.Owner, repo, n, "open")
 	}
-	body, err := sandbox.PullRequest{Action: action, Number: n, Title: fmt.Sprintf("Change %d", n), Branch: Branch(n),
-		SHA: sha, Before: before, UpdatedAt: at, InstallationID: sandbox.InstallationID, APIURL: w.gitHubURL}.Payload()
+	body, err := sandbox.PullRequest{Action: action, Owner: sandbox.Owner, Repo: repo, Number: n,
+		Title: fmt.Sprintf("Change %d", n), Branch: Branch(n), SHA: sha, Before: before, UpdatedAt: at,
+		InstallationID: inst, APIURL: w.gitHubURL}.Payload()
 	if err != nil {
 		return err
 	}
@@ -75,7 +77,8 @@ func (w *World) Head(n int) string {
 // botComments returns the service's comments on PR n.
 func (w *World) botComments(n int) []ghsim.Comment {
 	var out []ghsim.Comment
-	for _, c := range w.GitHub.Comments(sandbox.Owner, sandbox.Repo, n) {
+	repo, _ := w.repoOf(n)
+	for _, c := range w.GitHub.Comments(sandbox.Owner, repo, n) {
 		if strings.Contains(c.Body, "hasura-preview:comment") {
 			out = append(out, c)
 		}
@@ -86,7 +89,7 @@ func (w *World) botComments(n int) []ghsim.Comment {
 // Up reports whether PR n's preview is up at its current head: the app
 // exists in the Cloud and the one comment says it is ready for that commit.
 func (w *World) Up(n int) bool {
-	if _, ok := w.Cloud.Project(AppName(n)); !ok {
+	if _, ok := w.Cloud.Project(w.AppName(n)); !ok {
 		return false
 	}
 	cs := w.botComments(n)
@@ -99,7 +102,7 @@ func (w *World) Up(n int) bool {
 
 // Gone reports whether PR n has no app in the Cloud.
 func (w *World) Gone(n int) bool {
-	_, ok := w.Cloud.Project(AppName(n))
+	_, ok := w.Cloud.Project(w.AppName(n))
 	return !ok
 }
 
@@ -115,7 +118,7 @@ func (w *World) Problems(open, closed []int) []string {
 	}
 	for _, n := range closed {
 		if !w.Gone(n) {
-			out = append(out, fmt.Sprintf("PR %d is closed but %s is still in the Cloud (orphan)", n, AppName(n)))
+			out = append(out, fmt.Sprintf("PR %d is closed but %s is still in the Cloud (orphan)", n, w.AppName(n)))
 		}
 	}
 	for n := 1; n <= w.opts.PRs; n++ {
@@ -125,7 +128,7 @@ func (w *World) Problems(open, closed []int) []string {
 	}
 	known := map[string]bool{}
 	for _, n := range append(append([]int{}, open...), closed...) {
-		known[AppName(n)] = true
+		known[w.AppName(n)] = true
 	}
 	for _, p := range w.Cloud.Projects() {
 		if !known[p.Name] {
@@ -136,7 +139,7 @@ func (w *World) Problems(open, closed []int) []string {
 }
 
 func (w *World) describe(n int) string {
-	_, exists := w.Cloud.Project(AppName(n))
+	_, exists := w.Cloud.Project(w.AppName(n))
 	cs := w.botComments(n)
 	first := "no comment"
 	if len(cs) > 0 {
