@@ -50,14 +50,16 @@ type HostileDelivery struct {
 	KnownIssue, KnownOn string
 }
 
-// editPR changes the opened fixture's PR: number, head ref, title. A zero
-// value keeps the fixture's.
+// editPR changes the opened fixture's PR: number, head ref, title (a zero
+// value keeps the fixture's), with main as the base branch.
 func editPR(number int, branch, title string, mutate func(m map[string]any)) []byte {
 	var m map[string]any
 	if err := json.Unmarshal(openedFixture, &m); err != nil {
 		panic(err)
 	}
 	pr := m["pull_request"].(map[string]any)
+	// The base branch where the test repositories keep their config.
+	pr["base"].(map[string]any)["ref"] = "main"
 	if number > 0 {
 		m["number"], pr["number"] = number, number
 	}
@@ -129,7 +131,8 @@ func HostileDeliveries(secret []byte) []HostileDelivery {
 		{Name: "missing X-GitHub-Delivery", Event: "pull_request", Body: opened,
 			Header: map[string]string{"X-GitHub-Delivery": ""}, Want: 400},
 		{Name: "unknown event type", Event: "star", Body: []byte(`{"action":"created"}`), Want: 202},
-		{Name: "PR without installation (repository hook)", Event: "pull_request", Body: editPR(101, "", "", nil),
+		{Name: "PR without installation (repository hook)", Event: "pull_request",
+			Body: editPR(101, "", "", func(m map[string]any) { delete(m, "installation") }),
 			Want: 202, PR: "Codertocat/Hello-World#101"},
 		{Name: "huge branch name (~260 KB)", Event: "pull_request", Body: editPR(102, hugeBranch, "", nil),
 			Want: 202, PR: "Codertocat/Hello-World#102", Branch: hugeBranch},
@@ -148,6 +151,9 @@ func HostileDeliveries(secret []byte) []HostileDelivery {
 			KnownIssue: "PostgreSQL text cannot hold U+0000: the intake answers 500 (retry) for a delivery that can never be stored"},
 	}
 }
+
+// FixtureHeadSHA is the head commit of every hostile PR delivery.
+const FixtureHeadSHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
 
 // HostileResult is what one hostile delivery got.
 type HostileResult struct {

@@ -147,3 +147,27 @@ func (w *World) describe(n int) string {
 	}
 	return fmt.Sprintf("app exists: %v; comment: %q", exists, first)
 }
+
+// SetRepoConfig replaces the .github/hasura-preview.yml on the base branch
+// of PR n's repository.
+func (w *World) SetRepoConfig(n int, yaml string) {
+	repo, _ := w.repoOf(n)
+	w.GitHub.SetFile(sandbox.Owner, repo, sandbox.BaseBranch, ".github/hasura-preview.yml", yaml)
+}
+
+// SeedPull adds PR n to Codertocat/Hello-World with the given head, for
+// deliveries built elsewhere (the hostile table).
+func (w *World) SeedPull(n int, branch, sha, title string) {
+	w.GitHub.AddPull(sandbox.Owner, sandbox.Repo, ghsim.PullSpec{Number: n, Title: title, User: sandbox.Owner,
+		HeadRef: branch, HeadSHA: sha, BaseRef: sandbox.BaseBranch, Files: []string{"hasura/metadata/tables.yaml"}})
+}
+
+// Comments returns the service's comments on PR n of Codertocat/Hello-World
+// (repo 0) or of PR n's own repository.
+func (w *World) Comments(n int) []string {
+	var out []string
+	for _, c := range w.botComments(n) {
+		out = append(out, c.Body)
+	}
+	return out
+}
