@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -19,8 +20,10 @@ type soakPart struct {
 }
 
 var soakParts = []soakPart{
-	{"engine fault storm (cloudsim, 30% random faults)", 0.5, soakEngineStorm},
-	{"intake held load (SQLite, concurrency 16)", 0.5, soakIntake},
+	{"engine fault storm (cloudsim, 30% random faults)", 0.2, soakEngineStorm},
+	{"intake held load (SQLite, concurrency 16)", 0.2, soakIntake},
+	{"crash storm (service subprocess SIGKILLed and restarted)", 0.35, soakCrashStorm},
+	{"service fault storm (service subprocess, 30% Cloud faults)", 0.25, soakServiceFaults},
 }
 
 // runSoak runs each scenario for its share of d and reports one table row
@@ -29,6 +32,15 @@ func runSoak(ctx context.Context, cfg *config, d time.Duration, out io.Writer) e
 	start := time.Now()
 	var rows [][]string
 	failed := 0
+	dir, err := os.MkdirTemp("", "hasura-preview-soak-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	soakBin = filepath.Join(dir, "hasura-preview-webhook")
+	if err := reliability.BuildService(ctx, cfg.repoRoot, soakBin); err != nil {
+		return err
+	}
 	for _, p := range soakParts {
 		share := time.Duration(float64(d) * p.share)
 		fmt.Fprintf(os.Stderr, "bench: soak %s for %s\n", p.name, share)
@@ -120,4 +132,65 @@ func soakIntake(ctx context.Context, cfg *config, d time.Duration) ([]string, er
 		return lines, fmt.Errorf("deliveries lost or doubled: %s", counted)
 	}
 	return lines, nil
+}
+
+// soakBin is the service binary the service storms run.
+var soakBin string
+
+// soakService runs service storms of 50 lifecycles with fresh seeds until
+// d is up.
+func soakService(ctx context.Context, d time.Duration, kills int, faults float64,
+	storm func(context.Context, reliability.ServiceStormConfig) (*reliability.ServiceReport, error)) ([]string, error) {
+	deadline := time.Now().Add(d)
+	var lines, problems []string
+	rounds, lifecycles, events, killed, creates, leaks, tokens := 0, 0, 0, 0, 0, 0, 0
+	var requests, faulted int64
+	var worstConverge time.Duration
+	var peakRSS int64
+	// A round of 50 stepwise lifecycles needs a minute or two; the first
+	// always runs.
+	for seed := int64(1); (seed == 1 || time.Until(deadline) > 90*time.Second) && ctx.Err() == nil; seed++ {
+		dir, err := os.MkdirTemp("", "hasura-preview-soak-round-")
+		if err != nil {
+			return nil, err
+		}
+		rep, err := storm(ctx, reliability.ServiceStormConfig{Bin: soakBin, Dir: dir, Lifecycles: 50, Kills: kills,
+			FaultRate: faults, Seed: seed, Timeout: max(min(time.Until(deadline), 5*time.Minute), 90*time.Second)})
+		os.RemoveAll(dir)
+		if err != nil {
+			return nil, err
+		}
+		rounds++
+		lifecycles += rep.Lifecycles
+		events += rep.Events
+		killed += rep.Kills
+		creates += rep.Creates
+		requests += rep.Requests
+		faulted += rep.Faulted
+		leaks += len(rep.Leaks)
+		tokens += rep.InstallationTokens
+		worstConverge = max(worstConverge, rep.Converged)
+		peakRSS = max(peakRSS, rep.PeakRSS)
+		for _, p := range rep.Problems {
+			problems = append(problems, fmt.Sprintf("seed %d: %s", seed, p))
+		}
+		for _, l := range rep.Leaks {
+			problems = append(problems, fmt.Sprintf("seed %d: %s", seed, l))
+		}
+	}
+	lines = append(lines, fmt.Sprintf("%d rounds: %d PR lifecycles, %d events, %d SIGKILLs, %d creates, %d Cloud requests (%d faulted), slowest convergence %s after the last event, peak RSS %.1f MiB, %d problems, %d secret leaks, %d tokens in logs",
+		rounds, lifecycles, events, killed, creates, requests, faulted, worstConverge.Round(100*time.Millisecond),
+		float64(peakRSS)/(1<<20), len(problems), leaks, tokens))
+	if len(problems) > 0 || tokens > 0 {
+		return lines, fmt.Errorf("%s", strings.Join(problems[:min(len(problems), 10)], "; "))
+	}
+	return lines, nil
+}
+
+func soakCrashStorm(ctx context.Context, _ *config, d time.Duration) ([]string, error) {
+	return soakService(ctx, d, 8, 0, reliability.CrashStorm)
+}
+
+func soakServiceFaults(ctx context.Context, _ *config, d time.Duration) ([]string, error) {
+	return soakService(ctx, d, 0, 0.3, reliability.ServiceFaultStorm)
 }

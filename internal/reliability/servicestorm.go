@@ -183,7 +183,11 @@ func runServiceStorm(ctx context.Context, cfg ServiceStormConfig, stepwise bool)
 						want = w.Gone
 					}
 					if !waitFor(ctx, 2*time.Minute, func() bool { return want(n) }) {
-						fail("PR %d: not settled after %s within 2 minutes (%s)", n, s.action, w.describe(n))
+						bound := "2 minutes"
+						if ctx.Err() != nil {
+							bound = fmt.Sprintf("the storm's time bound (%s)", cfg.Timeout)
+						}
+						fail("PR %d: not settled after %s within %s (%s)", n, s.action, bound, w.describe(n))
 						return
 					}
 				}
