@@ -41,7 +41,7 @@ type Engine struct {
 // service can keep it across restarts.
 type Run struct {
 	Result Result `json:"result"`
-	// Polls counts reads of the current job.
+	// Polls counts reads of the run's jobs (the backoff's position).
 	Polls int `json:"polls"`
 	// JobSince is when the current job was first asked for.
 	JobSince time.Time `json:"job_since"`
@@ -217,7 +217,9 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	r.ConsoleURL = cloud.ConsoleURL(proj.ID)
 	r.DeploymentJobID = cr.GitHubDeploymentJobID
 	r.Status = StatusDeploying
-	run.Polls, run.JobSince = 0, now
+	// Polls is not reset: the backoff goes on growing through the
+	// deployment job's first task, which has nothing to predict from.
+	run.JobSince = now
 	if r.DeploymentJobID == "" {
 		// Nothing to deploy: the app is up.
 		run.finish(StatusSuccess, now, "")

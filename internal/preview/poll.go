@@ -82,57 +82,71 @@ func (p PollPolicy) backOff(polls int) time.Duration {
 }
 
 // wait returns the pause before the next read of job, seen at now, for a
-// run that started at started and has read the current job polls times.
+// run that started at started and has read its jobs polls times.
 //
-// While a deployment job runs, the tasks it finished tell how long a task
-// takes here: the next read is timed for when the running task should end,
-// rather than every few seconds in between. Without such a hint (the
-// creation job, the first task) the wait grows exponentially, capped by
-// Fraction of the time spent so far.
+// Only the end of the deployment job keeps people waiting: the Cloud moves
+// from task to task, and from the creation job to the deployment job, by
+// itself. So reads are sparse (CreationFraction of the time so far) until
+// the deployment job has finished a task; from then on the tasks it
+// finished tell how long a task takes here, the next read is timed for
+// when the running task should end, and a late task is watched more
+// closely (Fraction of the time so far).
 func (p PollPolicy) wait(job *cloud.Job, creating bool, started, now time.Time, polls int) time.Duration {
 	p = p.withDefaults()
-	w := p.backOff(polls)
+	st := statsOf(job)
 	fraction := p.Fraction
-	if creating {
+	if creating || st.ended == 0 {
 		fraction = p.CreationFraction
 	}
 	limit := max(p.Initial, time.Duration(fraction*float64(now.Sub(started))))
-	w = min(w, limit)
-	if next, ok := predictNextChange(job, now); ok {
+	w := min(p.backOff(polls), limit)
+	if next, ok := st.predict(now); ok {
 		w = max(next.Sub(now), p.Initial)
 	}
 	return min(max(w, p.Initial), p.Max)
 }
 
-// predictNextChange guesses when the running task will end: its start plus
-// the mean length of the tasks that already ended in this job. It gives no
-// guess when no task has ended, when none runs, or when the guess is past
-// (the task is late: fall back to backing off).
-func predictNextChange(job *cloud.Job, now time.Time) (time.Time, bool) {
+// taskStats sums up a job's tasks for the poll policy.
+type taskStats struct {
+	ended        int
+	mean         time.Duration
+	runningSince time.Time
+}
+
+func statsOf(job *cloud.Job) taskStats {
+	var st taskStats
 	if job == nil {
-		return time.Time{}, false
+		return st
 	}
 	var total time.Duration
-	var ended int
-	var runningSince time.Time
 	for i := range job.Tasks {
 		start, end, state := taskTimes(&job.Tasks[i])
 		switch {
 		case state == TaskSuccess && !start.IsZero() && end.After(start):
 			total += end.Sub(start)
-			ended++
+			st.ended++
 		case state == TaskRunning && !start.IsZero():
-			runningSince = start
+			st.runningSince = start
 		}
 	}
-	if ended == 0 || runningSince.IsZero() {
+	if st.ended > 0 {
+		st.mean = total / time.Duration(st.ended)
+	}
+	return st
+}
+
+// predict guesses when the running task will end: its start plus the mean
+// length of the tasks that already ended in this job. It gives no guess
+// when no task has ended, when none runs, or when the guess is past (the
+// task is late: fall back to backing off).
+func (st taskStats) predict(now time.Time) (time.Time, bool) {
+	if st.ended == 0 || st.runningSince.IsZero() {
 		return time.Time{}, false
 	}
-	mean := total / time.Duration(ended)
-	// A little after the expected end, so the read sees the change rather
-	// than arriving just before it.
-	next := runningSince.Add(mean + mean/20)
-	if !next.After(now) || next.Sub(now) > 4*mean {
+	// A fifth after the expected end, so that a task a little slower than
+	// the mean is seen ended by the read rather than just before it.
+	next := st.runningSince.Add(st.mean + st.mean/5)
+	if !next.After(now) || next.Sub(now) > 4*st.mean {
 		return time.Time{}, false
 	}
 	return next, true

@@ -78,15 +78,15 @@ func TestPollWaitStaysWithinBounds(t *testing.T) {
 func TestPollPredictsFromFinishedTasks(t *testing.T) {
 	p := steadyPoll()
 	// Two tasks took 20 s each; the third started at 40 s. Its end is
-	// expected at 60 s, read 5% of a task later: 61 s.
+	// expected at 60 s, read a fifth of a task later: 64 s.
 	job := jobOf(simStart, [2]time.Duration{0, 20 * time.Second}, [2]time.Duration{20 * time.Second, 40 * time.Second},
 		[2]time.Duration{40 * time.Second, 0})
 	now := simStart.Add(45 * time.Second)
-	if w := p.wait(job, false, simStart.Add(-time.Minute), now, 3); w != 16*time.Second {
-		t.Errorf("wait = %v, want 16s", w)
+	if w := p.wait(job, false, simStart.Add(-time.Minute), now, 3); w != 19*time.Second {
+		t.Errorf("wait = %v, want 19s", w)
 	}
 	// Close to the expected end the floor applies.
-	if w := p.wait(job, false, simStart.Add(-time.Minute), simStart.Add(60*time.Second), 3); w != p.Initial {
+	if w := p.wait(job, false, simStart.Add(-time.Minute), simStart.Add(63*time.Second), 3); w != p.Initial {
 		t.Errorf("wait near the end = %v, want %v", w, p.Initial)
 	}
 	// A long expected task is still capped.
@@ -120,11 +120,16 @@ func TestPollFallsBackWhenLate(t *testing.T) {
 func TestPollWithoutHint(t *testing.T) {
 	p := steadyPoll().withDefaults()
 	// No finished task yet (the creation job, the first deployment task):
-	// the backoff, capped by Fraction of the time spent so far.
+	// the backoff, capped by CreationFraction of the time spent so far.
 	first := jobOf(simStart, [2]time.Duration{0, 0})
 	now := simStart.Add(30 * time.Second)
-	if w := p.wait(first, false, simStart, now, 10); w != 3*time.Second {
-		t.Errorf("wait 30 s into the run after 10 polls = %v, want 3s (10%%)", w)
+	if w := p.wait(first, false, simStart, now, 10); w != 15*time.Second {
+		t.Errorf("wait 30 s into the run after 10 polls = %v, want 15s (50%%)", w)
+	}
+	// Once a task has ended but the next is late, Fraction caps it.
+	late := jobOf(simStart, [2]time.Duration{0, 5 * time.Second}, [2]time.Duration{5 * time.Second, 0})
+	if w := p.wait(late, false, simStart, now, 10); w != 3*time.Second {
+		t.Errorf("wait for a late task 30 s into the run = %v, want 3s (10%%)", w)
 	}
 	if w := p.wait(nil, false, simStart, simStart.Add(time.Hour), 10); w != p.backOff(10) {
 		t.Errorf("wait an hour into the run = %v, want the backoff %v", w, p.backOff(10))
@@ -140,14 +145,15 @@ func TestPollWithoutHint(t *testing.T) {
 // none of these numbers):
 //
 //	total  jobs_by_pk  projects_by_pk  create  end noticed after
-//	30s    12          1               1       0.16s
-//	2m     19          1               1       0.64s
-//	10m    31          1               1       3.2s
+//	30s    12          1               1       0.6s
+//	2m     15          1               1       2.6s
+//	10m    21          1               1       4.3s
 //
-// The creation job has a single task and so no prediction; its reads are
-// spaced by CreationFraction (50%) of the time so far, since noticing its
-// end late delays nothing. (With Fraction for both jobs the 10-minute run
-// cost 51 reads.)
+// Until the deployment job has finished a task there is nothing to predict
+// from; reads are then spaced by CreationFraction (50%) of the time so far,
+// since noticing those ends late delays nothing. (With Fraction throughout
+// the 10-minute run cost 51 reads; with per-task prediction from the first
+// deployment task on, 31.)
 func TestCloudCallsPerPreview(t *testing.T) {
 	cases := []struct {
 		total   time.Duration
