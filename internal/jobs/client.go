@@ -216,6 +216,11 @@ func (c *Client) EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (Enq
 	if err != nil {
 		return Enqueued{}, fmt.Errorf("enqueuing %s: %w", prKey, err)
 	}
+	return c.wake(ctx, tx, prKey, res)
+}
+
+// wake turns an insert result into an Enqueued, waking a snoozed duplicate.
+func (c *Client) wake(ctx context.Context, tx *store.Tx, prKey string, res *rivertype.JobInsertResult) (Enqueued, error) {
 	out := Enqueued{JobID: res.Job.ID, Duplicate: res.UniqueSkippedAsDuplicate}
 	// A long snooze leaves the job "scheduled"; a short one (below River's
 	// scheduler interval) leaves it "available" with a later scheduled_at.
@@ -226,6 +231,52 @@ func (c *Client) EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (Enq
 			return out, fmt.Errorf("waking the job of %s: %w", prKey, err)
 		}
 		out.Woken = true
+	}
+	return out, nil
+}
+
+// EnqueueManyTx is EnqueueTx for several PRs with one River insert (one
+// statement, where EnqueueTx parses and runs one per PR): the intake's
+// group commit calls it once per batch. A key given twice gets one job, and
+// both its entries the same Enqueued. The answer is in the order of keys.
+func (c *Client) EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]Enqueued, error) {
+	if len(prKeys) == 0 {
+		return nil, nil
+	}
+	// River refuses a batch that names one unique job twice.
+	params := make([]river.InsertManyParams, 0, len(prKeys))
+	seen := make(map[string]bool, len(prKeys))
+	for _, k := range prKeys {
+		if !seen[k] {
+			seen[k] = true
+			params = append(params, river.InsertManyParams{Args: ReconcileArgs{PRKey: k}})
+		}
+	}
+	results, err := c.e.insertManyTx(ctx, tx, params)
+	if err != nil {
+		return nil, fmt.Errorf("enqueuing %d PRs: %w", len(params), err)
+	}
+	// River returns rows as the database does, which need not be the order
+	// of the batch: match them by their arguments.
+	byKey := make(map[string]Enqueued, len(results))
+	for _, res := range results {
+		var args ReconcileArgs
+		if err := json.Unmarshal(res.Job.EncodedArgs, &args); err != nil {
+			return nil, fmt.Errorf("reading the arguments of job %d: %w", res.Job.ID, err)
+		}
+		e, err := c.wake(ctx, tx, args.PRKey, res)
+		if err != nil {
+			return nil, err
+		}
+		byKey[args.PRKey] = e
+	}
+	out := make([]Enqueued, len(prKeys))
+	for i, k := range prKeys {
+		e, ok := byKey[k]
+		if !ok {
+			return nil, fmt.Errorf("enqueuing %s: River returned no job for it", k)
+		}
+		out[i] = e
 	}
 	return out, nil
 }

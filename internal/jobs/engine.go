@@ -22,6 +22,7 @@ type engine interface {
 	stopAndCancel(ctx context.Context) error
 	id() string
 	insertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	insertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	retryTx(ctx context.Context, tx *store.Tx, id int64) error
 	cancel(ctx context.Context, id int64) error
 	list(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error)
@@ -59,6 +60,10 @@ func (e *riverEngine[TTx, TDriver]) id() string { return e.c.ID() }
 
 func (e *riverEngine[TTx, TDriver]) insertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return e.c.InsertTx(ctx, e.unwrap(tx), args, opts)
+}
+
+func (e *riverEngine[TTx, TDriver]) insertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return e.c.InsertManyTx(ctx, e.unwrap(tx), params)
 }
 
 func (e *riverEngine[TTx, TDriver]) retryTx(ctx context.Context, tx *store.Tx, id int64) error {
