@@ -229,8 +229,11 @@ func openIntake(ctx context.Context, backend, pgURL string) (*intakeEnv, error) 
 }
 
 // check counts what the store holds against what was answered: every
-// delivery answered 202 must be recorded once, every redelivery answered 200
-// (duplicate), and every distinct PR must have one job.
+// delivery answered 202 must be recorded once, nothing that was never sent
+// may be recorded, every redelivery is answered 200 (duplicate), and every
+// recorded PR has one job. A request cut by the time budget may have been
+// committed without its answer being read: it is counted apart, not as a
+// loss.
 func (e *intakeEnv) check(ctx context.Context, sent []delivery, outs []outcome) (string, bool, error) {
 	accepted := map[string]int{}
 	var dup200, bad int
@@ -248,9 +251,24 @@ func (e *intakeEnv) check(ctx context.Context, sent []delivery, outs []outcome) 
 	if err != nil {
 		return "", false, err
 	}
+	byGUID := map[string]delivery{}
+	for _, d := range sent {
+		byGUID[d.guid] = d
+	}
 	have := map[string]bool{}
+	prs := map[int]bool{}
+	unknown, cut := 0, 0
 	for _, d := range recorded {
 		have[d.GUID] = true
+		s, ok := byGUID[d.GUID]
+		if !ok {
+			unknown++
+			continue
+		}
+		prs[s.pr] = true
+		if accepted[d.GUID] == 0 {
+			cut++
+		}
 	}
 	missing, twice := 0, 0
 	for g, n := range accepted {
@@ -261,21 +279,20 @@ func (e *intakeEnv) check(ctx context.Context, sent []delivery, outs []outcome) 
 			twice++
 		}
 	}
-	prs := map[int]bool{}
-	byGUID := map[string]delivery{}
-	for _, d := range sent {
-		byGUID[d.guid] = d
-	}
-	for g := range accepted {
-		prs[byGUID[g].pr] = true
-	}
 	stats, err := e.q.Stats(ctx)
 	if err != nil {
 		return "", false, err
 	}
-	ok := missing == 0 && twice == 0 && bad == 0 && len(recorded) == len(accepted) && stats["available"] == len(prs)
-	return fmt.Sprintf("%d/%d stored, %d jobs/%d PRs, %d dup→200, %d errors", len(recorded), len(accepted),
-		stats["available"], len(prs), dup200, bad), ok, nil
+	ok := missing == 0 && twice == 0 && unknown == 0 && bad == 0 && stats["available"] == len(prs)
+	summary := fmt.Sprintf("%d/%d stored, %d jobs/%d PRs, %d dup→200, %d errors", len(recorded)-cut, len(accepted),
+		stats["available"], len(prs), dup200, bad)
+	if cut > 0 {
+		summary += fmt.Sprintf(", %d more stored whose answer the time budget cut", cut)
+	}
+	if missing+unknown+twice > 0 {
+		summary += fmt.Sprintf(", **%d lost, %d unknown, %d answered 202 twice**", missing, unknown, twice)
+	}
+	return summary, ok, nil
 }
 
 func runIntake(ctx context.Context, cfg *config, out io.Writer) error {

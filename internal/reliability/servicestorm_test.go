@@ -39,8 +39,10 @@ func builtService(t *testing.T) string {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if serviceBin != "" {
-		os.RemoveAll(filepath.Dir(serviceBin))
+	for _, bin := range []string{serviceBin, actionBin} {
+		if bin != "" {
+			os.RemoveAll(filepath.Dir(bin))
+		}
 	}
 	os.Exit(code)
 }
