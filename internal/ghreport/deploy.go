@@ -35,10 +35,15 @@ type DeploymentSpec struct {
 	Payload any
 	// LogURL, when set, is linked from the in_progress status.
 	LogURL string
+	// SkipInProgress leaves the deployment pending rather than marking it
+	// in_progress: one content write fewer, for a caller short of GitHub
+	// budget whose final status will supersede it anyway.
+	SkipInProgress bool
 }
 
 // StartDeployment creates a deployment of spec.Ref and marks it
-// in_progress. It returns the deployment id for FinishDeployment.
+// in_progress (unless spec.SkipInProgress). It returns the deployment id for
+// FinishDeployment.
 //
 // auto_merge is off and required_contexts is an explicit empty list: with
 // GitHub's defaults, creating a deployment merges the base branch into the
@@ -75,6 +80,9 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 	})
 	if err != nil {
 		return 0, err
+	}
+	if spec.SkipInProgress {
+		return id, nil
 	}
 	st := &github.DeploymentStatusRequest{State: github.String("in_progress")}
 	if spec.LogURL != "" {

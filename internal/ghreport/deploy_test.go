@@ -149,3 +149,16 @@ func TestNoPermission(t *testing.T) {
 		})
 	}
 }
+
+func TestSkipInProgressLeavesTheDeploymentPending(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	r := e.reporter(t)
+	ctx := context.Background()
+	id, err := r.StartDeployment(ctx, ghreport.DeploymentSpec{Environment: "preview/app-pr-7", Ref: headSHA, SkipInProgress: true})
+	must(t, err)
+	must(t, r.FinishDeployment(ctx, id, ghreport.DeploySuccess, "https://app-pr-7.hasura.app/v1/graphql", "", "ready"))
+	ds := e.sim.Deployments(owner, repoName)
+	if len(ds) != 1 || !slices.Equal(states(ds[0]), []string{"success"}) {
+		t.Fatalf("deployments %+v", ds)
+	}
+}

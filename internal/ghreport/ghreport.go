@@ -7,7 +7,8 @@
 // use it, the Action (one process per workflow run, GITHUB_TOKEN) and the
 // webhook service (installation tokens, many PRs at once), so every call is
 // careful with GitHub's limits: rate-limit answers are waited out as the
-// server asks, 5xx answers are retried with backoff, content writes go
+// server asks (up to WithMaxRateLimitWait; a longer wait comes back as a
+// *RateLimitError saying until when), 5xx answers are retried with backoff, content writes go
 // through a per-installation gate, and a missing permission comes back as
 // ErrNoPermission for the caller to warn about rather than fail on.
 package ghreport
@@ -39,7 +40,8 @@ const DefaultMinInterval = 10 * time.Second
 
 // DefaultMaxRateLimitWait is the longest single rate-limit wait Reporter
 // accepts; a longer one (a primary limit resetting in most of an hour) is
-// returned as an error, since a stale comment is better than a stalled run.
+// returned as a *RateLimitError, since a stale comment is better than a
+// stalled run.
 const DefaultMaxRateLimitWait = 15 * time.Minute
 
 // Notice kinds; they map to GitHub's Markdown alerts.

@@ -21,8 +21,58 @@ import (
 var ErrNoPermission = errors.New("the GitHub token lacks permission")
 
 // ErrRateLimited means GitHub asked for a longer wait than the Reporter
-// accepts, or kept refusing after several waits.
+// accepts, or kept refusing after several waits. The error is a
+// *RateLimitError, which says until when.
 var ErrRateLimited = errors.New("GitHub rate limit")
+
+// RateLimitError is a call that a GitHub rate limit stopped. errors.Is(err,
+// ErrRateLimited) holds; Until is when GitHub will take requests again (on
+// the Reporter's clock), for a caller that would rather come back then than
+// hold a worker: the webhook service pauses the installation's GitHub calls
+// until then.
+type RateLimitError struct {
+	// Op is the operation that was stopped ("" when not known).
+	Op string
+	// Until is the earliest time worth trying again.
+	Until time.Time
+	// Err is GitHub's answer, or what refused the request before it was
+	// sent (a transport that knows the limit is spent); may be nil.
+	Err error
+}
+
+func (e *RateLimitError) Error() string {
+	msg := "GitHub rate limit until " + e.Until.UTC().Format(time.RFC3339)
+	if e.Op != "" {
+		msg = e.Op + ": " + msg
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+// Is makes errors.Is(err, ErrRateLimited) hold.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+
+// Unwrap returns GitHub's answer.
+func (e *RateLimitError) Unwrap() error { return e.Err }
+
+// RateLimitUntil reports whether err is a GitHub rate-limit answer (primary,
+// secondary, a 429, go-github's own refusal before a reset it remembers, or
+// a *RateLimitError) and when to try again: Until for a *RateLimitError,
+// else Retry-After, else the reset the answer names, else a minute after
+// now, as GitHub advises.
+func RateLimitUntil(err error, now time.Time) (time.Time, bool) {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl.Until, true
+	}
+	wait, ok := rateLimitWait(err, now)
+	if !ok {
+		return time.Time{}, false
+	}
+	return now.Add(wait), true
+}
 
 // noHeaderWait is GitHub's advice when a rate-limit answer says nothing of
 // when to come back: wait at least a minute.
@@ -50,10 +100,20 @@ func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%s: %w", op, ctx.Err())
 		}
-		if wait, ok := r.rateLimitWait(err); ok {
+		var known *RateLimitError
+		if errors.As(err, &known) {
+			// Refused before it was sent, by a transport that knows the
+			// limit is spent: waiting here would only hold the caller.
+			return &RateLimitError{Op: op, Until: known.Until, Err: err}
+		}
+		if wait, ok := rateLimitWait(err, r.now()); ok {
 			limited++
 			if limited > maxRateLimitRetries || wait > r.maxWait {
-				return fmt.Errorf("%s: %w (asked to wait %s): %w", op, ErrRateLimited, wait, err)
+				// go-github remembers the limit on the wall clock and would
+				// refuse the caller's next try locally; the caller has
+				// Until, and the next request is how it learns.
+				r.forgetRateLimits()
+				return &RateLimitError{Op: op, Until: r.now().Add(wait), Err: err}
 			}
 			r.log.Warn("GitHub rate limit, waiting", "op", op, "wait", wait, "attempt", limited)
 			if err := r.sleep(ctx, wait); err != nil {
@@ -96,8 +156,8 @@ func (r *Reporter) forgetRateLimits() {
 
 // rateLimitWait reports whether err is a rate-limit answer and how long to
 // wait before trying again: Retry-After if given, else until the reset the
-// answer names (on the Reporter's clock), else a minute.
-func (r *Reporter) rateLimitWait(err error) (time.Duration, bool) {
+// answer names (from now), else a minute.
+func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 	var (
 		primary *github.RateLimitError
 		abuse   *github.AbuseRateLimitError
@@ -112,7 +172,7 @@ func (r *Reporter) rateLimitWait(err error) (time.Duration, bool) {
 		resp = abuse.Response
 		// go-github's own estimate: it is what a request refused on the
 		// client side (after another caller hit the limit) carries.
-		if wait, ok := headerWait(resp, r.now()); !ok && abuse.RetryAfter != nil {
+		if wait, ok := headerWait(resp, now); !ok && abuse.RetryAfter != nil {
 			return atLeast(*abuse.RetryAfter, time.Second), true
 		} else if ok {
 			return wait, true
@@ -125,11 +185,11 @@ func (r *Reporter) rateLimitWait(err error) (time.Duration, bool) {
 	default:
 		return 0, false
 	}
-	if wait, ok := headerWait(resp, r.now()); ok {
+	if wait, ok := headerWait(resp, now); ok {
 		return wait, true
 	}
 	if !reset.IsZero() {
-		return atLeast(reset.Sub(r.now()), time.Second), true
+		return atLeast(reset.Sub(now), time.Second), true
 	}
 	return noHeaderWait, true
 }

@@ -3,12 +3,14 @@ package ghreport_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/google/go-github/v60/github"
 
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
@@ -59,12 +61,94 @@ func TestRateLimitsAreWaitedOut(t *testing.T) {
 func TestRateLimitLongerThanMaxWaitIsReturned(t *testing.T) {
 	e := newEnv(t, ghsim.Options{})
 	e.sim.Inject(ghsim.Fault{Status: http.StatusForbidden, RetryAfter: 30 * time.Minute, PathContains: commentsPath})
-	err := e.reporter(t).Update(context.Background(), view(preview.StatusSuccess))
+	r := e.reporter(t)
+	err := r.Update(context.Background(), view(preview.StatusSuccess))
 	if !errors.Is(err, ghreport.ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
+	var rl *ghreport.RateLimitError
+	if !errors.As(err, &rl) || !rl.Until.Equal(t0.Add(30*time.Minute)) {
+		t.Fatalf("err = %v, want a *RateLimitError until %v", err, t0.Add(30*time.Minute))
+	}
 	if len(e.slp.Waits()) != 0 {
 		t.Errorf("slept %v for a wait over the maximum", e.slp.Waits())
+	}
+
+	// Coming back at Until reaches GitHub: go-github remembers the limit on
+	// the wall clock and would refuse locally for half an hour more.
+	e.clk.Advance(30 * time.Minute)
+	before := e.sim.CountRequests("", commentsPath)
+	must(t, r.Update(context.Background(), view(preview.StatusSuccess)))
+	if e.sim.CountRequests("", commentsPath) == before || len(e.marked(ghreport.Marker)) != 1 {
+		t.Error("the call after the wait did not reach GitHub")
+	}
+}
+
+func TestPrimaryLimitNamesTheReset(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	e.sim.Inject(ghsim.Fault{RateLimitRemaining0: true, RetryAfter: 40 * time.Minute, Method: "POST"})
+	_, err := e.reporter(t).StartDeployment(context.Background(), ghreport.DeploymentSpec{Environment: "preview/x", Ref: headSHA})
+	var rl *ghreport.RateLimitError
+	if !errors.As(err, &rl) || !errors.Is(err, ghreport.ErrRateLimited) || !rl.Until.Equal(t0.Add(40*time.Minute)) {
+		t.Fatalf("err = %v, want a *RateLimitError until %v", err, t0.Add(40*time.Minute))
+	}
+}
+
+// refusing is a transport that knows the installation's limit is spent.
+type refusing struct{ until time.Time }
+
+func (t refusing) RoundTrip(req *http.Request) (*http.Response, error) {
+	return nil, &ghreport.RateLimitError{Until: t.until}
+}
+
+// TestKnownLimitIsNotWaitedOn: a request refused before it was sent, by a
+// transport that knows the limit, comes back at once with its Until rather
+// than being retried as a network error.
+func TestKnownLimitIsNotWaitedOn(t *testing.T) {
+	e := newEnv(t, ghsim.Options{})
+	until := t0.Add(50 * time.Minute)
+	c := github.NewClient(&http.Client{Transport: refusing{until}})
+	r := ghreport.New(c, owner, repoName, prNumber, ghreport.WithClock(e.clk.Now), ghreport.WithSleep(e.slp.Sleep))
+	err := r.Update(context.Background(), view(preview.StatusSuccess))
+	var rl *ghreport.RateLimitError
+	if !errors.As(err, &rl) || !rl.Until.Equal(until) {
+		t.Fatalf("err = %v, want a *RateLimitError until %v", err, until)
+	}
+	if w := e.slp.Waits(); len(w) != 0 {
+		t.Errorf("waited %v", w)
+	}
+}
+
+func TestRateLimitUntil(t *testing.T) {
+	now := t0
+	withHeader := func(status int, h map[string]string) *http.Response {
+		r := &http.Response{StatusCode: status, Header: http.Header{}}
+		for k, v := range h {
+			r.Header.Set(k, v)
+		}
+		return r
+	}
+	retry := 90 * time.Second
+	cases := []struct {
+		name string
+		err  error
+		want time.Time
+		ok   bool
+	}{
+		{"RateLimitError", fmt.Errorf("wrapped: %w", &ghreport.RateLimitError{Until: now.Add(time.Hour)}), now.Add(time.Hour), true},
+		{"primary", &github.RateLimitError{Response: withHeader(403, nil), Rate: github.Rate{Reset: github.Timestamp{Time: now.Add(59 * time.Minute)}}}, now.Add(59 * time.Minute), true},
+		{"secondary Retry-After", &github.AbuseRateLimitError{Response: withHeader(403, map[string]string{"Retry-After": "120"})}, now.Add(2 * time.Minute), true},
+		{"secondary go-github estimate", &github.AbuseRateLimitError{Response: withHeader(403, nil), RetryAfter: &retry}, now.Add(retry), true},
+		{"secondary no header", &github.AbuseRateLimitError{Response: withHeader(403, nil)}, now.Add(time.Minute), true},
+		{"429", &github.ErrorResponse{Response: withHeader(429, map[string]string{"Retry-After": "30"})}, now.Add(30 * time.Second), true},
+		{"403 permission", &github.ErrorResponse{Response: withHeader(403, nil), Message: "Resource not accessible by integration"}, time.Time{}, false},
+		{"other", errors.New("boom"), time.Time{}, false},
+	}
+	for _, c := range cases {
+		got, ok := ghreport.RateLimitUntil(c.err, now)
+		if ok != c.ok || !got.Equal(c.want) {
+			t.Errorf("%s: got %v %v, want %v %v", c.name, got, ok, c.want, c.ok)
+		}
 	}
 }
 
@@ -86,8 +170,9 @@ func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 		e.sim.Inject(ghsim.Fault{Status: http.StatusInternalServerError, Method: "POST", PathContains: commentsPath, Count: 2})
 		must(t, e.reporter(t).Update(context.Background(), view(preview.StatusSuccess)))
 		w := e.slp.Waits()
-		// Default policy: 1 s then 2 s, each randomised by ±50 %.
-		if len(w) != 2 || w[0] < 500*time.Millisecond || w[0] > 1500*time.Millisecond || w[1] < time.Second || w[1] > 3*time.Second {
+		// Default policy: 1 s then 1.5 s (backoff's multiplier), each
+		// randomised by ±50 %.
+		if len(w) != 2 || w[0] < 500*time.Millisecond || w[0] > 1500*time.Millisecond || w[1] < 750*time.Millisecond || w[1] > 2250*time.Millisecond {
 			t.Errorf("waits %v", w)
 		}
 		if len(e.marked(ghreport.Marker)) != 1 {
