@@ -150,7 +150,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	replaced := p.DeploymentID
 	s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 	s.Builds++
-	s.Starting, s.Rebuild, s.Drifted, s.Run = true, false, false, nil
+	s.Starting, s.Rebuild, s.Drifted, s.Run, s.DeployOwed = true, false, false, nil, false
 	s.QueuedAt, s.Reason, s.HoldSHA, s.HoldKind, s.HoldBy = time.Time{}, "", "", "", ""
 	p.Status, p.AppName, p.DeploymentID, p.LastError = store.StatusBuilding, ps.name, 0, ""
 	p.Endpoint, p.ConsoleURL, p.TTLWarnedAt = "", "", time.Time{}
@@ -202,10 +202,11 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
+		SkipInProgress: r.budgetLow(pr.InstallationID),
 	})
 	r.warnGitHub(ctx, ps, "deployments", err)
-	if id != 0 {
-		p.DeploymentID = id
+	if id != 0 || (err != nil && !errors.Is(err, ghreport.ErrNoPermission)) {
+		p.DeploymentID, s.DeployOwed = id, id == 0
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
@@ -252,9 +253,7 @@ func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) 
 // finish records a build that is over and shows its outcome.
 func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.Duration, error) {
 	p, s := ps.p, ps.s
-	res := &s.Run.Result
-	switch res.Status {
-	case preview.StatusSuperseded:
+	if s.Run.Result.Status == preview.StatusSuperseded {
 		// Someone else's create replaced ours: build again, so the
 		// preview is the one this PR describes.
 		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
@@ -266,25 +265,37 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 		}
 		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
 		return minAgain, nil
-	case preview.StatusSuccess:
-		p.Status, p.LastError = store.StatusReady, ""
-		p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = res.Endpoint, res.ConsoleURL, res.ProjectID, res.TenantID
-		s.BuiltAt = cmp.Or(res.Finished, r.now())
-		s.setTTL(r.ttlOf(ps), r.set.TTLWarning, s.KeepLabel)
-		p.TTLWarnedAt = time.Time{}
-	default:
-		p.Status, p.LastError = store.StatusFailed, res.Message
 	}
-	p.BuiltGeneration, p.BuiltSHA = s.BuildGen, s.BuildSHA
-	if err := r.save(ctx, ps); err != nil {
+	if err := r.conclude(ctx, ps); err != nil {
 		return 0, err
 	}
-	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", ps.red.redact(res.Message))
 	_, err := r.settle(ctx, ps)
 	if errors.Is(stepErr, cloud.ErrUnauthorized) {
 		return 0, jobs.Permanent(stepErr)
 	}
 	return 0, err
+}
+
+// conclude records the outcome of a build that is over (and was not
+// superseded); showing it is settle's part.
+func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
+	p, s := ps.p, ps.s
+	res := &s.Run.Result
+	if res.Status == preview.StatusSuccess {
+		p.Status, p.LastError = store.StatusReady, ""
+		p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = res.Endpoint, res.ConsoleURL, res.ProjectID, res.TenantID
+		s.BuiltAt = cmp.Or(res.Finished, r.now())
+		s.setTTL(r.ttlOf(ps), r.set.TTLWarning, s.KeepLabel)
+		p.TTLWarnedAt = time.Time{}
+	} else {
+		p.Status, p.LastError = store.StatusFailed, res.Message
+	}
+	p.BuiltGeneration, p.BuiltSHA = s.BuildGen, s.BuildSHA
+	if err := r.save(ctx, ps); err != nil {
+		return err
+	}
+	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", ps.red.redact(res.Message))
+	return nil
 }
 
 // cloudCode names the Cloud's error code, if it gave one.

@@ -31,6 +31,17 @@
 //     rebuild was asked for, or the app vanished. A cap per installation
 //     queues the rest in order of arrival.
 //
+// GitHub's rate limit is per installation. The reconciler reads the budget
+// left off every answer (in memory, per installation). Short of it (under a
+// tenth of the hourly limit), only final states are shown: no progress
+// edits, no in_progress deployment status. Once it is spent (or GitHub asks
+// for a longer wait than a pass may take), the installation's GitHub calls
+// pause until the reset: its passes snooze until then without a request,
+// except that builds in flight go on being followed in the Cloud; their
+// final comment and deployment status are owed (state.Reported) and shown
+// after the reset. A restarted process relearns a pause from GitHub's
+// first refusal.
+//
 // Every change of state is saved before the next outward action, so a
 // restart resumes where the previous process stopped; the one thing a
 // crash can cost is a second create of the same app, which the Cloud

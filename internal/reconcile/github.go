@@ -16,36 +16,43 @@ import (
 )
 
 // maxRateLimitWait keeps a pass short: a longer GitHub rate-limit wait
-// comes back as an error, and the job retries later instead of holding a
-// worker past its timeout.
+// pauses the installation's GitHub calls until it ends (see budget.go), and
+// its PRs snooze meanwhile instead of holding workers or failing.
 const maxRateLimitWait = 20 * time.Second
 
 // repEntry is a PR's Reporter while a build is under way: it remembers the
 // comment and paces progress edits across passes.
 type repEntry struct {
-	rep *ghreport.Reporter
-	gh  *github.Client
-	red *redactor
+	rep  *ghreport.Reporter
+	base *github.Client // the App's client it was made from
+	red  *redactor
 }
 
 // reporter returns the PR's Reporter and the redactor it writes through.
+// Only one pass of a PR runs at a time (jobs' lease), so the Reporter is
+// made outside the lock.
 func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *redactor) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e := r.reps[ps.key]; e != nil && e.gh == ps.gh {
+	if e := r.reps[ps.key]; e != nil && e.base == ps.base {
+		r.mu.Unlock()
 		return e.rep, e.red
 	}
+	gate := r.gateLocked(ps.pr.InstallationID)
+	r.mu.Unlock()
 	red := &redactor{}
 	opts := []ghreport.Option{
 		ghreport.WithRedact(red.redact),
-		ghreport.WithWriteGate(r.gateLocked(ps.pr.InstallationID)),
+		ghreport.WithWriteGate(gate),
 		ghreport.WithCommentAuthor(ps.bot),
 		ghreport.WithClock(r.now),
 		ghreport.WithLogger(ps.log),
 		ghreport.WithMaxRateLimitWait(maxRateLimitWait),
 	}
-	rep := ghreport.New(ps.gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
-	r.reps[ps.key] = &repEntry{rep: rep, gh: ps.gh, red: red}
+	gh := r.githubClient(ps.pr.InstallationID, ps.base)
+	rep := ghreport.New(gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
+	r.mu.Lock()
+	r.reps[ps.key] = &repEntry{rep: rep, base: ps.base, red: red}
+	r.mu.Unlock()
 	return rep, red
 }
 
@@ -95,6 +102,12 @@ func (r *Reconciler) gated(ctx context.Context, ps *pass, write func() error) er
 // fail for its comment. A missing permission is logged once per repository.
 func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err error) {
 	if err == nil {
+		return
+	}
+	if _, limited := ghreport.RateLimitUntil(err, r.now()); limited {
+		// The pause says so once for the installation; a line per write
+		// would flood the log of a busy one.
+		ps.log.DebugContext(ctx, "GitHub "+what+" not updated: rate limit", "error", err)
 		return
 	}
 	if errors.Is(err, ghreport.ErrNoPermission) || noPermission(err) {

@@ -79,12 +79,14 @@ type harness struct {
 	cloud *cloudsim.Server
 	st    *store.Store
 	app   *ghapp.App
-	rec   *Reconciler
-	sweep *Sweeper
-	queue *fakeQueue
-	prs   map[int]*store.PullRequest
-	seq   time.Duration
-	deps  Deps
+	// static is the GitHubApp when harnessOptions.tokenLimit is set.
+	static *staticApp
+	rec    *Reconciler
+	sweep  *Sweeper
+	queue  *fakeQueue
+	prs    map[int]*store.PullRequest
+	seq    time.Duration
+	deps   Deps
 }
 
 type harnessOptions struct {
@@ -93,6 +95,12 @@ type harnessOptions struct {
 	config   string // "" = baseConfig; "-" = no file
 	// wrapCloud stands between the engine and the Cloud client.
 	wrapCloud func(preview.CloudAPI) preview.CloudAPI
+	// tokenLimit, when positive, replaces the App's minted installation
+	// tokens by fixed ones with that hourly rate limit (ghsim counts it per
+	// token and cannot be told the limit of a minted one), and puts ghsim on
+	// the test's clock so that the limit resets when the clock passes the
+	// hour. See staticApp.
+	tokenLimit int
 }
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
@@ -100,7 +108,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	clock := cloudsim.NewManualClock(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 	h := &harness{t: t, ctx: context.Background(), clock: clock, prs: map[int]*store.PullRequest{}}
 
-	gh, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
+	gopts := ghsim.Options{Prefix: "/api/v3/"}
+	if o.tokenLimit > 0 {
+		gopts.Now = clock.Now
+	}
+	gh, base := ghsim.NewTestServer(t, gopts)
 	gh.AddApp(appID, &key().PublicKey)
 	gh.AddInstallation(appID, instID, owner, []string{repo})
 	gh.SetPermission(owner, repo, "alice", "write")
@@ -120,6 +132,12 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.app = app
+	var ghApp GitHubApp = app
+	if o.tokenLimit > 0 {
+		h.static = newStaticApp(t, gh, base)
+		h.static.add(instID, owner, o.tokenLimit)
+		ghApp = h.static
+	}
 
 	copts := cloudsim.Options{PAT: simPAT, Clock: clock, Seed: 11, CreationDuration: 30 * time.Second, TaskDuration: 10 * time.Second}
 	if o.cloud != nil {
@@ -155,9 +173,11 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	// account's secret that acme's repositories must not reach.
 	env := map[string]string{prefix + "ACME__ADMIN": "s3cret-admin", prefix + "OTHER_ORG__ADMIN": "not-acme-s"}
 	h.deps = Deps{
-		Store: h.st, GitHub: app, Engine: engine, Settings: set,
+		Store: h.st, GitHub: ghApp, Engine: engine, Settings: set,
 		Getenv: func(k string) string { return env[k] }, Logger: quiet(), Now: clock.Now,
 		Footer: "hasura-preview test",
+		// Half the spread: deterministic, and still after the reset.
+		Jitter: func(n time.Duration) time.Duration { return n / 2 },
 		ReporterOptions: []ghreport.Option{
 			ghreport.WithSleep(func(ctx context.Context, d time.Duration) error { return ctx.Err() }),
 			ghreport.WithBackOff(zero),

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"sync"
@@ -98,6 +99,10 @@ type Deps struct {
 	// ReporterOptions are appended to the reconciler's own ghreport
 	// options (tests pass WithSleep and WithBackOff).
 	ReporterOptions []ghreport.Option
+	// Jitter returns a random duration in [0, n), to spread the PRs of an
+	// installation that come back when its GitHub rate limit resets
+	// [math/rand/v2.N].
+	Jitter func(n time.Duration) time.Duration
 }
 
 // Reconciler implements jobs.Reconciler. It is safe for concurrent use on
@@ -114,6 +119,7 @@ type Reconciler struct {
 	footer   string
 	repOpts  []ghreport.Option
 	firstPol time.Duration
+	jitter   func(time.Duration) time.Duration
 
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
@@ -122,6 +128,7 @@ type Reconciler struct {
 	files   map[string]filesEntry        // by PR key@sha
 	capMu   map[int64]*sync.Mutex        // by installation
 	warned  map[string]bool              // permission warnings already logged
+	budgets map[int64]*ghBudget          // by installation: GitHub's rate limit, in memory
 }
 
 // New checks d and returns the Reconciler.
@@ -147,9 +154,18 @@ func New(d Deps) (*Reconciler, error) {
 	}
 	r := &Reconciler{
 		st: d.Store, gh: d.GitHub, engine: d.Engine, set: d.Settings, getenv: d.Getenv, newDBs: d.NewDatabases,
-		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions,
+		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter,
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, capMu: map[int64]*sync.Mutex{}, warned: map[string]bool{},
+		budgets: map[int64]*ghBudget{},
+	}
+	if r.jitter == nil {
+		r.jitter = func(n time.Duration) time.Duration {
+			if n <= 0 {
+				return 0
+			}
+			return rand.N(n)
+		}
 	}
 	if r.getenv == nil {
 		r.getenv = os.Getenv
@@ -200,10 +216,11 @@ type pass struct {
 	log   *slog.Logger
 	dirty bool
 
-	gh  *github.Client // nil: GitHub is out of reach (uninstalled)
-	bot string
-	rep *ghreport.Reporter
-	red *redactor // masks the repository's secrets in comments and logs
+	gh   *github.Client // this pass's client (see githubClient); nil: GitHub is out of reach (uninstalled)
+	base *github.Client // the App's client of the installation, which gh wraps
+	bot  string
+	rep  *ghreport.Reporter
+	red  *redactor // masks the repository's secrets in comments and logs
 
 	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
 	res     repoconfig.Resolved
@@ -246,14 +263,18 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	if pr.Uninstalled {
 		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
 	}
-	ps.gh, err = r.gh.Installation(ctx, pr.InstallationID)
+	if until, paused := r.pausedUntil(pr.InstallationID); paused {
+		return r.whilePaused(ctx, ps, until)
+	}
+	defer func() { again, err = r.snoozeRateLimited(ctx, ps, again, err) }()
+	base, err := r.gh.Installation(ctx, pr.InstallationID)
 	if errors.Is(err, ghapp.ErrInstallationNotFound) {
-		ps.gh = nil
 		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
 	}
+	ps.base, ps.gh = base, r.githubClient(pr.InstallationID, base)
 	if ps.bot, err = r.gh.BotLogin(ctx); err != nil {
 		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
 	}

@@ -44,12 +44,10 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	now := r.now()
 	r.mu.Lock()
 	e, ok := r.configs[key]
-	if ok && now.Sub(e.at) >= r.set.ConfigCacheTTL {
-		delete(r.configs, key)
-		ok = false
-	}
 	r.mu.Unlock()
-	if !ok {
+	// A stale entry stays until replaced: a pass during a GitHub rate-limit
+	// pause uses it (see cachedConfig).
+	if !ok || now.Sub(e.at) >= r.set.ConfigCacheTTL {
 		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, pr.BaseRef)
 		var ce *repoconfig.Error
 		if err != nil && !errors.Is(err, repoconfig.ErrNotConfigured) && !errors.As(err, &ce) {
@@ -60,14 +58,35 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 		r.configs[key] = e
 		r.mu.Unlock()
 	}
+	r.applyConfig(ps, e)
+	return nil
+}
+
+// cachedConfig applies the repository's configuration as last read, however
+// old, without asking GitHub (if this process read it at all).
+func (r *Reconciler) cachedConfig(ps *pass) {
+	pr := ps.pr
+	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo + "@" + pr.BaseRef)
+	r.mu.Lock()
+	e, ok := r.configs[key]
+	r.mu.Unlock()
+	if ok {
+		r.applyConfig(ps, e)
+		ps.red.set(secretValues(ps.res))
+	}
+}
+
+// applyConfig fills ps with what a configuration says.
+func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
+	pr := ps.pr
 	ps.cfgErr = e.err
 	if e.err != nil {
-		return nil
+		return
 	}
 	res, err := e.cfg.Resolve(r.getenv, r.secretPrefix(pr.BaseOwner))
 	if err != nil {
 		ps.cfgErr = err
-		return nil
+		return
 	}
 	ps.res, ps.warns = res, e.cfg.Warnings
 	ps.name, err = preview.AppName(res.NameTemplate, preview.NameVars{
@@ -76,7 +95,6 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	if err != nil {
 		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
 	}
-	return nil
 }
 
 // plan judges the PR as it is now against the repository's policy, through

@@ -60,6 +60,10 @@ type state struct {
 	// Reported is the final state last shown on GitHub in full (comment
 	// and deployment status); a mismatch means that showing is owed.
 	Reported string `json:"reported,omitempty"`
+	// DeployOwed says the build's deployment could not be created when it
+	// started (a GitHub rate limit or outage, not a missing permission):
+	// it is created with the final status.
+	DeployOwed bool `json:"deploy_owed,omitempty"`
 }
 
 func decodeState(raw []byte) *state {

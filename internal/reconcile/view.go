@@ -83,6 +83,11 @@ func (r *Reconciler) progress(ctx context.Context, ps *pass) {
 	if !r.commentWanted(ps) {
 		return
 	}
+	if r.budgetLow(ps.pr.InstallationID) {
+		// Short of GitHub budget: the final state will be shown, and the
+		// deployment already says the preview is pending.
+		return
+	}
 	r.warnGitHub(ctx, ps, "comments", ps.rep.Update(ctx, r.view(ps)))
 	r.noteComment(ctx, ps)
 }
@@ -97,6 +102,11 @@ func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	key := reportKey(p, s)
 	owed := (p.Status == store.StatusReady || p.Status == store.StatusFailed || p.Status == store.StatusDeleted) && s.Reported != key
+	if owed && s.DeployOwed && p.DeploymentID == 0 && p.Status != store.StatusDeleted {
+		if err := r.owedDeployment(ctx, ps); err != nil {
+			return err
+		}
+	}
 	if owed {
 		var err error
 		switch {
@@ -126,6 +136,26 @@ func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 		ps.dirty = true
 	}
 	return nil
+}
+
+// owedDeployment creates the deployment a build could not create when it
+// started (see state.DeployOwed), so that its final status has one to go
+// on. It is saved before the status is written: a retry does not create a
+// second one.
+func (r *Reconciler) owedDeployment(ctx context.Context, ps *pass) error {
+	p, s := ps.p, ps.s
+	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
+		Environment: ghreport.EnvironmentName(p.AppName), Ref: s.BuildSHA, Description: "Preview " + p.AppName,
+		SkipInProgress: true,
+	})
+	if id == 0 {
+		if err := r.mustGitHub(ctx, ps, "deployments", err); err != nil {
+			return err
+		}
+		// Not permitted: nothing more to owe.
+	}
+	p.DeploymentID, s.DeployOwed = id, false
+	return r.save(ctx, ps)
 }
 
 // noteComment remembers our comment's id: it tells later passes that the

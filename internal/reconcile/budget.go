@@ -1,0 +1,251 @@
+package reconcile
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/store"
+)
+
+// lowBudgetPercent is the share of an installation's hourly GitHub limit
+// below which only final states are shown: progress edits and the
+// in_progress deployment status, which a final status supersedes anyway,
+// are left out so that what remains goes to the states reviewers act on.
+const lowBudgetPercent = 10
+
+// ghBudget is what the reconciler knows of one installation's GitHub rate
+// limit, read from the headers of every answer. It lives in memory only: a
+// restarted process learns it again from its first answer, and at worst
+// sends one request that GitHub refuses before it pauses again.
+type ghBudget struct {
+	mu        sync.Mutex
+	limit     int
+	remaining int
+	reset     time.Time
+	// until is when the installation may call GitHub again; GitHub calls
+	// wait until then (zero or past: no pause).
+	until time.Time
+}
+
+// pausedUntil reports whether GitHub calls must wait, and until when.
+func (b *ghBudget) pausedUntil(now time.Time) (time.Time, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.until, now.Before(b.until)
+}
+
+// pause makes GitHub calls wait until then; it reports whether this starts
+// a pause (rather than extending one).
+func (b *ghBudget) pause(until, now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	started := !now.Before(b.until)
+	if until.After(b.until) {
+		b.until = until
+	}
+	return started
+}
+
+// low reports whether less than lowBudgetPercent of the limit is left in
+// the current window.
+func (b *ghBudget) low(now time.Time) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.limit > 0 && now.Before(b.reset) && b.remaining*100 < b.limit*lowBudgetPercent
+}
+
+// record keeps the rate-limit headers of one answer, if it has them. The
+// search and GraphQL budgets are separate from the core one and ignored.
+func (b *ghBudget) record(h http.Header) {
+	if res := h.Get("X-RateLimit-Resource"); res != "" && res != "core" {
+		return
+	}
+	limit, err1 := strconv.Atoi(h.Get("X-RateLimit-Limit"))
+	remaining, err2 := strconv.Atoi(h.Get("X-RateLimit-Remaining"))
+	reset, err3 := strconv.ParseInt(h.Get("X-RateLimit-Reset"), 10, 64)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.limit, b.remaining, b.reset = limit, remaining, time.Unix(reset, 0)
+}
+
+func (r *Reconciler) budget(id int64) *ghBudget {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	b := r.budgets[id]
+	if b == nil {
+		b = &ghBudget{}
+		r.budgets[id] = b
+	}
+	return b
+}
+
+// pausedUntil reports whether installation id must not call GitHub now,
+// and until when.
+func (r *Reconciler) pausedUntil(id int64) (time.Time, bool) {
+	return r.budget(id).pausedUntil(r.now())
+}
+
+// budgetLow reports whether installation id is short of GitHub budget.
+func (r *Reconciler) budgetLow(id int64) bool {
+	return r.budget(id).low(r.now())
+}
+
+// pause stops installation id's GitHub calls until then; the first pass
+// that notices says so in the log, once per pause.
+func (r *Reconciler) pause(ctx context.Context, id int64, until time.Time) {
+	if r.budget(id).pause(until, r.now()) {
+		r.log.WarnContext(ctx, "GitHub rate limit of the installation reached; its GitHub calls wait until it resets, builds in flight carry on",
+			"installation", id, "until", until)
+	}
+}
+
+// resumeWait is how long a pass snoozes for a pause that ends at until:
+// every PR of the installation comes back then, so each adds up to a tenth
+// of the wait (between a second and a minute) to spread them out.
+func (r *Reconciler) resumeWait(until time.Time) time.Duration {
+	d := max(until.Sub(r.now()), minAgain)
+	return d + r.jitter(min(max(d/10, time.Second), time.Minute))
+}
+
+// githubClient returns a client of installation id over base's
+// authentication and connections that counts the installation's budget
+// and sends nothing while the installation is paused. Each pass and each
+// Reporter gets its own: go-github remembers a rate limit per client on the
+// wall clock, and the pause (on the reconciler's clock) is to be the one
+// memory that spans passes.
+func (r *Reconciler) githubClient(id int64, base *github.Client) *github.Client {
+	hc := *base.Client()
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	hc.Transport = &budgetTransport{next: next, r: r, id: id, b: r.budget(id)}
+	c := github.NewClient(&hc)
+	c.BaseURL, c.UploadURL, c.UserAgent = base.BaseURL, base.UploadURL, base.UserAgent
+	return c
+}
+
+// budgetTransport is the installation's rate-limit bookkeeping: it reads the
+// budget off every answer, pauses the installation on a rate-limit answer
+// that asks for more than a pass may wait, and refuses to send while paused,
+// so that no code path (comment, deployment, configuration, command) spends
+// requests GitHub would refuse.
+type budgetTransport struct {
+	next http.RoundTripper
+	r    *Reconciler
+	id   int64
+	b    *ghBudget
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	now := t.r.now()
+	if until, paused := t.b.pausedUntil(now); paused {
+		if req.Body != nil {
+			_ = req.Body.Close()
+		}
+		return nil, &ghreport.RateLimitError{Op: "not sent while the installation's GitHub rate limit is spent", Until: until}
+	}
+	resp, err := t.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	t.b.record(resp.Header)
+	var until time.Time
+	switch {
+	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
+		// Classified as go-github will (a 403 is a rate limit only by its
+		// headers or documentation link), from a copy of the (small)
+		// error body that is put back for go-github to read.
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		_ = resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(body))
+		until, _ = ghreport.RateLimitUntil(github.CheckResponse(resp), now)
+	case resp.Header.Get("X-RateLimit-Remaining") == "0":
+		// The last request of the window: the next one would be refused.
+		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+			until = time.Unix(s, 0)
+		}
+	}
+	// A shorter wait is waited out within the pass (ghreport does).
+	if until.Sub(now) > maxRateLimitWait {
+		t.r.pause(req.Context(), t.id, until)
+	}
+	return resp, nil
+}
+
+// snoozeRateLimited turns a pass that a GitHub rate limit stopped into a
+// snooze until GitHub takes requests again, instead of an error that River
+// would retry every few seconds meanwhile.
+func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time.Duration, err error) (time.Duration, error) {
+	if err == nil {
+		return again, nil
+	}
+	id := ps.pr.InstallationID
+	until, limited := ghreport.RateLimitUntil(err, r.now())
+	if !limited {
+		return again, err
+	}
+	if u, paused := r.pausedUntil(id); paused && u.After(until) {
+		until = u
+	}
+	if until.Sub(r.now()) > maxRateLimitWait {
+		// Not every limit shows in the headers (a secondary one without
+		// Retry-After): the error is the other way to learn of one.
+		r.pause(ctx, id, until)
+	}
+	ps.log.DebugContext(ctx, "GitHub rate limit; reconciling again when it resets", "until", until)
+	return r.resumeWait(until), nil
+}
+
+// whilePaused is a pass while the installation may not call GitHub. A
+// build in flight keeps going in the Cloud, its state saved as usual; all
+// that needs GitHub (the configuration, commands, the comment, the
+// deployment) waits until the limit resets. A build that ends meanwhile
+// owes its final state (state.Reported), which the first pass after the
+// pause shows.
+func (r *Reconciler) whilePaused(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
+	pr, p, s := ps.pr, ps.p, ps.s
+	inFlight := s.building() && s.Run != nil && s.BuildSHA == pr.HeadSHA && !s.Rebuild && !s.Drifted &&
+		!pr.Closed && p.Status == store.StatusBuilding
+	if !inFlight {
+		return r.resumeWait(until), nil
+	}
+	// The configuration as last read, if this process read it: for the
+	// repository's TTL and its secrets' redaction in the log. The first
+	// pass after the pause reads it afresh and corrects the TTL if need be.
+	r.cachedConfig(ps)
+	wait, err := r.engine.Step(ctx, s.Run, nil)
+	if !s.Run.Result.Status.Done() {
+		if err != nil {
+			return 0, err
+		}
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+		return max(wait, minAgain), nil
+	}
+	if s.Run.Result.Status == preview.StatusSuperseded {
+		// Built again after the pause; start retires the old deployment.
+		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again once GitHub's rate limit resets", "app", p.AppName)
+		s.Drifted = true
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	} else if err := r.conclude(ctx, ps); err != nil {
+		return 0, err
+	}
+	return r.resumeWait(until), nil
+}
