@@ -62,6 +62,7 @@ func builtAction(t *testing.T) string {
 // the environment file, the step summary or the PR comment (lines that
 // register masks with the runner excepted: the runner hides them).
 func TestActionUnderFaults(t *testing.T) {
+	t.Parallel() // mostly waiting on subprocesses and poll intervals
 	bin := builtAction(t)
 	sim, err := cloudsim.New(cloudsim.Options{PAT: actionPAT, CreationDuration: 100 * time.Millisecond,
 		TaskDuration: 20 * time.Millisecond, Seed: 5})

@@ -22,6 +22,7 @@ var validName = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
 // branch handed to the Cloud intact; a broken config must end in one
 // comment quoting its problems and no app; no secret may show anywhere.
 func TestHostileAtService(t *testing.T) {
+	t.Parallel() // mostly waiting on subprocesses and poll intervals
 	configs := HostileConfigs()
 	// The valid case without its database: this test has no PostgreSQL to
 	// hand the service.

@@ -57,6 +57,7 @@ func reportProblems(t *testing.T, rep *ServiceReport) {
 
 // TestCrashStorm: 10 PR lifecycles while the service is SIGKILLed 3 times.
 func TestCrashStorm(t *testing.T) {
+	t.Parallel() // mostly waiting on subprocesses and poll intervals
 	rep, err := CrashStorm(context.Background(), ServiceStormConfig{Bin: builtService(t), Dir: t.TempDir(),
 		Lifecycles: 10, Kills: 3, Seed: 42})
 	if err != nil {
@@ -71,6 +72,7 @@ func TestCrashStorm(t *testing.T) {
 // TestServiceFaultStorm: PR lifecycles through the service while 30% of
 // Cloud requests fail.
 func TestServiceFaultStorm(t *testing.T) {
+	t.Parallel() // mostly waiting on subprocesses and poll intervals
 	rep, err := ServiceFaultStorm(context.Background(), ServiceStormConfig{Bin: builtService(t), Dir: t.TempDir(),
 		Lifecycles: 6, FaultRate: 0.3, Seed: 9})
 	if err != nil {
