@@ -181,6 +181,10 @@ type Tx struct {
 	sql *sql.Tx
 	pgx pgx.Tx
 	q   querier
+	// installations already made sure of in this transaction: the intake
+	// records many deliveries of one installation per transaction, and on
+	// PostgreSQL each statement is a round trip.
+	ensured map[int64]bool
 }
 
 // SQL is the underlying SQLite transaction (nil on PostgreSQL).

@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +51,13 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for latency and received times [time.Now].
 	Now func() time.Time
+	// BatchWindow is how long deliveries that arrive together may wait for
+	// each other to be recorded in one transaction [DefaultBatchWindow].
+	// Nothing waits when no other request is on its way.
+	BatchWindow time.Duration
+	// MaxBatch caps the deliveries in one transaction [DefaultMaxBatch];
+	// 1 records each delivery in a transaction of its own.
+	MaxBatch int
 }
 
 // Handler serves POST /webhook.
@@ -64,6 +70,7 @@ type Handler struct {
 	log      *slog.Logger
 	now      func() time.Time
 	bufs     sync.Pool
+	w        *writer
 }
 
 // New checks cfg and builds the Handler.
@@ -101,8 +108,16 @@ func New(cfg Config) (*Handler, error) {
 		h.now = time.Now
 	}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
+	h.w = newWriter(h, cfg.BatchWindow, cfg.MaxBatch)
 	return h, nil
 }
+
+// Close stops accepting deliveries (later ones get 503, and GitHub may
+// redeliver them), waits until those already handed in are recorded and
+// answered, and stops the writer goroutine. Call it after the HTTP server's
+// Shutdown and before closing the Store. It returns early with an error when
+// ctx ends first; the writer then still finishes in the background.
+func (h *Handler) Close(ctx context.Context) error { return h.w.close(ctx) }
 
 // result is what the handler answers and logs for one request.
 type result struct {
@@ -114,7 +129,8 @@ type result struct {
 
 // ServeHTTP answers one delivery: 202 once recorded (accepted or ignored),
 // 200 for ping and duplicates, 400/401/405/413 for bad requests, 500 when
-// nothing could be committed (a redelivery then starts afresh).
+// nothing could be committed (a redelivery then starts afresh), 503 after
+// Close.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	hdr := r.Header
@@ -164,6 +180,9 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if sig == "" {
 		return result{status: http.StatusUnauthorized, outcome: string(store.OutcomeRejected), reason: "missing X-Hub-Signature-256"}
 	}
+	// From here on the writer may wait a moment for this delivery.
+	a := h.w.arrive()
+	defer a.leave()
 	buf := h.bufs.Get().(*bytes.Buffer)
 	defer func() {
 		if buf.Cap() <= 1<<20 { // do not pin a huge payload's buffer
@@ -194,80 +213,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if err != nil {
 		// Signed by GitHub yet unreadable: record it so the dashboard shows it.
 		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
-		_, rerr := h.apply(r.Context(), source, guid, start, bad)
-		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: err.Error(), err: rerr}
+		rec := h.record(r.Context(), source, guid, start, bad, a)
+		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: err.Error(), err: rec.err}
 	}
 	*out = in
-	res, err := h.apply(r.Context(), source, guid, start, in)
-	if err != nil {
-		// 5xx: nothing was committed, so a redelivery will be processed afresh.
-		return result{status: http.StatusInternalServerError, outcome: "error", reason: "internal error", err: err}
-	}
-	return res
+	return h.record(r.Context(), source, guid, start, in, a)
 }
 
-// apply records the delivery and what it implies in one transaction.
-func (h *Handler) apply(ctx context.Context, source, guid string, received time.Time, in *intent) (result, error) {
-	var res result
-	err := h.st.WithTx(ctx, func(tx *store.Tx) error {
-		res = result{status: http.StatusAccepted, outcome: string(in.outcome), reason: in.reason}
-		d := &store.Delivery{Source: source, GUID: guid, Event: in.event, Action: in.action, Repo: in.repo,
-			PRNumber: in.number, Outcome: in.outcome, Reason: in.reason, ReceivedAt: received}
-		inserted, err := tx.InsertDelivery(ctx, d)
-		if err != nil {
-			return err
-		}
-		if !inserted {
-			res = result{status: http.StatusOK, outcome: string(store.OutcomeDuplicate), reason: "already received"}
-			return nil
-		}
-		var keys []string
-		switch in.kind {
-		case kindPullRequest:
-			applied, err := tx.RecordPullRequest(ctx, in.pr, in.demandsWork, in.reopened)
-			if err != nil {
-				return err
-			}
-			if !applied {
-				res.reason = "older than the recorded state"
-				return tx.SetDeliveryOutcome(ctx, source, guid, in.outcome, res.reason)
-			}
-			keys = []string{in.pr.Key}
-		case kindCommand:
-			c := in.command
-			c.At = received
-			if err := tx.RecordCommand(ctx, in.pr, c); err != nil {
-				return err
-			}
-			keys = []string{in.pr.Key}
-		case kindInstallUpsert:
-			err = tx.UpsertInstallation(ctx, in.installation)
-		case kindInstallSuspend:
-			err = tx.SetInstallationSuspended(ctx, in.installation.ID, true)
-		case kindInstallDelete:
-			keys, err = tx.MarkInstallationDeleted(ctx, in.installation.ID)
-		case kindReposChanged:
-			if err = tx.AddRepos(ctx, in.installation.ID, in.reposAdded); err == nil {
-				keys, err = tx.MarkReposRemoved(ctx, in.installation.ID, in.reposRemoved)
-			}
-		}
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if _, err := h.q.EnqueueTx(ctx, tx, k); err != nil {
-				return err
-			}
-		}
-		if len(keys) > 1 {
-			res.reason = strings.TrimPrefix(res.reason+"; ", "; ") + strconv.Itoa(len(keys)) + " PRs queued"
-		}
-		return nil
-	})
-	if err != nil {
-		return result{}, err
-	}
-	return res, nil
+// record hands the delivery to the writer and waits until it is committed.
+func (h *Handler) record(ctx context.Context, source, guid string, received time.Time, in *intent, a *arrival) result {
+	p := &pending{ctx: ctx, source: source, guid: guid, received: received, in: in, done: make(chan result, 1)}
+	return h.w.submit(p, a)
 }
 
 // validSignature checks "sha256=<hex>" against the body's HMAC in constant

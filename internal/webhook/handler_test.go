@@ -27,6 +27,7 @@ var secret = []byte("test-webhook-secret-7f3a")
 
 type env struct {
 	t    *testing.T
+	h    *webhook.Handler
 	st   *store.Store
 	q    *jobs.Client
 	srv  *httptest.Server
@@ -72,6 +73,12 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.h = h
+	t.Cleanup(func() {
+		if err := h.Close(context.Background()); err != nil {
+			t.Errorf("closing the handler: %v", err)
+		}
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", h)
 	e.srv = httptest.NewServer(mux)
