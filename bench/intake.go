@@ -217,6 +217,12 @@ func openIntake(ctx context.Context, backend, pgURL string) (*intakeEnv, error) 
 		closeAll()
 		return nil, err
 	}
+	// Before the store closes: the handler flushes its open batch.
+	cleanup = append(cleanup, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = h.Close(ctx)
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/webhook", h)
 	srv, err := serve(mux)

@@ -42,6 +42,11 @@ func TestHostileDeliveriesAtIntake(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			t.Cleanup(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				_ = h.Close(ctx)
+			})
 			mux := http.NewServeMux()
 			mux.Handle("/webhook", h)
 			mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
