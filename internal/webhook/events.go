@@ -34,28 +34,34 @@ type installationRef struct {
 }
 
 type pullRequestEvent struct {
-	Action      string `json:"action"`
-	PullRequest *struct {
-		Number    int       `json:"number"`
-		State     string    `json:"state"`
-		Title     string    `json:"title"`
-		Draft     bool      `json:"draft"`
-		Merged    bool      `json:"merged"`
-		UpdatedAt time.Time `json:"updated_at"`
-		User      user      `json:"user"`
-		Labels    []label   `json:"labels"`
-		Head      struct {
-			Ref  string      `json:"ref"`
-			SHA  string      `json:"sha"`
-			Repo *repository `json:"repo"` // null when the fork was deleted
-		} `json:"head"`
-		Base struct {
-			Ref  string      `json:"ref"`
-			Repo *repository `json:"repo"`
-		} `json:"base"`
-	} `json:"pull_request"`
+	Action       string           `json:"action"`
+	PullRequest  *pullRequest     `json:"pull_request"`
 	Repository   *repository      `json:"repository"`
 	Installation *installationRef `json:"installation"`
+}
+
+type pullRequest struct {
+	Number    int       `json:"number"`
+	State     string    `json:"state"`
+	Title     string    `json:"title"`
+	Draft     bool      `json:"draft"`
+	Merged    bool      `json:"merged"`
+	UpdatedAt time.Time `json:"updated_at"`
+	User      user      `json:"user"`
+	Labels    []label   `json:"labels"`
+	Head      prHead    `json:"head"`
+	Base      prBase    `json:"base"`
+}
+
+type prHead struct {
+	Ref  string      `json:"ref"`
+	SHA  string      `json:"sha"`
+	Repo *repository `json:"repo"` // null when the fork was deleted
+}
+
+type prBase struct {
+	Ref  string      `json:"ref"`
+	Repo *repository `json:"repo"`
 }
 
 type issueCommentEvent struct {
@@ -170,9 +176,12 @@ func unmarshal(body []byte, v any) error {
 }
 
 func decodePullRequest(body []byte) (*intent, error) {
-	var ev pullRequestEvent
-	if err := unmarshal(body, &ev); err != nil {
-		return nil, err
+	ev, ok := fastPullRequest(body)
+	if !ok {
+		ev = pullRequestEvent{}
+		if err := unmarshal(body, &ev); err != nil {
+			return nil, err
+		}
 	}
 	in := &intent{event: "pull_request", action: ev.Action}
 	p := ev.PullRequest
