@@ -22,7 +22,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -84,7 +86,7 @@ func run() error {
 		defer f.Close()
 		out = io.MultiWriter(os.Stdout, f)
 	}
-	fmt.Fprintf(out, "<!-- %s -->\n%s\n\n", strings.TrimSpace(cfg.command), machine())
+	fmt.Fprintf(out, "<!-- %s -->\n%s %s\n\n", strings.TrimSpace(cfg.command), machine(), revision(root))
 
 	switch {
 	case *fuzz > 0:
@@ -171,6 +173,33 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// revision names the commit measured, and the packages with uncommitted
+// changes (a shared working tree may hold someone's edit in progress).
+func revision(root string) string {
+	head, err := exec.Command("git", "-C", root, "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return "Commit: unknown (not a git checkout)."
+	}
+	out := "Commit " + strings.TrimSpace(string(head))
+	st, _ := exec.Command("git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output()
+	dirs := map[string]bool{}
+	var list []string
+	for _, line := range strings.Split(strings.TrimRight(string(st), "\n"), "\n") {
+		if len(line) < 4 {
+			continue
+		}
+		d := filepath.Dir(strings.TrimSpace(line[3:]))
+		if !dirs[d] {
+			dirs[d] = true
+			list = append(list, d)
+		}
+	}
+	if len(list) > 0 {
+		out += " with uncommitted changes in " + strings.Join(list, ", ")
+	}
+	return out + "."
 }
 
 // repoRoot finds the module root (where go.mod is) from the working
