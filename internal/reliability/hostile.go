@@ -44,10 +44,11 @@ type HostileDelivery struct {
 	Branch, Title string
 	// AlsoRight is another status that is as right as Want (0: none).
 	AlsoRight int
-	// KnownIssue, when set, describes a wrong answer that is reported, not
-	// failed on, until its owner fixes it; KnownOn names the backend ("" =
-	// any).
+	// KnownIssue, when set, describes a wrong answer (status KnownStatus)
+	// that is reported, not failed on, until its owner fixes it; KnownOn
+	// names the backend ("" = any). Any other wrong answer fails.
 	KnownIssue, KnownOn string
+	KnownStatus         int
 }
 
 // editPR changes the opened fixture's PR: number, head ref, title (a zero
@@ -147,7 +148,7 @@ func HostileDeliveries(secret []byte) []HostileDelivery {
 		{Name: "NUL and invalid UTF-8 in title", Event: "pull_request",
 			Body: bytes.Replace(editPR(107, "", "TITLE-PLACEHOLDER", nil), []byte("TITLE-PLACEHOLDER"), []byte("nul\\u0000byte \xff\xfe end"), 1),
 			Want: 202, AlsoRight: 400, PR: "Codertocat/Hello-World#107",
-			KnownOn:    "postgres",
+			KnownOn: "postgres", KnownStatus: 500,
 			KnownIssue: "PostgreSQL text cannot hold U+0000: the intake answers 500 (retry) for a delivery that can never be stored"},
 	}
 }
