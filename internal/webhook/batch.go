@@ -57,9 +57,11 @@ type pending struct {
 // writer owns the intake's transactions: one goroutine per lane, each
 // committing its own batches. SQLite has one lane (one connection, one
 // writer). PostgreSQL commits in parallel, and its batches are bound by
-// round trips rather than CPU, so it gets postgresLanes; a PR always goes to
-// the same lane, so that two lanes never lock the same PR or job rows (no
-// deadlock between batches) and a PR's deliveries commit in arrival order.
+// round trips rather than CPU, so it gets postgresLanes. A PR always goes to
+// the same lane, so its deliveries commit in arrival order and two lanes do
+// not lock the same PR or job rows in opposite orders; only installation
+// events touch other lanes' PRs, and a rare deadlock there is detected by
+// PostgreSQL and re-run by Store.WithTx.
 type writer struct {
 	h      *Handler
 	window time.Duration
