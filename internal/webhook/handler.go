@@ -39,7 +39,9 @@ type Config struct {
 	Secret []byte
 	// Store records deliveries and desired state; required.
 	Store *store.Store
-	// Queue enqueues reconcile jobs; required.
+	// Queue enqueues reconcile jobs; required. One that also has
+	// EnqueueManyTx (*jobs.Client does) gets one call per batch of
+	// deliveries instead of one per PR.
 	Queue Enqueuer
 	// AppSlug is the GitHub App's slug; its bot is "<slug>[bot]". BotLogin
 	// overrides that. One of them is required: comments by the bot are ours.
