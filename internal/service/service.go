@@ -188,6 +188,11 @@ func (s *service) shutdown(ctx context.Context) {
 		s.log.Warn("closing HTTP connections that did not finish in time", "error", err)
 		_ = s.srv.Close()
 	}
+	// The intake's batch writer records what it was handed before the
+	// queue and the store go away.
+	if err := s.intake.Close(hctx); err != nil {
+		s.log.Warn("closing the intake", "error", err)
+	}
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.deps.ShutdownGrace)
 	defer cancel()
 	if err := s.queue.Stop(jctx); err != nil {
