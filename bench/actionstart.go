@@ -46,6 +46,7 @@ type firstRequest struct {
 	seen chan time.Time
 }
 
+// ServeHTTP notes the arrival time of the first GraphQL request since arm.
 func (f *firstRequest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == cloudsim.DefaultPath {
 		now := time.Now()

@@ -161,6 +161,7 @@ const sqliteNormal = "sqlite, synchronous=NORMAL (experiment)"
 // countable.
 type noReconcile struct{}
 
+// Reconcile is never called: no worker runs.
 func (noReconcile) Reconcile(context.Context, string) (time.Duration, error) { return 0, nil }
 
 // intakeEnv is the real intake (handler + store + River insert) on loopback.

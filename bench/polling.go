@@ -95,12 +95,14 @@ type phaseCounter struct {
 	creationReads, depReads int
 }
 
+// CreateGitHubPreviewApp remembers the creation job, to tell its reads apart.
 func (p *phaseCounter) CreateGitHubPreviewApp(ctx context.Context, in cloud.PreviewApp) (string, error) {
 	id, err := p.CloudAPI.CreateGitHubPreviewApp(ctx, in)
 	p.creationID = id
 	return id, err
 }
 
+// Job counts a read of the creation or the deployment job.
 func (p *phaseCounter) Job(ctx context.Context, id string) (*cloud.Job, error) {
 	if id == p.creationID {
 		p.creationReads++

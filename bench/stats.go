@@ -105,6 +105,7 @@ func serve(h http.Handler) (*server, error) {
 	return s, nil
 }
 
+// Close shuts the server down, waiting up to 5 s for open requests.
 func (s *server) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

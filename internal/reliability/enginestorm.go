@@ -103,12 +103,14 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
+// Write appends p; safe for concurrent use.
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.Write(p)
 }
 
+// String returns everything written so far.
 func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()

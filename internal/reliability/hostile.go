@@ -170,6 +170,7 @@ func (r HostileResult) OK() bool {
 	return r.Err == nil && (r.Status == r.Case.Want || (r.Case.AlsoRight != 0 && r.Status == r.Case.AlsoRight)) && r.Healthy
 }
 
+// String is one line for a failure message.
 func (r HostileResult) String() string {
 	return fmt.Sprintf("%s: got %d (%s), want %d; healthy after: %v; err: %v", r.Case.Name, r.Status, r.Reason,
 		r.Case.Want, r.Healthy, r.Err)

@@ -12,6 +12,7 @@ type Leak struct {
 	Where  string
 }
 
+// String names the secret by its label, never by its value.
 func (l Leak) String() string { return fmt.Sprintf("%s found in %s", l.Secret, l.Where) }
 
 // ScanSecrets looks for each secret (label → value) in each captured text

@@ -67,6 +67,7 @@ func (r *ServiceReport) OK() bool {
 	return len(r.Problems) == 0 && len(r.Leaks) == 0 && r.InstallationTokens == 0
 }
 
+// String summarises the report in one line.
 func (r *ServiceReport) String() string {
 	return fmt.Sprintf("%d lifecycles (%d open, %d closed at the end), %d events, %d kills, %d starts, %d creates, %d Cloud requests (%d faulted), converged %s after the last event, %d problems, %d leaks, %d tokens in logs, in %s",
 		r.Lifecycles, len(r.Open), len(r.Closed), r.Events, r.Kills, r.Starts, r.Creates, r.Requests, r.Faulted,

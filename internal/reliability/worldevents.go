@@ -61,11 +61,17 @@ func (w *World) event(ctx context.Context, n int, action string) error {
 	}
 }
 
-// Open, Push, ClosePR and Reopen act on PR n and deliver the event.
-func (w *World) Open(ctx context.Context, n int) error    { return w.event(ctx, n, "opened") }
-func (w *World) Push(ctx context.Context, n int) error    { return w.event(ctx, n, "synchronize") }
+// Open opens PR n (pull_request "opened").
+func (w *World) Open(ctx context.Context, n int) error { return w.event(ctx, n, "opened") }
+
+// Push moves PR n's head to a new commit ("synchronize").
+func (w *World) Push(ctx context.Context, n int) error { return w.event(ctx, n, "synchronize") }
+
+// ClosePR closes PR n ("closed").
 func (w *World) ClosePR(ctx context.Context, n int) error { return w.event(ctx, n, "closed") }
-func (w *World) Reopen(ctx context.Context, n int) error  { return w.event(ctx, n, "reopened") }
+
+// Reopen reopens PR n ("reopened").
+func (w *World) Reopen(ctx context.Context, n int) error { return w.event(ctx, n, "reopened") }
 
 // Head is PR n's current head commit.
 func (w *World) Head(n int) string {
