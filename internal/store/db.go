@@ -85,7 +85,7 @@ func (q liteQuerier) stmt(ctx context.Context, st *stmt) *sql.Stmt {
 }
 
 func (q liteQuerier) exec(ctx context.Context, st *stmt, args ...any) (int64, error) {
-	res, err := q.stmt(ctx, st).ExecContext(ctx, args...)
+	res, err := q.stmt(ctx, st).ExecContext(ctx, textArgs(args)...)
 	if err != nil {
 		return 0, err
 	}
@@ -93,7 +93,7 @@ func (q liteQuerier) exec(ctx context.Context, st *stmt, args ...any) (int64, er
 }
 
 func (q liteQuerier) query(ctx context.Context, st *stmt, args ...any) (rows, error) {
-	r, err := q.stmt(ctx, st).QueryContext(ctx, args...)
+	r, err := q.stmt(ctx, st).QueryContext(ctx, textArgs(args)...)
 	if err != nil {
 		return nil, err
 	}
@@ -101,7 +101,7 @@ func (q liteQuerier) query(ctx context.Context, st *stmt, args ...any) (rows, er
 }
 
 func (q liteQuerier) queryRow(ctx context.Context, st *stmt, args ...any) row {
-	return q.stmt(ctx, st).QueryRowContext(ctx, args...)
+	return q.stmt(ctx, st).QueryRowContext(ctx, textArgs(args)...)
 }
 
 type sqlRows struct{ *sql.Rows }
@@ -122,7 +122,7 @@ type pgQuerier struct {
 }
 
 func (q pgQuerier) exec(ctx context.Context, st *stmt, args ...any) (int64, error) {
-	tag, err := q.x.Exec(ctx, st.pg, args...)
+	tag, err := q.x.Exec(ctx, st.pg, textArgs(args)...)
 	if err != nil {
 		return 0, scrub(err, q.s.target.secret)
 	}
@@ -130,7 +130,7 @@ func (q pgQuerier) exec(ctx context.Context, st *stmt, args ...any) (int64, erro
 }
 
 func (q pgQuerier) query(ctx context.Context, st *stmt, args ...any) (rows, error) {
-	r, err := q.x.Query(ctx, st.pg, args...)
+	r, err := q.x.Query(ctx, st.pg, textArgs(args)...)
 	if err != nil {
 		return nil, scrub(err, q.s.target.secret)
 	}
@@ -138,7 +138,7 @@ func (q pgQuerier) query(ctx context.Context, st *stmt, args ...any) (rows, erro
 }
 
 func (q pgQuerier) queryRow(ctx context.Context, st *stmt, args ...any) row {
-	return pgRow{q.x.QueryRow(ctx, st.pg, args...), q.s.target.secret}
+	return pgRow{q.x.QueryRow(ctx, st.pg, textArgs(args)...), q.s.target.secret}
 }
 
 type pgRow struct {
@@ -152,6 +152,30 @@ func (r pgRow) Scan(dest ...any) error {
 		return sql.ErrNoRows
 	}
 	return scrub(err, r.secret)
+}
+
+// textArgs drops U+0000 from string arguments. PostgreSQL's text cannot
+// hold it (and SQLite's string functions stop at it), yet any payload
+// field may carry one: a delivery that can never be stored would otherwise
+// be answered 500, which makes GitHub redeliver it for nothing. Both
+// backends store the same cleaned value, so keys stay consistent. The
+// common case (no NUL anywhere) allocates nothing.
+func textArgs(args []any) []any {
+	var out []any
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || !strings.Contains(s, "\x00") {
+			continue
+		}
+		if out == nil {
+			out = append([]any(nil), args...)
+		}
+		out[i] = strings.ReplaceAll(s, "\x00", "")
+	}
+	if out == nil {
+		return args
+	}
+	return out
 }
 
 // micros converts a time for storage; the zero time is 0.

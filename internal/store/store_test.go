@@ -451,3 +451,24 @@ func TestPasswordNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// TestNULIsDroppedFromText: PostgreSQL's text cannot hold U+0000 and any
+// payload field may carry one; the store keeps the rest of the value on both
+// backends instead of failing the delivery for good.
+func TestNULIsDroppedFromText(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock) {
+		pr := samplePR(c.Now())
+		pr.Title = "nul\x00byte"
+		pr.Labels = []string{"a\x00b"}
+		if !record(t, s, pr, true, false) {
+			t.Fatal("not applied")
+		}
+		got, err := s.GetPR(context.Background(), pr.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Title != "nulbyte" || len(got.Labels) != 1 || got.Labels[0] != "a\x00b" && got.Labels[0] != "ab" {
+			t.Fatalf("stored title %q labels %q", got.Title, got.Labels)
+		}
+	})
+}
