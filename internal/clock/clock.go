@@ -1,11 +1,12 @@
-// Package clock holds the one way this module waits: a sleep that ends
-// early when its context does. Packages take a sleep function as a
-// parameter (tests pass one that advances a fake clock); Sleep is the real
-// one they default to.
+// Package clock holds the module's one way to wait — a sleep that ends
+// early when its context does — and its one fake clock. Packages take a
+// sleep function and a time source as parameters; Sleep and time.Now are the
+// real ones they default to, Manual is what tests and simulators pass.
 package clock
 
 import (
 	"context"
+	"sync"
 	"time"
 )
 
@@ -23,4 +24,36 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// Manual is a clock that moves only when told to, for tests and simulators
+// that own time. It is safe for concurrent use, so a test can advance it
+// while other goroutines read it.
+type Manual struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewManual returns a Manual clock that reads t until moved.
+func NewManual(t time.Time) *Manual { return &Manual{now: t} }
+
+// Now returns the clock's current time.
+func (c *Manual) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock forward by d.
+func (c *Manual) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Set moves the clock to t.
+func (c *Manual) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = t
 }

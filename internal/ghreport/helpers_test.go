@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -27,28 +28,10 @@ const (
 	headSHA  = "0123456789abcdef0123456789abcdef01234567"
 )
 
-// clock is the shared fake time of the simulator and the Reporter.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // sleeper records the waits asked for and moves the clock instead of
 // sleeping.
 type sleeper struct {
-	clk   *clock
+	clk   *clock.Manual
 	mu    sync.Mutex
 	waits []time.Duration
 }
@@ -70,7 +53,7 @@ func (s *sleeper) Waits() []time.Duration {
 type env struct {
 	sim  *ghsim.Server
 	base string
-	clk  *clock
+	clk  *clock.Manual
 	slp  *sleeper
 }
 
@@ -79,7 +62,7 @@ type env struct {
 // acme/app and a bot token that may write issues and deployments.
 func newEnv(t *testing.T, opts ghsim.Options) *env {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := clock.NewManual(t0)
 	opts.Prefix = "/api/v3/"
 	opts.Now = clk.Now
 	sim, base := ghsim.NewTestServer(t, opts)

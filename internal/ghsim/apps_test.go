@@ -18,6 +18,7 @@ import (
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
 
@@ -119,7 +120,7 @@ func TestInstallationTokenThroughGhinstallation(t *testing.T) {
 }
 
 func TestAppJWTIsVerified(t *testing.T) {
-	clk := &clock{t: t0}
+	clk := clock.NewManual(t0)
 	s, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: enterprise, Now: clk.Now})
 	s.AddApp(appID, &appKey().PublicKey)
 	s.AddInstallation(appID, instID, "acme", nil)
@@ -177,7 +178,7 @@ func TestAppJWTIsVerified(t *testing.T) {
 }
 
 func TestAccessTokenNarrowing(t *testing.T) {
-	clk := &clock{t: t0}
+	clk := clock.NewManual(t0)
 	s, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: enterprise, Now: clk.Now})
 	s.AddApp(appID, &appKey().PublicKey)
 	s.AddApp(1, &appKey().PublicKey)

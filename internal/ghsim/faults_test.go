@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
 
@@ -110,7 +111,7 @@ func TestFaultMatchingAndCount(t *testing.T) {
 }
 
 func TestContentWritesPerMinute(t *testing.T) {
-	clk := &clock{t: t0}
+	clk := clock.NewManual(t0)
 	s, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: enterprise, Now: clk.Now, ContentWritesPerMinute: 3})
 	s.AddPull(owner, repoName, ghsim.PullSpec{Number: 7})
 	s.AddToken(botToken, ghsim.TokenSpec{AllRepos: true})

@@ -7,36 +7,18 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
 
 // t0 is the fixed start of the test clock. Being in the past also keeps
 // go-github from refusing requests client-side after a rate-limit answer.
 var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-
-// clock is a settable clock for Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 const (
 	botToken   = "tok-bot-secret-value"
@@ -49,9 +31,9 @@ const (
 // newSim starts a simulator under GitHub Enterprise's /api/v3/ prefix on a
 // test clock, with acme/app, PR 7, and a bot token that may do what the
 // reporter needs on acme/app.
-func newSim(t *testing.T) (*ghsim.Server, string, *clock) {
+func newSim(t *testing.T) (*ghsim.Server, string, *clock.Manual) {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := clock.NewManual(t0)
 	s, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: enterprise, Now: clk.Now})
 	s.AddPull(owner, repoName, ghsim.PullSpec{Number: 7, HeadRef: "feature", HeadSHA: strings.Repeat("a", 40)})
 	s.AddToken(botToken, ghsim.TokenSpec{

@@ -8,32 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 	"github.com/hasura-preview/hasura-preview/internal/store/storetest"
 )
 
-// clock is a settable time source so that ordering and leases are tested
-// without sleeping.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+func newClock() *clock.Manual { return clock.NewManual(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)) }
 
-func newClock() *clock { return &clock{t: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func eachBackend(t *testing.T, fn func(t *testing.T, s *store.Store, c *clock)) {
+func eachBackend(t *testing.T, fn func(t *testing.T, s *store.Store, c *clock.Manual)) {
 	for _, b := range storetest.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			c := newClock()
@@ -68,7 +50,7 @@ func record(t *testing.T, s *store.Store, pr *store.PullRequest, work, reopened 
 }
 
 func TestPullRequestOrdering(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock.Manual) {
 		ctx := context.Background()
 		t0 := time.Date(2019, 5, 15, 15, 20, 33, 0, time.UTC)
 		opened := samplePR(t0)
@@ -126,7 +108,7 @@ func TestPullRequestOrdering(t *testing.T) {
 }
 
 func TestCommands(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, c *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock.Manual) {
 		ctx := context.Background()
 		partial := &store.PullRequest{Key: store.PRKey("o", "r", 7), InstallationID: 9, BaseOwner: "o", BaseRepo: "r", Number: 7, Title: "t"}
 		cmd := store.Command{Kind: store.CommandRebuild, Actor: "alice", CommentID: 3_000_000_001}
@@ -174,7 +156,7 @@ func TestCommands(t *testing.T) {
 }
 
 func TestPreviews(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, c *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock.Manual) {
 		ctx := context.Background()
 		pr := samplePR(time.Now())
 		record(t, s, pr, true, false)
@@ -234,7 +216,7 @@ func TestPreviews(t *testing.T) {
 }
 
 func TestLeases(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, c *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock.Manual) {
 		ctx := context.Background()
 		const key = "o/r#1"
 		ok, until, err := s.AcquireLease(ctx, key, "a", time.Minute)
@@ -278,7 +260,7 @@ func TestLeases(t *testing.T) {
 }
 
 func TestLeaseContention(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock.Manual) {
 		ctx := context.Background()
 		var wg sync.WaitGroup
 		wins := make(chan string, 16)
@@ -305,7 +287,7 @@ func TestLeaseContention(t *testing.T) {
 }
 
 func TestDeliveries(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, c *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock.Manual) {
 		ctx := context.Background()
 		insert := func(source, guid string) bool {
 			var ok bool
@@ -340,7 +322,7 @@ func TestDeliveries(t *testing.T) {
 }
 
 func TestInstallations(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock.Manual) {
 		ctx := context.Background()
 		pr := samplePR(time.Now())
 		record(t, s, pr, true, false)
@@ -456,7 +438,7 @@ func TestPasswordNeverShown(t *testing.T) {
 // payload field may carry one; the store keeps the rest of the value on both
 // backends instead of failing the delivery for good.
 func TestNULIsDroppedFromText(t *testing.T) {
-	eachBackend(t, func(t *testing.T, s *store.Store, c *clock) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock.Manual) {
 		pr := samplePR(c.Now())
 		pr.Title = "nul\x00byte"
 		pr.Labels = []string{"a\x00b"}
