@@ -63,6 +63,10 @@ type Config struct {
 
 	DatabaseURL string // DATABASE_URL: a SQLite path or postgres:// (password secret)
 	ListenAddr  string // LISTEN_ADDR
+	// DashboardPassword opens the dashboard to non-loopback clients
+	// (HTTP Basic auth, any user name); without it only loopback may see
+	// it (DASHBOARD_PASSWORD, secret).
+	DashboardPassword string
 
 	Workers                    int           // WORKERS
 	CloudRateLimit             float64       // CLOUD_RATE_LIMIT, calls per second

@@ -55,6 +55,8 @@ var fields = []field{
 		func(c *Config) *string { return &c.GitHubAppPrivateKeyFile }),
 	secretString("GITHUB_WEBHOOK_SECRET", "The App's webhook secret; deliveries are checked against it (X-Hub-Signature-256). Required: the service refuses to start without one.",
 		func(c *Config) *string { return &c.WebhookSecret }),
+	secretString("DASHBOARD_PASSWORD", "Password of the dashboard at / (HTTP Basic auth, any user name). Unset: the dashboard answers only loopback clients (kubectl port-forward, the sandbox), since it lists repositories, PR titles and endpoints.",
+		func(c *Config) *string { return &c.DashboardPassword }),
 	plainString("GITHUB_API_URL", "GitHub REST API root; https://HOST/api/v3/ for GitHub Enterprise Server.",
 		func(c *Config) *string { return &c.GitHubAPIURL }),
 	{

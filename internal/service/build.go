@@ -142,7 +142,7 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	}
 
 	draining := new(atomic.Bool)
-	r := &routes{webhook: intake, dashboard: dash, registry: reg, db: st, log: log, draining: draining}
+	r := &routes{webhook: intake, dashboard: guardDashboard(cfg.DashboardPassword, dash), registry: reg, db: st, log: log, draining: draining}
 	return &service{
 		cfg: cfg, deps: deps, log: log, st: st, queue: queue, intake: intake, app: app,
 		srv: newServer(r.mux(), log), ln: ln, baseURL: baseURL(ln), draining: draining,
