@@ -218,6 +218,19 @@ func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time
 // pause shows.
 func (r *Reconciler) whilePaused(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
 	pr, p, s := ps.pr, ps.p, ps.s
+	if pr.Closed && p.Active() {
+		// Nothing may keep running after its PR closed, GitHub's limit or
+		// not: the Cloud delete needs no GitHub call (the database, if
+		// any, is known from the configuration as last read). The comment
+		// and the deployments are owed (state.Reported) and follow the
+		// reset.
+		r.cachedConfig(ps)
+		wait, err := r.remove(ctx, ps, closedReason(pr))
+		if err != nil || p.Active() {
+			return wait, err
+		}
+		return r.resumeWait(until), nil
+	}
 	inFlight := s.building() && s.Run != nil && s.BuildSHA == pr.HeadSHA && !s.Rebuild && !s.Drifted &&
 		!pr.Closed && p.Status == store.StatusBuilding
 	if !inFlight {

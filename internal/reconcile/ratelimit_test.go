@@ -239,3 +239,42 @@ func TestLowBudgetShowsOnlyFinalStates(t *testing.T) {
 	}
 	t.Logf("GitHub requests per preview: %d with budget to spare, %d when short of it", normal, low)
 }
+
+// TestCloseDuringPauseDeletesAtOnce: a PR closed while its installation
+// waits out GitHub's limit loses its app in the Cloud at once; the comment
+// and the deployments say so after the reset.
+func TestCloseDuringPauseDeletesAtOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{tokenLimit: 12})
+	start := h.clock.Now()
+	keys := []string{h.open(1, nil), h.open(2, nil)}
+	h.drive(keys, start.Add(20*time.Minute), nil)
+	until, paused := h.rec.pausedUntil(instID)
+	if !paused {
+		t.Fatal("the installation never reached its limit")
+	}
+	if _, ok := h.cloud.Project("shop-pr-1"); !ok {
+		t.Fatal("PR 1 was not built before the pause")
+	}
+	before := h.static.requests(instID)
+	h.update(1, func(pr *store.PullRequest) { pr.Closed = true })
+	again, err := h.rec.Reconcile(h.ctx, keys[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := h.cloud.Project("shop-pr-1"); ok {
+		t.Fatal("the app of a PR closed during the pause is still running")
+	}
+	if n := h.static.requests(instID) - before; n != 0 {
+		t.Fatalf("the delete during the pause made %d GitHub requests", n)
+	}
+	if wait := until.Sub(h.clock.Now()); again < wait {
+		t.Fatalf("again = %v, want at least until the reset (%v) to show the deletion", again, wait)
+	}
+	if res := h.drive(keys[:1], start.Add(3*time.Hour), nil); res.left != 0 || res.errors != 0 {
+		t.Fatalf("after the reset: %+v", res)
+	}
+	if body := h.sticky(1); !strings.Contains(body, "deleted") {
+		t.Fatalf("the comment after the reset does not say deleted:\n%s", body)
+	}
+}
