@@ -76,7 +76,7 @@ func jobInfo(j *job, now time.Time) JobInfo {
 // lockAt takes the state lock and brings the world up to the clock.
 func (s *Server) lockAt() time.Time {
 	s.mu.Lock()
-	now := s.clock.Now()
+	now := s.opts.Clock.Now()
 	s.advance(now)
 	return now
 }

@@ -14,17 +14,16 @@ const maxQueryTokens = 20000
 
 // request is one GraphQL POST after parsing and validation.
 type request struct {
-	query    string
-	opName   string
-	rawVars  json.RawMessage
-	vars     *ordMap
-	doc      *ast.QueryDocument
-	op       *ast.OperationDefinition
-	root     *typeDef
-	ops      []string // root field names, in document order
-	plan     []*planField
-	varDefs  map[string]*ast.VariableDefinition
-	mutating bool
+	query   string
+	opName  string
+	rawVars json.RawMessage
+	vars    *ordMap
+	doc     *ast.QueryDocument
+	op      *ast.OperationDefinition
+	root    *typeDef
+	ops     []string // root field names, in document order
+	plan    []*planField
+	varDefs map[string]*ast.VariableDefinition
 }
 
 // prepare parses and validates a request body. It returns the request even
@@ -105,7 +104,6 @@ func (r *request) chooseOperation() *gqlError {
 		r.root = queryRoot
 	case ast.Mutation:
 		r.root = mutationRoot
-		r.mutating = true
 	default:
 		return newErr(stageRequest, "validation-failed", "$", "subscriptions are not supported over HTTP")
 	}

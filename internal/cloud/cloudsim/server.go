@@ -87,7 +87,6 @@ type Record struct {
 // for concurrent use.
 type Server struct {
 	opts    Options
-	clock   Clock
 	patHash [32]byte
 
 	mu           sync.Mutex // guards the world below
@@ -147,7 +146,6 @@ func New(opts Options) (*Server, error) {
 	}
 	return &Server{
 		opts:         opts,
-		clock:        opts.Clock,
 		patHash:      sha256.Sum256([]byte(opts.PAT)),
 		rng:          mrand.New(mrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)),
 		byName:       map[string]*project{},
@@ -198,7 +196,7 @@ func writeJSON(w http.ResponseWriter, status int, body []byte) {
 
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	started := time.Now()
-	rec := Record{Time: s.clock.Now(), Status: http.StatusOK}
+	rec := Record{Time: s.opts.Clock.Now(), Status: http.StatusOK}
 	defer func() {
 		rec.Duration = time.Since(started)
 		s.record(rec)
@@ -259,7 +257,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	now := s.clock.Now()
+	now := s.opts.Clock.Now()
 	s.advance(now)
 	x := &exec{s: s, now: now, nullJob: nullJob}
 	data, gerr := x.resolveFields(req.plan, req.root, nil, true)

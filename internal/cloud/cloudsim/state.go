@@ -53,7 +53,6 @@ type job struct {
 	skipped   bool
 	skippedAt time.Time
 	create    *creationSpec // creation jobs only
-	applied   bool          // creation job's outcome already applied
 }
 
 type task struct {
@@ -242,7 +241,6 @@ func (s *Server) advance(now time.Time) {
 			kept = append(kept, j)
 			continue
 		}
-		j.applied = true
 		if j.status(now) == StatusSuccess {
 			s.applyCreation(j)
 		}
