@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // FaultKind names a misbehaviour the simulator can put on a request.
@@ -142,15 +144,11 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f *Fault, re
 	}
 	switch f.Kind {
 	case FaultSlow:
-		t := time.NewTimer(f.Delay)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return true
-		case <-r.Context().Done():
-			rec.Status = 0
+		if clock.Sleep(r.Context(), f.Delay) != nil {
+			rec.Status = 0 // the client gave up: nothing was answered
 			return false
 		}
+		return true
 	case FaultServerError:
 		rec.Status = status(http.StatusInternalServerError)
 		e := newErr(stageRequest, "unexpected", "$", "an unexpected error occurred, please try again")

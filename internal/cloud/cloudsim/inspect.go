@@ -73,14 +73,6 @@ func jobInfo(j *job, now time.Time) JobInfo {
 	return info
 }
 
-// lockAt takes the state lock and brings the world up to the clock.
-func (s *Server) lockAt() time.Time {
-	s.mu.Lock()
-	now := s.opts.Clock.Now()
-	s.advance(now)
-	return now
-}
-
 // Project returns the live project called name.
 func (s *Server) Project(name string) (ProjectInfo, bool) {
 	s.lockAt()

@@ -256,9 +256,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	s.mu.Lock()
-	now := s.opts.Clock.Now()
-	s.advance(now)
+	now := s.lockAt()
 	x := &exec{s: s, now: now, nullJob: nullJob}
 	data, gerr := x.resolveFields(req.plan, req.root, nil, true)
 	s.mu.Unlock()

@@ -229,6 +229,15 @@ func (s *Server) newDeploymentJob(spec *creationSpec, start time.Time, fail *Tas
 	return j
 }
 
+// lockAt takes the state lock and brings the world up to the clock, for
+// requests and inspections alike. The caller unlocks s.mu.
+func (s *Server) lockAt() time.Time {
+	s.mu.Lock()
+	now := s.opts.Clock.Now()
+	s.advance(now)
+	return now
+}
+
 // advance applies every creation job that has finished by now: the project
 // appears (or is rebuilt) and its deployment job starts at that instant.
 func (s *Server) advance(now time.Time) {
