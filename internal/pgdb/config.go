@@ -93,7 +93,7 @@ func ParseConfig(s string) (Config, error) {
 			}
 			cfg.PerEnvVar = b
 		default:
-			if !validEnvName(key) || len(key) > 64 {
+			if !ValidEnvName(key) || len(key) > 64 {
 				// A URI pasted without its key has an '=' in its query, so
 				// what precedes it is no key and may hold the password.
 				problems = append(problems, fmt.Sprintf("line %d: expected KEY=value with one of %s, %s, %s as KEY; the line is not shown as it may hold a password", lineNo, KeyServerURI, KeyEnvVars, KeyPerEnvVar))
@@ -123,7 +123,7 @@ func parseEnvVarList(s string) (names []string, problems []string) {
 		if n == "" || seen[n] {
 			continue
 		}
-		if !validEnvName(n) {
+		if !ValidEnvName(n) {
 			problems = append(problems, fmt.Sprintf("%q is not a valid variable name", n))
 			continue
 		}
@@ -133,7 +133,10 @@ func parseEnvVarList(s string) (names []string, problems []string) {
 	return names, problems
 }
 
-func validEnvName(s string) bool {
+// ValidEnvName reports whether s is a variable name, [A-Za-z_][A-Za-z0-9_]*:
+// the rule for every environment variable name of a preview app, here and
+// in the app's other inputs, so that they cannot disagree.
+func ValidEnvName(s string) bool {
 	if s == "" {
 		return false
 	}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 )
 
 // EnvVar is one environment variable of a preview app, shaped like the
@@ -146,20 +148,10 @@ func showableKey(key string) bool {
 	return true
 }
 
-// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*.
-func ValidEnvKey(key string) bool {
-	if key == "" {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		letter := c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c == '_'
-		if !letter && (i == 0 || c < '0' || c > '9') {
-			return false
-		}
-	}
-	return true
-}
+// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*. The rule
+// lives in pgdb, which checks the names in postgresDBConfig by it: one rule
+// for both inputs.
+func ValidEnvKey(key string) bool { return pgdb.ValidEnvName(key) }
 
 // secretWords are key fragments that mark a value to mask. Over-masking a
 // harmless value costs little; leaking a secret into a public log does not.
