@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/jackc/pgx/v5"
@@ -76,7 +75,7 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		conn:   connCfg,
 		scrub:  newScrubber(p),
 		server: p,
-		log:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		log:    slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {
 		o(m)
