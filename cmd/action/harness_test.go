@@ -18,13 +18,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/hasura-preview/hasura-preview/internal/action"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
@@ -274,7 +274,7 @@ func (p *proc) wait() runResult {
 		t.Fatalf("running the action: %v", err)
 	}
 	res.outputRaw = readFile(t, filepath.Join(p.dir, "output"))
-	res.outputs, res.outputErr = parseFileCommand(res.outputRaw)
+	res.outputs, res.outputErr = parseOutputs(res.outputRaw)
 	res.summary = readFile(t, filepath.Join(p.dir, "summary"))
 	res.envFile = readFile(t, filepath.Join(p.dir, "env"))
 	t.Cleanup(func() {
@@ -347,51 +347,19 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-// parseFileCommand reads GITHUB_OUTPUT (or GITHUB_ENV) as the runner does:
-// NAME=value lines and NAME<<DELIM heredocs whose value ends at the first
-// line that is exactly DELIM. A heredoc without its delimiter is an error,
-// as it fails the step on a runner. A repeated name is an error here: the
-// action never sets one output twice.
-func parseFileCommand(text string) (map[string]string, error) {
+// parseOutputs reads GITHUB_OUTPUT as the runner does (a heredoc without
+// its delimiter fails the step), and refuses a repeated name: the action
+// never sets one output twice.
+func parseOutputs(text string) (map[string]string, error) {
 	out := map[string]string{}
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
+	kv, err := action.ParseFileCommands(text)
+	for _, e := range kv {
+		if _, dup := out[e[0]]; dup {
+			return out, fmt.Errorf("%s set twice", e[0])
+		}
+		out[e[0]] = e[1]
 	}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		var key, value string
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			key, value = line[:eq], line[eq+1:]
-		case hd >= 0:
-			key = line[:hd]
-			delim := line[hd+2:]
-			if delim == "" {
-				return out, fmt.Errorf("line %d: empty delimiter", i+1)
-			}
-			end := slices.Index(lines[i+1:], delim)
-			if end < 0 {
-				return out, fmt.Errorf("line %d: matching delimiter not found %q", i+1, delim)
-			}
-			value = strings.Join(lines[i+1:i+1+end], "\n")
-			i += end + 1
-		default:
-			return out, fmt.Errorf("line %d: invalid format %q", i+1, line)
-		}
-		if key == "" {
-			return out, fmt.Errorf("line %d: empty name", i+1)
-		}
-		if _, dup := out[key]; dup {
-			return out, fmt.Errorf("line %d: %s set twice", i+1, key)
-		}
-		out[key] = value
-	}
-	return out, nil
+	return out, err
 }
 
 // commands returns the workflow commands (::name ...::message) printed on

@@ -1,46 +1,12 @@
 package action
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 )
-
-// parseFileCommand reads GITHUB_OUTPUT / GITHUB_ENV as the runner does:
-// NAME=value lines, and NAME<<DELIM heredocs whose value ends at the first
-// line that is exactly DELIM (a missing delimiter fails the step).
-func parseFileCommand(text string) ([][2]string, error) {
-	var out [][2]string
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	if len(lines) > 0 && lines[len(lines)-1] == "" {
-		lines = lines[:len(lines)-1]
-	}
-	for i := 0; i < len(lines); i++ {
-		line := lines[i]
-		if line == "" {
-			continue
-		}
-		eq, hd := strings.Index(line, "="), strings.Index(line, "<<")
-		switch {
-		case eq >= 0 && (hd < 0 || eq < hd):
-			out = append(out, [2]string{line[:eq], line[eq+1:]})
-		case hd >= 0:
-			delim := line[hd+2:]
-			end := slices.Index(lines[i+1:], delim)
-			if delim == "" || end < 0 {
-				return out, fmt.Errorf("line %d: matching delimiter not found %q", i+1, delim)
-			}
-			out = append(out, [2]string{line[:hd], strings.Join(lines[i+1:i+1+end], "\n")})
-			i += end + 1
-		default:
-			return out, fmt.Errorf("line %d: invalid format %q", i+1, line)
-		}
-	}
-	return out, nil
-}
 
 func TestWriteFileCommandRoundTrips(t *testing.T) {
 	values := []struct{ name, value string }{
@@ -64,7 +30,7 @@ func TestWriteFileCommandRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := parseFileCommand(string(raw))
+	got, err := ParseFileCommands(string(raw))
 	if err != nil {
 		t.Fatalf("the runner would fail the step: %v\n%s", err, raw)
 	}
@@ -75,6 +41,29 @@ func TestWriteFileCommandRoundTrips(t *testing.T) {
 		if got[i][0] != v.name || got[i][1] != v.value {
 			t.Errorf("output %d = %q=%q, want %q=%q", i, got[i][0], got[i][1], v.name, v.value)
 		}
+	}
+}
+
+// TestParseFileCommandsRefuses: what fails a step on a runner must fail
+// here, or the tests that read outputs through it could not catch a
+// broken GITHUB_OUTPUT.
+func TestParseFileCommandsRefuses(t *testing.T) {
+	for _, text := range []string{
+		"status<<EOF\nsuccess\n",      // no closing delimiter
+		"status<<\nsuccess\n",         // empty delimiter
+		"=success\n",                  // empty name
+		"<<EOF\nsuccess\nEOF\n",       // empty heredoc name
+		"status\n",                    // neither form
+		"a=1\nstatus<<EOF\nx\nEOFx\n", // a line that only starts with the delimiter
+	} {
+		if got, err := ParseFileCommands(text); err == nil {
+			t.Errorf("ParseFileCommands(%q) = %q, want an error", text, got)
+		}
+	}
+	got, err := ParseFileCommands("a=1\r\n\nb<<D\nx=y\nD\na=2\n")
+	want := [][2]string{{"a", "1"}, {"b", "x=y"}, {"a", "2"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Errorf("ParseFileCommands = %q, %v; want %q", got, err, want)
 	}
 }
 

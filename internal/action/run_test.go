@@ -114,7 +114,7 @@ func (p *inproc) outputs() map[string]string {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	kv, err := parseFileCommand(string(raw))
+	kv, err := ParseFileCommands(string(raw))
 	if err != nil {
 		p.t.Fatalf("GITHUB_OUTPUT: %v", err)
 	}
