@@ -109,12 +109,10 @@ func readEntries(n *yaml.Node, key, shape string) ([]Entry, error) {
 // comma-separated form ("A,B").
 type nameList struct {
 	names []string
-	line  int
 }
 
 // UnmarshalYAML reads a list of names or a comma-separated string.
 func (l *nameList) UnmarshalYAML(n *yaml.Node) error {
-	l.line = n.Line
 	if isNull(n) {
 		return nil
 	}
