@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -34,12 +33,6 @@ const (
 	// database must not hold it forever.
 	txTimeout = 30 * time.Second
 )
-
-// manyEnqueuer is an Enqueuer that puts a whole batch's jobs in with one
-// call (*jobs.Client); others get one EnqueueTx per PR.
-type manyEnqueuer interface {
-	EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]jobs.Enqueued, error)
-}
 
 // errClosed answers deliveries that arrive after Close.
 var errClosed = errors.New("the intake is shutting down")
@@ -350,7 +343,8 @@ func (h *Handler) applyBatch(ctx context.Context, batch []*pending) ([]result, e
 			results[i], counts[i] = res, len(ks)
 			keys = append(keys, ks...)
 		}
-		return h.enqueue(ctx, tx, keys)
+		_, err := h.q.EnqueueManyTx(ctx, tx, keys)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -361,22 +355,6 @@ func (h *Handler) applyBatch(ctx context.Context, batch []*pending) ([]result, e
 		}
 	}
 	return results, nil
-}
-
-func (h *Handler) enqueue(ctx context.Context, tx *store.Tx, keys []string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	if m, ok := h.q.(manyEnqueuer); ok {
-		_, err := m.EnqueueManyTx(ctx, tx, keys)
-		return err
-	}
-	for _, k := range keys {
-		if _, err := h.q.EnqueueTx(ctx, tx, k); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // apply records one delivery and what it implies within tx, and returns

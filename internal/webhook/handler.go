@@ -27,10 +27,10 @@ import (
 // MaxBodyBytes is GitHub's own cap on a payload: 25 MiB.
 const MaxBodyBytes = 25 << 20
 
-// Enqueuer puts a reconcile job for a PR in the intake's transaction
-// (*jobs.Client).
+// Enqueuer puts the reconcile jobs of a batch of deliveries in the
+// intake's transaction with one call (*jobs.Client).
 type Enqueuer interface {
-	EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (jobs.Enqueued, error)
+	EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]jobs.Enqueued, error)
 }
 
 // Config is what New needs.
@@ -39,9 +39,7 @@ type Config struct {
 	Secret []byte
 	// Store records deliveries and desired state; required.
 	Store *store.Store
-	// Queue enqueues reconcile jobs; required. One that also has
-	// EnqueueManyTx (*jobs.Client does) gets one call per batch of
-	// deliveries instead of one per PR.
+	// Queue enqueues reconcile jobs, once per batch of deliveries; required.
 	Queue Enqueuer
 	// AppSlug is the GitHub App's slug; its bot is "<slug>[bot]". BotLogin
 	// overrides that. One of them is required: comments by the bot are ours.
