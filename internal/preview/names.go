@@ -49,7 +49,7 @@ func AppName(tmpl string, v NameVars) (string, error) {
 	if name == "" {
 		return "", fmt.Errorf("app name template %q gives an empty name: it needs at least one letter or digit", tmpl)
 	}
-	return shorten(name, MaxNameLen, '-'), nil
+	return shorten(name), nil
 }
 
 func expand(tmpl string, v NameVars) (string, error) {
@@ -109,17 +109,16 @@ func normalize(s string) string {
 	return b.String()
 }
 
-// shorten cuts name to max bytes, ending in sep and a hash of the full name.
-// The cut is trimmed of trailing separators so the result never holds two
-// in a row.
-func shorten(name string, max int, sep byte) string {
-	if len(name) <= max {
+// shorten cuts a normalized name to MaxNameLen bytes, ending in '-' and a
+// hash of the full name. The cut is trimmed of trailing hyphens so the
+// result never holds two in a row.
+func shorten(name string) string {
+	if len(name) <= MaxNameLen {
 		return name
 	}
 	sum := sha256.Sum256([]byte(name))
 	suffix := hex.EncodeToString(sum[:])[:hashLen]
-	prefix := strings.TrimRight(name[:max-hashLen-1], string(sep))
-	return prefix + string(sep) + suffix
+	return strings.TrimRight(name[:MaxNameLen-hashLen-1], "-") + "-" + suffix
 }
 
 // ValidName checks a name against the Cloud's rule for app names: 1 to 63
