@@ -114,7 +114,7 @@ func (r *Reconciler) queue(ctx context.Context, ps *pass) (time.Duration, error)
 	}
 	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(running, limit, ahead+1)})
 	r.progress(ctx, ps)
-	return r.set.QueuePoll, nil
+	return queuePoll, nil
 }
 
 func queueText(running, limit, position int) string {

@@ -75,7 +75,7 @@ func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.D
 	}
 	_, err = r.engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, Databases: dbs})
 	if errors.Is(err, preview.ErrBuildInFlight) {
-		return r.set.InFlightPoll, err
+		return inFlightPoll, err
 	}
 	return 0, err
 }

@@ -122,7 +122,7 @@ func TestRenamedTemplateDeletesTheOldApp(t *testing.T) {
 	key := h.open(7, nil)
 	h.mustSettle(key)
 	h.gh.SetFile(owner, repo, "main", cfgPath, baseConfig+"name: \"{repo}-preview-{pr}\"\n")
-	h.clock.Advance(2 * h.rec.set.ConfigCacheTTL)
+	h.clock.Advance(2 * configCacheTTL)
 	h.update(7, func(pr *store.PullRequest) { pr.HeadSHA = sha(7, 2) })
 	h.mustSettle(key)
 	projs := h.cloud.Projects()

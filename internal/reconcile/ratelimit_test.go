@@ -213,7 +213,7 @@ func TestLowBudgetShowsOnlyFinalStates(t *testing.T) {
 	}
 
 	h.static.spend(instID, owner, repo, limit-normal-limit/10+1) // leaves a tenth, less one
-	h.clock.Advance(2 * h.rec.set.ConfigCacheTTL)                // so that the first answer is the configuration's
+	h.clock.Advance(2 * configCacheTTL)                          // so that the first answer is the configuration's
 	before := h.static.requests(instID)
 	h.mustSettle(h.open(2, nil))
 	low := h.static.requests(instID) - before

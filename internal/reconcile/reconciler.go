@@ -53,15 +53,17 @@ type Settings struct {
 	// repository; by default it is <prefix><OWNER>__NAME, scoped to the
 	// repository's account (see SecretPrefix).
 	SharedSecrets bool
-	// ConfigCacheTTL is how long a repository's configuration is reused
-	// [1m].
-	ConfigCacheTTL time.Duration
-	// QueuePoll is how often a queued preview looks for a free slot [90s].
-	QueuePoll time.Duration
-	// InFlightPoll is how often a delete waits for a running creation to
-	// end before it can remove the app [10s].
-	InFlightPoll time.Duration
 }
+
+const (
+	// configCacheTTL is how long a repository's configuration is reused.
+	configCacheTTL = time.Minute
+	// queuePoll is how often a queued preview looks for a free slot.
+	queuePoll = 90 * time.Second
+	// inFlightPoll is how often a delete waits for a running creation to
+	// end before it can remove the app.
+	inFlightPoll = 10 * time.Second
+)
 
 // SettingsFrom takes the reconciler's settings from the service
 // configuration (the engine's deadline, PREVIEW_DEADLINE, belongs on
@@ -178,15 +180,6 @@ func New(d Deps) (*Reconciler, error) {
 	}
 	if r.now == nil {
 		r.now = time.Now
-	}
-	if r.set.ConfigCacheTTL <= 0 {
-		r.set.ConfigCacheTTL = time.Minute
-	}
-	if r.set.QueuePoll <= 0 {
-		r.set.QueuePoll = 90 * time.Second
-	}
-	if r.set.InFlightPoll <= 0 {
-		r.set.InFlightPoll = 10 * time.Second
 	}
 	r.firstPol = d.Engine.Poll.Initial
 	if r.firstPol <= 0 {

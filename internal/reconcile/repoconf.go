@@ -47,7 +47,7 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	r.mu.Unlock()
 	// A stale entry stays until replaced: a pass during a GitHub rate-limit
 	// pause uses it (see cachedConfig).
-	if !ok || now.Sub(e.at) >= r.set.ConfigCacheTTL {
+	if !ok || now.Sub(e.at) >= configCacheTTL {
 		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, pr.BaseRef)
 		var ce *repoconfig.Error
 		if err != nil && !errors.Is(err, repoconfig.ErrNotConfigured) && !errors.As(err, &ce) {
