@@ -38,7 +38,6 @@ type service struct {
 	st       *store.Store
 	queue    *jobs.Client
 	intake   *webhook.Handler
-	app      *ghapp.App
 	srv      *http.Server
 	ln       net.Listener
 	baseURL  string
@@ -144,7 +143,7 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	draining := new(atomic.Bool)
 	r := &routes{webhook: intake, dashboard: guardDashboard(cfg.DashboardPassword, dash), registry: reg, db: st, log: log, draining: draining}
 	return &service{
-		cfg: cfg, deps: deps, log: log, st: st, queue: queue, intake: intake, app: app,
+		cfg: cfg, deps: deps, log: log, st: st, queue: queue, intake: intake,
 		srv: newServer(r.mux(), log), ln: ln, baseURL: baseURL(ln), draining: draining,
 	}, nil
 }
