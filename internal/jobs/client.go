@@ -210,13 +210,14 @@ type Enqueued struct {
 // EnqueueTx enqueues a reconcile job for prKey within tx, or, when one is
 // already pending, relies on it, waking it if it is snoozed so that a push
 // does not wait out a Cloud poll interval. A job waiting out an error
-// backoff is left alone: a push does not make the Cloud healthier.
+// backoff is left alone: a push does not make the Cloud healthier. It is
+// EnqueueManyTx of one key.
 func (c *Client) EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (Enqueued, error) {
-	res, err := c.e.insertTx(ctx, tx, ReconcileArgs{PRKey: prKey}, nil)
+	out, err := c.EnqueueManyTx(ctx, tx, []string{prKey})
 	if err != nil {
-		return Enqueued{}, fmt.Errorf("enqueuing %s: %w", prKey, err)
+		return Enqueued{}, err
 	}
-	return c.wake(ctx, tx, prKey, res)
+	return out[0], nil
 }
 
 // wake turns an insert result into an Enqueued, waking a snoozed duplicate.
@@ -236,9 +237,9 @@ func (c *Client) wake(ctx context.Context, tx *store.Tx, prKey string, res *rive
 }
 
 // EnqueueManyTx is EnqueueTx for several PRs with one River insert (one
-// statement, where EnqueueTx parses and runs one per PR): the intake's
-// group commit calls it once per batch. A key given twice gets one job, and
-// both its entries the same Enqueued. The answer is in the order of keys.
+// statement for all of them): the intake's group commit calls it once per
+// batch. A key given twice gets one job, and both its entries the same
+// Enqueued. The answer is in the order of keys.
 func (c *Client) EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]Enqueued, error) {
 	if len(prKeys) == 0 {
 		return nil, nil
@@ -254,7 +255,11 @@ func (c *Client) EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []strin
 	}
 	results, err := c.e.insertManyTx(ctx, tx, params)
 	if err != nil {
-		return nil, fmt.Errorf("enqueuing %d PRs: %w", len(params), err)
+		what := fmt.Sprintf("%d PRs", len(params))
+		if len(params) == 1 {
+			what = prKeys[0] // the sweep's error names the PR
+		}
+		return nil, fmt.Errorf("enqueuing %s: %w", what, err)
 	}
 	// River returns rows as the database does, which need not be the order
 	// of the batch: match them by their arguments.

@@ -21,7 +21,6 @@ type engine interface {
 	stop(ctx context.Context) error
 	stopAndCancel(ctx context.Context) error
 	id() string
-	insertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	insertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	retryTx(ctx context.Context, tx *store.Tx, id int64) error
 	cancel(ctx context.Context, id int64) error
@@ -57,10 +56,6 @@ func (e *riverEngine[TTx, TDriver]) stopAndCancel(ctx context.Context) error {
 	return e.c.StopAndCancel(ctx)
 }
 func (e *riverEngine[TTx, TDriver]) id() string { return e.c.ID() }
-
-func (e *riverEngine[TTx, TDriver]) insertTx(ctx context.Context, tx *store.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error) {
-	return e.c.InsertTx(ctx, e.unwrap(tx), args, opts)
-}
 
 func (e *riverEngine[TTx, TDriver]) insertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
 	return e.c.InsertManyTx(ctx, e.unwrap(tx), params)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/riverqueue/river"
 
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
@@ -325,7 +326,7 @@ func TestTwoClientsShareJobsOnPostgres(t *testing.T) {
 		if i%5 == 0 {
 			// A duplicate job for the same PR, as a rescued attempt would be.
 			err := st1.WithTx(ctx, func(tx *store.Tx) error {
-				_, err := a.e.insertTx(ctx, tx, duplicateArgs{PRKey: keys[i]}, nil)
+				_, err := a.e.insertManyTx(ctx, tx, []river.InsertManyParams{{Args: duplicateArgs{PRKey: keys[i]}}})
 				return err
 			})
 			if err != nil {
