@@ -43,16 +43,10 @@ type Inputs struct {
 	CloudToken   string
 }
 
-// getter reads one input as the runner passes it (INPUT_<NAME>, spaces as
-// underscores, upper case; hyphens are kept).
+// getter reads one input by name: githubactions.Action.GetInput, which
+// reads INPUT_<NAME> as the runner sets it (spaces as underscores, upper
+// case, hyphens kept) and trims it.
 type getter func(name string) string
-
-func inputGetter(getenv func(string) string) getter {
-	return func(name string) string {
-		key := "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
-		return strings.TrimSpace(getenv(key))
-	}
-}
 
 // readInputs reads every input and reports every problem at once. Error
 // texts name inputs, never their values: values may be secrets.

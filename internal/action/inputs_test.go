@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sethvargo/go-githubactions"
+
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
@@ -29,9 +31,14 @@ func withInputs(inputs map[string]string, extra map[string]string) func(string) 
 	return envOf(env)
 }
 
+// readEnv reads the inputs from a runner's environment, as Run does.
+func readEnv(getenv func(string) string) (Inputs, error) {
+	return readInputs(githubactions.New(githubactions.WithGetenv(getenv)).GetInput, getenv)
+}
+
 func TestReadInputsDefaults(t *testing.T) {
 	getenv := withInputs(nil, nil)
-	in, err := readInputs(inputGetter(getenv), getenv)
+	in, err := readEnv(getenv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,7 +127,7 @@ func TestReadInputs(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			getenv := withInputs(c.inputs, c.env)
-			in, err := readInputs(inputGetter(getenv), getenv)
+			in, err := readEnv(getenv)
 			if err != nil {
 				t.Fatalf("readInputs: %v", err)
 			}
@@ -143,7 +150,7 @@ func TestReadInputsReportsEveryProblem(t *testing.T) {
 		"allow-forks":                "sometimes",
 	}
 	getenv := withInputs(inputs, nil)
-	_, err := readInputs(inputGetter(getenv), getenv)
+	_, err := readEnv(getenv)
 	var ie *InputError
 	if !errors.As(err, &ie) {
 		t.Fatalf("err = %v, want *InputError", err)

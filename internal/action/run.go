@@ -85,7 +85,7 @@ type runner struct {
 }
 
 func (r *runner) run(ctx context.Context) error {
-	in, err := readInputs(inputGetter(r.d.Getenv), r.d.Getenv)
+	in, err := readInputs(r.gha.GetInput, r.d.Getenv)
 	r.in = in
 	// Masks first: nothing below may print a secret unmasked.
 	r.registerSecrets()
