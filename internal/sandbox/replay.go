@@ -12,8 +12,15 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
 
-// DefaultStepTimeout bounds how long Replay waits for one delivery's work.
-const DefaultStepTimeout = 3 * time.Minute
+// Replay's pacing: stepTimeout bounds how long it waits for one
+// delivery's work, and replayPoll is how often it reads comments and Idle.
+const (
+	stepTimeout = 3 * time.Minute
+	replayPoll  = 100 * time.Millisecond
+)
+
+// replayClient sends the deliveries; a hung service fails the step.
+var replayClient = &http.Client{Timeout: 30 * time.Second}
 
 // Target is the running service Replay drives.
 type Target struct {
@@ -25,12 +32,6 @@ type Target struct {
 	// Idle reports whether the service has no reconcile work pending: a
 	// step has settled when it does.
 	Idle func(ctx context.Context) (bool, error)
-	// StepTimeout bounds each step [DefaultStepTimeout].
-	StepTimeout time.Duration
-	// Poll is how often comments and Idle are read [100ms].
-	Poll time.Duration
-	// Client sends the deliveries [a client with a 30 s timeout].
-	Client *http.Client
 }
 
 // step is one delivery of the lifecycle and what must hold once it settled.
@@ -47,15 +48,6 @@ type step struct {
 // step. It fails when a delivery is refused, a step does not settle in
 // time, or the Cloud does not hold what the step should have left there.
 func (e *Env) Replay(ctx context.Context, w io.Writer, t Target) error {
-	if t.StepTimeout <= 0 {
-		t.StepTimeout = DefaultStepTimeout
-	}
-	if t.Poll <= 0 {
-		t.Poll = 100 * time.Millisecond
-	}
-	if t.Client == nil {
-		t.Client = &http.Client{Timeout: 30 * time.Second}
-	}
 	// Timestamps from now, one second apart (GitHub's resolution): events
 	// older than what a reused database holds would be ignored as stale.
 	t0 := time.Now().UTC().Truncate(time.Second)
@@ -103,7 +95,7 @@ func (e *Env) runStep(ctx context.Context, w io.Writer, t Target, s step, seen m
 	}
 	fmt.Fprintf(w, "\n==> pull_request.%s: %s (head %s)\n", s.pr.Action, s.say, short(s.pr.SHA))
 	start := time.Now()
-	status, answer, err := Post(ctx, t.Client, t.WebhookURL, t.Secret, Delivery{Event: "pull_request", Body: body, AppID: t.AppID})
+	status, answer, err := Post(ctx, replayClient, t.WebhookURL, t.Secret, Delivery{Event: "pull_request", Body: body, AppID: t.AppID})
 	if err != nil {
 		return fmt.Errorf("sandbox: delivering %s: %w", s.pr.Action, err)
 	}
@@ -112,9 +104,9 @@ func (e *Env) runStep(ctx context.Context, w io.Writer, t Target, s step, seen m
 		return fmt.Errorf("sandbox: the service answered %d to the %s delivery: %s", status, s.pr.Action, answer)
 	}
 
-	sctx, cancel := context.WithTimeout(ctx, t.StepTimeout)
+	sctx, cancel := context.WithTimeout(ctx, stepTimeout)
 	defer cancel()
-	tick := time.NewTicker(t.Poll)
+	tick := time.NewTicker(replayPoll)
 	defer tick.Stop()
 	for {
 		e.printComments(w, seen, versions)
@@ -128,7 +120,7 @@ func (e *Env) runStep(ctx context.Context, w io.Writer, t Target, s step, seen m
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			return fmt.Errorf("sandbox: the %s step did not settle within %s (last error: %v)", s.pr.Action, t.StepTimeout, err)
+			return fmt.Errorf("sandbox: the %s step did not settle within %s (last error: %v)", s.pr.Action, stepTimeout, err)
 		case <-tick.C:
 		}
 	}
