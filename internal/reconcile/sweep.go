@@ -336,12 +336,12 @@ func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
 		if !in.Deleted {
 			continue
 		}
-		live, err := sw.r.st.CountActivePreviews(ctx, in.ID)
+		live, err := sw.r.st.ListPreviewsByInstallation(ctx, in.ID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if live > 0 {
+		if len(live) > 0 {
 			continue
 		}
 		if err := q.ForgetInstallation(ctx, in.ID); err != nil {
