@@ -15,6 +15,7 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/reliability"
 )
 
 //go:embed testdata/pull_request.opened.json
@@ -26,17 +27,6 @@ const (
 	// maxActionBytes is the size target of the static binary.
 	maxActionBytes = 20 << 20
 )
-
-// buildStatic builds pkg as the Dockerfile does and returns the binary.
-func buildStatic(ctx context.Context, root, pkg, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building %s: %v\n%s", pkg, err, b)
-	}
-	return nil
-}
 
 // firstRequest is cloudsim behind a handler that signals the arrival of the
 // first GraphQL request.
@@ -144,7 +134,7 @@ func runActionStart(ctx context.Context, cfg *config, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "hasura-preview-action")
-	if err := buildStatic(ctx, cfg.repoRoot, "./cmd/action", bin); err != nil {
+	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/action", bin); err != nil {
 		return err
 	}
 	fi, err := os.Stat(bin)

@@ -29,6 +29,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/reliability"
 )
 
 // benchmark is one section of the report.
@@ -70,7 +72,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	root, err := repoRoot()
+	root, err := reliability.ModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -200,23 +202,4 @@ func revision(root string) string {
 		out += " with uncommitted changes in " + strings.Join(list, ", ")
 	}
 	return out + "."
-}
-
-// repoRoot finds the module root (where go.mod is) from the working
-// directory up, so the program works from any directory of the repository.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; {
-		if _, err := os.Stat(d + "/go.mod"); err == nil {
-			return d, nil
-		}
-		parent := d[:max(strings.LastIndex(d, "/"), 0)]
-		if parent == d || parent == "" {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-		d = parent
-	}
 }

@@ -69,7 +69,7 @@ func runScale(ctx context.Context, cfg *config, out io.Writer) error {
 	}
 	defer os.RemoveAll(dir)
 	bin := filepath.Join(dir, "hasura-preview-webhook")
-	if err := reliability.BuildService(ctx, cfg.repoRoot, bin); err != nil {
+	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/webhook", bin); err != nil {
 		return err
 	}
 	meter := &rateMeter{}

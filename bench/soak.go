@@ -38,7 +38,7 @@ func runSoak(ctx context.Context, cfg *config, d time.Duration, out io.Writer) e
 	}
 	defer os.RemoveAll(dir)
 	soakBin = filepath.Join(dir, "hasura-preview-webhook")
-	if err := reliability.BuildService(ctx, cfg.repoRoot, soakBin); err != nil {
+	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/webhook", soakBin); err != nil {
 		return err
 	}
 	for _, p := range soakParts {

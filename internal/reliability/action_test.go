@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,39 +21,6 @@ const (
 	actionGitHubToken = "ghs_RELIABILITYactiontoken_6f2c8e1a"
 	actionAdminSecret = "adm_RELIABILITY_action_secret_93b0"
 )
-
-var (
-	actionOnce sync.Once
-	actionBin  string
-	actionErr  error
-)
-
-func builtAction(t *testing.T) string {
-	t.Helper()
-	actionOnce.Do(func() {
-		root, err := ModuleRoot()
-		if err != nil {
-			actionErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "hasura-preview-reliability-action-")
-		if err != nil {
-			actionErr = err
-			return
-		}
-		actionBin = filepath.Join(dir, "hasura-preview-action")
-		cmd := exec.Command("go", "build", "-trimpath", "-o", actionBin, "./cmd/action")
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			actionErr = fmt.Errorf("building cmd/action: %v\n%s", err, out)
-		}
-	})
-	if actionErr != nil {
-		t.Fatal(actionErr)
-	}
-	return actionBin
-}
 
 // TestActionUnderFaults runs the action binary for a PR's opening and
 // closing while 30% of Cloud requests fail: the preview must be built and

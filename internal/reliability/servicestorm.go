@@ -15,7 +15,7 @@ import (
 // ServiceStormConfig shapes a storm against the service subprocess. Zero
 // fields take the defaults in brackets.
 type ServiceStormConfig struct {
-	// Bin is the built service (BuildService) and Dir a scratch directory;
+	// Bin is the built service (Build of ./cmd/webhook) and Dir a scratch directory;
 	// both required.
 	Bin, Dir string
 	// DatabaseURL overrides the SQLite file in Dir.

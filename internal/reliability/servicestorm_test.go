@@ -2,50 +2,9 @@ package reliability
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
-
-var (
-	serviceOnce sync.Once
-	serviceBin  string
-	serviceErr  error
-)
-
-// builtService builds cmd/webhook once per test binary.
-func builtService(t *testing.T) string {
-	t.Helper()
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	serviceOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "hasura-preview-reliability-")
-		if err != nil {
-			serviceErr = err
-			return
-		}
-		serviceBin = filepath.Join(dir, "hasura-preview-webhook")
-		serviceErr = BuildService(context.Background(), root, serviceBin)
-	})
-	if serviceErr != nil {
-		t.Fatal(serviceErr)
-	}
-	return serviceBin
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	for _, bin := range []string{serviceBin, actionBin} {
-		if bin != "" {
-			os.RemoveAll(filepath.Dir(bin))
-		}
-	}
-	os.Exit(code)
-}
 
 func reportProblems(t *testing.T, rep *ServiceReport) {
 	t.Helper()

@@ -32,37 +32,9 @@ const (
 	worldAppID         = 90210
 )
 
-// BuildService builds cmd/webhook from the module at root as the Dockerfile
-// does, into out.
-func BuildService(ctx context.Context, root, out string) error {
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, "./cmd/webhook")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("building cmd/webhook: %v\n%s", err, b)
-	}
-	return nil
-}
-
-// ModuleRoot finds the directory holding go.mod from the working directory up.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		if filepath.Dir(d) == d {
-			return "", fmt.Errorf("no go.mod above %s", dir)
-		}
-	}
-}
-
 // WorldOptions shapes a World. Zero fields take the defaults in brackets.
 type WorldOptions struct {
-	// Bin is the built service (BuildService); required.
+	// Bin is the built service (Build of ./cmd/webhook); required.
 	Bin string
 	// Dir holds the SQLite file and scratch files; required.
 	Dir string
