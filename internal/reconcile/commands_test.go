@@ -32,8 +32,7 @@ func (h *harness) replies(n int) []string {
 func TestRebuildCommandByWriterRebuildsSameSHA(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	id := h.gh.AddComment(owner, repo, 7, "alice", "/preview rebuild")
 	h.command(7, store.CommandRebuild, "alice", id)
 	h.mustSettle(key)
@@ -63,8 +62,7 @@ func TestRebuildCommandByWriterRebuildsSameSHA(t *testing.T) {
 func TestRebuildCommandByReaderIsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	id := h.gh.AddComment(owner, repo, 7, "bob", "/preview rebuild")
 	h.command(7, store.CommandRebuild, "bob", id)
 	h.mustSettle(key)
@@ -111,8 +109,7 @@ func (h *harness) tick(n int) int64 {
 func TestCheckboxTickRebuildsAndIsCleared(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.command(7, store.CommandRebuild, "alice", h.tick(7))
 	h.mustSettle(key)
 	if h.creates() != 2 {
@@ -139,8 +136,7 @@ func TestCheckboxTickRebuildsAndIsCleared(t *testing.T) {
 func TestDeleteCommandHoldsUntilPush(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.command(7, store.CommandDelete, "alice", h.gh.AddComment(owner, repo, 7, "alice", "/preview delete"))
 	h.mustSettle(key)
 	if p := h.preview(key); p.Status != store.StatusDeleted || len(h.cloud.Projects()) != 0 {
@@ -165,8 +161,7 @@ func TestDeleteCommandHoldsUntilPush(t *testing.T) {
 func TestDeleteCommandByReaderIsRefused(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.command(7, store.CommandDelete, "bob", h.gh.AddComment(owner, repo, 7, "bob", "/preview delete"))
 	h.mustSettle(key)
 	if p := h.preview(key); p.Status != store.StatusReady || len(h.cloud.Projects()) != 1 {

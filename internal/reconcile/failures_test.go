@@ -101,8 +101,7 @@ func TestMissingGitHubPermissionsDoNotStopThePreview(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	h.gh.SetInstallationPermissions(instID, map[string]string{"metadata": "read", "contents": "read", "pull_requests": "read"})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	if p := h.preview(key); p.Status != store.StatusReady {
 		t.Fatalf("preview: %+v", p)
 	}
@@ -119,8 +118,7 @@ func TestMissingGitHubPermissionsDoNotStopThePreview(t *testing.T) {
 func TestRenamedTemplateDeletesTheOldApp(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.gh.SetFile(owner, repo, "main", cfgPath, baseConfig+"name: \"{repo}-preview-{pr}\"\n")
 	h.clock.Advance(2 * configCacheTTL)
 	h.update(7, func(pr *store.PullRequest) { pr.HeadSHA = sha(7, 2) })

@@ -221,6 +221,15 @@ func (h *harness) open(n int, edit func(*ghsim.PullSpec)) string {
 	return pr.Key
 }
 
+// openBuilt opens PR n and reconciles it until it settles (built, with
+// the harness's defaults).
+func (h *harness) openBuilt(n int) string {
+	h.t.Helper()
+	key := h.open(n, nil)
+	h.mustSettle(key)
+	return key
+}
+
 // update changes PR n on GitHub and records the delivery that says so.
 func (h *harness) update(n int, edit func(*store.PullRequest)) {
 	h.t.Helper()
@@ -426,6 +435,14 @@ func (h *harness) sweepKeys() []string {
 	return h.queue.take()
 }
 
-func pendingJob(key string) jobs.PendingJob { return jobs.PendingJob{PRKey: key, State: "scheduled"} }
+// wantSweep runs one sweep and fails unless it enqueued exactly keys, in
+// any order; why names the step of the test.
+func (h *harness) wantSweep(why string, keys ...string) {
+	h.t.Helper()
+	got := h.sweepKeys()
+	if !slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(keys))) {
+		h.t.Fatalf("sweep (%s) enqueued %q, want %q", why, got, keys)
+	}
+}
 
-func contains(list []string, s string) bool { return slices.Contains(list, s) }
+func pendingJob(key string) jobs.PendingJob { return jobs.PendingJob{PRKey: key, State: "scheduled"} }

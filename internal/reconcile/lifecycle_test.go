@@ -21,8 +21,7 @@ func latest(d ghsim.Deployment) string {
 func TestLifecycleOpenSyncClose(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 
 	p := h.preview(key)
 	if p.Status != store.StatusReady || p.Endpoint == "" || p.BuiltSHA != sha(7, 1) || p.AppName != "shop-pr-7" {
@@ -188,8 +187,7 @@ func TestCloseDuringCreateEndsDeleted(t *testing.T) {
 func TestRepositoryWithoutConfigTakesNoPart(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{config: "-"})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
 	h.mustSettle(key)
 	if h.creates() != 0 || len(h.ourComments(7)) != 0 || len(h.gh.Deployments(owner, repo)) != 0 {
@@ -240,8 +238,7 @@ func TestBuildFailureIsShownAndNotRetried(t *testing.T) {
 	// The Cloud's messages are shown as they come, except for secrets.
 	h.cloud.FailTask("shop-pr-7", "apply-migration", "relation \"orders\" already exists (admin secret s3cret-admin)",
 		"cloning https://x-access-token:ghs_0123456789abcdefghijABCDEFGHIJ@github.com/acme/shop failed")
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	p := h.preview(key)
 	if p.Status != store.StatusFailed || !strings.Contains(p.LastError, "apply-migration") {
 		t.Fatalf("preview: %+v", p)
@@ -293,8 +290,7 @@ func TestSharedSecretsReadTheUnscopedName(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: ACME__ADMIN\n",
 		settings: func(s *Settings) { s.SharedSecrets = true }})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	h.openBuilt(7)
 	proj, ok := h.cloud.Project("shop-pr-7")
 	if !ok || proj.Env["HASURA_GRAPHQL_ADMIN_SECRET"] != "s3cret-admin" {
 		t.Fatalf("shared scope did not read %sACME__ADMIN: %+v", prefix, proj.Env)

@@ -15,8 +15,7 @@ import (
 func TestCapPerInstallationQueuesInOrder(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{settings: func(s *Settings) { s.MaxPreviewsPerInstallation = 1 }})
-	k7 := h.open(7, nil)
-	h.mustSettle(k7)
+	k7 := h.openBuilt(7)
 
 	k8 := h.open(8, nil)
 	if again := h.steps(k8, 1); again < time.Minute || again > 2*time.Minute {
@@ -85,13 +84,9 @@ func TestTTLWarnsThenDeletesUnlessKept(t *testing.T) {
 	h.mustSettle(k7)
 	h.mustSettle(k8)
 
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("sweep before the warning enqueued %q", got)
-	}
+	h.wantSweep("before the warning")
 	h.clock.Advance(49 * time.Hour)
-	if got := h.sweepKeys(); len(got) != 1 || got[0] != k7 {
-		t.Fatalf("sweep at the warning enqueued %q", got)
-	}
+	h.wantSweep("at the warning", k7)
 	h.mustSettle(k7)
 	body := h.sticky(7)
 	if !strings.Contains(body, "This preview will be deleted at") || !strings.Contains(body, "add the `preview` label to keep it") {
@@ -100,14 +95,10 @@ func TestTTLWarnsThenDeletesUnlessKept(t *testing.T) {
 	if p := h.preview(k7); p.TTLWarnedAt.IsZero() || p.Status != store.StatusReady {
 		t.Fatalf("#7 after the warning: %+v", p)
 	}
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("the warning is due once, yet the sweep enqueued %q", got)
-	}
+	h.wantSweep("the warning is due once")
 
 	h.clock.Advance(24 * time.Hour)
-	if got := h.sweepKeys(); len(got) != 1 || got[0] != k7 {
-		t.Fatalf("sweep at expiry enqueued %q", got)
-	}
+	h.wantSweep("at expiry", k7)
 	h.mustSettle(k7)
 	if p := h.preview(k7); p.Status != store.StatusDeleted {
 		t.Fatalf("#7 after its TTL: %+v", p)
@@ -140,22 +131,15 @@ func TestTTLWarnsThenDeletesUnlessKept(t *testing.T) {
 func TestDriftIsRebuiltBySweepAndReconcile(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("sweep enqueued %q with nothing to do", got)
-	}
+	key := h.openBuilt(7)
+	h.wantSweep("nothing to do")
 	if !h.cloud.DeleteByHand("shop-pr-7") {
 		t.Fatal("no app to delete by hand")
 	}
 	// Checked at most once an hour.
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("drift checked again within the hour: %q", got)
-	}
+	h.wantSweep("drift is checked at most once an hour")
 	h.clock.Advance(61 * time.Minute)
-	if got := h.sweepKeys(); len(got) != 1 || got[0] != key {
-		t.Fatalf("sweep after drift enqueued %q", got)
-	}
+	h.wantSweep("after drift", key)
 	h.mustSettle(key)
 	if p := h.preview(key); p.Status != store.StatusReady || h.creates() != 2 {
 		t.Fatalf("after drift: %+v, creates %d", p, h.creates())
@@ -176,8 +160,7 @@ func TestDriftIsRebuiltBySweepAndReconcile(t *testing.T) {
 func TestQuotaExceededFailsOnceWithExplanation(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{cloud: func(o *cloudsim.Options) { o.MonthlyQuota = 1 }})
-	k7 := h.open(7, nil)
-	h.mustSettle(k7)
+	h.openBuilt(7)
 	k8 := h.open(8, nil)
 	err := h.settle(k8)
 	if !isPermanent(err) || !errors.Is(err, cloud.ErrQuotaExceeded) {
@@ -194,9 +177,7 @@ func TestQuotaExceededFailsOnceWithExplanation(t *testing.T) {
 	}
 	asked := h.cloud.Requests(cloud.OpCreatePreviewApp)
 	h.mustSettle(k8)
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("sweep re-enqueued the failed PR: %q", got)
-	}
+	h.wantSweep("the failed PR is not retried")
 	if h.cloud.Requests(cloud.OpCreatePreviewApp) != asked {
 		t.Fatal("the refused create was retried")
 	}
@@ -205,8 +186,7 @@ func TestQuotaExceededFailsOnceWithExplanation(t *testing.T) {
 func TestUninstallDeletesPreviewsWithoutGitHub(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	writes := h.gh.Stats().ContentWrites()
 	err := h.st.WithTx(h.ctx, func(tx *store.Tx) error {
 		_, err := tx.MarkInstallationDeleted(h.ctx, instID)
@@ -216,9 +196,7 @@ func TestUninstallDeletesPreviewsWithoutGitHub(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.queue.forgetFn = func(id int64) error { _, err := h.st.ForgetInstallation(h.ctx, id); return err }
-	if got := h.sweepKeys(); len(got) != 1 || got[0] != key {
-		t.Fatalf("sweep after uninstall enqueued %q", got)
-	}
+	h.wantSweep("after uninstall", key)
 	if len(h.queue.forgot) != 0 {
 		t.Fatal("forgot the installation while its preview was alive")
 	}
@@ -244,31 +222,21 @@ func TestUninstallDeletesPreviewsWithoutGitHub(t *testing.T) {
 func TestSweepFindsLostWork(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	k7 := h.open(7, nil)
-	h.mustSettle(k7)
+	k7 := h.openBuilt(7)
 	k8 := h.open(8, nil) // its job was lost: never reconciled
 	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
-	got := h.sweepKeys()
-	if len(got) != 2 || !contains(got, k7) || !contains(got, k8) {
-		t.Fatalf("sweep enqueued %q", got)
-	}
+	h.wantSweep("lost work", k7, k8)
 	// Keys with a pending job are left to it.
 	h.queue.pending = append(h.queue.pending, pendingJob(k7), pendingJob(k8))
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("sweep enqueued %q beside pending jobs", got)
-	}
+	h.wantSweep("beside pending jobs")
 	h.queue.pending = nil
 	h.mustSettle(k7)
 	h.mustSettle(k8)
-	if got := h.sweepKeys(); len(got) != 0 {
-		t.Fatalf("sweep enqueued %q after everything settled", got)
-	}
+	h.wantSweep("after everything settled")
 	// A build whose job vanished mid-way is picked up.
 	h.update(8, func(pr *store.PullRequest) { pr.HeadSHA = sha(8, 2) })
 	h.steps(k8, 1)
-	if got := h.sweepKeys(); len(got) != 1 || got[0] != k8 {
-		t.Fatalf("sweep enqueued %q for a stuck build", got)
-	}
+	h.wantSweep("a stuck build", k8)
 }
 
 // TestSweepDeletesAnAppThatCameBackAfterItsDelete: a crash between sending
@@ -278,8 +246,7 @@ func TestSweepFindsLostWork(t *testing.T) {
 func TestSweepDeletesAnAppThatCameBackAfterItsDelete(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
 	h.mustSettle(key)
 	if _, ok := h.cloud.Project("shop-pr-7"); ok {
@@ -314,8 +281,7 @@ func TestSweepDeletesAnAppThatCameBackAfterItsDelete(t *testing.T) {
 func TestSweepForgetsLongClosedPRs(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
-	key := h.open(7, nil)
-	h.mustSettle(key)
+	key := h.openBuilt(7)
 	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
 	h.mustSettle(key)
 	h.clock.Advance(29 * 24 * time.Hour)

@@ -74,27 +74,23 @@ func (a *staticApp) BotLogin(context.Context) (string, error) { return bot, nil 
 // requests counts the requests ghsim received with installation id's token,
 // refused ones included.
 func (a *staticApp) requests(id int64) int {
-	a.mu.Lock()
-	label := a.labels[id]
-	a.mu.Unlock()
-	n := 0
-	for _, r := range a.gh.Requests() {
-		if r.Principal == label {
-			n++
-		}
-	}
-	return n
+	return a.count(id, func(ghsim.Request) bool { return true })
 }
 
 // refused counts the requests with installation id's token that ghsim
 // answered with a rate limit.
 func (a *staticApp) refused(id int64) int {
+	return a.count(id, func(r ghsim.Request) bool { return r.Status == 403 || r.Status == 429 })
+}
+
+// count counts the requests with installation id's token that match.
+func (a *staticApp) count(id int64, match func(ghsim.Request) bool) int {
 	a.mu.Lock()
 	label := a.labels[id]
 	a.mu.Unlock()
 	n := 0
 	for _, r := range a.gh.Requests() {
-		if r.Principal == label && (r.Status == 403 || r.Status == 429) {
+		if r.Principal == label && match(r) {
 			n++
 		}
 	}

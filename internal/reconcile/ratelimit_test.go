@@ -205,7 +205,7 @@ func TestLowBudgetShowsOnlyFinalStates(t *testing.T) {
 	const limit = 200
 	h := newHarness(t, harnessOptions{tokenLimit: limit})
 
-	h.mustSettle(h.open(1, nil))
+	h.openBuilt(1)
 	normal := h.static.requests(instID)
 	st := h.gh.Stats()
 	if st.CommentUpdates == 0 || st.DeploymentStatusCreates != 2 {
@@ -215,7 +215,7 @@ func TestLowBudgetShowsOnlyFinalStates(t *testing.T) {
 	h.static.spend(instID, owner, repo, limit-normal-limit/10+1) // leaves a tenth, less one
 	h.clock.Advance(2 * configCacheTTL)                          // so that the first answer is the configuration's
 	before := h.static.requests(instID)
-	h.mustSettle(h.open(2, nil))
+	h.openBuilt(2)
 	low := h.static.requests(instID) - before
 	after := h.gh.Stats()
 	if after.CommentUpdates != st.CommentUpdates || after.CommentCreates != st.CommentCreates+1 {
