@@ -16,7 +16,6 @@ ON CONFLICT (pr_key) DO UPDATE SET owner = excluded.owner, expires_at = excluded
 WHERE leases.expires_at <= $4 OR leases.owner = excluded.owner
 RETURNING expires_at`)
 	stLeaseUntil   = newStmt(`SELECT expires_at FROM leases WHERE pr_key = $1`)
-	stRenewLease   = newStmt(`UPDATE leases SET expires_at = $3 WHERE pr_key = $1 AND owner = $2 AND expires_at > $4`)
 	stReleaseLease = newStmt(`DELETE FROM leases WHERE pr_key = $1 AND owner = $2`)
 	stBreakLeases  = newStmt(`DELETE FROM leases`)
 	stPruneLeases  = newStmt(`DELETE FROM leases WHERE expires_at <= $1`)
@@ -44,17 +43,6 @@ func (s *Store) AcquireLease(ctx context.Context, key, owner string, ttl time.Du
 		return false, time.Time{}, fmt.Errorf("reading lease on %s: %w", key, err)
 	}
 	return false, fromMicros(until), nil
-}
-
-// RenewLease extends owner's unexpired lease by ttl from now. It returns
-// false when owner no longer holds it: stop acting on the PR.
-func (s *Store) RenewLease(ctx context.Context, key, owner string, ttl time.Duration) (bool, error) {
-	now := s.Now()
-	n, err := s.q.exec(ctx, stRenewLease, key, owner, micros(now.Add(ttl)), micros(now))
-	if err != nil {
-		return false, fmt.Errorf("renewing lease on %s: %w", key, err)
-	}
-	return n > 0, nil
 }
 
 // ReleaseLease ends owner's lease; releasing a lease one does not hold does

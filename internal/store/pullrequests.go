@@ -56,7 +56,6 @@ WHERE pr_key = $1 AND command_at = $2 AND command <> ''`)
 	stLockGeneration = newStmtLite(`SELECT generation FROM pull_requests WHERE pr_key = $1 FOR UPDATE`,
 		`SELECT generation FROM pull_requests WHERE pr_key = $1`)
 	stListOpenPRs  = newStmt(`SELECT ` + prColumns + ` FROM pull_requests WHERE closed = FALSE ORDER BY pr_key`)
-	stListPRKeys   = newStmt(`SELECT pr_key FROM pull_requests ORDER BY pr_key`)
 	stForgetPR     = newStmt(`DELETE FROM pull_requests WHERE pr_key = $1`)
 	stForgetPRPrev = newStmt(`DELETE FROM previews WHERE pr_key = $1`)
 	stForgetPRLock = newStmt(`DELETE FROM leases WHERE pr_key = $1`)
@@ -188,12 +187,6 @@ func (s *Store) ListOpenPRs(ctx context.Context) ([]*PullRequest, error) {
 		out = append(out, pr)
 	}
 	return out, r.Err()
-}
-
-// ListPRKeys returns the key of every PR the Store knows, open or closed
-// (for the sweep, which enqueues them all).
-func (s *Store) ListPRKeys(ctx context.Context) ([]string, error) {
-	return s.keys(ctx, s.q, stListPRKeys)
 }
 
 // ForgetPR deletes the PR's desired state, preview record and lease. Call it

@@ -23,10 +23,6 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock for every stored time. Defaults to time.Now.
 	Now func() time.Time
-	// MaxConns caps the PostgreSQL pool (default: pgx's, max(4, CPUs);
-	// at least 4).
-	// SQLite always uses exactly one connection.
-	MaxConns int32
 }
 
 // Store is the service's database. It is safe for concurrent use.
@@ -62,7 +58,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	case SQLite:
 		err = s.openSQLite(ctx)
 	case Postgres:
-		err = s.openPostgres(ctx, opts)
+		err = s.openPostgres(ctx)
 	}
 	if err != nil {
 		s.Close()
@@ -101,14 +97,11 @@ func (s *Store) openSQLite(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) openPostgres(ctx context.Context, opts Options) error {
+func (s *Store) openPostgres(ctx context.Context) error {
 	cfg, err := pgxpool.ParseConfig(s.target.dsn)
 	if err != nil {
 		// pgx's parse error keeps the raw URL in a field: never wrap it.
 		return errors.New("invalid PostgreSQL URL")
-	}
-	if opts.MaxConns > 0 {
-		cfg.MaxConns = opts.MaxConns
 	}
 	// Migrations hold one connection (the advisory lock) while River's
 	// migrator needs another; River's own services want several.

@@ -227,19 +227,9 @@ func TestLeases(t *testing.T) {
 		if err != nil || ok || !held.Equal(until) {
 			t.Fatalf("b took a held lease: %v %v %v", ok, held, err)
 		}
-		c.Advance(30 * time.Second)
-		if ok, err := s.RenewLease(ctx, key, "a", time.Minute); err != nil || !ok {
-			t.Fatalf("renew: %v %v", ok, err)
-		}
-		if ok, err := s.RenewLease(ctx, key, "b", time.Minute); err != nil || ok {
-			t.Fatalf("b renewed a's lease: %v %v", ok, err)
-		}
-		c.Advance(61 * time.Second)
+		c.Advance(time.Minute)
 		if ok, _, err := s.AcquireLease(ctx, key, "b", time.Minute); err != nil || !ok {
 			t.Fatalf("b after expiry: %v %v", ok, err)
-		}
-		if ok, err := s.RenewLease(ctx, key, "a", time.Minute); err != nil || ok {
-			t.Fatalf("a renewed a lease it lost: %v %v", ok, err)
 		}
 		if err := s.ReleaseLease(ctx, key, "a"); err != nil { // not a's: no effect
 			t.Fatal(err)
