@@ -100,12 +100,12 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 	defer cancel()
 	const why = "The workflow run was cancelled before the preview was ready; the next run rebuilds it."
 	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.now()
-	if r.comment && r.rep != nil {
+	if r.comment {
 		view := r.view(res)
 		view.Headline = "Preview " + r.name + ": build cancelled"
 		r.warnGitHub("PR comment", r.rep.Update(wctx, view), &r.comment)
 	}
-	if r.deploy && r.rep != nil && r.deployID != 0 {
+	if r.deploy && r.deployID != 0 {
 		err := r.rep.FinishDeployment(wctx, r.deployID, ghreport.DeployInactive, "", r.logURL, "Cancelled")
 		r.warnGitHub("Deployment status", err, &r.deploy)
 	}
@@ -128,7 +128,7 @@ func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs previe
 	}
 	res := preview.Result{Name: r.name, Status: preview.StatusDeleted, ProjectID: dr.ProjectID, TenantID: dr.TenantID, Finished: dr.At}
 	r.updateComment(ctx, res)
-	if r.deploy && r.rep != nil {
+	if r.deploy {
 		err := r.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(r.name))
 		r.warnGitHub("Deployment", err, &r.deploy)
 	}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/google/go-github/v60/github"
@@ -16,7 +16,7 @@ import (
 
 // setupReporter builds the comment and deployment reporter when the run has
 // a PR and a token; without them both are off.
-func (r *runner) setupReporter(ctx context.Context) {
+func (r *runner) setupReporter() {
 	r.comment, r.deploy = r.in.Comment && r.t.PR > 0, r.in.Deployment && r.t.SHA != ""
 	if !r.comment && !r.deploy {
 		return
@@ -26,7 +26,7 @@ func (r *runner) setupReporter(ctx context.Context) {
 		r.comment, r.deploy = false, false
 		return
 	}
-	gh, err := newGitHubClient(r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken, r)
+	gh, err := newGitHubClient(r.d.HTTPClient, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
 	if err != nil {
 		r.gha.Warningf("GitHub client: %s", r.secrets.redact(err.Error()))
 		r.comment, r.deploy = false, false
@@ -45,8 +45,8 @@ func (r *runner) setupReporter(ctx context.Context) {
 // newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
 // or a test server) without WithEnterpriseURLs, which would append /api/v3/
 // to a URL that does not end with it.
-func newGitHubClient(apiURL, token string, r *runner) (*github.Client, error) {
-	gh := github.NewClient(r.d.HTTPClient).WithAuthToken(token)
+func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
+	gh := github.NewClient(hc).WithAuthToken(token)
 	if apiURL == "" {
 		return gh, nil
 	}
@@ -69,8 +69,10 @@ func (r *runner) view(res preview.Result) ghreport.View {
 
 // updateComment writes the comment; a missing permission turns comments off
 // with one warning, other errors warn and carry on: the preview matters more.
+// A final result is always written (ghreport holds back only progress), so
+// nothing is left to Flush after it.
 func (r *runner) updateComment(ctx context.Context, res preview.Result) {
-	if !r.comment || r.rep == nil {
+	if !r.comment {
 		return
 	}
 	var err error
@@ -79,9 +81,6 @@ func (r *runner) updateComment(ctx context.Context, res preview.Result) {
 		_, err = r.rep.UpdateExisting(ctx, r.view(res))
 	} else {
 		err = r.rep.Update(ctx, r.view(res))
-	}
-	if err == nil && res.Status.Done() {
-		err = r.rep.Flush(ctx)
 	}
 	r.warnGitHub("PR comment", err, &r.comment)
 }
@@ -99,7 +98,7 @@ func (r *runner) warnGitHub(what string, err error, enabled *bool) {
 }
 
 func (r *runner) startDeployment(ctx context.Context) {
-	if !r.deploy || r.rep == nil {
+	if !r.deploy {
 		return
 	}
 	id, err := r.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
@@ -111,7 +110,7 @@ func (r *runner) startDeployment(ctx context.Context) {
 }
 
 func (r *runner) finishDeployment(ctx context.Context, res preview.Result) {
-	if !r.deploy || r.rep == nil || r.deployID == 0 {
+	if !r.deploy || r.deployID == 0 {
 		return
 	}
 	state, desc := ghreport.DeployFailure, res.Message
@@ -124,13 +123,4 @@ func (r *runner) finishDeployment(ctx context.Context, res preview.Result) {
 	}
 	err := r.rep.FinishDeployment(ctx, r.deployID, state, res.Endpoint, r.logURL, desc)
 	r.warnGitHub("Deployment status", err, &r.deploy)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

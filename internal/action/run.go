@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,8 +79,8 @@ type runner struct {
 	t       target
 	name    string
 	rep     *ghreport.Reporter
-	// gh is the client behind rep, for what ghreport does not offer.
-	// comment and deploy turn off after a permission warning.
+	// comment and deploy say what rep is for (rep is nil when neither
+	// is on); each turns off after a permission warning.
 	comment, deploy bool
 	deployID        int64
 	logURL          string
@@ -133,7 +135,7 @@ func (r *runner) run(ctx context.Context) error {
 		return r.fail("Hasura Cloud client", err)
 	}
 	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Poll: r.d.Poll, Deadline: in.Timeout, Log: r.logger()}
-	r.setupReporter(ctx)
+	r.setupReporter()
 
 	var dbs preview.Databases
 	if in.Postgres != nil {
@@ -267,7 +269,7 @@ func (r *runner) outputs(kv map[string]string) error {
 		r.gha.Warningf("GITHUB_OUTPUT is not set: outputs are not written")
 		return nil
 	}
-	for _, k := range sortedKeys(kv) {
+	for _, k := range slices.Sorted(maps.Keys(kv)) {
 		if err := writeFileCommand(path, k, kv[k]); err != nil {
 			return r.fail("Writing outputs", err)
 		}
