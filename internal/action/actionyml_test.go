@@ -6,6 +6,7 @@ package action
 // (actionlint cannot: it does not know a remote action's metadata).
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -98,7 +99,7 @@ func TestActionYMLIsADropIn(t *testing.T) {
 		}
 	}
 	if len(m.Outputs) != len(allOutputs) {
-		t.Errorf("outputs %v, want exactly %v", keys(m.Outputs), allOutputs)
+		t.Errorf("outputs %v, want exactly %v", slices.Sorted(maps.Keys(m.Outputs)), allOutputs)
 	}
 	for name, in := range m.Inputs {
 		if in.Description == "" {
@@ -160,7 +161,8 @@ func TestExamplesUseDeclaredInputsAndOutputs(t *testing.T) {
 	m := readActionYML(t)
 	files, _ := filepath.Glob(filepath.Join("..", "..", "examples", "*.yml"))
 	if len(files) == 0 {
-		t.Skip("no examples yet")
+		// A skip would pass in CI with the examples moved or renamed.
+		t.Fatal("no examples/*.yml to check")
 	}
 	outRef := regexp.MustCompile(`steps\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)`)
 	uses := 0
@@ -210,13 +212,4 @@ func TestExamplesUseDeclaredInputsAndOutputs(t *testing.T) {
 	if uses == 0 {
 		t.Error("no example uses hasura-preview/hasura-preview")
 	}
-}
-
-func keys[V any](m map[string]V) []string {
-	var out []string
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }
