@@ -79,8 +79,9 @@ func WithBackOff(newBackOff func() backoff.BackOff) Option {
 	return func(a *App) { a.newBackOff = newBackOff }
 }
 
-// DefaultBackOff retries up to 4 times over about 10 seconds: long enough
-// for a GitHub blip, short enough not to hold a worker.
+// DefaultBackOff retries up to 4 times, waiting 2 to 6 seconds in all
+// (0.5 s growing by half each time, with backoff's ±50 % jitter): long
+// enough for a GitHub blip, short enough not to hold a worker.
 func DefaultBackOff() backoff.BackOff {
 	return backoff.WithMaxRetries(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(500*time.Millisecond),
