@@ -1,7 +1,6 @@
 package ghsim
 
 import (
-	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"maps"
@@ -200,32 +199,6 @@ func (c *call) getInstallation() {
 	if in := c.installation(); in != nil {
 		writeJSON(c.w, http.StatusOK, c.installationJSON(in))
 	}
-}
-
-func (c *call) listInstallations() {
-	var mine []*installState
-	for _, in := range c.s.st.inst {
-		if in.appID == c.who.app.id {
-			mine = append(mine, in)
-		}
-	}
-	slices.SortFunc(mine, func(a, b *installState) int { return cmp.Compare(a.id, b.id) })
-	lo, hi := c.page(len(mine))
-	out := make([]installationJSON, 0, hi-lo)
-	for _, in := range mine[lo:hi] {
-		out = append(out, c.installationJSON(in))
-	}
-	writeJSON(c.w, http.StatusOK, out)
-}
-
-func (c *call) getRepoInstallation() {
-	for _, in := range c.s.st.inst {
-		if in.appID == c.who.app.id && in.covers(c.repo) {
-			writeJSON(c.w, http.StatusOK, c.installationJSON(in))
-			return
-		}
-	}
-	c.notFound()
 }
 
 // createAccessToken mints an installation token, narrowed to the

@@ -95,14 +95,6 @@ func (s *Server) AddPull(owner, repo string, spec PullSpec) int {
 	return spec.Number
 }
 
-// AddIssue seeds a plain issue (not a pull request), so comments and
-// labels can be tested on issues as well.
-func (s *Server) AddIssue(owner, repo string, number int, title string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.st.addIssue(s.st.ensureRepo(owner, repo), number, title, s.now())
-}
-
 func (st *state) addIssue(r *repoState, number int, title string, now time.Time) *issueState {
 	st.nextIssueID++
 	is := &issueState{
