@@ -23,11 +23,12 @@ import (
 // each request only after that commit, so a 202 still means "durable".
 
 const (
-	// DefaultBatchWindow is how long the writer waits, at most, for
-	// deliveries still being read and checked before it commits a batch.
-	DefaultBatchWindow = 2 * time.Millisecond
-	// DefaultMaxBatch caps the deliveries recorded in one transaction.
-	DefaultMaxBatch = 64
+	// batchWindow is how long the writer waits, at most, for deliveries
+	// still being read and checked before it commits a batch. Nothing waits
+	// when no other request is on its way.
+	batchWindow = 2 * time.Millisecond
+	// maxBatch caps the deliveries recorded in one transaction.
+	maxBatch = 64
 	// txTimeout bounds one batch transaction, and the one-by-one retries
 	// after a failed batch together: requests wait on the writer, so a hung
 	// database must not hold it forever.
@@ -56,15 +57,13 @@ type pending struct {
 // events touch other lanes' PRs, and a rare deadlock there is detected by
 // PostgreSQL and re-run by Store.WithTx.
 type writer struct {
-	h      *Handler
-	window time.Duration
-	max    int
-	lanes  []*lane
-	seed   maphash.Seed
+	h     *Handler
+	lanes []*lane
+	seed  maphash.Seed
 	// arriving counts requests past the method and signature-header checks
 	// that have not yet handed in a delivery (or given up): a lane waits
-	// for them, up to window, instead of committing a batch that is about
-	// to grow. At concurrency 1 it is zero and nothing waits.
+	// for them, up to batchWindow, instead of committing a batch that is
+	// about to grow. At concurrency 1 it is zero and nothing waits.
 	arriving atomic.Int64
 	// gate, when set, holds each lane with the first delivery of its next
 	// batch (held counts them) until it is closed: tests use it to form
@@ -86,14 +85,8 @@ type lane struct {
 // postgresLanes is the number of writers on PostgreSQL (see writer).
 const postgresLanes = 2
 
-func newWriter(h *Handler, window time.Duration, maxBatch int) *writer {
-	if window <= 0 {
-		window = DefaultBatchWindow
-	}
-	if maxBatch <= 0 {
-		maxBatch = DefaultMaxBatch
-	}
-	w := &writer{h: h, window: window, max: maxBatch, seed: maphash.MakeSeed(), done: make(chan struct{})}
+func newWriter(h *Handler) *writer {
+	w := &writer{h: h, seed: maphash.MakeSeed(), done: make(chan struct{})}
 	n := 1
 	if h.st.Backend() == store.Postgres {
 		n = postgresLanes
@@ -217,7 +210,7 @@ func (w *writer) close(ctx context.Context) error {
 }
 
 func (w *writer) run(l *lane) {
-	batch := make([]*pending, 0, w.max)
+	batch := make([]*pending, 0, maxBatch)
 	for {
 		first, ok := <-l.in
 		if !ok {
@@ -235,7 +228,7 @@ func (w *writer) run(l *lane) {
 }
 
 // collect adds what is already queued and, while requests are still on
-// their way, what arrives within the window, up to max.
+// their way, what arrives within batchWindow, up to maxBatch.
 func (w *writer) collect(l *lane, batch []*pending) []*pending {
 	var timer *time.Timer
 	defer func() {
@@ -243,7 +236,7 @@ func (w *writer) collect(l *lane, batch []*pending) []*pending {
 			timer.Stop()
 		}
 	}()
-	for len(batch) < w.max {
+	for len(batch) < maxBatch {
 		select {
 		case p, ok := <-l.in:
 			if !ok {
@@ -257,7 +250,7 @@ func (w *writer) collect(l *lane, batch []*pending) []*pending {
 			return batch
 		}
 		if timer == nil {
-			timer = time.NewTimer(w.window)
+			timer = time.NewTimer(batchWindow)
 		}
 		select {
 		case p, ok := <-l.in:

@@ -51,13 +51,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for latency and received times [time.Now].
 	Now func() time.Time
-	// BatchWindow is how long deliveries that arrive together may wait for
-	// each other to be recorded in one transaction [DefaultBatchWindow].
-	// Nothing waits when no other request is on its way.
-	BatchWindow time.Duration
-	// MaxBatch caps the deliveries in one transaction [DefaultMaxBatch];
-	// 1 records each delivery in a transaction of its own.
-	MaxBatch int
 }
 
 // Handler serves POST /webhook.
@@ -108,7 +101,7 @@ func New(cfg Config) (*Handler, error) {
 		h.now = time.Now
 	}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
-	h.w = newWriter(h, cfg.BatchWindow, cfg.MaxBatch)
+	h.w = newWriter(h)
 	return h, nil
 }
 
