@@ -35,7 +35,7 @@ type SweepOptions struct {
 	// [10000]: deduplication forgets older ones.
 	KeepDeliveries int
 	// OrphanGrace and OrphanWindow bound the re-check of deleted previews
-	// [10m, 2h]: between them after a deletion, the sweep looks the app up
+	// [10m, OrphanGrace+2h]: between them after a deletion, the sweep looks the app up
 	// once more (one Cloud call) and deletes it again if it is back. A
 	// creation job that was in flight but unknown to the store (a crash
 	// between sending the create and saving its job id) brings an app up
