@@ -140,7 +140,7 @@ func (c *call) getApp() {
 	a := c.who.app
 	writeJSON(c.w, http.StatusOK, appJSON{
 		ID: a.id, Slug: a.slug, NodeID: nodeID("Integration", a.id), Owner: c.user("hasura-preview", "Organization"),
-		Name: a.slug, ExternalURL: c.s.opts.WebURL, HTMLURL: c.s.opts.WebURL + "/apps/" + a.slug,
+		Name: a.slug, ExternalURL: webURL, HTMLURL: webURL + "/apps/" + a.slug,
 		CreatedAt: ts(a.createdAt), UpdatedAt: ts(a.createdAt),
 		Permissions: DefaultInstallationPermissions(), Events: []string{"pull_request"},
 	})
@@ -174,7 +174,7 @@ func (c *call) installationJSON(in *installState) installationJSON {
 		ID: in.id, Account: acct, RepositorySelection: sel,
 		AccessTokensURL: c.apiBase() + "app/installations/" + id + "/access_tokens",
 		RepositoriesURL: c.apiBase() + "installation/repositories",
-		HTMLURL:         c.s.opts.WebURL + "/settings/installations/" + id,
+		HTMLURL:         webURL + "/settings/installations/" + id,
 		AppID:           in.appID, AppSlug: c.s.st.apps[in.appID].slug, TargetID: acct.ID, TargetType: "User",
 		Permissions: maps.Clone(in.perms), Events: []string{"pull_request"},
 		CreatedAt: ts(in.createdAt), UpdatedAt: ts(in.createdAt),

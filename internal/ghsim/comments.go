@@ -87,7 +87,7 @@ func (c *call) commentJSON(cm *Comment) commentJSON {
 	return commentJSON{
 		ID: cm.ID, NodeID: nodeID("IssueComment", cm.ID),
 		URL:               c.repoURL(r) + "/issues/comments/" + id,
-		HTMLURL:           c.s.opts.WebURL + "/" + r.fullName() + "/" + kind + "/" + n + "#issuecomment-" + id,
+		HTMLURL:           webURL + "/" + r.fullName() + "/" + kind + "/" + n + "#issuecomment-" + id,
 		IssueURL:          c.repoURL(r) + "/issues/" + n,
 		Body:              cm.Body,
 		User:              c.user(cm.User, cm.UserType),

@@ -90,7 +90,7 @@ func (c *call) getContents() {
 func (c *call) contentJSON(r *repoState, branch, p, typ string, content *string) contentJSON {
 	esc := escapePath(p)
 	self := c.repoURL(r) + "/contents/" + esc + "?ref=" + url.QueryEscape(branch)
-	html := c.s.opts.WebURL + "/" + r.fullName() + "/" + map[string]string{"file": "blob", "dir": "tree"}[typ] + "/" + branch + "/" + esc
+	html := webURL + "/" + r.fullName() + "/" + map[string]string{"file": "blob", "dir": "tree"}[typ] + "/" + branch + "/" + esc
 	e := contentJSON{Type: typ, Name: path.Base(p), Path: p, URL: self, HTMLURL: html}
 	if content == nil {
 		e.SHA = fakeSHA(r.fullName(), branch, p)

@@ -31,14 +31,6 @@ type Options struct {
 	// Default "/".
 	Prefix string
 
-	// BaseURL, when set, is the absolute API root (including the prefix)
-	// used in Link headers and the url fields of responses. By default it
-	// is derived from each request's Host, which is right for httptest.
-	BaseURL string
-
-	// WebURL is the root of html_url fields. Default "https://github.com".
-	WebURL string
-
 	// Now is the clock for timestamps, token expiry, JWT checks and rate
 	// limit windows. Default time.Now.
 	Now func() time.Time
@@ -74,17 +66,13 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.WebURL == "" {
-		opts.WebURL = "https://github.com"
-	}
-	opts.WebURL = strings.TrimSuffix(opts.WebURL, "/")
-	if opts.BaseURL != "" && !strings.HasSuffix(opts.BaseURL, "/") {
-		opts.BaseURL += "/"
-	}
 	s := &Server{opts: opts, prefix: normalizePrefix(opts.Prefix)}
 	s.st.init()
 	return s
 }
+
+// webURL is the root of html_url fields, as on github.com.
+const webURL = "https://github.com"
 
 // normalizePrefix returns p with exactly one leading and one trailing slash.
 func normalizePrefix(p string) string {

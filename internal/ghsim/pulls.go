@@ -86,7 +86,7 @@ func (c *call) pullJSON(is *issueState) pullJSON {
 	head := c.s.st.headRepo(r, is)
 	n := strconv.Itoa(p.Number)
 	self := c.repoURL(r) + "/pulls/" + n
-	html := c.s.opts.WebURL + "/" + r.fullName() + "/pull/" + n
+	html := webURL + "/" + r.fullName() + "/pull/" + n
 	var body, mergedAt, mergeSHA *string
 	if p.Body != "" {
 		body = &p.Body
@@ -193,8 +193,8 @@ func (c *call) listPullFiles() {
 		out = append(out, pullFileJSON{
 			SHA: fakeSHA(head.fullName(), p.HeadSHA, f), Filename: f, Status: "modified",
 			Additions: 1, Deletions: 1, Changes: 2,
-			BlobURL:     c.s.opts.WebURL + "/" + head.fullName() + "/blob/" + p.HeadSHA + "/" + esc,
-			RawURL:      c.s.opts.WebURL + "/" + head.fullName() + "/raw/" + p.HeadSHA + "/" + esc,
+			BlobURL:     webURL + "/" + head.fullName() + "/blob/" + p.HeadSHA + "/" + esc,
+			RawURL:      webURL + "/" + head.fullName() + "/raw/" + p.HeadSHA + "/" + esc,
 			ContentsURL: c.repoURL(c.repo) + "/contents/" + esc + "?ref=" + p.HeadSHA,
 		})
 	}

@@ -10,11 +10,9 @@ import (
 )
 
 // apiBase is the absolute API root including the prefix, as GitHub puts it
-// in url fields and Link headers.
+// in url fields and Link headers: derived from the request's Host, which is
+// where the client reached the simulator.
 func (c *call) apiBase() string {
-	if c.s.opts.BaseURL != "" {
-		return c.s.opts.BaseURL
-	}
 	scheme := "http"
 	if c.r.TLS != nil {
 		scheme = "https"
@@ -63,9 +61,9 @@ func (c *call) user(login, typ string) userJSON {
 		typ = loginType(login)
 	}
 	id := c.s.st.userID(login)
-	html := c.s.opts.WebURL + "/" + login
+	html := webURL + "/" + login
 	if slug, ok := strings.CutSuffix(login, "[bot]"); ok {
-		html = c.s.opts.WebURL + "/apps/" + slug
+		html = webURL + "/apps/" + slug
 	}
 	return userJSON{
 		Login: login, ID: id, NodeID: nodeID(typ, id),
@@ -94,7 +92,7 @@ func (c *call) repoJSON(r *repoState) repoJSON {
 	return repoJSON{
 		ID: r.id, NodeID: nodeID("Repository", r.id), Name: r.name, FullName: r.fullName(),
 		Private: true, Owner: c.user(r.owner, "User"),
-		HTMLURL: c.s.opts.WebURL + "/" + r.fullName(), Fork: r.fork,
+		HTMLURL: webURL + "/" + r.fullName(), Fork: r.fork,
 		URL: c.repoURL(r), DefaultBranch: r.defaultBranch, Visibility: "private",
 	}
 }
