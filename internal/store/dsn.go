@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 )
 
 // Backend names the database engine behind a Store.
@@ -117,28 +119,9 @@ func parsePostgres(raw string) (target, error) {
 	if pw, ok := u.User.Password(); ok {
 		t.secret = pw
 	}
-	t.display = redactURL(u)
+	// The same rendering as the service config's DATABASE_URL.
+	t.display = pgdb.Redact(raw)
 	return t, nil
-}
-
-// redactURL renders u without its password or any password-like query option.
-func redactURL(u *url.URL) string {
-	c := *u
-	if c.User != nil {
-		if _, ok := c.User.Password(); ok {
-			c.User = url.UserPassword(c.User.Username(), "xxxxx")
-		}
-	}
-	if c.RawQuery != "" {
-		q := c.Query()
-		for k := range q {
-			if strings.Contains(strings.ToLower(k), "password") {
-				q.Set(k, "xxxxx")
-			}
-		}
-		c.RawQuery = q.Encode()
-	}
-	return c.String()
 }
 
 // scrubbed is a driver error whose text has had the password removed. It
