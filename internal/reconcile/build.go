@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
@@ -53,7 +54,7 @@ func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error
 		// A preview that holds a slot keeps it for its rebuilds.
 		mu := r.installationLock(pr.InstallationID)
 		mu.Lock()
-		unlock := once(mu.Unlock)
+		unlock := sync.OnceFunc(mu.Unlock)
 		defer unlock()
 		wait, err := r.queue(ctx, ps)
 		if wait > 0 || err != nil {
@@ -62,17 +63,6 @@ func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error
 		return r.start(ctx, ps, unlock)
 	}
 	return r.start(ctx, ps, nil)
-}
-
-// once makes f safe to call more than once.
-func once(f func()) func() {
-	done := false
-	return func() {
-		if !done {
-			done = true
-			f()
-		}
-	}
 }
 
 // queue decides whether the PR may take a slot of the installation's cap.
