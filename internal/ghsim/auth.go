@@ -30,7 +30,7 @@ type principal struct {
 func (p principal) label() string {
 	switch {
 	case p.tok != nil:
-		return p.tok.label
+		return p.tok.spec.Label
 	case p.app != nil:
 		return "app:" + strconv.FormatInt(p.app.id, 10)
 	}

@@ -138,7 +138,7 @@ func (s *Server) countRateLimit(w http.ResponseWriter, t *tokenState, charge boo
 	if charge && t.used >= t.spec.RateLimit {
 		setRateHeaders(w, t.spec.RateLimit, 0, t.windowReset)
 		writeJSON(w, http.StatusForbidden, apiError{
-			Message:          "API rate limit exceeded for " + t.label + ".",
+			Message:          "API rate limit exceeded for " + t.spec.Label + ".",
 			DocumentationURL: docsPrimaryLimit, Status: "403",
 		})
 		return false

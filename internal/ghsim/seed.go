@@ -252,7 +252,6 @@ type TokenSpec struct {
 // tokenState is a registered token with its rate-limit window.
 type tokenState struct {
 	spec        TokenSpec
-	label       string
 	repos       map[string]bool
 	used        int
 	windowReset time.Time
@@ -279,7 +278,7 @@ func (st *state) addToken(token string, spec TokenSpec) *tokenState {
 	}
 	spec.Repos = slices.Clone(spec.Repos)
 	spec.Permissions = maps.Clone(spec.Permissions)
-	t := &tokenState{spec: spec, label: spec.Label, repos: map[string]bool{}}
+	t := &tokenState{spec: spec, repos: map[string]bool{}}
 	for _, full := range spec.Repos {
 		t.repos[strings.ToLower(full)] = true
 	}
@@ -307,10 +306,7 @@ func (t *tokenState) userType() string {
 	if t.spec.Type != "" {
 		return t.spec.Type
 	}
-	if strings.HasSuffix(t.spec.Login, "[bot]") {
-		return "Bot"
-	}
-	return "User"
+	return loginType(t.spec.Login)
 }
 
 func (t *tokenState) canSee(r *repoState) bool {
