@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"testing"
 	"time"
@@ -24,12 +25,8 @@ type sweepFunc func(ctx context.Context) error
 func (f sweepFunc) Sweep(ctx context.Context) error { return f(ctx) }
 
 func quietLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(discard{}, &slog.HandlerOptions{Level: slog.LevelError}))
+	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // testOptions keeps River's real behaviour but without its start-up jitter
 // and with quick fetches, so tests take milliseconds.
