@@ -50,15 +50,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	err = service.Run(ctx, cfg, service.Deps{Stdout: stdout, Stderr: stderr, Getenv: getenv, SandboxExit: sandboxExit, Version: version})
-	var invalid *config.ValidationError
-	switch {
-	case err == nil:
+	if err == nil {
 		return 0
-	case errors.As(err, &invalid):
-		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\n", err)
-		return 2
-	default:
-		fmt.Fprintf(stderr, "hasura-preview-webhook: %v\n", err)
-		return 1
 	}
+	fmt.Fprintf(stderr, "hasura-preview-webhook: %v\n", err)
+	var invalid *config.ValidationError
+	if errors.As(err, &invalid) {
+		return 2
+	}
+	return 1
 }
