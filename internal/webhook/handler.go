@@ -128,8 +128,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	hdr := r.Header
 	event, guid := hdr.Get("X-GitHub-Event"), hdr.Get("X-GitHub-Delivery")
-	var in *intent
-	res := h.serve(w, r, start, event, guid, &in)
+	res, in := h.serve(w, r, start, event, guid)
 
 	elapsed := h.now().Sub(start)
 	h.m.deliveries.WithLabelValues(eventLabel(event), res.outcome).Inc()
@@ -165,13 +164,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintf(w, "{\"outcome\":%q,\"reason\":%q}\n", res.outcome, res.reason)
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string, out **intent) result {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string) (result, *intent) {
 	if r.Method != http.MethodPost {
-		return result{status: http.StatusMethodNotAllowed, outcome: string(store.OutcomeRejected), reason: "only POST"}
+		return reject(http.StatusMethodNotAllowed, "only POST"), nil
 	}
 	sig := r.Header.Get("X-Hub-Signature-256")
 	if sig == "" {
-		return result{status: http.StatusUnauthorized, outcome: string(store.OutcomeRejected), reason: "missing X-Hub-Signature-256"}
+		return reject(http.StatusUnauthorized, "missing X-Hub-Signature-256"), nil
 	}
 	// From here on the writer may wait a moment for this delivery.
 	a := h.w.arrive()
@@ -187,30 +186,35 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return result{status: http.StatusRequestEntityTooLarge, outcome: string(store.OutcomeRejected), reason: "payload over 25 MiB"}
+			return reject(http.StatusRequestEntityTooLarge, "payload over 25 MiB"), nil
 		}
-		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: "reading the body failed"}
+		return reject(http.StatusBadRequest, "reading the body failed"), nil
 	}
 	body := buf.Bytes()
 	if !validSignature(sig, body, h.secret) {
-		return result{status: http.StatusUnauthorized, outcome: string(store.OutcomeRejected), reason: "bad signature"}
+		return reject(http.StatusUnauthorized, "bad signature"), nil
 	}
 	if event == "" || guid == "" {
-		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: "missing X-GitHub-Event or X-GitHub-Delivery"}
+		return reject(http.StatusBadRequest, "missing X-GitHub-Event or X-GitHub-Delivery"), nil
 	}
 	if event == "ping" {
-		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}
+		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
 	source := sourceOf(r.Header)
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
 		// Signed by GitHub yet unreadable: record it so the dashboard shows it.
 		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
-		rec := h.record(r.Context(), source, guid, start, bad, a)
-		return result{status: http.StatusBadRequest, outcome: string(store.OutcomeRejected), reason: err.Error(), err: rec.err}
+		res := reject(http.StatusBadRequest, err.Error())
+		res.err = h.record(r.Context(), source, guid, start, bad, a).err
+		return res, nil
 	}
-	*out = in
-	return h.record(r.Context(), source, guid, start, in, a)
+	return h.record(r.Context(), source, guid, start, in, a), in
+}
+
+// reject is the 4xx answer to a request the intake refuses.
+func reject(status int, reason string) result {
+	return result{status: status, outcome: string(store.OutcomeRejected), reason: reason}
 }
 
 // record hands the delivery to the writer and waits until it is committed.
