@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	_ "embed"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,9 +16,6 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/reliability"
 )
-
-//go:embed testdata/pull_request.opened.json
-var openedFixture []byte
 
 const (
 	actionPAT   = "hcpat_BENCH_action_9b7d"
@@ -56,38 +52,6 @@ func (f *firstRequest) arm() chan time.Time {
 	f.seen = ch
 	f.mu.Unlock()
 	return ch
-}
-
-// actionEnv is what a runner gives the Docker action for a pull_request.
-func actionEnv(dir, cloudURL, ghAPI string, reporting bool) ([]string, error) {
-	event := filepath.Join(dir, "event.json")
-	if err := os.WriteFile(event, openedFixture, 0o644); err != nil {
-		return nil, err
-	}
-	env := map[string]string{
-		"HOME": dir, "PATH": os.Getenv("PATH"), "CI": "true", "GITHUB_ACTIONS": "true",
-		"GITHUB_EVENT_NAME": "pull_request", "GITHUB_EVENT_PATH": event,
-		"GITHUB_REPOSITORY": "Codertocat/Hello-World", "GITHUB_REPOSITORY_OWNER": "Codertocat",
-		"GITHUB_REF": "refs/pull/2/merge", "GITHUB_HEAD_REF": "changes", "GITHUB_BASE_REF": "master",
-		"GITHUB_SHA": "f95f852bd8fca8fcc58a9a2d6c842781e32a215e", "GITHUB_RUN_ID": "1", "GITHUB_RUN_NUMBER": "1",
-		"GITHUB_API_URL": strings.TrimSuffix(ghAPI, "/"), "GITHUB_SERVER_URL": "https://github.com",
-		"GITHUB_TOKEN": actionToken, "HASURA_CLOUD_ACCESS_TOKEN": actionPAT,
-		"INPUT_HASURACLOUDGRAPHQLENDPOINT": cloudURL, "INPUT_REGION": "us-west-1", "INPUT_TIER": "cloud_free",
-		"INPUT_CLOUD": "aws", "INPUT_DELETE": "auto", "INPUT_TIMEOUT": "20m",
-		"INPUT_COMMENT": fmt.Sprint(reporting), "INPUT_DEPLOYMENT": fmt.Sprint(reporting),
-	}
-	for _, f := range []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"} {
-		p := filepath.Join(dir, strings.ToLower(f))
-		if err := os.WriteFile(p, nil, 0o644); err != nil {
-			return nil, err
-		}
-		env[f] = p
-	}
-	out := make([]string, 0, len(env))
-	for k, v := range env {
-		out = append(out, k+"="+v)
-	}
-	return out, nil
 }
 
 // timeToFirstRequest starts bin and returns the time from its start to its
@@ -155,7 +119,7 @@ func runActionStart(ctx context.Context, cfg *config, out io.Writer) error {
 	gh := ghsim.New(ghsim.Options{Prefix: "/api/v3/"})
 	gh.AddRepo("Codertocat", "Hello-World")
 	gh.AddPull("Codertocat", "Hello-World", ghsim.PullSpec{Number: 2, HeadRef: "changes",
-		HeadSHA: "ec26c3e57ca3a959ca5aad62de7213c562f8c821", User: "Codertocat", Title: "Update the README with new information."})
+		HeadSHA: reliability.FixtureHeadSHA, User: "Codertocat", Title: "Update the README with new information."})
 	gh.AddToken(actionToken, ghsim.TokenSpec{Label: "GITHUB_TOKEN", Repos: []string{"Codertocat/Hello-World"},
 		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "deployments": "write"}})
 	gsrv, err := serve(gh)
@@ -171,11 +135,14 @@ func runActionStart(ctx context.Context, cfg *config, out io.Writer) error {
 			if err := os.Mkdir(rd, 0o755); err != nil {
 				return nil, err
 			}
-			env, err := actionEnv(rd, csrv.URL+cloudsim.DefaultPath, gsrv.URL+"/api/v3", reporting)
+			step, err := reliability.ActionRunner{Dir: rd, GitHubAPI: gsrv.URL + "/api/v3", GitHubToken: actionToken,
+				CloudPAT: actionPAT, Inputs: map[string]string{"hasuraCloudGraphQLEndpoint": csrv.URL + cloudsim.DefaultPath,
+					"region": "us-west-1", "tier": "cloud_free", "cloud": "aws", "delete": "auto", "timeout": "20m",
+					"comment": fmt.Sprint(reporting), "deployment": fmt.Sprint(reporting)}}.Prepare()
 			if err != nil {
 				return nil, err
 			}
-			d, logs, err := timeToFirstRequest(ctx, bin, env, fr)
+			d, logs, err := timeToFirstRequest(ctx, bin, step.Env, fr)
 			if err != nil {
 				return nil, fmt.Errorf("%w; action output:\n%s", err, logs)
 			}

@@ -7,11 +7,11 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/action"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
@@ -48,55 +48,44 @@ func TestActionUnderFaults(t *testing.T) {
 	defer ghs.Close()
 
 	texts := map[string]string{}
-	for _, action := range []string{"opened", "closed"} {
-		dir := t.TempDir()
+	for _, kind := range []string{"opened", "closed"} {
 		event := editPR(0, "", "", func(m map[string]any) {
-			m["action"] = action
-			if action == "closed" {
+			m["action"] = kind
+			if kind == "closed" {
 				m["pull_request"].(map[string]any)["state"] = "closed"
 			}
 		})
-		if err := os.WriteFile(filepath.Join(dir, "event.json"), event, 0o644); err != nil {
+		step, err := ActionRunner{Dir: t.TempDir(), Event: event, GitHubAPI: ghs.URL + "/api/v3",
+			GitHubToken: actionGitHubToken, CloudPAT: actionPAT, Inputs: map[string]string{
+				"hasuraCloudGraphQLEndpoint": cs.URL + cloudsim.DefaultPath, "region": "us-west-1",
+				"tier": "cloud_free", "cloud": "aws", "delete": "auto", "timeout": "5m", "comment": "true", "deployment": "true",
+				"hasuraEnv": "HASURA_GRAPHQL_ADMIN_SECRET=" + actionAdminSecret + "\nPLAIN=1"}}.Prepare()
+		if err != nil {
 			t.Fatal(err)
-		}
-		files := map[string]string{}
-		env := []string{"PATH=" + os.Getenv("PATH"), "HOME=" + dir, "CI=true", "GITHUB_ACTIONS=true",
-			"GITHUB_EVENT_NAME=pull_request", "GITHUB_EVENT_PATH=" + filepath.Join(dir, "event.json"),
-			"GITHUB_REPOSITORY=Codertocat/Hello-World", "GITHUB_REPOSITORY_OWNER=Codertocat",
-			"GITHUB_API_URL=" + ghs.URL + "/api/v3", "GITHUB_SERVER_URL=https://github.com", "GITHUB_RUN_ID=7",
-			"GITHUB_TOKEN=" + actionGitHubToken, "HASURA_CLOUD_ACCESS_TOKEN=" + actionPAT,
-			"INPUT_HASURACLOUDGRAPHQLENDPOINT=" + cs.URL + cloudsim.DefaultPath, "INPUT_REGION=us-west-1",
-			"INPUT_TIER=cloud_free", "INPUT_CLOUD=aws", "INPUT_DELETE=auto", "INPUT_TIMEOUT=5m",
-			"INPUT_COMMENT=true", "INPUT_DEPLOYMENT=true",
-			"INPUT_HASURAENV=HASURA_GRAPHQL_ADMIN_SECRET=" + actionAdminSecret + "\nPLAIN=1"}
-		for _, f := range []string{"GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_STATE", "GITHUB_PATH", "GITHUB_STEP_SUMMARY"} {
-			p := filepath.Join(dir, strings.ToLower(f))
-			if err := os.WriteFile(p, nil, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			files[f] = p
-			env = append(env, f+"="+p)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		cmd := exec.CommandContext(ctx, bin)
-		cmd.Env = env
+		cmd.Env = step.Env
 		var stdout, stderr strings.Builder
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
+		err = cmd.Run()
 		cancel()
 		if err != nil {
-			t.Fatalf("%s: %v\n%s\n%s", action, err, stdout.String(), stderr.String())
+			t.Fatalf("%s: %v\n%s\n%s", kind, err, stdout.String(), stderr.String())
 		}
-		texts[action+" stdout"] = withoutMaskLines(stdout.String())
-		texts[action+" stderr"] = stderr.String()
-		for f, p := range files {
+		texts[kind+" stdout"] = withoutMaskLines(stdout.String())
+		texts[kind+" stderr"] = stderr.String()
+		for f, p := range step.Files {
 			b, _ := os.ReadFile(p)
-			texts[action+" "+f] = string(b)
+			texts[kind+" "+f] = string(b)
 		}
-		outputs := texts[action+" GITHUB_OUTPUT"]
-		want := map[string]string{"opened": "success", "closed": "deleted"}[action]
-		if !strings.Contains(outputs, want) {
-			t.Fatalf("%s: outputs do not say %s:\n%s\nstdout:\n%s", action, want, outputs, stdout.String())
+		outputs, err := action.ParseFileCommands(texts[kind+" GITHUB_OUTPUT"])
+		if err != nil {
+			t.Fatalf("%s: GITHUB_OUTPUT: %v", kind, err)
+		}
+		want := map[string]string{"opened": "success", "closed": "deleted"}[kind]
+		if status := lastValue(outputs, "status"); status != want {
+			t.Fatalf("%s: output status = %q, want %q\noutputs: %q\nstdout:\n%s", kind, status, want, outputs, stdout.String())
 		}
 	}
 	if ps := sim.Projects(); len(ps) != 0 {
@@ -125,4 +114,15 @@ func withoutMaskLines(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// lastValue is the value the runner keeps for name: the last one written.
+func lastValue(pairs [][2]string, name string) string {
+	v := ""
+	for _, p := range pairs {
+		if p[0] == name {
+			v = p[1]
+		}
+	}
+	return v
 }
