@@ -6,6 +6,7 @@ import (
 	"errors"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -154,23 +155,25 @@ func (r pgRow) Scan(dest ...any) error {
 	return scrub(err, r.secret)
 }
 
-// textArgs drops U+0000 from string arguments. PostgreSQL's text cannot
-// hold it (and SQLite's string functions stop at it), yet any payload
-// field may carry one: a delivery that can never be stored would otherwise
-// be answered 500, which makes GitHub redeliver it for nothing. Both
-// backends store the same cleaned value, so keys stay consistent. The
-// common case (no NUL anywhere) allocates nothing.
+// textArgs drops U+0000 from string arguments and replaces invalid UTF-8
+// with U+FFFD. PostgreSQL's text can hold neither (and SQLite's string
+// functions stop at U+0000), yet any payload field may carry a NUL and any
+// header (X-GitHub-Event, X-GitHub-Delivery: they are not signed) stray
+// bytes: a delivery that can never be stored would otherwise be answered
+// 500, which makes GitHub redeliver it for nothing, and fail the whole
+// batch it was committed with. Both backends store the same cleaned value,
+// so keys stay consistent. The common case (clean text) allocates nothing.
 func textArgs(args []any) []any {
 	var out []any
 	for i, a := range args {
 		s, ok := a.(string)
-		if !ok || !strings.Contains(s, "\x00") {
+		if !ok || (!strings.Contains(s, "\x00") && utf8.ValidString(s)) {
 			continue
 		}
 		if out == nil {
 			out = append([]any(nil), args...)
 		}
-		out[i] = strings.ReplaceAll(s, "\x00", "")
+		out[i] = strings.ToValidUTF8(strings.ReplaceAll(s, "\x00", ""), "\uFFFD")
 	}
 	if out == nil {
 		return args

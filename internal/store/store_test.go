@@ -444,3 +444,34 @@ func TestNULIsDroppedFromText(t *testing.T) {
 		}
 	})
 }
+
+// TestInvalidUTF8IsReplacedInText: headers such as X-GitHub-Delivery are not
+// signed and may carry stray bytes, which PostgreSQL's text refuses; the
+// store replaces them on both backends, so the same header still dedupes.
+func TestInvalidUTF8IsReplacedInText(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store.Store, _ *clock.Manual) {
+		ctx := context.Background()
+		insert := func() bool {
+			var ok bool
+			err := s.WithTx(ctx, func(tx *store.Tx) error {
+				var err error
+				ok, err = tx.InsertDelivery(ctx, &store.Delivery{Source: "app:1", GUID: "g\xff1", Event: "push\xfe", Outcome: store.OutcomeIgnored})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !insert() || insert() {
+			t.Fatal("a GUID with invalid UTF-8 is not recorded once and then deduplicated")
+		}
+		got, err := s.RecentDeliveries(ctx, 10)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("deliveries: %+v %v", got, err)
+		}
+		if got[0].GUID != "g\uFFFD1" || got[0].Event != "push\uFFFD" {
+			t.Fatalf("stored guid %q event %q", got[0].GUID, got[0].Event)
+		}
+	})
+}

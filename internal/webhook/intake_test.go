@@ -189,3 +189,18 @@ func TestCommentCommands(t *testing.T) {
 		t.Fatalf("generation %d, want 2 (two commands)", pr.Generation)
 	}
 }
+
+// Headers are not signed: stray bytes in X-GitHub-Delivery or X-GitHub-Event
+// must not make a delivery unstorable (500, redelivered for nothing) on
+// PostgreSQL, whose text refuses invalid UTF-8.
+func TestInvalidUTF8InHeadersIsStored(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		opened := delivery{event: "pull_request", guid: "g\xfe-opened", body: fixture(t, "pull_request.opened.json")}
+		e.expect(opened, 202, "accepted")
+		e.expect(opened, 200, "duplicate")
+		e.expect(delivery{event: "made\xff-up", guid: "g-other", body: []byte(`{}`)}, 202, "ignored")
+		if got := e.deliveries(); len(got) != 2 {
+			t.Fatalf("deliveries: %+v", got)
+		}
+	})
+}
