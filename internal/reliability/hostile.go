@@ -28,9 +28,7 @@ type HostileDelivery struct {
 	// Method defaults to POST.
 	Method string
 	Event  string
-	// GUID defaults to one unique per case.
-	GUID string
-	Body []byte
+	Body   []byte
 	// Header overrides or, with "", deletes a header. By default the body
 	// is signed with the secret and sent as JSON, as GitHub does.
 	Header map[string]string
@@ -42,13 +40,6 @@ type HostileDelivery struct {
 	// Branch and Title are the hostile values that must come back from the
 	// store unchanged when PR is set.
 	Branch, Title string
-	// AlsoRight is another status that is as right as Want (0: none).
-	AlsoRight int
-	// KnownIssue, when set, describes a wrong answer (status KnownStatus)
-	// that is reported, not failed on, until its owner fixes it; KnownOn
-	// names the backend ("" = any). Any other wrong answer fails.
-	KnownIssue, KnownOn string
-	KnownStatus         int
 }
 
 // editPR changes the opened fixture's PR: number, head ref, title (a zero
@@ -166,7 +157,7 @@ type HostileResult struct {
 
 // OK reports whether the service answered as it should and stayed healthy.
 func (r HostileResult) OK() bool {
-	return r.Err == nil && (r.Status == r.Case.Want || (r.Case.AlsoRight != 0 && r.Status == r.Case.AlsoRight)) && r.Healthy
+	return r.Err == nil && r.Status == r.Case.Want && r.Healthy
 }
 
 // String is one line for a failure message.
@@ -199,15 +190,11 @@ func sendOne(ctx context.Context, client *http.Client, target string, secret []b
 	if err != nil {
 		return 0, "", err
 	}
-	guid := c.GUID
-	if guid == "" {
-		guid = fmt.Sprintf("hostile-%d-%d", time.Now().UnixNano(), i)
-	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "GitHub-Hookshot/reliability")
 	h.Set("X-GitHub-Event", c.Event)
-	h.Set("X-GitHub-Delivery", guid)
+	h.Set("X-GitHub-Delivery", fmt.Sprintf("hostile-%d-%d", time.Now().UnixNano(), i))
 	h.Set("X-GitHub-Hook-ID", "109948940")
 	h.Set("X-GitHub-Hook-Installation-Target-Type", "integration")
 	h.Set("X-GitHub-Hook-Installation-Target-ID", "5725")

@@ -65,11 +65,6 @@ func TestHostileDeliveriesAtIntake(t *testing.T) {
 			prs := 0
 			for _, r := range SendHostile(ctx, srv.Client(), srv.URL+"/webhook", srv.URL+"/healthz", []byte(hostileSecret), cases) {
 				if !r.OK() {
-					if r.Case.KnownIssue != "" && (r.Case.KnownOn == "" || r.Case.KnownOn == b.Name) &&
-						r.Status == r.Case.KnownStatus && r.Healthy {
-						t.Logf("KNOWN ISSUE (%s): %s", r.Case.KnownIssue, r)
-						continue
-					}
 					t.Errorf("%s", r)
 					continue
 				}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
@@ -52,14 +53,13 @@ type ServiceReport struct {
 	// Open and Closed are the PRs by their final desired state.
 	Open, Closed []int
 	// Creates, Requests and Faulted count Cloud calls.
-	Creates             int
-	Requests, Faulted   int64
-	Problems            []string
-	Leaks               []Leak
-	Converged, Elapsed  time.Duration
-	PeakRSS             int64
-	InstallationTokens  int // token-shaped strings found in the logs
-	CreatesPerBuildNote string
+	Creates            int
+	Requests, Faulted  int64
+	Problems           []string
+	Leaks              []Leak
+	Converged, Elapsed time.Duration
+	PeakRSS            int64
+	InstallationTokens int // token-shaped strings found in the logs
 }
 
 // OK reports whether the storm found nothing wrong.
@@ -168,7 +168,7 @@ func runServiceStorm(ctx context.Context, cfg ServiceStormConfig, stepwise bool)
 		go func() {
 			defer wg.Done()
 			for _, s := range scripts[n] {
-				if !sleepCtx(ctx, s.pause) {
+				if clock.Sleep(ctx, s.pause) != nil {
 					return
 				}
 				if err := w.event(ctx, n, s.action); err != nil {
@@ -198,14 +198,14 @@ func runServiceStorm(ctx context.Context, cfg ServiceStormConfig, stepwise bool)
 	// The killer: SIGKILL at the drawn moments, restart after a short while.
 	killStart := time.Now()
 	for _, at := range killTimes {
-		if !sleepCtx(ctx, time.Until(killStart.Add(at))) {
+		if clock.Sleep(ctx, time.Until(killStart.Add(at))) != nil {
 			break
 		}
 		if err := w.Kill(); err != nil {
 			fail("kill: %v", err)
 		}
 		rep.Kills++
-		sleepCtx(ctx, time.Duration(50+rng.IntN(700))*time.Millisecond)
+		_ = clock.Sleep(ctx, time.Duration(50+rng.IntN(700))*time.Millisecond)
 		if err := w.Start(ctx); err != nil {
 			fail("restart: %v", err)
 			break
@@ -230,7 +230,7 @@ func runServiceStorm(ctx context.Context, cfg ServiceStormConfig, stepwise bool)
 	if waitFor(ctx, time.Until(start.Add(cfg.Timeout))-10*time.Second, settled) {
 		rep.Converged = time.Since(lastEvent)
 		// Let anything still in flight land before judging duplicates.
-		sleepCtx(ctx, 2*time.Second)
+		_ = clock.Sleep(ctx, 2*time.Second)
 	}
 	rep.Problems = append(errs, w.Problems(rep.Open, rep.Closed)...)
 	rep.Creates = w.Cloud.Count(cloud.OpCreatePreviewApp)
@@ -280,23 +280,8 @@ func waitFor(ctx context.Context, d time.Duration, cond func() bool) bool {
 		if cond() {
 			return true
 		}
-		if time.Now().After(deadline) || !sleepCtx(ctx, 50*time.Millisecond) {
+		if time.Now().After(deadline) || clock.Sleep(ctx, 50*time.Millisecond) != nil {
 			return false
 		}
-	}
-}
-
-// sleepCtx sleeps d unless ctx ends first; it reports whether it slept.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }
