@@ -308,7 +308,6 @@ func runIntake(ctx context.Context, cfg *config, out io.Writer) error {
 	budget := map[bool]time.Duration{true: 12 * time.Second, false: 60 * time.Second}[cfg.quick]
 	backends := []string{"sqlite", "postgres", sqliteNormal}
 	var rows [][]string
-	var notes []string
 	firstPR := 1000
 	for li, conc := range levels {
 		count := n[li]
@@ -329,7 +328,6 @@ func runIntake(ctx context.Context, cfg *config, out io.Writer) error {
 			fmt.Sprintf("%.0f", ceil.rate()), ms(cl.quantile(0.5)), ms(cl.quantile(0.99)), "1.00×", "–", "–"})
 		for _, b := range backends {
 			if b == "postgres" && cfg.pgURL == "" {
-				notes = append(notes, "PostgreSQL rows skipped: HASURA_PREVIEW_TEST_POSTGRES_URL is unset.")
 				continue
 			}
 			firstPR += count + 100
@@ -377,20 +375,8 @@ func runIntake(ctx context.Context, cfg *config, out io.Writer) error {
 	fmt.Fprintf(out, "Signed ~%d KB `pull_request.synchronize` deliveries over loopback into the real handler + store + River insert (no workers); every 10th is a redelivery of an earlier one. Ratio = deliveries/s against the bare ceiling handler measured just before, at the same concurrency, with the same bodies.\n\n", len(syncFixture)/1024)
 	table(out, []string{"Target", "Concurrency", "Deliveries", "Deliveries/s", "p50 to answer", "p99 to answer",
 		"Ratio to ceiling", "Store check", "Targets (≥ 0.5× ceiling; p99 < 50 ms at 64)"}, rows)
-	for _, n := range dedupe(notes) {
-		fmt.Fprintln(out, n)
+	if cfg.pgURL == "" {
+		fmt.Fprintln(out, "PostgreSQL rows skipped: HASURA_PREVIEW_TEST_POSTGRES_URL is unset.")
 	}
 	return nil
-}
-
-func dedupe(ss []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range ss {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
 }
