@@ -66,10 +66,10 @@ func (r *Reporter) Pending() bool {
 	return r.pending != ""
 }
 
-// body renders view with this Reporter's marker and redaction; redaction
+// body renders view with this Reporter's redaction; redaction
 // comes last so that nothing it hides can come back through truncation.
 func (r *Reporter) body(view View) string {
-	b := r.redact(render(view, r.marker))
+	b := r.redact(Render(view))
 	if textLen(b) > MaxBodyLen {
 		b = hardCut(b, MaxBodyLen)
 	}
@@ -227,7 +227,7 @@ func (r *Reporter) find(ctx context.Context) ([]*github.IssueComment, error) {
 // ours: our marker opens the body (a comment that merely quotes it further
 // down is someone else's), and the author matches when one is configured.
 func (r *Reporter) ours(c *github.IssueComment) bool {
-	if !strings.HasPrefix(strings.TrimLeft(c.GetBody(), " \t\r\n"), r.marker) {
+	if !strings.HasPrefix(strings.TrimLeft(c.GetBody(), " \t\r\n"), Marker) {
 		return false
 	}
 	return r.author == "" || strings.EqualFold(c.GetUser().GetLogin(), r.author)

@@ -16,7 +16,6 @@ package ghreport
 import (
 	"context"
 	"log/slog"
-	"regexp"
 	"sync"
 	"time"
 
@@ -27,9 +26,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// Marker is the hidden first line of our comment; one comment per PR per
-// marker. WithMarkerKey picks another one, e.g. one per Hasura project in a
-// monorepo.
+// Marker is the hidden first line of our comment; one comment per PR.
 const Marker = "<!-- hasura-preview:comment -->"
 
 // DefaultMinInterval is how long progress edits wait after the previous edit.
@@ -110,19 +107,6 @@ func (g WriteGate) release() {
 // Option configures a Reporter.
 type Option func(*Reporter)
 
-var markerKeyRE = regexp.MustCompile(`^[A-Za-z0-9._:/-]{1,64}$`)
-
-// WithMarkerKey makes the marker "<!-- hasura-preview:<key> -->". Keys are
-// letters, digits and . _ : / -; anything else keeps the default, since a
-// marker that could close the HTML comment early would show up in the PR.
-func WithMarkerKey(key string) Option {
-	return func(r *Reporter) {
-		if markerKeyRE.MatchString(key) {
-			r.marker = "<!-- hasura-preview:" + key + " -->"
-		}
-	}
-}
-
 // WithCommentAuthor only adopts marked comments written by login (e.g.
 // "github-actions[bot]" or "<app-slug>[bot]"), so that a participant who
 // pastes our marker into their own comment cannot make us edit it.
@@ -181,7 +165,6 @@ type Reporter struct {
 	owner, repo string
 	pr          int
 
-	marker      string
 	author      string
 	now         func() time.Time
 	sleep       func(context.Context, time.Duration) error
@@ -208,7 +191,6 @@ func New(client *github.Client, owner, repo string, pr int, opts ...Option) *Rep
 		repo:        repo,
 		pr:          pr,
 		gh:          client,
-		marker:      Marker,
 		now:         time.Now,
 		sleep:       clock.Sleep,
 		log:         slog.New(slog.DiscardHandler),
@@ -222,9 +204,6 @@ func New(client *github.Client, owner, repo string, pr int, opts ...Option) *Rep
 	}
 	return r
 }
-
-// MarkerText returns the marker this Reporter looks for.
-func (r *Reporter) MarkerText() string { return r.marker }
 
 // CommentID returns our comment's id once known (0 before).
 func (r *Reporter) CommentID() int64 {

@@ -30,18 +30,10 @@ const (
 	rebuildUnticked = "- [ ] " + rebuildLabel + " " + rebuildSuffix
 )
 
-// Render returns the comment body for view with the default Marker.
-func Render(view View) string { return render(view, Marker) }
-
-// logLimits shrink the task log until the body fits.
-type logLimits struct {
-	textCap int  // runes per error text; <0 = whole
-	maxRows int  // task rows; <0 = all
-	omit    bool // no task log at all
-}
-
-func render(view View, marker string) string {
-	body := compose(view, marker, logLimits{textCap: -1, maxRows: -1})
+// Render returns the comment body for view, Marker first. A task log too
+// long for GitHub's limit is shortened step by step until the body fits.
+func Render(view View) string {
+	body := compose(view, logLimits{textCap: -1, maxRows: -1})
 	if textLen(body) <= MaxBodyLen {
 		return body
 	}
@@ -53,13 +45,20 @@ func render(view View, marker string) string {
 		{textCap: 0, maxRows: 50},
 		{omit: true},
 	} {
-		if body = compose(view, marker, lim); textLen(body) <= MaxBodyLen {
+		if body = compose(view, lim); textLen(body) <= MaxBodyLen {
 			return body
 		}
 	}
 	// Only caller text of extreme size gets here; a cut body is still
 	// better than a comment GitHub refuses, and the marker is first.
 	return hardCut(body, MaxBodyLen)
+}
+
+// logLimits shrink the task log until the body fits.
+type logLimits struct {
+	textCap int  // runes per error text; <0 = whole
+	maxRows int  // task rows; <0 = all
+	omit    bool // no task log at all
 }
 
 // hardCut keeps at most n UTF-16 units of s.
@@ -78,10 +77,10 @@ func hardCut(s string, n int) string {
 	return s
 }
 
-func compose(v View, marker string, lim logLimits) string {
+func compose(v View, lim logLimits) string {
 	var b strings.Builder
 	res := &v.Result
-	b.WriteString(marker + "\n")
+	b.WriteString(Marker + "\n")
 	b.WriteString("### " + headline(v) + "\n")
 
 	for i, n := range v.Notices {

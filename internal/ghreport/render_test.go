@@ -242,17 +242,6 @@ func TestRenderTruncatesLongLog(t *testing.T) {
 	}
 }
 
-func TestWithMarkerKey(t *testing.T) {
-	r := New(nil, "o", "r", 1, WithMarkerKey("backend"))
-	if got := r.MarkerText(); got != "<!-- hasura-preview:backend -->" {
-		t.Errorf("marker = %q", got)
-	}
-	r = New(nil, "o", "r", 1, WithMarkerKey("x --> <b>"))
-	if got := r.MarkerText(); got != Marker {
-		t.Errorf("an unsafe key must keep the default marker, got %q", got)
-	}
-}
-
 func TestRebuildCheckbox(t *testing.T) {
 	body := Render(goldenViews()["success"])
 	if ParseRebuildTicked(body) {
