@@ -1,9 +1,9 @@
 // Package reliability holds the project's storms: scenarios that drive the
-// real code (engine, intake, later the whole service) against simulators
-// that misbehave, and check afterwards that nothing was lost, doubled or
-// left behind. Its tests run short versions (`go test
-// ./internal/reliability/...`); `go run ./bench -soak 10m` runs the same
-// scenarios for longer through the exported functions.
+// real code (the engine, the intake, the service and action binaries)
+// against simulators that misbehave or input that is hostile, and check
+// afterwards that nothing was lost, doubled or left behind. Its tests run
+// short versions (`go test ./internal/reliability/...`); `go run ./bench
+// -soak 10m` runs the storms for longer through the exported functions.
 //
 // Every scenario is bounded in count and in time, talks only to loopback,
 // and uses distinctive secrets so that ScanSecrets can prove none of them
