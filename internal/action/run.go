@@ -23,6 +23,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/ghevent"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -193,7 +194,7 @@ func (r *runner) plan() preview.Plan {
 	// The workflow's own `on:` filter chooses which events run; drafts are
 	// not skipped here, as with the official action.
 	p := preview.Policy{AllowForks: r.in.AllowForks}
-	return preview.Decide(r.t.Event, p)
+	return preview.Decide(ghevent.Event(r.t.Event), p)
 }
 
 func (r *runner) isFork() bool {
@@ -215,7 +216,7 @@ func readTarget(ghctx *githubactions.GitHubContext, getenv func(string) string) 
 			return t, fmt.Errorf("the event file is not a pull_request event: %w", err)
 		}
 		if ev.PullRequest != nil {
-			tr, err := preview.Target(&ev)
+			tr, err := ghevent.Target(&ev)
 			if err != nil {
 				return t, err
 			}

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-
-	"github.com/google/go-github/v60/github"
 )
 
 // Action is what a pull request event asks of its preview.
@@ -62,25 +60,37 @@ func DefaultPolicy() Policy {
 	return Policy{SkipDrafts: true}
 }
 
+// Event is a pull_request event in the terms Decide needs. The package knows
+// nothing of GitHub's API: internal/ghevent converts GitHub's payload, and
+// the webhook service builds one from the state it stored.
+type Event struct {
+	// Action is the pull_request action: opened, synchronize, closed...
+	Action string
+	// Closed, Merged and Draft describe the pull request itself.
+	Closed, Merged, Draft bool
+	// Labels are the pull request's labels.
+	Labels []string
+	// Label is the label a labeled or unlabeled event added or removed.
+	Label string
+	// HeadRepo and BaseRepo are "owner/name". HeadRepo is empty when the
+	// head repository (a fork) was deleted.
+	HeadRepo, BaseRepo string
+}
+
 // Decide maps a pull_request event to what should happen to its preview. It
 // is pure: everything it needs is in the event and the policy.
-func Decide(ev *github.PullRequestEvent, p Policy) Plan {
-	if ev == nil || ev.PullRequest == nil {
-		return skip("the event carries no pull request")
-	}
-	action := ev.GetAction()
-	pr := ev.PullRequest
-	switch action {
+func Decide(ev Event, p Policy) Plan {
+	switch action := ev.Action; action {
 	case "closed":
 		// Regardless of policy: a preview whose pull request is gone only
 		// costs money and quota, and the policy may have changed since it
 		// was created.
-		if pr.GetMerged() {
+		if ev.Merged {
 			return Plan{ActionDestroy, "the pull request was merged"}
 		}
 		return Plan{ActionDestroy, "the pull request was closed"}
 	case "unlabeled":
-		removed := ev.GetLabel().GetName()
+		removed := ev.Label
 		if p.RequireLabel != "" && strings.EqualFold(removed, p.RequireLabel) {
 			return Plan{ActionDestroy, fmt.Sprintf("the %q label was removed", p.RequireLabel)}
 		}
@@ -102,23 +112,23 @@ func Decide(ev *github.PullRequestEvent, p Policy) Plan {
 // decideEnsure applies the policy to an event that would create or rebuild
 // a preview. The checks run from the cheapest to explain to the most
 // specific, so the reason names the first rule that says no.
-func decideEnsure(ev *github.PullRequestEvent, p Policy) Plan {
-	pr := ev.PullRequest
-	if pr.GetState() == "closed" {
+func decideEnsure(ev Event, p Policy) Plan {
+	if ev.Closed {
 		// A label added to a closed pull request must not bring its
 		// preview back.
 		return skip("the pull request is closed")
 	}
-	if pr.GetHead().GetRepo() == nil {
+	if ev.HeadRepo == "" {
 		return skip("the head repository was deleted, so there is no branch to build a preview from")
 	}
-	if isFork(pr) && !p.AllowForks {
+	if !strings.EqualFold(ev.HeadRepo, ev.BaseRepo) && !p.AllowForks {
+		// Full names compare case-insensitively, as GitHub treats them.
 		return skip("pull requests from forks are skipped: their migrations are untrusted code (set allow-forks: true to change this)")
 	}
-	if p.SkipDrafts && pr.GetDraft() {
+	if p.SkipDrafts && ev.Draft {
 		return skip("draft pull requests get no preview (set skip-drafts: false to change this)")
 	}
-	if p.RequireLabel != "" && !hasLabel(pr, ev.GetLabel(), ev.GetAction(), p.RequireLabel) {
+	if p.RequireLabel != "" && !hasLabel(ev, p.RequireLabel) {
 		return skip(fmt.Sprintf("the %q label is required", p.RequireLabel))
 	}
 	if p.OnlyWhenDirChanged && p.ChangedFiles != nil {
@@ -130,7 +140,7 @@ func decideEnsure(ev *github.PullRequestEvent, p Policy) Plan {
 			return skip(fmt.Sprintf("no files under %s/ changed", dir))
 		}
 	}
-	return Plan{ActionEnsure, ensureReason(ev.GetAction())}
+	return Plan{ActionEnsure, ensureReason(ev.Action)}
 }
 
 func ensureReason(action string) string {
@@ -150,23 +160,15 @@ func ensureReason(action string) string {
 
 func skip(reason string) Plan { return Plan{ActionSkip, reason} }
 
-// isFork compares full names case-insensitively because GitHub treats
-// owner and repository names that way.
-func isFork(pr *github.PullRequest) bool {
-	head := pr.GetHead().GetRepo().GetFullName()
-	base := pr.GetBase().GetRepo().GetFullName()
-	return !strings.EqualFold(head, base)
-}
-
 // hasLabel looks at the pull request's labels and, for a labeled event, the
 // label just added: GitHub includes it in pull_request.labels, but a
 // trimmed-down payload might not.
-func hasLabel(pr *github.PullRequest, added *github.Label, action, want string) bool {
-	if action == "labeled" && strings.EqualFold(added.GetName(), want) {
+func hasLabel(ev Event, want string) bool {
+	if ev.Action == "labeled" && strings.EqualFold(ev.Label, want) {
 		return true
 	}
-	for _, l := range pr.Labels {
-		if strings.EqualFold(l.GetName(), want) {
+	for _, l := range ev.Labels {
+		if strings.EqualFold(l, want) {
 			return true
 		}
 	}
@@ -210,53 +212,6 @@ type Repo struct {
 	BaseName  string
 }
 
-// ErrMalformedEvent is wrapped by Target's errors so callers can tell a bad
+// ErrMalformedEvent is wrapped by ghevent.Target's errors so callers can tell a bad
 // payload (not worth retrying) from other failures.
 var ErrMalformedEvent = errors.New("malformed pull_request event")
-
-// Target extracts where the preview's code lives. The branch exists only in
-// the head repository, so for a fork the owner and name come from
-// pull_request.head.repo rather than from the event's repository.
-func Target(ev *github.PullRequestEvent) (Repo, error) {
-	if ev == nil {
-		return Repo{}, fmt.Errorf("%w: no event", ErrMalformedEvent)
-	}
-	pr := ev.PullRequest
-	if pr == nil {
-		return Repo{}, fmt.Errorf("%w: no pull_request object", ErrMalformedEvent)
-	}
-	if pr.Head == nil {
-		return Repo{}, fmt.Errorf("%w: pull request has no head", ErrMalformedEvent)
-	}
-	head := pr.Head.Repo
-	if head == nil {
-		return Repo{}, fmt.Errorf("%w: pull_request.head.repo is missing (the fork was probably deleted)", ErrMalformedEvent)
-	}
-	r := Repo{
-		Owner:  head.GetOwner().GetLogin(),
-		Name:   head.GetName(),
-		Branch: pr.Head.GetRef(),
-		SHA:    pr.Head.GetSHA(),
-		Number: pr.GetNumber(),
-	}
-	if r.Number == 0 {
-		r.Number = ev.GetNumber()
-	}
-	base := pr.GetBase().GetRepo()
-	if base == nil {
-		base = ev.Repo
-	}
-	r.BaseOwner = base.GetOwner().GetLogin()
-	r.BaseName = base.GetName()
-	switch {
-	case r.Owner == "" || r.Name == "":
-		return Repo{}, fmt.Errorf("%w: pull_request.head.repo has no owner login or name", ErrMalformedEvent)
-	case r.Branch == "":
-		return Repo{}, fmt.Errorf("%w: pull_request.head.ref (the branch) is empty", ErrMalformedEvent)
-	case r.Number <= 0:
-		return Repo{}, fmt.Errorf("%w: no pull request number", ErrMalformedEvent)
-	case r.BaseOwner == "" || r.BaseName == "":
-		return Repo{}, fmt.Errorf("%w: pull_request.base.repo has no owner login or name", ErrMalformedEvent)
-	}
-	return r, nil
-}

@@ -112,38 +112,16 @@ func (r *Reconciler) plan(ctx context.Context, ps *pass) (preview.Plan, error) {
 	return preview.Decide(syntheticEvent(ps), policy), nil
 }
 
-func syntheticEvent(ps *pass) *github.PullRequestEvent {
+func syntheticEvent(ps *pass) preview.Event {
 	pr := ps.pr
-	state := "open"
-	if pr.Closed {
-		state = "closed"
+	ev := preview.Event{
+		Action: "synchronize", Closed: pr.Closed, Merged: pr.Merged, Draft: pr.Draft,
+		Labels: pr.Labels, BaseRepo: pr.BaseOwner + "/" + pr.BaseRepo,
 	}
-	base := &github.Repository{
-		Name: github.String(pr.BaseRepo), FullName: github.String(pr.BaseOwner + "/" + pr.BaseRepo),
-		Owner: &github.User{Login: github.String(pr.BaseOwner)},
-	}
-	var head *github.Repository
 	if pr.HeadOwner != "" && pr.HeadRepo != "" {
-		head = &github.Repository{
-			Name: github.String(pr.HeadRepo), FullName: github.String(pr.HeadOwner + "/" + pr.HeadRepo),
-			Owner: &github.User{Login: github.String(pr.HeadOwner)},
-		}
+		ev.HeadRepo = pr.HeadOwner + "/" + pr.HeadRepo
 	}
-	labels := make([]*github.Label, 0, len(pr.Labels))
-	for _, l := range pr.Labels {
-		labels = append(labels, &github.Label{Name: github.String(l)})
-	}
-	return &github.PullRequestEvent{
-		Action: github.String("synchronize"),
-		Number: github.Int(pr.Number),
-		Repo:   base,
-		PullRequest: &github.PullRequest{
-			Number: github.Int(pr.Number), State: github.String(state), Draft: github.Bool(pr.Draft),
-			Merged: github.Bool(pr.Merged), Labels: labels,
-			Head: &github.PullRequestBranch{Ref: github.String(pr.Branch), SHA: github.String(pr.HeadSHA), Repo: head},
-			Base: &github.PullRequestBranch{Ref: github.String(pr.BaseRef), Repo: base},
-		},
-	}
+	return ev
 }
 
 // changedFiles lists the PR's changed paths (for only_when_changed), once
