@@ -1,9 +1,10 @@
 package action
 
 import (
-	"net/url"
 	"sort"
 	"strings"
+
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 )
 
 // secrets holds every secret value of the run, to register masks with the
@@ -64,35 +65,8 @@ func (r *runner) registerSecrets() {
 	}
 	if r.in.Postgres != nil {
 		add(r.in.Postgres.ServerURI)
-		for _, p := range passwordForms(r.in.Postgres.ServerURI) {
+		for _, p := range pgdb.PasswordForms(r.in.Postgres.ServerURI) {
 			add(p)
 		}
 	}
-}
-
-// passwordForms returns the password of a server URI in every spelling it
-// may take in text the action shows: as written in the URI (the app's
-// database URLs keep the user info verbatim, see pgdb.RewriteDatabase, so
-// masking the whole server URI does not cover them), decoded, and escaped
-// the two ways Go escapes it.
-func passwordForms(uri string) []string {
-	var forms []string
-	if _, rest, ok := strings.Cut(uri, "://"); ok {
-		// The authority ends where url.Parse ends it; the user info is up
-		// to its last '@'.
-		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
-			rest = rest[:end]
-		}
-		if at := strings.LastIndex(rest, "@"); at >= 0 {
-			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
-				forms = append(forms, pw)
-			}
-		}
-	}
-	if u, err := url.Parse(uri); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			forms = append(forms, pw, url.QueryEscape(pw), url.PathEscape(pw))
-		}
-	}
-	return forms
 }

@@ -153,6 +153,33 @@ func RewriteDatabase(uri, db string) (string, error) {
 
 const mask = "xxxxx"
 
+// PasswordForms returns the password of a server URI in every spelling it
+// may take in text shown to people, so that all of them can be masked: as
+// written in the URI (RewriteDatabase keeps the user info verbatim, so the
+// app's database URLs carry this form, escapes and all), decoded, and
+// escaped the two ways Go escapes it. No password, no forms.
+func PasswordForms(uri string) []string {
+	var forms []string
+	if _, rest, ok := strings.Cut(uri, "://"); ok {
+		// The authority ends where url.Parse ends it; the user info is up
+		// to its last '@'.
+		if end := strings.IndexAny(rest, "/?#"); end >= 0 {
+			rest = rest[:end]
+		}
+		if at := strings.LastIndex(rest, "@"); at >= 0 {
+			if _, pw, ok := strings.Cut(rest[:at], ":"); ok {
+				forms = append(forms, pw)
+			}
+		}
+	}
+	if u, err := url.Parse(uri); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			forms = append(forms, pw, url.QueryEscape(pw), url.PathEscape(pw))
+		}
+	}
+	return forms
+}
+
 // Redact returns uri with the password in its user info and any password
 // or sslpassword query parameter replaced by xxxxx, for logs and messages.
 // A string that is not a postgres:// URL is not shown at all.

@@ -102,3 +102,33 @@ func TestScrub(t *testing.T) {
 		t.Errorf("scrub lost the useful parts: %q", got)
 	}
 }
+
+func TestPasswordForms(t *testing.T) {
+	// "p@ss/w%rd" written with escapes: the as-written form is what the
+	// app's database URLs carry (RewriteDatabase keeps user info verbatim).
+	uri := "postgres://admin:p%40ss%2fw%25rd@db.example.com:5432/postgres?sslmode=require"
+	forms := PasswordForms(uri)
+	for _, want := range []string{"p%40ss%2fw%25rd", "p@ss/w%rd", "p%40ss%2Fw%25rd"} {
+		found := false
+		for _, f := range forms {
+			found = found || f == want
+		}
+		if !found {
+			t.Errorf("PasswordForms lacks %q: %q", want, forms)
+		}
+	}
+	rewritten, err := RewriteDatabase(uri, "hello_world_pr_2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	masked := rewritten
+	for _, f := range forms {
+		masked = strings.ReplaceAll(masked, f, "***")
+	}
+	if strings.Contains(masked, "p%40ss") || !strings.Contains(masked, "admin:***@") {
+		t.Errorf("masking every form leaves %q", masked)
+	}
+	if got := PasswordForms("postgres://admin@db/postgres"); len(got) != 0 {
+		t.Errorf("no password, forms %q", got)
+	}
+}

@@ -2,12 +2,12 @@ package reconcile
 
 import (
 	"cmp"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 )
 
@@ -67,11 +67,7 @@ func secretValues(res repoconfig.Resolved) []string {
 	}
 	if pg := res.Postgres; pg != nil {
 		out = append(out, pg.ServerURI)
-		if u, err := url.Parse(pg.ServerURI); err == nil && u.User != nil {
-			if pw, ok := u.User.Password(); ok {
-				out = append(out, pw, url.QueryEscape(pw), url.PathEscape(pw))
-			}
-		}
+		out = append(out, pgdb.PasswordForms(pg.ServerURI)...)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -82,5 +83,16 @@ func TestStateHoldAndTTL(t *testing.T) {
 	round := decodeState((&state{Builds: 3, HoldSHA: "x", QueuedAt: built}).encode())
 	if round.Builds != 3 || round.HoldSHA != "x" || !round.QueuedAt.Equal(built) {
 		t.Errorf("round trip: %+v", round)
+	}
+}
+
+// TestSecretValuesCoverThePasswordAsWritten: the app's database URL keeps
+// the server's user info verbatim, so a password with an escape in it must
+// be masked in that spelling too.
+func TestSecretValuesCoverThePasswordAsWritten(t *testing.T) {
+	res := repoconfig.Resolved{Postgres: &pgdb.Config{ServerURI: "postgres://admin:p%40ss%2fword@db.example.com/postgres", EnvVars: []string{"PG_DATABASE_URL"}}}
+	values := secretValues(res)
+	if !slices.Contains(values, "p%40ss%2fword") || !slices.Contains(values, "p@ss/word") {
+		t.Fatalf("secret values %q miss a spelling of the password", values)
 	}
 }
