@@ -32,7 +32,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 			if d := t.Duration(); d > 0 {
 				line += fmt.Sprintf(" (%s)", d.Round(100*time.Millisecond))
 			}
-			r.gha.Infof("%s", r.secrets.redact(line))
+			r.gha.Infof("%s", r.secrets.Mask(line))
 		}
 		if !res.Status.Done() {
 			r.updateComment(ctx, res)
@@ -75,15 +75,15 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	if t := res.FailedTask(); t != nil {
 		title = fmt.Sprintf("Preview app %s: task %s failed", r.name, t.Name)
 		if t.GitHubDetail != "" {
-			r.gha.Errorf("%s", r.secrets.redact(t.GitHubDetail))
+			r.gha.Errorf("%s", r.secrets.Mask(t.GitHubDetail))
 		}
 	}
 	msg := res.Message
 	if err != nil {
 		msg = err.Error()
 	}
-	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", r.secrets.redact(msg))
-	return fmt.Errorf("%w: %s", ErrFailed, r.secrets.redact(msg))
+	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", r.secrets.Mask(msg))
+	return fmt.Errorf("%w: %s", ErrFailed, r.secrets.Mask(msg))
 }
 
 // cancelGrace bounds the writes of a cancelled run. The runner stops a
@@ -145,7 +145,7 @@ func (r *runner) summary(res preview.Result) {
 	if path == "" {
 		return
 	}
-	body := r.secrets.redact(ghreport.Render(r.view(res)))
+	body := r.secrets.Mask(ghreport.Render(r.view(res)))
 	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
 		r.gha.Warningf("step summary: %v", err)
 	}

@@ -28,11 +28,11 @@ func (r *runner) setupReporter() {
 	}
 	gh, err := newGitHubClient(r.d.HTTPClient, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
 	if err != nil {
-		r.gha.Warningf("GitHub client: %s", r.secrets.redact(err.Error()))
+		r.gha.Warningf("GitHub client: %s", r.secrets.Mask(err.Error()))
 		r.comment, r.deploy = false, false
 		return
 	}
-	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.redact), ghreport.WithLogger(r.logger())}
+	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger())}
 	if r.d.Now != nil {
 		opts = append(opts, ghreport.WithClock(r.d.Now))
 	}
@@ -94,7 +94,7 @@ func (r *runner) warnGitHub(what string, err error, enabled *bool) {
 		*enabled = false
 		return
 	}
-	r.gha.Warningf("%s: %s", what, r.secrets.redact(err.Error()))
+	r.gha.Warningf("%s: %s", what, r.secrets.Mask(err.Error()))
 }
 
 func (r *runner) startDeployment(ctx context.Context) {

@@ -68,14 +68,14 @@ func Run(ctx context.Context, d Deps) error {
 		d.Stdout = os.Stdout
 	}
 	gha := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(d.Stdout))
-	r := &runner{d: d, gha: gha, secrets: newSecrets()}
+	r := &runner{d: d, gha: gha, secrets: &preview.Masker{}}
 	return r.run(ctx)
 }
 
 type runner struct {
 	d       Deps
 	gha     *githubactions.Action
-	secrets *secrets
+	secrets *preview.Masker
 	in      Inputs
 	t       target
 	name    string
@@ -243,12 +243,12 @@ func (r *runner) logger() *slog.Logger {
 		switch a.Value.Kind() {
 		case slog.KindGroup, slog.KindLogValuer:
 		case slog.KindString:
-			a.Value = slog.StringValue(r.secrets.redact(a.Value.String()))
+			a.Value = slog.StringValue(r.secrets.Mask(a.Value.String()))
 		default:
 			// Errors (KindAny) print through fmt, and a wrapped error can
 			// quote a secret: a transport error, a body the API echoed.
-			if s := a.Value.String(); r.secrets.redact(s) != s {
-				a.Value = slog.StringValue(r.secrets.redact(s))
+			if s := a.Value.String(); r.secrets.Mask(s) != s {
+				a.Value = slog.StringValue(r.secrets.Mask(s))
 			}
 		}
 		return a
@@ -257,7 +257,7 @@ func (r *runner) logger() *slog.Logger {
 
 // fail reports err as a workflow error and returns it.
 func (r *runner) fail(title string, err error) error {
-	msg := r.secrets.redact(err.Error())
+	msg := r.secrets.Mask(err.Error())
 	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", msg)
 	return fmt.Errorf("%s: %w", title, err)
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
 const (
@@ -269,8 +270,8 @@ func readString(t *testing.T, path string) string {
 
 func TestLoggerRedactsErrorsAndStrings(t *testing.T) {
 	var out bytes.Buffer
-	r := &runner{d: Deps{Stdout: &out}, secrets: newSecrets()}
-	r.secrets.add(testPAT)
+	r := &runner{d: Deps{Stdout: &out}, secrets: &preview.Masker{}}
+	r.secrets.Add(testPAT)
 	r.logger().Info("calling with "+testPAT, "error", fmt.Errorf("post: %w", errors.New("proxy said: Authorization: pat "+testPAT)),
 		"token", testPAT, "n", 3)
 	if strings.Contains(out.String(), testPAT) {

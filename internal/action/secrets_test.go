@@ -8,6 +8,7 @@ import (
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
 // TestServerURIPasswordIsMaskedAsWritten: the database URLs handed to the
@@ -24,7 +25,7 @@ func TestServerURIPasswordIsMaskedAsWritten(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out bytes.Buffer
-		r := &runner{secrets: newSecrets(), in: Inputs{Postgres: &cfg},
+		r := &runner{secrets: &preview.Masker{}, in: Inputs{Postgres: &cfg},
 			gha: githubactions.New(githubactions.WithGetenv(func(string) string { return "" }), githubactions.WithWriter(&out))}
 		r.registerSecrets()
 
@@ -32,7 +33,7 @@ func TestServerURIPasswordIsMaskedAsWritten(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shown := r.secrets.redact("task apply-metadata failed: cannot connect to " + appURL + " (password " + decoded + ")")
+		shown := r.secrets.Mask("task apply-metadata failed: cannot connect to " + appURL + " (password " + decoded + ")")
 		for _, pw := range []string{written, decoded} {
 			if strings.Contains(shown, pw) {
 				t.Errorf("password written %q shows in %q", written, shown)

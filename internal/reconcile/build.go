@@ -215,7 +215,7 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	ps.log.WarnContext(ctx, "preview build could not start", "app", ps.name, "reason", ps.red.redact(msg))
+	ps.log.WarnContext(ctx, "preview build could not start", "app", ps.name, "reason", ps.red.Mask(msg))
 	if _, err := r.settle(ctx, ps); err != nil && ret == nil {
 		return 0, err
 	}
@@ -284,7 +284,7 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	if err := r.save(ctx, ps); err != nil {
 		return err
 	}
-	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", ps.red.redact(res.Message))
+	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", ps.red.Mask(res.Message))
 	return nil
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -25,13 +26,13 @@ const maxRateLimitWait = 20 * time.Second
 type repEntry struct {
 	rep  *ghreport.Reporter
 	base *github.Client // the App's client it was made from
-	red  *redactor
+	red  *preview.Masker
 }
 
 // reporter returns the PR's Reporter and the redactor it writes through.
 // Only one pass of a PR runs at a time (jobs' lease), so the Reporter is
 // made outside the lock.
-func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *redactor) {
+func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *preview.Masker) {
 	r.mu.Lock()
 	if e := r.reps[ps.key]; e != nil && e.base == ps.base {
 		r.mu.Unlock()
@@ -39,9 +40,9 @@ func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *redactor) {
 	}
 	gate := r.gateLocked(ps.pr.InstallationID)
 	r.mu.Unlock()
-	red := &redactor{}
+	red := &preview.Masker{}
 	opts := []ghreport.Option{
-		ghreport.WithRedact(red.redact),
+		ghreport.WithRedact(red.Mask),
 		ghreport.WithWriteGate(gate),
 		ghreport.WithCommentAuthor(ps.bot),
 		ghreport.WithClock(r.now),

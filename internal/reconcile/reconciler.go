@@ -213,7 +213,7 @@ type pass struct {
 	base *github.Client // the App's client of the installation, which gh wraps
 	bot  string
 	rep  *ghreport.Reporter
-	red  *redactor // masks the repository's secrets in comments and logs
+	red  *preview.Masker // masks the repository's secrets in comments and logs
 
 	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
 	res     repoconfig.Resolved
@@ -240,7 +240,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	case err != nil:
 		return 0, err
 	}
-	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &redactor{}}
+	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &preview.Masker{}}
 	defer func() {
 		if again == 0 {
 			// Between builds the comment is found again when needed; only
@@ -288,7 +288,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		}
 	}
 	cfgErr := r.loadConfig(ctx, ps)
-	ps.red.set(secretValues(ps.res))
+	ps.red.Set(secretValues(ps.res))
 	if pr.Closed {
 		// A configuration we could not read matters only for the database.
 		return r.remove(ctx, ps, closedReason(pr))

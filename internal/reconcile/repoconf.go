@@ -72,7 +72,7 @@ func (r *Reconciler) cachedConfig(ps *pass) {
 	r.mu.Unlock()
 	if ok {
 		r.applyConfig(ps, e)
-		ps.red.set(secretValues(ps.res))
+		ps.red.Set(secretValues(ps.res))
 	}
 }
 

@@ -22,8 +22,8 @@ func TestRedact(t *testing.T) {
 		SecretKeys: []string{"HASURA_GRAPHQL_JWT_SECRET"},
 		Postgres:   &pgdb.Config{ServerURI: "postgres://app:p%40ss@db.example:5432/postgres"},
 	}
-	r := &redactor{}
-	r.set(secretValues(res))
+	r := &preview.Masker{}
+	r.Set(secretValues(res))
 	for _, tt := range []struct{ in, want string }{
 		{`jwt {"type":"RS256","key":"abc;def"} bad`, "jwt *** bad"},
 		{"visible-value stays", "visible-value stays"},
@@ -33,7 +33,7 @@ func TestRedact(t *testing.T) {
 		{"https://x-access-token:anything@github.com/a/b", "https://x-access-token:***@github.com/a/b"},
 		{"tok is short", "tok is short"},
 	} {
-		if got := r.redact(tt.in); got != tt.want {
+		if got := r.Mask(tt.in); got != tt.want {
 			t.Errorf("redact(%q) = %q, want %q", tt.in, got, tt.want)
 		}
 	}
