@@ -101,7 +101,7 @@ func (r *Reporter) upsert(ctx context.Context, body string) error {
 			return nil
 		}
 		err := r.edit(ctx, r.commentID, body)
-		if err == nil || !isNotFound(err) {
+		if err == nil || !IsNotFound(err) {
 			return err
 		}
 		// Someone deleted our comment (a 404 here is not a permission
@@ -163,7 +163,7 @@ func (r *Reporter) create(ctx context.Context, body string) error {
 	err = r.call(ctx, "deleting a duplicate PR comment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
 		return gh.Issues.DeleteComment(ctx, r.owner, r.repo, created.GetID())
 	})
-	if err != nil && !isNotFound(err) {
+	if err != nil && !IsNotFound(err) {
 		return err
 	}
 	r.commentID, r.lastBody = oldest.GetID(), oldest.GetBody()

@@ -104,6 +104,15 @@ func (g WriteGate) release() {
 	}
 }
 
+// Do runs write through the gate, for writes made without a Reporter.
+func (g WriteGate) Do(ctx context.Context, write func() error) error {
+	if err := g.acquire(ctx); err != nil {
+		return err
+	}
+	defer g.release()
+	return write()
+}
+
 // Option configures a Reporter.
 type Option func(*Reporter)
 

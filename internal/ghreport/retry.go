@@ -133,7 +133,7 @@ func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 			}
 			continue
 		}
-		if noPermission(err) {
+		if IsNoPermission(err) {
 			return fmt.Errorf("%s: %w: %w", op, ErrNoPermission, err)
 		}
 		return fmt.Errorf("%s: %w", op, err)
@@ -235,9 +235,13 @@ func transient(err error) bool {
 	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
-// noPermission reports a 403 "Resource not accessible by …" or a 404: how
-// GitHub says a token does not reach comments or deployments.
-func noPermission(err error) bool {
+// IsNoPermission reports ErrNoPermission, or an answer of GitHub's that
+// says a token does not reach a resource (a 403 "Resource not accessible
+// by …" or a 404), for callers that make their own GitHub calls.
+func IsNoPermission(err error) bool {
+	if errors.Is(err, ErrNoPermission) {
+		return true
+	}
 	var er *github.ErrorResponse
 	if !errors.As(err, &er) || er.Response == nil {
 		return false
@@ -251,8 +255,8 @@ func noPermission(err error) bool {
 	return false
 }
 
-// isNotFound reports a 404 answer.
-func isNotFound(err error) bool {
+// IsNotFound reports a 404 answer.
+func IsNotFound(err error) bool {
 	var er *github.ErrorResponse
 	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
 }

@@ -2,9 +2,7 @@ package reconcile
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -90,13 +88,7 @@ func (r *Reconciler) gated(ctx context.Context, ps *pass, write func() error) er
 	r.mu.Lock()
 	g := r.gateLocked(ps.pr.InstallationID)
 	r.mu.Unlock()
-	select {
-	case g <- struct{}{}:
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-	defer func() { <-g }()
-	return write()
+	return g.Do(ctx, write)
 }
 
 // warnGitHub logs a failed GitHub write and carries on: a preview does not
@@ -111,7 +103,7 @@ func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err 
 		ps.log.DebugContext(ctx, "GitHub "+what+" not updated: rate limit", "error", err)
 		return
 	}
-	if errors.Is(err, ghreport.ErrNoPermission) || noPermission(err) {
+	if ghreport.IsNoPermission(err) {
 		k := strings.ToLower(ps.pr.BaseOwner+"/"+ps.pr.BaseRepo) + " " + what
 		r.mu.Lock()
 		first := !r.warned[k]
@@ -128,27 +120,11 @@ func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err 
 // mustGitHub is warnGitHub for writes that show a final state: anything but
 // a missing permission is returned, so the job retries and shows it.
 func (r *Reconciler) mustGitHub(ctx context.Context, ps *pass, what string, err error) error {
-	if err == nil || errors.Is(err, ghreport.ErrNoPermission) || noPermission(err) {
+	if err == nil || ghreport.IsNoPermission(err) {
 		r.warnGitHub(ctx, ps, what, err)
 		return nil
 	}
 	return fmt.Errorf("showing the preview of %s on GitHub: %w", ps.key, err)
-}
-
-// noPermission reports GitHub's ways of saying a token does not reach a
-// resource, for the calls made without a Reporter.
-func noPermission(err error) bool {
-	var er *github.ErrorResponse
-	if !errors.As(err, &er) || er.Response == nil {
-		return false
-	}
-	return er.Response.StatusCode == http.StatusNotFound ||
-		(er.Response.StatusCode == http.StatusForbidden && strings.Contains(er.Message, "Resource not accessible"))
-}
-
-func notFound(err error) bool {
-	var er *github.ErrorResponse
-	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
 }
 
 // deploymentInactive marks one deployment inactive (a build replaced by a
@@ -172,7 +148,7 @@ func (r *Reconciler) deploymentInactive(ctx context.Context, ps *pass, id int64,
 func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
 	pr := ps.pr
 	got, _, err := ps.gh.PullRequests.Get(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number)
-	if notFound(err) {
+	if ghreport.IsNotFound(err) {
 		ps.log.WarnContext(ctx, "GitHub does not know the pull request; nothing to do")
 		return false, nil
 	}
@@ -253,7 +229,7 @@ func (r *Reconciler) mayWrite(ctx context.Context, ps *pass, login string) (bool
 		return false, nil
 	}
 	lvl, _, err := ps.gh.Repositories.GetPermissionLevel(ctx, ps.pr.BaseOwner, ps.pr.BaseRepo, login)
-	if notFound(err) {
+	if ghreport.IsNotFound(err) {
 		return false, nil
 	}
 	if err != nil {
@@ -276,7 +252,7 @@ func (r *Reconciler) untick(ctx context.Context, ps *pass, commentID int64) {
 	pr := ps.pr
 	c, _, err := ps.gh.Issues.GetComment(ctx, pr.BaseOwner, pr.BaseRepo, commentID)
 	if err != nil {
-		if !notFound(err) {
+		if !ghreport.IsNotFound(err) {
 			r.warnGitHub(ctx, ps, "comments", err)
 		}
 		return
