@@ -3,13 +3,11 @@ package action
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
@@ -43,18 +41,14 @@ func (r *runner) setupReporter() {
 }
 
 // newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
-// or a test server) without WithEnterpriseURLs, which would append /api/v3/
-// to a URL that does not end with it.
+// or a test server), with the roots read as the App service reads them.
 func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
+	base, upload, err := ghapp.APIRoots(apiURL)
+	if err != nil {
+		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
+	}
 	gh := github.NewClient(hc).WithAuthToken(token)
-	if apiURL == "" {
-		return gh, nil
-	}
-	u, err := url.Parse(strings.TrimSuffix(apiURL, "/") + "/")
-	if err != nil || u.Host == "" {
-		return nil, fmt.Errorf("GITHUB_API_URL is not a URL")
-	}
-	gh.BaseURL = u
+	gh.BaseURL, gh.UploadURL = base, upload
 	return gh, nil
 }
 

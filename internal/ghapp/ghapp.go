@@ -101,20 +101,12 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	if key == nil {
 		return nil, errors.New("ghapp: no private key")
 	}
-	if apiURL == "" {
-		apiURL = DefaultAPIURL
-	}
-	base, err := url.Parse(apiURL)
-	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil {
-		return nil, errors.New("ghapp: the API URL must be an absolute http(s) URL without credentials")
-	}
-	base.RawQuery, base.Fragment = "", ""
-	if !strings.HasSuffix(base.Path, "/") {
-		base.Path += "/"
-		base.RawPath = ""
+	base, upload, err := APIRoots(apiURL)
+	if err != nil {
+		return nil, err
 	}
 	a := &App{
-		appID: appID, key: key, base: base, upload: uploadURL(base),
+		appID: appID, key: key, base: base, upload: upload,
 		tr: http.DefaultTransport, timeout: 30 * time.Second, newBackOff: DefaultBackOff,
 		installs: map[int64]*installation{},
 	}
@@ -125,6 +117,29 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	atr.BaseURL = a.tokenBaseURL()
 	a.appClient = a.newClient(cloningTransport{atr})
 	return a, nil
+}
+
+// APIRoots checks a REST API root — https://api.github.com/ (the default
+// when empty) or a GitHub Enterprise Server root such as
+// https://ghe.example.com/api/v3/ — and returns it with a trailing slash,
+// with the uploads root beside it, ready for a go-github client's BaseURL
+// and UploadURL. They are set directly: WithEnterpriseURLs would append
+// api/v3/ to any root that lacks it, which breaks roots such as a
+// simulator's.
+func APIRoots(apiURL string) (base, upload *url.URL, err error) {
+	if apiURL == "" {
+		apiURL = DefaultAPIURL
+	}
+	base, err = url.Parse(apiURL)
+	if err != nil || (base.Scheme != "https" && base.Scheme != "http") || base.Host == "" || base.User != nil {
+		return nil, nil, errors.New("ghapp: the API URL must be an absolute http(s) URL without credentials")
+	}
+	base.RawQuery, base.Fragment = "", ""
+	if !strings.HasSuffix(base.Path, "/") {
+		base.Path += "/"
+		base.RawPath = ""
+	}
+	return base, uploadURL(base), nil
 }
 
 // uploadURL derives the uploads root the way GitHub lays it out. Nothing
@@ -147,8 +162,6 @@ func (a *App) tokenBaseURL() string { return strings.TrimSuffix(a.base.String(),
 
 func (a *App) newClient(rt http.RoundTripper) *github.Client {
 	c := github.NewClient(&http.Client{Transport: rt, Timeout: a.timeout})
-	// Set directly: WithEnterpriseURLs would append api/v3/ to any root
-	// that lacks it, which breaks roots such as a simulator's.
 	base, upload := *a.base, *a.upload
 	c.BaseURL, c.UploadURL = &base, &upload
 	c.UserAgent = userAgent
