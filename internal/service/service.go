@@ -189,8 +189,11 @@ func (s *service) shutdown(ctx context.Context) {
 		_ = s.srv.Close()
 	}
 	// The intake's batch writer records what it was handed before the
-	// queue and the store go away.
-	if err := s.intake.Close(hctx); err != nil {
+	// queue and the store go away, with a time of its own: a slow HTTP
+	// shutdown must not leave it none.
+	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
+	defer cancel()
+	if err := s.intake.Close(ictx); err != nil {
 		s.log.Warn("closing the intake", "error", err)
 	}
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.deps.ShutdownGrace)
