@@ -28,9 +28,6 @@ type delivery struct {
 	body []byte
 	sig  string
 	pr   int
-	// redelivery repeats an earlier delivery byte for byte, GUID included,
-	// as GitHub's "Redeliver" button does.
-	redelivery bool
 }
 
 // prBody rewrites the fixture for PR number pr: its number, head SHA and
@@ -53,9 +50,9 @@ func makeDeliveries(secret []byte, n, firstPR, dupEvery, lag int) ([]delivery, e
 	pr := firstPR
 	for i := range n {
 		if dupEvery > 0 && i%dupEvery == dupEvery-1 && i >= lag {
-			d := out[i-lag]
-			d.redelivery = true
-			out = append(out, d)
+			// A redelivery repeats an earlier delivery byte for byte, GUID
+			// included, as GitHub's "Redeliver" button does.
+			out = append(out, out[i-lag])
 			continue
 		}
 		body, err := prBody(pr)

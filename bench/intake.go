@@ -69,7 +69,6 @@ func load(ctx context.Context, url string, ds []delivery, conc int, budget time.
 	defer cancel()
 	var next atomic.Int64
 	res := &loadResult{outcomes: make([]outcome, len(ds))}
-	var sent atomic.Int64
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range conc {
@@ -82,7 +81,6 @@ func load(ctx context.Context, url string, ds []delivery, conc int, budget time.
 					return
 				}
 				res.outcomes[i] = post(ctx, client, url, ds[i])
-				sent.Add(1)
 			}
 		}()
 	}
