@@ -328,6 +328,12 @@ func (c *Client) ForgetInstallation(ctx context.Context, id int64) error {
 // cancelled instead of retried.
 func Permanent(err error) error { return &permanentError{err} }
 
+// IsPermanent reports whether err was wrapped by Permanent.
+func IsPermanent(err error) bool {
+	var p *permanentError
+	return errors.As(err, &p)
+}
+
 type permanentError struct{ err error }
 
 func (e *permanentError) Error() string { return e.err.Error() }

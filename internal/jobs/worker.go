@@ -103,8 +103,7 @@ func (w *reconcileWorker) Work(ctx context.Context, job *river.Job[ReconcileArgs
 // failure maps a Reconcile error onto River: cancelled for Permanent, a
 // snooze (not an attempt) when this process is stopping, else a retry.
 func (w *reconcileWorker) failure(ctx context.Context, key string, err error) error {
-	var perm *permanentError
-	if errors.As(err, &perm) {
+	if IsPermanent(err) {
 		w.log.ErrorContext(ctx, "reconcile failed permanently", "pr", key, "error", err)
 		return river.JobCancel(err)
 	}

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -413,7 +412,7 @@ func (q *fakeQueue) take() []string {
 
 // isPermanent reports whether err was made by jobs.Permanent.
 func isPermanent(err error) bool {
-	return err != nil && reflect.TypeOf(err) == reflect.TypeOf(jobs.Permanent(io.EOF))
+	return jobs.IsPermanent(err)
 }
 
 func sha(n, v int) string {
