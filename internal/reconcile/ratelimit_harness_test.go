@@ -71,6 +71,8 @@ func (a *staticApp) RepoReadToken(_ context.Context, id int64, o, r string) (str
 
 func (a *staticApp) BotLogin(context.Context) (string, error) { return bot, nil }
 
+func (a *staticApp) Forget(int64) {}
+
 // requests counts the requests ghsim received with installation id's token,
 // refused ones included.
 func (a *staticApp) requests(id int64) int {

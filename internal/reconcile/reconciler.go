@@ -32,6 +32,8 @@ type GitHubApp interface {
 	RepoReadToken(ctx context.Context, installationID int64, owner, repo string) (string, time.Time, error)
 	// BotLogin is "<app-slug>[bot]": the author of our comments.
 	BotLogin(ctx context.Context) (string, error)
+	// Forget drops what is cached for an installation that is gone.
+	Forget(installationID int64)
 }
 
 // Settings are the service-wide knobs the reconciler obeys. SettingsFrom

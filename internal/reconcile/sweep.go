@@ -336,17 +336,19 @@ func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
 		if !in.Deleted {
 			continue
 		}
-		live, err := sw.r.st.ListPreviewsByInstallation(ctx, in.ID)
+		live, err := sw.r.st.CountActivePreviews(ctx, in.ID)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		if len(live) > 0 {
+		if live > 0 {
 			continue
 		}
 		if err := q.ForgetInstallation(ctx, in.ID); err != nil {
 			errs = append(errs, fmt.Errorf("forgetting installation %d: %w", in.ID, err))
+			continue
 		}
+		sw.r.gh.Forget(in.ID)
 	}
 	return errors.Join(errs...)
 }

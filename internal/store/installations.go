@@ -155,7 +155,7 @@ func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) 
 // uninstalled installation, keeps the installation row marked Deleted, and
 // returns the keys of the PRs it forgot, whose queued jobs the caller should
 // cancel (jobs.Client.ForgetInstallation does both). Call it only after the
-// installation's live previews were deleted (ListPreviewsByInstallation):
+// installation's live previews were deleted (CountActivePreviews is 0):
 // afterwards nothing remembers them.
 func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, error) {
 	var keys []string
