@@ -50,20 +50,12 @@ func newPollWorld(total time.Duration) (*pollWorld, error) {
 	if w.srv, err = serve(counted); err != nil {
 		return nil, err
 	}
-	w.client, err = cloud.New(pollPAT, cloud.WithEndpoint(w.srv.URL+cloudsim.DefaultPath), cloud.WithSleep(w.advance))
+	w.client, err = cloud.New(pollPAT, cloud.WithEndpoint(w.srv.URL+cloudsim.DefaultPath), cloud.WithSleep(w.clock.Sleep))
 	if err != nil {
 		w.srv.Close()
 		return nil, err
 	}
 	return w, nil
-}
-
-func (w *pollWorld) advance(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	w.clock.Advance(d)
-	return nil
 }
 
 // finishedAt is when the Cloud finished the deployment job: its last event.
@@ -117,7 +109,7 @@ func (p *phaseCounter) Job(ctx context.Context, id string) (*cloud.Job, error) {
 // included) and returns the calls it made and how late it noticed the end.
 func (w *pollWorld) ours(ctx context.Context, name string, pc *phaseCounter) (int64, time.Duration, error) {
 	pc.CloudAPI = w.client
-	e := &preview.Engine{Cloud: pc, Now: w.clock.Now, Sleep: w.advance, Poll: preview.DefaultPollPolicy()}
+	e := &preview.Engine{Cloud: pc, Now: w.clock.Now, Sleep: w.clock.Sleep, Poll: preview.DefaultPollPolicy()}
 	before := w.calls.Load()
 	res, err := e.Ensure(ctx, pollSpec(name), nil)
 	if err != nil {
@@ -144,7 +136,7 @@ func (w *pollWorld) official(ctx context.Context, name string) (int64, time.Dura
 	}
 	deploying := false
 	for range 100000 { // bound: 55 hours of 2 s polls
-		if err := w.advance(ctx, officialInterval); err != nil {
+		if err := w.clock.Sleep(ctx, officialInterval); err != nil {
 			return 0, 0, err
 		}
 		job, err := w.client.Job(ctx, id)

@@ -57,3 +57,13 @@ func (c *Manual) Set(t time.Time) {
 	defer c.mu.Unlock()
 	c.now = t
 }
+
+// Sleep is the sleep a test or a simulation passes where Sleep would wait:
+// it moves the clock by d at once instead, unless ctx is done.
+func (c *Manual) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.Advance(d)
+	return nil
+}

@@ -57,7 +57,7 @@ func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
 	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath),
-		cloud.WithSleep(h.advance), cloud.WithRetry(6, steadyBackOff))
+		cloud.WithSleep(h.clock.Sleep), cloud.WithRetry(6, steadyBackOff))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,19 +65,11 @@ func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
 	return h
 }
 
-func (h *harness) advance(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	h.clock.Advance(d)
-	return nil
-}
-
 func (h *harness) sleep(ctx context.Context, d time.Duration) error {
 	h.mu.Lock()
 	h.waits = append(h.waits, d)
 	h.mu.Unlock()
-	return h.advance(ctx, d)
+	return h.clock.Sleep(ctx, d)
 }
 
 // steadyPoll is the default policy without jitter, so runs repeat exactly.

@@ -161,12 +161,12 @@ func EngineFaultStorm(ctx context.Context, cfg EngineStormConfig) (*StormReport,
 	srv := httptest.NewServer(sim)
 	defer srv.Close()
 	log := slog.New(slog.NewTextHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	client, err := cloud.New(StormPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath), cloud.WithSleep(s.advance),
+	client, err := cloud.New(StormPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath), cloud.WithSleep(s.clock.Sleep),
 		cloud.WithLogger(log))
 	if err != nil {
 		return nil, err
 	}
-	s.engine = &preview.Engine{Cloud: client, Now: s.clock.Now, Sleep: s.advance, Log: log}
+	s.engine = &preview.Engine{Cloud: client, Now: s.clock.Now, Sleep: s.clock.Sleep, Log: log}
 	sim.SetRandomFaults(cfg.Rate, cfg.Seed)
 
 	sem := make(chan struct{}, cfg.Concurrency)
@@ -208,16 +208,6 @@ func EngineFaultStorm(ctx context.Context, cfg EngineStormConfig) (*StormReport,
 		s.problem("the storm hit its time bound (%s)", cfg.Timeout)
 	}
 	return rep, nil
-}
-
-// advance is every sleep of the engine and the client: the clock moves
-// instead of the goroutine waiting.
-func (s *engineStorm) advance(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	s.clock.Advance(d)
-	return nil
 }
 
 func (s *engineStorm) problem(format string, args ...any) {
@@ -338,7 +328,7 @@ func (s *engineStorm) destroy(ctx context.Context, spec preview.DestroySpec) err
 		case err == nil:
 			return nil
 		case errors.Is(err, preview.ErrBuildInFlight):
-			if err := s.advance(ctx, 5*time.Second); err != nil {
+			if err := s.clock.Sleep(ctx, 5*time.Second); err != nil {
 				return err
 			}
 		case errors.Is(err, cloud.ErrTransient):
