@@ -22,7 +22,7 @@ func TestOpenedBuildsThePreview(t *testing.T) {
 	if !ok {
 		t.Fatalf("no app %s in the Cloud; projects: %+v", appName, w.cloud.Projects())
 	}
-	if proj.Endpoint == "" || proj.ID == "" {
+	if proj.GraphQLURL == "" || proj.ID == "" {
 		t.Fatalf("project without endpoint or id: %+v", proj)
 	}
 
@@ -35,7 +35,7 @@ func TestOpenedBuildsThePreview(t *testing.T) {
 	// A build sets every output action.yml declares.
 	assertKeys(t, out, actionOutputs(t))
 	want := map[string]string{
-		"graphQLEndpoint": proj.Endpoint, "endpoint": proj.Endpoint, "projectName": appName, "projectId": proj.ID,
+		"graphQLEndpoint": proj.GraphQLURL, "endpoint": proj.GraphQLURL, "projectName": appName, "projectId": proj.ID,
 		"status": "success", "jobId": proj.LastCreationJobID, "deploymentJobId": proj.LastDeploymentJobID,
 		"consoleURL": "https://cloud.hasura.io/project/" + proj.ID + "/console",
 	}
@@ -70,8 +70,8 @@ func TestOpenedBuildsThePreview(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments, want 1", len(cs))
 	}
-	if !strings.Contains(cs[0].Body, proj.Endpoint) {
-		t.Errorf("comment lacks the endpoint %s:\n%s", proj.Endpoint, cs[0].Body)
+	if !strings.Contains(cs[0].Body, proj.GraphQLURL) {
+		t.Errorf("comment lacks the endpoint %s:\n%s", proj.GraphQLURL, cs[0].Body)
 	}
 
 	// One deployment of the head commit, sent as a preview wants it.
@@ -93,11 +93,11 @@ func TestOpenedBuildsThePreview(t *testing.T) {
 		t.Errorf("transient_environment = %v, want true", d.TransientEnvironment)
 	}
 	last := lastStatus(t, d)
-	if last.State != "success" || last.EnvironmentURL != proj.Endpoint {
-		t.Errorf("last status %s with environment_url %q, want success with %q", last.State, last.EnvironmentURL, proj.Endpoint)
+	if last.State != "success" || last.EnvironmentURL != proj.GraphQLURL {
+		t.Errorf("last status %s with environment_url %q, want success with %q", last.State, last.EnvironmentURL, proj.GraphQLURL)
 	}
 
-	if !strings.Contains(res.summary, proj.Endpoint) {
+	if !strings.Contains(res.summary, proj.GraphQLURL) {
 		t.Errorf("step summary lacks the endpoint:\n%s", res.summary)
 	}
 	if res.envFile != "" {
@@ -143,10 +143,10 @@ func TestSynchronizeEditsTheCommentAndDeploysAgain(t *testing.T) {
 	if proj.Builds != 2 {
 		t.Errorf("app built %d times, want 2", proj.Builds)
 	}
-	if last := lastStatus(t, ds[1]); last.State != "success" || last.EnvironmentURL != proj.Endpoint {
+	if last := lastStatus(t, ds[1]); last.State != "success" || last.EnvironmentURL != proj.GraphQLURL {
 		t.Errorf("second deployment ends %s %q", last.State, last.EnvironmentURL)
 	}
-	if !strings.Contains(cs[0].Body, proj.Endpoint) {
+	if !strings.Contains(cs[0].Body, proj.GraphQLURL) {
 		t.Errorf("comment lacks the endpoint:\n%s", cs[0].Body)
 	}
 }
@@ -285,7 +285,7 @@ func TestOfficialDropInInputs(t *testing.T) {
 		if proj.Env["ENV_VAR_1"] != "value1" || proj.Env["ENV_VAR_2"] != "value2" {
 			t.Errorf("env %v", proj.Env)
 		}
-		if res.outputs["graphQLEndpoint"] != proj.Endpoint || res.outputs["projectName"] != appName {
+		if res.outputs["graphQLEndpoint"] != proj.GraphQLURL || res.outputs["projectName"] != appName {
 			t.Errorf("outputs %v", res.outputs)
 		}
 	})
@@ -297,7 +297,7 @@ func TestOfficialDropInInputs(t *testing.T) {
 			t.Fatalf("exit %d", res.code)
 		}
 		proj, ok := w.cloud.Project("my-app")
-		if !ok || res.outputs["projectName"] != "my-app" || res.outputs["graphQLEndpoint"] != proj.Endpoint {
+		if !ok || res.outputs["projectName"] != "my-app" || res.outputs["graphQLEndpoint"] != proj.GraphQLURL {
 			t.Fatalf("app my-app: %v, outputs %v", ok, res.outputs)
 		}
 		// The official delete job runs on closed with delete: true.

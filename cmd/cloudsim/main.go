@@ -79,6 +79,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	quota := fs.Int("quota", 0, "monthly createGitHubPreviewApp quota; 0 is unlimited, the free tier is 60")
 	faultRate := fs.Float64("fault-rate", 0, "fraction of requests (0..1) answered with a random fault")
 	faultSeed := fs.Int64("fault-seed", 1, "seed of the random faults")
+	endpointForm := fs.String("endpoint-form", "origin", "what projects.endpoint holds: origin (https://<name>.hasura.app, as the real Cloud most likely answers) or graphql (…/v1/graphql)")
+	firstRun := fs.Bool("first-run", false, "each new project's first build meets the first-run faults users report: projects_by_pk null once, the deployment job null twice, a failed first deployment with the 'please wait a few moments' text")
 	var fails failTasks
 	fs.Var(&fails, "fail-task", "make deployments fail: [app/]task=error (repeatable; no app means every app)")
 	if err := fs.Parse(args); err != nil {
@@ -104,6 +106,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if *quota < 0 {
 		problems = append(problems, "-quota must not be negative")
 	}
+	if *endpointForm != "origin" && *endpointForm != "graphql" {
+		problems = append(problems, "-endpoint-form must be origin or graphql")
+	}
 	if *faultRate < 0 || *faultRate > 1 {
 		problems = append(problems, "-fault-rate must be between 0 and 1")
 	}
@@ -118,6 +123,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		TaskDuration:     *task,
 		MonthlyQuota:     *quota,
 		FailTasks:        fails,
+		EndpointWithPath: *endpointForm == "graphql",
+		FirstRun:         *firstRun,
 		OnRequest:        func(r cloudsim.Record) { logRequest(logger, r) },
 	})
 	if err != nil {

@@ -333,7 +333,7 @@ func TestSupersededRunLeavesTheNewerComment(t *testing.T) {
 	if len(cs) != 1 {
 		t.Fatalf("%d comments", len(cs))
 	}
-	if !strings.Contains(cs[0].Body, "is ready") || !strings.Contains(cs[0].Body, proj.Endpoint) {
+	if !strings.Contains(cs[0].Body, "is ready") || !strings.Contains(cs[0].Body, proj.GraphQLURL) {
 		t.Errorf("the comment no longer shows the newer run's ready preview:\n%s", cs[0].Body)
 	}
 }

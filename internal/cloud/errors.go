@@ -117,42 +117,72 @@ func classifyHTTP(op string, status int, header http.Header, body []byte, env *e
 	case status != http.StatusOK:
 		return &Error{Op: op, Class: ErrAPI, Status: status, Message: snippet(body)}
 	case len(env.Data) == 0 || string(env.Data) == "null":
-		return &Error{Op: op, Class: ErrTransient, Status: status, Message: "answer has no data"}
+		// Also {"error": "If you have just created this project…"}: the
+		// first-run refusal in a JSON shape of its own (action#91).
+		return &Error{Op: op, Class: ErrTransient, Status: status, Message: "answer has no data: " + snippet(body)}
 	}
 	return nil
 }
 
+// warmingUp is the start of the text the Cloud answers while a project it
+// has just created is not reachable yet. hasura-cloud-preview-apps#91 shows
+// it arriving as a JSON error string on a first run ("Rerun works").
+const warmingUp = "if you have just created this project"
+
+// genericServerError is the code of the Cloud's backend failures: "there
+// was an internal error while serving your request", with an id.
+const genericServerError = "genericservererror"
+
 // classifyGraphQL maps a Hasura error to a class. Hasura answers most
-// errors with HTTP 200, so the code and message are all there is.
+// errors with HTTP 200, so the code and message are all there is. The
+// Cloud's own words are kept in Message: where the class is a guess (quota
+// texts are not documented) the user still reads what the Cloud said.
 func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	e := &Error{Op: op, Status: status, Code: ge.Extensions.Code, Message: ge.Message}
 	msg := strings.ToLower(ge.Message)
+	code := strings.ToLower(ge.Extensions.Code)
 	switch {
-	case ge.Extensions.Code == "access-denied" || ge.Extensions.Code == "invalid-jwt" ||
-		ge.Extensions.Code == "invalid-headers" ||
-		// Without a valid PAT the request runs as an anonymous role that
-		// sees no fields at all: this is how the Cloud says "unauthorized".
+	case IsWarmingUp(msg) || code == genericServerError || code == "internal-error" ||
+		strings.Contains(msg, "internal error while serving your request") ||
+		strings.Contains(msg, "rate limit") || strings.Contains(msg, "too many requests"):
+		e.Class = ErrTransient
+	case code == "access-denied" || code == "invalid-jwt" || code == "invalid-headers" ||
+		// A wrong or missing PAT is answered with HTTP 200 and the anonymous
+		// role's empty schema: field "projects" not found in type:
+		// 'query_root' (the official action, src/previewApps.ts, tests for
+		// exactly this: 'projects' and 'query_root' in the message).
 		strings.Contains(msg, "not found in type: 'query_root'") ||
 		strings.Contains(msg, "not found in type: 'mutation_root'"):
 		e.Class = ErrUnauthorized
+		e.Message = "the Hasura Cloud access token is wrong, expired or lacks access to this operation (the Cloud said: " + ge.Message + ")"
 	case strings.Contains(msg, "quota") || strings.Contains(msg, "limit exceeded") ||
-		strings.Contains(msg, "limit reached"):
+		strings.Contains(msg, "limit reached") || strings.Contains(msg, "exceeded") ||
+		strings.Contains(msg, "maximum number of") || strings.Contains(msg, "upgrade your plan") ||
+		strings.Contains(msg, "too many projects") || code == "quota-exceeded":
 		e.Class = ErrQuotaExceeded
-	case strings.Contains(msg, "hash mismatch") || (ge.Extensions.Code == "conflict" && strings.Contains(msg, "hash")):
+	case strings.Contains(msg, "hash mismatch") || strings.Contains(msg, "stale hash") ||
+		(strings.Contains(msg, "hash") && (code == "conflict" || strings.Contains(msg, "changed") ||
+			strings.Contains(msg, "current") || strings.Contains(msg, "invalid"))):
 		e.Class = ErrHashConflict
-	case ge.Extensions.Code == "not-found" || strings.Contains(msg, "does not exist") ||
+	case code == "not-found" || strings.Contains(msg, "does not exist") ||
 		// "field 'x' not found in type: 'jobs'" is a query the schema
 		// refuses, not a missing object: invalid input, below.
 		(strings.Contains(msg, "not found") && !strings.Contains(msg, "not found in type")):
 		e.Class = ErrNotFound
-	case ge.Extensions.Code == "validation-failed" || ge.Extensions.Code == "parse-failed" ||
-		ge.Extensions.Code == "bad-request" || ge.Extensions.Code == "data-exception" ||
-		ge.Extensions.Code == "invalid-params" || ge.Extensions.Code == "constraint-violation":
+	case code == "validation-failed" || code == "parse-failed" || code == "bad-request" ||
+		code == "data-exception" || code == "invalid-params" || code == "constraint-violation":
 		e.Class = ErrInvalidInput
 	default:
 		e.Class = ErrAPI
 	}
 	return e
+}
+
+// IsWarmingUp reports whether text is the Cloud's "If you have just created
+// this project please wait a few moments…" refusal, which a first run meets
+// and a rerun does not.
+func IsWarmingUp(text string) bool {
+	return strings.Contains(strings.ToLower(text), warmingUp)
 }
 
 func firstCode(env *envelope) string {

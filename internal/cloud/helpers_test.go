@@ -180,3 +180,16 @@ func clientFor(t *testing.T, url string, opts ...cloud.Option) *cloud.Client {
 	}
 	return c
 }
+
+// firstProject is the first project of that name, or an ErrNotFound error
+// when there is none: what most tests ask of ProjectsByName.
+func firstProject(c *cloud.Client, ctx context.Context, name string) (*cloud.Project, error) {
+	list, err := c.ProjectsByName(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, &cloud.Error{Op: cloud.OpProjects, Class: cloud.ErrNotFound, Message: "no project named " + name}
+	}
+	return &list[0], nil
+}

@@ -13,11 +13,10 @@ const (
 	OpJob              = "jobs_by_pk"
 	OpProjects         = "projects"
 	OpProject          = "projects_by_pk"
-	OpTenant           = "tenant_by_pk"
-	OpCreateTenant     = "createTenant"
 	OpDeleteTenant     = "deleteTenant"
 	OpGetTenantEnv     = "getTenantEnv"
 	OpUpdateTenantEnv  = "updateTenantEnv"
+	OpDeleteTenantEnv  = "deleteTenantEnv"
 )
 
 const createPreviewAppQuery = `mutation createGitHubPreviewApp(
@@ -63,18 +62,22 @@ func (c *Client) CreateGitHubPreviewApp(ctx context.Context, in PreviewApp) (str
 	return out.Create.JobID, nil
 }
 
+// jobQuery selects only what a personal access token is shown to read: the
+// official action (v0.1.10, src/tasks.ts) asks for "jobs_by_pk(id: $jobId) {
+// status tasks(order_by: { updated_at: asc }) { id name cloud region
+// task_events(order_by: { updated_at: desc }, limit: 1) { event_type id error
+// github_detail } } }", and its creation poll reads public_event_data and
+// created_at of the events. jobs.created_at, jobs.updated_at and
+// tasks.created_at exist in the admin schema, but no PAT client reads them.
 const jobQuery = `query getJob($id: uuid!) {
   jobs_by_pk(id: $id) {
     id
     status
-    created_at
-    updated_at
-    tasks(order_by: {created_at: asc}) {
+    tasks(order_by: {updated_at: asc}) {
       id
       name
       cloud
       region
-      created_at
       updated_at
       task_events(order_by: {created_at: asc}) {
         id
@@ -117,19 +120,17 @@ const projectsByNameQuery = `query getProjectByName($name: String!) {
   }
 }`
 
-// ProjectByName looks a project up by its name; ErrNotFound when there is
-// none.
-func (c *Client) ProjectByName(ctx context.Context, name string) (*Project, error) {
+// ProjectsByName lists every project of that name: names are not unique in
+// the Cloud (graphql-engine#10287), so a delete must take them all. An empty
+// list is not an error.
+func (c *Client) ProjectsByName(ctx context.Context, name string) ([]Project, error) {
 	var out struct {
 		Projects []Project `json:"projects"`
 	}
 	if err := c.run(ctx, OpProjects, projectsByNameQuery, map[string]any{"name": name}, &out); err != nil {
 		return nil, err
 	}
-	if len(out.Projects) == 0 {
-		return nil, &Error{Op: OpProjects, Class: ErrNotFound, Message: fmt.Sprintf("no project named %q", name)}
-	}
-	return &out.Projects[0], nil
+	return out.Projects, nil
 }
 
 const projectByIDQuery = `query getProject($id: uuid!) {
@@ -150,58 +151,6 @@ func (c *Client) Project(ctx context.Context, id string) (*Project, error) {
 		return nil, &Error{Op: OpProject, Class: ErrNotFound, Message: fmt.Sprintf("no project %s", id)}
 	}
 	return out.Project, nil
-}
-
-const tenantQuery = `query getTenant($id: uuid!) {
-  tenant_by_pk(id: $id) {
-    id
-    slug
-    project {
-      id
-      name
-      endpoint
-    }
-  }
-}`
-
-// Tenant reads a tenant and its project; ErrNotFound when there is none.
-func (c *Client) Tenant(ctx context.Context, id string) (*Tenant, error) {
-	var out struct {
-		Tenant *Tenant `json:"tenant_by_pk"`
-	}
-	if err := c.run(ctx, OpTenant, tenantQuery, map[string]any{"id": id}, &out); err != nil {
-		return nil, err
-	}
-	if out.Tenant == nil {
-		return nil, &Error{Op: OpTenant, Class: ErrNotFound, Message: fmt.Sprintf("no tenant %s", id)}
-	}
-	return out.Tenant, nil
-}
-
-const createTenantQuery = `mutation createTenant($cloud: String!, $region: String!, $envs: [UpdateEnvsObject]) {
-  createTenant(cloud: $cloud, region: $region, envs: $envs) {
-    id
-    name
-  }
-}`
-
-// CreateTenant creates a plain project (not a preview app).
-func (c *Client) CreateTenant(ctx context.Context, cloudName, region string, env []EnvVar) (*Tenant, error) {
-	if env == nil {
-		env = []EnvVar{}
-	}
-	var out struct {
-		Tenant *Tenant `json:"createTenant"`
-	}
-	err := c.run(ctx, OpCreateTenant, createTenantQuery, map[string]any{"cloud": cloudName, "region": region, "envs": env}, &out)
-	if err != nil {
-		return nil, err
-	}
-	// A tenant without an id could be neither used nor deleted.
-	if out.Tenant == nil || out.Tenant.ID == "" {
-		return nil, &Error{Op: OpCreateTenant, Class: ErrAPI, Message: "the answer has no tenant id"}
-	}
-	return out.Tenant, nil
 }
 
 const deleteTenantQuery = `mutation deleteTenant($tenantId: uuid!) {
@@ -228,7 +177,7 @@ const getTenantEnvQuery = `query getTenantEnv($tenantId: uuid!) {
   }
 }`
 
-// TenantEnv reads a tenant's environment and its hash.
+// TenantEnv reads a tenant's environment and the hash that guards changes.
 func (c *Client) TenantEnv(ctx context.Context, tenantID string) (*TenantEnv, error) {
 	var out struct {
 		Env *TenantEnv `json:"getTenantEnv"`
@@ -242,35 +191,75 @@ func (c *Client) TenantEnv(ctx context.Context, tenantID string) (*TenantEnv, er
 	return out.Env, nil
 }
 
-const updateTenantEnvQuery = `mutation updateTenantEnv($tenantId: uuid!, $currentHash: String!, $envs: [UpdateEnvsObject]!) {
+// updateTenantEnv takes UpdateEnvObject, a type distinct from the
+// UpdateEnvsObject of createGitHubPreviewApp and createTenant: Hasura's
+// console code generated from the Cloud schema declares
+// "updateTenantEnv(currentHash: String!, envs: [UpdateEnvObject!]!,
+// tenantId: uuid!)", and a variable of the other type is refused.
+const updateTenantEnvQuery = `mutation updateTenantEnv($tenantId: uuid!, $currentHash: String!, $envs: [UpdateEnvObject!]!) {
   updateTenantEnv(tenantId: $tenantId, currentHash: $currentHash, envs: $envs) {
     hash
     envVars
   }
 }`
 
-// UpdateTenantEnv merges env into the tenant's environment, guarded by the
-// hash read before (ErrHashConflict when it changed meanwhile). When the
-// values are already set the Cloud answers "nothing changed in config":
-// that is success, and the current environment is returned.
+// UpdateTenantEnv upserts env into the tenant's environment (keys not sent
+// are kept), guarded by the hash read before: ErrHashConflict when it
+// changed meanwhile. The app restarts; metadata and migrations are not
+// applied again.
 func (c *Client) UpdateTenantEnv(ctx context.Context, tenantID, currentHash string, env []EnvVar) (*TenantEnv, error) {
 	if env == nil {
 		env = []EnvVar{}
 	}
-	var out struct {
-		Env *TenantEnv `json:"updateTenantEnv"`
+	return c.changeEnv(ctx, OpUpdateTenantEnv, updateTenantEnvQuery,
+		map[string]any{"tenantId": tenantID, "currentHash": currentHash, "envs": env})
+}
+
+const deleteTenantEnvQuery = `mutation deleteTenantEnv($tenantId: uuid!, $currentHash: String!, $deleteEnvs: [String!]!) {
+  deleteTenantEnv(tenantId: $tenantId, currentHash: $currentHash, deleteEnvs: $deleteEnvs) {
+    hash
+    envVars
+  }
+}`
+
+// DeleteTenantEnv removes keys from the tenant's environment, guarded by
+// the hash like UpdateTenantEnv.
+func (c *Client) DeleteTenantEnv(ctx context.Context, tenantID, currentHash string, keys []string) (*TenantEnv, error) {
+	if keys == nil {
+		keys = []string{}
 	}
-	err := c.run(ctx, OpUpdateTenantEnv, updateTenantEnvQuery,
-		map[string]any{"tenantId": tenantID, "currentHash": currentHash, "envs": env}, &out)
+	return c.changeEnv(ctx, OpDeleteTenantEnv, deleteTenantEnvQuery,
+		map[string]any{"tenantId": tenantID, "currentHash": currentHash, "deleteEnvs": keys})
+}
+
+// changeEnv runs an env mutation. The Cloud refuses a change that changes
+// nothing; its text is not documented, so any refusal that says so in one
+// of the plausible wordings is read as success and the environment is read
+// back.
+func (c *Client) changeEnv(ctx context.Context, op, query string, vars map[string]any) (*TenantEnv, error) {
+	var out map[string]*TenantEnv
+	err := c.run(ctx, op, query, vars, &out)
 	var ce *Error
-	if errors.As(err, &ce) && strings.Contains(strings.ToLower(ce.Message), "nothing changed") {
-		return c.TenantEnv(ctx, tenantID)
+	if errors.As(err, &ce) && ce.Class != ErrHashConflict && nothingChanged(ce.Message) {
+		return c.TenantEnv(ctx, vars["tenantId"].(string))
 	}
 	if err != nil {
 		return nil, err
 	}
-	if out.Env == nil {
-		return nil, &Error{Op: OpUpdateTenantEnv, Class: ErrAPI, Message: "the answer has no environment"}
+	if out[op] == nil {
+		return nil, &Error{Op: op, Class: ErrAPI, Message: "the answer has no environment"}
 	}
-	return out.Env, nil
+	return out[op], nil
+}
+
+// nothingChanged recognises the Cloud's "no change" refusal in the forms it
+// plausibly takes ("nothing changed in config", "no changes", "unchanged").
+func nothingChanged(msg string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range []string{"nothing changed", "nothing to change", "no change", "unchanged", "not changed"} {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
 }

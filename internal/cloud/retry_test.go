@@ -40,7 +40,7 @@ func TestTransientFaultsAreRetried(t *testing.T) {
 			f := c.fault
 			f.Op, f.Count = cloud.OpProjects, 2
 			e.sim.Inject(f)
-			p, err := e.client.ProjectByName(context.Background(), "shop-pr-30")
+			p, err := firstProject(e.client, context.Background(), "shop-pr-30")
 			if err != nil || p.ID != info.ID {
 				t.Fatalf("ProjectByName = %+v, %v", p, err)
 			}
@@ -69,7 +69,7 @@ func TestRetriedCreateRunsOnce(t *testing.T) {
 func TestRetriesGiveUp(t *testing.T) {
 	e := newEnv(t, nil, cloud.WithRetry(3, newStepBackOff))
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultServerError, Count: 10})
-	_, err := e.client.ProjectByName(context.Background(), "shop-pr-32")
+	_, err := firstProject(e.client, context.Background(), "shop-pr-32")
 	if ce := checkClass(t, err, cloud.ErrTransient); ce.Status != http.StatusInternalServerError {
 		t.Errorf("error = %+v", ce)
 	}
@@ -84,7 +84,7 @@ func TestRetriesGiveUp(t *testing.T) {
 func TestBackOffStopEndsRetries(t *testing.T) {
 	e := newEnv(t, nil, cloud.WithRetry(5, func() backoff.BackOff { return &backoff.StopBackOff{} }))
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultServerError, Count: 10})
-	_, err := e.client.ProjectByName(context.Background(), "x")
+	_, err := firstProject(e.client, context.Background(), "x")
 	checkClass(t, err, cloud.ErrTransient)
 	if r := e.sim.Requests(cloud.OpProjects); r != 1 || len(e.sleeps.all()) != 0 {
 		t.Errorf("requests %d, waits %v; want one request, no wait", r, e.sleeps.all())
@@ -97,7 +97,7 @@ func TestRetryAfterPastDeadlineGivesUp(t *testing.T) {
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultRateLimit, RetryAfter: 2 * time.Hour})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
-	_, err := e.client.ProjectByName(ctx, "x")
+	_, err := firstProject(e.client, ctx, "x")
 	if ce := checkClass(t, err, cloud.ErrTransient); ce.RetryAfter != 2*time.Hour || ce.Status != http.StatusTooManyRequests {
 		t.Errorf("error = %+v", ce)
 	}
@@ -141,7 +141,7 @@ func TestCancelDuringSlowAnswer(t *testing.T) {
 	}))
 	rec := &sleepRecorder{}
 	c := clientFor(t, url, cloud.WithRetry(5, newStepBackOff), cloud.WithSleep(rec.sleep))
-	err = returns(t, func() error { _, err := c.ProjectByName(ctx, "x"); return err })
+	err = returns(t, func() error { _, err := firstProject(c, ctx, "x"); return err })
 	checkClass(t, err, cloud.ErrTransient)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("error %v is not context.Canceled", err)
@@ -160,7 +160,7 @@ func TestCancelDuringBackOff(t *testing.T) {
 		return ctx.Err()
 	}))
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultServerError, Count: 10})
-	_, err := e.client.ProjectByName(ctx, "x")
+	_, err := firstProject(e.client, ctx, "x")
 	if ce := checkClass(t, err, cloud.ErrTransient); !errors.Is(err, context.Canceled) || ce.Message == "" {
 		t.Errorf("error = %+v", ce)
 	}
@@ -192,7 +192,7 @@ func TestPerAttemptTimeout(t *testing.T) {
 	e := newEnv(t, nil, cloud.WithTimeout(50*time.Millisecond), cloud.WithObserver(observe))
 	info := e.built("shop-pr-33")
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultSlow, Delay: time.Hour})
-	p, err := returnsProject(t, func() (*cloud.Project, error) { return e.client.ProjectByName(context.Background(), "shop-pr-33") })
+	p, err := returnsProject(t, func() (*cloud.Project, error) { return firstProject(e.client, context.Background(), "shop-pr-33") })
 	if err != nil || p.ID != info.ID {
 		t.Fatalf("ProjectByName = %+v, %v", p, err)
 	}
@@ -263,7 +263,7 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Go(func() {
 			var err error
 			if i%2 == 0 {
-				_, err = e.client.ProjectByName(context.Background(), "shop-pr-34")
+				_, err = firstProject(e.client, context.Background(), "shop-pr-34")
 			} else {
 				_, err = e.client.Job(context.Background(), info.LastCreationJobID)
 			}
@@ -309,7 +309,7 @@ func TestRealSleepAndCallerHTTPClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultServerError})
-	if p, err := c.ProjectByName(context.Background(), "shop-pr-35"); err != nil || p.ID != info.ID {
+	if p, err := firstProject(c, context.Background(), "shop-pr-35"); err != nil || p.ID != info.ID {
 		t.Fatalf("ProjectByName = %+v, %v", p, err)
 	}
 	if n := tr.n.Load(); n != 2 || base.Transport != tr {
@@ -324,7 +324,7 @@ func TestRealSleepAndCallerHTTPClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultServerError})
-	err = returns(t, func() error { _, err := c.ProjectByName(ctx, "shop-pr-35"); return err })
+	err = returns(t, func() error { _, err := firstProject(c, ctx, "shop-pr-35"); return err })
 	if ce := checkClass(t, err, cloud.ErrTransient); !errors.Is(err, context.Canceled) || ce.Message == "" {
 		t.Errorf("error = %+v", ce)
 	}

@@ -22,7 +22,7 @@ func TestAuthorizationHeader(t *testing.T) {
 		got = r.Header.Clone()
 		_, _ = w.Write([]byte(`{"data":{"projects":[]}}`))
 	}))
-	_, err := clientFor(t, url).ProjectByName(context.Background(), "x")
+	_, err := firstProject(clientFor(t, url), context.Background(), "x")
 	checkClass(t, err, cloud.ErrNotFound)
 	if a := got.Get("Authorization"); a != "pat "+testPAT {
 		t.Errorf("Authorization = %q", a)
@@ -65,17 +65,17 @@ func TestPATNeverShown(t *testing.T) {
 		}
 		errs = append(errs, err)
 	}
-	keep(e.newClient(wrongPAT, cloud.WithLogger(logger)).ProjectByName(ctx, "shop-pr-40"))
+	keep(e.newClient(wrongPAT, cloud.WithLogger(logger)).ProjectsByName(ctx, "shop-pr-40"))
 	keep(e.client.Job(ctx, unknownID))
 	keep(e.client.Job(ctx, "not-a-uuid"))
 	keep(e.client.UpdateTenantEnv(ctx, info.TenantID, "stale", []cloud.EnvVar{{Key: "A", Value: "1"}}))
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProjects, Kind: cloudsim.FaultServerError, Count: 10})
-	keep(e.client.ProjectByName(ctx, "shop-pr-40"))
+	keep(e.client.ProjectsByName(ctx, "shop-pr-40"))
 	e.sim.Inject(cloudsim.Fault{Op: cloud.OpProject, Kind: cloudsim.FaultSlow, Delay: time.Hour, Count: 10})
 	keep(e.client.Project(ctx, info.ID))
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	keep(e.client.Tenant(cancelled, info.TenantID))
+	keep(e.client.TenantEnv(cancelled, info.TenantID))
 	html401 := answer(t, 401, nil, "<html>Unauthorized</html>")
 	keep(clientFor(t, html401, cloud.WithLogger(logger)).TenantEnv(ctx, info.TenantID))
 	dead := httptest.NewServer(http.NotFoundHandler())
@@ -122,7 +122,7 @@ func TestValuesOnlyInVariables(t *testing.T) {
 		Env: []cloud.EnvVar{{Key: "VO_KEY_31", Value: "vo-value-31"}},
 	}
 	values := []string{in.GitHubToken, in.Owner, in.Repo, in.Branch, in.Directory, in.Name, in.Region, in.Plan,
-		"VO_KEY_31", "vo-value-31", "vo-region-32", "VO_KEY_33", "vo-value-33"}
+		"VO_KEY_31", "vo-value-31", "VO_KEY_33", "vo-value-33"}
 
 	jobID, err := e.client.CreateGitHubPreviewApp(ctx, in)
 	if err != nil {
@@ -132,31 +132,28 @@ func TestValuesOnlyInVariables(t *testing.T) {
 	if _, err := e.client.Job(ctx, jobID); err != nil {
 		t.Fatal(err)
 	}
-	p, err := e.client.ProjectByName(ctx, in.Name)
+	p, err := firstProject(e.client, ctx, in.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.client.Project(ctx, p.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.Tenant(ctx, p.TenantID); err != nil {
-		t.Fatal(err)
-	}
-	tenant, err := e.client.CreateTenant(ctx, "aws", "vo-region-32", []cloud.EnvVar{{Key: "VO_KEY_31", Value: "x"}})
+	env, err := e.client.TenantEnv(ctx, p.TenantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := e.client.TenantEnv(ctx, tenant.ID)
+	next, err := e.client.UpdateTenantEnv(ctx, p.TenantID, env.Hash, []cloud.EnvVar{{Key: "VO_KEY_33", Value: "vo-value-33"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.client.UpdateTenantEnv(ctx, tenant.ID, env.Hash, []cloud.EnvVar{{Key: "VO_KEY_33", Value: "vo-value-33"}}); err != nil {
+	if _, err := e.client.DeleteTenantEnv(ctx, p.TenantID, next.Hash, []string{"VO_KEY_31"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.client.DeleteTenant(ctx, tenant.ID); err != nil {
+	if err := e.client.DeleteTenant(ctx, p.TenantID); err != nil {
 		t.Fatal(err)
 	}
-	values = append(values, jobID, p.ID, p.TenantID, tenant.ID, env.Hash)
+	values = append(values, jobID, p.ID, p.TenantID, env.Hash)
 
 	log := e.sim.Log()
 	ops := map[string]bool{}
@@ -177,8 +174,8 @@ func TestValuesOnlyInVariables(t *testing.T) {
 			t.Errorf("value %q was never sent as a variable", v)
 		}
 	}
-	for _, op := range []string{cloud.OpCreatePreviewApp, cloud.OpJob, cloud.OpProjects, cloud.OpProject, cloud.OpTenant,
-		cloud.OpCreateTenant, cloud.OpGetTenantEnv, cloud.OpUpdateTenantEnv, cloud.OpDeleteTenant} {
+	for _, op := range []string{cloud.OpCreatePreviewApp, cloud.OpJob, cloud.OpProjects, cloud.OpProject,
+		cloud.OpGetTenantEnv, cloud.OpUpdateTenantEnv, cloud.OpDeleteTenantEnv, cloud.OpDeleteTenant} {
 		if !ops[op] {
 			t.Errorf("no %s in the simulator's log", op)
 		}

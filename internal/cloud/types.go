@@ -3,11 +3,13 @@ package cloud
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
-// EnvVar is the Cloud's UpdateEnvsObject: one environment variable of a
-// project.
+// EnvVar is one environment variable of a project: the Cloud's
+// UpdateEnvsObject (createGitHubPreviewApp) and UpdateEnvObject
+// (updateTenantEnv) both have exactly these two fields.
 type EnvVar struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -46,13 +48,11 @@ const (
 )
 
 // Job is a creation or deployment job as jobs_by_pk returns it, tasks in
-// the order they were created and events oldest first.
+// the order they last changed and events oldest first.
 type Job struct {
-	ID        string    `json:"id"`
-	Status    string    `json:"status"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
-	Tasks     []Task    `json:"tasks"`
+	ID     string `json:"id"`
+	Status string `json:"status"`
+	Tasks  []Task `json:"tasks"`
 }
 
 // Done reports whether the job reached a terminal status.
@@ -66,7 +66,6 @@ type Task struct {
 	Name      string      `json:"name"`
 	Cloud     string      `json:"cloud"`
 	Region    string      `json:"region"`
-	CreatedAt time.Time   `json:"created_at"`
 	UpdatedAt time.Time   `json:"updated_at"`
 	Events    []TaskEvent `json:"task_events"`
 }
@@ -181,38 +180,75 @@ func (p *Project) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// GraphQLURL is the app's GraphQL endpoint. projects.endpoint is most
+// likely the bare origin (https://<name>.hasura.app): public PAT clients
+// append "/healthz" and "/v1/metadata" to it, and the official action
+// builds "https://<name>.hasura.app/v1/graphql" itself. Both forms are
+// accepted: a value that already ends in /v1/graphql is kept.
+func (p *Project) GraphQLURL() string { return GraphQLURL(p.Endpoint) }
+
+// GraphQLURL turns a project endpoint in any plausible form (an origin, an
+// origin with a trailing slash, a host without scheme, the GraphQL URL
+// itself) into the GraphQL URL. "" stays "".
+func GraphQLURL(endpoint string) string {
+	e := strings.TrimSpace(endpoint)
+	if e == "" {
+		return ""
+	}
+	if !strings.Contains(e, "://") {
+		e = "https://" + e
+	}
+	e = strings.TrimRight(e, "/")
+	if strings.HasSuffix(e, "/v1/graphql") {
+		return e
+	}
+	return e + "/v1/graphql"
+}
+
 // ConsoleURL is where a person opens the project's console.
 func ConsoleURL(projectID string) string {
 	return "https://cloud.hasura.io/project/" + projectID + "/console"
 }
 
-// Tenant is the API entity behind a project.
-type Tenant struct {
-	ID      string   `json:"id"`
-	Slug    string   `json:"slug"`
-	Name    string   `json:"name"`
-	Project *Project `json:"project"`
-}
-
-// TenantEnv is a tenant's environment and the hash that guards updates.
+// TenantEnv is a tenant's environment and the hash that guards changes.
 type TenantEnv struct {
 	Hash string
 	Vars map[string]string
 }
 
-// UnmarshalJSON reads envVars as an object of strings; a value of another
-// JSON type is kept as its JSON text rather than failing the call.
+// UnmarshalJSON reads envVars. Hasura's console reads the variables under
+// "environment" (envVars: {"environment": {"KEY": "value"}}); a flat object
+// of variables is accepted too, since no public source rules it out. A
+// value of another JSON type is kept as its JSON text rather than failing
+// the call.
 func (t *TenantEnv) UnmarshalJSON(b []byte) error {
 	var raw struct {
-		Hash    string                     `json:"hash"`
-		EnvVars map[string]json.RawMessage `json:"envVars"`
+		Hash    string          `json:"hash"`
+		EnvVars json.RawMessage `json:"envVars"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
 	t.Hash = raw.Hash
-	t.Vars = make(map[string]string, len(raw.EnvVars))
-	for k, v := range raw.EnvVars {
+	t.Vars = map[string]string{}
+	if len(raw.EnvVars) == 0 || string(raw.EnvVars) == "null" {
+		return nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw.EnvVars, &obj); err != nil {
+		// Some Hasura jsonb answers arrive as a JSON string holding JSON.
+		var text string
+		if json.Unmarshal(raw.EnvVars, &text) != nil || json.Unmarshal([]byte(text), &obj) != nil {
+			return fmt.Errorf("envVars is neither an object nor a JSON string of one: %w", err)
+		}
+	}
+	if nested, ok := obj["environment"]; ok && len(nested) > 0 && nested[0] == '{' {
+		obj = nil
+		if err := json.Unmarshal(nested, &obj); err != nil {
+			return err
+		}
+	}
+	for k, v := range obj {
 		t.Vars[k] = looseString(v)
 	}
 	return nil

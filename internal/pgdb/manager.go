@@ -99,6 +99,9 @@ func (m *Manager) Databases(app string) ([]string, error) {
 	return names, nil
 }
 
+// EnvKeys names the app variables Ensure sets.
+func (m *Manager) EnvKeys() []string { return append([]string(nil), m.cfg.EnvVars...) }
+
 // Ensure gives app fresh, empty databases: sessions on them are closed
 // (the previous build of the preview is usually still connected), they are
 // dropped if they exist and created again. It returns each listed variable

@@ -24,3 +24,5 @@ func (d pgDatabases) Ensure(ctx context.Context, app string) ([]EnvVar, error) {
 }
 
 func (d pgDatabases) Drop(ctx context.Context, app string) error { return d.m.Drop(ctx, app) }
+
+func (d pgDatabases) EnvKeys() []string { return d.m.EnvKeys() }

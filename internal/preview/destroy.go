@@ -20,6 +20,14 @@ type DestroySpec struct {
 	// app up; Destroy refuses (ErrBuildInFlight) until it is over, so that
 	// closing a pull request during a build never leaves an orphan.
 	InFlightJob string
+	// InFlightSince is when that job was started. Past the engine's
+	// deadline Destroy stops waiting for it and deletes anyway: a job the
+	// Cloud never finishes must not keep a preview alive for ever.
+	InFlightSince time.Time
+	// Keep, when set, is the id of a project of that name not to delete:
+	// the live preview, whose duplicates are being removed. Its database
+	// is kept too.
+	Keep string
 	// Databases, when set, drops the app's ephemeral database too.
 	Databases Databases
 }
@@ -27,14 +35,18 @@ type DestroySpec struct {
 // DestroyResult says what Destroy found.
 type DestroyResult struct {
 	// Existed is false when the app was already gone (still a success).
-	Existed   bool
+	Existed bool
+	// ProjectID and TenantID are those of the first project deleted.
 	ProjectID string
 	TenantID  string
-	At        time.Time
+	// Deleted counts the projects of that name that were deleted: the
+	// Cloud can hold several (graphql-engine#10287).
+	Deleted int
+	At      time.Time
 }
 
-// Destroy deletes the app and its database. It is idempotent: an app that is
-// already gone is success, not an error.
+// Destroy deletes every project of the app's name and its database. It is
+// idempotent: an app that is already gone is success, not an error.
 func (e *Engine) Destroy(ctx context.Context, spec DestroySpec) (DestroyResult, error) {
 	if spec.InFlightJob != "" {
 		job, err := e.Cloud.Job(ctx, spec.InFlightJob)
@@ -43,27 +55,47 @@ func (e *Engine) Destroy(ctx context.Context, spec DestroySpec) (DestroyResult, 
 			// Unknown to the Cloud: nothing will come of it.
 		case err != nil:
 			return DestroyResult{}, fmt.Errorf("checking the build of %q before deleting it: %w", spec.Name, err)
-		case !job.Done():
+		case !job.Done() && !e.overdue(spec.InFlightSince):
 			return DestroyResult{}, fmt.Errorf("deleting preview app %q: %w", spec.Name, ErrBuildInFlight)
+		case !job.Done():
+			e.log().Warn("the build never finished; deleting anyway", "app", spec.Name, "job", spec.InFlightJob)
 		}
 	}
 	res := DestroyResult{At: e.now()}
-	proj, err := e.Cloud.ProjectByName(ctx, spec.Name)
-	switch {
-	case errors.Is(err, cloud.ErrNotFound):
-	case err != nil:
+	projects, err := e.Cloud.ProjectsByName(ctx, spec.Name)
+	if err != nil {
 		return res, fmt.Errorf("looking up preview app %q: %w", spec.Name, err)
-	default:
-		res.Existed, res.ProjectID, res.TenantID = true, proj.ID, proj.TenantID
+	}
+	for _, proj := range projects {
+		if proj.ID == spec.Keep {
+			continue
+		}
+		if !res.Existed {
+			res.Existed, res.ProjectID, res.TenantID = true, proj.ID, proj.TenantID
+		}
+		if proj.TenantID == "" {
+			return res, fmt.Errorf("deleting preview app %q: project %s has no tenant to delete", spec.Name, proj.ID)
+		}
 		if err := e.Cloud.DeleteTenant(ctx, proj.TenantID); err != nil && !errors.Is(err, cloud.ErrNotFound) {
 			return res, fmt.Errorf("deleting preview app %q: %w", spec.Name, err)
 		}
+		res.Deleted++
 		e.log().Info("preview app deleted", "app", spec.Name, "project", proj.ID)
 	}
-	if spec.Databases != nil {
+	if spec.Databases != nil && spec.Keep == "" {
 		if err := spec.Databases.Drop(ctx, spec.Name); err != nil {
 			return res, fmt.Errorf("dropping the database of %q: %w", spec.Name, err)
 		}
 	}
 	return res, nil
+}
+
+// overdue reports whether a build started at since has outlived the
+// engine's deadline (a zero since never has).
+func (e *Engine) overdue(since time.Time) bool {
+	d := e.Deadline
+	if d <= 0 {
+		d = DefaultDeadline
+	}
+	return !since.IsZero() && e.now().Sub(since) > d
 }

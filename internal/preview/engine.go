@@ -45,6 +45,10 @@ type Run struct {
 	Polls int `json:"polls"`
 	// JobSince is when the current job was first asked for.
 	JobSince time.Time `json:"job_since"`
+	// ProjectSince is when the finished creation's project was first read
+	// and found missing: right after a creation the Cloud can answer null
+	// for a while.
+	ProjectSince time.Time `json:"project_since,omitzero"`
 	// Deadline is when the run gives up.
 	Deadline time.Time `json:"deadline"`
 }
@@ -131,10 +135,7 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	job, err := e.Cloud.Job(ctx, run.jobID())
 	switch {
 	case errors.Is(err, cloud.ErrNotFound):
-		grace := e.NullJobGrace
-		if grace <= 0 {
-			grace = DefaultNullJobGrace
-		}
+		grace := e.nullGrace()
 		if late {
 			return timedOut()
 		}
@@ -166,9 +167,13 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 		run.finish(StatusSuperseded, now, "a newer build of this preview replaced this one")
 	case job.Status == cloud.JobFailed:
 		run.finish(StatusFailed, now, failureMessage(job))
+		if _, ev := job.Failure(); ev != nil && run.Result.Status == StatusFailed &&
+			(cloud.IsWarmingUp(ev.Error) || cloud.IsWarmingUp(ev.GitHubDetail)) {
+			run.Result.FirstRunFailure = true
+		}
 	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
 		if err := e.deploying(ctx, run, job, now); err != nil {
-			if errors.Is(err, cloud.ErrTransient) {
+			if errors.Is(err, cloud.ErrTransient) || e.projectPending(run, err, now) {
 				if late {
 					return timedOut()
 				}
@@ -212,8 +217,9 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	if err != nil {
 		return fmt.Errorf("reading project %s: %w", cr.ProjectID, err)
 	}
+	run.ProjectSince = time.Time{}
 	r := &run.Result
-	r.ProjectID, r.TenantID, r.Endpoint = proj.ID, proj.TenantID, proj.Endpoint
+	r.ProjectID, r.TenantID, r.Endpoint = proj.ID, proj.TenantID, proj.GraphQLURL()
 	r.ConsoleURL = cloud.ConsoleURL(proj.ID)
 	r.DeploymentJobID = cr.GitHubDeploymentJobID
 	r.Status = StatusDeploying
@@ -227,19 +233,49 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	return nil
 }
 
+// projectPending reports whether err is the null projects_by_pk the Cloud
+// answers right after a creation, still within the grace period; the
+// first such answer starts the period.
+func (e *Engine) projectPending(run *Run, err error, now time.Time) bool {
+	if !errors.Is(err, cloud.ErrNotFound) {
+		return false
+	}
+	if run.ProjectSince.IsZero() {
+		run.ProjectSince = now
+	}
+	return now.Sub(run.ProjectSince) < e.nullGrace()
+}
+
+func (e *Engine) nullGrace() time.Duration {
+	if e.NullJobGrace > 0 {
+		return e.NullJobGrace
+	}
+	return DefaultNullJobGrace
+}
+
 // Ensure creates or rebuilds the app and follows both jobs until success,
 // failure, supersession or the deadline. A failed or superseded build is
 // not an error: read Result.Status. Errors are for what stopped the engine
-// from knowing (a refused token, a cancelled context).
+// from knowing (a refused token, a cancelled context). A deployment that
+// fails with the Cloud's first-run refusal is rebuilt once.
 func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (Result, error) {
-	run, err := e.Start(ctx, spec)
-	if err != nil {
-		return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error()}, err
+	rebuilt := false
+	for {
+		run, err := e.Start(ctx, spec)
+		if err != nil {
+			return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error(), AutoRebuilt: rebuilt}, err
+		}
+		run.Result.AutoRebuilt = rebuilt
+		if progress != nil {
+			progress(run.Result)
+		}
+		res, err := e.Follow(ctx, run, progress)
+		if err != nil || !res.FirstRunFailure || rebuilt {
+			return res, err
+		}
+		e.log().Warn("the first deployment met the Cloud's first-run error; rebuilding once", "app", spec.Name)
+		rebuilt = true
 	}
-	if progress != nil {
-		progress(run.Result)
-	}
-	return e.Follow(ctx, run, progress)
 }
 
 // Follow steps a started run until it is over.

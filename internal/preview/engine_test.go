@@ -30,7 +30,7 @@ func TestEnsureLifecycle(t *testing.T) {
 	if !ok {
 		t.Fatal("no project in the simulator")
 	}
-	if res.Endpoint != info.Endpoint || res.ProjectID != info.ID || res.TenantID != info.TenantID ||
+	if res.Endpoint != info.GraphQLURL || res.ProjectID != info.ID || res.TenantID != info.TenantID ||
 		res.ConsoleURL != cloud.ConsoleURL(info.ID) || res.CreationJobID != info.LastCreationJobID ||
 		res.DeploymentJobID != info.LastDeploymentJobID {
 		t.Errorf("result %+v does not match the simulator's project %+v", res, info)
@@ -167,7 +167,7 @@ func TestPushWhileBuildingSupersedes(t *testing.T) {
 				t.Fatalf("second build = %s %q, %v", res.Status, res.Message, err)
 			}
 			info, _ := h.sim.Project("shop-pr-2")
-			if info.LastCreationJobID != second.Result.CreationJobID || res.Endpoint != info.Endpoint {
+			if info.LastCreationJobID != second.Result.CreationJobID || res.Endpoint != info.GraphQLURL {
 				t.Errorf("project %+v, second build %+v", info, res)
 			}
 			if n := h.sim.Count(cloud.OpCreatePreviewApp); n != 2 {
@@ -294,7 +294,7 @@ func TestRunSurvivesJSON(t *testing.T) {
 		t.Fatalf("Follow of the decoded run = %s %q, %v, %d tasks", res.Status, res.Message, err, len(res.Tasks))
 	}
 	info, _ := h.sim.Project("shop-pr-13")
-	if res.Endpoint != info.Endpoint || res.CreationJobID != run.Result.CreationJobID || !res.Started.Equal(simStart) {
+	if res.Endpoint != info.GraphQLURL || res.CreationJobID != run.Result.CreationJobID || !res.Started.Equal(simStart) {
 		t.Errorf("result %+v", res)
 	}
 	if n := h.sim.Count(cloud.OpCreatePreviewApp); n != 1 {

@@ -174,3 +174,5 @@ func (f *fakeDatabases) Drop(_ context.Context, app string) error {
 	f.dropped = append(f.dropped, app)
 	return f.dropErr
 }
+
+func (f *fakeDatabases) EnvKeys() []string { return EnvKeys(f.env) }

@@ -171,8 +171,5 @@ func taskTimes(t *cloud.Task) (start, end time.Time, state string) {
 			end, state = ev.CreatedAt, TaskFailed
 		}
 	}
-	if start.IsZero() && !t.CreatedAt.IsZero() {
-		start = t.CreatedAt
-	}
 	return start, end, state
 }

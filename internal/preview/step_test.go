@@ -98,8 +98,8 @@ func TestTransientFaultsDoNotFailTheRun(t *testing.T) {
 		t.Errorf("only %d faults: the test proves nothing", faults)
 	}
 	info, _ := h.sim.Project("shop-pr-9")
-	if res.Endpoint != info.Endpoint {
-		t.Errorf("endpoint %q, want %q", res.Endpoint, info.Endpoint)
+	if res.Endpoint != info.GraphQLURL {
+		t.Errorf("endpoint %q, want %q", res.Endpoint, info.GraphQLURL)
 	}
 }
 
@@ -177,7 +177,7 @@ func TestCreationEndingAtTheDeadline(t *testing.T) {
 		t.Fatalf("Ensure = %s %q, %v", res.Status, res.Message, err)
 	}
 	info, _ := h.sim.Project("shop-pr-63")
-	if res.Endpoint != info.Endpoint || res.DeploymentJobID != info.LastDeploymentJobID {
+	if res.Endpoint != info.GraphQLURL || res.DeploymentJobID != info.LastDeploymentJobID {
 		t.Errorf("result %+v, project %+v", res, info)
 	}
 }

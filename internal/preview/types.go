@@ -12,8 +12,11 @@ type CloudAPI interface {
 	CreateGitHubPreviewApp(ctx context.Context, in cloud.PreviewApp) (string, error)
 	Job(ctx context.Context, id string) (*cloud.Job, error)
 	Project(ctx context.Context, id string) (*cloud.Project, error)
-	ProjectByName(ctx context.Context, name string) (*cloud.Project, error)
+	ProjectsByName(ctx context.Context, name string) ([]cloud.Project, error)
 	DeleteTenant(ctx context.Context, tenantID string) error
+	TenantEnv(ctx context.Context, tenantID string) (*cloud.TenantEnv, error)
+	UpdateTenantEnv(ctx context.Context, tenantID, currentHash string, env []cloud.EnvVar) (*cloud.TenantEnv, error)
+	DeleteTenantEnv(ctx context.Context, tenantID, currentHash string, keys []string) (*cloud.TenantEnv, error)
 }
 
 // Databases provisions the ephemeral Postgres database of a preview
@@ -22,6 +25,9 @@ type CloudAPI interface {
 type Databases interface {
 	Ensure(ctx context.Context, app string) ([]EnvVar, error)
 	Drop(ctx context.Context, app string) error
+	// EnvKeys names the variables Ensure sets, which an in-place env
+	// update must leave alone.
+	EnvKeys() []string
 }
 
 // Spec says which preview to build and from what.
@@ -112,6 +118,25 @@ type Result struct {
 	Finished        time.Time   `json:"finished,omitzero"`
 	// Message explains a failure, a timeout or a supersession.
 	Message string `json:"message,omitempty"`
+	// FirstRunFailure marks a deployment that failed with the Cloud's
+	// first-run refusal ("If you have just created this project please
+	// wait a few moments…", action#91): users report that a rerun works,
+	// so the front doors rebuild such a failure once by themselves.
+	FirstRunFailure bool `json:"first_run_failure,omitempty"`
+	// AutoRebuilt marks the build that followed such a failure.
+	AutoRebuilt bool `json:"auto_rebuilt,omitempty"`
+	// EnvUpdate, when set, says the live app's env was changed in place
+	// (no rebuild) after it was built.
+	EnvUpdate *EnvUpdate `json:"env_update,omitempty"`
+}
+
+// EnvUpdate is an in-place change of a live app's environment: the app
+// restarts with it; metadata and migrations are not applied again. It
+// names keys only: values are often secrets.
+type EnvUpdate struct {
+	At      time.Time `json:"at"`
+	Set     []string  `json:"set,omitempty"`
+	Deleted []string  `json:"deleted,omitempty"`
 }
 
 // FailedTask returns the task that failed, or nil.

@@ -63,9 +63,9 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 // configuration names one). It returns preview.ErrBuildInFlight, with the
 // wait before trying again, while a creation job may still bring it up.
 func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.Duration, error) {
-	inFlight := ""
+	inFlight, since := "", time.Time{}
 	if run := ps.s.Run; run != nil && run.Result.Status == preview.StatusCreating {
-		inFlight = run.Result.CreationJobID
+		inFlight, since = run.Result.CreationJobID, run.Result.Started
 	}
 	dbs, err := r.databases(ps)
 	if err != nil {
@@ -73,7 +73,7 @@ func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.D
 		ps.log.WarnContext(ctx, "cannot drop the preview's database", "app", name, "error", err)
 		dbs = nil
 	}
-	_, err = r.engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, Databases: dbs})
+	_, err = r.engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, InFlightSince: since, Databases: dbs})
 	if errors.Is(err, preview.ErrBuildInFlight) {
 		return inFlightPoll, err
 	}

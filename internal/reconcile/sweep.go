@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -214,13 +213,12 @@ func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
 	if done || p.AppName == "" {
 		return nil
 	}
-	_, err := sw.r.engine.Cloud.ProjectByName(ctx, p.AppName)
+	projects, err := sw.r.engine.Cloud.ProjectsByName(ctx, p.AppName)
 	switch {
-	case errors.Is(err, cloud.ErrNotFound):
 	case err != nil:
 		sw.r.log.WarnContext(ctx, "orphan check failed", "pr", p.Key, "app", p.AppName, "error", err)
 		return nil
-	default:
+	case len(projects) > 0:
 		// The PR may have been reopened meanwhile: then its reconcile
 		// owns the app, and the preview row would not say deleted.
 		pr, err := sw.r.st.GetPR(ctx, p.Key)
@@ -259,13 +257,23 @@ func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 	if ok && now.Sub(last) < sw.opts.DriftEvery {
 		return false
 	}
-	_, err := sw.r.engine.Cloud.ProjectByName(ctx, p.AppName)
-	if err != nil && !errors.Is(err, cloud.ErrNotFound) {
+	projects, err := sw.r.engine.Cloud.ProjectsByName(ctx, p.AppName)
+	if err != nil {
 		sw.r.log.WarnContext(ctx, "drift check failed", "pr", p.Key, "app", p.AppName, "error", err)
 		return false
 	}
-	if err == nil {
+	if len(projects) > 0 {
 		sw.noteCheck(p.Key, now)
+		if len(projects) > 1 && p.ProjectID != "" {
+			// Several projects of one name (graphql-engine#10287): all but
+			// the one this preview was built as are orphans.
+			res, err := sw.r.engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName, Keep: p.ProjectID})
+			if err != nil {
+				sw.r.log.WarnContext(ctx, "deleting duplicate projects failed", "pr", p.Key, "app", p.AppName, "error", err)
+			} else if res.Deleted > 0 {
+				sw.r.log.WarnContext(ctx, "deleted duplicate projects of a preview app", "pr", p.Key, "app", p.AppName, "deleted", res.Deleted)
+			}
+		}
 		return false
 	}
 	marked, merr := sw.markDrifted(ctx, p.Key)

@@ -41,6 +41,6 @@ func Example() {
 	fmt.Println(sim.Count("projects"), sim.Count("createGitHubPreviewApp"))
 	// Output:
 	// {"data":{"projects":[]}}
-	// {"data":{"projects":[{"name":"shop-pr-1","endpoint":"https://shop-pr-1.hasura.app/v1/graphql"}]}}
+	// {"data":{"projects":[{"name":"shop-pr-1","endpoint":"https://shop-pr-1.hasura.app"}]}}
 	// 2 1
 }

@@ -33,7 +33,23 @@ const (
 	// root fields of the request execute normally. An empty Op means
 	// jobs_by_pk for this kind, so other requests do not use it up.
 	FaultNullJob FaultKind = "null-job"
+	// FaultNullProject answers projects_by_pk: null for an existing project,
+	// as the Cloud does right after creating it; like FaultNullJob, an empty
+	// Op means projects_by_pk.
+	FaultNullProject FaultKind = "null-project"
+	// FaultWarmingUp answers HTTP 200 with a GraphQL error whose message is
+	// the first-run refusal of hasura-cloud-preview-apps#91 ("If you have
+	// just created this project please wait a few moments…"), as JSON.
+	FaultWarmingUp FaultKind = "warming-up"
+	// FaultGenericError answers HTTP 200 with the Cloud's backend failure:
+	// extensions.code "GenericServerError" with an id.
+	FaultGenericError FaultKind = "generic-server-error"
 )
+
+// WarmingUpText is the Cloud's first-run refusal (action#91), which a rerun
+// does not meet. FailTask with it reproduces a first deployment that fails
+// this way.
+const WarmingUpText = "If you have just created this project please wait a few moments before refreshing this page."
 
 // Fault is one injected misbehaviour.
 type Fault struct {
@@ -68,7 +84,8 @@ const randomSlowDelay = 20 * time.Millisecond
 // is a programming error and panics.
 func (s *Server) Inject(f Fault) {
 	switch f.Kind {
-	case FaultServerError, FaultEmptyBody, FaultRateLimit, FaultHTML, FaultSlow, FaultNullJob:
+	case FaultServerError, FaultEmptyBody, FaultRateLimit, FaultHTML, FaultSlow, FaultNullJob,
+		FaultNullProject, FaultWarmingUp, FaultGenericError:
 	default:
 		panic(fmt.Sprintf("cloudsim: unknown fault kind %q", f.Kind))
 	}
@@ -77,6 +94,9 @@ func (s *Server) Inject(f Fault) {
 	}
 	if f.Kind == FaultNullJob && f.Op == "" {
 		f.Op = "jobs_by_pk"
+	}
+	if f.Kind == FaultNullProject && f.Op == "" {
+		f.Op = "projects_by_pk"
 	}
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -110,6 +130,8 @@ var randomFaults = []Fault{
 	{Kind: FaultHTML, Status: http.StatusOK},
 	{Kind: FaultHTML, Status: http.StatusServiceUnavailable},
 	{Kind: FaultSlow, Delay: randomSlowDelay},
+	{Kind: FaultWarmingUp},
+	{Kind: FaultGenericError},
 }
 
 func (s *Server) pickFault(ops []string) *Fault {
@@ -167,6 +189,19 @@ func (s *Server) writeFault(w http.ResponseWriter, r *http.Request, f *Fault, re
 		e := newErr(stageRequest, "too-many-requests", "$", "rate limit exceeded, retry later")
 		rec.ErrorCode = e.code
 		writeJSON(w, rec.Status, errorBody(e))
+	case FaultWarmingUp:
+		rec.Status = status(http.StatusOK)
+		e := newErr(stageRequest, "unexpected", "$", "%s", WarmingUpText)
+		rec.ErrorCode = e.code
+		writeJSON(w, rec.Status, errorBody(e))
+	case FaultGenericError:
+		rec.Status = status(http.StatusOK)
+		rec.ErrorCode = "GenericServerError"
+		s.mu.Lock()
+		id := s.newID()
+		s.mu.Unlock()
+		writeJSON(w, rec.Status, []byte(`{"errors":[{"extensions":{"code":"GenericServerError","id":"`+id+
+			`"},"message":"there was an internal error while serving your request"}]}`))
 	case FaultHTML:
 		rec.Status = status(http.StatusOK)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")

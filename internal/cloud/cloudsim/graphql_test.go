@@ -27,7 +27,7 @@ func TestAnswerKeysFollowSelectionOrder(t *testing.T) {
   __typename
   a: projects_by_pk(id: "`+p.ID+`") { name }
 }`, map[string]any{"n": "order-a"})
-	want := fmt.Sprintf(`{"data":{"z":[{"endpoint":"https://order-a.hasura.app/v1/graphql","__typename":"projects","name":"order-a","id":%q,"tenant":{"slug":"order-a","id":%q}}],"__typename":"query_root","a":{"name":"order-a"}}}`,
+	want := fmt.Sprintf(`{"data":{"z":[{"endpoint":"https://order-a.hasura.app","__typename":"projects","name":"order-a","id":%q,"tenant":{"slug":"order-a","id":%q}}],"__typename":"query_root","a":{"name":"order-a"}}}`,
 		p.ID, p.TenantID)
 	if status != 200 || string(body) != want {
 		t.Errorf("got %d %s\nwant %s", status, body, want)
@@ -43,7 +43,7 @@ func TestFragmentsAndDirectives(t *testing.T) {
 fragment base on projects { name id }`
 	for _, with := range []bool{true, false} {
 		status, body := e.raw(query, map[string]any{"id": p.ID, "withTenant": with})
-		want := fmt.Sprintf(`{"data":{"projects_by_pk":{"name":"frag-a","id":%q,"endpoint":"https://frag-a.hasura.app/v1/graphql"`, p.ID)
+		want := fmt.Sprintf(`{"data":{"projects_by_pk":{"name":"frag-a","id":%q,"endpoint":"https://frag-a.hasura.app"`, p.ID)
 		if with {
 			want += fmt.Sprintf(`,"tenant":{"id":%q}`, p.TenantID)
 		}
@@ -106,7 +106,7 @@ func TestValidationErrors(t *testing.T) {
 		{"String where uuid expected", `mutation m($t: String!) { deleteTenant(tenantId: $t) { status } }`, map[string]any{"t": uuid},
 			"validation-failed", `declared as 'String!', but used where 'uuid!' is expected`},
 		{"wrong env list type", `mutation m($t: uuid!, $h: String!, $e: [String]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash } }`,
-			map[string]any{"t": uuid, "h": "x", "e": []string{"a"}}, "validation-failed", `declared as '[String]!', but used where '[UpdateEnvsObject]!'`},
+			map[string]any{"t": uuid, "h": "x", "e": []string{"a"}}, "validation-failed", `declared as '[String]!', but used where '[UpdateEnvObject!]!'`},
 		{"invalid uuid value", `query q($jobId: uuid!) { jobs_by_pk(id: $jobId) { id } }`, map[string]any{"jobId": "not-a-uuid"},
 			"data-exception", `invalid input syntax for type uuid: "not-a-uuid"`},
 		{"invalid uuid literal", `{ jobs_by_pk(id: "123") { id } }`, nil, "data-exception", `invalid input syntax for type uuid: "123"`},
@@ -178,7 +178,7 @@ func TestListArgumentsOnTasksAndEvents(t *testing.T) {
 	cases := []struct{ args, want string }{
 		{"", all},
 		{"(order_by: {updated_at: asc})", all},
-		{"(order_by: {created_at: desc})", strings.Join(reversed, ",")},
+		{"(order_by: {updated_at: desc})", strings.Join(reversed, ",")},
 		{"(order_by: [{name: asc}])", "apply-metadata,apply-migration,check-healthz,gh-validation,parse-metadata,parse-migration,reload-metadata"},
 		{"(order_by: {updated_at: desc}, limit: 2)", "check-healthz,reload-metadata"},
 		{"(limit: 2, offset: 1)", "parse-metadata,parse-migration"},
@@ -192,7 +192,7 @@ func TestListArgumentsOnTasksAndEvents(t *testing.T) {
 		}
 	}
 
-	data := e.gql(`query q($id: uuid!, $ob: [task_events_order_by!]) { jobs_by_pk(id: $id) {
+	data := e.gql(`query q($id: uuid!, $ob: [task_event_order_by!]) { jobs_by_pk(id: $id) {
   tasks(limit: 1) {
     latest: task_events(order_by: {updated_at: desc}, limit: 1) { event_type }
     oldest: task_events(order_by: $ob, limit: 1) { event_type }
@@ -211,7 +211,6 @@ func TestOrderByKeysApplyInWrittenOrder(t *testing.T) {
 	for _, n := range []string{"ord-b", "ord-a", "ord-c"} {
 		e.gql(`mutation m($n: String) { createTenant(cloud: "aws", region: "us-east-2", name: $n) { id } }`, map[string]any{"n": n})
 	}
-	e.clock.Advance(time.Second)
 	e.gql(`mutation { createTenant(cloud: "aws", region: "us-east-2", name: "ord-0") { id } }`, nil)
 	names := func(args string, vars map[string]any) string {
 		data := e.gql(`query q($ob: [projects_order_by!]) { projects`+args+` { name } }`, vars)
@@ -227,11 +226,11 @@ func TestOrderByKeysApplyInWrittenOrder(t *testing.T) {
 		want string
 	}{
 		{"", nil, "ord-b,ord-a,ord-c,ord-0"},
-		{"(order_by: {created_at: desc, name: asc})", nil, "ord-0,ord-a,ord-b,ord-c"},
-		{"(order_by: {name: asc, created_at: desc})", nil, "ord-0,ord-a,ord-b,ord-c"},
-		{"(order_by: [{created_at: asc}, {name: desc}])", nil, "ord-c,ord-b,ord-a,ord-0"},
+		{"(order_by: {endpoint: desc, name: asc})", nil, "ord-c,ord-b,ord-a,ord-0"},
+		{"(order_by: {name: asc, endpoint: desc})", nil, "ord-0,ord-a,ord-b,ord-c"},
+		{"(order_by: [{endpoint: asc}, {name: desc}])", nil, "ord-0,ord-a,ord-b,ord-c"},
 		// Key order from a JSON variable is kept too.
-		{"(order_by: $ob)", map[string]any{"ob": []any{map[string]any{"created_at": "desc"}, map[string]any{"name": "desc"}}}, "ord-0,ord-c,ord-b,ord-a"},
+		{"(order_by: $ob)", map[string]any{"ob": []any{map[string]any{"endpoint": "desc"}, map[string]any{"name": "asc"}}}, "ord-c,ord-b,ord-a,ord-0"},
 		{`(where: {_or: [{name: {_eq: "ord-c"}}, {name: {_eq: "ord-0"}}]}, order_by: {name: asc})`, nil, "ord-0,ord-c"},
 		// Hasura ignores a null comparison: it matches every row.
 		{`(where: {name: {_eq: null}}, limit: 1)`, nil, "ord-b"},
@@ -240,5 +239,43 @@ func TestOrderByKeysApplyInWrittenOrder(t *testing.T) {
 		if got := names(c.args, c.vars); got != c.want {
 			t.Errorf("projects%s = %s, want %s", c.args, got, c.want)
 		}
+	}
+}
+
+// A personal access token sees fewer columns than the admin schema in
+// Hasura's console code: jobs.created_at, jobs.updated_at, tasks.created_at
+// and the projects' timestamps are read by no PAT client. Selecting or
+// ordering by one is refused the way Hasura refuses an unknown field, so a
+// client that starts to rely on one fails here rather than for a user.
+func TestPATRoleColumns(t *testing.T) {
+	e := newSim(t, nil)
+	e.create("cols-a", nil)
+	e.clock.Advance(time.Minute)
+	info, _ := e.sim.Project("cols-a")
+	for _, c := range []struct{ query, path, msg string }{
+		{`query q($id: uuid!) { jobs_by_pk(id: $id) { id created_at } }`,
+			"$.selectionSet.jobs_by_pk.selectionSet.created_at", "field 'created_at' not found in type: 'jobs'"},
+		{`query q($id: uuid!) { jobs_by_pk(id: $id) { updated_at } }`,
+			"$.selectionSet.jobs_by_pk.selectionSet.updated_at", "field 'updated_at' not found in type: 'jobs'"},
+		{`query q($id: uuid!) { jobs_by_pk(id: $id) { tasks { created_at } } }`,
+			"$.selectionSet.jobs_by_pk.selectionSet.tasks.selectionSet.created_at", "field 'created_at' not found in type: 'tasks'"},
+		{`query q($id: uuid!) { jobs_by_pk(id: $id) { tasks(order_by: {created_at: asc}) { id } } }`,
+			"$.selectionSet.jobs_by_pk.selectionSet.tasks.args.order_by.created_at", "field 'created_at' not found in type: 'tasks_order_by'"},
+		{`query q($id: uuid!) { projects(where: {id: {_neq: $id}}) { created_at } }`,
+			"$.selectionSet.projects.selectionSet.created_at", "field 'created_at' not found in type: 'projects'"},
+	} {
+		status, _, body := e.post("pat "+testPAT, gqlBody{Query: c.query, Variables: map[string]any{"id": info.LastDeploymentJobID}})
+		got := decodeErr(t, status, body)
+		if got.Message != c.msg || got.Extensions.Code != "validation-failed" || got.Extensions.Path != c.path {
+			t.Errorf("%s: %+v", c.query, got)
+		}
+	}
+	// What the PAT clients read is served: tasks by updated_at, events by
+	// created_at and updated_at.
+	data := e.gql(`query q($id: uuid!) { jobs_by_pk(id: $id) { id status tasks(order_by: {updated_at: asc}) {
+  id name cloud region updated_at task_events(order_by: {created_at: asc}) { id event_type public_event_data error github_detail created_at updated_at } } } }`,
+		map[string]any{"id": info.LastDeploymentJobID})
+	if str(t, data, "jobs_by_pk", "status") != "success" || len(list(t, data, "jobs_by_pk", "tasks")) != 7 {
+		t.Errorf("PAT job query = %v", data)
 	}
 }

@@ -2,12 +2,16 @@ package cloudsim
 
 import (
 	"sort"
+	"strings"
 	"time"
 )
 
 // ProjectInfo is a snapshot of one live project, for test assertions.
 type ProjectInfo struct {
-	Name, ID, TenantID, Endpoint   string
+	Name, ID, TenantID, Endpoint string
+	// GraphQLURL is the app's GraphQL endpoint, what a client should show
+	// whichever form Endpoint takes.
+	GraphQLURL                     string
 	Env                            map[string]string
 	Owner, Repo, Branch, Directory string
 	Plan, Region, Cloud            string
@@ -15,6 +19,9 @@ type ProjectInfo struct {
 	// Builds counts successful preview app creations applied to it: 1 after
 	// the first, 2 after one rebuild; 0 for a createTenant project.
 	Builds int
+	// EnvUpdates counts env changes made in place (updateTenantEnv,
+	// deleteTenantEnv) since the project was created.
+	EnvUpdates int
 	// LastCreationJobID and LastDeploymentJobID are the jobs of the latest
 	// successful creation; empty for a createTenant project.
 	LastCreationJobID, LastDeploymentJobID string
@@ -46,9 +53,10 @@ type EventInfo struct {
 func (p *project) info() ProjectInfo {
 	return ProjectInfo{
 		Name: p.name, ID: p.id, TenantID: p.tenantID, Endpoint: p.endpoint, Env: copyEnv(p.env),
-		Owner: p.owner, Repo: p.repo, Branch: p.branch, Directory: p.directory,
+		GraphQLURL: strings.TrimSuffix(p.endpoint, "/v1/graphql") + "/v1/graphql",
+		Owner:      p.owner, Repo: p.repo, Branch: p.branch, Directory: p.directory,
 		Plan: p.plan, Region: p.region, Cloud: p.cloud,
-		CreatedAt: p.createdAt, UpdatedAt: p.updatedAt, Builds: p.builds,
+		CreatedAt: p.createdAt, UpdatedAt: p.updatedAt, Builds: p.builds, EnvUpdates: p.envUpdates,
 		LastCreationJobID: p.lastCreationJob, LastDeploymentJobID: p.lastDeployJob,
 	}
 }
@@ -84,16 +92,40 @@ func (s *Server) Project(name string) (ProjectInfo, bool) {
 	return p.info(), true
 }
 
-// Projects returns every live project, sorted by name.
+// Projects returns every live project, duplicates included, sorted by name.
 func (s *Server) Projects() []ProjectInfo {
 	s.lockAt()
 	defer s.mu.Unlock()
-	out := make([]ProjectInfo, 0, len(s.byName))
-	for _, p := range s.byName {
+	out := make([]ProjectInfo, 0, len(s.byID))
+	for _, p := range s.projectsInOrder() {
 		out = append(out, p.info())
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Duplicate adds another project called name, as the Cloud can hold
+// several projects of one name (graphql-engine#10287): a create of that
+// name still rebuilds the first. It returns the duplicate.
+func (s *Server) Duplicate(name string) ProjectInfo {
+	now := s.lockAt()
+	defer s.mu.Unlock()
+	first := s.byName[name]
+	p := &project{id: s.newID(), tenantID: s.newID(), name: name, endpoint: s.endpointOf(name),
+		createdAt: now, updatedAt: now, env: map[string]string{}}
+	if first != nil {
+		p.env = copyEnv(first.env)
+		p.owner, p.repo, p.branch, p.directory = first.owner, first.repo, first.branch, first.directory
+		p.plan, p.region, p.cloud = first.plan, first.region, first.cloud
+	}
+	s.projectSeq++
+	p.seq = s.projectSeq
+	s.byID[p.id] = p
+	s.byTenant[p.tenantID] = p
+	if first == nil {
+		s.byName[name] = p
+	}
+	return p.info()
 }
 
 // Job returns a job as the API would show it now. A deployment job exists

@@ -20,10 +20,6 @@ func (p *project) column(name string) any {
 		return p.name
 	case "endpoint":
 		return p.endpoint
-	case "created_at":
-		return p.createdAt
-	case "updated_at":
-		return p.updatedAt
 	}
 	return nil
 }
@@ -38,8 +34,6 @@ func (t *taskView) column(name string) any {
 		return t.t.cloud
 	case "region":
 		return t.t.region
-	case "created_at":
-		return t.createdAt()
 	case "updated_at":
 		return t.updatedAt()
 	}

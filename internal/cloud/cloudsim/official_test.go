@@ -121,7 +121,7 @@ func TestOfficialActionCreateThenDelete(t *testing.T) {
 	}
 
 	data := e.gql(official(t, "project-by-id"), map[string]any{"project": projectID})
-	if got := str(t, data, "projects_by_pk", "endpoint"); got != "https://shop-pr-12.hasura.app/v1/graphql" {
+	if got := str(t, data, "projects_by_pk", "endpoint"); got != "https://shop-pr-12.hasura.app" {
 		t.Errorf("endpoint = %q", got)
 	}
 	info, ok := e.sim.Project("shop-pr-12")

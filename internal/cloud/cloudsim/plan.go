@@ -228,9 +228,10 @@ func (p *planner) included(dirs ast.DirectiveList, path string) (bool, *gqlError
 // exec carries one request's execution: the simulator, its state lock held,
 // and the instant the request is answered at.
 type exec struct {
-	s       *Server
-	now     time.Time
-	nullJob bool
+	s   *Server
+	now time.Time
+	// nullField is a root field a fault answers with null ("" = none).
+	nullField string
 }
 
 func (x *exec) resolveFields(fields []*planField, td *typeDef, parent any, root bool) (*ordMap, *gqlError) {
@@ -241,7 +242,7 @@ func (x *exec) resolveFields(fields []*planField, td *typeDef, parent any, root 
 			continue
 		}
 		if root {
-			if x.nullJob && f.name == "jobs_by_pk" {
+			if x.nullField != "" && f.name == x.nullField {
 				out.set(f.key, nil)
 				continue
 			}

@@ -13,6 +13,10 @@ func resolveJobByPk(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	if j == nil || j.createdAt.After(x.now) {
 		return nil, nil
 	}
+	if j.nullReads > 0 {
+		j.nullReads--
+		return nil, nil
+	}
 	return &jobView{j: j, now: x.now}, nil
 }
 
@@ -29,10 +33,14 @@ func resolveProjects(x *exec, _ any, a *ordMap) (any, *gqlError) {
 }
 
 func resolveProjectByPk(x *exec, _ any, a *ordMap) (any, *gqlError) {
-	if p := x.s.byID[a.str("id")]; p != nil {
-		return p, nil
+	p := x.s.byID[a.str("id")]
+	if p == nil || p.nullReads > 0 {
+		if p != nil {
+			p.nullReads--
+		}
+		return nil, nil
 	}
-	return nil, nil
+	return p, nil
 }
 
 func resolveTenantByPk(x *exec, _ any, a *ordMap) (any, *gqlError) {
@@ -89,6 +97,9 @@ func envList(list []any) map[string]string {
 func resolveCreatePreviewApp(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	s := x.s
 	payload := a.obj("payload")
+	if payload == nil {
+		return nil, badRequest("payload must not be null")
+	}
 	repo, opts := payload.obj("githubRepoDetails"), payload.obj("projectOptions")
 	for _, req := range []struct{ field, value string }{
 		{"githubPersonalAccessToken", payload.str("githubPersonalAccessToken")},
@@ -129,7 +140,7 @@ func resolveCreatePreviewApp(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	j := s.newCreationJob(spec, x.now, creation, s.takeCreationFailure(name))
 	s.addJob(j)
 	s.creates = append(s.creates, x.now)
-	return j.id, nil
+	return &jobView{j: j, now: x.now}, nil
 }
 
 // quotaUsed counts accepted creations in now's calendar month (UTC).
@@ -195,7 +206,7 @@ func resolveCreateTenant(x *exec, _ any, a *ordMap) (any, *gqlError) {
 		return nil, badRequest("a project named %q already exists", name)
 	}
 	p := &project{
-		id: s.newID(), tenantID: s.newID(), name: name, endpoint: "https://" + name + ".hasura.app/v1/graphql",
+		id: s.newID(), tenantID: s.newID(), name: name, endpoint: s.endpointOf(name),
 		env: envList(a.list("envs")), plan: a.str("plan"), region: a.str("region"), cloud: cloud,
 		createdAt: x.now, updatedAt: x.now,
 	}
@@ -217,24 +228,47 @@ func resolveUpdateTenantEnv(x *exec, _ any, a *ordMap) (any, *gqlError) {
 	if p == nil {
 		return nil, errTenantNotFound()
 	}
-	if a.str("currentHash") != envHash(p.env) {
+	merged := copyEnv(p.env)
+	maps.Copy(merged, envList(a.list("envs")))
+	return changeEnv(x, p, a.str("currentHash"), merged)
+}
+
+func resolveDeleteTenantEnv(x *exec, _ any, a *ordMap) (any, *gqlError) {
+	p := x.s.byTenant[a.str("tenantId")]
+	if p == nil {
+		return nil, errTenantNotFound()
+	}
+	kept := copyEnv(p.env)
+	for _, k := range a.list("deleteEnvs") {
+		if key, ok := k.(string); ok {
+			delete(kept, key)
+		}
+	}
+	return changeEnv(x, p, a.str("currentHash"), kept)
+}
+
+// changeEnv applies an env change guarded by the hash. The real texts of
+// the stale-hash and no-change refusals are not public; these are guesses
+// that clients must classify broadly.
+func changeEnv(x *exec, p *project, currentHash string, next map[string]string) (any, *gqlError) {
+	if currentHash != envHash(p.env) {
 		return nil, newErr(stageExecute, "conflict", "$",
 			"hash mismatch: the config was changed since currentHash was read; read it again")
 	}
-	merged := copyEnv(p.env)
-	maps.Copy(merged, envList(a.list("envs")))
-	if maps.Equal(merged, p.env) {
+	if maps.Equal(next, p.env) {
 		return nil, badRequest("nothing changed in config")
 	}
-	p.env, p.updatedAt = merged, x.now
+	p.env, p.updatedAt = next, x.now
+	p.envUpdates++
 	return p, nil
 }
 
-// projectsInOrder lists live projects in insertion order. Postgres promises
-// no order without order_by; insertion order is what it usually gives.
+// projectsInOrder lists live projects, duplicates of a name included, in
+// insertion order. Postgres promises no order without order_by; insertion
+// order is what it usually gives.
 func (s *Server) projectsInOrder() []*project {
-	out := make([]*project, 0, len(s.byName))
-	for _, p := range s.byName {
+	out := make([]*project, 0, len(s.byID))
+	for _, p := range s.byID {
 		out = append(out, p)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].seq < out[j].seq })

@@ -120,10 +120,20 @@ func init() {
 			"_in: ["+scalar+"!]", "_nin: ["+scalar+"!]", "_is_null: Boolean",
 		)})
 	}
+	// The columns are those a personal access token is shown to read, not
+	// the admin schema of Hasura's console code: the official action
+	// (v0.1.10) reads jobs { id status tasks }, tasks { id name cloud region
+	// task_events } ordered by updated_at, task events { id event_type
+	// public_event_data error github_detail } ordered by created_at and
+	// updated_at, and projects { id name endpoint tenant { id } }.
+	// jobs.created_at, jobs.updated_at and tasks.created_at exist for the
+	// admin but no PAT client reads them; here, as for a PAT's role, asking
+	// for one is "field '…' not found in type: '…'", so a client that
+	// starts relying on one fails a test rather than a user.
 	tables := map[string][]string{
-		"projects":    {"id: uuid", "name: String", "endpoint: String", "created_at: timestamptz", "updated_at: timestamptz"},
-		"tasks":       {"id: uuid", "name: String", "cloud: String", "region: String", "created_at: timestamptz", "updated_at: timestamptz"},
-		"task_events": {"id: uuid", "event_type: String", "error: String", "github_detail: String", "created_at: timestamptz", "updated_at: timestamptz"},
+		"projects":   {"id: uuid", "name: String", "endpoint: String"},
+		"tasks":      {"id: uuid", "name: String", "cloud: String", "region: String", "updated_at: timestamptz"},
+		"task_event": {"id: uuid", "event_type: String", "error: String", "github_detail: String", "created_at: timestamptz", "updated_at: timestamptz"},
 	}
 	for table, cols := range tables {
 		boolExp := []string{"_and: [" + table + "_bool_exp!]", "_or: [" + table + "_bool_exp!]", "_not: " + table + "_bool_exp"}
@@ -136,15 +146,22 @@ func init() {
 		addType(&typeDef{name: table + "_bool_exp", kind: kindInput, inputs: args(boolExp...)})
 		addType(&typeDef{name: table + "_order_by", kind: kindInput, inputs: args(orderBy...)})
 	}
+	// Type names as Hasura's console code generated from the Cloud schema
+	// declares them (hasura/graphql-engine, ControlPlane/
+	// generatedGraphQLTypes.ts): UpdateEnvsObject (createGitHubPreviewApp,
+	// createTenant) and UpdateEnvObject (updateTenantEnv) are two types with
+	// the same fields, and a variable declared with the wrong one is
+	// refused; ProjectOptions.plan and the payload itself are nullable.
 	addType(&typeDef{name: "UpdateEnvsObject", kind: kindInput, inputs: args("key: String!", "value: String!")})
-	addType(&typeDef{name: "GitHubRepoDetails", kind: kindInput, inputs: args(
+	addType(&typeDef{name: "UpdateEnvObject", kind: kindInput, inputs: args("key: String!", "value: String!")})
+	addType(&typeDef{name: "GithubRepoDetails", kind: kindInput, inputs: args(
 		"owner: String!", "repo: String!", "branch: String!", "directory: String!")})
-	addType(&typeDef{name: "PreviewAppProjectOptions", kind: kindInput, inputs: args(
-		"name: String!", "cloud: String!", "region: String!", "plan: String!", "envVars: [UpdateEnvsObject]")})
-	addType(&typeDef{name: "GitHubPreviewAppPayload", kind: kindInput, inputs: args(
-		"githubPersonalAccessToken: String!", "githubRepoDetails: GitHubRepoDetails!", "projectOptions: PreviewAppProjectOptions!")})
+	addType(&typeDef{name: "ProjectOptions", kind: kindInput, inputs: args(
+		"name: String!", "cloud: String!", "region: String!", "plan: String", "envVars: [UpdateEnvsObject]")})
+	addType(&typeDef{name: "CreateGithubPreviewAppInputPayload", kind: kindInput, inputs: args(
+		"githubPersonalAccessToken: String!", "githubRepoDetails: GithubRepoDetails!", "projectOptions: ProjectOptions!")})
 
-	object("task_events",
+	object("task_event",
 		field("id", "uuid!", eventField(func(e *event) any { return e.id })),
 		field("event_type", "String!", eventField(func(e *event) any { return e.typ })),
 		field("public_event_data", "jsonb", eventField(func(e *event) any {
@@ -163,23 +180,18 @@ func init() {
 		field("name", "String!", taskField(func(t *taskView) any { return t.t.name })),
 		field("cloud", "String", taskField(func(t *taskView) any { return t.t.cloud })),
 		field("region", "String", taskField(func(t *taskView) any { return t.t.region })),
-		field("created_at", "timestamptz!", taskField(func(t *taskView) any { return t.createdAt() })),
 		field("updated_at", "timestamptz!", taskField(func(t *taskView) any { return t.updatedAt() })),
-		field("task_events", "[task_events!]!", resolveTaskEvents, listArgs("task_events")...),
+		field("task_events", "[task_event!]!", resolveTaskEvents, listArgs("task_event")...),
 	)
 	object("jobs",
 		field("id", "uuid!", jobField(func(j *jobView) any { return j.j.id })),
 		field("status", "String!", jobField(func(j *jobView) any { return j.status() })),
-		field("created_at", "timestamptz!", jobField(func(j *jobView) any { return j.j.createdAt })),
-		field("updated_at", "timestamptz!", jobField(func(j *jobView) any { return j.updatedAt() })),
 		field("tasks", "[tasks!]!", resolveTasks, listArgs("tasks")...),
 	)
 	object("projects",
 		field("id", "uuid!", projectField(func(p *project) any { return p.id })),
 		field("name", "String!", projectField(func(p *project) any { return p.name })),
 		field("endpoint", "String!", projectField(func(p *project) any { return p.endpoint })),
-		field("created_at", "timestamptz!", projectField(func(p *project) any { return p.createdAt })),
-		field("updated_at", "timestamptz!", projectField(func(p *project) any { return p.updatedAt })),
 		field("tenant", "tenant", projectField(func(p *project) any { return (*tenantView)(p) })),
 	)
 	object("tenant",
@@ -187,19 +199,28 @@ func init() {
 		field("slug", "String!", tenantField(func(p *project) any { return p.name })),
 		field("project", "projects", tenantField(func(p *project) any { return p })),
 	)
+	// envVars nests the variables under "environment", as Hasura's console
+	// reads them (envVars.environment).
 	object("TenantEnv",
 		field("hash", "String!", projectField(func(p *project) any { return envHash(p.env) })),
-		field("envVars", "jsonb!", projectField(func(p *project) any { return sortedObject(p.env) })),
+		field("envVars", "jsonb!", projectField(func(p *project) any {
+			out := newOrdMap()
+			out.set("environment", sortedObject(p.env))
+			return out
+		})),
 	)
-	object("CreateGitHubPreviewAppOutput",
-		field("githubPreviewAppJobID", "uuid!", func(_ *exec, parent any, _ *ordMap) (any, *gqlError) { return parent, nil }),
+	object("PreviewAppResponse",
+		field("githubPreviewAppJobID", "uuid!", func(_ *exec, parent any, _ *ordMap) (any, *gqlError) {
+			return parent.(*jobView).j.id, nil
+		}),
+		field("github_preview_app_job", "jobs", func(_ *exec, parent any, _ *ordMap) (any, *gqlError) { return parent, nil }),
 	)
 	object("CreateTenantResponse",
 		field("id", "uuid!", projectField(func(p *project) any { return p.tenantID })),
 		field("name", "String!", projectField(func(p *project) any { return p.name })),
 		field("tenant", "tenant", projectField(func(p *project) any { return (*tenantView)(p) })),
 	)
-	object("DeleteTenantResponse",
+	object("TenantDeleteResponse",
 		field("status", "String!", func(_ *exec, parent any, _ *ordMap) (any, *gqlError) { return parent, nil }),
 	)
 
@@ -211,13 +232,15 @@ func init() {
 		field("getTenantEnv", "TenantEnv", resolveGetTenantEnv, "tenantId: uuid!"),
 	)
 	mutationRoot = object("mutation_root",
-		field("createGitHubPreviewApp", "CreateGitHubPreviewAppOutput", resolveCreatePreviewApp,
-			"payload: GitHubPreviewAppPayload!"),
+		field("createGitHubPreviewApp", "PreviewAppResponse", resolveCreatePreviewApp,
+			"payload: CreateGithubPreviewAppInputPayload"),
 		field("createTenant", "CreateTenantResponse", resolveCreateTenant,
 			"cloud: String!", "region: String!", "plan: String", "name: String", "envs: [UpdateEnvsObject]"),
-		field("deleteTenant", "DeleteTenantResponse", resolveDeleteTenant, "tenantId: uuid!"),
+		field("deleteTenant", "TenantDeleteResponse", resolveDeleteTenant, "tenantId: uuid!"),
 		field("updateTenantEnv", "TenantEnv", resolveUpdateTenantEnv,
-			"tenantId: uuid!", "currentHash: String!", "envs: [UpdateEnvsObject]!"),
+			"tenantId: uuid!", "currentHash: String!", "envs: [UpdateEnvObject!]!"),
+		field("deleteTenantEnv", "TenantEnv", resolveDeleteTenantEnv,
+			"tenantId: uuid!", "currentHash: String!", "deleteEnvs: [String!]!"),
 	)
 }
 

@@ -54,6 +54,17 @@ type Options struct {
 	MaxBodyBytes int64
 	// LogLimit is how many Records Log keeps; zero means 1000.
 	LogLimit int
+	// EndpointWithPath makes projects.endpoint the GraphQL URL
+	// (https://<name>.hasura.app/v1/graphql) instead of the bare origin
+	// (https://<name>.hasura.app) that public PAT clients show the real
+	// Cloud answers: they append /healthz and /v1/metadata to it.
+	EndpointWithPath bool
+	// FirstRun makes every new project's first build meet what users report
+	// of first runs: projects_by_pk answers null once right after the
+	// creation, the deployment job reads null for its first two reads
+	// (action#114), and the first deployment fails at apply-metadata with
+	// WarmingUpText (action#91; a rebuild then succeeds).
+	FirstRun bool
 	// OnRequest, if set, is called after each GraphQL request is answered.
 	// It runs on the request's goroutine, outside the simulator's locks.
 	OnRequest func(Record)
@@ -225,39 +236,34 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	rec.Ops, rec.OperationName, rec.Query, rec.Variables = req.ops, req.opName, req.query, req.rawVars
 	s.countRequests(req.ops)
 
-	nullJob := false
+	nullField := ""
 	if f := s.pickFault(req.ops); f != nil {
 		rec.Fault = f.Kind
-		if f.Kind == FaultNullJob {
-			nullJob = true
+		if f.Kind == FaultNullJob || f.Kind == FaultNullProject {
+			nullField = f.Op
 		} else if !s.writeFault(w, r, f, &rec) {
 			return
 		}
 	}
 
-	header := strings.TrimSpace(r.Header.Get("Authorization"))
-	if header != "" {
-		if !s.tokenOK(header) {
-			e := newErr(stageRequest, "access-denied", "$", "Authentication hook unauthorized this request")
-			reply(http.StatusUnauthorized, errorBody(e), e)
-			return
-		}
-		rec.Authorized = true
-	}
+	rec.Authorized = s.tokenOK(strings.TrimSpace(r.Header.Get("Authorization")))
 	if perr != nil && (rec.Authorized || perr.stage < stageSchema) {
 		reply(http.StatusOK, errorBody(perr), perr)
 		return
 	}
 	if !rec.Authorized {
-		// Without a header the real API serves the anonymous role, whose
-		// schema is empty: the first root field is "not found".
+		// A missing, malformed or wrong token is not refused with a 401:
+		// the request runs as the anonymous role, whose schema is empty,
+		// so the first root field is "not found" (HTTP 200). The official
+		// action relies on this: it reports "invalid authorization" when
+		// the message names 'projects' and 'query_root'.
 		e := anonymousError(req)
 		reply(http.StatusOK, errorBody(e), e)
 		return
 	}
 
 	now := s.lockAt()
-	x := &exec{s: s, now: now, nullJob: nullJob}
+	x := &exec{s: s, now: now, nullField: nullField}
 	data, gerr := x.resolveFields(req.plan, req.root, nil, true)
 	s.mu.Unlock()
 	if gerr != nil {
@@ -278,12 +284,15 @@ func anonymousError(req *request) *gqlError {
 		name = req.ops[0]
 	}
 	return newErr(stageSchema, "validation-failed", "$.selectionSet."+name,
-		"field '%s' not found in type: '%s'", name, root)
+		"field \"%s\" not found in type: '%s'", name, root)
 }
 
 // tokenOK checks "pat <token>" in constant time over fixed-length digests,
 // so neither the token nor its length leaks through timing.
 func (s *Server) tokenOK(header string) bool {
+	if header == "" {
+		return false
+	}
 	scheme, token, _ := strings.Cut(header, " ")
 	got := sha256.Sum256([]byte(strings.TrimSpace(token)))
 	ok := subtle.ConstantTimeCompare(got[:], s.patHash[:]) == 1

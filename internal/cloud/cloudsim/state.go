@@ -38,6 +38,8 @@ type project struct {
 	plan, region, cloud            string
 	createdAt, updatedAt           time.Time
 	builds                         int
+	envUpdates                     int
+	nullReads                      int // projects_by_pk answers null this many more times
 	lastCreationJob, lastDeployJob string
 	seq                            int // insertion order, the default list order
 }
@@ -52,6 +54,7 @@ type job struct {
 	tasks     []*task
 	skipped   bool
 	skippedAt time.Time
+	nullReads int // jobs_by_pk answers null this many more times
 	create    *creationSpec // creation jobs only
 }
 
@@ -162,7 +165,6 @@ type taskView struct {
 	events []*event
 }
 
-func (t *taskView) createdAt() time.Time { return t.events[0].at }
 func (t *taskView) updatedAt() time.Time { return t.events[len(t.events)-1].at }
 
 // envHash is the optimistic-concurrency token of an env: a hex SHA-1 of its
@@ -261,10 +263,11 @@ func (s *Server) advance(now time.Time) {
 func (s *Server) applyCreation(j *job) {
 	spec, at := j.create, j.end()
 	p := s.byName[spec.name]
-	if p == nil {
+	fresh := p == nil
+	if fresh {
 		p = &project{
 			id: spec.projectID, tenantID: spec.tenantID, name: spec.name,
-			endpoint: "https://" + spec.name + ".hasura.app/v1/graphql", createdAt: at,
+			endpoint: s.endpointOf(spec.name), createdAt: at,
 		}
 		s.addProject(p)
 	}
@@ -274,8 +277,25 @@ func (s *Server) applyCreation(j *job) {
 	p.updatedAt = at
 	p.builds++
 	p.lastCreationJob, p.lastDeployJob = j.id, spec.deployJobID
-	d := s.newDeploymentJob(spec, at, s.takeTaskFailure(spec.name))
+	fail := s.takeTaskFailure(spec.name)
+	nullReads := 0
+	if fresh && s.opts.FirstRun {
+		p.nullReads, nullReads = 1, 2
+		if fail == nil {
+			fail = &TaskFailure{Task: "apply-metadata", Error: WarmingUpText}
+		}
+	}
+	d := s.newDeploymentJob(spec, at, fail)
+	d.nullReads = nullReads
 	s.addJob(d)
+}
+
+// endpointOf is projects.endpoint of a project called name.
+func (s *Server) endpointOf(name string) string {
+	if s.opts.EndpointWithPath {
+		return "https://" + name + ".hasura.app/v1/graphql"
+	}
+	return "https://" + name + ".hasura.app"
 }
 
 func (s *Server) addProject(p *project) {
@@ -286,11 +306,24 @@ func (s *Server) addProject(p *project) {
 	s.byTenant[p.tenantID] = p
 }
 
+// removeProject deletes p. Another project of the same name (a duplicate)
+// then becomes the one a create of that name rebuilds; only when none is
+// left are the name's unfinished jobs skipped.
 func (s *Server) removeProject(p *project, now time.Time) {
-	delete(s.byName, p.name)
 	delete(s.byID, p.id)
 	delete(s.byTenant, p.tenantID)
-	s.skipUnfinished(p.name, now)
+	if s.byName[p.name] != p {
+		return
+	}
+	delete(s.byName, p.name)
+	for _, q := range s.projectsInOrder() {
+		if q.name == p.name {
+			s.byName[p.name] = q
+		}
+	}
+	if s.byName[p.name] == nil {
+		s.skipUnfinished(p.name, now)
+	}
 }
 
 func (s *Server) addJob(j *job) {

@@ -1,6 +1,7 @@
 package cloudsim
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,7 +17,7 @@ func TestCreateTenantAndLookups(t *testing.T) {
 	if !regexp.MustCompile(`^[a-z]+-[a-z]+-\d{4}$`).MatchString(name) {
 		t.Errorf("generated name %q", name)
 	}
-	if got := str(t, data, "createTenant", "tenant", "project", "endpoint"); got != "https://"+name+".hasura.app/v1/graphql" {
+	if got := str(t, data, "createTenant", "tenant", "project", "endpoint"); got != "https://"+name+".hasura.app" {
 		t.Errorf("endpoint = %q", got)
 	}
 	info, ok := e.sim.Project(name)
@@ -46,10 +47,11 @@ func TestTenantEnvOptimisticConcurrency(t *testing.T) {
 	e := newSim(t, nil)
 	info := readyApp(e, "env-a")
 	get := `query g($t: uuid!) { getTenantEnv(tenantId: $t) { envVars hash } }`
-	update := `mutation u($t: uuid!, $h: String!, $e: [UpdateEnvsObject]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash envVars } }`
+	update := `mutation u($t: uuid!, $h: String!, $e: [UpdateEnvObject!]!) { updateTenantEnv(tenantId: $t, currentHash: $h, envs: $e) { hash envVars } }`
 
 	status, body := e.raw(get, map[string]any{"t": info.TenantID})
-	if status != 200 || !strings.HasPrefix(string(body), `{"data":{"getTenantEnv":{"envVars":{"A":"1"},"hash":"`) {
+	// The variables sit under "environment", as Hasura's console reads them.
+	if status != 200 || !strings.HasPrefix(string(body), `{"data":{"getTenantEnv":{"envVars":{"environment":{"A":"1"}},"hash":"`) {
 		t.Fatalf("getTenantEnv = %s", body)
 	}
 	hash := str(t, e.gql(get, map[string]any{"t": info.TenantID}), "getTenantEnv", "hash")
@@ -59,8 +61,16 @@ func TestTenantEnvOptimisticConcurrency(t *testing.T) {
 
 	data := e.gql(update, map[string]any{"t": info.TenantID, "h": hash, "e": []map[string]string{{"key": "B", "value": "2"}}})
 	newHash := str(t, data, "updateTenantEnv", "hash")
-	if newHash == hash || str(t, data, "updateTenantEnv", "envVars", "A") != "1" || str(t, data, "updateTenantEnv", "envVars", "B") != "2" {
+	if newHash == hash || str(t, data, "updateTenantEnv", "envVars", "environment", "A") != "1" ||
+		str(t, data, "updateTenantEnv", "envVars", "environment", "B") != "2" {
 		t.Errorf("update = %v", data)
+	}
+	// UpdateEnvsObject, the type of createGitHubPreviewApp's envVars, is a
+	// different type: the real API refuses it here.
+	wrongType := e.gqlFail(strings.Replace(update, "[UpdateEnvObject!]!", "[UpdateEnvsObject]!", 1),
+		map[string]any{"t": info.TenantID, "h": newHash, "e": []map[string]string{{"key": "C", "value": "3"}}})
+	if wrongType.Extensions.Code != "validation-failed" || !strings.Contains(wrongType.Message, "UpdateEnvObject") {
+		t.Errorf("UpdateEnvsObject for updateTenantEnv: %+v", wrongType)
 	}
 
 	stale := e.gqlFail(update, map[string]any{"t": info.TenantID, "h": hash, "e": []map[string]string{{"key": "C", "value": "3"}}})
@@ -77,5 +87,15 @@ func TestTenantEnvOptimisticConcurrency(t *testing.T) {
 	}
 	if got, _ := e.sim.Project("env-a"); got.Env["B"] != "2" {
 		t.Errorf("env = %v", got.Env)
+	}
+
+	del := `mutation d($t: uuid!, $h: String!, $k: [String!]!) { deleteTenantEnv(tenantId: $t, currentHash: $h, deleteEnvs: $k) { hash envVars } }`
+	data = e.gql(del, map[string]any{"t": info.TenantID, "h": newHash, "k": []string{"A"}})
+	if env := path(t, data, "deleteTenantEnv", "envVars", "environment"); fmt.Sprint(env) != "map[B:2]" {
+		t.Errorf("after deleteTenantEnv: %v", data)
+	}
+	stale = e.gqlFail(del, map[string]any{"t": info.TenantID, "h": newHash, "k": []string{"B"}})
+	if stale.Extensions.Code != "conflict" {
+		t.Errorf("deleteTenantEnv with a stale hash: %+v", stale)
 	}
 }
