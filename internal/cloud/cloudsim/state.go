@@ -54,7 +54,7 @@ type job struct {
 	tasks     []*task
 	skipped   bool
 	skippedAt time.Time
-	nullReads int // jobs_by_pk answers null this many more times
+	nullReads int           // jobs_by_pk answers null this many more times
 	create    *creationSpec // creation jobs only
 }
 
