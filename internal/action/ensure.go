@@ -19,6 +19,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
 	}
 	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Repo, r.t.Branch))
+	envRes, envOnly := r.envOnly(ctx, engine, dbs)
 	r.startDeployment(ctx)
 	seen := map[string]string{}
 	progress := func(res preview.Result) {
@@ -38,7 +39,10 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 			r.updateComment(ctx, res)
 		}
 	}
-	res, err := engine.Ensure(ctx, spec, progress)
+	res, err := envRes, error(nil)
+	if !envOnly {
+		res, err = engine.Ensure(ctx, spec, progress)
+	}
 	r.gha.EndGroup()
 	if ctx.Err() != nil && (!res.Status.Done() || errors.Is(err, ctx.Err())) {
 		return r.cancelled(ctx, res)

@@ -97,7 +97,7 @@ func (r *runner) startDeployment(ctx context.Context) {
 	}
 	id, err := r.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(r.name), Ref: r.t.SHA,
-		Description: "Hasura Cloud preview " + r.name, LogURL: r.logURL,
+		Description: "Hasura Cloud preview " + r.name, LogURL: r.logURL, Payload: r.payload(),
 	})
 	r.warnGitHub("Deployment", err, &r.deploy)
 	r.deployID = id

@@ -2,6 +2,7 @@ package ghreport
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -187,6 +188,44 @@ func (r *Reporter) DeactivateEnvironment(ctx context.Context, environment string
 		}
 	}
 	return nil
+}
+
+// LastDeployment is the newest deployment of an environment as
+// LastDeployment reads it: what it was for, what it carried and how it
+// ended.
+type LastDeployment struct {
+	ID      int64
+	SHA     string
+	Payload json.RawMessage
+	// State is its latest status ("success", "failure", "inactive", …),
+	// "" when it has none.
+	State string
+}
+
+// LastDeployment reads the newest deployment of environment (GitHub lists
+// deployments newest first) and its latest status; ok is false when the
+// environment has none.
+func (r *Reporter) LastDeployment(ctx context.Context, environment string) (last LastDeployment, ok bool, err error) {
+	opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 1}}
+	err = r.call(ctx, "listing deployments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+		ds, resp, err := gh.Repositories.ListDeployments(ctx, r.owner, r.repo, opts)
+		if len(ds) > 0 && ds[0].GetEnvironment() == environment {
+			ok = true
+			last = LastDeployment{ID: ds[0].GetID(), SHA: ds[0].GetSHA(), Payload: ds[0].Payload}
+		}
+		return resp, err
+	})
+	if err != nil || !ok {
+		return LastDeployment{}, false, err
+	}
+	err = r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+		ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, last.ID, &github.ListOptions{PerPage: 1})
+		if len(ss) > 0 {
+			last.State = ss[0].GetState()
+		}
+		return resp, err
+	})
+	return last, err == nil, err
 }
 
 func (r *Reporter) status(ctx context.Context, id int64, st *github.DeploymentStatusRequest) error {

@@ -83,7 +83,8 @@ func compose(v View, lim logLimits) string {
 	b.WriteString(Marker + "\n")
 	b.WriteString("### " + headline(v) + "\n")
 
-	for i, n := range v.Notices {
+	notices := append(resultNotices(res), v.Notices...)
+	for i, n := range notices {
 		if i == maxNotices {
 			break
 		}
@@ -137,6 +138,38 @@ func compose(v View, lim logLimits) string {
 		b.WriteString("\n<sub>" + neutraliseLine(truncateRunes(v.Footer, maxFooter)) + "</sub>\n")
 	}
 	return b.String()
+}
+
+// resultNotices says what the engine did by itself: a rebuild after the
+// Cloud's first-run error, an env change made in place.
+func resultNotices(res *preview.Result) []Notice {
+	var out []Notice
+	if res.AutoRebuilt {
+		out = append(out, Notice{Kind: NoticeNote, Text: "The first deployment failed with Hasura Cloud's first-run error " +
+			"(\"If you have just created this project please wait a few moments…\"), so this preview was rebuilt once automatically."})
+	}
+	if u := res.EnvUpdate; u != nil {
+		var parts []string
+		if len(u.Set) > 0 {
+			parts = append(parts, "set "+keyList(u.Set))
+		}
+		if len(u.Deleted) > 0 {
+			parts = append(parts, "removed "+keyList(u.Deleted))
+		}
+		out = append(out, Notice{Kind: NoticeNote, Text: fmt.Sprintf("Only the environment changed, so it was updated in place at %s "+
+			"(%s) instead of rebuilding: the app restarted; metadata and migrations were not applied again.",
+			u.At.UTC().Format("2006-01-02 15:04 UTC"), strings.Join(parts, "; "))})
+	}
+	return out
+}
+
+// keyList shows env keys (never values) as code.
+func keyList(keys []string) string {
+	shown := make([]string, len(keys))
+	for i, k := range keys {
+		shown[i] = codeSpan(k)
+	}
+	return strings.Join(shown, ", ")
 }
 
 // neutraliseLine is neutralise for caller Markdown that must stay on one

@@ -2,6 +2,9 @@ package preview
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -113,6 +116,18 @@ func classifyEnvErr(err error) error {
 		return err
 	}
 	return backoff.Permanent(err)
+}
+
+// EnvSig fingerprints env (keys and values, in order) as an HMAC-SHA256
+// keyed with key: where the fingerprint is stored in the open (a GitHub
+// deployment's payload), a key only the owner holds keeps anyone from
+// testing guesses of a secret value against it.
+func EnvSig(key string, env []EnvVar) string {
+	h := hmac.New(sha256.New, []byte(key))
+	for _, v := range env {
+		fmt.Fprintf(h, "%d:%s=%d:%s\n", len(v.Key), v.Key, len(v.Value), v.Value)
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // EnvKeys lists the keys of env in order, once each.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -48,6 +49,17 @@ func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error
 	}
 	need := !p.Active() || p.Status == store.StatusQueued || p.BuiltSHA != pr.HeadSHA || s.Rebuild || s.Drifted
 	if !need {
+		if p.Status == store.StatusReady && s.EnvSig != "" {
+			if p.TenantID != "" && s.EnvSig != envSig(ps.res.Env) {
+				return r.updateEnv(ctx, ps)
+			}
+			if s.secretsRotated(r.getenv) || !slices.Equal(s.SecretVars, ps.res.SecretVars) {
+				// A rotated secret the env no longer uses: nothing to change
+				// in the app, but the sweep must stop asking.
+				s.recordEnv(&ps.res, r.getenv)
+				ps.dirty = true
+			}
+		}
 		return r.steady(ctx, ps)
 	}
 	if r.set.MaxPreviewsPerInstallation > 0 && (!p.Active() || p.Status == store.StatusQueued) {
@@ -172,6 +184,11 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		Directory: ps.res.Directory, Cloud: ps.res.Cloud, Region: ps.res.Region, Plan: ps.res.Plan,
 		Env: ps.res.Env, GitHubToken: token, Databases: dbs,
 	})
+	if err == nil {
+		run.Result.AutoRebuilt = s.AutoRebuildSHA == pr.HeadSHA
+		s.recordEnv(&ps.res, r.getenv)
+		s.EnvUpdates = 0
+	}
 	switch {
 	case errors.Is(err, cloud.ErrQuotaExceeded):
 		return r.failStart(ctx, ps, quotaMessage, jobs.Permanent(err))
@@ -256,6 +273,17 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
 		return minAgain, nil
 	}
+	if res := s.Run.Result; res.Status == preview.StatusFailed && res.FirstRunFailure && s.AutoRebuildSHA != s.BuildSHA {
+		// Users of the official action report that a rerun works after
+		// this first-run error (action#91): rebuild once, by ourselves.
+		ps.log.WarnContext(ctx, "the first deployment met the Cloud's first-run error; rebuilding once", "app", p.AppName)
+		s.AutoRebuildSHA, s.Drifted = s.BuildSHA, true
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+		r.progress(ctx, ps)
+		return minAgain, nil
+	}
 	if err := r.conclude(ctx, ps); err != nil {
 		return 0, err
 	}
@@ -286,6 +314,50 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	}
 	ps.log.InfoContext(ctx, "preview build over", "app", p.AppName, "status", res.Status, "message", ps.red.Mask(res.Message))
 	return nil
+}
+
+// updateEnv brings a ready preview's env in line with the configuration
+// without a rebuild: only the env changed (an edited env in the
+// configuration, a rotated secret). Should the Cloud refuse, the preview is
+// rebuilt instead, which applies the env too.
+func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, error) {
+	p, s := ps.p, ps.s
+	dbs, err := r.databases(ps)
+	if err != nil {
+		dbs = nil // the database's variables are then simply not special
+	}
+	up, err := r.engine.UpdateEnv(ctx, preview.EnvSpec{
+		Name: p.AppName, TenantID: p.TenantID, Env: ps.res.Env, Managed: s.EnvKeys, Databases: dbs,
+	})
+	switch {
+	case errors.Is(err, cloud.ErrTransient):
+		return 0, err
+	case errors.Is(err, cloud.ErrUnauthorized):
+		p.LastError = unauthorizedMessage
+		if serr := r.save(ctx, ps); serr != nil {
+			return 0, serr
+		}
+		return 0, jobs.Permanent(err)
+	case err != nil:
+		ps.log.WarnContext(ctx, "updating the env in place failed; rebuilding instead", "app", p.AppName, "error", ps.red.Mask(err.Error()))
+		s.Rebuild = true
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+		return minAgain, nil
+	}
+	s.recordEnv(&ps.res, r.getenv)
+	if len(up.Set)+len(up.Deleted) > 0 {
+		s.EnvUpdates++
+		if s.Run != nil {
+			s.Run.Result.EnvUpdate = &up
+		}
+		ps.log.InfoContext(ctx, "preview env updated in place", "app", p.AppName, "set", up.Set, "deleted", up.Deleted)
+	}
+	if err := r.save(ctx, ps); err != nil {
+		return 0, err
+	}
+	return r.steady(ctx, ps)
 }
 
 // cloudCode names the Cloud's error code, if it gave one.

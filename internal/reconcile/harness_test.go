@@ -86,6 +86,17 @@ type harness struct {
 	prs    map[int]*store.PullRequest
 	seq    time.Duration
 	deps   Deps
+	// env is the service's environment; setEnv changes it.
+	envMu sync.Mutex
+	env   map[string]string
+}
+
+// setEnv changes a variable of the service's environment, as an operator
+// rotating a secret and restarting would.
+func (h *harness) setEnv(k, v string) {
+	h.envMu.Lock()
+	defer h.envMu.Unlock()
+	h.env[k] = v
 }
 
 type harnessOptions struct {
@@ -170,10 +181,15 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	}
 	// Secrets are scoped by owner by default: acme's ADMIN, and another
 	// account's secret that acme's repositories must not reach.
-	env := map[string]string{prefix + "ACME__ADMIN": "s3cret-admin", prefix + "OTHER_ORG__ADMIN": "not-acme-s"}
+	h.env = map[string]string{prefix + "ACME__ADMIN": "s3cret-admin", prefix + "OTHER_ORG__ADMIN": "not-acme-s"}
+	getenv := func(k string) string {
+		h.envMu.Lock()
+		defer h.envMu.Unlock()
+		return h.env[k]
+	}
 	h.deps = Deps{
 		Store: h.st, GitHub: ghApp, Engine: engine, Settings: set,
-		Getenv: func(k string) string { return env[k] }, Logger: quiet(), Now: clock.Now,
+		Getenv: getenv, Logger: quiet(), Now: clock.Now,
 		Footer: "hasura-preview test",
 		// Half the spread: deterministic, and still after the reset.
 		Jitter: func(n time.Duration) time.Duration { return n / 2 },

@@ -3,10 +3,13 @@ package reconcile
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/preview"
+	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -64,6 +67,20 @@ type state struct {
 	// started (a GitHub rate limit or outage, not a missing permission):
 	// it is created with the final status.
 	DeployOwed bool `json:"deploy_owed,omitempty"`
+	// EnvSig fingerprints the env the live app was given (EnvKeys are its
+	// keys), so that a change of env alone is applied in place instead of
+	// rebuilding; EnvUpdates counts those changes, each a state to show.
+	EnvSig     string   `json:"env_sig,omitempty"`
+	EnvKeys    []string `json:"env_keys,omitempty"`
+	EnvUpdates int      `json:"env_updates,omitempty"`
+	// SecretVars are the service's variables the env's secrets came from
+	// and SecretSig fingerprints their values then: the sweep notices a
+	// rotated secret without reading the repository's configuration.
+	SecretVars []string `json:"secret_vars,omitempty"`
+	SecretSig  string   `json:"secret_sig,omitempty"`
+	// AutoRebuildSHA is the commit whose first deployment failed with the
+	// Cloud's first-run error and was rebuilt once for it.
+	AutoRebuildSHA string `json:"auto_rebuild_sha,omitempty"`
 }
 
 func decodeState(raw []byte) *state {
@@ -95,7 +112,36 @@ func (s *state) building() bool {
 
 // reportKey names a final state for Reported.
 func reportKey(p *store.Preview, s *state) string {
-	return fmt.Sprintf("%s@%d#%s", p.Status, s.Builds, strings.TrimSpace(s.Reason))
+	builds := strconv.Itoa(s.Builds)
+	if s.EnvUpdates > 0 {
+		builds += "." + strconv.Itoa(s.EnvUpdates)
+	}
+	return fmt.Sprintf("%s@%s#%s", p.Status, builds, strings.TrimSpace(s.Reason))
+}
+
+// envSig fingerprints an env, so the stored state holds no value, secret
+// or not.
+func envSig(env []preview.EnvVar) string { return preview.EnvSig("", env) }
+
+// secretSig fingerprints the current values of the service variables names.
+func secretSig(getenv func(string) string, names []string) string {
+	env := make([]preview.EnvVar, len(names))
+	for i, n := range names {
+		env[i] = preview.EnvVar{Key: n, Value: getenv(n)}
+	}
+	return envSig(env)
+}
+
+// recordEnv notes the env a build or an in-place update gave the app.
+func (s *state) recordEnv(res *repoconfig.Resolved, getenv func(string) string) {
+	s.EnvSig, s.EnvKeys = envSig(res.Env), preview.EnvKeys(res.Env)
+	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), secretSig(getenv, res.SecretVars)
+}
+
+// secretsRotated reports whether a service variable the live app's env
+// came from has changed since.
+func (s *state) secretsRotated(getenv func(string) string) bool {
+	return len(s.SecretVars) > 0 && s.SecretSig != secretSig(getenv, s.SecretVars)
 }
 
 // held reports whether the preview must stay deleted for pr's head.

@@ -158,6 +158,8 @@ func (sw *Sweeper) Sweep(ctx context.Context) error {
 			enqueue(p.Key, "newer desired state")
 		case ttlDue(p, s, pr, r.now()):
 			enqueue(p.Key, "TTL warning or expiry due")
+		case p.Status == store.StatusReady && s.secretsRotated(r.getenv):
+			enqueue(p.Key, "a secret of its env changed in the service's environment")
 		case p.Status == store.StatusReady:
 			if sw.drifted(ctx, p) {
 				enqueue(p.Key, "app deleted outside hasura-preview")

@@ -260,7 +260,7 @@ func (s *engineStorm) lifecycle(ctx context.Context, i int) error {
 			return fmt.Errorf("build %d ended %s: %s", p, res.Status, res.Message)
 		}
 		proj, ok := s.sim.Project(name)
-		if !ok || proj.Endpoint != res.Endpoint || proj.ID != res.ProjectID {
+		if !ok || proj.GraphQLURL != res.Endpoint || proj.ID != res.ProjectID {
 			return fmt.Errorf("build %d reports endpoint %q project %q; the Cloud has %+v (exists %v)",
 				p, res.Endpoint, res.ProjectID, proj.Endpoint, ok)
 		}

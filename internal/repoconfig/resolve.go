@@ -27,6 +27,10 @@ type Resolved struct {
 	// SecretKeys names the variables of Env whose values came from
 	// secrets, which LogValue always masks.
 	SecretKeys []string
+	// SecretVars names the service's environment variables those values
+	// were read from, so that a rotation can be noticed without reading
+	// the configuration again.
+	SecretVars []string
 	// Postgres, when set, is the ephemeral database's configuration.
 	Postgres *pgdb.Config
 	// Policy is ready for preview.Decide, with ProjectDir set;
@@ -91,6 +95,7 @@ func (c *Config) Resolve(getenv func(string) string, prefix string) (Resolved, e
 		if v, ok := lookup(e.Value, "for "+e.Key, e.Line); ok {
 			r.Env = append(r.Env, preview.EnvVar{Key: e.Key, Value: v})
 			r.SecretKeys = append(r.SecretKeys, e.Key)
+			r.SecretVars = append(r.SecretVars, prefix+e.Value)
 		}
 	}
 	if pg := c.Postgres; pg != nil {

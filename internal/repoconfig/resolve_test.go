@@ -67,6 +67,7 @@ func TestResolveFull(t *testing.T) {
 			{Key: "HASURA_GRAPHQL_ADMIN_SECRET", Value: adminValue},
 		},
 		SecretKeys: []string{"HASURA_GRAPHQL_JWT_SECRET", "HASURA_GRAPHQL_ADMIN_SECRET"},
+		SecretVars: []string{prefix + "CLERK_JWT", prefix + "PREVIEW_ADMIN_SECRET"},
 		Postgres:   &pgdb.Config{ServerURI: pgValue, EnvVars: []string{"PG_DATABASE_URL"}},
 		Policy:     preview.Policy{SkipDrafts: true, ProjectDir: "hasura"},
 		TTL:        &week,

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// A re-run of the same commit with another hasuraEnv changes the live app's
+// env in place instead of rebuilding it; a re-run with the same env is a
+// rebuild, as the user asked for by re-running.
+func TestRerunWithNewEnvUpdatesInPlace(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	if res := w.run(runOpts{event: "opened"}); res.code != 0 {
+		t.Fatalf("first run: exit %d", res.code)
+	}
+	first, _ := w.cloud.Project(appName)
+
+	const rotated = `{"type":"RS256","jwk_url":"https://clerk.example.com/rotated/jwks.json"}`
+	res := w.run(runOpts{event: "opened", inputs: map[string]string{
+		"hasuraEnv": "HASURA_GRAPHQL_JWT_SECRET=" + rotated + "\nNEW_FLAG=on\n",
+	}})
+	if res.code != 0 {
+		t.Fatalf("re-run with a new env: exit %d", res.code)
+	}
+	proj, _ := w.cloud.Project(appName)
+	if proj.Builds != first.Builds || w.cloud.Count("createGitHubPreviewApp") != 1 {
+		t.Errorf("builds %d → %d: an env change of the same commit must not rebuild", first.Builds, proj.Builds)
+	}
+	if proj.Env["HASURA_GRAPHQL_JWT_SECRET"] != rotated || proj.Env["NEW_FLAG"] != "on" || proj.Env["PLAIN_VALUE"] != "" {
+		t.Errorf("env after the update: %v", proj.Env)
+	}
+	if res.outputs["status"] != "success" || res.outputs["graphQLEndpoint"] != proj.GraphQLURL || res.outputs["projectId"] != proj.ID {
+		t.Errorf("outputs %v", res.outputs)
+	}
+	cs := w.gh.Comments(owner, repo, prNumber)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "updated in place") || !strings.Contains(cs[0].Body, "NEW_FLAG") ||
+		strings.Contains(cs[0].Body, "rotated/jwks") {
+		t.Errorf("comment after the env update:\n%v", cs)
+	}
+	ds := w.gh.Deployments(owner, repo)
+	if len(ds) != 2 || lastStatus(t, ds[1]).State != "success" {
+		t.Errorf("deployments: %+v", ds)
+	}
+	if strings.Contains(string(ds[1].Payload), "rotated") || strings.Contains(string(ds[1].Payload), testPAT) {
+		t.Errorf("the deployment payload shows a value: %s", ds[1].Payload)
+	}
+
+	// The same env again: a rebuild.
+	res = w.run(runOpts{event: "opened", inputs: map[string]string{
+		"hasuraEnv": "HASURA_GRAPHQL_JWT_SECRET=" + rotated + "\nNEW_FLAG=on\n",
+	}})
+	if res.code != 0 {
+		t.Fatalf("re-run with the same env: exit %d", res.code)
+	}
+	if after, _ := w.cloud.Project(appName); after.Builds != first.Builds+1 {
+		t.Errorf("builds %d after a plain re-run, want %d", after.Builds, first.Builds+1)
+	}
+}

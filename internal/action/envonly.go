@@ -1,0 +1,66 @@
+package action
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
+)
+
+// deployPayload is what the action records in each GitHub deployment of a
+// preview, so that a later run of the same commit (a re-run with another
+// hasuraEnv) knows what the live app was given without storage of its own.
+// envSig is keyed with the Cloud token: deployment payloads are readable by
+// anyone who can read the repository.
+type deployPayload struct {
+	EnvSig  string   `json:"hasura_preview_env_sig"`
+	EnvKeys []string `json:"hasura_preview_env_keys"`
+}
+
+func (r *runner) payload() deployPayload {
+	return deployPayload{EnvSig: preview.EnvSig(r.in.CloudToken, r.in.Env), EnvKeys: preview.EnvKeys(r.in.Env)}
+}
+
+// envOnly handles a run for a commit whose preview is already up and whose
+// env alone changed: the live app's env is updated in place instead of a
+// full rebuild. It needs the deployment record (so the deployment input on
+// and the permission granted); whenever anything is unsure it reports
+// false and the caller rebuilds.
+func (r *runner) envOnly(ctx context.Context, engine *preview.Engine, dbs preview.Databases) (preview.Result, bool) {
+	if !r.deploy || r.t.SHA == "" {
+		return preview.Result{}, false
+	}
+	last, ok, err := r.rep.LastDeployment(ctx, ghreport.EnvironmentName(r.name))
+	if err != nil || !ok || last.SHA != r.t.SHA || last.State != ghreport.DeploySuccess {
+		return preview.Result{}, false
+	}
+	var was deployPayload
+	if json.Unmarshal(last.Payload, &was) != nil || was.EnvSig == "" || was.EnvSig == r.payload().EnvSig {
+		// The same env again: a re-run asks for a rebuild.
+		return preview.Result{}, false
+	}
+	projects, err := engine.Cloud.ProjectsByName(ctx, r.name)
+	if err != nil || len(projects) != 1 || projects[0].TenantID == "" {
+		return preview.Result{}, false
+	}
+	proj := projects[0]
+	started := r.now()
+	up, err := engine.UpdateEnv(ctx, preview.EnvSpec{
+		Name: r.name, TenantID: proj.TenantID, Env: r.in.Env, Managed: was.EnvKeys, Databases: dbs,
+	})
+	if err != nil {
+		r.gha.Warningf("%s", r.secrets.Mask(fmt.Sprintf("Updating the env of %s in place failed, rebuilding instead: %v", r.name, err)))
+		return preview.Result{}, false
+	}
+	if len(up.Set)+len(up.Deleted) == 0 {
+		return preview.Result{}, false
+	}
+	r.gha.Noticef("Preview app %s: only the env changed, so it was updated in place (no rebuild)", r.name)
+	return preview.Result{
+		Name: r.name, Status: preview.StatusSuccess, ProjectID: proj.ID, TenantID: proj.TenantID,
+		Endpoint: proj.GraphQLURL(), ConsoleURL: cloud.ConsoleURL(proj.ID), Started: started, Finished: r.now(), EnvUpdate: &up,
+	}, true
+}
