@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 	"testing"
+
+	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
 
 // A re-run of the same commit with another hasuraEnv changes the live app's
@@ -55,5 +57,35 @@ func TestRerunWithNewEnvUpdatesInPlace(t *testing.T) {
 	}
 	if after, _ := w.cloud.Project(appName); after.Builds != first.Builds+1 {
 		t.Errorf("builds %d after a plain re-run, want %d", after.Builds, first.Builds+1)
+	}
+}
+
+// Against the simulator in its real-Cloud default (the endpoint a bare
+// origin) with every first-run fault users report switched on, the action
+// still brings the preview up, rebuilt once, and outputs a GraphQL URL.
+func TestFirstRunAgainstTheRealCloudShapes(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, func(o *cloudsim.Options) { o.FirstRun = true })
+	w.cloud.Inject(cloudsim.Fault{Op: "jobs_by_pk", Kind: cloudsim.FaultWarmingUp, Count: 2})
+	w.cloud.Inject(cloudsim.Fault{Op: "jobs_by_pk", Kind: cloudsim.FaultGenericError})
+	res := w.run(runOpts{event: "opened"})
+	if res.code != 0 {
+		t.Fatalf("exit %d", res.code)
+	}
+	proj, _ := w.cloud.Project(appName)
+	want := "https://" + appName + ".hasura.app/v1/graphql"
+	if proj.Endpoint != "https://"+appName+".hasura.app" || res.outputs["graphQLEndpoint"] != want || res.outputs["endpoint"] != want {
+		t.Errorf("projects.endpoint %q, outputs %v", proj.Endpoint, res.outputs)
+	}
+	if proj.Builds != 2 || res.outputs["status"] != "success" {
+		t.Errorf("builds %d, status %q: want one automatic rebuild, then success", proj.Builds, res.outputs["status"])
+	}
+	cs := w.gh.Comments(owner, repo, prNumber)
+	if len(cs) != 1 || !strings.Contains(cs[0].Body, "rebuilt once automatically") || !strings.Contains(cs[0].Body, want) {
+		t.Errorf("comment:\n%v", cs)
+	}
+	ds := w.gh.Deployments(owner, repo)
+	if last := lastStatus(t, ds[len(ds)-1]); last.State != "success" || last.EnvironmentURL != want {
+		t.Errorf("deployment ends %s at %q", last.State, last.EnvironmentURL)
 	}
 }

@@ -84,9 +84,13 @@ type world struct {
 	ghAPI         string // without a trailing slash, as the runner gives it
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t *testing.T, mutate ...func(*cloudsim.Options)) *world {
 	t.Helper()
-	cs, err := cloudsim.New(cloudsim.Options{PAT: testPAT, CreationDuration: 50 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
+	opts := cloudsim.Options{PAT: testPAT, CreationDuration: 50 * time.Millisecond, TaskDuration: 20 * time.Millisecond}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	cs, err := cloudsim.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

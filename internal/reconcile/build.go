@@ -191,7 +191,9 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	}
 	switch {
 	case errors.Is(err, cloud.ErrQuotaExceeded):
-		return r.failStart(ctx, ps, quotaMessage, jobs.Permanent(err))
+		// Quota texts are not documented and classified broadly: the
+		// Cloud's own words go with ours.
+		return r.failStart(ctx, ps, quotaMessage+cloudSaid(err), jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return r.failStart(ctx, ps, unauthorizedMessage, jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrInvalidInput):
@@ -358,6 +360,15 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 		return 0, err
 	}
 	return r.steady(ctx, ps)
+}
+
+// cloudSaid quotes the Cloud's message, if it gave one.
+func cloudSaid(err error) string {
+	var ce *cloud.Error
+	if errors.As(err, &ce) && ce.Message != "" {
+		return " Hasura Cloud said: \"" + ce.Message + "\""
+	}
+	return ""
 }
 
 // cloudCode names the Cloud's error code, if it gave one.

@@ -66,9 +66,13 @@ type sims struct {
 // under /api/v3/ as on GitHub Enterprise, which catches clients that drop
 // the prefix), seeded like the sandbox: App, installation 1,
 // Codertocat/Hello-World with its config on main, PR 2.
-func newSims(t testing.TB) *sims {
+func newSims(t testing.TB, mutate ...func(*cloudsim.Options)) *sims {
 	t.Helper()
-	cs, err := cloudsim.New(cloudsim.Options{PAT: testPAT, CreationDuration: 300 * time.Millisecond, TaskDuration: 50 * time.Millisecond})
+	opts := cloudsim.Options{PAT: testPAT, CreationDuration: 300 * time.Millisecond, TaskDuration: 50 * time.Millisecond}
+	for _, m := range mutate {
+		m(&opts)
+	}
+	cs, err := cloudsim.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
