@@ -19,6 +19,19 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
 	}
 	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Repo, r.t.Branch))
+	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
+	if err == nil {
+		if ok, why := r.mayTouch(ctx, len(existing) > 0); !ok {
+			err = fmt.Errorf("not rebuilding an app this pull request does not own: %s; set the name input to choose another app", why)
+		}
+	}
+	if err != nil {
+		r.gha.EndGroup()
+		if oerr := r.outputs(map[string]string{"status": string(preview.StatusFailed), "projectName": r.name}); oerr != nil {
+			return oerr
+		}
+		return r.fail("Preview app "+r.name, err)
+	}
 	envRes, envOnly := r.envOnly(ctx, engine, dbs)
 	r.startDeployment(ctx)
 	seen := map[string]string{}
@@ -120,6 +133,16 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 // destroy deletes the preview (idempotent) and says so in the PR.
 func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	r.gha.Group("Preview app " + r.name + ": delete")
+	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
+	if err != nil {
+		r.gha.EndGroup()
+		return r.fail("Deleting preview app "+r.name, err)
+	}
+	if ok, why := r.mayTouch(ctx, len(existing) > 0); !ok {
+		r.gha.EndGroup()
+		r.gha.Warningf("%s", r.secrets.Mask("Not deleting: "+why+". Delete it by hand if it is this pull request's."))
+		return r.outputs(map[string]string{"status": "skipped", "projectName": r.name})
+	}
 	dr, err := engine.Destroy(ctx, preview.DestroySpec{Name: r.name, Databases: dbs})
 	r.gha.EndGroup()
 	if err != nil {

@@ -18,10 +18,12 @@ import (
 type deployPayload struct {
 	EnvSig  string   `json:"hasura_preview_env_sig"`
 	EnvKeys []string `json:"hasura_preview_env_keys"`
+	// Source is the head repository and branch the app was built from.
+	Source string `json:"hasura_preview_source"`
 }
 
 func (r *runner) payload() deployPayload {
-	return deployPayload{EnvSig: preview.EnvSig(r.in.CloudToken, r.in.Env), EnvKeys: preview.EnvKeys(r.in.Env)}
+	return deployPayload{EnvSig: preview.EnvSig(r.in.CloudToken, r.in.Env), EnvKeys: preview.EnvKeys(r.in.Env), Source: r.source()}
 }
 
 // envOnly handles a run for a commit whose preview is already up and whose

@@ -194,7 +194,14 @@ func (r *runner) plan() preview.Plan {
 	// The workflow's own `on:` filter chooses which events run; drafts are
 	// not skipped here, as with the official action.
 	p := preview.Policy{AllowForks: r.in.AllowForks}
-	return preview.Decide(ghevent.Event(r.t.Event), p)
+	plan := preview.Decide(ghevent.Event(r.t.Event), p)
+	if plan.Action == preview.ActionDestroy && r.isFork() && !r.in.AllowForks {
+		// No preview was built for a fork's pull request, so none is its to
+		// delete; on pull_request_target a fork's close would otherwise
+		// delete whatever app its name (its branch's, say) expands to.
+		return preview.Plan{Action: preview.ActionSkip, Reason: "pull requests from forks get no preview, so a fork's close deletes nothing (set allow-forks: true to change this)"}
+	}
+	return plan
 }
 
 func (r *runner) isFork() bool {

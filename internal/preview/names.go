@@ -13,7 +13,19 @@ import (
 
 // DefaultNameTemplate names a preview after its repository and pull request
 // number, which stays stable across pushes and is unique per repository.
+// It is the action's default, as the official action's README suggests.
 const DefaultNameTemplate = "{repo}-pr-{pr}"
+
+// ServiceNameTemplate is the webhook service's default. One service serves
+// many accounts, and every create and delete in the Cloud is by name: without
+// the owner, evil/shop#7 would rebuild and then delete acme/shop#7's app, and
+// normalisation folds acme/web.shop and acme/web-shop together. {hash}, a
+// stable hash of owner/repo, keeps every repository's names apart.
+const ServiceNameTemplate = "{repo}-{hash}-pr-{pr}"
+
+// repoHashLen hex digits of the repository hash: 2^24 names, and the store
+// refuses a second live PR with a name already in use.
+const repoHashLen = 6
 
 // MaxNameLen is the longest app name: the name becomes the DNS label of
 // <name>.hasura.app, and a DNS label holds at most 63 bytes.
@@ -31,7 +43,14 @@ type NameVars struct {
 	Branch string
 }
 
-// AppName expands tmpl ({owner}, {repo}, {pr}, {branch}; empty means
+// RepoHash is {hash}: the first hex digits of SHA-256 of "owner/repo",
+// lowercased (GitHub names are case-insensitive).
+func RepoHash(owner, repo string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(owner + "/" + repo)))
+	return hex.EncodeToString(sum[:])[:repoHashLen]
+}
+
+// AppName expands tmpl ({owner}, {repo}, {hash}, {pr}, {branch}; empty means
 // DefaultNameTemplate) and normalizes the result into a valid Cloud app
 // name: lowercase ASCII letters and digits, every other run of characters
 // one hyphen, no hyphen at either end. A name longer than MaxNameLen is cut
@@ -71,12 +90,14 @@ func expand(tmpl string, v NameVars) (string, error) {
 			b.WriteString(v.Owner)
 		case "repo":
 			b.WriteString(v.Repo)
+		case "hash":
+			b.WriteString(RepoHash(v.Owner, v.Repo))
 		case "pr":
 			b.WriteString(strconv.Itoa(v.PR))
 		case "branch":
 			b.WriteString(v.Branch)
 		default:
-			return "", fmt.Errorf("app name template %q: unknown placeholder {%s} (known: {owner}, {repo}, {pr}, {branch})", tmpl, key)
+			return "", fmt.Errorf("app name template %q: unknown placeholder {%s} (known: {owner}, {repo}, {hash}, {pr}, {branch})", tmpl, key)
 		}
 		rest = rest[open+end+1:]
 	}

@@ -147,6 +147,26 @@ func ordinal(n int) string {
 // (may be nil) runs once that save is done.
 func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (time.Duration, error) {
 	p, s, pr := ps.p, ps.s, ps.pr
+	// Every create and delete in the Cloud is by name: a name another pull
+	// request's live preview holds is not ours to rebuild (or to delete).
+	holder, err := r.st.ClaimAppName(ctx, ps.name, ps.key)
+	if err != nil {
+		if afterSaved != nil {
+			afterSaved()
+		}
+		return 0, err
+	}
+	if holder != "" {
+		if afterSaved != nil {
+			afterSaved()
+		}
+		// No app name is recorded: nothing of this PR's exists in the
+		// Cloud, and a close must not delete the holder's app.
+		s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
+		p.AppName = ""
+		return r.failStart(ctx, ps, fmt.Sprintf("The app name %s is already used by the preview of %s, so no preview was built: "+
+			"give this repository another `name` template in %s.", ps.name, holder, repoconfig.Path), nil)
+	}
 	// The previous deployment ends here whatever became of it: GitHub does
 	// not retire transient environments' deployments by itself.
 	replaced := p.DeploymentID
@@ -156,7 +176,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	s.QueuedAt, s.Reason, s.HoldSHA, s.HoldKind, s.HoldBy = time.Time{}, "", "", "", ""
 	p.Status, p.AppName, p.DeploymentID, p.LastError = store.StatusBuilding, ps.name, 0, ""
 	p.Endpoint, p.ConsoleURL, p.TTLWarnedAt = "", "", time.Time{}
-	err := r.save(ctx, ps)
+	err = r.save(ctx, ps)
 	if afterSaved != nil {
 		afterSaved()
 	}

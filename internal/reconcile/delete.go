@@ -63,6 +63,17 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 // configuration names one). It returns preview.ErrBuildInFlight, with the
 // wait before trying again, while a creation job may still bring it up.
 func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.Duration, error) {
+	if name == "" {
+		return 0, nil
+	}
+	// Deletes are by name: if another pull request's live preview holds
+	// the name, the app is that preview's, not ours to delete.
+	if holder, err := r.st.ClaimAppName(ctx, name, ps.key); err != nil {
+		return 0, err
+	} else if holder != "" {
+		ps.log.WarnContext(ctx, "not deleting: the app name belongs to another pull request's preview", "app", name, "holder", holder)
+		return 0, nil
+	}
 	inFlight, since := "", time.Time{}
 	if run := ps.s.Run; run != nil && run.Result.Status == preview.StatusCreating {
 		inFlight, since = run.Result.CreationJobID, run.Result.Started

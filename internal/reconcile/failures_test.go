@@ -119,7 +119,7 @@ func TestRenamedTemplateDeletesTheOldApp(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{})
 	key := h.openBuilt(7)
-	h.gh.SetFile(owner, repo, "main", cfgPath, baseConfig+"name: \"{repo}-preview-{pr}\"\n")
+	h.gh.SetFile(owner, repo, "main", cfgPath, strings.Replace(baseConfig, "{repo}-pr-{pr}", "{repo}-preview-{pr}", 1))
 	h.clock.Advance(2 * configCacheTTL)
 	h.update(7, func(pr *store.PullRequest) { pr.HeadSHA = sha(7, 2) })
 	h.mustSettle(key)

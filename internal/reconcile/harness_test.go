@@ -41,7 +41,10 @@ const (
 )
 
 // baseConfig is the repository's configuration unless a test sets another.
+// It names apps without the repository hash of the service's default, so
+// tests can name them.
 const baseConfig = `directory: hasura
+name: "{repo}-pr-{pr}"
 env:
   HASURA_GRAPHQL_ENABLE_CONSOLE: "true"
 secrets:

@@ -288,7 +288,7 @@ func TestSharedSecretsReadTheUnscopedName(t *testing.T) {
 		t.Fatalf("SecretPrefix = %q", got)
 	}
 	t.Parallel()
-	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: ACME__ADMIN\n",
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: ACME__ADMIN\n",
 		settings: func(s *Settings) { s.SharedSecrets = true }})
 	h.openBuilt(7)
 	proj, ok := h.cloud.Project("shop-pr-7")

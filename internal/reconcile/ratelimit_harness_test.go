@@ -208,3 +208,10 @@ func (h *harness) deployedOK(account, name, ref string) bool {
 	}
 	return n == 1 && ok
 }
+
+// openInConfigured is openIn for a repository whose configuration is cfg.
+func (h *harness) openInConfigured(inst int64, account, name string, n int, cfg string) string {
+	h.t.Helper()
+	h.gh.SetFile(account, name, "main", cfgPath, cfg)
+	return h.openIn(inst, account, name, n)
+}

@@ -55,6 +55,7 @@ func TestEnvOnlyChangeIsAppliedInPlace(t *testing.T) {
 	before, _ := h.cloud.Project("shop-pr-32")
 
 	h.gh.SetFile(owner, repo, "main", cfgPath, `directory: hasura
+name: "{repo}-pr-{pr}"
 env:
   HASURA_GRAPHQL_ENABLE_CONSOLE: "false"
   FEATURE_FLAG: "on"

@@ -227,6 +227,11 @@ func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
 		if err == nil && !pr.Closed && !pr.Uninstalled && pr.Generation > p.BuiltGeneration {
 			return nil
 		}
+		if holder, err := sw.r.st.ClaimAppName(ctx, p.AppName, p.Key); err != nil || holder != "" {
+			// Another pull request's preview holds the name now: the app
+			// is that one's.
+			return err
+		}
 		sw.r.log.WarnContext(ctx, "a deleted preview app is back in the Cloud; deleting it again", "pr", p.Key, "app", p.AppName)
 		if _, err := sw.r.engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName}); err != nil {
 			return fmt.Errorf("deleting orphan %s: %w", p.AppName, err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/sandbox"
 )
 
@@ -78,8 +80,19 @@ func TestHostileAtService(t *testing.T) {
 		}
 		return out
 	}
+	// The hostile configurations replace the repository's: one without a
+	// name template gets the service's default, with the repository hash.
+	appOf := func(n int) (cloudsim.ProjectInfo, bool) {
+		for _, name := range []string{fmt.Sprintf("hello-world-pr-%d", n),
+			fmt.Sprintf("hello-world-%s-pr-%d", preview.RepoHash(sandbox.Owner, sandbox.Repo), n)} {
+			if p, ok := w.Cloud.Project(name); ok {
+				return p, true
+			}
+		}
+		return cloudsim.ProjectInfo{}, false
+	}
 	hostileUp := func(n int) bool {
-		_, ok := w.Cloud.Project(fmt.Sprintf("hello-world-pr-%d", n))
+		_, ok := appOf(n)
 		cs := helloComments(n)
 		return ok && len(cs) > 0 && strings.Contains(cs[len(cs)-1], "is ready")
 	}
@@ -114,7 +127,7 @@ func TestHostileAtService(t *testing.T) {
 			t.Errorf("%s (PR %d): not built; comments: %q", c.Name, n, firstLines(helloComments(n)))
 			continue
 		}
-		p, _ := w.Cloud.Project(fmt.Sprintf("hello-world-pr-%d", n))
+		p, _ := appOf(n)
 		if !validName.MatchString(p.Name) {
 			t.Errorf("%s: app name %q is not a DNS label", c.Name, p.Name)
 		}

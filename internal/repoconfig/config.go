@@ -91,7 +91,7 @@ type Policy struct {
 func Default() *Config {
 	return &Config{
 		Directory: DefaultDirectory,
-		Name:      preview.DefaultNameTemplate,
+		Name:      preview.ServiceNameTemplate,
 		Cloud:     DefaultCloud,
 		Region:    DefaultRegion,
 		Plan:      DefaultPlan,
@@ -156,7 +156,7 @@ func (c *Config) apply(raw *fileYAML, keys keyIndex) problems {
 		c.Directory = dir
 	}
 	if preview.IsUnsetName(c.Name) {
-		c.Name = preview.DefaultNameTemplate
+		c.Name = preview.ServiceNameTemplate
 	}
 	c.Cloud = strings.ToLower(c.Cloud)
 	c.Env = raw.Env.entries

@@ -475,3 +475,43 @@ func TestInvalidUTF8IsReplacedInText(t *testing.T) {
 		}
 	})
 }
+
+// One live pull request per app name: every Cloud create and delete is by
+// name, so a second PR with the same name would rebuild, then delete, the
+// first one's app.
+func TestAppNameClaims(t *testing.T) {
+	eachBackend(t, func(t *testing.T, s *store.Store, c *clock.Manual) {
+		ctx := context.Background()
+		const a, b = "acme/shop#7", "evil/shop#7"
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", a); err != nil || holder != "" {
+			t.Fatalf("first claim: %q, %v", holder, err)
+		}
+		// Held by a PR with no live preview yet: still a's own claim to
+		// renew, and b may take it since nothing of a's can exist.
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", a); err != nil || holder != "" {
+			t.Fatalf("renewed claim: %q, %v", holder, err)
+		}
+		if err := s.SavePreview(ctx, &store.Preview{Key: a, AppName: "shop-pr-7", Status: store.StatusBuilding}); err != nil {
+			t.Fatal(err)
+		}
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", b); err != nil || holder != a {
+			t.Fatalf("claim of a live preview's name: %q, %v; want held by %s", holder, err, a)
+		}
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-8", b); err != nil || holder != "" {
+			t.Fatalf("another name: %q, %v", holder, err)
+		}
+		// Once a's preview is deleted, the name is free.
+		if err := s.SavePreview(ctx, &store.Preview{Key: a, AppName: "shop-pr-7", Status: store.StatusDeleted}); err != nil {
+			t.Fatal(err)
+		}
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", b); err != nil || holder != "" {
+			t.Fatalf("claim after the holder's delete: %q, %v", holder, err)
+		}
+		if err := s.SavePreview(ctx, &store.Preview{Key: b, AppName: "shop-pr-7", Status: store.StatusReady}); err != nil {
+			t.Fatal(err)
+		}
+		if holder, _ := s.ClaimAppName(ctx, "shop-pr-7", a); holder != b {
+			t.Errorf("a took back a name b holds: holder %q", holder)
+		}
+	})
+}
