@@ -33,6 +33,10 @@ const (
 	DefaultSweepInterval   = 5 * time.Minute
 	DefaultPreviewDeadline = 20 * time.Minute
 	DefaultSecretEnvPrefix = "HASURA_PREVIEW_SECRET_"
+	// SecretScopeRepo, the default, makes a repository's secret NAME
+	// resolve to <prefix><OWNER>__<REPO>_<hash>__NAME, so that a
+	// repository reads only its own secrets.
+	SecretScopeRepo = "repo"
 	// SecretScopeOwner makes a repository's secret NAME resolve to
 	// <prefix><OWNER>__NAME, so an installation on one account cannot
 	// read another account's secrets; SecretScopeShared to <prefix>NAME.
@@ -77,7 +81,7 @@ type Config struct {
 	SweepInterval              time.Duration // SWEEP_INTERVAL
 	PreviewDeadline            time.Duration // PREVIEW_DEADLINE
 	SecretEnvPrefix            string        // SECRET_ENV_PREFIX
-	SecretScope                string        // SECRET_SCOPE: owner or shared
+	SecretScope                string        // SECRET_SCOPE: repo, owner or shared
 
 	LogLevel  slog.Level // LOG_LEVEL
 	LogFormat string     // LOG_FORMAT: json or text
@@ -103,7 +107,7 @@ func Default() Config {
 		SweepInterval:   DefaultSweepInterval,
 		PreviewDeadline: DefaultPreviewDeadline,
 		SecretEnvPrefix: DefaultSecretEnvPrefix,
-		SecretScope:     SecretScopeOwner,
+		SecretScope:     SecretScopeRepo,
 		LogLevel:        slog.LevelInfo,
 		LogFormat:       DefaultLogFormat,
 	}

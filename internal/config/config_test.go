@@ -408,7 +408,7 @@ func TestTable(t *testing.T) {
 		"HASURA_CLOUD_ENDPOINT": "https://data.pro.hasura.io/v1/graphql", "GITHUB_API_URL": "https://api.github.com/",
 		"DATABASE_URL": "hasura-preview.db", "LISTEN_ADDR": ":8080", "WORKERS": "10", "CLOUD_RATE_LIMIT": "2",
 		"CLOUD_RATE_BURST": "4", "MAX_PREVIEWS_PER_INSTALLATION": "0", "PREVIEW_TTL": "0", "TTL_WARNING": "24h",
-		"SWEEP_INTERVAL": "5m", "PREVIEW_DEADLINE": "20m", "SECRET_ENV_PREFIX": "HASURA_PREVIEW_SECRET_", "SECRET_SCOPE": "owner",
+		"SWEEP_INTERVAL": "5m", "PREVIEW_DEADLINE": "20m", "SECRET_ENV_PREFIX": "HASURA_PREVIEW_SECRET_", "SECRET_SCOPE": "repo",
 		"LOG_LEVEL": "info", "LOG_FORMAT": "json", "SANDBOX": "false", "GITHUB_APP_ID": "",
 	} {
 		if defaults[env] != def {

@@ -94,12 +94,14 @@ var fields = []field{
 		func(c *Config) *string { return &c.SecretEnvPrefix }),
 	{
 		env: "SECRET_SCOPE",
-		usage: "owner: a repository's secret NAME is read as <SECRET_ENV_PREFIX><OWNER>__NAME (OWNER upper-cased, - as _), " +
-			"so one account's repositories cannot read another's secrets; shared: as <SECRET_ENV_PREFIX>NAME (one organisation only).",
+		usage: "repo (default): a repository's secret NAME is read as <SECRET_ENV_PREFIX><OWNER>__<REPO>_<HASH>__NAME " +
+			"(the name a missing secret's comment gives), so a repository reads only its own secrets; " +
+			"owner: as <SECRET_ENV_PREFIX><OWNER>__NAME (OWNER upper-cased, - as _), which every repository of the account can name; " +
+			"shared: as <SECRET_ENV_PREFIX>NAME (one organisation only).",
 		set: func(c *Config, v string) error {
 			v = strings.ToLower(strings.TrimSpace(v))
-			if v != SecretScopeOwner && v != SecretScopeShared {
-				return errors.New("must be owner or shared")
+			if v != SecretScopeRepo && v != SecretScopeOwner && v != SecretScopeShared {
+				return errors.New("must be repo, owner or shared")
 			}
 			c.SecretScope = v
 			return nil

@@ -425,9 +425,9 @@ func (r *Reconciler) steady(ctx context.Context, ps *pass) (time.Duration, error
 // existing preview is left as it is. No error: the next push reads the
 // file again.
 func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Error) (time.Duration, error) {
-	text := fmt.Sprintf("The preview was not built: `%s` on `%s` has problems.", repoconfig.Path, ps.pr.BaseRef)
+	text := fmt.Sprintf("The preview was not built: `%s` on the default branch has problems.", repoconfig.Path)
 	if ps.p.Active() {
-		text = fmt.Sprintf("The preview was not updated: `%s` on `%s` has problems.", repoconfig.Path, ps.pr.BaseRef)
+		text = fmt.Sprintf("The preview was not updated: `%s` on the default branch has problems.", repoconfig.Path)
 	}
 	for _, pr := range ce.Problems {
 		text += "\n- " + pr.String()

@@ -20,8 +20,9 @@
 //     checkbox) is honoured only when its author may write to the
 //     repository; otherwise the author gets a short reply. Either way the
 //     command is cleared, and a ticked checkbox is unticked.
-//  3. The configuration comes from the BASE branch (cached a minute per
-//     repository and ref). No file: the repository does not take part. A
+//  3. The configuration comes from the repository's DEFAULT branch (cached
+//     a minute per repository), never from the PR's base branch, which
+//     anyone who can push a branch can choose. No file: the repository does not take part. A
 //     broken file: one comment that quotes the problems, nothing built.
 //  4. Wanted state: deleted when the PR is closed, the repository is not
 //     configured, someone asked, the TTL passed, or the policy (drafts,

@@ -40,6 +40,9 @@ const (
 	cfgPath = ".github/hasura-preview.yml"
 )
 
+// repoScope is where acme/shop's secrets live under the default scope.
+var repoScope = prefix + "ACME__SHOP_" + strings.ToUpper(preview.RepoHash(owner, repo)) + "__"
+
 // baseConfig is the repository's configuration unless a test sets another.
 // It names apps without the repository hash of the service's default, so
 // tests can name them.
@@ -182,9 +185,13 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	if o.settings != nil {
 		o.settings(&set)
 	}
-	// Secrets are scoped by owner by default: acme's ADMIN, and another
-	// account's secret that acme's repositories must not reach.
-	h.env = map[string]string{prefix + "ACME__ADMIN": "s3cret-admin", prefix + "OTHER_ORG__ADMIN": "not-acme-s"}
+	// Secrets are scoped by repository by default: acme/shop's ADMIN; the
+	// account-wide ADMIN (SECRET_SCOPE=owner) and another account's.
+	h.env = map[string]string{
+		repoScope + "ADMIN":         "s3cret-admin",
+		prefix + "ACME__ADMIN":      "s3cret-admin",
+		prefix + "OTHER_ORG__ADMIN": "not-acme-s",
+	}
 	getenv := func(k string) string {
 		h.envMu.Lock()
 		defer h.envMu.Unlock()

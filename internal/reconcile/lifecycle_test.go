@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/config"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -261,19 +262,19 @@ func TestBuildFailureIsShownAndNotRetried(t *testing.T) {
 	}
 }
 
-// TestSecretsAreScopedToTheOwner: the App serves many accounts; a
-// repository's secret NAME resolves only under its own account's scope,
-// and a missing one is named (scoped) in the comment, never another
-// account's value.
+// TestSecretsAreScopedToTheOwner: with SECRET_SCOPE=owner a repository's
+// secret NAME resolves only under its own account's scope, and a missing
+// one is named (scoped) in the comment, never another account's value.
 func TestSecretsAreScopedToTheOwner(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  STOLEN: OTHER_ORG__ADMIN\n  MINE: MISSING\n"})
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  STOLEN: OTHER_ORG_ADMIN\n  MINE: MISSING\n",
+		settings: func(s *Settings) { s.SecretScope = config.SecretScopeOwner }})
 	key := h.open(7, nil)
 	if err := h.settle(key); err != nil {
 		t.Fatal(err)
 	}
 	body := h.sticky(7)
-	if !strings.Contains(body, "HP_SECRET_ACME__MISSING") || !strings.Contains(body, "HP_SECRET_ACME__OTHER_ORG__ADMIN") {
+	if !strings.Contains(body, "HP_SECRET_ACME__MISSING") || !strings.Contains(body, "HP_SECRET_ACME__OTHER_ORG_ADMIN") {
 		t.Fatalf("the comment does not name the owner-scoped variables it looked for:\n%s", body)
 	}
 	if strings.Contains(body, "not-acme-s") || h.creates() != 0 {
@@ -281,18 +282,53 @@ func TestSecretsAreScopedToTheOwner(t *testing.T) {
 	}
 }
 
+// TestSecretsAreScopedToTheRepository: by default a repository reads only
+// its own secrets: the account-wide variable is not reached, and the
+// comment names the repository's variable to set.
+func TestSecretsAreScopedToTheRepository(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: ADMIN\n  OTHER: ACCOUNT_ONLY\n"})
+	h.setEnv(prefix+"ACME__ACCOUNT_ONLY", "account-wide-value")
+	key := h.open(7, nil)
+	if err := h.settle(key); err != nil {
+		t.Fatal(err)
+	}
+	body := h.sticky(7)
+	if !strings.Contains(body, repoScope+"ACCOUNT_ONLY") || h.creates() != 0 {
+		t.Fatalf("the account's variable was read, or the repository's not named (creates %d):\n%s", h.creates(), body)
+	}
+	h.setEnv(repoScope+"ACCOUNT_ONLY", "repo-value")
+	h.clock.Advance(2 * configCacheTTL)
+	h.update(7, func(pr *store.PullRequest) { pr.HeadSHA = sha(7, 2) })
+	h.mustSettle(key)
+	if p, _ := h.cloud.Project("shop-pr-7"); p.Env["OTHER"] != "repo-value" || p.Env["HASURA_GRAPHQL_ADMIN_SECRET"] != "s3cret-admin" {
+		t.Fatalf("env %v", p.Env)
+	}
+}
+
 // TestSharedSecretsReadTheUnscopedName: SECRET_SCOPE=shared, for a
 // service that serves one organisation.
 func TestSharedSecretsReadTheUnscopedName(t *testing.T) {
-	if got := SecretPrefix("P_", "my-Org"); got != "P_MY_ORG__" {
-		t.Fatalf("SecretPrefix = %q", got)
+	if got, err := SecretPrefix("P_", "my-Org"); got != "P_MY_ORG__" || err != nil {
+		t.Fatalf("SecretPrefix = %q, %v", got, err)
+	}
+	for _, bad := range []string{"a_b", "a.b", "a--b", ""} {
+		if got, err := SecretPrefix("P_", bad); err == nil {
+			t.Errorf("SecretPrefix(%q) = %q: an account name GitHub does not allow must not map onto a scope", bad, got)
+		}
+	}
+	dot, _ := RepoSecretPrefix("P_", "acme", "web.shop")
+	dash, _ := RepoSecretPrefix("P_", "acme", "web-shop")
+	if dot == dash || !strings.HasPrefix(dot, "P_ACME__WEB_SHOP_") {
+		t.Errorf("web.shop and web-shop scopes: %q, %q", dot, dash)
 	}
 	t.Parallel()
-	h := newHarness(t, harnessOptions{config: "directory: hasura\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: ACME__ADMIN\n",
-		settings: func(s *Settings) { s.SharedSecrets = true }})
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: SHARED_ADMIN\n",
+		settings: func(s *Settings) { s.SecretScope = config.SecretScopeShared }})
+	h.setEnv(prefix+"SHARED_ADMIN", "s3cret-shared")
 	h.openBuilt(7)
 	proj, ok := h.cloud.Project("shop-pr-7")
-	if !ok || proj.Env["HASURA_GRAPHQL_ADMIN_SECRET"] != "s3cret-admin" {
-		t.Fatalf("shared scope did not read %sACME__ADMIN: %+v", prefix, proj.Env)
+	if !ok || proj.Env["HASURA_GRAPHQL_ADMIN_SECRET"] != "s3cret-shared" {
+		t.Fatalf("shared scope did not read %sSHARED_ADMIN: %+v", prefix, proj.Env)
 	}
 }

@@ -91,3 +91,20 @@ func TestANameInUseIsNotTaken(t *testing.T) {
 		t.Errorf("acme's preview: %s", p.Status)
 	}
 }
+
+// Anyone who can push a branch can open a pull request against it: the
+// configuration (which names the secrets put into the app) is read from the
+// repository's default branch, never from the PR's base branch.
+func TestConfigComesFromTheDefaultBranch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	h.gh.SetFile(owner, repo, "attacker-base", cfgPath,
+		"directory: evil\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  LEAKED_TO_MY_METADATA: ADMIN\n")
+	key := h.open(9, nil)
+	h.update(9, func(pr *store.PullRequest) { pr.BaseRef = "attacker-base" })
+	h.mustSettle(key)
+	p, ok := h.cloud.Project("shop-pr-9")
+	if !ok || p.Directory != "hasura" || p.Env["LEAKED_TO_MY_METADATA"] != "" {
+		t.Fatalf("built from the base branch's configuration: %+v", p)
+	}
+}

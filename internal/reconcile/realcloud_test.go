@@ -102,7 +102,7 @@ func TestRotatedSecretReachesTheApp(t *testing.T) {
 	key := h.openBuilt(33)
 	h.wantSweep("nothing rotated")
 
-	h.setEnv(prefix+"ACME__ADMIN", "rotated-admin")
+	h.setEnv(repoScope+"ADMIN", "rotated-admin")
 	h.wantSweep("after the rotation", key)
 	h.clock.Advance(2 * time.Minute)
 	h.mustSettle(key)

@@ -51,10 +51,11 @@ type Settings struct {
 	// SecretEnvPrefix is where repository secrets are looked up in the
 	// service's environment (required).
 	SecretEnvPrefix string
-	// SharedSecrets reads a secret NAME as <prefix>NAME for every
-	// repository; by default it is <prefix><OWNER>__NAME, scoped to the
-	// repository's account (see SecretPrefix).
-	SharedSecrets bool
+	// SecretScope says under which name a repository's secret NAME is read:
+	// config.SecretScopeRepo (the default, also "")
+	// <prefix><OWNER>__<REPO>_<hash>__NAME, config.SecretScopeOwner
+	// <prefix><OWNER>__NAME, config.SecretScopeShared <prefix>NAME.
+	SecretScope string
 }
 
 const (
@@ -76,7 +77,7 @@ func SettingsFrom(c config.Config) Settings {
 		PreviewTTL:                 c.PreviewTTL,
 		TTLWarning:                 c.TTLWarning,
 		SecretEnvPrefix:            c.SecretEnvPrefix,
-		SharedSecrets:              c.SecretScope == config.SecretScopeShared,
+		SecretScope:                c.SecretScope,
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/config"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 )
@@ -34,13 +35,15 @@ const filesTTL = 10 * time.Minute
 // maxFilePages caps the listing: GitHub stops at 3000 files (30 pages).
 const maxFilePages = 30
 
-// loadConfig reads the repository's configuration from the PR's base
-// branch, through a short cache: a build's every step reads it. It fills
-// ps.cfgErr with what the file says (missing, broken) and returns only the
-// errors worth a retry.
+// loadConfig reads the repository's configuration from its default branch,
+// through a short cache: a build's every step reads it. Not from the PR's
+// base branch: anyone who can push a branch could open a PR against it
+// with a configuration that names the repository's secrets for an app
+// whose metadata they control. It fills ps.cfgErr with what the file says
+// (missing, broken) and returns only the errors worth a retry.
 func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	pr := ps.pr
-	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo + "@" + pr.BaseRef)
+	key := configKey(pr.BaseOwner, pr.BaseRepo)
 	now := r.now()
 	r.mu.Lock()
 	e, ok := r.configs[key]
@@ -48,7 +51,8 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	// A stale entry stays until replaced: a pass during a GitHub rate-limit
 	// pause uses it (see cachedConfig).
 	if !ok || now.Sub(e.at) >= configCacheTTL {
-		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, pr.BaseRef)
+		// No ref: GitHub's contents API reads the default branch.
+		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, "")
 		var ce *repoconfig.Error
 		if err != nil && !errors.Is(err, repoconfig.ErrNotConfigured) && !errors.As(err, &ce) {
 			return fmt.Errorf("reading the configuration of %s: %w", ps.key, err)
@@ -66,7 +70,7 @@ func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 // old, without asking GitHub (if this process read it at all).
 func (r *Reconciler) cachedConfig(ps *pass) {
 	pr := ps.pr
-	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo + "@" + pr.BaseRef)
+	key := configKey(pr.BaseOwner, pr.BaseRepo)
 	r.mu.Lock()
 	e, ok := r.configs[key]
 	r.mu.Unlock()
@@ -83,7 +87,12 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 	if e.err != nil {
 		return
 	}
-	res, err := e.cfg.Resolve(r.getenv, r.secretPrefix(pr.BaseOwner))
+	scope, err := r.secretPrefix(pr.BaseOwner, pr.BaseRepo)
+	if err != nil {
+		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+		return
+	}
+	res, err := e.cfg.Resolve(r.getenv, scope)
 	if err != nil {
 		ps.cfgErr = err
 		return
@@ -175,24 +184,48 @@ func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
 	return r.newDBs(*ps.res.Postgres)
 }
 
-// secretPrefix is where the secrets of owner's repositories are read. The
-// App may be installed on many accounts: scoped by owner, a repository
-// can name only its own account's secrets.
-func (r *Reconciler) secretPrefix(owner string) string {
-	if r.set.SharedSecrets {
-		return r.set.SecretEnvPrefix
+func configKey(owner, repo string) string { return strings.ToLower(owner + "/" + repo) }
+
+// secretPrefix is where the secrets of a repository are read. The App may
+// be installed on many accounts and repositories: scoped by repository (the
+// default), a repository names only its own secrets; by owner, those of its
+// account, which any repository of the account can then name.
+func (r *Reconciler) secretPrefix(owner, repo string) (string, error) {
+	switch r.set.SecretScope {
+	case config.SecretScopeShared:
+		return r.set.SecretEnvPrefix, nil
+	case config.SecretScopeOwner:
+		return SecretPrefix(r.set.SecretEnvPrefix, owner)
 	}
-	return SecretPrefix(r.set.SecretEnvPrefix, owner)
+	return RepoSecretPrefix(r.set.SecretEnvPrefix, owner, repo)
 }
 
-// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and every
-// character other than a letter or digit (GitHub allows only hyphens) as _.
-func SecretPrefix(prefix, owner string) string {
-	scope := []byte(strings.ToUpper(owner))
-	for i, c := range scope {
+// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and - as _.
+// GitHub owners are letters, digits and single inner hyphens, so the
+// mapping is one to one and never holds "__"; an owner outside
+// [A-Za-z0-9-] is refused rather than mapped onto another's scope.
+func SecretPrefix(prefix, owner string) (string, error) {
+	if owner == "" || strings.Trim(owner, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" ||
+		strings.Contains(owner, "--") {
+		return "", fmt.Errorf("the account name %q cannot be mapped to a secret scope", owner)
+	}
+	return prefix + strings.ToUpper(strings.ReplaceAll(owner, "-", "_")) + "__", nil
+}
+
+// RepoSecretPrefix is <prefix><OWNER>__<REPO>_<hash>__: the repository's
+// name upper-cased with every other character as _, for the reader, and
+// the hash of owner/repo that the service's app names carry, so that
+// web.shop and web-shop, which read alike, never share a scope.
+func RepoSecretPrefix(prefix, owner, repo string) (string, error) {
+	p, err := SecretPrefix(prefix, owner)
+	if err != nil {
+		return "", err
+	}
+	name := []byte(strings.ToUpper(repo))
+	for i, c := range name {
 		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
-			scope[i] = '_'
+			name[i] = '_'
 		}
 	}
-	return prefix + string(scope) + "__"
+	return p + strings.Trim(string(name), "_") + "_" + strings.ToUpper(preview.RepoHash(owner, repo)) + "__", nil
 }

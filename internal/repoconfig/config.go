@@ -354,6 +354,11 @@ func checkSecretName(name string) error {
 		}
 		// Not quoted: someone may have pasted the secret itself here.
 		return errors.New("a secret name may hold only A-Z, 0-9 and _ (the value is not shown: if it is the secret itself, remove it from the repository and rotate it)")
+	case strings.Contains(name, "__"):
+		// "__" separates the scope from the name in the service's
+		// variables: ACME + "__" + X__NAME and ACME__X + "__" + NAME
+		// would be one variable.
+		return fmt.Errorf("secret name %q must not contain __, which separates scopes in the service's environment", name)
 	}
 	return nil
 }

@@ -10,7 +10,7 @@
 // default. The full example, every key commented, is testdata/full.yml:
 //
 //	directory: hasura            # Hasura project dir; "." is the root
-//	name: "{repo}-pr-{pr}"       # {owner} {repo} {pr} {branch}; needs {pr} or {branch}
+//	name: "{repo}-{hash}-pr-{pr}" # {owner} {repo} {hash} {pr} {branch}; needs {pr} or {branch}
 //	cloud: aws                   # aws | gcp
 //	region: us-west-1
 //	plan: cloud_free             # cloud_free | cloud_payg

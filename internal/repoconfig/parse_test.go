@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
 func TestParseEmptyMeansDefaults(t *testing.T) {
@@ -20,7 +22,7 @@ func TestParseEmptyMeansDefaults(t *testing.T) {
 		}
 	}
 	d := Default()
-	if d.Directory != "hasura" || d.Name != "{repo}-pr-{pr}" || !d.Policy.SkipDrafts || d.Policy.AllowForks || d.TTL != nil {
+	if d.Directory != "hasura" || d.Name != preview.ServiceNameTemplate || !d.Policy.SkipDrafts || d.Policy.AllowForks || d.TTL != nil {
 		t.Errorf("Default() = %+v", d)
 	}
 }
@@ -75,7 +77,7 @@ func TestParseValues(t *testing.T) {
 		{"directory root", "directory: .\n", func(c *Config) bool { return c.Directory == "" }},
 		{"directory absolute", "directory: /hasura\n", func(c *Config) bool { return c.Directory == "hasura" }},
 		{"null keeps default", "directory:\npolicy:\n", func(c *Config) bool { return c.Directory == "hasura" && c.Policy.SkipDrafts }},
-		{"cloud_free name is the action's slip", "name: cloud_free\n", func(c *Config) bool { return c.Name == "{repo}-pr-{pr}" }},
+		{"cloud_free name is the action's slip", "name: cloud_free\n", func(c *Config) bool { return c.Name == preview.ServiceNameTemplate }},
 		{"branch template", "name: 'app-{branch}'\n", func(c *Config) bool { return c.Name == "app-{branch}" }},
 		{"cloud case-insensitive", "cloud: GCP\n", func(c *Config) bool { return c.Cloud == "gcp" }},
 		{"unquoted scalars keep their text", "env:\n  PORT: 8080\n  ON: true\n  F: 1.0e3\n", func(c *Config) bool {
@@ -157,8 +159,13 @@ func TestParseErrors(t *testing.T) {
 			"line 6: `directory`: must stay inside the repository (no `..`)",
 		}},
 		{"negative ttl", "ttl: -1h\n", []string{"line 1: `ttl`: \"-1h\" is negative"}},
+		// "__" separates scopes in the service's variables: OTHER__ADMIN read
+		// under ACME__ would be ACME__OTHER__ADMIN, the scope ACME__OTHER's.
+		{"scope separator in a secret name", "secrets:\n  A: OTHER__ADMIN\n", []string{
+			"line 2: `secrets.A`: secret name \"OTHER__ADMIN\" must not contain __, which separates scopes in the service's environment",
+		}},
 		{"bad placeholder", "name: '{foo}-{pr}'\n", []string{
-			"line 1: `name`: app name template \"{foo}-{pr}\": unknown placeholder {foo} (known: {owner}, {repo}, {pr}, {branch})",
+			"line 1: `name`: app name template \"{foo}-{pr}\": unknown placeholder {foo} (known: {owner}, {repo}, {hash}, {pr}, {branch})",
 		}},
 		{"label too long", "keep_label: " + strings.Repeat("x", 51) + "\n", []string{"line 1: `keep_label` is longer than GitHub's 50-character limit for labels"}},
 		{"two documents", "cloud: aws\n---\ncloud: gcp\n", []string{"line 2: the file holds more than one YAML document (`---`); only one is read"}},

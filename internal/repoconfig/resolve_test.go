@@ -177,12 +177,12 @@ func TestResolveDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if r.Directory != "hasura" || !reflect.DeepEqual(r.Policy, preview.Policy{SkipDrafts: true, ProjectDir: "hasura"}) ||
-		r.Env != nil || r.Postgres != nil || r.TTL != nil || r.NameTemplate != preview.DefaultNameTemplate {
+		r.Env != nil || r.Postgres != nil || r.TTL != nil || r.NameTemplate != preview.ServiceNameTemplate {
 		t.Errorf("Resolve(defaults) = %+v", r)
 	}
 	// The resolved policy and template work with the preview package.
 	name, err := preview.AppName(r.NameTemplate, preview.NameVars{Owner: "acme", Repo: "shop", PR: 42, Branch: "x"})
-	if err != nil || name != "shop-pr-42" {
+	if err != nil || name != "shop-"+preview.RepoHash("acme", "shop")+"-pr-42" {
 		t.Errorf("AppName = %q, %v", name, err)
 	}
 }
