@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
-	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/sandbox"
 )
 
@@ -32,7 +30,7 @@ func TestHostileAtService(t *testing.T) {
 	owner := "HASURA_PREVIEW_SECRET_CODERTOCAT__"
 	w, err := NewWorld(WorldOptions{Bin: builtService(t), Dir: t.TempDir(), PRs: len(configs), Repos: len(configs),
 		Env: map[string]string{owner + "CLERK_JWT": ConfigJWTSecret, owner + "BAD_PG": ConfigBadPGServer,
-			owner + "PG_SERVER": ConfigPGServer}})
+			owner + "PG_SERVER": ConfigPGServer, "SECRET_SCOPE": "owner"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,17 +78,7 @@ func TestHostileAtService(t *testing.T) {
 		}
 		return out
 	}
-	// The hostile configurations replace the repository's: one without a
-	// name template gets the service's default, with the repository hash.
-	appOf := func(n int) (cloudsim.ProjectInfo, bool) {
-		for _, name := range []string{fmt.Sprintf("hello-world-pr-%d", n),
-			fmt.Sprintf("hello-world-%s-pr-%d", preview.RepoHash(sandbox.Owner, sandbox.Repo), n)} {
-			if p, ok := w.Cloud.Project(name); ok {
-				return p, true
-			}
-		}
-		return cloudsim.ProjectInfo{}, false
-	}
+	appOf := w.project
 	hostileUp := func(n int) bool {
 		_, ok := appOf(n)
 		cs := helloComments(n)

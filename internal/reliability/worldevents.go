@@ -7,7 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/sandbox"
 )
 
@@ -95,7 +97,7 @@ func (w *World) botComments(n int) []ghsim.Comment {
 // Up reports whether PR n's preview is up at its current head: the app
 // exists in the Cloud and the one comment says it is ready for that commit.
 func (w *World) Up(n int) bool {
-	if _, ok := w.Cloud.Project(w.AppName(n)); !ok {
+	if _, ok := w.project(n); !ok {
 		return false
 	}
 	cs := w.botComments(n)
@@ -108,8 +110,22 @@ func (w *World) Up(n int) bool {
 
 // Gone reports whether PR n has no app in the Cloud.
 func (w *World) Gone(n int) bool {
-	_, ok := w.Cloud.Project(w.AppName(n))
+	_, ok := w.project(n)
 	return !ok
+}
+
+// project finds PR n's app under the sandbox config's name or, for a
+// repository whose config sets no name, under the service's default.
+func (w *World) project(n int) (cloudsim.ProjectInfo, bool) {
+	if p, ok := w.Cloud.Project(w.AppName(n)); ok {
+		return p, true
+	}
+	repo, _ := w.repoOf(n)
+	name, err := preview.AppName(preview.ServiceNameTemplate, preview.NameVars{Owner: sandbox.Owner, Repo: repo, PR: n})
+	if err != nil {
+		return cloudsim.ProjectInfo{}, false
+	}
+	return w.Cloud.Project(name)
 }
 
 // Problems checks each PR against its desired state (open: up at its
