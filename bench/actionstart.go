@@ -190,9 +190,9 @@ func runActionStart(ctx context.Context, cfg *config, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "## 4. Action start-up and size")
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "The action binary built as the Dockerfile builds it (`CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' ./cmd/action`): **%.1f MiB** (%d bytes); target ≤ 20 MiB: %s.\n\n",
+	fmt.Fprintf(out, "The action binary built as the release builds it (`CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' ./cmd/action`, without the version stamp): **%.1f MiB** (%d bytes); target ≤ 20 MiB: %s.\n\n",
 		float64(fi.Size())/(1<<20), fi.Size(), verdict(fi.Size() <= maxActionBytes))
-	fmt.Fprintf(out, "%d runs each, started as a runner starts the container's entrypoint (env, event file, file-command files); the time is from `exec` to the first request reaching cloudsim on loopback (the process is then killed). Baseline: `node -e 0` from `exec` to exit, in the same run. %s\n\n", runs, nodeNote)
+	fmt.Fprintf(out, "%d runs each, started with the environment a runner gives the action (env, event file, file-command files, INPUT_*); the time is from `exec` to the first request reaching cloudsim on loopback (the process is then killed). Baseline: `node -e 0` from `exec` to exit, in the same run. %s\n\n", runs, nodeNote)
 	rows := [][]string{
 		row("action: exec → first Cloud request (comment and deployment off)", bare),
 		row("action: exec → first Cloud request (comment + deployment on, ghsim)", withGH),
