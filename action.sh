@@ -45,6 +45,7 @@ if [ ! -f "$sums" ] || [ ! -f "$action_path/dist/version" ]; then
 fi
 version=""
 read -r version <"$action_path/dist/version" || true
+version="${version%$'\r'}"
 # The version names the release in a URL: nothing but a tag's characters.
 [[ "$version" =~ ^v[0-9A-Za-z.+_-]+$ ]] || fail "dist/version holds no release tag"
 
@@ -58,8 +59,9 @@ if [ -z "$repo" ]; then
 fi
 
 want=""
-while read -r sum file; do
+while read -r sum file || [ -n "${sum:-}" ]; do
   # sha256sum writes "<sum>  <file>", or "<sum> *<file>" in binary mode.
+  file="${file%$'\r'}"
   if [ "${file#\*}" = "$asset" ]; then want="$sum"; fi
 done <"$sums"
 [[ "$want" =~ ^[0-9a-f]{64}$ ]] || fail "dist/checksums.txt of $version has no SHA-256 for $asset"

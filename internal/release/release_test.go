@@ -99,6 +99,9 @@ type job struct {
 	ref              string
 	releaseURL       string
 	githubAPI, cloud string
+	// noRepository leaves github.action_repository empty, as the runner
+	// can for a composite action (actions/runner#2473).
+	noRepository bool
 }
 
 // run runs the step once for event, as a workflow step
@@ -116,7 +119,11 @@ func (j *job) run(event []byte, with map[string]string, tools []string) stepRun 
 		"RUNNER_TEMP="+j.temp, "GITHUB_SERVER_URL="+j.releaseURL)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd, err := j.action.Command(ctx, Invocation{ActionPath: j.actionPath, ActionRef: j.ref, ActionRepository: actionRepo,
+	repo := actionRepo
+	if j.noRepository {
+		repo = ""
+	}
+	cmd, err := j.action.Command(ctx, Invocation{ActionPath: j.actionPath, ActionRef: j.ref, ActionRepository: repo,
 		With: with, Env: env, ScriptDir: dir})
 	if err != nil {
 		t.Fatal(err)
@@ -423,21 +430,26 @@ func TestReleasedActionRefusals(t *testing.T) {
 	other := map[string][]byte{"hasura-preview-action_plan9_amd64": []byte("x")}
 	mine := map[string][]byte{tg.Asset: []byte("#!/bin/sh\necho ran\n")}
 	for _, c := range []struct {
-		name      string
-		ref       string
-		dist      map[string][]byte
-		serve     map[string][]byte
-		wantError string
-		downloads int
+		name         string
+		ref          string
+		dist         map[string][]byte
+		serve        map[string][]byte
+		noRepository bool
+		wantError    string
+		downloads    int
 	}{
-		{"a branch", "main", nil, mine, "hasura-preview/hasura-preview@main carries no dist/checksums.txt", 0},
-		{"no sum for this runner", "v9", dist(other, testTag), mine, "has no SHA-256 for " + tg.Asset, 0},
-		{"a version that is no tag", "v9", dist(mine, "v1/../../evil"), mine, "dist/version holds no release tag", 0},
-		{"no such asset", "v9", dist(mine, testTag), nil, "downloading", 1},
+		{"a branch", "main", nil, mine, false, "hasura-preview/hasura-preview@main carries no dist/checksums.txt", 0},
+		{"no sum for this runner", "v9", dist(other, testTag), mine, false, "has no SHA-256 for " + tg.Asset, 0},
+		{"a version that is no tag", "v9", dist(mine, "v1/../../evil"), mine, false, "dist/version holds no release tag", 0},
+		{"no such asset", "v9", dist(mine, testTag), nil, false, "downloading", 1},
+		// The repository then comes from the action's path: the request
+		// still reaches this release (the server counts only its own paths).
+		{"no such asset, no action_repository", "v9", dist(mine, testTag), nil, true, "downloading", 1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			rel := NewServer(actionRepo, testTag, c.serve)
 			j := newJob(t, root, os_, arch, c.ref, c.dist, rel)
+			j.noRepository = c.noRepository
 			r := j.run(openedEvent, nil, linuxTools)
 			if r.err == nil || !strings.Contains(r.stdout, "::error title=hasura-preview::") || !strings.Contains(r.stdout, c.wantError) {
 				t.Errorf("want the step to fail with %q, got %v:\n%s", c.wantError, r.err, r.stdout)
