@@ -168,6 +168,10 @@ func (a *Action) Command(ctx context.Context, inv Invocation) (*exec.Cmd, error)
 		"inputs": inputs,
 		"github": {"action_path": inv.ActionPath, "action_ref": inv.ActionRef, "action_repository": inv.ActionRepository},
 	}
+	// The caller's env flows into a composite action's steps, and the
+	// step's own env wins over it (actions/runner#1619: "we want to favor
+	// what the action author has set"); exec.Cmd keeps the last of
+	// duplicate keys.
 	env := append([]string{}, inv.Env...)
 	// The runner sets GITHUB_ACTION_PATH for a composite action's steps.
 	env = append(env, "GITHUB_ACTION_PATH="+inv.ActionPath)
