@@ -52,6 +52,14 @@ var (
 	macTools   = []string{"bash", "curl", "mkdir", "rm", "mv", "chmod", "shasum"}
 )
 
+// hostTools is the tool set of a runner like this machine.
+func hostTools() []string {
+	if _, err := exec.LookPath("sha256sum"); err == nil {
+		return linuxTools
+	}
+	return macTools
+}
+
 func moduleRoot(t *testing.T) string {
 	t.Helper()
 	if _, err := exec.LookPath("bash"); err != nil {
@@ -221,9 +229,13 @@ func newJob(t *testing.T, root, os, arch, ref string, distFiles map[string][]byt
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(rel)
-	t.Cleanup(srv.Close)
-	return &job{t: t, action: a, temp: t.TempDir(), os: os, arch: arch, actionPath: path, ref: ref, releaseURL: srv.URL}
+	j := &job{t: t, action: a, temp: t.TempDir(), os: os, arch: arch, actionPath: path, ref: ref}
+	if rel != nil {
+		srv := httptest.NewServer(rel)
+		t.Cleanup(srv.Close)
+		j.releaseURL = srv.URL
+	}
+	return j
 }
 
 // TestReleasedActionBuildsAPreview runs action.yml's step as a runner on
@@ -260,7 +272,7 @@ func TestReleasedActionBuildsAPreview(t *testing.T) {
 	// official action's README has it.
 	with := map[string]string{"hasuraCloudGraphQLEndpoint": j.cloud, "github-token": testToken,
 		"deployment": "false", "timeout": "2m"}
-	r := j.run(openedEvent, with, linuxTools)
+	r := j.run(openedEvent, with, hostTools())
 	if r.err != nil {
 		t.Fatalf("the step failed: %v\n%s", r.err, r.stdout)
 	}
@@ -307,39 +319,65 @@ func TestReleasedActionBuildsAPreview(t *testing.T) {
 }
 
 // TestReleasedActionRefusesATamperedBinary: an asset whose SHA-256 is not
-// the one the tagged commit carries fails the step before it runs. The
-// tampered binary would run (it is the real one with bytes appended), so
-// no Cloud request and no output show it never started.
+// the one the tagged commit carries fails the step before it runs. Each
+// replacement would run: the real binary with bytes appended (it would
+// reach the Cloud), and a script in its place (it would leave a file).
 func TestReleasedActionRefusesATamperedBinary(t *testing.T) {
 	t.Parallel()
 	root := moduleRoot(t)
 	tg, os_, arch := hostTarget(t, root)
 	good := builtAsset(t, root, tg)
-	tampered := append(append([]byte{}, good...), "tampered"...)
-	tamperedPath := filepath.Join(t.TempDir(), tg.Asset)
-	if err := os.WriteFile(tamperedPath, tampered, 0o755); err != nil {
+	appended := append(append([]byte{}, good...), "tampered"...)
+	appendedPath := filepath.Join(t.TempDir(), tg.Asset)
+	if err := os.WriteFile(appendedPath, appended, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command(tamperedPath, "-version").Output(); err != nil || strings.TrimSpace(string(out)) != testTag {
-		t.Fatalf("the tampered binary does not run (%v, %q): the test would prove nothing", err, out)
+	// macOS may refuse a signed binary with bytes appended; Linux runs it.
+	_, appendedErr := exec.Command(appendedPath, "-version").Output()
+	if appendedErr != nil && runtime.GOOS == "linux" {
+		t.Fatalf("the tampered binary does not run (%v): the test would prove nothing", appendedErr)
 	}
 
-	for name, tools := range map[string][]string{"sha256sum": linuxTools, "shasum": macTools} {
-		t.Run(name, func(t *testing.T) {
-			rel := NewServer(actionRepo, testTag, map[string][]byte{tg.Asset: tampered})
-			j := newJob(t, root, os_, arch, testTag, dist(map[string][]byte{tg.Asset: good}, testTag), rel)
+	for _, c := range []struct {
+		name   string
+		asset  func(temp string) []byte
+		tools  []string
+		binary bool
+	}{
+		{"appended bytes, sha256sum", func(string) []byte { return appended }, linuxTools, true},
+		{"appended bytes, shasum", func(string) []byte { return appended }, macTools, true},
+		{"a script in its place", func(temp string) []byte {
+			return []byte("#!/bin/sh\n: > '" + filepath.Join(temp, "ran") + "'\n")
+		}, hostTools(), false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if c.binary && appendedErr != nil {
+				t.Skipf("this OS does not run the binary with bytes appended (%v)", appendedErr)
+			}
+			j := newJob(t, root, os_, arch, testTag, dist(map[string][]byte{tg.Asset: good}, testTag), nil)
+			rel := NewServer(actionRepo, testTag, map[string][]byte{tg.Asset: c.asset(j.temp)})
+			srv := httptest.NewServer(rel)
+			t.Cleanup(srv.Close)
+			j.releaseURL = srv.URL
 			var cloudRequests *atomic.Int64
 			j.cloud, cloudRequests = newCloud(t)
-			r := j.run(openedEvent, map[string]string{"hasuraCloudGraphQLEndpoint": j.cloud, "comment": "false",
-				"deployment": "false"}, tools)
+			// With both tokens the binary, if it ran, would reach the Cloud.
+			r := j.run(openedEvent, map[string]string{"hasuraCloudGraphQLEndpoint": j.cloud, "github-token": testToken,
+				"comment": "false", "deployment": "false"}, c.tools)
 			if r.err == nil {
 				t.Fatalf("the step passed with a tampered binary:\n%s", r.stdout)
 			}
 			if !strings.Contains(r.stdout, "::error") || !strings.Contains(r.stdout, "not running it") {
 				t.Errorf("no ::error naming the checksum mismatch:\n%s", r.stdout)
 			}
+			if got := rel.Requests(); len(got) != 1 {
+				t.Errorf("download requests %v, want one", got)
+			}
 			if n := cloudRequests.Load(); n != 0 {
 				t.Errorf("the tampered binary ran: %d Cloud requests", n)
+			}
+			if _, err := os.Stat(filepath.Join(j.temp, "ran")); err == nil {
+				t.Error("the script in the binary's place ran")
 			}
 			if r.rawOut != "" {
 				t.Errorf("outputs written: %q", r.rawOut)
@@ -392,7 +430,7 @@ func TestReleasedActionPicksTheAssetsReleaseYMLBuilds(t *testing.T) {
 			seen[want[0]] = true
 			rel := NewServer(actionRepo, testTag, nil)
 			j := newJob(t, root, os_, arch, "v9", dist(assets, testTag), rel)
-			r := j.run(openedEvent, nil, linuxTools)
+			r := j.run(openedEvent, nil, hostTools())
 			if r.err == nil || !strings.Contains(r.stdout, "downloading") {
 				t.Errorf("%s/%s: want a failed download, got %v:\n%s", os_, arch, r.err, r.stdout)
 			}
@@ -410,7 +448,7 @@ func TestReleasedActionPicksTheAssetsReleaseYMLBuilds(t *testing.T) {
 	for _, r := range [][2]string{{"Linux", "X86"}, {"Windows", "ARM"}, {"FreeBSD", "X64"}} {
 		rel := NewServer(actionRepo, testTag, nil)
 		j := newJob(t, root, r[0], r[1], "v9", dist(assets, testTag), rel)
-		out := j.run(openedEvent, nil, linuxTools)
+		out := j.run(openedEvent, nil, hostTools())
 		if out.err == nil || !strings.Contains(out.stdout, fmt.Sprintf("::error title=hasura-preview::no release binary for a %s %s runner", r[0], r[1])) {
 			t.Errorf("%s/%s: want an error naming the runner, got %v:\n%s", r[0], r[1], out.err, out.stdout)
 		}
@@ -450,7 +488,7 @@ func TestReleasedActionRefusals(t *testing.T) {
 			rel := NewServer(actionRepo, testTag, c.serve)
 			j := newJob(t, root, os_, arch, c.ref, c.dist, rel)
 			j.noRepository = c.noRepository
-			r := j.run(openedEvent, nil, linuxTools)
+			r := j.run(openedEvent, nil, hostTools())
 			if r.err == nil || !strings.Contains(r.stdout, "::error title=hasura-preview::") || !strings.Contains(r.stdout, c.wantError) {
 				t.Errorf("want the step to fail with %q, got %v:\n%s", c.wantError, r.err, r.stdout)
 			}

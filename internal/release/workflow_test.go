@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -87,8 +88,8 @@ func (g *gitRepos) remoteTag(tag string) string {
 func TestReleaseWorkflowCommitsTheSumsOntoTheTag(t *testing.T) {
 	t.Parallel()
 	root := moduleRoot(t)
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("no git")
+	if runtime.GOOS != "linux" {
+		t.Skip("release.yml's steps run on ubuntu-latest (GNU sort -V, git)")
 	}
 	runs := releaseJobScripts(t, root)
 	commitStep, majorStep := runs["Commit dist/ on the tagged commit and move the tag onto it"], runs["Move the major tag"]
