@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,10 +155,7 @@ func (a *Action) Command(ctx context.Context, inv Invocation) (*exec.Cmd, error)
 	if a.Step.Shell != "bash" {
 		return nil, fmt.Errorf("the step's shell is %q: only bash exists on all three runner OSes", a.Step.Shell)
 	}
-	inputs := map[string]string{}
-	for n, d := range a.Defaults {
-		inputs[n] = d
-	}
+	inputs := maps.Clone(a.Defaults)
 	for n, v := range inv.With {
 		if _, ok := a.Defaults[n]; !ok {
 			return nil, fmt.Errorf("with: %s is not an input of action.yml", n)
