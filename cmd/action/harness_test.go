@@ -1,7 +1,7 @@
 package main
 
-// The tests in this package run the real binary the way a runner runs a
-// Docker action: every input of action.yml as INPUT_*, with its default
+// The tests in this package run the real binary the way action.yml's step
+// runs it: every input of action.yml as INPUT_*, with its default
 // unless the test overrides it, the file-command files, the event payload
 // and the GITHUB_* variables, against the Cloud simulator and the GitHub
 // simulator (mounted under /api/v3/, as on GitHub Enterprise, so a client

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sethvargo/go-githubactions"
 	"gopkg.in/yaml.v3"
 
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -31,10 +32,16 @@ type actionMeta struct {
 	} `yaml:"inputs"`
 	Outputs map[string]struct {
 		Description string `yaml:"description"`
+		Value       string `yaml:"value"`
 	} `yaml:"outputs"`
 	Runs struct {
 		Using string `yaml:"using"`
-		Image string `yaml:"image"`
+		Steps []struct {
+			ID    string            `yaml:"id"`
+			Shell string            `yaml:"shell"`
+			Env   map[string]string `yaml:"env"`
+			Run   string            `yaml:"run"`
+		} `yaml:"steps"`
 	} `yaml:"runs"`
 }
 
@@ -106,14 +113,50 @@ func TestActionYMLIsADropIn(t *testing.T) {
 			t.Errorf("input %s has no description", name)
 		}
 	}
-	if m.Runs.Using != "docker" || m.Runs.Image != "Dockerfile" {
-		t.Errorf("runs = %+v, want a docker action built from the Dockerfile", m.Runs)
+}
+
+// TestActionYMLPassesEveryInputOn: a composite step gets no INPUT_*
+// variables, so action.yml's step must set, for every input, the variable
+// go-githubactions reads for it (asked of go-githubactions itself), and
+// map every output to the step's. It runs under bash, the one shell of all
+// three runner OSes. internal/release runs the step itself.
+func TestActionYMLPassesEveryInputOn(t *testing.T) {
+	m := readActionYML(t)
+	if m.Runs.Using != "composite" || len(m.Runs.Steps) != 1 {
+		t.Fatalf("runs = %+v, want a composite action of one step", m.Runs)
+	}
+	step := m.Runs.Steps[0]
+	if step.Shell != "bash" || step.ID == "" {
+		t.Errorf("the step has shell %q and id %q, want bash and an id for the outputs", step.Shell, step.ID)
+	}
+	passed := map[string]bool{}
+	for name := range m.Inputs {
+		var read []string
+		gha := githubactions.New(githubactions.WithGetenv(func(k string) string { read = append(read, k); return "" }))
+		_ = gha.GetInput(name)
+		if len(read) != 1 {
+			t.Fatalf("go-githubactions read %v for input %s, want one variable", read, name)
+		}
+		passed[read[0]] = true
+		if got, want := step.Env[read[0]], "${{ inputs."+name+" }}"; got != want {
+			t.Errorf("step env %s = %q, want %q", read[0], got, want)
+		}
+	}
+	for k := range step.Env {
+		if strings.HasPrefix(k, "INPUT_") && !passed[k] {
+			t.Errorf("step env sets %s, which is no input's variable", k)
+		}
+	}
+	for name, out := range m.Outputs {
+		if want := "${{ steps." + step.ID + ".outputs." + name + " }}"; out.Value != want {
+			t.Errorf("output %s = %q, want %q", name, out.Value, want)
+		}
 	}
 }
 
 // TestActionYMLDeclaresWhatTheCodeReads compares action.yml's inputs with
-// the inputs readInputs asks for: an undeclared input never reaches a
-// Docker action (the runner passes only declared ones), and a declared one
+// the inputs readInputs asks for: an undeclared input never reaches the
+// binary (the step passes only declared ones), and a declared one
 // nobody reads is a setting that silently does nothing.
 func TestActionYMLDeclaresWhatTheCodeReads(t *testing.T) {
 	m := readActionYML(t)
@@ -132,25 +175,30 @@ func TestActionYMLDeclaresWhatTheCodeReads(t *testing.T) {
 	}
 }
 
-// TestDockerfileDefaultStageIsTheAction: `image: Dockerfile` builds the
-// last stage, which must be the action's (root, no USER, no WORKDIR).
-func TestDockerfileDefaultStageIsTheAction(t *testing.T) {
+// TestDockerfileBuildsTheServiceImage: the Dockerfile now builds only the
+// webhook service (the action ships as release binaries). Its default stage
+// is the service's, as nonroot, and its build stage cross-compiles on the
+// builder's platform so the release's linux/arm64 image needs no emulation.
+func TestDockerfileBuildsTheServiceImage(t *testing.T) {
 	raw, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	stages := regexp.MustCompile(`(?mi)^FROM\s+\S+\s+AS\s+(\S+)`).FindAllStringSubmatch(string(raw), -1)
-	if len(stages) == 0 || stages[len(stages)-1][1] != "action" {
-		t.Fatalf("last stage %v, want action", stages)
+	text := string(raw)
+	stages := regexp.MustCompile(`(?mi)^FROM\s+(?:--platform=\S+\s+)?\S+\s+AS\s+(\S+)`).FindAllStringSubmatch(text, -1)
+	if len(stages) == 0 || stages[len(stages)-1][1] != "webhook" {
+		t.Fatalf("last stage %v, want webhook", stages)
 	}
-	last := string(raw)[strings.LastIndex(string(raw), stages[len(stages)-1][0]):]
-	for _, forbidden := range []string{"\nUSER", "\nWORKDIR"} {
-		if strings.Contains(last, forbidden) {
-			t.Errorf("the action stage sets %s: GitHub runs Docker actions as root in its own workdir", strings.TrimSpace(forbidden))
+	last := text[strings.LastIndex(text, stages[len(stages)-1][0]):]
+	for _, want := range []string{"\nUSER nonroot:nonroot", "\nENTRYPOINT [\"/hasura-preview-webhook\"]"} {
+		if !strings.Contains(last, want) {
+			t.Errorf("the webhook stage lacks %q", strings.TrimSpace(want))
 		}
 	}
-	if !regexp.MustCompile(`(?m)^ENTRYPOINT \["/hasura-preview-action"\]`).MatchString(last) {
-		t.Error("the action stage's ENTRYPOINT is not the action binary in exec form")
+	for _, want := range []string{"FROM --platform=$BUILDPLATFORM ", "GOOS=$TARGETOS GOARCH=$TARGETARCH"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the build stage lacks %q: an arm64 image would compile under emulation", want)
+		}
 	}
 }
 

@@ -1,8 +1,8 @@
-// Package action is the GitHub Action: it reads the inputs and the event the
-// runner gives a Docker action, builds or deletes the pull request's preview
-// app through the preview engine, keeps the PR comment and the deployment
-// up to date through ghreport, and writes outputs, a step summary and an
-// exit status. cmd/action only calls Run.
+// Package action is the GitHub Action: it reads the inputs (INPUT_*, which
+// action.yml's step passes on) and the event the runner gives, builds or
+// deletes the pull request's preview app through the preview engine, keeps
+// the PR comment and the deployment up to date through ghreport, and writes
+// outputs, a step summary and an exit status. cmd/action only calls Run.
 package action
 
 import (

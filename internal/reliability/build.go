@@ -9,8 +9,9 @@ import (
 )
 
 // Build builds the command pkg (e.g. "./cmd/webhook") of the module at root
-// as the Dockerfile does — static, trimmed paths, no symbol table — into
-// out, so that what the storms and benchmarks run is what ships.
+// as the release workflow and the Dockerfile do — static, trimmed paths, no
+// symbol table — into out, so that what the storms and benchmarks run is
+// what ships.
 func Build(ctx context.Context, root, pkg, out string) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", out, pkg)
 	cmd.Dir = root

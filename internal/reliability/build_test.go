@@ -54,5 +54,5 @@ var serviceBin, actionBin onceBin
 // builtService is cmd/webhook as the Dockerfile builds it.
 func builtService(t *testing.T) string { return serviceBin.get(t, "./cmd/webhook") }
 
-// builtAction is cmd/action as the Dockerfile builds it.
+// builtAction is cmd/action as the release workflow builds it.
 func builtAction(t *testing.T) string { return actionBin.get(t, "./cmd/action") }
