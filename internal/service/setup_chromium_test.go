@@ -328,4 +328,3 @@ func (b *browser) click(t *testing.T, selector string) {
 		b.call(t, b.session, "Input.dispatchMouseEvent", map[string]any{"type": typ, "x": at.X, "y": at.Y, "button": "left", "clickCount": 1}, nil)
 	}
 }
-
