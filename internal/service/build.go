@@ -190,6 +190,9 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
+	case s.active != nil && s.active.cfg.GitHubAppID == appCfg.GitHubAppID:
+		// The callback and the storage watch both found the new App.
+		return nil
 	case s.active != nil:
 		return fmt.Errorf("the service already runs as GitHub App %d", s.active.cfg.GitHubAppID)
 	case s.stopping:

@@ -2,7 +2,10 @@
 // Hasura Cloud client (one token bucket shared by every worker), the
 // preview engine, the GitHub App, the reconciler and its durable queue, the
 // signed intake, Prometheus metrics, the dashboard, and the HTTP server
-// that carries them (POST /webhook, GET /healthz, /readyz, /metrics, /).
+// that carries them (POST /webhook, GET /healthz, /readyz, /metrics, /,
+// /setup). Without the GitHub App's credentials in the settings or the
+// store it starts in setup mode, where /setup creates the App (see
+// internal/appsetup) and the service then starts with it.
 // With cfg.Sandbox it runs the same service against in-process simulators
 // and replays a pull request's lifecycle through its own /webhook (see
 // internal/sandbox).
