@@ -207,6 +207,9 @@ func (h *Handler) render(w http.ResponseWriter, status int, v view) {
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action "+strings.Join(formTo, " "))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	// Browsers without CSP's frame-ancestors: no clicking the button
+	// through someone else's frame.
+	w.Header().Set("X-Frame-Options", "DENY")
 	// The state rides in the form's URL: no Referer may carry it on.
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)

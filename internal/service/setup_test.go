@@ -296,3 +296,28 @@ func TestSetupAcrossReplicasOnPostgres(t *testing.T) {
 		})
 	}
 }
+
+// /setup sits behind the dashboard's guard: with DASHBOARD_PASSWORD set,
+// the page and the callback ask for it.
+func TestSetupIsGuarded(t *testing.T) {
+	s := newSims(t)
+	env := s.setupEnv(t, storetest.SQLitePath(t), "http://127.0.0.1:1")
+	env["DASHBOARD_PASSWORD"] = "open-sesame"
+	svc := start(t, load(t, env), fastDeps(t))
+	for _, path := range []string{"/setup", "/setup/callback?code=abc&state=def", "/"} {
+		if code, _ := get(t, svc.url+path); code != http.StatusUnauthorized {
+			t.Errorf("GET %s without the password: %d, want 401", path, code)
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, svc.url+"/setup", nil)
+	req.SetBasicAuth("operator", "open-sesame")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `id="create-app"`) {
+		t.Errorf("GET /setup with the password: %d\n%s", resp.StatusCode, body)
+	}
+}
