@@ -148,7 +148,10 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ctx, cancel := context.WithTimeout(r.Context(), exchangeTimeout)
+	// The code is single-use: once GitHub answers, its private key exists
+	// nowhere else. A browser that gives up (a closed tab) must not stop
+	// the service from storing it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), exchangeTimeout)
 	defer cancel()
 	// The state is spent first: a replayed or forged link gets nothing,
 	// even while an App is already running.

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hasura-preview/hasura-preview/deploy"
 	"github.com/hasura-preview/hasura-preview/internal/appsetup"
@@ -37,7 +38,7 @@ type flow struct {
 	logs      *bytes.Buffer
 }
 
-func newFlow(t *testing.T, publicURL bool) *flow {
+func newFlow(t *testing.T, publicURL bool, opts ...func(*appsetup.Options)) *flow {
 	t.Helper()
 	sim, apiURL := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
 	f := &flow{sim: sim, apiURL: apiURL, webRoot: strings.TrimSuffix(apiURL, "/api/v3/"), logs: new(bytes.Buffer)}
@@ -46,7 +47,7 @@ func newFlow(t *testing.T, publicURL bool) *flow {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
 	f.url = srv.URL
-	opts := appsetup.Options{
+	o := appsetup.Options{
 		Manifest: deploy.GitHubAppManifest, WebhookURL: srv.URL + "/webhook",
 		WebURL: f.webRoot, APIURL: apiURL,
 		States: appsetup.NewMemoryStates(nil), Storage: f.storage,
@@ -61,9 +62,12 @@ func newFlow(t *testing.T, publicURL bool) *flow {
 		Logger: slog.New(slog.NewTextHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
 	if publicURL {
-		opts.PublicURL = srv.URL
+		o.PublicURL = srv.URL
 	}
-	handler, err := appsetup.NewHandler(opts)
+	for _, f := range opts {
+		f(&o)
+	}
+	handler, err := appsetup.NewHandler(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,5 +298,37 @@ func TestSetupPageHeaders(t *testing.T) {
 	}
 	if strings.Contains(page, "<script") {
 		t.Error("the page has a script")
+	}
+}
+
+// slowTransport holds each request a while before sending it.
+type slowTransport struct{ delay time.Duration }
+
+func (s slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	time.Sleep(s.delay)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// A browser that gives up while the service exchanges the code (a closed
+// tab) does not cost the App: the code buys the private key once, so the
+// service finishes storing and starting with it.
+func TestClosedTabDoesNotLoseTheApp(t *testing.T) {
+	f := newFlow(t, true, func(o *appsetup.Options) { o.HTTPClient = &http.Client{Transport: slowTransport{500 * time.Millisecond}} })
+	action, manifest := f.form(t, "")
+	callback := f.submit(t, action, manifest)
+	impatient := &http.Client{Timeout: 100 * time.Millisecond}
+	if resp, err := impatient.Get(callback); err == nil {
+		resp.Body.Close()
+		t.Fatal("the browser did not give up")
+	}
+	deadline := time.Now().Add(30 * time.Second) // a guard against a hang
+	for {
+		if c, _ := f.storage.Load(context.Background()); c != nil && f.activeID.Load() == c.AppID {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the App was lost with the browser")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
