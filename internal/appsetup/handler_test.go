@@ -313,7 +313,9 @@ func (s slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 // tab) does not cost the App: the code buys the private key once, so the
 // service finishes storing and starting with it.
 func TestClosedTabDoesNotLoseTheApp(t *testing.T) {
-	f := newFlow(t, true, func(o *appsetup.Options) { o.HTTPClient = &http.Client{Transport: slowTransport{500 * time.Millisecond}} })
+	f := newFlow(t, true, func(o *appsetup.Options) {
+		o.HTTPClient = &http.Client{Transport: slowTransport{500 * time.Millisecond}}
+	})
 	action, manifest := f.form(t, "")
 	callback := f.submit(t, action, manifest)
 	impatient := &http.Client{Timeout: 100 * time.Millisecond}
