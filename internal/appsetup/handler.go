@@ -179,7 +179,10 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrAlreadyStored) {
 			status = http.StatusConflict
 		}
-		h.fail(w, r, status, "storing the App's credentials", err)
+		// The answer is not shown: it holds the key. GitHub has the App,
+		// though, and the operator must know what to do with it.
+		h.fail(w, r, status, "storing the credentials of GitHub App "+strconv.FormatInt(creds.AppID, 10)+
+			" (GitHub created it: delete it in its settings on GitHub and start again, or generate a private key and webhook secret there and set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET)", err)
 		return
 	}
 	h.o.Logger.InfoContext(ctx, "GitHub App created and stored", "app", creds, "storage", h.o.Storage.String())
