@@ -5,6 +5,9 @@
 //	hasura-preview-webhook -sandbox    the real service against built-in
 //	                                   simulators, replaying a PR's lifecycle
 //
+// Without GitHub App settings the service starts in setup mode: open
+// PUBLIC_URL/setup to create the App in one click.
+//
 // Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT), 2 for a usage or
 // configuration error (each problem named), 1 when the service failed.
 package main

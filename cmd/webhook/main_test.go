@@ -193,7 +193,21 @@ func TestExitCodes(t *testing.T) {
 		if code := p.wait(t); code != 2 {
 			t.Fatalf("exit code %d, want 2", code)
 		}
-		for _, v := range []string{"HASURA_CLOUD_ACCESS_TOKEN", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET", "WORKERS"} {
+		for _, v := range []string{"HASURA_CLOUD_ACCESS_TOKEN", "WORKERS"} {
+			if !strings.Contains(p.log(), v) {
+				t.Errorf("stderr does not name %s:\n%s", v, p.log())
+			}
+		}
+	})
+	// No App settings is setup mode; some of them, with nothing stored, is
+	// a mistake named at once.
+	t.Run("part of the App", func(t *testing.T) {
+		p := spawn(t, map[string]string{"HASURA_CLOUD_ACCESS_TOKEN": "x", "GITHUB_APP_ID": "5",
+			"DATABASE_URL": filepath.Join(t.TempDir(), "hp.db"), "LISTEN_ADDR": "127.0.0.1:0"})
+		if code := p.wait(t); code != 2 {
+			t.Fatalf("exit code %d, want 2", code)
+		}
+		for _, v := range []string{"GITHUB_APP_PRIVATE_KEY", "GITHUB_WEBHOOK_SECRET"} {
 			if !strings.Contains(p.log(), v) {
 				t.Errorf("stderr does not name %s:\n%s", v, p.log())
 			}

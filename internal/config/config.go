@@ -64,6 +64,8 @@ type Config struct {
 	GitHubAppPrivateKeyFile string // GITHUB_APP_PRIVATE_KEY_FILE
 	WebhookSecret           string // GITHUB_WEBHOOK_SECRET (secret)
 	GitHubAPIURL            string // GITHUB_API_URL, with a trailing slash after Load
+	PublicURL               string // PUBLIC_URL: where GitHub and browsers reach the service
+	WebhookProxyURL         string // WEBHOOK_PROXY_URL: a forwarder's URL registered as the App's webhook URL
 
 	DatabaseURL string // DATABASE_URL: a SQLite path or postgres:// (password secret)
 	ListenAddr  string // LISTEN_ADDR

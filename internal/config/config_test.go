@@ -178,11 +178,14 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		args []string
 		want []string
 	}{
+		// No App credentials is setup mode, not a problem: WithStoredApp
+		// checks them once the stored ones are known.
 		{"nothing set", map[string]string{}, nil, []string{
 			"HASURA_CLOUD_ACCESS_TOKEN: required (a Hasura Cloud personal access token)",
-			"GITHUB_APP_ID: required (the App ID shown on the GitHub App's settings page)",
-			"GITHUB_APP_PRIVATE_KEY: required: set GITHUB_APP_PRIVATE_KEY (PEM text) or GITHUB_APP_PRIVATE_KEY_FILE (a path)",
-			"GITHUB_WEBHOOK_SECRET: required: without it anyone could forge deliveries (use the secret set on the GitHub App)",
+		}},
+		{"bad public URLs", map[string]string{"HASURA_CLOUD_ACCESS_TOKEN": cloudToken, "PUBLIC_URL": "previews.example.com", "WEBHOOK_PROXY_URL": "ftp://smee.io/x"}, nil, []string{
+			"PUBLIC_URL: must be an absolute http(s) URL",
+			"WEBHOOK_PROXY_URL: must be an http(s) URL",
 		}},
 		{"unparseable values", map[string]string{
 			"HASURA_CLOUD_ACCESS_TOKEN": cloudToken, "GITHUB_WEBHOOK_SECRET": webhookSecret, "GITHUB_APP_PRIVATE_KEY": pkcs1(t),
@@ -285,7 +288,7 @@ func TestSecretPrefixMustNotReachTheServiceOwnSecrets(t *testing.T) {
 func TestErrorListsOneProblemPerLine(t *testing.T) {
 	_, err := Load(nil, getenv(map[string]string{"WORKERS": "0"}))
 	lines := strings.Split(err.Error(), "\n")
-	if lines[0] != "invalid configuration (5 problems):" || len(lines) != 6 {
+	if lines[0] != "invalid configuration (2 problems):" || len(lines) != 3 {
 		t.Errorf("Error() =\n%s", err)
 	}
 	for _, l := range lines[1:] {
@@ -385,7 +388,7 @@ func TestTable(t *testing.T) {
 	rows := Table()
 	want := []string{
 		"HASURA_CLOUD_ACCESS_TOKEN", "HASURA_CLOUD_ENDPOINT", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY",
-		"GITHUB_APP_PRIVATE_KEY_FILE", "GITHUB_WEBHOOK_SECRET", "DASHBOARD_PASSWORD", "GITHUB_API_URL", "DATABASE_URL", "LISTEN_ADDR",
+		"GITHUB_APP_PRIVATE_KEY_FILE", "GITHUB_WEBHOOK_SECRET", "DASHBOARD_PASSWORD", "GITHUB_API_URL", "PUBLIC_URL", "WEBHOOK_PROXY_URL", "DATABASE_URL", "LISTEN_ADDR",
 		"WORKERS", "CLOUD_RATE_LIMIT", "CLOUD_RATE_BURST", "MAX_PREVIEWS_PER_INSTALLATION", "PREVIEW_TTL",
 		"TTL_WARNING", "SWEEP_INTERVAL", "PREVIEW_DEADLINE", "SECRET_ENV_PREFIX", "SECRET_SCOPE", "LOG_LEVEL", "LOG_FORMAT", "SANDBOX",
 	}

@@ -38,7 +38,7 @@ var fields = []field{
 	plainString("HASURA_CLOUD_ENDPOINT", "Hasura Cloud API endpoint.",
 		func(c *Config) *string { return &c.CloudEndpoint }),
 	{
-		env: "GITHUB_APP_ID", usage: "ID of the GitHub App (its settings page, \"App ID\"). Required.",
+		env: "GITHUB_APP_ID", usage: "ID of the GitHub App (its settings page, \"App ID\"). Leave the App settings unset to create the App through GET /setup, which stores them.",
 		set: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 			if err != nil || n <= 0 {
@@ -53,12 +53,16 @@ var fields = []field{
 		func(c *Config) *string { return &c.GitHubAppPrivateKey }),
 	plainString("GITHUB_APP_PRIVATE_KEY_FILE", "Path of a file holding the App's private key (the .pem GitHub downloads). Set this or GITHUB_APP_PRIVATE_KEY.",
 		func(c *Config) *string { return &c.GitHubAppPrivateKeyFile }),
-	secretString("GITHUB_WEBHOOK_SECRET", "The App's webhook secret; deliveries are checked against it (X-Hub-Signature-256). Required: the service refuses to start without one.",
+	secretString("GITHUB_WEBHOOK_SECRET", "The App's webhook secret; deliveries are checked against it (X-Hub-Signature-256). The service never takes deliveries without one.",
 		func(c *Config) *string { return &c.WebhookSecret }),
 	secretString("DASHBOARD_PASSWORD", "Password of the dashboard at / (HTTP Basic auth, any user name). Unset: the dashboard answers only loopback clients (kubectl port-forward, the sandbox), since it lists repositories, PR titles and endpoints.",
 		func(c *Config) *string { return &c.DashboardPassword }),
 	plainString("GITHUB_API_URL", "GitHub REST API root; https://HOST/api/v3/ for GitHub Enterprise Server.",
 		func(c *Config) *string { return &c.GitHubAPIURL }),
+	plainString("PUBLIC_URL", "Where GitHub and browsers reach this service (e.g. https://previews.example.com). GET /setup builds the App's webhook URL (PUBLIC_URL/webhook) and the setup redirect from it. Required to create the App through /setup.",
+		func(c *Config) *string { return &c.PublicURL }),
+	plainString("WEBHOOK_PROXY_URL", "For local development: a webhook forwarder's public URL (e.g. https://smee.io/…) that /setup registers as the App's webhook URL instead of PUBLIC_URL/webhook.",
+		func(c *Config) *string { return &c.WebhookProxyURL }),
 	{
 		env: "DATABASE_URL", usage: "State and job queue: a SQLite file path (single replica), or postgres://… for several replicas.",
 		set:  func(c *Config, v string) error { c.DatabaseURL = strings.TrimSpace(v); return nil },

@@ -88,18 +88,25 @@ func (c Config) validate() (*rsa.PrivateKey, error) {
 	if err := checkURL(c.CloudEndpoint); err != nil {
 		add("HASURA_CLOUD_ENDPOINT", "%v", err)
 	}
-	if c.GitHubAppID <= 0 {
-		add("GITHUB_APP_ID", "required (the App ID shown on the GitHub App's settings page)")
-	}
+	// The App's three credentials may all be missing: the service then
+	// starts in setup mode, or finds them where /setup stored them
+	// (WithStoredApp checks that none is missing after that).
 	key, keyProblems := c.loadKey()
 	for _, p := range keyProblems {
 		add(p.Var, "%s", p.Message)
 	}
-	if c.WebhookSecret == "" {
-		add("GITHUB_WEBHOOK_SECRET", "required: without it anyone could forge deliveries (use the secret set on the GitHub App)")
-	}
 	if err := checkURL(c.GitHubAPIURL); err != nil {
 		add("GITHUB_API_URL", "%v", err)
+	}
+	if c.PublicURL != "" {
+		if err := checkURL(c.PublicURL); err != nil {
+			add("PUBLIC_URL", "%v", err)
+		}
+	}
+	if c.WebhookProxyURL != "" {
+		if err := checkURL(c.WebhookProxyURL); err != nil {
+			add("WEBHOOK_PROXY_URL", "%v", err)
+		}
 	}
 	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
 		add("DATABASE_URL", "%v", err)
@@ -239,18 +246,18 @@ func (c Config) loadKey() (*rsa.PrivateKey, []Problem) {
 	case c.privateKey != nil:
 		return c.privateKey, nil
 	default:
-		return nil, []Problem{{Var: text, Message: "required: set " + text + " (PEM text) or " + file + " (a path)"}}
+		return nil, nil
 	}
-	key, err := parseRSAKey(data)
+	key, err := ParsePrivateKey(data)
 	if err != nil {
 		return nil, []Problem{{Var: from, Message: err.Error()}}
 	}
 	return key, nil
 }
 
-// parseRSAKey reads a PEM RSA private key, PKCS#1 (what GitHub hands out)
-// or PKCS#8. Errors describe the shape, never the content.
-func parseRSAKey(data []byte) (*rsa.PrivateKey, error) {
+// ParsePrivateKey reads a PEM RSA private key, PKCS#1 (what GitHub hands
+// out) or PKCS#8. Errors describe the shape, never the content.
+func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 	block, _ := pem.Decode(data)
 	if block == nil {
 		return nil, errors.New("is not a PEM private key (expected -----BEGIN RSA PRIVATE KEY-----)")

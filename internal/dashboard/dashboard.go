@@ -1,7 +1,8 @@
 // Package dashboard serves the service's status page, GET /: every preview
 // (repository, pull request, branch, status, endpoint and console links,
-// age, last error), the recent webhook deliveries and the queue depth by
-// state. It is server-rendered html/template with no script: every value
+// age, last error), the GitHub App it runs as with its installations and
+// the time of the last delivery, the recent webhook deliveries and the
+// queue depth by state. It is server-rendered html/template with no script: every value
 // is escaped by the template engine (branch names, titles and error
 // messages come from strangers), and links are only emitted for http(s)
 // URLs.
@@ -34,6 +35,12 @@ type Previews interface {
 // (*store.Store).
 type Deliveries interface {
 	RecentDeliveries(ctx context.Context, limit int) ([]*store.Delivery, error)
+}
+
+// Installations is the part of the store the App section reads
+// (*store.Store): the installations that deliveries announced.
+type Installations interface {
+	ListInstallations(ctx context.Context) ([]*store.Installation, error)
 }
 
 // Queue reports job counts by state (*jobs.Client).
@@ -69,6 +76,13 @@ type Options struct {
 	Logger *slog.Logger
 	// Title heads the page ["hasura-preview"]; the sandbox says so here.
 	Title string
+	// AppName and AppURL name the GitHub App the service runs as, and
+	// Installations lists where it is installed: with the time of the
+	// last delivery, an operator sees at a glance that GitHub reaches the
+	// service. All three are optional.
+	AppName       string
+	AppURL        string
+	Installations Installations
 }
 
 // Handler serves the dashboard.
@@ -161,6 +175,31 @@ type page struct {
 	Queue        []queueRow
 	QueueMissing bool
 	QueueError   string
+
+	App           *appSection
+	Installations []installationRow
+}
+
+// appSection is the GitHub App and whether deliveries reach the service.
+type appSection struct {
+	Name          string
+	URL           string // http(s) only
+	LastDelivery  string // "12s ago", or "" when none arrived yet
+	LastTitle     string // exact time
+	ListInstalled bool   // the installations table is shown
+}
+
+type repoLink struct {
+	Name string
+	URL  string // "" where no link
+}
+
+type installationRow struct {
+	Account      string
+	AccountURL   string
+	Repositories []repoLink // "all repositories" when it covers every one
+	State        string     // active, suspended, uninstalled
+	StateTone    string
 }
 
 type previewRow struct {
@@ -216,6 +255,9 @@ func (h *Handler) load(ctx context.Context) (*page, error) {
 	for _, d := range ds {
 		p.Deliveries = append(p.Deliveries, h.deliveryRow(d, now))
 	}
+	if err := h.appSection(ctx, p, ds, now); err != nil {
+		return nil, err
+	}
 	if h.o.Queue == nil {
 		p.QueueMissing = true
 		return p, nil
@@ -230,6 +272,53 @@ func (h *Handler) load(ctx context.Context) (*page, error) {
 	}
 	p.Queue = queueRows(stats)
 	return p, nil
+}
+
+// appSection fills the App's name, the last delivery's time and the
+// installations, when the service was given them.
+func (h *Handler) appSection(ctx context.Context, p *page, ds []*store.Delivery, now time.Time) error {
+	if h.o.AppName == "" && h.o.Installations == nil {
+		return nil
+	}
+	a := &appSection{Name: h.o.AppName}
+	if isWebURL(h.o.AppURL) {
+		a.URL = h.o.AppURL
+	}
+	if len(ds) > 0 {
+		// RecentDeliveries is newest first.
+		a.LastDelivery = age(now.Sub(ds[0].ReceivedAt)) + " ago"
+		a.LastTitle = ds[0].ReceivedAt.UTC().Format(time.RFC3339)
+	}
+	p.App = a
+	if h.o.Installations == nil {
+		return nil
+	}
+	a.ListInstalled = true
+	insts, err := h.o.Installations.ListInstallations(ctx)
+	if err != nil {
+		return err
+	}
+	for _, in := range insts {
+		row := installationRow{Account: in.Account, State: "active", StateTone: "good"}
+		if validName(in.Account) {
+			row.AccountURL = h.o.WebURL + "/" + url.PathEscape(in.Account)
+		}
+		switch {
+		case in.Deleted:
+			row.State, row.StateTone = "uninstalled", "dim"
+		case in.Suspended:
+			row.State, row.StateTone = "suspended", "bad"
+		}
+		if in.Repositories == nil {
+			row.Repositories = []repoLink{{Name: "all repositories"}}
+		}
+		for _, full := range in.Repositories {
+			owner, repo, _ := strings.Cut(full, "/")
+			row.Repositories = append(row.Repositories, repoLink{Name: full, URL: h.repoURL(owner, repo)})
+		}
+		p.Installations = append(p.Installations, row)
+	}
+	return nil
 }
 
 // previewRows lists every preview the store knows, newest first, plus open

@@ -25,6 +25,21 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywher
 <body>
 <h1>{{.Title}}</h1>
 <p class="muted">Generated {{.GeneratedAt}}{{if .RefreshSecs}}; refreshes every {{.RefreshSecs}} s{{end}}.</p>
+{{with .App}}
+<h2>GitHub App</h2>
+<p id="app">{{if .Name}}Runs as <strong id="app-name">{{if .URL}}<a href="{{.URL}}">{{.Name}}</a>{{else}}{{.Name}}{{end}}</strong>. {{end}}
+{{if .LastDelivery}}<span id="last-delivery">Last delivery from GitHub: <span class="tone-good" title="{{.LastTitle}}">{{.LastDelivery}}</span></span>{{else}}<span id="last-delivery" class="tone-busy">No delivery from GitHub yet: install the App, or check its webhook URL and secret.</span>{{end}}</p>
+{{if .ListInstalled}}{{if $.Installations}}<table id="installations">
+<thead><tr><th>Account</th><th>Repositories</th><th>State</th></tr></thead>
+<tbody>
+{{range $.Installations}}<tr class="installation">
+<td>{{if .AccountURL}}<a href="{{.AccountURL}}">{{.Account}}</a>{{else}}{{.Account}}{{end}}</td>
+<td class="repos">{{range $i, $r := .Repositories}}{{if $i}}, {{end}}{{if $r.URL}}<a href="{{$r.URL}}">{{$r.Name}}</a>{{else}}{{$r.Name}}{{end}}{{end}}</td>
+<td class="tone-{{.StateTone}}">{{.State}}</td>
+</tr>
+{{end}}</tbody>
+</table>{{else}}<p class="muted" id="no-installations">Not installed anywhere yet.</p>{{end}}{{end}}
+{{end}}
 
 <h2>Previews</h2>
 {{if .Previews}}

@@ -28,6 +28,7 @@ type appState struct {
 	key       *rsa.PublicKey
 	slug      string
 	createdAt time.Time
+	manifest  *CreatedApp // set for Apps registered through the manifest flow
 }
 
 type installState struct {
@@ -137,13 +138,29 @@ type appJSON struct {
 }
 
 func (c *call) getApp() {
-	a := c.who.app
-	writeJSON(c.w, http.StatusOK, appJSON{
+	writeJSON(c.w, http.StatusOK, c.appJSON(c.who.app))
+}
+
+// appJSON is an App as GET /app shows it; an App made from a manifest
+// shows the name, owner, permissions and events the manifest gave it.
+func (c *call) appJSON(a *appState) appJSON {
+	out := appJSON{
 		ID: a.id, Slug: a.slug, NodeID: nodeID("Integration", a.id), Owner: c.user("hasura-preview", "Organization"),
 		Name: a.slug, ExternalURL: webURL, HTMLURL: webURL + "/apps/" + a.slug,
 		CreatedAt: ts(a.createdAt), UpdatedAt: ts(a.createdAt),
 		Permissions: DefaultInstallationPermissions(), Events: []string{"pull_request"},
-	})
+	}
+	if m := a.manifest; m != nil {
+		out.Name, out.Owner = m.Name, c.user(m.Owner, m.OwnerType)
+		out.Permissions, out.Events = maps.Clone(m.Permissions), slices.Clone(m.Events)
+		if out.Permissions == nil {
+			out.Permissions = map[string]string{}
+		}
+		if out.Events == nil {
+			out.Events = []string{}
+		}
+	}
+	return out
 }
 
 type installationJSON struct {

@@ -1,7 +1,8 @@
 // Package ghsim is an in-process simulator of the subset of the GitHub REST
 // API that hasura-preview talks to: issue comments, deployments and their
 // statuses, pull requests, repository contents, collaborator permissions,
-// labels and GitHub App installation tokens.
+// labels, GitHub App installation tokens, and the App manifest flow (the
+// web page a manifest is posted to and the code conversion).
 //
 // It answers with the JSON shapes api.github.com sends (so go-github v60
 // decodes them as it would in production), enforces what a token may do the
@@ -47,6 +48,11 @@ type Options struct {
 	// limit (403, Retry-After: 60), as GitHub does at about 80. Zero
 	// means no limit.
 	ContentWritesPerMinute int
+
+	// WebUser is who is signed in to the simulated web pages of the
+	// manifest flow: the owner of an App registered for a personal
+	// account. Default DefaultWebUser.
+	WebUser string
 }
 
 // Server is the simulator. Create it with New; it implements http.Handler.
@@ -108,6 +114,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 	}()
 
+	// The manifest flow's web pages live at the web root, outside the
+	// API prefix (on github.com, outside api.github.com).
+	if s.serveWeb(rec, r, body) {
+		entry.Path = r.URL.EscapedPath()
+		return
+	}
 	// Route on the escaped path so a %2F inside a segment stays inside it.
 	rest, ok := strings.CutPrefix(r.URL.EscapedPath(), s.prefix)
 	if !ok {
@@ -118,6 +130,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	entry.Path = "/" + rest
 
 	c := &call{s: s, w: rec, r: r, body: body, path: "/" + rest, entry: &entry}
+	if s.convertManifest(c) {
+		return
+	}
 	s.serve(c)
 }
 

@@ -20,6 +20,9 @@ type state struct {
 	comments    map[int64]*Comment
 	deployments map[int64]*Deployment
 	minted      []MintedToken
+	// Apps registered through the manifest flow, and their codes.
+	created       []*CreatedApp
+	manifestCodes map[string]*manifestCode
 
 	nextRepoID, nextUserID, nextCommentID, nextDeployID, nextStatusID, nextIssueID int64
 }
@@ -33,6 +36,7 @@ func (st *state) init() {
 	st.users = map[string]int64{}
 	st.comments = map[int64]*Comment{}
 	st.deployments = map[int64]*Deployment{}
+	st.manifestCodes = map[string]*manifestCode{}
 	// Distinct ranges make an id used in the wrong place fail loudly.
 	st.nextRepoID = 700000000
 	st.nextUserID = 10000

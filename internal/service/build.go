@@ -1,16 +1,23 @@
 package service
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
+	"github.com/hasura-preview/hasura-preview/deploy"
+	"github.com/hasura-preview/hasura-preview/internal/appsetup"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/config"
 	"github.com/hasura-preview/hasura-preview/internal/dashboard"
@@ -30,22 +37,44 @@ const (
 	cloudTries   = 3
 )
 
-// service is the assembled process.
+// service is the assembled process. Until it has the GitHub App's
+// credentials it runs in setup mode: /setup creates the App, POST /webhook
+// answers 503, and activate starts the App's part (the reconciler, the
+// queue, the intake, the dashboard) once the credentials arrive, without
+// a restart.
 type service struct {
-	cfg      config.Config
+	cfg      config.Config // as loaded; active.cfg adds stored credentials
 	deps     Deps
 	log      *slog.Logger
 	st       *store.Store
-	queue    *jobs.Client
-	intake   *webhook.Handler
+	reg      *prometheus.Registry
+	engine   *preview.Engine
+	storage  appsetup.Storage // nil when the settings hold the App and the store has no place for one
 	srv      *http.Server
 	ln       net.Listener
 	baseURL  string
 	draining *atomic.Bool
+	// webhook and home are POST /webhook and GET /: setup mode's answers
+	// until activate swaps in the intake and the dashboard.
+	webhook, home *swapHandler
+	appID         atomic.Int64 // the App served, 0 in setup mode
+
+	mu       sync.Mutex
+	active   *activeApp      // nil in setup mode
+	runCtx   context.Context // set once run starts; activate then starts the queue
+	stopping bool
+}
+
+// activeApp is what runs once the App's credentials are known.
+type activeApp struct {
+	cfg    config.Config
+	queue  *jobs.Client
+	intake *webhook.Handler
 }
 
 // build assembles every component and opens the listener; nothing runs
-// yet. On error everything opened so far is closed again.
+// yet. Without App credentials in the settings or the store, it builds
+// setup mode. On error everything opened so far is closed again.
 func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (s *service, err error) {
 	ln, err := listen(cfg, deps)
 	if err != nil {
@@ -86,9 +115,93 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	}
 	engine := &preview.Engine{Cloud: cc, Deadline: cfg.PreviewDeadline, Poll: deps.Poll, Log: log.With("component", "engine")}
 
-	app, err := ghapp.New(cfg.GitHubAppID, cfg.PrivateKey(), cfg.GitHubAPIURL)
+	s = &service{
+		cfg: cfg, deps: deps, log: log, st: st, reg: reg, engine: engine, ln: ln, baseURL: baseURL(ln),
+		draining: new(atomic.Bool), webhook: newSwap(notSetUp), home: newSwap(http.RedirectHandler("/setup", http.StatusSeeOther)),
+	}
+	storage, storageErr := appsetup.StorageFor(st)
+	s.storage = storage
+
+	// Settings that name the whole App need nothing stored.
+	appCfg, appErr := cfg.WithStoredApp(nil)
+	if appErr != nil {
+		var stored *appsetup.Credentials
+		if storage != nil {
+			if stored, err = storage.Load(ctx); err != nil {
+				return nil, err
+			}
+		}
+		switch {
+		case stored == nil && cfg.AppUnset():
+			if storageErr != nil {
+				return nil, fmt.Errorf("no GitHub App settings, and no place to store the App /setup would create: %w", storageErr)
+			}
+			appCfg = config.Config{}
+		case stored == nil:
+			return nil, appErr
+		default:
+			if appCfg, err = cfg.WithStoredApp(&config.StoredApp{ID: stored.AppID, PrivateKeyPEM: stored.PrivateKeyPEM, WebhookSecret: stored.WebhookSecret}); err != nil {
+				return nil, err
+			}
+			log.Info("GitHub App credentials loaded", "app", stored, "from", storage.String())
+		}
+	}
+	if appCfg.GitHubAppID != 0 {
+		if err := s.activate(ctx, appCfg); err != nil {
+			return nil, err
+		}
+	} else {
+		log.Warn("no GitHub App yet: setup mode; open /setup to create it", "setup", strings.TrimSuffix(cmp.Or(cfg.PublicURL, s.baseURL), "/")+"/setup")
+	}
+
+	setup, err := appsetup.NewHandler(appsetup.Options{
+		Manifest: deploy.GitHubAppManifest, PublicURL: cfg.PublicURL, WebhookURL: cfg.WebhookURL(),
+		WebURL: dashboard.WebURL(cfg.GitHubAPIURL), APIURL: cfg.GitHubAPIURL,
+		States: appsetup.StatesFor(st, nil), Storage: storageOrNone{storage, storageErr},
+		ActiveAppID: s.appID.Load, Activate: s.activateStored, Logger: log.With("component", "setup"),
+	})
 	if err != nil {
 		return nil, err
+	}
+	r := &routes{
+		webhook: s.webhook, dashboard: guardDashboard(cfg.DashboardPassword, s.home),
+		setup:    guardDashboard(cfg.DashboardPassword, setup),
+		registry: reg, db: st, log: log, draining: s.draining,
+	}
+	s.srv = newServer(r.mux(), log)
+	return s, nil
+}
+
+// activateStored starts the App that /setup just stored; the settings
+// still win over what it stored.
+func (s *service) activateStored(ctx context.Context, c *appsetup.Credentials) error {
+	appCfg, err := s.cfg.WithStoredApp(&config.StoredApp{ID: c.AppID, PrivateKeyPEM: c.PrivateKeyPEM, WebhookSecret: c.WebhookSecret})
+	if err != nil {
+		return err
+	}
+	return s.activate(ctx, appCfg)
+}
+
+// activate builds the App's part of the service with appCfg (the
+// configuration with every App credential) and swaps it in: the intake
+// takes deliveries signed with its secret, the queue starts if the
+// service is running. It runs once per process.
+func (s *service) activate(ctx context.Context, appCfg config.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.active != nil && s.active.cfg.GitHubAppID == appCfg.GitHubAppID:
+		// The callback and the storage watch both found the new App.
+		return nil
+	case s.active != nil:
+		return fmt.Errorf("the service already runs as GitHub App %d", s.active.cfg.GitHubAppID)
+	case s.stopping:
+		return errors.New("the service is shutting down")
+	}
+	log := s.log
+	app, err := ghapp.New(appCfg.GitHubAppID, appCfg.PrivateKey(), appCfg.GitHubAPIURL)
+	if err != nil {
+		return err
 	}
 	sctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
@@ -96,56 +209,129 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	// wrong App ID or key shows up here, before any delivery is taken.
 	bot, err := app.BotLogin(sctx)
 	if err != nil {
-		return nil, fmt.Errorf("identifying the GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): %w", err)
+		return fmt.Errorf("identifying the GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): %w", err)
 	}
-	log.Info("GitHub App identified", "app_id", cfg.GitHubAppID, "bot", bot)
+	log.Info("GitHub App identified", "app_id", appCfg.GitHubAppID, "bot", bot)
 
 	rec, err := reconcile.New(reconcile.Deps{
-		Store: st, GitHub: app, Engine: engine, Settings: reconcile.SettingsFrom(cfg),
-		Getenv: deps.Getenv, Logger: log.With("component", "reconcile"),
-		Footer: footer(deps.Version),
+		Store: s.st, GitHub: app, Engine: s.engine, Settings: reconcile.SettingsFrom(appCfg),
+		Getenv: s.deps.Getenv, Logger: log.With("component", "reconcile"),
+		Footer: footer(s.deps.Version),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sweeper := reconcile.NewSweeper(rec, reconcile.SweepOptions{})
-	jopts := jobs.Options{Workers: cfg.Workers, SweepEvery: cfg.SweepInterval, Logger: log.With("component", "jobs")}
-	if deps.JobOptions != nil {
-		deps.JobOptions(&jopts)
+	jopts := jobs.Options{Workers: appCfg.Workers, SweepEvery: appCfg.SweepInterval, Logger: log.With("component", "jobs")}
+	if s.deps.JobOptions != nil {
+		s.deps.JobOptions(&jopts)
 	}
-	queue, err := jobs.New(st, rec, sweeper, jopts)
+	queue, err := jobs.New(s.st, rec, sweeper, jopts)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// The sweep enqueues into the queue that runs it: wired after both exist.
 	sweeper.SetQueue(queue)
-	if err := queue.RegisterMetrics(reg); err != nil {
-		return nil, fmt.Errorf("registering job metrics: %w", err)
+	if err := queue.RegisterMetrics(s.reg); err != nil {
+		return fmt.Errorf("registering job metrics: %w", err)
 	}
 
 	intake, err := webhook.New(webhook.Config{
-		Secret: []byte(cfg.WebhookSecret), Store: st, Queue: queue, BotLogin: bot,
-		Registerer: reg, Logger: log.With("component", "intake"),
+		Secret: []byte(appCfg.WebhookSecret), Store: s.st, Queue: queue, BotLogin: bot,
+		Registerer: s.reg, Logger: log.With("component", "intake"),
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	title := "hasura-preview"
-	if cfg.Sandbox {
+	if appCfg.Sandbox {
 		title = "hasura-preview (sandbox)"
 	}
-	dash, err := dashboard.New(dashboard.Options{Previews: st, Deliveries: st, Queue: queue,
-		WebURL: dashboard.WebURL(cfg.GitHubAPIURL), Logger: log.With("component", "dashboard"), Title: title})
+	dopts := dashboard.Options{Previews: s.st, Deliveries: s.st, Queue: queue,
+		WebURL: dashboard.WebURL(appCfg.GitHubAPIURL), Logger: log.With("component", "dashboard"), Title: title}
+	describeApp(sctx, app, bot, s.st, &dopts)
+	dash, err := dashboard.New(dopts)
 	if err != nil {
-		return nil, err
+		return err
 	}
+	if s.runCtx != nil {
+		// The queue outlives the run's context: its shutdown is Stop's
+		// graceful one, not the hard cancel River applies when Start's
+		// context ends.
+		if err := queue.Start(context.WithoutCancel(s.runCtx)); err != nil {
+			_ = intake.Close(ctx)
+			return fmt.Errorf("starting the job queue: %w", err)
+		}
+	}
+	s.active = &activeApp{cfg: appCfg, queue: queue, intake: intake}
+	s.webhook.set(intake)
+	s.home.set(dash)
+	s.appID.Store(appCfg.GitHubAppID)
+	return nil
+}
 
-	draining := new(atomic.Bool)
-	r := &routes{webhook: intake, dashboard: guardDashboard(cfg.DashboardPassword, dash), registry: reg, db: st, log: log, draining: draining}
-	return &service{
-		cfg: cfg, deps: deps, log: log, st: st, queue: queue, intake: intake,
-		srv: newServer(r.mux(), log), ln: ln, baseURL: baseURL(ln), draining: draining,
-	}, nil
+// describeApp gives the dashboard the App's name and page (GET /app) and
+// the installations the store knows; a failed GET /app leaves the bot's
+// login as the name.
+func describeApp(ctx context.Context, app *ghapp.App, bot string, st *store.Store, o *dashboard.Options) {
+	o.AppName = strings.TrimSuffix(bot, "[bot]")
+	if a, _, err := app.AppClient().Apps.Get(ctx, ""); err == nil {
+		o.AppName = cmp.Or(a.GetName(), o.AppName)
+		o.AppURL = a.GetHTMLURL()
+	}
+	o.Installations = st
+}
+
+// notSetUp answers deliveries in setup mode: without an App there is no
+// secret to check them against.
+var notSetUp = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(`{"outcome":"error","reason":"the service has no GitHub App yet: open /setup"}` + "\n"))
+})
+
+// swapHandler is a handler replaced once, while requests are served.
+type swapHandler struct{ h atomic.Pointer[http.Handler] }
+
+func newSwap(h http.Handler) *swapHandler {
+	s := &swapHandler{}
+	s.set(h)
+	return s
+}
+
+func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
+
+// ServeHTTP implements http.Handler.
+func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	(*s.h.Load()).ServeHTTP(w, r)
+}
+
+// storageOrNone is a Storage that explains why there is none (an
+// in-memory database) when setup tries to use it.
+type storageOrNone struct {
+	appsetup.Storage
+	err error
+}
+
+func (s storageOrNone) Load(ctx context.Context) (*appsetup.Credentials, error) {
+	if s.Storage == nil {
+		return nil, nil
+	}
+	return s.Storage.Load(ctx)
+}
+
+func (s storageOrNone) Save(ctx context.Context, c *appsetup.Credentials) error {
+	if s.Storage == nil {
+		return s.err
+	}
+	return s.Storage.Save(ctx, c)
+}
+
+func (s storageOrNone) String() string {
+	if s.Storage == nil {
+		return "nowhere"
+	}
+	return s.Storage.String()
 }
 
 // footer is the last line of every PR comment.

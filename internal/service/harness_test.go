@@ -135,11 +135,9 @@ type running struct {
 // start runs the service in this process until the test ends (or stop).
 func start(t testing.TB, cfg config.Config, deps service.Deps) *running {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if deps.Listener == nil {
+		deps.Listener = listener(t)
 	}
-	deps.Listener = ln
 	ready := make(chan string, 1)
 	deps.Ready = func(u string) { ready <- u }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -165,6 +163,17 @@ func start(t testing.TB, cfg config.Config, deps service.Deps) *running {
 		t.Fatal("the service did not start within a minute")
 	}
 	return nil
+}
+
+// listener listens on a free loopback port, for a test that needs the
+// service's URL before it starts (PUBLIC_URL).
+func listener(t testing.TB) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ln
 }
 
 // deliver posts a signed delivery and wants it accepted.

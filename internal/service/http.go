@@ -32,9 +32,11 @@ type Pinger interface {
 type routes struct {
 	webhook   http.Handler
 	dashboard http.Handler
-	registry  *prometheus.Registry
-	db        Pinger
-	log       *slog.Logger
+	// setup creates the GitHub App (GET /setup, /setup/callback).
+	setup    http.Handler
+	registry *prometheus.Registry
+	db       Pinger
+	log      *slog.Logger
 	// draining turns /readyz to 503 once shutdown begins, so a load
 	// balancer stops sending before the listener closes.
 	draining *atomic.Bool
@@ -56,6 +58,8 @@ func (r *routes) mux() *http.ServeMux {
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	mux.Handle("GET /{$}", r.dashboard)
+	mux.Handle("GET /setup", r.setup)
+	mux.Handle("GET /setup/callback", r.setup)
 	return mux
 }
 

@@ -24,6 +24,7 @@ func newRoutes(t *testing.T, db Pinger) (*routes, *httptest.Server) {
 	r := &routes{
 		webhook:   http.NotFoundHandler(),
 		dashboard: http.NotFoundHandler(),
+		setup:     http.NotFoundHandler(),
 		registry:  prometheus.NewRegistry(),
 		db:        db,
 		log:       slog.New(slog.NewTextHandler(io.Discard, nil)),

@@ -102,10 +102,10 @@ func (sb *sandboxRun) replay(ctx context.Context, s *service) <-chan error {
 	go func() {
 		err := sb.env.Replay(ctx, sb.out, sandbox.Target{
 			WebhookURL: s.baseURL + "/webhook",
-			Secret:     []byte(s.cfg.WebhookSecret),
+			Secret:     []byte(s.active.cfg.WebhookSecret),
 			AppID:      s.cfg.GitHubAppID,
 			Idle: func(ctx context.Context) (bool, error) {
-				pending, err := s.queue.Pending(ctx)
+				pending, err := s.active.queue.Pending(ctx)
 				return err == nil && len(pending) == 0, err
 			},
 		})

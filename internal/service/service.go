@@ -2,7 +2,10 @@
 // Hasura Cloud client (one token bucket shared by every worker), the
 // preview engine, the GitHub App, the reconciler and its durable queue, the
 // signed intake, Prometheus metrics, the dashboard, and the HTTP server
-// that carries them (POST /webhook, GET /healthz, /readyz, /metrics, /).
+// that carries them (POST /webhook, GET /healthz, /readyz, /metrics, /,
+// /setup). Without the GitHub App's credentials in the settings or the
+// store it starts in setup mode, where /setup creates the App (see
+// internal/appsetup) and the service then starts with it.
 // With cfg.Sandbox it runs the same service against in-process simulators
 // and replays a pull request's lifecycle through its own /webhook (see
 // internal/sandbox).
@@ -37,6 +40,9 @@ const (
 	httpShutdownTimeout = 5 * time.Second
 	// startupTimeout bounds the calls made before serving (GET /app).
 	startupTimeout = 60 * time.Second
+	// DefaultSetupPoll is how often setup mode reads the credential
+	// storage for an App another replica created.
+	DefaultSetupPoll = 10 * time.Second
 )
 
 // Deps are what Run takes besides the configuration. The zero value runs
@@ -73,6 +79,9 @@ type Deps struct {
 	JobOptions func(*jobs.Options)
 	// Version is shown at the foot of every PR comment.
 	Version string
+	// SetupPoll is how often setup mode looks for an App stored by another
+	// replica [DefaultSetupPoll].
+	SetupPoll time.Duration
 }
 
 func (d *Deps) defaults() {
@@ -87,6 +96,9 @@ func (d *Deps) defaults() {
 	}
 	if d.ShutdownGrace <= 0 {
 		d.ShutdownGrace = DefaultShutdownGrace
+	}
+	if d.SetupPoll <= 0 {
+		d.SetupPoll = DefaultSetupPoll
 	}
 }
 
@@ -142,11 +154,20 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 // (finish or checkpoint), store.
 func (s *service) run(ctx context.Context, sb *sandboxRun) error {
 	defer s.st.Close()
-	// The queue outlives ctx: its shutdown is Stop's graceful one below,
-	// not the hard cancel River applies when Start's context ends.
-	if err := s.queue.Start(context.WithoutCancel(ctx)); err != nil {
-		_ = s.ln.Close()
-		return fmt.Errorf("starting the job queue: %w", err)
+	s.mu.Lock()
+	s.runCtx = ctx
+	active := s.active
+	s.mu.Unlock()
+	if active != nil {
+		// The queue outlives ctx: its shutdown is Stop's graceful one below,
+		// not the hard cancel River applies when Start's context ends.
+		if err := active.queue.Start(context.WithoutCancel(ctx)); err != nil {
+			_ = s.ln.Close()
+			return fmt.Errorf("starting the job queue: %w", err)
+		}
+	} else {
+		// Another replica may run /setup: its stored App is picked up here.
+		go s.watchStored(ctx)
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- s.srv.Serve(s.ln) }()
@@ -182,6 +203,10 @@ func (s *service) run(ctx context.Context, sb *sandboxRun) error {
 
 func (s *service) shutdown(ctx context.Context) {
 	s.draining.Store(true)
+	s.mu.Lock()
+	s.stopping = true
+	active := s.active
+	s.mu.Unlock()
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
 	if err := s.srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -191,19 +216,54 @@ func (s *service) shutdown(ctx context.Context) {
 	// The intake's batch writer records what it was handed before the
 	// queue and the store go away, with a time of its own: a slow HTTP
 	// shutdown must not leave it none.
+	if active == nil {
+		s.log.Info("stopped")
+		return
+	}
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
-	if err := s.intake.Close(ictx); err != nil {
+	if err := active.intake.Close(ictx); err != nil {
 		s.log.Warn("closing the intake", "error", err)
 	}
 	jctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.deps.ShutdownGrace)
 	defer cancel()
-	if err := s.queue.Stop(jctx); err != nil {
+	if err := active.queue.Stop(jctx); err != nil {
 		// Cancelled jobs snooze and resume on the next start: nothing is
 		// lost, so this is not a failed run.
 		s.log.Warn("jobs were cancelled at shutdown; they resume on the next start", "error", err)
 	}
 	s.log.Info("stopped")
+}
+
+// watchStored polls the credential storage in setup mode until an App is
+// stored (by /setup on another replica sharing the database) and starts
+// with it.
+func (s *service) watchStored(ctx context.Context) {
+	if s.storage == nil {
+		return
+	}
+	t := time.NewTicker(s.deps.SetupPoll)
+	defer t.Stop()
+	for s.appID.Load() == 0 {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c, err := s.storage.Load(ctx)
+		if err != nil {
+			s.log.Warn("setup mode: reading the stored GitHub App failed", "error", err)
+			continue
+		}
+		if c == nil || s.appID.Load() != 0 {
+			continue
+		}
+		if err := s.activateStored(ctx, c); err != nil && s.appID.Load() == 0 {
+			s.log.Error("setup mode: starting with the stored GitHub App failed", "app", c, "error", err)
+			continue
+		}
+		s.log.Info("started with the GitHub App stored by another replica", "app", c)
+	}
 }
 
 // listen opens the server's listener: Deps.Listener, or cfg.ListenAddr.

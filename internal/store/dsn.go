@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path/filepath"
 	"strings"
 
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
@@ -37,6 +38,7 @@ type target struct {
 	dsn     string // what the driver gets (may hold a password)
 	display string // what logs and errors show
 	secret  string // the password, to scrub from driver errors; "" when none
+	path    string // SQLite: the database file; "" for an in-memory database
 }
 
 // parseTarget maps the user's URL onto a backend. A plain path, sqlite:// or
@@ -75,7 +77,7 @@ func sqliteTarget(path string) (target, error) {
 	for _, p := range sqlitePragmas {
 		q.Add(p[0], p[1])
 	}
-	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + path}, nil
+	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + path, path: filePath(path, q)}, nil
 }
 
 // sqliteFileURI keeps the caller's URI options and adds the required pragmas
@@ -97,7 +99,21 @@ func sqliteFileURI(raw string) (target, error) {
 		}
 		q.Add(p[0], p[1])
 	}
-	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + strings.TrimPrefix(path, "file:")}, nil
+	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + strings.TrimPrefix(path, "file:"), path: filePath(path, q)}, nil
+}
+
+// filePath is the file behind a SQLite path or file: URI, or "" for an
+// in-memory database.
+func filePath(path string, q url.Values) string {
+	path = strings.TrimPrefix(path, "file:")
+	if strings.HasPrefix(path, "//") {
+		// file:///abs/path: an empty authority before the path.
+		path = strings.TrimPrefix(path, "//")
+	}
+	if path == "" || path == ":memory:" || q.Get("mode") == "memory" {
+		return ""
+	}
+	return filepath.Clean(path)
 }
 
 func hasPragma(values []string, name string) bool {

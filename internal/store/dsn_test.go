@@ -75,3 +75,25 @@ func TestToSQLiteParams(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// SQLitePath is where /setup keeps the App's credentials file beside.
+func TestSQLitePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                             "hasura-preview.db",
+		"/var/lib/hp.db":               "/var/lib/hp.db",
+		"sqlite:///var/lib/hp.db":      "/var/lib/hp.db",
+		"file:x.db?mode=rwc":           "x.db",
+		"file:///var/lib/hp.db":        "/var/lib/hp.db",
+		"file:mem?mode=memory":         "",
+		":memory:":                     "",
+		"postgres://hp:pw@db:5432/hp?": "",
+	} {
+		tg, err := parseTarget(in)
+		if err != nil {
+			t.Fatalf("%q: %v", in, err)
+		}
+		if tg.path != want {
+			t.Errorf("%q: path %q, want %q", in, tg.path, want)
+		}
+	}
+}

@@ -140,6 +140,10 @@ func (s *Store) Backend() Backend { return s.target.backend }
 // It has a single connection: see the package comment.
 func (s *Store) DB() *sql.DB { return s.db }
 
+// SQLitePath is the SQLite database file: "" on PostgreSQL and for an
+// in-memory SQLite database.
+func (s *Store) SQLitePath() string { return s.target.path }
+
 // Pool is the PostgreSQL pool (nil on SQLite), for River's riverpgxv5 driver.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 
