@@ -145,7 +145,7 @@ func (r *runner) summary(res preview.Result) {
 	if path == "" {
 		return
 	}
-	body := r.secrets.Mask(ghreport.Render(r.view(res)))
+	body := ghreport.RenderMasked(r.view(res), r.secrets.Mask)
 	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
 		r.gha.Warningf("step summary: %v", err)
 	}

@@ -3,6 +3,7 @@ package cloud
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"time"
 )
 
@@ -181,9 +182,10 @@ func (p *Project) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// ConsoleURL is where a person opens the project's console.
+// ConsoleURL is where a person opens the project's console. The id comes
+// from the API's answer: escaped, it stays one path segment.
 func ConsoleURL(projectID string) string {
-	return "https://cloud.hasura.io/project/" + projectID + "/console"
+	return "https://cloud.hasura.io/project/" + url.PathEscape(projectID) + "/console"
 }
 
 // Tenant is the API entity behind a project.
