@@ -69,15 +69,9 @@ func RenderMasked(view View, mask func(string) string) string {
 
 // MaskView returns a copy of v with mask applied to every text in it.
 func MaskView(v View, mask func(string) string) View {
-	res := &v.Result
-	for _, s := range []*string{&res.Name, &res.ProjectID, &res.TenantID, &res.Endpoint, &res.ConsoleURL,
-		&res.CreationJobID, &res.DeploymentJobID, &res.Message, &v.Branch, &v.SHA, &v.Headline, &v.LogURL, &v.Footer} {
+	v.Result = v.Result.Masked(mask)
+	for _, s := range []*string{&v.Branch, &v.SHA, &v.Headline, &v.LogURL, &v.Footer} {
 		*s = mask(*s)
-	}
-	res.Tasks = slices.Clone(res.Tasks)
-	for i := range res.Tasks {
-		t := &res.Tasks[i]
-		t.Job, t.Name, t.State, t.Error, t.GitHubDetail = mask(t.Job), mask(t.Name), mask(t.State), mask(t.Error), mask(t.GitHubDetail)
 	}
 	v.Notices = slices.Clone(v.Notices)
 	for i := range v.Notices {
