@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -40,6 +41,9 @@ func (r *runner) setupReporter() {
 	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseRepo, r.t.PR, opts...)
 }
 
+// githubRequestTimeout bounds one GitHub API request of the action.
+const githubRequestTimeout = 30 * time.Second
+
 // newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
 // or a test server), with the roots read as the App service reads them.
 func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
@@ -47,7 +51,17 @@ func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, err
 	if err != nil {
 		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
 	}
-	gh := github.NewClient(hc).WithAuthToken(token)
+	// Each request is bounded: a GitHub that accepts and never answers
+	// must not hold the run until its deadline.
+	bounded := &http.Client{Timeout: githubRequestTimeout}
+	if hc != nil {
+		c := *hc
+		if c.Timeout <= 0 {
+			c.Timeout = githubRequestTimeout
+		}
+		bounded = &c
+	}
+	gh := github.NewClient(bounded).WithAuthToken(token)
 	gh.BaseURL, gh.UploadURL = base, upload
 	return gh, nil
 }
