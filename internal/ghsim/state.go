@@ -22,6 +22,7 @@ type state struct {
 	minted      []MintedToken
 
 	nextRepoID, nextUserID, nextCommentID, nextDeployID, nextStatusID, nextIssueID int64
+	nextReactionID                                                                 int64
 }
 
 func (st *state) init() {
