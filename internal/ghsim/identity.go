@@ -97,4 +97,6 @@ func (c *call) createCommentReaction() {
 }
 
 // String names a reaction in test failures: "login:content#id".
-func (r Reaction) String() string { return r.User + ":" + r.Content + "#" + strconv.FormatInt(r.ID, 10) }
+func (r Reaction) String() string {
+	return r.User + ":" + r.Content + "#" + strconv.FormatInt(r.ID, 10)
+}
