@@ -14,14 +14,17 @@ import (
 )
 
 // setupReporter builds the comment and deployment reporter when the run has
-// a PR and a token; without them both are off.
-func (r *runner) setupReporter() {
+// a PR and a token; without them both are off. When the token goes to the
+// Cloud (cloning), it also checks what the token may do.
+func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 	r.comment, r.deploy = r.in.Comment && r.t.PR > 0, r.in.Deployment && r.t.SHA != ""
-	if !r.comment && !r.deploy {
+	if !r.comment && !r.deploy && !cloning {
 		return
 	}
 	if r.in.GitHubToken == "" {
-		r.gha.Warningf("No GitHub token: no PR comment and no deployment (set GITHUB_TOKEN or the github-token input)")
+		if r.comment || r.deploy {
+			r.gha.Warningf("No GitHub token: no PR comment and no deployment (set GITHUB_TOKEN or the github-token input)")
+		}
 		r.comment, r.deploy = false, false
 		return
 	}
@@ -31,7 +34,14 @@ func (r *runner) setupReporter() {
 		r.comment, r.deploy = false, false
 		return
 	}
-	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger())}
+	author := r.identify(ctx, gh, cloning)
+	if !r.comment && !r.deploy {
+		return
+	}
+	// Only our own marked comment is edited: anyone can paste the marker
+	// into a comment of theirs.
+	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger()),
+		ghreport.WithCommentAuthor(author)}
 	if r.d.Now != nil {
 		opts = append(opts, ghreport.WithClock(r.d.Now))
 	}

@@ -149,7 +149,7 @@ func (r *runner) run(ctx context.Context) error {
 		return r.fail("Hasura Cloud client", err)
 	}
 	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Poll: r.d.Poll, Deadline: in.Timeout, Log: r.logger()}
-	r.setupReporter()
+	r.setupReporter(ctx, plan.Action == preview.ActionEnsure)
 
 	var dbs preview.Databases
 	if in.Postgres != nil {
