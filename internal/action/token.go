@@ -77,4 +77,3 @@ func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) 
 	}
 	return login
 }
-
