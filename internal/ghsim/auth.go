@@ -159,7 +159,7 @@ func (s *Server) authenticate(r *http.Request) (principal, int, string) {
 		return principal{kind: AuthJWT, app: app}, 0, ""
 	}
 	tok := s.st.tokens[cred]
-	if tok == nil || (!tok.spec.ExpiresAt.IsZero() && !s.now().Before(tok.spec.ExpiresAt)) {
+	if tok == nil || tok.revoked || (!tok.spec.ExpiresAt.IsZero() && !s.now().Before(tok.spec.ExpiresAt)) {
 		return principal{kind: AuthInvalid}, http.StatusUnauthorized, msgBadCredentials
 	}
 	return principal{kind: AuthToken, tok: tok}, 0, ""

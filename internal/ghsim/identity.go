@@ -42,11 +42,7 @@ func (c *call) revokeInstallationToken() {
 		writeError(c.w, http.StatusForbidden, msgNotAccessiblePAT)
 		return
 	}
-	for k, v := range c.s.st.tokens {
-		if v == t {
-			delete(c.s.st.tokens, k)
-		}
-	}
+	t.revoked = true
 	c.s.st.minted[t.minted].Revoked = true
 	c.w.WriteHeader(http.StatusNoContent)
 }

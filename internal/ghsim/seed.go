@@ -261,6 +261,7 @@ type tokenState struct {
 	windowReset time.Time
 	writes      []time.Time // content writes in the last minute
 	minted      int         // index in state.minted; -1 for a token not minted here
+	revoked     bool        // DELETE /installation/token: answers 401 from then on
 }
 
 // AddToken registers a credential. Requests carrying it (as "token X",

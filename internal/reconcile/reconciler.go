@@ -133,6 +133,7 @@ type Reconciler struct {
 	capMu   map[int64]*sync.Mutex        // by installation
 	warned  map[string]bool              // permission warnings already logged
 	budgets map[int64]*ghBudget          // by installation: GitHub's rate limit, in memory
+	clones  map[string]string            // by PR key: the read token the running build was given
 }
 
 // New checks d and returns the Reconciler.
@@ -161,7 +162,7 @@ func New(d Deps) (*Reconciler, error) {
 		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter,
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, capMu: map[int64]*sync.Mutex{}, warned: map[string]bool{},
-		budgets: map[int64]*ghBudget{},
+		budgets: map[int64]*ghBudget{}, clones: map[string]string{},
 	}
 	if r.jitter == nil {
 		r.jitter = func(n time.Duration) time.Duration {
