@@ -33,16 +33,32 @@ const MinSecretLen = 4
 // renderer turns each of them back into the secret. It is safe for
 // concurrent use; the zero value masks only what it recognises by shape.
 type Masker struct {
-	mu     sync.RWMutex
-	values []string       // longest first, so a secret inside another goes with it
-	re     *regexp.Regexp // every value in every spelling; nil without values
+	mu      sync.RWMutex
+	entries []*maskEntry // longest first, so a secret inside another goes with it
+}
+
+// maskEntry is one value with the pattern of its spellings, compiled the
+// first time its anchor shows up in a text.
+type maskEntry struct {
+	value string
+	// anchor is the value's longest run of ASCII letters and digits: no
+	// escape changes those, so a text without it holds no spelling of the
+	// value and the pattern need not run.
+	anchor string
+	once   sync.Once
+	re     *regexp.Regexp
+}
+
+func (e *maskEntry) pattern() *regexp.Regexp {
+	e.once.Do(func() { e.re = regexp.MustCompile(spellings(e.value)) })
+	return e.re
 }
 
 // Set replaces the values to mask.
 func (m *Masker) Set(values []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.values = m.values[:0]
+	m.entries = nil
 	m.add(values)
 }
 
@@ -56,33 +72,44 @@ func (m *Masker) Add(values ...string) {
 func (m *Masker) add(values []string) {
 	for _, v := range values {
 		v = strings.TrimSpace(v)
-		if len(v) >= MinSecretLen && !slices.Contains(m.values, v) {
-			m.values = append(m.values, v)
+		if len(v) < MinSecretLen || slices.ContainsFunc(m.entries, func(e *maskEntry) bool { return e.value == v }) {
+			continue
 		}
+		m.entries = append(m.entries, &maskEntry{value: v, anchor: longestAlnum(v)})
 	}
-	slices.SortFunc(m.values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
-	m.re = nil
-	if len(m.values) == 0 {
-		return
-	}
-	alts := make([]string, len(m.values))
-	for i, v := range m.values {
-		alts[i] = spellings(v)
-	}
-	// Go's alternation is leftmost-first: longer values, listed first, win.
-	m.re = regexp.MustCompile(strings.Join(alts, "|"))
+	slices.SortStableFunc(m.entries, func(a, b *maskEntry) int { return cmp.Compare(len(b.value), len(a.value)) })
 }
 
 // Mask returns s with every value (in any of its escaped spellings), every
 // GitHub token and every password in a URL replaced by ***.
 func (m *Masker) Mask(s string) string {
 	m.mu.RLock()
-	if m.re != nil {
-		s = m.re.ReplaceAllLiteralString(s, "***")
+	for _, e := range m.entries {
+		if e.anchor != "" && !strings.Contains(s, e.anchor) {
+			continue
+		}
+		s = e.pattern().ReplaceAllLiteralString(s, "***")
 	}
 	m.mu.RUnlock()
 	s = githubTokenRE.ReplaceAllString(s, "***")
 	return urlPasswordRE.ReplaceAllString(s, "${1}***@")
+}
+
+func longestAlnum(v string) string {
+	best, start := "", -1
+	for i := 0; i <= len(v); i++ {
+		alnum := i < len(v) && (v[i] >= 'a' && v[i] <= 'z' || v[i] >= 'A' && v[i] <= 'Z' || v[i] >= '0' && v[i] <= '9')
+		switch {
+		case alnum && start < 0:
+			start = i
+		case !alnum && start >= 0:
+			if i-start > len(best) {
+				best = v[start:i]
+			}
+			start = -1
+		}
+	}
+	return best
 }
 
 // htmlEntities are what html.EscapeString and html/template write.

@@ -66,3 +66,55 @@ func TestMaskerLongestFirst(t *testing.T) {
 		t.Errorf("after Set(nil): %q", got)
 	}
 }
+
+// benchSecrets are 20 values of a repository's size, some with punctuation.
+func benchSecrets() []string {
+	var out []string
+	for i := range 20 {
+		out = append(out, strings.Repeat("x", i)+"s3cr_t*[v]@"+strings.Repeat("k", 24))
+	}
+	return out
+}
+
+// BenchmarkMaskerSet is the per-pass cost of the service's masker.
+func BenchmarkMaskerSet(b *testing.B) {
+	vals := benchSecrets()
+	for b.Loop() {
+		var m preview.Masker
+		m.Set(vals)
+	}
+}
+
+// BenchmarkMaskerMask masks a comment-sized body (64 KiB, no secret in it);
+// BenchmarkMaskBaseline is the masker as it was before it knew escaped
+// spellings (plain strings.ReplaceAll of each value, then the same two
+// shape patterns) over the same body.
+func BenchmarkMaskerMask(b *testing.B) {
+	var m preview.Masker
+	m.Set(benchSecrets())
+	body := benchBody()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		m.Mask(body)
+	}
+}
+
+func BenchmarkMaskBaseline(b *testing.B) {
+	vals := benchSecrets()
+	body := benchBody()
+	token := regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,})`)
+	password := regexp.MustCompile(`(://[^/\s:@]*:)[^@\s/]+@`)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		s := body
+		for _, v := range vals {
+			s = strings.ReplaceAll(s, v, "***")
+		}
+		s = token.ReplaceAllString(s, "***")
+		_ = password.ReplaceAllString(s, "${1}***@")
+	}
+}
+
+func benchBody() string {
+	return strings.Repeat("| deployment | apply-migration | ✅ success | 5s |\n", 1300)
+}
