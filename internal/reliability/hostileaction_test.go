@@ -99,15 +99,15 @@ func TestHostileActionOutputs(t *testing.T) {
 	t.Run("secrets and links in a Cloud error", func(t *testing.T) {
 		t.Parallel()
 		e := newHostileActionEnv(t)
-		e.sim.FailTask("hello-world-pr-2", "apply-migration", HostileCloudError(), "cloning as "+HostileAdminSecret)
+		e.sim.FailTask("hello-world-pr-2", "apply-migration", hostileCloudError(), "cloning as "+hostileAdminSecret)
 		const forged = ghreport.Marker + "\nThe preview moved: https://evil.example/login"
 		forgedID := e.gh.AddComment("Codertocat", "Hello-World", 2, "mallory", forged)
-		r := e.run(t, actionGitHubToken, map[string]string{"hasuraEnv": "HASURA_GRAPHQL_ADMIN_SECRET=" + HostileAdminSecret +
-			"\nHASURA_GRAPHQL_JWT_SECRET<<EOF\n" + HostileJWTSecret + "\nEOF\nPLAIN=1"}, 2*time.Minute)
+		r := e.run(t, actionGitHubToken, map[string]string{"hasuraEnv": "HASURA_GRAPHQL_ADMIN_SECRET=" + hostileAdminSecret +
+			"\nHASURA_GRAPHQL_JWT_SECRET<<EOF\n" + hostileJWTSecret + "\nEOF\nPLAIN=1"}, 2*time.Minute)
 		if r.killed || r.err == nil {
 			t.Fatalf("want a failed run, got %v (killed %v)\n%s", r.err, r.killed, r.stdout)
 		}
-		leaks, err := ScanSecrets(map[string]string{"admin secret": HostileAdminSecret, "JWT secret": HostileJWTSecret,
+		leaks, err := ScanSecrets(map[string]string{"admin secret": hostileAdminSecret, "JWT secret": hostileJWTSecret,
 			"PAT": actionPAT, "GitHub token": actionGitHubToken}, r.texts)
 		if err != nil || len(leaks) > 0 {
 			t.Errorf("leaks: %v %v", leaks, err)
@@ -124,7 +124,7 @@ func TestHostileActionOutputs(t *testing.T) {
 				if !strings.Contains(c.Body, "failed") {
 					t.Errorf("our comment does not show the failure:\n%s", c.Body)
 				}
-				if BareLinks(c.Body, "evil.example") {
+				if bareLinks(c.Body, "evil.example") {
 					t.Errorf("the Cloud's URL is a link in our comment:\n%s", c.Body)
 				}
 			}
@@ -132,7 +132,7 @@ func TestHostileActionOutputs(t *testing.T) {
 		if ours != 1 {
 			t.Errorf("%d comments of ours, want 1", ours)
 		}
-		if BareLinks(r.texts["GITHUB_STEP_SUMMARY"], "evil.example") {
+		if bareLinks(r.texts["GITHUB_STEP_SUMMARY"], "evil.example") {
 			t.Errorf("the Cloud's URL is a link in the step summary:\n%s", r.texts["GITHUB_STEP_SUMMARY"])
 		}
 	})

@@ -28,15 +28,15 @@ func TestHostileServiceOutputs(t *testing.T) {
 	const secretVar = "HASURA_PREVIEW_SECRET_CODERTOCAT__HOSTILE"
 	dir := t.TempDir()
 	w, err := NewWorld(WorldOptions{Bin: builtService(t), Dir: dir, PRs: 2,
-		Env: map[string]string{secretVar: HostileJWTSecret}})
+		Env: map[string]string{secretVar: hostileJWTSecret}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
 	w.SetRepoConfig(1, "directory: hasura\nsecrets:\n  HASURA_GRAPHQL_JWT_SECRET: HOSTILE\n")
 	w.Cloud.FailTask(w.AppName(1), "apply-migration",
-		"could not apply: HASURA_GRAPHQL_JWT_SECRET="+HostileJWTSecret+" is invalid; sign in again at https://evil.example/login",
-		"cloning as "+HostileJWTSecret)
+		"could not apply: HASURA_GRAPHQL_JWT_SECRET="+hostileJWTSecret+" is invalid; sign in again at https://evil.example/login",
+		"cloning as "+hostileJWTSecret)
 	const forged = ghreport.Marker + "\nThe preview moved: https://evil.example/login"
 	forgedID := w.GitHub.AddComment(sandbox.Owner, sandbox.Repo, 1, "mallory", forged)
 
@@ -113,7 +113,7 @@ func TestHostileServiceOutputs(t *testing.T) {
 	}
 
 	body := sticky(1)
-	if BareLinks(body, "evil.example") {
+	if bareLinks(body, "evil.example") {
 		t.Errorf("the Cloud's URL is a link in our comment:\n%s", body)
 	}
 	for _, c := range w.GitHub.Comments(sandbox.Owner, sandbox.Repo, 1) {
@@ -144,7 +144,7 @@ func TestHostileServiceOutputs(t *testing.T) {
 		}
 	}
 	secrets := w.Secrets()
-	secrets["JWT secret"] = HostileJWTSecret
+	secrets["JWT secret"] = hostileJWTSecret
 	leaks, err := ScanSecrets(secrets, texts)
 	if err != nil || len(leaks) > 0 {
 		t.Errorf("leaks: %v %v", leaks, err)
