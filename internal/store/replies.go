@@ -7,10 +7,13 @@ import (
 	"time"
 )
 
-var stTakeReplySlot = newStmt(`INSERT INTO command_replies (pr_key, actor, replied_at) VALUES ($1, $2, $3)
+var (
+	stTakeReplySlot = newStmt(`INSERT INTO command_replies (pr_key, actor, replied_at) VALUES ($1, $2, $3)
 ON CONFLICT (pr_key, actor) DO UPDATE SET replied_at = excluded.replied_at
 WHERE command_replies.replied_at <= $4
 RETURNING replied_at`)
+	stPruneReplies = newStmt(`DELETE FROM command_replies WHERE replied_at <= $1`)
+)
 
 // TakeReplySlot reports whether the service may answer actor on the PR
 // now: true at most once per window per (PR, actor), and it records the
@@ -27,4 +30,14 @@ func (s *Store) TakeReplySlot(ctx context.Context, key, actor string, window tim
 		return false, fmt.Errorf("recording a reply to %s on %s: %w", actor, key, err)
 	}
 	return true, nil
+}
+
+// PruneReplySlots forgets replies older than window, which no longer hold
+// anyone back (for the sweep).
+func (s *Store) PruneReplySlots(ctx context.Context, window time.Duration) (int64, error) {
+	n, err := s.q.exec(ctx, stPruneReplies, micros(s.Now().Add(-window)))
+	if err != nil {
+		return 0, fmt.Errorf("pruning command replies: %w", err)
+	}
+	return n, nil
 }

@@ -54,5 +54,13 @@ func TestReplySlots(t *testing.T) {
 		if won.Load() != 1 {
 			t.Fatalf("%d concurrent takers got the slot, want 1", won.Load())
 		}
+		// Pruning forgets only replies past the window.
+		c.Advance(30 * time.Minute)
+		if n, err := s.PruneReplySlots(ctx, time.Hour); err != nil || n != 2 {
+			t.Fatalf("pruned %d, %v; want the 2 older replies", n, err)
+		}
+		if take("acme/shop#1", "mallory") {
+			t.Fatal("pruning forgot a reply within the window")
+		}
 	})
 }
