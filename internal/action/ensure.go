@@ -115,7 +115,10 @@ const cancelGrace = 5 * time.Second
 func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
 	defer cancel()
-	const why = "The workflow run was cancelled before the preview was ready; the next run rebuilds it."
+	why := "The workflow run was cancelled before the preview was ready; the next run rebuilds it."
+	if errors.Is(context.Cause(ctx), errRunTimeout) {
+		why = "The run passed its timeout before the preview was ready; the next run rebuilds it."
+	}
 	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.now()
 	if r.comment {
 		view := r.view(res)
@@ -172,7 +175,7 @@ func (r *runner) summary(res preview.Result) {
 	if path == "" {
 		return
 	}
-	body := r.secrets.Mask(ghreport.Render(r.view(res)))
+	body := ghreport.RenderMasked(r.view(res), r.secrets.Mask)
 	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
 		r.gha.Warningf("step summary: %v", err)
 	}

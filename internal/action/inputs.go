@@ -41,6 +41,9 @@ type Inputs struct {
 	AllowForks   bool
 	GitHubToken  string
 	CloudToken   string
+	// CommentAuthor is the comment-author input: the login of an App
+	// whose installation token github-token is.
+	CommentAuthor string
 }
 
 // getter reads one input by name: githubactions.Action.GetInput, which
@@ -121,6 +124,7 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 	// wins when given.
 	v.GitHubToken = orDefault(in("github-token"), getenv("GITHUB_TOKEN"))
 	v.CloudToken = orDefault(in("hasuraCloudAccessToken"), getenv("HASURA_CLOUD_ACCESS_TOKEN"))
+	v.CommentAuthor = in("comment-author")
 
 	if len(problems) > 0 {
 		return v, &InputError{Problems: problems}

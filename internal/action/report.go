@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -13,14 +14,17 @@ import (
 )
 
 // setupReporter builds the comment and deployment reporter when the run has
-// a PR and a token; without them both are off.
-func (r *runner) setupReporter() {
+// a PR and a token; without them both are off. When the token goes to the
+// Cloud (cloning), it also checks what the token may do.
+func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 	r.comment, r.deploy = r.in.Comment && r.t.PR > 0, r.in.Deployment && r.t.SHA != ""
-	if !r.comment && !r.deploy {
+	if !r.comment && !r.deploy && !cloning {
 		return
 	}
 	if r.in.GitHubToken == "" {
-		r.gha.Warningf("No GitHub token: no PR comment and no deployment (set GITHUB_TOKEN or the github-token input)")
+		if r.comment || r.deploy {
+			r.gha.Warningf("No GitHub token: no PR comment and no deployment (set GITHUB_TOKEN or the github-token input)")
+		}
 		r.comment, r.deploy = false, false
 		return
 	}
@@ -30,7 +34,14 @@ func (r *runner) setupReporter() {
 		r.comment, r.deploy = false, false
 		return
 	}
-	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger())}
+	author := r.identify(ctx, gh, cloning)
+	if !r.comment && !r.deploy {
+		return
+	}
+	// Only our own marked comment is edited: anyone can paste the marker
+	// into a comment of theirs.
+	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger()),
+		ghreport.WithCommentAuthor(author)}
 	if r.d.Now != nil {
 		opts = append(opts, ghreport.WithClock(r.d.Now))
 	}
@@ -40,6 +51,9 @@ func (r *runner) setupReporter() {
 	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseRepo, r.t.PR, opts...)
 }
 
+// githubRequestTimeout bounds one GitHub API request of the action.
+const githubRequestTimeout = 30 * time.Second
+
 // newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
 // or a test server), with the roots read as the App service reads them.
 func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
@@ -47,7 +61,17 @@ func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, err
 	if err != nil {
 		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
 	}
-	gh := github.NewClient(hc).WithAuthToken(token)
+	// Each request is bounded: a GitHub that accepts and never answers
+	// must not hold the run until its deadline.
+	bounded := &http.Client{Timeout: githubRequestTimeout}
+	if hc != nil {
+		c := *hc
+		if c.Timeout <= 0 {
+			c.Timeout = githubRequestTimeout
+		}
+		bounded = &c
+	}
+	gh := github.NewClient(bounded).WithAuthToken(token)
 	gh.BaseURL, gh.UploadURL = base, upload
 	return gh, nil
 }

@@ -33,6 +33,14 @@ import (
 // reported to the runner. main exits 1 on any error.
 var ErrFailed = errors.New("the preview app failed")
 
+// RunGrace is how long a run may go on past its timeout input: the engine
+// gives up at the timeout, and the comment, deployment status and outputs
+// still need writing.
+const RunGrace = 2 * time.Minute
+
+// errRunTimeout is the cause of a run stopped at its timeout plus RunGrace.
+var errRunTimeout = errors.New("the run passed its timeout input plus the grace for reporting")
+
 // Deps are the runner's world. Tests fill them in; main uses the process's.
 type Deps struct {
 	Getenv func(string) string
@@ -95,6 +103,11 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Invalid inputs", err)
 	}
+	// Every wait below (the Cloud, GitHub, the database server) ends by
+	// the timeout input plus a grace for the last reports, whatever a
+	// server answers.
+	ctx, cancel := context.WithTimeoutCause(ctx, in.Timeout+RunGrace, errRunTimeout)
+	defer cancel()
 	for _, w := range in.EnvWarnings {
 		r.gha.Warningf("hasuraEnv: %s", w)
 	}
@@ -136,7 +149,7 @@ func (r *runner) run(ctx context.Context) error {
 		return r.fail("Hasura Cloud client", err)
 	}
 	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Poll: r.d.Poll, Deadline: in.Timeout, Log: r.logger()}
-	r.setupReporter()
+	r.setupReporter(ctx, plan.Action == preview.ActionEnsure)
 
 	var dbs preview.Databases
 	if in.Postgres != nil {

@@ -36,6 +36,10 @@ const (
 	DefaultMaxTries = 6
 )
 
+// MaxRetryAfter is the longest a Retry-After answer makes a call wait
+// before its next attempt.
+const MaxRetryAfter = 2 * time.Minute
+
 // maxBody caps what is read of one answer: the API's answers are small, and
 // an endless body must not exhaust memory.
 const maxBody = 8 << 20
@@ -185,11 +189,13 @@ func (c *Client) run(ctx context.Context, op, query string, vars map[string]any,
 		if wait == backoff.Stop {
 			return err
 		}
-		if err.RetryAfter > wait {
-			wait = err.RetryAfter
-		}
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < max(wait, err.RetryAfter) {
 			return err // the answer would come too late to matter
+		}
+		if err.RetryAfter > wait {
+			// Capped: an answer asking for hours must not hold the call
+			// (and a run with no deadline) that long.
+			wait = min(err.RetryAfter, MaxRetryAfter)
 		}
 		c.log.Info("retrying hasura cloud call", "op", op, "attempt", attempt, "wait", wait, "error", err)
 		if serr := c.sleep(ctx, wait); serr != nil {

@@ -3,6 +3,7 @@ package cloud
 import (
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 )
@@ -205,9 +206,10 @@ func GraphQLURL(endpoint string) string {
 	return e + "/v1/graphql"
 }
 
-// ConsoleURL is where a person opens the project's console.
+// ConsoleURL is where a person opens the project's console. The id comes
+// from the API's answer: escaped, it stays one path segment.
 func ConsoleURL(projectID string) string {
-	return "https://cloud.hasura.io/project/" + projectID + "/console"
+	return "https://cloud.hasura.io/project/" + url.PathEscape(projectID) + "/console"
 }
 
 // TenantEnv is a tenant's environment and the hash that guards changes.

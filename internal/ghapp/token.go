@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -74,4 +75,27 @@ func onlyContentsRead(p *github.InstallationPermissions) bool {
 		}
 	}
 	return true
+}
+
+// RevokeToken revokes an installation token this App minted (one from
+// RepoReadToken, once the Cloud has read the branch), so that it is dead
+// before its hour is up. GitHub's "Revoke an installation access token",
+// DELETE /installation/token, "revokes the installation token you're using
+// to authenticate as an installation": the call carries the token itself.
+// A token that is already dead (401) counts as revoked.
+func (a *App) RevokeToken(ctx context.Context, token string) error {
+	if token == "" {
+		return nil
+	}
+	gh := a.newClient(a.tr).WithAuthToken(token)
+	return a.retry(ctx, func() error {
+		resp, err := gh.Apps.RevokeInstallationToken(ctx)
+		if err != nil && resp != nil && resp.StatusCode == http.StatusUnauthorized {
+			return nil
+		}
+		if err != nil {
+			return classifyAPIError(ctx, err, "revoking a repository read token")
+		}
+		return nil
+	})
 }

@@ -162,3 +162,27 @@ func TestRepoReadTokenArguments(t *testing.T) {
 		}
 	}
 }
+
+// TestRevokeToken: a revoked read token no longer reads the repository;
+// revoking it again is not an error.
+func TestRevokeToken(t *testing.T) {
+	sim, app := setup(t)
+	ctx := context.Background()
+	tok, _, err := app.RepoReadToken(ctx, instID, "acme", "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.RevokeToken(ctx, tok); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	if m := sim.MintedTokens(); len(m) != 1 || !m[0].Revoked {
+		t.Fatalf("minted %+v", m)
+	}
+	gh := tokenClient(t, app, tok)
+	if _, _, _, err := gh.Repositories.GetContents(ctx, "acme", "shop", "hasura/config.yaml", nil); !isStatus(err, http.StatusUnauthorized) {
+		t.Errorf("reading with the revoked token = %v, want 401", err)
+	}
+	if err := app.RevokeToken(ctx, tok); err != nil {
+		t.Errorf("revoking twice: %v", err)
+	}
+}

@@ -66,10 +66,10 @@ func (r *Reporter) Pending() bool {
 	return r.pending != ""
 }
 
-// body renders view with this Reporter's redaction; redaction
-// comes last so that nothing it hides can come back through truncation.
+// body renders view with this Reporter's redaction, before escaping and
+// again last, so that nothing it hides can come back through truncation.
 func (r *Reporter) body(view View) string {
-	b := r.redact(Render(view))
+	b := RenderMasked(view, r.redact)
 	if textLen(b) > MaxBodyLen {
 		b = hardCut(b, MaxBodyLen)
 	}

@@ -2,6 +2,7 @@ package ghreport
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -52,6 +53,31 @@ func Render(view View) string {
 	// Only caller text of extreme size gets here; a cut body is still
 	// better than a comment GitHub refuses, and the marker is first.
 	return hardCut(body, MaxBodyLen)
+}
+
+// RenderMasked is Render for text that may quote secrets: mask runs over
+// every text of view before rendering, while each secret is still spelled
+// as written (escaping for Markdown would change its spelling and let it
+// through, and GitHub's renderer would turn it back), and over the
+// rendered body once more. Every body we publish goes through it.
+func RenderMasked(view View, mask func(string) string) string {
+	if mask == nil {
+		return Render(view)
+	}
+	return mask(Render(MaskView(view, mask)))
+}
+
+// MaskView returns a copy of v with mask applied to every text in it.
+func MaskView(v View, mask func(string) string) View {
+	v.Result = v.Result.Masked(mask)
+	for _, s := range []*string{&v.Branch, &v.SHA, &v.Headline, &v.LogURL, &v.Footer} {
+		*s = mask(*s)
+	}
+	v.Notices = slices.Clone(v.Notices)
+	for i := range v.Notices {
+		v.Notices[i].Text = mask(v.Notices[i].Text)
+	}
+	return v
 }
 
 // logLimits shrink the task log until the body fits.
@@ -112,7 +138,14 @@ func compose(v View, lim logLimits) string {
 	}
 
 	if res.Message != "" {
-		b.WriteString("\n> " + plainText(truncateRunes(res.Message, maxMessage)) + "\n")
+		// A failure's message quotes the Cloud's error, which is not ours to
+		// format: as code, its URLs do not become links under our name.
+		msg := truncateRunes(res.Message, maxMessage)
+		if res.Status == preview.StatusFailed {
+			b.WriteString("\n> " + codeSpan(msg) + "\n")
+		} else {
+			b.WriteString("\n> " + plainText(msg) + "\n")
+		}
 	}
 
 	truncated := lim.textCap >= 0 || lim.maxRows >= 0 || lim.omit

@@ -34,10 +34,16 @@ var mdEscaper = strings.NewReplacer(
 	`<`, `\<`, `>`, `\>`, `|`, `\|`, `~`, `\~`, `#`, `\#`,
 )
 
-// plainText renders untrusted text as literal inline Markdown on one line.
+// autolinkRE finds what GitHub turns into a link without Markdown syntax:
+// a scheme's "://" and a "www." at the start of a word.
+var autolinkRE = regexp.MustCompile(`(?i)(://|\bwww\.)`)
+
+// plainText renders untrusted text as literal inline Markdown on one line,
+// with no bare URL that GitHub would turn into a link.
 func plainText(s string) string {
 	s = neutralise(s)
 	s = strings.Join(strings.Fields(s), " ")
+	s = autolinkRE.ReplaceAllStringFunc(s, func(m string) string { return m[:1] + zwsp + m[1:] })
 	return mdEscaper.Replace(s)
 }
 

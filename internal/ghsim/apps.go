@@ -52,6 +52,8 @@ type MintedToken struct {
 	Repos          []string // "owner/repo" when narrowed or selected
 	Permissions    map[string]string
 	ExpiresAt      time.Time
+	// Revoked says DELETE /installation/token was called with it.
+	Revoked bool
 }
 
 // AddApp registers a GitHub App whose JWTs are verified with publicKey.
@@ -283,7 +285,7 @@ func (c *call) createAccessToken() {
 		repoJSONs = append(repoJSONs, c.repoJSON(r))
 	}
 	token := "ghs_" + rand.Text()
-	c.s.st.addToken(token, spec)
+	c.s.st.addToken(token, spec).minted = len(c.s.st.minted)
 	c.s.st.minted = append(c.s.st.minted, MintedToken{
 		Label: spec.Label, AppID: in.appID, InstallationID: in.id, Account: in.account,
 		AllRepos: spec.AllRepos, Repos: slices.Clone(spec.Repos), Permissions: maps.Clone(perms),

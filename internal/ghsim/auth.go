@@ -50,6 +50,9 @@ func (s *Server) serve(c *call) {
 	path := s.st.unalias(strings.TrimPrefix(c.path, "/"))
 	who, status, msg := s.authenticate(c.r)
 	c.who = who
+	if who.tok != nil && who.tok.spec.Scopes != nil {
+		c.w.Header().Set("X-OAuth-Scopes", strings.Join(who.tok.spec.Scopes, ", "))
+	}
 	c.entry.Auth = who.kind
 	c.entry.Principal = who.label()
 	if f := s.takeFault(c.r.Method, c.path); f != nil {
@@ -156,7 +159,7 @@ func (s *Server) authenticate(r *http.Request) (principal, int, string) {
 		return principal{kind: AuthJWT, app: app}, 0, ""
 	}
 	tok := s.st.tokens[cred]
-	if tok == nil || (!tok.spec.ExpiresAt.IsZero() && !s.now().Before(tok.spec.ExpiresAt)) {
+	if tok == nil || tok.revoked || (!tok.spec.ExpiresAt.IsZero() && !s.now().Before(tok.spec.ExpiresAt)) {
 		return principal{kind: AuthInvalid}, http.StatusUnauthorized, msgBadCredentials
 	}
 	return principal{kind: AuthToken, tok: tok}, 0, ""

@@ -21,6 +21,7 @@ type Comment struct {
 	UserType    string // "Bot" or "User"
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	Reactions   []Reaction
 }
 
 // Comments returns the comments on issue or pull request n, oldest first.
@@ -33,7 +34,9 @@ func (s *Server) Comments(owner, repo string, n int) []Comment {
 	}
 	var out []Comment
 	for _, id := range r.issues[n].comments {
-		out = append(out, *s.st.comments[id])
+		c := *s.st.comments[id]
+		c.Reactions = slices.Clone(c.Reactions)
+		out = append(out, c)
 	}
 	return out
 }

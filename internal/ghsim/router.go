@@ -59,6 +59,9 @@ func init() {
 		{"GET", seg("app/installations/{id}"), true, need{}, (*call).getInstallation, false},
 		{"POST", seg("app/installations/{id}/access_tokens"), true, need{}, (*call).createAccessToken, false},
 		{"GET", seg("rate_limit"), false, need{}, (*call).getRateLimit, false},
+		{"GET", seg("user"), false, need{}, (*call).getAuthenticatedUser, false},
+		{"DELETE", seg("installation/token"), false, need{}, (*call).revokeInstallationToken, false},
+		{"POST", seg("repos/{owner}/{repo}/issues/comments/{id}/reactions"), false, issuesRW(levelWrite), (*call).createCommentReaction, true},
 
 		{"GET", seg("repos/{owner}/{repo}/issues/comments/{id}"), false, issuesRW(levelRead), (*call).getComment, false},
 		{"PATCH", seg("repos/{owner}/{repo}/issues/comments/{id}"), false, issuesRW(levelWrite), (*call).updateComment, true},

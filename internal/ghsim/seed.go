@@ -243,6 +243,10 @@ type TokenSpec struct {
 	// unrestricted, like a classic personal access token.
 	Permissions map[string]string
 
+	// Scopes, when not nil, are a classic personal access token's OAuth
+	// scopes, sent back in X-OAuth-Scopes as GitHub does for such tokens.
+	Scopes []string
+
 	// ExpiresAt, when set, makes the token answer 401 from then on.
 	ExpiresAt time.Time
 	// RateLimit is the hourly primary rate limit; default 5000.
@@ -256,6 +260,8 @@ type tokenState struct {
 	used        int
 	windowReset time.Time
 	writes      []time.Time // content writes in the last minute
+	minted      int         // index in state.minted; -1 for a token not minted here
+	revoked     bool        // DELETE /installation/token: answers 401 from then on
 }
 
 // AddToken registers a credential. Requests carrying it (as "token X",
@@ -278,7 +284,8 @@ func (st *state) addToken(token string, spec TokenSpec) *tokenState {
 	}
 	spec.Repos = slices.Clone(spec.Repos)
 	spec.Permissions = maps.Clone(spec.Permissions)
-	t := &tokenState{spec: spec, repos: map[string]bool{}}
+	spec.Scopes = slices.Clone(spec.Scopes)
+	t := &tokenState{spec: spec, repos: map[string]bool{}, minted: -1}
 	for _, full := range spec.Repos {
 		t.repos[strings.ToLower(full)] = true
 	}

@@ -25,6 +25,7 @@ type state struct {
 	manifestCodes map[string]*manifestCode
 
 	nextRepoID, nextUserID, nextCommentID, nextDeployID, nextStatusID, nextIssueID int64
+	nextReactionID                                                                 int64
 }
 
 func (st *state) init() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -38,6 +39,17 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithConnectTimeout bounds each connection attempt (dial, TLS and
+// startup) when the server URI sets no connect_timeout of its own.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(m *Manager) { m.connectTimeout = d }
+}
+
+// DefaultConnectTimeout bounds a connection attempt by default: without it
+// a server that accepts and never answers holds the caller for as long as
+// its context allows, which for the action was forever.
+const DefaultConnectTimeout = 10 * time.Second
+
 // dropAttempts bounds the retries of a DROP that lost the race against a
 // client reconnecting between terminating its session and the DROP.
 const dropAttempts = 3
@@ -52,6 +64,8 @@ type Manager struct {
 	scrub  scrubber
 	server uriParts
 	log    *slog.Logger
+
+	connectTimeout time.Duration
 }
 
 // New checks cfg and returns a Manager for it. It does not connect.
@@ -77,8 +91,12 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		server: p,
 		log:    slog.New(slog.DiscardHandler),
 	}
+	m.connectTimeout = DefaultConnectTimeout
 	for _, o := range opts {
 		o(m)
+	}
+	if m.conn.ConnectTimeout <= 0 {
+		m.conn.ConnectTimeout = m.connectTimeout
 	}
 	return m, nil
 }

@@ -2,10 +2,13 @@ package preview
 
 import (
 	"cmp"
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Secrets a Masker recognises without being told: GitHub tokens (the
@@ -21,20 +24,41 @@ var (
 const MinSecretLen = 4
 
 // Masker replaces secret values with *** in text shown to people: PR
-// comments, step summaries, deployment descriptions, logs. The Cloud's
-// error messages are shown as they come, and they may quote the app's
-// environment. It is safe for concurrent use; the zero value masks only
-// what it recognises by shape.
+// comments, step summaries, deployment descriptions, logs, and what the
+// service stores. The Cloud's error messages are shown as they come, and
+// they may quote the app's environment. Callers mask untrusted text before
+// they escape or encode it; as a second line, a value is also found in the
+// spellings that escaping gives it (Markdown backslashes, JSON, URL and HTML
+// escapes, whitespace folded, a zero-width space after @), since a reader's
+// renderer turns each of them back into the secret. It is safe for
+// concurrent use; the zero value masks only what it recognises by shape.
 type Masker struct {
-	mu     sync.RWMutex
-	values []string // longest first, so a secret inside another goes with it
+	mu      sync.RWMutex
+	entries []*maskEntry // longest first, so a secret inside another goes with it
+}
+
+// maskEntry is one value with the pattern of its spellings, compiled the
+// first time its anchor shows up in a text.
+type maskEntry struct {
+	value string
+	// anchor is the value's longest run of ASCII letters and digits: no
+	// escape changes those, so a text without it holds no spelling of the
+	// value and the pattern need not run.
+	anchor string
+	once   sync.Once
+	re     *regexp.Regexp
+}
+
+func (e *maskEntry) pattern() *regexp.Regexp {
+	e.once.Do(func() { e.re = regexp.MustCompile(spellings(e.value)) })
+	return e.re
 }
 
 // Set replaces the values to mask.
 func (m *Masker) Set(values []string) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.values = m.values[:0]
+	m.entries = nil
 	m.add(values)
 }
 
@@ -48,21 +72,93 @@ func (m *Masker) Add(values ...string) {
 func (m *Masker) add(values []string) {
 	for _, v := range values {
 		v = strings.TrimSpace(v)
-		if len(v) >= MinSecretLen && !slices.Contains(m.values, v) {
-			m.values = append(m.values, v)
+		if len(v) < MinSecretLen || slices.ContainsFunc(m.entries, func(e *maskEntry) bool { return e.value == v }) {
+			continue
 		}
+		m.entries = append(m.entries, &maskEntry{value: v, anchor: longestAlnum(v)})
 	}
-	slices.SortFunc(m.values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	slices.SortStableFunc(m.entries, func(a, b *maskEntry) int { return cmp.Compare(len(b.value), len(a.value)) })
 }
 
-// Mask returns s with every value, every GitHub token and every password
-// in a URL replaced by ***.
+// Mask returns s with every value (in any of its escaped spellings), every
+// GitHub token and every password in a URL replaced by ***.
 func (m *Masker) Mask(s string) string {
 	m.mu.RLock()
-	for _, v := range m.values {
-		s = strings.ReplaceAll(s, v, "***")
+	for _, e := range m.entries {
+		if e.anchor != "" && !strings.Contains(s, e.anchor) {
+			continue
+		}
+		s = e.pattern().ReplaceAllLiteralString(s, "***")
 	}
 	m.mu.RUnlock()
 	s = githubTokenRE.ReplaceAllString(s, "***")
 	return urlPasswordRE.ReplaceAllString(s, "${1}***@")
+}
+
+func longestAlnum(v string) string {
+	best, start := "", -1
+	for i := 0; i <= len(v); i++ {
+		alnum := i < len(v) && (v[i] >= 'a' && v[i] <= 'z' || v[i] >= 'A' && v[i] <= 'Z' || v[i] >= '0' && v[i] <= '9')
+		switch {
+		case alnum && start < 0:
+			start = i
+		case !alnum && start >= 0:
+			if i-start > len(best) {
+				best = v[start:i]
+			}
+			start = -1
+		}
+	}
+	return best
+}
+
+// htmlEntities are what html.EscapeString and html/template write.
+var htmlEntities = map[rune][]string{
+	'<': {"&lt;", "&#60;", `\u003c`}, '>': {"&gt;", "&#62;", `\u003e`}, '&': {"&amp;", "&#38;", `\u0026`},
+	'"': {"&quot;", "&#34;"}, '\'': {"&#39;", "&apos;"},
+}
+
+// spellings is a pattern for v as written and as the escapes of Markdown,
+// JSON, URLs and HTML write it: each character may also come
+// percent-encoded, punctuation may carry backslashes (Markdown, then JSON)
+// and a zero-width space after it, and any run of whitespace may be
+// folded, escaped or encoded.
+func spellings(v string) string {
+	var b strings.Builder
+	b.WriteString("(?:")
+	inSpace := false
+	for _, r := range v {
+		if unicode.IsSpace(r) {
+			if !inSpace {
+				b.WriteString(`(?:\s|\\[nrt]|%0[9aAdD]|%20|\+|&#10;|&#13;|<br\s*/?>)+`)
+			}
+			inSpace = true
+			continue
+		}
+		inSpace = false
+		alts := []string{regexp.QuoteMeta(string(r))}
+		if r > unicode.MaxASCII || !(unicode.IsLetter(r) || unicode.IsDigit(r)) {
+			alts = append(alts, percentEncoded(r))
+		}
+		for _, e := range htmlEntities[r] {
+			alts = append(alts, regexp.QuoteMeta(e))
+		}
+		if r < utf8.RuneSelf && (unicode.IsPunct(r) || unicode.IsSymbol(r)) {
+			fmt.Fprintf(&b, `\\*(?:%s)\x{200b}?`, strings.Join(alts, "|"))
+			continue
+		}
+		fmt.Fprintf(&b, `(?:%s)`, strings.Join(alts, "|"))
+	}
+	b.WriteString(")")
+	return b.String()
+}
+
+// percentEncoded matches r's UTF-8 bytes as %XX in either case of hex.
+func percentEncoded(r rune) string {
+	var b strings.Builder
+	buf := make([]byte, utf8.UTFMax)
+	for _, c := range buf[:utf8.EncodeRune(buf, r)] {
+		fmt.Fprintf(&b, `%%(?i:%02x)`, c)
+	}
+	return b.String()
 }

@@ -2,6 +2,7 @@ package preview
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
@@ -137,6 +138,21 @@ type EnvUpdate struct {
 	At      time.Time `json:"at"`
 	Set     []string  `json:"set,omitempty"`
 	Deleted []string  `json:"deleted,omitempty"`
+}
+
+// Masked returns a copy of r with mask applied to every text in it, for
+// showing or storing a result whose texts quote the Cloud.
+func (r Result) Masked(mask func(string) string) Result {
+	for _, s := range []*string{&r.Name, &r.ProjectID, &r.TenantID, &r.Endpoint, &r.ConsoleURL,
+		&r.CreationJobID, &r.DeploymentJobID, &r.Message} {
+		*s = mask(*s)
+	}
+	r.Tasks = slices.Clone(r.Tasks)
+	for i := range r.Tasks {
+		t := &r.Tasks[i]
+		t.Job, t.Name, t.State, t.Error, t.GitHubDetail = mask(t.Job), mask(t.Name), mask(t.State), mask(t.Error), mask(t.GitHubDetail)
+	}
+	return r
 }
 
 // FailedTask returns the task that failed, or nil.

@@ -187,6 +187,9 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		r.deploymentInactive(ctx, ps, replaced, "Replaced by a newer build")
 	}
 
+	// The previous build's token has done its work: the Cloud skips that
+	// build for this one.
+	r.revokeCloneToken(ctx, ps)
 	token, _, err := r.gh.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
 	if errors.Is(err, ghapp.ErrRepoNotInstalled) || errors.Is(err, ghapp.ErrPermissionNotGranted) {
 		return r.failStart(ctx, ps, fmt.Sprintf("The App cannot read %s/%s, where the branch lives, so the Cloud could not clone it.",
@@ -208,6 +211,9 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		run.Result.AutoRebuilt = s.AutoRebuildSHA == pr.HeadSHA
 		s.recordEnv(&ps.res, r.getenv)
 		s.EnvUpdates = 0
+		r.holdCloneToken(ps, token)
+	} else {
+		r.revokeToken(ctx, ps, token)
 	}
 	switch {
 	case errors.Is(err, cloud.ErrQuotaExceeded):
@@ -320,6 +326,7 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 // superseded); showing it is settle's part.
 func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
+	r.revokeCloneToken(ctx, ps)
 	res := &s.Run.Result
 	if res.Status == preview.StatusSuccess {
 		p.Status, p.LastError = store.StatusReady, ""

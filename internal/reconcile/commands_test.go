@@ -3,6 +3,7 @@ package reconcile
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-github/v60/github"
 
@@ -188,5 +189,51 @@ func TestCommandBeforeAnyPullRequestEvent(t *testing.T) {
 	stored, err := h.st.GetPR(h.ctx, pr.Key)
 	if err != nil || stored.HeadSHA != sha(7, 1) || stored.Branch != "feature-7" {
 		t.Fatalf("the head was not recorded: %+v %v", stored, err)
+	}
+}
+
+// TestRefusedCommandsAreThrottled: anyone can comment on a public PR; each
+// refused command must not make the bot post again. One reply per user per
+// PR per hour, a reaction otherwise, and the hour holds across a restart.
+func TestRefusedCommandsAreThrottled(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.openBuilt(7)
+	var ids []int64
+	for i := range 5 {
+		if i == 3 {
+			h.restart() // a new process (or another replica) remembers
+		}
+		id := h.gh.AddComment(owner, repo, 7, "bob", "/preview delete")
+		ids = append(ids, id)
+		h.command(7, store.CommandDelete, "bob", id)
+		h.mustSettle(key)
+		h.clock.Advance(time.Minute)
+	}
+	if r := h.replies(7); len(r) != 1 {
+		t.Fatalf("%d replies to five refused commands within the hour, want 1: %q", len(r), r)
+	}
+	reacted := 0
+	for _, c := range h.gh.Comments(owner, repo, 7) {
+		for _, x := range c.Reactions {
+			if x.User == bot && x.Content == "-1" {
+				reacted++
+			}
+		}
+	}
+	if reacted != 4 {
+		t.Errorf("%d refused commands got a reaction, want 4", reacted)
+	}
+	// Another user still gets an answer, and bob again after the hour.
+	h.command(7, store.CommandDelete, "carol", h.gh.AddComment(owner, repo, 7, "carol", "/preview delete"))
+	h.mustSettle(key)
+	h.clock.Advance(time.Hour)
+	h.command(7, store.CommandDelete, "bob", h.gh.AddComment(owner, repo, 7, "bob", "/preview delete"))
+	h.mustSettle(key)
+	if r := h.replies(7); len(r) != 3 {
+		t.Fatalf("replies: %q", r)
+	}
+	if h.preview(key).Status != store.StatusReady {
+		t.Fatalf("a refused delete deleted")
 	}
 }

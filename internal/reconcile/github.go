@@ -206,13 +206,8 @@ func (r *Reconciler) command(ctx context.Context, ps *pass) error {
 		ps.log.InfoContext(ctx, "command accepted", "command", cmd.Kind, "actor", cmd.Actor)
 	} else {
 		ps.log.InfoContext(ctx, "command refused: no write access", "command", cmd.Kind, "actor", cmd.Actor)
-		if cmd.Actor != "" {
-			body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, verb)
-			err := r.gated(ctx, ps, func() error {
-				_, _, err := ps.gh.Issues.CreateComment(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, &github.IssueComment{Body: github.String(body)})
-				return err
-			})
-			r.warnGitHub(ctx, ps, "comments", err)
+		if err := r.refuse(ctx, ps, cmd, verb); err != nil {
+			return err
 		}
 	}
 	if _, err := r.st.ClearCommand(ctx, ps.key, cmd.At); err != nil {
@@ -220,6 +215,46 @@ func (r *Reconciler) command(ctx context.Context, ps *pass) error {
 	}
 	pr.Command = nil
 	r.untick(ctx, ps, cmd.CommentID)
+	return nil
+}
+
+// replyWindow is how long one user's refused commands on one PR get a
+// reaction instead of another reply: anyone may comment on a public PR,
+// and a reply per comment would let them make the bot post at their pace.
+const replyWindow = time.Hour
+
+// refuse answers a refused command: a reply at most once per replyWindow
+// per user and PR (the Store keeps the time, so replicas and restarts
+// agree), a -1 reaction on the command's comment otherwise.
+func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command, verb string) error {
+	pr := ps.pr
+	if cmd.Actor == "" {
+		return nil
+	}
+	reply, err := r.st.TakeReplySlot(ctx, ps.key, cmd.Actor, replyWindow)
+	if err != nil {
+		return err
+	}
+	if reply {
+		body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, verb)
+		err := r.gated(ctx, ps, func() error {
+			_, _, err := ps.gh.Issues.CreateComment(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, &github.IssueComment{Body: github.String(body)})
+			return err
+		})
+		r.warnGitHub(ctx, ps, "comments", err)
+		return nil
+	}
+	if cmd.CommentID == 0 {
+		return nil
+	}
+	// "Create reaction for an issue comment": POST
+	// /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions with
+	// {"content": "-1"}; 200 when this reaction is already there.
+	err = r.gated(ctx, ps, func() error {
+		_, _, err := ps.gh.Reactions.CreateIssueCommentReaction(ctx, pr.BaseOwner, pr.BaseRepo, cmd.CommentID, "-1")
+		return err
+	})
+	r.warnGitHub(ctx, ps, "reactions", err)
 	return nil
 }
 

@@ -134,6 +134,7 @@ type Reconciler struct {
 	capMu   map[int64]*sync.Mutex        // by installation
 	warned  map[string]bool              // permission warnings already logged
 	budgets map[int64]*ghBudget          // by installation: GitHub's rate limit, in memory
+	clones  map[string]string            // by PR key: the read token the running build was given
 }
 
 // New checks d and returns the Reconciler.
@@ -162,7 +163,7 @@ func New(d Deps) (*Reconciler, error) {
 		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter,
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, capMu: map[int64]*sync.Mutex{}, warned: map[string]bool{},
-		budgets: map[int64]*ghBudget{},
+		budgets: map[int64]*ghBudget{}, clones: map[string]string{},
 	}
 	if r.jitter == nil {
 		r.jitter = func(n time.Duration) time.Duration {
@@ -244,6 +245,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		return 0, err
 	}
 	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &preview.Masker{}}
+	// Registered first so that it runs last: the job's error is stored
+	// (River keeps it with the job) and logged, so it is masked like the
+	// rest of what a pass stores.
+	defer func() { err = maskError(err, ps.red) }()
 	defer func() {
 		if again == 0 {
 			// Between builds the comment is found again when needed; only
@@ -355,7 +360,11 @@ func (r *Reconciler) expired(ps *pass) bool {
 // save writes the preview row with the state; every outward action comes
 // after the save of the state it starts from.
 func (r *Reconciler) save(ctx context.Context, ps *pass) error {
-	ps.p.RunState = ps.s.encode()
+	// Only masked text is stored: the dashboard and anyone with the
+	// database read it, and the Cloud's errors may quote the repository's
+	// secrets.
+	ps.p.LastError = ps.red.Mask(ps.p.LastError)
+	ps.p.RunState = ps.s.encodeMasked(ps.red.Mask)
 	if err := r.st.SavePreview(ctx, ps.p); err != nil {
 		return err
 	}

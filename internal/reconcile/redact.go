@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 )
 
@@ -21,3 +22,24 @@ func secretValues(res repoconfig.Resolved) []string {
 	}
 	return out
 }
+
+// maskError returns err with its text masked, still unwrapping to err so
+// that callers can classify it.
+func maskError(err error, m *preview.Masker) error {
+	if err == nil {
+		return nil
+	}
+	text := m.Mask(err.Error())
+	if text == err.Error() {
+		return err
+	}
+	return &maskedError{err: err, text: text}
+}
+
+type maskedError struct {
+	err  error
+	text string
+}
+
+func (e *maskedError) Error() string { return e.text }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -105,6 +105,19 @@ func (s *state) encode() []byte {
 	return b
 }
 
+// encodeMasked is encode with mask applied to the texts that can quote a
+// secret: the run's result and the reason shown.
+func (s *state) encodeMasked(mask func(string) string) []byte {
+	c := *s
+	if s.Run != nil {
+		run := *s.Run
+		run.Result = run.Result.Masked(mask)
+		c.Run = &run
+	}
+	c.Reason = mask(c.Reason)
+	return c.encode()
+}
+
 // building reports whether a build is under way (or may be).
 func (s *state) building() bool {
 	return s.Starting || (s.Run != nil && !s.Run.Result.Status.Done())

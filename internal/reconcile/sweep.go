@@ -185,6 +185,9 @@ func (sw *Sweeper) Sweep(ctx context.Context) error {
 	if _, err := r.st.PruneLeases(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := r.st.PruneReplySlots(ctx, replyWindow); err != nil {
+		errs = append(errs, err)
+	}
 	if enqueued > 0 {
 		r.log.InfoContext(ctx, "sweep done", "enqueued", enqueued)
 	}

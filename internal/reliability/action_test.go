@@ -19,7 +19,7 @@ import (
 const (
 	actionPAT         = "hcpat_RELIABILITY_action_4d7e9a0c1b"
 	actionGitHubToken = "ghs_RELIABILITYactiontoken_6f2c8e1a"
-	actionAdminSecret = "adm_RELIABILITY_action_secret_93b0"
+	actionAdminSecret = "adm_RELIABILITY*action[secret]<93b0>@x#~|&"
 )
 
 // TestActionUnderFaults runs the action binary for a PR's opening and

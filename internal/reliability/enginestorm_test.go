@@ -2,6 +2,10 @@ package reliability
 
 import (
 	"context"
+	"encoding/json"
+	"html"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -39,5 +43,26 @@ func TestScanSecretsFindsSpellings(t *testing.T) {
 	}
 	if _, err := ScanSecrets(map[string]string{"short": "abc"}, nil); err == nil {
 		t.Error("a short secret was accepted")
+	}
+}
+
+// TestScanSecretsFindsEscapedSpellings: a secret with Markdown punctuation,
+// an @ and a newline, in each spelling a renderer undoes.
+func TestScanSecretsFindsEscapedSpellings(t *testing.T) {
+	const v = "pw_1*[x]<y>#~`z@host\nsecond line&\"q"
+	md := regexp.MustCompile("([\\\\`*_\\[\\]<>|~#&\"@])").ReplaceAllString(strings.Join(strings.Fields(v), " "), `\$1`)
+	j, _ := json.Marshal(v)
+	for where, text := range map[string]string{
+		"markdown":      "> task failed: " + md,
+		"json":          `{"last_error":` + string(j) + `}`,
+		"html":          "<td>" + html.EscapeString(v) + "</td>",
+		"path":          "/x/" + url.PathEscape(v),
+		"mention-break": strings.ReplaceAll(v, "@", "@\u200b"),
+		"prefix folded": "pw_1*[x]<y>#…",
+	} {
+		leaks, err := ScanSecrets(map[string]string{"s": v}, map[string]string{where: text})
+		if err != nil || len(leaks) != 1 {
+			t.Errorf("%s: %v %v in %q", where, leaks, err, text)
+		}
 	}
 }

@@ -6,7 +6,7 @@ import "strings"
 // values are distinctive so that a scan for them is meaningful.
 const (
 	ConfigSecretPrefix = "HASURA_PREVIEW_SECRET_"
-	ConfigJWTSecret    = `{"type":"RS256","key":"RELIABILITY-jwt-7d2b9e41"}`
+	ConfigJWTSecret    = "{\"key\":\"RELIABILITY*jwt_[7d2b]<9e41>@x#~`|\\\\\",\n\"type\":\"RS256\"}"
 	ConfigPGServer     = "postgres://previews:pgpw_RELIABILITY_3a8c5e@127.0.0.1:5432/postgres"
 	ConfigBadPGServer  = "mysql://root:mypw_RELIABILITY_b71d0f@127.0.0.1/db"
 )

@@ -38,7 +38,7 @@ type target struct {
 	dsn     string // what the driver gets (may hold a password)
 	display string // what logs and errors show
 	secret  string // the password, to scrub from driver errors; "" when none
-	path    string // SQLite: the database file; "" for an in-memory database
+	path    string // SQLite: the database file on disk; "" for memory or unknown
 }
 
 // parseTarget maps the user's URL onto a backend. A plain path, sqlite:// or
@@ -77,7 +77,28 @@ func sqliteTarget(path string) (target, error) {
 	for _, p := range sqlitePragmas {
 		q.Add(p[0], p[1])
 	}
-	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + path, path: filePath(path, q)}, nil
+	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + path, path: diskPath(path)}, nil
+}
+
+// diskPath is the file a SQLite path or file: URI path names, or "" for an
+// in-memory database.
+func diskPath(p string) string {
+	p = strings.TrimPrefix(p, "file:")
+	if rest, ok := strings.CutPrefix(p, "//"); ok {
+		// file://host/path: the host part is empty or localhost.
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			p = rest[i:]
+		} else {
+			p = ""
+		}
+	}
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	if p == "" || p == ":memory:" {
+		return ""
+	}
+	return filepath.Clean(p)
 }
 
 // sqliteFileURI keeps the caller's URI options and adds the required pragmas
@@ -99,21 +120,11 @@ func sqliteFileURI(raw string) (target, error) {
 		}
 		q.Add(p[0], p[1])
 	}
-	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + strings.TrimPrefix(path, "file:"), path: filePath(path, q)}, nil
-}
-
-// filePath is the file behind a SQLite path or file: URI, or "" for an
-// in-memory database.
-func filePath(path string, q url.Values) string {
-	path = strings.TrimPrefix(path, "file:")
-	if strings.HasPrefix(path, "//") {
-		// file:///abs/path: an empty authority before the path.
-		path = strings.TrimPrefix(path, "//")
+	t := target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + strings.TrimPrefix(path, "file:")}
+	if q.Get("mode") != "memory" {
+		t.path = diskPath(path)
 	}
-	if path == "" || path == ":memory:" || q.Get("mode") == "memory" {
-		return ""
-	}
-	return filepath.Clean(path)
+	return t, nil
 }
 
 func hasPragma(values []string, name string) bool {

@@ -5,7 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -68,6 +70,9 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 }
 
 func (s *Store) openSQLite(ctx context.Context) error {
+	if err := createPrivate(s.target.path); err != nil {
+		return err
+	}
 	db, err := sql.Open("sqlite", s.target.dsn)
 	if err != nil {
 		return err
@@ -248,4 +253,23 @@ func (s *Store) withPgxTx(ctx context.Context, fn func(tx *Tx) error) error {
 		return fmt.Errorf("committing: %w", scrub(err, s.target.secret))
 	}
 	return nil
+}
+
+// createPrivate creates the SQLite file readable by its owner only, before
+// SQLite would create it under the umask (0644 as a rule): it holds
+// comment ids, errors and the desired state of every PR. SQLite gives its
+// -wal and -shm files the database file's mode. An existing file is left
+// as the operator made it.
+func createPrivate(path string) error {
+	if path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("creating the database file: %w", err)
+	}
+	return f.Close()
 }
