@@ -1,0 +1,638 @@
+package apireview
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Options tune the review.
+type Options struct {
+	// UnauthorizedRole is HASURA_GRAPHQL_UNAUTHORIZED_ROLE, the role of
+	// requests without credentials. Empty means "anonymous", the name
+	// Hasura's documentation uses for it.
+	UnauthorizedRole string
+}
+
+// Diff compares the base and head projects of a pull request.
+func Diff(base, head *Project, opts Options) *Report {
+	if opts.UnauthorizedRole == "" {
+		opts.UnauthorizedRole = "anonymous"
+	}
+	d := &differ{r: &Report{}, base: base, head: head, opts: opts}
+	for _, side := range []struct {
+		name string
+		p    *Project
+	}{{"base", base}, {"head", head}} {
+		for _, pr := range side.p.Problems {
+			pr.Side = side.name
+			d.r.Problems = append(d.r.Problems, pr)
+		}
+	}
+	d.tables()
+	d.functions()
+	d.inheritedRoles()
+	d.actions()
+	d.remoteSchemas()
+	d.cronTriggers()
+	d.restEndpoints()
+	d.allowList()
+	d.migrations()
+	d.summarise()
+	return d.r
+}
+
+type differ struct {
+	r          *Report
+	base, head *Project
+	opts       Options
+}
+
+// displayTable names a table as the reviewer knows it: schema.name, with
+// the database first when it is not the default one.
+func displayTable(t *Table) string {
+	s := t.Schema + "." + t.Name
+	if t.Database != "default" {
+		s = t.Database + ":" + s
+	}
+	return s
+}
+
+func sortedKeys[V any](ms ...map[string]V) []string {
+	seen := map[string]bool{}
+	for _, m := range ms {
+		for k := range m {
+			seen[k] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
+}
+
+func (d *differ) tables() {
+	for _, k := range sortedKeys(d.base.Tables, d.head.Tables) {
+		b, h := d.base.Tables[k], d.head.Tables[k]
+		switch {
+		case b == nil:
+			d.r.Tables = append(d.r.Tables, Change{Change: Added, Name: displayTable(h)})
+			d.tableParts(&Table{Database: h.Database, Schema: h.Schema, Name: h.Name}, h)
+		case h == nil:
+			d.r.Tables = append(d.r.Tables, Change{Change: Removed, Name: displayTable(b)})
+			d.tableParts(b, &Table{Database: b.Database, Schema: b.Schema, Name: b.Name})
+		default:
+			if b.Config != h.Config {
+				d.r.Tables = append(d.r.Tables, Change{Change: Edited, Name: displayTable(h),
+					Details: []Detail{{Field: "configuration (GraphQL names)", Before: compactJSON(b.Config), After: compactJSON(h.Config)}}})
+			}
+			d.tableParts(b, h)
+		}
+	}
+}
+
+// tableParts compares relationships, permissions and event triggers.
+func (d *differ) tableParts(b, h *Table) {
+	name := displayTable(h)
+	for _, rn := range sortedKeys(b.Relationships, h.Relationships) {
+		br, bok := b.Relationships[rn]
+		hr, hok := h.Relationships[rn]
+		switch {
+		case !bok:
+			d.r.Relationships = append(d.r.Relationships, Change{Change: Added, Name: name + "." + rn, Details: []Detail{{Field: hr.Kind, After: compactJSON(hr.Def)}}})
+		case !hok:
+			d.r.Relationships = append(d.r.Relationships, Change{Change: Removed, Name: name + "." + rn, Details: []Detail{{Field: br.Kind, Before: compactJSON(br.Def)}}})
+		case br != hr:
+			d.r.Relationships = append(d.r.Relationships, Change{Change: Edited, Name: name + "." + rn,
+				Details: []Detail{{Field: br.Kind + " → " + hr.Kind, Before: compactJSON(br.Def), After: compactJSON(hr.Def)}}})
+		}
+	}
+	keys := sortedKeys(b.Permissions, h.Permissions)
+	// Read permissions role by role, in operation order.
+	slices.SortFunc(keys, func(x, y string) int {
+		rx, ox, _ := strings.Cut(x, "/")
+		ry, oy, _ := strings.Cut(y, "/")
+		if c := strings.Compare(rx, ry); c != 0 {
+			return c
+		}
+		return slices.Index(operations, ox) - slices.Index(operations, oy)
+	})
+	for _, k := range keys {
+		bp, bok := b.Permissions[k]
+		hp, hok := h.Permissions[k]
+		if pc, ok := d.permission(name, bp, bok, hp, hok); ok {
+			d.r.Permissions = append(d.r.Permissions, pc)
+		}
+	}
+	for _, en := range sortedKeys(b.EventTriggers, h.EventTriggers) {
+		be, bok := b.EventTriggers[en]
+		he, hok := h.EventTriggers[en]
+		c := Change{Name: name + "." + en}
+		switch {
+		case !bok:
+			c.Change = Added
+			c.Details = []Detail{{Field: "webhook", After: he.Webhook}}
+		case !hok:
+			c.Change = Removed
+		case be.Webhook != he.Webhook:
+			c.Change = Edited
+			c.Details = []Detail{{Field: "webhook", Before: be.Webhook, After: he.Webhook}}
+			c.Warn = "webhook changed: table events now go elsewhere"
+		case be.Def != he.Def:
+			c.Change = Edited
+			c.Details = []Detail{{Field: "definition", Before: compactJSON(be.Def), After: compactJSON(he.Def)}}
+		default:
+			continue
+		}
+		d.r.EventTriggers = append(d.r.EventTriggers, c)
+	}
+}
+
+func (d *differ) permission(table string, b Permission, bok bool, h Permission, hok bool) (PermissionChange, bool) {
+	p := h
+	if !hok {
+		p = b
+	}
+	pc := PermissionChange{Table: table, Role: p.Role, Op: p.Op, Unauthenticated: p.Role == d.opts.UnauthorizedRole}
+	for _, ir := range sortedKeys(d.head.InheritedRoles) {
+		if slices.Contains(d.head.InheritedRoles[ir], p.Role) {
+			pc.InheritedBy = append(pc.InheritedBy, ir)
+		}
+	}
+	var widened, changed, narrowed []string
+	switch {
+	case !bok:
+		pc.Change = Added
+		widened = append(widened, "new role on this table")
+		if h.AllColumns {
+			pc.ColumnsGranted = []string{"*"}
+		} else {
+			pc.ColumnsGranted = h.Columns
+		}
+		for _, rule := range []struct {
+			field string
+			v     any
+		}{{"filter", h.Filter}, {"check", h.Check}} {
+			if rule.v != nil {
+				pc.Details = append(pc.Details, Detail{Field: rule.field, After: compactText(rule.v)})
+			}
+		}
+		if h.Aggregate {
+			pc.Details = append(pc.Details, Detail{Field: "aggregations", After: "allowed"})
+		}
+		if h.Limit != nil {
+			pc.Details = append(pc.Details, Detail{Field: "row limit", After: strconv.FormatInt(*h.Limit, 10)})
+		}
+	case !hok:
+		pc.Change = Removed
+		narrowed = append(narrowed, "role removed")
+	default:
+		pc.Change = Edited
+		pc.ColumnsGranted, pc.ColumnsRevoked = columnDiff(b, h)
+		if len(pc.ColumnsGranted) > 0 {
+			widened = append(widened, "columns added")
+		}
+		if len(pc.ColumnsRevoked) > 0 {
+			narrowed = append(narrowed, "columns removed")
+		}
+		for _, rule := range []struct {
+			field         string
+			before, after any
+		}{{"filter", b.Filter, h.Filter}, {"check", b.Check, h.Check}} {
+			eff := compare(rule.before, rule.after)
+			if eff == Same {
+				continue
+			}
+			pc.Details = append(pc.Details, Detail{Field: rule.field, Before: compactText(rule.before), After: compactText(rule.after)})
+			switch eff {
+			case Widened:
+				if normalize(rule.after).isTrue() {
+					widened = append(widened, rule.field+" became {} (every row)")
+				} else {
+					widened = append(widened, rule.field+" loosened")
+				}
+			case Changed:
+				changed = append(changed, rule.field+" rewritten: cannot show it reaches no new rows")
+			case Narrowed:
+				narrowed = append(narrowed, rule.field+" tightened")
+			}
+		}
+		if b.Aggregate != h.Aggregate {
+			pc.Details = append(pc.Details, Detail{Field: "aggregations", Before: allowed(b.Aggregate), After: allowed(h.Aggregate)})
+			if h.Aggregate {
+				widened = append(widened, "aggregations allowed")
+			} else {
+				narrowed = append(narrowed, "aggregations refused")
+			}
+		}
+		if lb, lh := limitText(b.Limit), limitText(h.Limit); lb != lh {
+			pc.Details = append(pc.Details, Detail{Field: "row limit", Before: lb, After: lh})
+			if h.Limit == nil || (b.Limit != nil && *h.Limit > *b.Limit) {
+				widened = append(widened, "row limit raised")
+			} else {
+				narrowed = append(narrowed, "row limit lowered")
+			}
+		}
+		if sb, sh := canonical(b.Set), canonical(h.Set); sb != sh {
+			pc.Details = append(pc.Details, Detail{Field: "column presets", Before: compactText(b.Set), After: compactText(h.Set)})
+			changed = append(changed, "column presets changed")
+		}
+		if b.Other != h.Other {
+			pc.Details = append(pc.Details, Detail{Field: "other settings", Before: compactJSON(b.Other), After: compactJSON(h.Other)})
+		}
+		if len(pc.ColumnsGranted) == 0 && len(pc.ColumnsRevoked) == 0 && len(pc.Details) == 0 {
+			return pc, false
+		}
+	}
+	switch {
+	case len(widened) > 0:
+		pc.Effect = Widened
+		pc.Warn = strings.Join(widened, "; ")
+	case len(changed) > 0:
+		pc.Effect = Changed
+		pc.Warn = strings.Join(changed, "; ")
+	case len(narrowed) > 0:
+		pc.Effect = Narrowed
+	}
+	if pc.Warn != "" {
+		if pc.Unauthenticated {
+			pc.Warn = "unauthenticated role: " + pc.Warn
+		}
+		if len(pc.InheritedBy) > 0 {
+			pc.Warn += "; also reaches inherited role " + strings.Join(pc.InheritedBy, ", ")
+		}
+	}
+	if hok && pc.Effect != Narrowed {
+		pc.SessionVariables = sessionVars(h.Filter, h.Check, h.Set)
+	}
+	return pc, true
+}
+
+func allowed(b bool) string {
+	if b {
+		return "allowed"
+	}
+	return "refused"
+}
+
+func limitText(l *int64) string {
+	if l == nil {
+		return "none"
+	}
+	return strconv.FormatInt(*l, 10)
+}
+
+// columnDiff returns the columns head grants that base did not, and the
+// other way round; "*" stands for every column.
+func columnDiff(b, h Permission) (granted, revoked []string) {
+	switch {
+	case b.AllColumns && h.AllColumns:
+		return nil, nil
+	case h.AllColumns:
+		return []string{"*"}, nil
+	case b.AllColumns:
+		return nil, []string{"* (now only " + strings.Join(h.Columns, ", ") + ")"}
+	}
+	for _, c := range h.Columns {
+		if _, found := slices.BinarySearch(b.Columns, c); !found {
+			granted = append(granted, c)
+		}
+	}
+	for _, c := range b.Columns {
+		if _, found := slices.BinarySearch(h.Columns, c); !found {
+			revoked = append(revoked, c)
+		}
+	}
+	return granted, revoked
+}
+
+func (d *differ) functions() {
+	for _, k := range sortedKeys(d.base.Functions, d.head.Functions) {
+		switch {
+		case !d.base.Functions[k]:
+			d.r.Functions = append(d.r.Functions, Change{Change: Added, Name: k})
+		case !d.head.Functions[k]:
+			d.r.Functions = append(d.r.Functions, Change{Change: Removed, Name: k})
+		}
+	}
+}
+
+func (d *differ) inheritedRoles() {
+	for _, k := range sortedKeys(d.base.InheritedRoles, d.head.InheritedRoles) {
+		b, bok := d.base.InheritedRoles[k]
+		h, hok := d.head.InheritedRoles[k]
+		c := Change{Name: k}
+		switch {
+		case !bok:
+			c.Change = Added
+			c.Details = []Detail{{Field: "roles", After: strings.Join(h, ", ")}}
+			c.Warn = "new inherited role: it reaches everything its roles reach"
+		case !hok:
+			c.Change = Removed
+		case !slices.Equal(b, h):
+			c.Change = Edited
+			c.Details = []Detail{{Field: "roles", Before: strings.Join(b, ", "), After: strings.Join(h, ", ")}}
+			for _, role := range h {
+				if !slices.Contains(b, role) {
+					c.Warn = "gains the permissions of " + role
+					break
+				}
+			}
+		default:
+			continue
+		}
+		d.r.InheritedRoles = append(d.r.InheritedRoles, c)
+	}
+}
+
+// roleWarn flags roles newly allowed on an action or remote schema.
+func (d *differ) roleWarn(before, after []string) string {
+	var added []string
+	for _, r := range after {
+		if !slices.Contains(before, r) {
+			added = append(added, r)
+		}
+	}
+	if len(added) == 0 {
+		return ""
+	}
+	w := "new roles: " + strings.Join(added, ", ")
+	if slices.Contains(added, d.opts.UnauthorizedRole) {
+		w = "unauthenticated role allowed; " + w
+	}
+	return w
+}
+
+func (d *differ) actions() {
+	for _, k := range sortedKeys(d.base.Actions, d.head.Actions) {
+		b, bok := d.base.Actions[k]
+		h, hok := d.head.Actions[k]
+		c := Change{Name: k}
+		switch {
+		case !bok:
+			c.Change = Added
+			c.Details = []Detail{{Field: "handler", After: h.Handler}, {Field: "roles", After: strings.Join(h.Roles, ", ")}}
+			c.Warn = d.roleWarn(nil, h.Roles)
+		case !hok:
+			c.Change = Removed
+		default:
+			if b.Handler != h.Handler {
+				c.Details = append(c.Details, Detail{Field: "handler", Before: b.Handler, After: h.Handler})
+			}
+			if b.Kind != h.Kind || b.Type != h.Type {
+				c.Details = append(c.Details, Detail{Field: "kind/type", Before: b.Kind + " " + b.Type, After: h.Kind + " " + h.Type})
+			}
+			if !slices.Equal(b.Roles, h.Roles) {
+				c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(b.Roles, ", "), After: strings.Join(h.Roles, ", ")})
+				c.Warn = d.roleWarn(b.Roles, h.Roles)
+			}
+			if len(c.Details) == 0 {
+				continue
+			}
+			c.Change = Edited
+		}
+		d.r.Actions = append(d.r.Actions, c)
+	}
+}
+
+func (d *differ) remoteSchemas() {
+	for _, k := range sortedKeys(d.base.RemoteSchemas, d.head.RemoteSchemas) {
+		b, bok := d.base.RemoteSchemas[k]
+		h, hok := d.head.RemoteSchemas[k]
+		c := Change{Name: k}
+		switch {
+		case !bok:
+			c.Change = Added
+			c.Details = []Detail{{Field: "url", After: h.URL}}
+			c.Warn = d.roleWarn(nil, h.Roles)
+		case !hok:
+			c.Change = Removed
+		default:
+			if b.URL != h.URL {
+				c.Details = append(c.Details, Detail{Field: "url", Before: b.URL, After: h.URL})
+			} else if b.Def != h.Def {
+				c.Details = append(c.Details, Detail{Field: "definition", Before: compactJSON(b.Def), After: compactJSON(h.Def)})
+			}
+			if !slices.Equal(b.Roles, h.Roles) {
+				c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(b.Roles, ", "), After: strings.Join(h.Roles, ", ")})
+				c.Warn = d.roleWarn(b.Roles, h.Roles)
+			}
+			if len(c.Details) == 0 {
+				continue
+			}
+			c.Change = Edited
+		}
+		d.r.RemoteSchemas = append(d.r.RemoteSchemas, c)
+	}
+}
+
+func (d *differ) cronTriggers() {
+	for _, k := range sortedKeys(d.base.CronTriggers, d.head.CronTriggers) {
+		b, bok := d.base.CronTriggers[k]
+		h, hok := d.head.CronTriggers[k]
+		c := Change{Name: k}
+		switch {
+		case !bok:
+			c.Change = Added
+			c.Details = []Detail{{Field: "webhook", After: h.Webhook}, {Field: "schedule", After: h.Schedule}}
+		case !hok:
+			c.Change = Removed
+		case b.Def == h.Def:
+			continue
+		default:
+			c.Change = Edited
+			if b.Webhook != h.Webhook {
+				c.Details = append(c.Details, Detail{Field: "webhook", Before: b.Webhook, After: h.Webhook})
+				c.Warn = "webhook changed"
+			}
+			if b.Schedule != h.Schedule {
+				c.Details = append(c.Details, Detail{Field: "schedule", Before: b.Schedule, After: h.Schedule})
+			}
+			if len(c.Details) == 0 {
+				c.Details = []Detail{{Field: "definition", Before: compactJSON(b.Def), After: compactJSON(h.Def)}}
+			}
+		}
+		d.r.CronTriggers = append(d.r.CronTriggers, c)
+	}
+}
+
+func (d *differ) restEndpoints() {
+	for _, k := range sortedKeys(d.base.RestEndpoints, d.head.RestEndpoints) {
+		b, bok := d.base.RestEndpoints[k]
+		h, hok := d.head.RestEndpoints[k]
+		desc := func(e RestEndpoint) string {
+			return strings.Join(e.Methods, ",") + " /api/rest/" + e.URL + " → " + e.Query
+		}
+		c := Change{Name: k}
+		switch {
+		case !bok:
+			c.Change = Added
+			c.Details = []Detail{{Field: "route", After: desc(h)}}
+		case !hok:
+			c.Change = Removed
+		case desc(b) == desc(h):
+			continue
+		default:
+			c.Change = Edited
+			c.Details = []Detail{{Field: "route", Before: desc(b), After: desc(h)}}
+		}
+		d.r.RestEndpoints = append(d.r.RestEndpoints, c)
+	}
+}
+
+func (d *differ) allowList() {
+	for _, k := range sortedKeys(d.base.AllowList, d.head.AllowList) {
+		switch {
+		case !d.base.AllowList[k]:
+			d.r.AllowList = append(d.r.AllowList, Change{Change: Added, Name: k, Warn: "every query in this collection is now allowed"})
+		case !d.head.AllowList[k]:
+			d.r.AllowList = append(d.r.AllowList, Change{Change: Removed, Name: k})
+		}
+	}
+	for _, k := range sortedKeys(d.base.Queries, d.head.Queries) {
+		b, bok := d.base.Queries[k]
+		h, hok := d.head.Queries[k]
+		c := Change{Name: k}
+		switch {
+		case !bok:
+			c.Change = Added
+		case !hok:
+			c.Change = Removed
+		case b == h:
+			continue
+		default:
+			c.Change = Edited
+			c.Details = []Detail{{Field: "query", Before: b, After: h}}
+		}
+		coll, _, _ := strings.Cut(k, "/")
+		if c.Change != Removed && d.head.AllowList[coll] {
+			c.Warn = "in an allow-listed collection"
+		}
+		d.r.Queries = append(d.r.Queries, c)
+	}
+}
+
+func (d *differ) migrations() {
+	for _, k := range sortedKeys(d.base.Migrations, d.head.Migrations) {
+		b, bok := d.base.Migrations[k]
+		h, hok := d.head.Migrations[k]
+		var c MigrationChange
+		switch {
+		case !bok:
+			c = MigrationChange{Database: h.Database, Name: h.Name, Path: h.Path, Change: Added}
+		case !hok:
+			c = MigrationChange{Database: b.Database, Name: b.Name, Path: b.Path, Change: Removed}
+		case b.SQL != h.SQL:
+			c = MigrationChange{Database: h.Database, Name: h.Name, Path: h.Path, Change: Edited}
+		default:
+			continue
+		}
+		if c.Change != Removed {
+			c.Destructive = DestructiveStatements(h.SQL)
+		}
+		d.r.Migrations = append(d.r.Migrations, c)
+	}
+}
+
+// summarise counts what changed into the one line a reviewer reads first.
+func (d *differ) summarise() {
+	r := d.r
+	var parts []string
+	add := func(n int, one, many, suffix string) {
+		if n == 0 {
+			return
+		}
+		word := one
+		if n != 1 {
+			word = many
+		}
+		parts = append(parts, fmt.Sprintf("%d %s%s", n, word, suffix))
+	}
+	count := func(cs []Change, kind string) int {
+		n := 0
+		for _, c := range cs {
+			if c.Change == kind {
+				n++
+			}
+		}
+		return n
+	}
+	warned := func(cs []Change) int {
+		n := 0
+		for _, c := range cs {
+			if c.Warn != "" {
+				n++
+			}
+		}
+		return n
+	}
+	add(count(r.Tables, Added), "table added", "tables added", "")
+	add(count(r.Tables, Removed), "table removed", "tables removed", "")
+	add(count(r.Tables, Edited), "table renamed in the API", "tables renamed in the API", "")
+	add(len(r.Functions), "function tracked/untracked", "functions tracked/untracked", "")
+	add(count(r.Relationships, Added), "relationship added", "relationships added", "")
+	add(count(r.Relationships, Removed), "relationship removed", "relationships removed", "")
+	add(count(r.Relationships, Edited), "relationship changed", "relationships changed", "")
+	var widened, unauth, rewritten, narrowed, other int
+	for _, p := range r.Permissions {
+		switch p.Effect {
+		case Widened:
+			widened++
+			if p.Unauthenticated {
+				unauth++
+			}
+		case Changed:
+			rewritten++
+		case Narrowed:
+			narrowed++
+		default:
+			other++
+		}
+	}
+	if unauth > 0 {
+		add(widened, "permission widened", "permissions widened", fmt.Sprintf(" ⚠ (%d for the unauthenticated role)", unauth))
+	} else {
+		add(widened, "permission widened", "permissions widened", " ⚠")
+	}
+	add(rewritten, "row rule rewritten", "row rules rewritten", " ⚠")
+	add(narrowed, "permission narrowed", "permissions narrowed", "")
+	add(other, "permission changed", "permissions changed", "")
+	add(len(r.InheritedRoles), "inherited role changed", "inherited roles changed", suffixIf(warned(r.InheritedRoles)))
+	add(len(r.Actions), "action changed", "actions changed", suffixIf(warned(r.Actions)))
+	add(len(r.RemoteSchemas), "remote schema changed", "remote schemas changed", suffixIf(warned(r.RemoteSchemas)))
+	add(len(r.EventTriggers)+len(r.CronTriggers), "trigger changed", "triggers changed", suffixIf(warned(r.EventTriggers)+warned(r.CronTriggers)))
+	add(len(r.RestEndpoints), "REST endpoint changed", "REST endpoints changed", "")
+	add(len(r.AllowList)+len(r.Queries), "allow list change", "allow list changes", suffixIf(warned(r.AllowList)+warned(r.Queries)))
+	var added, destructive, edited int
+	for _, m := range r.Migrations {
+		switch m.Change {
+		case Added:
+			added++
+		case Edited:
+			edited++
+		}
+		if len(m.Destructive) > 0 {
+			destructive++
+		}
+	}
+	add(added, "new migration", "new migrations", "")
+	add(destructive, "destructive migration", "destructive migrations", " ⚠")
+	add(edited, "migration edited after it was written", "migrations edited after they were written", " ⚠")
+	r.Changed = len(parts) > 0
+	add(len(r.Problems), "file could not be read", "files could not be read", " ⚠")
+
+	r.Warnings = widened + rewritten + destructive + edited + len(r.Problems) +
+		warned(r.InheritedRoles) + warned(r.Actions) + warned(r.RemoteSchemas) +
+		warned(r.EventTriggers) + warned(r.CronTriggers) + warned(r.AllowList) + warned(r.Queries)
+	if len(parts) == 0 {
+		r.Summary = "no API change"
+		return
+	}
+	r.Summary = strings.Join(parts, " · ")
+}
+
+func suffixIf(warnings int) string {
+	if warnings > 0 {
+		return " ⚠"
+	}
+	return ""
+}
