@@ -31,6 +31,11 @@ func Diff(base, head *Project, opts Options) *Report {
 			d.r.Problems = append(d.r.Problems, pr)
 		}
 	}
+	if base.Incomplete || head.Incomplete {
+		d.r.Summary = "not compared: the project could not be read ⚠"
+		d.r.Warnings = len(d.r.Problems)
+		return d.r
+	}
 	d.tables()
 	d.functions()
 	d.inheritedRoles()

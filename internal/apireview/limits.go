@@ -9,8 +9,11 @@ type Limits struct {
 	// included several times counted again.
 	MaxTotalBytes int64
 	// MaxNodes caps the YAML nodes visited for one side, aliases counted
-	// each time they are followed (an alias bomb runs into this).
+	// each time they are followed.
 	MaxNodes int
+	// MaxAliasNodes caps the nodes visited through aliases: an alias bomb
+	// runs into it long before MaxNodes.
+	MaxAliasNodes int
 	// MaxIncludeDepth caps nested !include chains.
 	MaxIncludeDepth int
 	// MaxMigrations caps the migration files read.
@@ -20,8 +23,9 @@ type Limits struct {
 // DefaultLimits fit projects of a few thousand tables with room to spare.
 var DefaultLimits = Limits{
 	MaxFileBytes:    4 << 20,
-	MaxTotalBytes:   128 << 20,
-	MaxNodes:        20_000_000,
+	MaxTotalBytes:   32 << 20,
+	MaxNodes:        5_000_000,
+	MaxAliasNodes:   200_000,
 	MaxIncludeDepth: 16,
 	MaxMigrations:   5000,
 }
@@ -36,6 +40,9 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.MaxNodes > 0 {
 		d.MaxNodes = l.MaxNodes
+	}
+	if l.MaxAliasNodes > 0 {
+		d.MaxAliasNodes = l.MaxAliasNodes
 	}
 	if l.MaxIncludeDepth > 0 {
 		d.MaxIncludeDepth = l.MaxIncludeDepth

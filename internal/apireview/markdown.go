@@ -35,6 +35,9 @@ func plainText(s string) string {
 // backticks it holds, cut to n runes.
 func code(s string, n int) string {
 	s = strings.Join(strings.Fields(neutralise(s)), " ")
+	// CommonMark shows a code span's content as text, but a closing tag
+	// costs nothing to break too, should a renderer disagree.
+	s = strings.ReplaceAll(s, "</", "<"+zwsp+"/")
 	s = cut(s, n)
 	if s == "" {
 		return "` `"

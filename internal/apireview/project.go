@@ -14,7 +14,10 @@ import (
 type Project struct {
 	// Missing is set when the directory holds nothing at all (a project
 	// added by the pull request has no base).
-	Missing        bool
+	Missing bool
+	// Incomplete is set when a budget ran out: the project was not read
+	// and must not be compared (everything would look removed).
+	Incomplete     bool
 	Tables         map[string]*Table
 	Functions      map[string]bool
 	Actions        map[string]Action
@@ -146,8 +149,7 @@ func Load(fsys fs.FS, lim Limits) *Project {
 	if r.over {
 		// Half a project would diff as mass removal: keep nothing.
 		problems := p.Problems
-		*p = Project{Problems: problems, Tables: map[string]*Table{}}
-		p.Missing = false
+		*p = Project{Problems: problems, Incomplete: true}
 	}
 	return p
 }

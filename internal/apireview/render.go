@@ -105,8 +105,13 @@ func changeLine(c Change) string {
 }
 
 func writeDetails(b *strings.Builder, ds []Detail) {
-	for i, d := range ds {
-		if i == 0 {
+	i := 0
+	for _, d := range ds {
+		if d.Before == "" && d.After == "" {
+			continue
+		}
+		i++
+		if i == 1 {
 			b.WriteString(": ")
 		} else {
 			b.WriteString("; ")

@@ -42,6 +42,7 @@ type reader struct {
 	lim      Limits
 	root     string // the metadata directory; includes stay inside it
 	nodes    int
+	aliased  int
 	bytes    int64
 	files    int
 	over     bool
@@ -205,25 +206,32 @@ func includeTarget(n *yaml.Node) (string, bool) {
 
 // deref follows aliases and includes until it reaches a node of the data.
 func (r *reader) deref(s src) (src, bool) {
+	d, _, ok := r.derefAlias(s)
+	return d, ok
+}
+
+// derefAlias is deref that also tells whether it went through an alias.
+func (r *reader) derefAlias(s src) (d src, alias bool, ok bool) {
 	for {
 		if s.n == nil || !r.visit() {
-			return src{}, false
+			return src{}, alias, false
 		}
 		if s.n.Kind == yaml.AliasNode {
 			s.n = s.n.Alias
+			alias = true
 			continue
 		}
-		target, ok := includeTarget(s.n)
-		if !ok {
-			return s, true
+		target, isInclude := includeTarget(s.n)
+		if !isInclude {
+			return s, alias, true
 		}
-		p, ok := r.includePath(s, target)
-		if !ok {
-			return src{}, false
+		p, found := r.includePath(s, target)
+		if !found {
+			return src{}, alias, false
 		}
-		next, ok := r.parse(p, s.chain, false)
-		if !ok {
-			return src{}, false
+		next, parsed := r.parse(p, s.chain, false)
+		if !parsed {
+			return src{}, alias, false
 		}
 		s = next
 	}
@@ -329,10 +337,22 @@ func isNull(n *yaml.Node) bool {
 // value converts a subtree into plain Go values (map[string]any, []any,
 // string, int64, float64, bool, nil), charging every node to the budget,
 // so a filter full of aliases cannot expand without bound.
-func (r *reader) value(s src) (any, bool) {
-	d, ok := r.deref(s)
+func (r *reader) value(s src) (any, bool) { return r.walk(s, false) }
+
+func (r *reader) walk(s src, aliased bool) (any, bool) {
+	d, viaAlias, ok := r.derefAlias(s)
 	if !ok {
 		return nil, false
+	}
+	if aliased = aliased || viaAlias; aliased {
+		r.aliased++
+		if r.aliased > r.lim.MaxAliasNodes {
+			if !r.over {
+				r.problem(d.file, d.n.Line, "refused: aliases expand to over %d YAML nodes (an alias bomb?); stopped reading", r.lim.MaxAliasNodes)
+			}
+			r.over = true
+			return nil, false
+		}
 	}
 	n := d.n
 	switch n.Kind {
@@ -347,7 +367,7 @@ func (r *reader) value(s src) (any, bool) {
 				r.problem(d.file, k.n.Line, "a mapping key that is not a plain value")
 				continue
 			}
-			v, ok := r.value(src{n: n.Content[i+1], file: d.file, chain: d.chain})
+			v, ok := r.walk(src{n: n.Content[i+1], file: d.file, chain: d.chain}, aliased)
 			if !ok {
 				return nil, false
 			}
@@ -368,7 +388,7 @@ func (r *reader) value(s src) (any, bool) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, ok := r.value(src{n: c, file: d.file, chain: d.chain})
+			v, ok := r.walk(src{n: c, file: d.file, chain: d.chain}, aliased)
 			if !ok {
 				return nil, false
 			}
