@@ -173,12 +173,9 @@ func (d *differ) permission(table string, b Permission, bok bool, h Permission, 
 		} else {
 			pc.ColumnsGranted = h.Columns
 		}
-		for _, rule := range []struct {
-			field string
-			v     any
-		}{{"filter", h.Filter}, {"check", h.Check}} {
-			if rule.v != nil {
-				pc.Details = append(pc.Details, Detail{Field: rule.field, After: compactText(rule.v)})
+		for _, rule := range []struct{ field, v string }{{"filter", h.Filter}, {"check", h.Check}} {
+			if rule.v != "" {
+				pc.Details = append(pc.Details, Detail{Field: rule.field, After: compactJSON(rule.v)})
 			}
 		}
 		if h.Aggregate {
@@ -199,18 +196,19 @@ func (d *differ) permission(table string, b Permission, bok bool, h Permission, 
 		if len(pc.ColumnsRevoked) > 0 {
 			narrowed = append(narrowed, "columns removed")
 		}
-		for _, rule := range []struct {
-			field         string
-			before, after any
-		}{{"filter", b.Filter, h.Filter}, {"check", b.Check, h.Check}} {
-			eff := compare(rule.before, rule.after)
+		for _, rule := range []struct{ field, before, after string }{{"filter", b.Filter, h.Filter}, {"check", b.Check, h.Check}} {
+			if rule.before == rule.after {
+				continue
+			}
+			before, after := decode(rule.before), decode(rule.after)
+			eff := compare(before, after)
 			if eff == Same {
 				continue
 			}
-			pc.Details = append(pc.Details, Detail{Field: rule.field, Before: compactText(rule.before), After: compactText(rule.after)})
+			pc.Details = append(pc.Details, Detail{Field: rule.field, Before: compactJSON(rule.before), After: compactJSON(rule.after)})
 			switch eff {
 			case Widened:
-				if normalize(rule.after).isTrue() {
+				if normalize(after).isTrue() {
 					widened = append(widened, rule.field+" became {} (every row)")
 				} else {
 					widened = append(widened, rule.field+" loosened")
@@ -237,8 +235,8 @@ func (d *differ) permission(table string, b Permission, bok bool, h Permission, 
 				narrowed = append(narrowed, "row limit lowered")
 			}
 		}
-		if sb, sh := canonical(b.Set), canonical(h.Set); sb != sh {
-			pc.Details = append(pc.Details, Detail{Field: "column presets", Before: compactText(b.Set), After: compactText(h.Set)})
+		if b.Set != h.Set {
+			pc.Details = append(pc.Details, Detail{Field: "column presets", Before: compactJSON(b.Set), After: compactJSON(h.Set)})
 			changed = append(changed, "column presets changed")
 		}
 		if b.Other != h.Other {
@@ -267,7 +265,7 @@ func (d *differ) permission(table string, b Permission, bok bool, h Permission, 
 		}
 	}
 	if hok && pc.Effect != Narrowed {
-		pc.SessionVariables = sessionVars(h.Filter, h.Check, h.Set)
+		pc.SessionVariables = sessionVars(decode(h.Filter), decode(h.Check), decode(h.Set))
 	}
 	return pc, true
 }

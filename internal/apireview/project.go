@@ -59,9 +59,13 @@ type Permission struct {
 	// AllColumns is set by columns: '*'.
 	AllColumns bool
 	Columns    []string // sorted
-	Filter     any      // select, update, delete; nil when absent
-	Check      any      // insert, update
-	Set        any      // column presets
+	// Filter (select, update, delete), Check (insert, update) and Set
+	// (column presets) are canonical JSON, empty when absent: text is a
+	// fraction of the memory of the decoded rule, and a rule is decoded
+	// again only when it changed.
+	Filter    string
+	Check     string
+	Set       string
 	Aggregate  bool
 	Limit      *int64
 	// Other is the canonical text of the remaining fields (computed
@@ -115,7 +119,9 @@ type Migration struct {
 // Load reads the Hasura project at the root of fsys (config.yaml, the
 // metadata directory and migrations). It never fails: what it cannot read
 // is listed in Problems.
-func Load(fsys fs.FS, lim Limits) *Project {
+func Load(fsys fs.FS, lim Limits) *Project { return load(fsys, lim, nil) }
+
+func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	p := &Project{
 		Tables:         map[string]*Table{},
 		Functions:      map[string]bool{},
@@ -132,7 +138,7 @@ func Load(fsys fs.FS, lim Limits) *Project {
 		p.Missing = true
 		return p
 	}
-	r := &reader{fsys: fsys, lim: lim.orDefault()}
+	r := &reader{fsys: fsys, lim: lim.orDefault(), shared: shared}
 	version, metaDir, migDir := r.config()
 	r.root = metaDir
 	if !r.over {
@@ -299,4 +305,12 @@ func (r *reader) common(p *Project, dir string) {
 
 func compactSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
+}
+
+// LoadPair reads the base and head of a review. Table files that are the
+// same bytes at the same path on both sides are parsed once, which is
+// most of them in a usual pull request.
+func LoadPair(base, head fs.FS, lim Limits) (*Project, *Project) {
+	shared := map[string]*Table{}
+	return load(base, lim, shared), load(head, lim, shared)
 }

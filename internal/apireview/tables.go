@@ -42,68 +42,135 @@ func (r *reader) tableName(s src) (schema, name string, ok bool) {
 }
 
 func (r *reader) tables(p *Project, db string, s src) {
-	for _, ts := range r.items(s, "tables") {
+	if s.n == nil || isNull(s.n) {
+		return
+	}
+	if s.n.Kind != yaml.SequenceNode {
+		r.problem(s.file, s.n.Line, "tables should be a list")
+		return
+	}
+	for _, item := range s.n.Content {
 		if r.over {
 			return
 		}
-		schema, name, ok := r.tableName(ts)
-		if !ok {
-			r.problem(ts.file, ts.n.Line, "a table entry without `table: {schema, name}`")
+		it := src{n: item, file: s.file, chain: s.chain}
+		if t, ok := r.sharedTable(it, db); ok {
+			if t != nil {
+				p.Tables[tableKey(db, t.Schema, t.Name)] = t
+			}
 			continue
 		}
-		t := &Table{
-			Database: db, Schema: schema, Name: name,
-			Relationships: map[string]Relationship{},
-			Permissions:   map[string]Permission{},
-			EventTriggers: map[string]EventTrigger{},
+		ts, ok := r.deref(it)
+		if !ok {
+			continue
 		}
-		if c, ok := r.get(ts, "configuration"); ok {
-			v, _ := r.value(c)
-			t.Config = canonical(v)
+		if t := r.table(ts, db); t != nil {
+			p.Tables[tableKey(db, t.Schema, t.Name)] = t
 		}
-		for _, kind := range []string{"object", "array", "remote"} {
-			rels, ok := r.get(ts, kind+"_relationships")
-			if !ok {
-				continue
-			}
-			for _, rel := range r.items(rels, kind+"_relationships") {
-				rn := r.str(rel, "name")
-				if rn == "" {
-					continue
-				}
-				def := rel
-				if d, ok := r.get(rel, "using"); ok {
-					def = d
-				} else if d, ok := r.get(rel, "definition"); ok {
-					def = d
-				}
-				v, _ := r.value(def)
-				t.Relationships[rn] = Relationship{Kind: kind, Def: canonical(v)}
-			}
-		}
-		for _, op := range operations {
-			perms, ok := r.get(ts, op+"_permissions")
-			if !ok {
-				continue
-			}
-			for _, ps := range r.items(perms, op+"_permissions") {
-				if perm, ok := r.permission(ps, op); ok {
-					t.Permissions[perm.Role+"/"+op] = perm
-				}
-			}
-		}
-		if ets, ok := r.get(ts, "event_triggers"); ok {
-			for _, et := range r.items(ets, "event_triggers") {
-				en := r.str(et, "name")
-				if en == "" {
-					continue
-				}
-				v, _ := r.value(et)
-				t.EventTriggers[en] = EventTrigger{Webhook: webhook(r, et), Def: canonical(v)}
-			}
-		}
-		p.Tables[tableKey(db, schema, name)] = t
 	}
+}
+
+// sharedTable reads a table entry that is an !include of one file through
+// the cache LoadPair shares between the two sides: a file whose bytes are
+// the same at the same path under the same database is parsed once. ok
+// is false when the entry is not such an include, or on a read problem
+// (then the normal path reports it).
+func (r *reader) sharedTable(it src, db string) (*Table, bool) {
+	if r.shared == nil || it.n.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	target, isInclude := includeTarget(it.n)
+	if !isInclude {
+		return nil, false
+	}
+	p, ok := r.includePath(it, target)
+	if !ok {
+		return nil, true // reported
+	}
+	data, missing, ok := r.readFile(p)
+	if !ok {
+		if missing {
+			r.problem(p, 0, "file not found")
+		}
+		return nil, true
+	}
+	key := db + "\x00" + p + "\x00" + string(data)
+	if t, ok := r.shared[key]; ok {
+		return t, true
+	}
+	problems, parsed := len(r.problems), r.parsed
+	ts, ok := r.parseData(p, data, it.chain)
+	if !ok {
+		return nil, true
+	}
+	t := r.table(ts, db)
+	// Only a clean read of this one file is shared: problems must be
+	// reported on both sides, and nested includes may differ.
+	if len(r.problems) == problems && r.parsed == parsed+1 && !r.over {
+		r.shared[key] = t
+	}
+	return t, true
+}
+
+// table reads one entry of a tables list; nil when it has no name.
+func (r *reader) table(ts src, db string) *Table {
+	schema, name, ok := r.tableName(ts)
+	if !ok {
+		r.problem(ts.file, ts.n.Line, "a table entry without `table: {schema, name}`")
+		return nil
+	}
+	t := &Table{
+		Database: db, Schema: schema, Name: name,
+		Relationships: map[string]Relationship{},
+		Permissions:   map[string]Permission{},
+		EventTriggers: map[string]EventTrigger{},
+	}
+	if c, ok := r.get(ts, "configuration"); ok {
+		v, _ := r.value(c)
+		t.Config = canonical(v)
+	}
+	for _, kind := range []string{"object", "array", "remote"} {
+		rels, ok := r.get(ts, kind+"_relationships")
+		if !ok {
+			continue
+		}
+		for _, rel := range r.items(rels, kind+"_relationships") {
+			rn := r.str(rel, "name")
+			if rn == "" {
+				continue
+			}
+			def := rel
+			if d, ok := r.get(rel, "using"); ok {
+				def = d
+			} else if d, ok := r.get(rel, "definition"); ok {
+				def = d
+			}
+			v, _ := r.value(def)
+			t.Relationships[rn] = Relationship{Kind: kind, Def: canonical(v)}
+		}
+	}
+	for _, op := range operations {
+		perms, ok := r.get(ts, op+"_permissions")
+		if !ok {
+			continue
+		}
+		for _, ps := range r.items(perms, op+"_permissions") {
+			if perm, ok := r.permission(ps, op); ok {
+				t.Permissions[perm.Role+"/"+op] = perm
+			}
+		}
+	}
+	if ets, ok := r.get(ts, "event_triggers"); ok {
+		for _, et := range r.items(ets, "event_triggers") {
+			en := r.str(et, "name")
+			if en == "" {
+				continue
+			}
+			v, _ := r.value(et)
+			t.EventTriggers[en] = EventTrigger{Webhook: webhook(r, et), Def: canonical(v)}
+		}
+	}
+	return t
 }
 
 func tableKey(db, schema, name string) string { return db + "." + schema + "." + name }
@@ -146,9 +213,7 @@ func (r *reader) permission(s src, op string) (Permission, bool) {
 		slices.Sort(p.Columns)
 		p.Columns = slices.Compact(p.Columns)
 	}
-	p.Filter = m["filter"]
-	p.Check = m["check"]
-	p.Set = m["set"]
+	p.Filter, p.Check, p.Set = present(m, "filter"), present(m, "check"), present(m, "set")
 	p.Aggregate, _ = m["allow_aggregations"].(bool)
 	if l, ok := m["limit"].(int64); ok {
 		p.Limit = &l
@@ -249,4 +314,25 @@ func (r *reader) cronTriggers(p *Project, s src) {
 		v, _ := r.value(ct)
 		p.CronTriggers[name] = CronTrigger{Webhook: webhook(r, ct), Schedule: r.str(ct, "schedule"), Def: canonical(v)}
 	}
+}
+
+// present returns the canonical JSON of m[key], or "" when key is absent.
+func present(m map[string]any, key string) string {
+	v, ok := m[key]
+	if !ok {
+		return ""
+	}
+	return canonical(v)
+}
+
+// decode reads back a canonical JSON rule; "" is absent (nil).
+func decode(s string) any {
+	if s == "" {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil
+	}
+	return v
 }

@@ -43,6 +43,10 @@ type reader struct {
 	root     string // the metadata directory; includes stay inside it
 	nodes    int
 	aliased  int
+	parsed   int // files parsed, to tell whether an extraction included any
+	// shared holds tables read from files identical on both sides of a
+	// review, so the second side skips parsing them (see LoadPair).
+	shared map[string]*Table
 	bytes    int64
 	files    int
 	over     bool
@@ -138,6 +142,12 @@ func (r *reader) parse(p string, up *chain, optional bool) (src, bool) {
 		}
 		return src{}, false
 	}
+	return r.parseData(p, data, up)
+}
+
+// parseData parses a file already read.
+func (r *reader) parseData(p string, data []byte, up *chain) (src, bool) {
+	r.parsed++
 	var doc yaml.Node
 	if err := safeUnmarshal(data, &doc); err != nil {
 		line := 0
