@@ -66,8 +66,8 @@ type Permission struct {
 	Filter    string
 	Check     string
 	Set       string
-	Aggregate  bool
-	Limit      *int64
+	Aggregate bool
+	Limit     *int64
 	// Other is the canonical text of the remaining fields (computed
 	// fields, root fields, backend_only, validate input).
 	Other string

@@ -38,15 +38,15 @@ func (p Problem) String() string {
 // Once a budget runs out it stops reading altogether: half a project
 // diffed against a whole one would report everything as removed.
 type reader struct {
-	fsys     fs.FS
-	lim      Limits
-	root     string // the metadata directory; includes stay inside it
-	nodes    int
-	aliased  int
-	parsed   int // files parsed, to tell whether an extraction included any
+	fsys    fs.FS
+	lim     Limits
+	root    string // the metadata directory; includes stay inside it
+	nodes   int
+	aliased int
+	parsed  int // files parsed, to tell whether an extraction included any
 	// shared holds tables read from files identical on both sides of a
 	// review, so the second side skips parsing them (see LoadPair).
-	shared map[string]*Table
+	shared   map[string]*Table
 	bytes    int64
 	files    int
 	over     bool
