@@ -37,7 +37,11 @@ func (r *Report) Markdown() string {
 			}
 			loc += ": "
 		}
-		return fmt.Sprintf("⚠ %s (%s): %s%s", "refused or broken", p.Side, loc, plainText(cut(p.Message, 300)))
+		side := ""
+		if p.Side != "" {
+			side = " (" + p.Side + ")"
+		}
+		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, plainText(cut(p.Message, 300)))
 	})
 	if len(r.Problems) > 0 {
 		w.line("_What those files hold is left out, so it may show as removed below._")

@@ -77,3 +77,13 @@ type MigrationChange struct {
 	Change      string        `json:"change"`
 	Destructive []Destructive `json:"destructive,omitempty"`
 }
+
+// Unavailable is the report when a side could not be read at all (the
+// archive could not be fetched): one problem line, nothing compared.
+func Unavailable(reason string) *Report {
+	return &Report{
+		Summary:  "not compared: the project could not be read ⚠",
+		Warnings: 1,
+		Problems: []Problem{{Message: reason}},
+	}
+}
