@@ -189,6 +189,12 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		return 0, err
 	}
 	ps.log.InfoContext(ctx, "preview build started", "app", ps.name, "sha", pr.HeadSHA, "job", run.Result.CreationJobID)
+	// The build is under way in the Cloud: the review does not hold it up.
+	if r.reviewAPI(ctx, ps) {
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,

@@ -64,6 +64,11 @@ type state struct {
 	// started (a GitHub rate limit or outage, not a missing permission):
 	// it is created with the final status.
 	DeployOwed bool `json:"deploy_owed,omitempty"`
+	// APIReview is the rendered API review of the head APIReviewSHA
+	// against the base branch, and APISummary its one line.
+	APIReviewSHA string `json:"api_review_sha,omitempty"`
+	APISummary   string `json:"api_summary,omitempty"`
+	APIReview    string `json:"api_review,omitempty"`
 }
 
 func decodeState(raw []byte) *state {
