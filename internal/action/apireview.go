@@ -25,6 +25,12 @@ const apiReviewWait = 2 * time.Minute
 // build itself does not wait: it started before.
 const apiReviewFirstWait = 15 * time.Second
 
+// maxAPIChangesOutput keeps the apiChanges output well inside GitHub's
+// limit: "Outputs can be a maximum of 1 MB per job. ... Size is
+// approximated based on UTF-16 encoding." (docs, "Passing information
+// between jobs"). A larger review is written without its lists.
+const maxAPIChangesOutput = 256 << 10
+
 // apiReview is the API review running beside the build.
 type apiReview struct {
 	done    chan struct{}
@@ -72,6 +78,9 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 		rep := ghproject.Review(ctx, gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseRepo, dir,
 			ghproject.Side{Ref: baseRef}, head, opts, ghproject.Limits{})
 		js, err := json.Marshal(rep)
+		if len(js) > maxAPIChangesOutput {
+			js, err = json.Marshal(rep.Brief())
+		}
 		if err != nil {
 			js = []byte(`{}`)
 		}

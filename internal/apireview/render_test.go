@@ -71,3 +71,15 @@ func itoa(i int) string {
 		}
 	}
 }
+
+// TestBrief: the short form keeps the summary and the first problems.
+func TestBrief(t *testing.T) {
+	r := &Report{Summary: "s", Changed: true, Warnings: 3, Tables: []Change{{Change: Added, Name: "t"}}}
+	for i := 0; i < 30; i++ {
+		r.Problems = append(r.Problems, Problem{Message: "p"})
+	}
+	b := r.Brief()
+	if b.Summary != "s" || !b.Changed || b.Warnings != 3 || !b.Truncated || len(b.Problems) != 20 || len(b.Tables) != 0 {
+		t.Errorf("%+v", b)
+	}
+}

@@ -8,7 +8,9 @@ type Report struct {
 	Summary string `json:"summary"`
 	Changed bool   `json:"changed"`
 	// Warnings counts the items marked ⚠.
-	Warnings       int                `json:"warnings"`
+	Warnings int `json:"warnings"`
+	// Truncated says the lists were left out (see Brief).
+	Truncated      bool               `json:"truncated,omitempty"`
 	Problems       []Problem          `json:"problems,omitempty"`
 	Tables         []Change           `json:"tables,omitempty"`
 	Functions      []Change           `json:"functions,omitempty"`
@@ -86,4 +88,11 @@ func Unavailable(reason string) *Report {
 		Warnings: 1,
 		Problems: []Problem{{Message: reason}},
 	}
+}
+
+// Brief is the report without its lists (the summary, the counts and the
+// first problems), for an output that must stay small.
+func (r *Report) Brief() *Report {
+	return &Report{Summary: r.Summary, Changed: r.Changed, Warnings: r.Warnings, Truncated: true,
+		Problems: r.Problems[:min(len(r.Problems), 20)]}
 }
