@@ -231,6 +231,9 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 // step reads the build's current job once.
 func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) {
 	p, s := ps.p, ps.s
+	// A no-op once the head is reviewed; it catches a restart between the
+	// build's start and its review. finish saves it with the outcome.
+	r.reviewAPI(ctx, ps)
 	wait, err := r.engine.Step(ctx, s.Run, nil)
 	if !s.Run.Result.Status.Done() {
 		if err != nil {
