@@ -75,10 +75,26 @@ func sortedKeys[V any](ms ...map[string]V) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// unread lists the files of a side that could not be read: a table whose
+// file is among them on the other side is not reported as added or
+// removed, as what the file holds is unknown.
+func unread(p *Project) map[string]bool {
+	m := map[string]bool{}
+	for _, pr := range p.Problems {
+		if pr.File != "" {
+			m[pr.File] = true
+		}
+	}
+	return m
+}
+
 func (d *differ) tables() {
+	baseUnread, headUnread := unread(d.base), unread(d.head)
 	for _, k := range sortedKeys(d.base.Tables, d.head.Tables) {
 		b, h := d.base.Tables[k], d.head.Tables[k]
 		switch {
+		case b == nil && baseUnread[h.File], h == nil && headUnread[b.File]:
+			continue
 		case b == nil:
 			d.r.Tables = append(d.r.Tables, Change{Change: Added, Name: displayTable(h)})
 			d.tableParts(&Table{Database: h.Database, Schema: h.Schema, Name: h.Name}, h)

@@ -206,3 +206,18 @@ func TestIncludeFanOut(t *testing.T) {
 		t.Fatalf("fan-out not refused: %+v", hp.Problems)
 	}
 }
+
+// TestBrokenFileIsNotARemoval: a table whose file cannot be read on one
+// side is not reported as removed (or added): only the problem shows.
+func TestBrokenFileIsNotARemoval(t *testing.T) {
+	head := minimal()
+	head["metadata/databases/default/tables/public_t.yaml"] = &fstest.MapFile{Data: []byte("table: {schema: public, name: t}\nselect_permissions: [\n")}
+	r := Diff(Load(minimal(), Limits{}), Load(head, Limits{}), Options{})
+	if r.Summary != "1 file could not be read ⚠" || len(r.Tables) > 0 || len(r.Permissions) > 0 {
+		t.Errorf("summary %q, tables %+v", r.Summary, r.Tables)
+	}
+	r = Diff(Load(head, Limits{}), Load(minimal(), Limits{}), Options{})
+	if r.Summary != "1 file could not be read ⚠" || len(r.Tables) > 0 {
+		t.Errorf("broken base: summary %q, tables %+v", r.Summary, r.Tables)
+	}
+}

@@ -37,6 +37,8 @@ type Table struct {
 	Database string
 	Schema   string
 	Name     string
+	// File is the metadata file that holds the table's entry.
+	File string
 	// Config is the canonical text of the table's configuration (custom
 	// names and root fields), which renames parts of the GraphQL API.
 	Config        string

@@ -44,7 +44,7 @@ func (r *Report) Markdown() string {
 		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, plainText(cut(p.Message, 300)))
 	})
 	if len(r.Problems) > 0 {
-		w.line("_What those files hold is left out, so it may show as removed below._")
+		w.line("\n_What those files hold is not compared._")
 	}
 	w.changes("Tables and views", r.Tables)
 	w.changes("Functions", r.Functions)
@@ -127,7 +127,7 @@ func writeDetails(b *strings.Builder, ds []Detail) {
 		case d.After != "":
 			b.WriteString(code(d.After, maxCompact))
 		default:
-			b.WriteString(code(d.Before, maxCompact) + " → none")
+			b.WriteString("was " + code(d.Before, maxCompact))
 		}
 	}
 }

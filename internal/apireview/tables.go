@@ -120,7 +120,7 @@ func (r *reader) table(ts src, db string) *Table {
 		return nil
 	}
 	t := &Table{
-		Database: db, Schema: schema, Name: name,
+		Database: db, Schema: schema, Name: name, File: ts.file,
 		Relationships: map[string]Relationship{},
 		Permissions:   map[string]Permission{},
 		EventTriggers: map[string]EventTrigger{},
