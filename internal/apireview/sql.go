@@ -31,11 +31,17 @@ type token struct {
 	pos  int
 }
 
-// statement is the tokens between two top-level semicolons.
+// statement is the tokens between two top-level semicolons, the first
+// maxStmtTokens of them: a hostile file of 4 MiB of "(" must not become
+// millions of tokens. topWhere is tracked over the whole statement.
 type statement struct {
 	toks       []token
 	start, end int
+	depth      int
+	topWhere   bool
 }
+
+const maxStmtTokens = 20000
 
 // splitSQL tokenizes PostgreSQL text into statements. It knows what hides
 // a semicolon or a keyword: -- and nested /* */ comments, ” strings with
@@ -53,7 +59,17 @@ func splitSQL(sql string) []statement {
 		if len(cur.toks) == 0 {
 			cur.start = t.pos
 		}
-		cur.toks = append(cur.toks, t)
+		switch {
+		case t.kind == tPunct && t.text == "(":
+			cur.depth++
+		case t.kind == tPunct && t.text == ")":
+			cur.depth--
+		case t.kind == tWord && t.text == "WHERE" && cur.depth == 0:
+			cur.topWhere = true
+		}
+		if len(cur.toks) < maxStmtTokens {
+			cur.toks = append(cur.toks, t)
+		}
 	}
 	for i < n {
 		c := sql[i]
@@ -236,7 +252,7 @@ func isIdentChar(c byte, first bool) bool {
 func DestructiveStatements(sql string) []Destructive {
 	var out []Destructive
 	for _, st := range splitSQL(sql) {
-		if kind := classify(st.toks); kind != "" {
+		if kind := classify(st.toks, st.topWhere); kind != "" {
 			out = append(out, Destructive{Kind: kind, Line: st.toks[0].line, Statement: snippet(sql[st.start:st.end])})
 		}
 	}
@@ -257,7 +273,9 @@ func kw(toks []token, i int, k string) bool {
 	return i < len(toks) && toks[i].kind == tWord && toks[i].text == k
 }
 
-func classify(toks []token) string {
+// classify names what a statement destroys. topWhere says whether the
+// statement has a WHERE outside parentheses (a CTE's own WHERE is inside).
+func classify(toks []token, topWhere bool) string {
 	if kw(toks, 0, "WITH") {
 		// The statement a CTE list leads to is its first top-level
 		// SELECT, INSERT, UPDATE or DELETE.
@@ -269,7 +287,9 @@ func classify(toks []token) string {
 			case toks[i].kind == tPunct && toks[i].text == ")":
 				depth--
 			case depth == 0 && (kw(toks, i, "SELECT") || kw(toks, i, "INSERT") || kw(toks, i, "UPDATE") || kw(toks, i, "DELETE")):
-				return classify(toks[i:])
+				// CTE bodies are parenthesised: topWhere is the main
+				// statement's.
+				return classify(toks[i:], topWhere)
 			}
 		}
 		return ""
@@ -289,7 +309,7 @@ func classify(toks []token) string {
 	case kw(toks, 0, "ALTER") && kw(toks, 1, "TABLE"):
 		return alterTable(toks)
 	case kw(toks, 0, "DELETE"), kw(toks, 0, "UPDATE"):
-		if !hasTopLevel(toks, "WHERE") {
+		if !topWhere {
 			return toks[0].text + " without WHERE"
 		}
 	}
@@ -349,19 +369,4 @@ func alterTable(toks []token) string {
 		check(toks[start:])
 	}
 	return found
-}
-
-func hasTopLevel(toks []token, k string) bool {
-	depth := 0
-	for i, t := range toks {
-		switch {
-		case t.kind == tPunct && t.text == "(":
-			depth++
-		case t.kind == tPunct && t.text == ")":
-			depth--
-		case depth == 0 && kw(toks, i, k):
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package apireview
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -62,5 +63,19 @@ func TestDestructiveLine(t *testing.T) {
 	d := DestructiveStatements(sql)
 	if len(d) != 1 || d[0].Line != 7 || d[0].Statement != "DROP TABLE a" {
 		t.Errorf("got %+v, want DROP TABLE at line 7", d)
+	}
+}
+
+// TestSplitSQLBounded: a statement of millions of tokens keeps only the
+// first maxStmtTokens, and a WHERE past them still counts.
+func TestSplitSQLBounded(t *testing.T) {
+	huge := "UPDATE t SET a = " + strings.Repeat("(", 1<<20) + strings.Repeat(")", 1<<20) + " WHERE id = 1; DELETE FROM u " + strings.Repeat("x ", 1<<20) + ";"
+	sts := splitSQL(huge)
+	if len(sts) != 2 || len(sts[0].toks) != maxStmtTokens || len(sts[1].toks) != maxStmtTokens {
+		t.Fatalf("%d statements", len(sts))
+	}
+	d := DestructiveStatements(huge)
+	if len(d) != 1 || d[0].Kind != "DELETE without WHERE" {
+		t.Errorf("%+v", d)
 	}
 }
