@@ -59,6 +59,14 @@ func TestHostileProjects(t *testing.T) {
 			file: table, message: "over the 4194304-byte limit per file", compared: true,
 		},
 		{
+			// Under the size cap, but a parse tree of hundreds of MiB.
+			name: "4 MB of flow sequence",
+			edit: func(m fstest.MapFS) {
+				m[table] = &fstest.MapFile{Data: []byte("table: {schema: public, name: t}\nx: [" + strings.Repeat("a,", 2<<20-100) + "a]\n")}
+			},
+			file: table, message: "YAML nodes, over the limit of 250000 per file", compared: true,
+		},
+		{
 			name: "include escaping with ..",
 			edit: func(m fstest.MapFS) {
 				m[tables] = &fstest.MapFile{Data: []byte("- \"!include ../../../../config.yaml\"\n")}

@@ -8,6 +8,11 @@ type Limits struct {
 	// MaxTotalBytes caps everything read for one side, re-reads of a file
 	// included several times counted again.
 	MaxTotalBytes int64
+	// MaxFileNodes caps one file's YAML nodes, estimated before parsing
+	// from the separators that start one (",", ":", "-", "[", "{"): the
+	// parser's tree takes about 190 bytes a node, so a 4 MiB file of
+	// "a,a,a…" would otherwise take hundreds of MiB.
+	MaxFileNodes int
 	// MaxNodes caps the YAML nodes visited for one side, aliases counted
 	// each time they are followed.
 	MaxNodes int
@@ -24,6 +29,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	MaxFileBytes:    4 << 20,
 	MaxTotalBytes:   32 << 20,
+	MaxFileNodes:    250_000,
 	MaxNodes:        5_000_000,
 	MaxAliasNodes:   200_000,
 	MaxIncludeDepth: 16,
@@ -37,6 +43,9 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.MaxTotalBytes > 0 {
 		d.MaxTotalBytes = l.MaxTotalBytes
+	}
+	if l.MaxFileNodes > 0 {
+		d.MaxFileNodes = l.MaxFileNodes
 	}
 	if l.MaxNodes > 0 {
 		d.MaxNodes = l.MaxNodes

@@ -148,6 +148,10 @@ func (r *reader) parse(p string, up *chain, optional bool) (src, bool) {
 // parseData parses a file already read.
 func (r *reader) parseData(p string, data []byte, up *chain) (src, bool) {
 	r.parsed++
+	if n := separators(data); n > r.lim.MaxFileNodes {
+		r.problem(p, 0, "refused: about %d YAML nodes, over the limit of %d per file", n, r.lim.MaxFileNodes)
+		return src{}, false
+	}
 	var doc yaml.Node
 	if err := safeUnmarshal(data, &doc); err != nil {
 		line := 0
@@ -429,4 +433,17 @@ func scalar(n *yaml.Node) any {
 		}
 	}
 	return n.Value
+}
+
+// separators counts the bytes that can start a YAML node, an upper
+// estimate of half the nodes a file parses into, found without parsing.
+func separators(data []byte) int {
+	n := 0
+	for _, c := range data {
+		switch c {
+		case ',', ':', '-', '[', '{':
+			n++
+		}
+	}
+	return n
 }
