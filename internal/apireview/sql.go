@@ -43,13 +43,16 @@ type statement struct {
 
 const maxStmtTokens = 20000
 
-// splitSQL tokenizes PostgreSQL text into statements. It knows what hides
+// maxDestructive caps the statements listed for one migration.
+const maxDestructive = 100
+
+// splitSQL tokenizes PostgreSQL text and calls fn with each statement in
+// turn (the token slice is reused after fn returns). It knows what hides
 // a semicolon or a keyword: -- and nested /* */ comments, ” strings with
 // doubled quotes, E” strings with backslash escapes, "quoted identifiers"
 // and $tag$ dollar quoting. Text left unterminated runs to the end.
-func splitSQL(sql string) []statement {
+func splitSQL(sql string, fn func(statement)) {
 	var (
-		out  []statement
 		cur  statement
 		line = 1
 		i    = 0
@@ -161,9 +164,9 @@ func splitSQL(sql string) []statement {
 		case c == ';':
 			if len(cur.toks) > 0 {
 				cur.end = i
-				out = append(out, cur)
+				fn(cur)
 			}
-			cur = statement{}
+			cur = statement{toks: cur.toks[:0]}
 			i++
 		case c >= '0' && c <= '9':
 			start := i
@@ -203,9 +206,8 @@ func splitSQL(sql string) []statement {
 	}
 	if len(cur.toks) > 0 {
 		cur.end = n
-		out = append(out, cur)
+		fn(cur)
 	}
-	return out
 }
 
 // skipString skips a quoted string starting at sql[i] == '\”. With
@@ -251,11 +253,11 @@ func isIdentChar(c byte, first bool) bool {
 // rewrite data.
 func DestructiveStatements(sql string) []Destructive {
 	var out []Destructive
-	for _, st := range splitSQL(sql) {
-		if kind := classify(st.toks, st.topWhere); kind != "" {
+	splitSQL(sql, func(st statement) {
+		if kind := classify(st.toks, st.topWhere); kind != "" && len(out) < maxDestructive {
 			out = append(out, Destructive{Kind: kind, Line: st.toks[0].line, Statement: snippet(sql[st.start:st.end])})
 		}
-	}
+	})
 	return out
 }
 

@@ -70,12 +70,22 @@ func TestDestructiveLine(t *testing.T) {
 // first maxStmtTokens, and a WHERE past them still counts.
 func TestSplitSQLBounded(t *testing.T) {
 	huge := "UPDATE t SET a = " + strings.Repeat("(", 1<<20) + strings.Repeat(")", 1<<20) + " WHERE id = 1; DELETE FROM u " + strings.Repeat("x ", 1<<20) + ";"
-	sts := splitSQL(huge)
-	if len(sts) != 2 || len(sts[0].toks) != maxStmtTokens || len(sts[1].toks) != maxStmtTokens {
-		t.Fatalf("%d statements", len(sts))
+	var lens []int
+	splitSQL(huge, func(st statement) { lens = append(lens, len(st.toks)) })
+	if !slices.Equal(lens, []int{maxStmtTokens, maxStmtTokens}) {
+		t.Fatalf("statement token counts %v", lens)
 	}
 	d := DestructiveStatements(huge)
 	if len(d) != 1 || d[0].Kind != "DELETE without WHERE" {
 		t.Errorf("%+v", d)
+	}
+}
+
+// TestManyStatements: a migration of millions of statements is read one
+// statement at a time, and the list of destructive ones is capped.
+func TestManyStatements(t *testing.T) {
+	d := DestructiveStatements(strings.Repeat("TRUNCATE t;", 300_000))
+	if len(d) != maxDestructive || d[0].Kind != "TRUNCATE" {
+		t.Errorf("%d statements listed", len(d))
 	}
 }
