@@ -9,7 +9,7 @@ import (
 )
 
 // successOutputs are the outputs of a build, in any order.
-var successOutputs = []string{"consoleURL", "deploymentJobId", "endpoint", "graphQLEndpoint", "jobId", "projectId", "projectName", "status"}
+var successOutputs = []string{"apiChanges", "consoleURL", "deploymentJobId", "endpoint", "graphQLEndpoint", "jobId", "projectId", "projectName", "status"}
 
 func TestOpenedBuildsThePreview(t *testing.T) {
 	t.Parallel()

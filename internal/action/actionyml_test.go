@@ -77,7 +77,7 @@ var officialInputs = map[string]string{
 	"hasuraCloudGraphQLEndpoint": "https://data.pro.hasura.io/v1/graphql",
 }
 
-var allOutputs = []string{"graphQLEndpoint", "consoleURL", "projectName", "projectId", "endpoint", "status", "jobId", "deploymentJobId"}
+var allOutputs = []string{"graphQLEndpoint", "consoleURL", "projectName", "projectId", "endpoint", "status", "jobId", "deploymentJobId", "apiChanges"}
 
 func TestActionYMLIsADropIn(t *testing.T) {
 	m := readActionYML(t)

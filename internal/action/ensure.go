@@ -32,10 +32,16 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		}
 		return r.fail("Preview app "+r.name, err)
 	}
+	r.api = r.startAPIReview(ctx)
 	envRes, envOnly := r.envOnly(ctx, engine, dbs)
 	r.startDeployment(ctx)
 	seen := map[string]string{}
+	firstProgress := true
 	progress := func(res preview.Result) {
+		if firstProgress {
+			firstProgress = false
+			r.api.wait(ctx, apiReviewFirstWait)
+		}
 		for _, t := range res.Tasks {
 			key := t.Job + "/" + t.Name
 			if seen[key] == t.State {
@@ -60,6 +66,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	if ctx.Err() != nil && (!res.Status.Done() || errors.Is(err, ctx.Err())) {
 		return r.cancelled(ctx, res)
 	}
+	r.api.wait(ctx, apiReviewWait)
 
 	if res.Status != preview.StatusSuperseded {
 		// A superseded run learns of it only at its next read of the job,
@@ -72,6 +79,10 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		"graphQLEndpoint": res.Endpoint, "endpoint": res.Endpoint, "consoleURL": res.ConsoleURL,
 		"projectName": r.name, "projectId": res.ProjectID, "status": string(res.Status),
 		"jobId": res.CreationJobID, "deploymentJobId": res.DeploymentJobID,
+	}
+	if js, summary := r.api.output(); js != "" {
+		out["apiChanges"] = js
+		r.gha.Infof("API review: %s", summary)
 	}
 	if oerr := r.outputs(out); oerr != nil {
 		return oerr

@@ -82,7 +82,8 @@ func (r *runner) view(res preview.Result) ghreport.View {
 	if r.d.Version != "" {
 		footer += " " + r.d.Version
 	}
-	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.PR, LogURL: r.logURL, Footer: footer}
+	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.PR, LogURL: r.logURL, Footer: footer,
+		Section: r.api.Section()}
 }
 
 // updateComment writes the comment; a missing permission turns comments off

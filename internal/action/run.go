@@ -93,6 +93,8 @@ type runner struct {
 	comment, deploy bool
 	deployID        int64
 	logURL          string
+	// api is the API review running beside the build (nil when none).
+	api *apiReview
 }
 
 func (r *runner) run(ctx context.Context) error {

@@ -73,6 +73,11 @@ type View struct {
 	LogURL string
 	// Footer is a short Markdown line at the bottom (tool and version).
 	Footer string
+	// Section is an optional pre-rendered Markdown section (the API
+	// review) shown after the task log whatever the build's state. Its
+	// renderer escapes what it quotes; an HTML comment opener is still
+	// broken here, and one over maxSection is left out with a note.
+	Section string
 }
 
 // Final reports whether the view is a final state, which is always written.

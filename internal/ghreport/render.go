@@ -20,6 +20,7 @@ const (
 	maxNotice   = 4000
 	maxFooter   = 1000
 	maxNotices  = 10
+	maxSection  = 30000
 )
 
 // rebuildLine is the checkbox the webhook service watches. The hidden
@@ -159,6 +160,14 @@ func compose(v View, lim logLimits) string {
 			b.WriteString("; the full log is in the " + link("workflow run", v.LogURL))
 		}
 		b.WriteString("._\n")
+	}
+
+	if v.Section != "" {
+		if textLen(v.Section) > maxSection {
+			b.WriteString("\n_A section was too long for the comment and is left out._\n")
+		} else {
+			b.WriteString("\n" + strings.TrimRight(neutralise(v.Section), "\n") + "\n")
+		}
 	}
 
 	if v.LogURL != "" && !truncated {

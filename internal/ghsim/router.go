@@ -86,6 +86,9 @@ func init() {
 		{"GET", seg("repos/{owner}/{repo}/contents"), false, need{[]string{"contents"}, levelRead}, (*call).getContents, false},
 		{"GET", seg("repos/{owner}/{repo}/contents/{path...}"), false, need{[]string{"contents"}, levelRead}, (*call).getContents, false},
 		{"GET", seg("raw/{owner}/{repo}/{ref}/{path...}"), false, need{[]string{"contents"}, levelRead}, (*call).getRaw, false},
+		{"GET", seg("repos/{owner}/{repo}/tarball"), false, need{[]string{"contents"}, levelRead}, (*call).getTarball, false},
+		{"GET", seg("repos/{owner}/{repo}/tarball/{ref...}"), false, need{[]string{"contents"}, levelRead}, (*call).getTarball, false},
+		{"GET", seg("codeload/{owner}/{repo}/legacy.tar.gz/{ref...}"), false, need{[]string{"contents"}, levelRead}, (*call).getCodeload, false},
 		{"GET", seg("repos/{owner}/{repo}/collaborators/{user}/permission"), false, need{[]string{"metadata"}, levelRead}, (*call).getPermission, false},
 		{"GET", seg("repos/{owner}/{repo}"), false, need{[]string{"metadata"}, levelRead}, (*call).getRepo, false},
 	}

@@ -234,6 +234,12 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		return 0, err
 	}
 	ps.log.InfoContext(ctx, "preview build started", "app", ps.name, "sha", pr.HeadSHA, "job", run.Result.CreationJobID)
+	// The build is under way in the Cloud: the review does not hold it up.
+	if r.reviewAPI(ctx, ps) {
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
@@ -270,6 +276,9 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 // step reads the build's current job once.
 func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) {
 	p, s := ps.p, ps.s
+	// A no-op once the head is reviewed; it catches a restart between the
+	// build's start and its review. finish saves it with the outcome.
+	r.reviewAPI(ctx, ps)
 	wait, err := r.engine.Step(ctx, s.Run, nil)
 	if !s.Run.Result.Status.Done() {
 		if err != nil {

@@ -81,6 +81,11 @@ type state struct {
 	// AutoRebuildSHA is the commit whose first deployment failed with the
 	// Cloud's first-run error and was rebuilt once for it.
 	AutoRebuildSHA string `json:"auto_rebuild_sha,omitempty"`
+	// APIReview is the rendered API review of the head APIReviewSHA
+	// against the base branch, and APISummary its one line.
+	APIReviewSHA string `json:"api_review_sha,omitempty"`
+	APISummary   string `json:"api_summary,omitempty"`
+	APIReview    string `json:"api_review,omitempty"`
 }
 
 func decodeState(raw []byte) *state {

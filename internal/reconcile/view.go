@@ -41,6 +41,9 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 	default:
 		v.Result = preview.Result{Name: name, Status: preview.StatusCreating}
 	}
+	if s.APIReview != "" && s.APIReviewSHA == v.SHA && p.Status != store.StatusDeleted {
+		v.Section = s.APIReview
+	}
 	v.Notices = append(v.Notices, ps.notices...)
 	for _, w := range ps.warns {
 		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: "`" + repoconfig.Path + "`: " + w.String()})

@@ -1,0 +1,338 @@
+package apireview
+
+import (
+	"encoding/json"
+	"slices"
+
+	"gopkg.in/yaml.v3"
+)
+
+// operations are Hasura's permission kinds, in the order a reviewer reads them.
+var operations = []string{"select", "insert", "update", "delete"}
+
+// canonical renders a plain value as JSON with sorted keys, so that key
+// order and YAML formatting never count as a change.
+func canonical(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// tableName reads `table:` as {schema, name} (or {dataset, name}, or a
+// bare name in old metadata).
+func (r *reader) tableName(s src) (schema, name string, ok bool) {
+	t, ok := r.get(s, "table")
+	if !ok {
+		return "", "", false
+	}
+	if t.n.Kind == yaml.ScalarNode {
+		return "public", t.n.Value, t.n.Value != ""
+	}
+	schema = r.str(t, "schema")
+	if schema == "" {
+		schema = r.str(t, "dataset")
+	}
+	if schema == "" {
+		schema = "public"
+	}
+	name = r.str(t, "name")
+	return schema, name, name != ""
+}
+
+func (r *reader) tables(p *Project, db string, s src) {
+	if s.n == nil || isNull(s.n) {
+		return
+	}
+	if s.n.Kind != yaml.SequenceNode {
+		r.problem(s.file, s.n.Line, "tables should be a list")
+		return
+	}
+	for _, item := range s.n.Content {
+		if r.over {
+			return
+		}
+		it := src{n: item, file: s.file, chain: s.chain}
+		if t, ok := r.sharedTable(it, db); ok {
+			if t != nil {
+				p.Tables[tableKey(db, t.Schema, t.Name)] = t
+			}
+			continue
+		}
+		ts, ok := r.deref(it)
+		if !ok {
+			continue
+		}
+		if t := r.table(ts, db); t != nil {
+			p.Tables[tableKey(db, t.Schema, t.Name)] = t
+		}
+	}
+}
+
+// sharedTable reads a table entry that is an !include of one file through
+// the cache LoadPair shares between the two sides: a file whose bytes are
+// the same at the same path under the same database is parsed once. ok
+// is false when the entry is not such an include, or on a read problem
+// (then the normal path reports it).
+func (r *reader) sharedTable(it src, db string) (*Table, bool) {
+	if r.shared == nil || it.n.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	target, isInclude := includeTarget(it.n)
+	if !isInclude {
+		return nil, false
+	}
+	p, ok := r.includePath(it, target)
+	if !ok {
+		return nil, true // reported
+	}
+	data, missing, ok := r.readFile(p)
+	if !ok {
+		if missing {
+			r.problem(p, 0, "file not found")
+		}
+		return nil, true
+	}
+	key := db + "\x00" + p + "\x00" + string(data)
+	if t, ok := r.shared[key]; ok {
+		return t, true
+	}
+	problems, parsed := len(r.problems), r.parsed
+	ts, ok := r.parseData(p, data, it.chain)
+	if !ok {
+		return nil, true
+	}
+	t := r.table(ts, db)
+	// Only a clean read of this one file is shared: problems must be
+	// reported on both sides, and nested includes may differ.
+	if len(r.problems) == problems && r.parsed == parsed+1 && !r.over {
+		r.shared[key] = t
+	}
+	return t, true
+}
+
+// table reads one entry of a tables list; nil when it has no name.
+func (r *reader) table(ts src, db string) *Table {
+	schema, name, ok := r.tableName(ts)
+	if !ok {
+		r.problem(ts.file, ts.n.Line, "a table entry without `table: {schema, name}`")
+		return nil
+	}
+	t := &Table{
+		Database: db, Schema: schema, Name: name, File: ts.file,
+		Relationships: map[string]Relationship{},
+		Permissions:   map[string]Permission{},
+		EventTriggers: map[string]EventTrigger{},
+	}
+	if c, ok := r.get(ts, "configuration"); ok {
+		v, _ := r.value(c)
+		t.Config = canonical(v)
+	}
+	for _, kind := range []string{"object", "array", "remote"} {
+		rels, ok := r.get(ts, kind+"_relationships")
+		if !ok {
+			continue
+		}
+		for _, rel := range r.items(rels, kind+"_relationships") {
+			rn := r.str(rel, "name")
+			if rn == "" {
+				continue
+			}
+			def := rel
+			if d, ok := r.get(rel, "using"); ok {
+				def = d
+			} else if d, ok := r.get(rel, "definition"); ok {
+				def = d
+			}
+			v, _ := r.value(def)
+			t.Relationships[rn] = Relationship{Kind: kind, Def: canonical(v)}
+		}
+	}
+	for _, op := range operations {
+		perms, ok := r.get(ts, op+"_permissions")
+		if !ok {
+			continue
+		}
+		for _, ps := range r.items(perms, op+"_permissions") {
+			if perm, ok := r.permission(ps, op); ok {
+				t.Permissions[perm.Role+"/"+op] = perm
+			}
+		}
+	}
+	if ets, ok := r.get(ts, "event_triggers"); ok {
+		for _, et := range r.items(ets, "event_triggers") {
+			en := r.str(et, "name")
+			if en == "" {
+				continue
+			}
+			v, _ := r.value(et)
+			t.EventTriggers[en] = EventTrigger{Webhook: webhook(r, et), Def: canonical(v)}
+		}
+	}
+	return t
+}
+
+func tableKey(db, schema, name string) string { return db + "." + schema + "." + name }
+
+func webhook(r *reader, s src) string {
+	if w := r.str(s, "webhook"); w != "" {
+		return w
+	}
+	if e := r.str(s, "webhook_from_env"); e != "" {
+		return "env " + e
+	}
+	return ""
+}
+
+func (r *reader) permission(s src, op string) (Permission, bool) {
+	role := r.str(s, "role")
+	if role == "" {
+		r.problem(s.file, s.n.Line, "a %s permission without a role", op)
+		return Permission{}, false
+	}
+	p := Permission{Role: role, Op: op}
+	ps, ok := r.get(s, "permission")
+	if !ok || ps.n.Kind != yaml.MappingNode {
+		return p, true
+	}
+	v, ok := r.value(ps)
+	if !ok {
+		return Permission{}, false
+	}
+	m, _ := v.(map[string]any)
+	switch cols := m["columns"].(type) {
+	case string:
+		p.AllColumns = cols == "*"
+	case []any:
+		for _, c := range cols {
+			if cs, ok := c.(string); ok {
+				p.Columns = append(p.Columns, cs)
+			}
+		}
+		slices.Sort(p.Columns)
+		p.Columns = slices.Compact(p.Columns)
+	}
+	p.Filter, p.Check, p.Set = present(m, "filter"), present(m, "check"), present(m, "set")
+	p.Aggregate, _ = m["allow_aggregations"].(bool)
+	if l, ok := m["limit"].(int64); ok {
+		p.Limit = &l
+	}
+	for _, k := range []string{"columns", "filter", "check", "set", "allow_aggregations", "limit"} {
+		delete(m, k)
+	}
+	if len(m) > 0 {
+		p.Other = canonical(m)
+	}
+	return p, true
+}
+
+func (r *reader) functions(p *Project, db string, s src) {
+	for _, f := range r.items(s, "functions") {
+		fs, ok := r.get(f, "function")
+		if !ok {
+			continue
+		}
+		if fs.n.Kind == yaml.ScalarNode {
+			p.Functions[tableKey(db, "public", fs.n.Value)] = true
+			continue
+		}
+		schema := r.str(fs, "schema")
+		if schema == "" {
+			schema = "public"
+		}
+		if name := r.str(fs, "name"); name != "" {
+			p.Functions[tableKey(db, schema, name)] = true
+		}
+	}
+}
+
+func (r *reader) actions(p *Project, s src) {
+	list, ok := r.get(s, "actions")
+	if !ok {
+		return
+	}
+	for _, a := range r.items(list, "actions") {
+		name := r.str(a, "name")
+		if name == "" {
+			continue
+		}
+		act := Action{}
+		if def, ok := r.get(a, "definition"); ok {
+			act.Handler = r.str(def, "handler")
+			act.Kind = r.str(def, "kind")
+			act.Type = r.str(def, "type")
+		}
+		act.Roles = r.roles(a)
+		p.Actions[name] = act
+	}
+}
+
+// roles reads `permissions: [{role: …}]`, sorted.
+func (r *reader) roles(s src) []string {
+	perms, ok := r.get(s, "permissions")
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, pm := range r.items(perms, "permissions") {
+		if role := r.str(pm, "role"); role != "" {
+			out = append(out, role)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func (r *reader) remoteSchemas(p *Project, s src) {
+	for _, rs := range r.items(s, "remote schemas") {
+		name := r.str(rs, "name")
+		if name == "" {
+			continue
+		}
+		out := RemoteSchema{Roles: r.roles(rs)}
+		if def, ok := r.get(rs, "definition"); ok {
+			out.URL = r.str(def, "url")
+			if out.URL == "" {
+				if e := r.str(def, "url_from_env"); e != "" {
+					out.URL = "env " + e
+				}
+			}
+			v, _ := r.value(def)
+			out.Def = canonical(v)
+		}
+		p.RemoteSchemas[name] = out
+	}
+}
+
+func (r *reader) cronTriggers(p *Project, s src) {
+	for _, ct := range r.items(s, "cron triggers") {
+		name := r.str(ct, "name")
+		if name == "" {
+			continue
+		}
+		v, _ := r.value(ct)
+		p.CronTriggers[name] = CronTrigger{Webhook: webhook(r, ct), Schedule: r.str(ct, "schedule"), Def: canonical(v)}
+	}
+}
+
+// present returns the canonical JSON of m[key], or "" when key is absent.
+func present(m map[string]any, key string) string {
+	v, ok := m[key]
+	if !ok {
+		return ""
+	}
+	return canonical(v)
+}
+
+// decode reads back a canonical JSON rule; "" is absent (nil).
+func decode(s string) any {
+	if s == "" {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal([]byte(s), &v); err != nil {
+		return nil
+	}
+	return v
+}
