@@ -54,9 +54,9 @@ func containsAny(text string, needles []string) bool {
 // must have the repository's secrets masked, whatever their punctuation.
 func TestStoredTextIsMasked(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t, harnessOptions{config: "directory: hasura\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: PUNCT\n",
+	h := newHarness(t, harnessOptions{config: "directory: hasura\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  HASURA_GRAPHQL_ADMIN_SECRET: PUNCT\n",
 		wrapCloud: func(api preview.CloudAPI) preview.CloudAPI { return &echoSecret{CloudAPI: api} }})
-	env := map[string]string{prefix + "ACME__PUNCT": punctSecret}
+	env := map[string]string{repoScope + "PUNCT": punctSecret}
 	h.deps.Getenv = func(k string) string { return env[k] }
 	h.restart()
 	h.cloud.FailTask("shop-pr-7", "apply-migration", "admin secret "+punctSecret+" refused by the database", "")

@@ -28,12 +28,12 @@ func TestHostileServiceOutputs(t *testing.T) {
 	const secretVar = "HASURA_PREVIEW_SECRET_CODERTOCAT__HOSTILE"
 	dir := t.TempDir()
 	w, err := NewWorld(WorldOptions{Bin: builtService(t), Dir: dir, PRs: 2,
-		Env: map[string]string{secretVar: hostileJWTSecret}})
+		Env: map[string]string{secretVar: hostileJWTSecret, "SECRET_SCOPE": "owner"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.SetRepoConfig(1, "directory: hasura\nsecrets:\n  HASURA_GRAPHQL_JWT_SECRET: HOSTILE\n")
+	w.SetRepoConfig(1, "directory: hasura\nname: \"{repo}-pr-{pr}\"\nsecrets:\n  HASURA_GRAPHQL_JWT_SECRET: HOSTILE\n")
 	w.Cloud.FailTask(w.AppName(1), "apply-migration",
 		"could not apply: HASURA_GRAPHQL_JWT_SECRET="+hostileJWTSecret+" is invalid; sign in again at https://evil.example/login",
 		"cloning as "+hostileJWTSecret)
