@@ -19,6 +19,12 @@ const (
 	OpDeleteTenantEnv  = "deleteTenantEnv"
 )
 
+// createPreviewAppQuery follows Hasura's console code generated from the
+// Cloud schema: createGitHubPreviewApp(payload: CreateGithubPreviewAppInputPayload)
+// returns PreviewAppResponse { githubPreviewAppJobID github_preview_app_job },
+// with githubRepoDetails: GithubRepoDetails and projectOptions: ProjectOptions
+// (plan nullable, envVars: [UpdateEnvsObject]). Only the job id is read: the
+// project comes from the job's success event.
 const createPreviewAppQuery = `mutation createGitHubPreviewApp(
   $githubPAT: String!, $owner: String!, $repo: String!, $branch: String!, $directory: String!,
   $name: String!, $cloud: String!, $region: String!, $plan: String!, $envVars: [UpdateEnvsObject]
