@@ -10,6 +10,7 @@ package dashboard
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -218,6 +219,9 @@ type previewRow struct {
 	Age        string
 	AgeTitle   string // exact time
 	LastError  string
+	// APIChanges is the API review's summary line for the PR's head, as
+	// the comment shows it ("2 tables added · 1 permission widened ⚠").
+	APIChanges string
 }
 
 type deliveryRow struct {
@@ -409,6 +413,7 @@ func (h *Handler) previewRow(pv *store.Preview, pr *store.PullRequest, now time.
 		row.Endpoint, row.EndpointOK = pv.Endpoint, isWebURL(pv.Endpoint)
 		row.Console, row.ConsoleOK = pv.ConsoleURL, isWebURL(pv.ConsoleURL)
 		row.LastError = pv.LastError
+		row.APIChanges = apiSummary(pv.RunState)
 		created = pv.CreatedAt
 	}
 	row.StatusTone = tone(row.Status)
@@ -535,4 +540,17 @@ func queueRows(stats map[string]int) []queueRow {
 		out = append(out, queueRow{State: s, Count: stats[s]})
 	}
 	return out
+}
+
+// apiSummary reads the API review's summary line from the reconciler's run
+// state (stored masked, as JSON): only that field, so the dashboard stays
+// independent of the reconciler's other bookkeeping.
+func apiSummary(runState []byte) string {
+	var s struct {
+		APISummary string `json:"api_summary"`
+	}
+	if len(runState) == 0 || json.Unmarshal(runState, &s) != nil {
+		return ""
+	}
+	return s.APISummary
 }

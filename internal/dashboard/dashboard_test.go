@@ -71,9 +71,11 @@ func seed(t *testing.T, st *store.Store) {
 	}
 	for _, p := range []*store.Preview{
 		{Key: prs[0].Key, AppName: "acme-shop-pr-7", Status: store.StatusReady,
-			Endpoint: "https://acme-shop-pr-7.hasura.app/v1/graphql", ConsoleURL: "https://cloud.hasura.io/project/p-7/console"},
+			Endpoint: "https://acme-shop-pr-7.hasura.app/v1/graphql", ConsoleURL: "https://cloud.hasura.io/project/p-7/console",
+			RunState: []byte(`{"api_summary":"2 tables added · 1 permission widened ⚠"}`)},
 		{Key: prs[1].Key, AppName: "acme-shop-pr-8", Status: store.StatusFailed, Endpoint: hostileEndpoint,
-			ConsoleURL: "data:text/html,<script>alert(6)</script>", LastError: hostileError},
+			ConsoleURL: "data:text/html,<script>alert(6)</script>", LastError: hostileError,
+			RunState: []byte(`{"api_summary":"<script>alert(7)</script> added"}`)},
 	} {
 		if err := st.SavePreview(ctx, p); err != nil {
 			t.Fatal(err)
@@ -132,6 +134,7 @@ func TestDashboardShowsPreviewsDeliveriesAndQueue(t *testing.T) {
 		`<a class="endpoint" href="https://acme-shop-pr-7.hasura.app/v1/graphql">https://acme-shop-pr-7.hasura.app/v1/graphql</a>`,
 		`<a class="console" href="https://cloud.hasura.io/project/p-7/console">console</a>`,
 		`<td title="2026-03-01T12:00:00Z">1h30m</td>`, // age from the store's first save
+		`<td class="api">2 tables added · 1 permission widened ⚠</td>`, // the API review's summary line
 		`<td class="status tone-bad">failed</td>`,
 		`<code class="branch">waiting</code>`, // open PR without a preview row yet
 		`<td class="status tone-busy">queued</td>`,
@@ -169,6 +172,7 @@ func TestDashboardEscapesHostileValues(t *testing.T) {
 		`&lt;/title&gt;&lt;script&gt;alert(3)&lt;/script&gt;`,
 		`apply-migration failed: &lt;iframe src=&#34;https://evil.example/&#34;&gt;&lt;/iframe&gt;`,
 		`&lt;b onmouseover=alert(5)&gt;bad&lt;/b&gt;`,
+		`<td class="api">&lt;script&gt;alert(7)&lt;/script&gt; added</td>`,
 		// A non-http endpoint is shown as text, never linked.
 		`<code>javascript:alert(4)//https://x.hasura.app/v1/graphql</code>`,
 		`No queue in this process.`,

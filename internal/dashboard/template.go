@@ -44,7 +44,7 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywher
 <h2>Previews</h2>
 {{if .Previews}}
 <table id="previews">
-<thead><tr><th>Repository</th><th>Pull request</th><th>Branch</th><th>Status</th><th>Endpoint</th><th>Console</th><th>Age</th><th>Last error</th></tr></thead>
+<thead><tr><th>Repository</th><th>Pull request</th><th>Branch</th><th>Status</th><th>Endpoint</th><th>Console</th><th>Age</th><th>API changes</th><th>Last error</th></tr></thead>
 <tbody>
 {{range .Previews}}<tr class="preview">
 <td>{{if .RepoURL}}<a href="{{.RepoURL}}">{{.Repo}}</a>{{else}}{{.Repo}}{{end}}</td>
@@ -54,6 +54,7 @@ code{font:12px ui-monospace,SFMono-Regular,Menlo,monospace;overflow-wrap:anywher
 <td>{{if .EndpointOK}}<a class="endpoint" href="{{.Endpoint}}">{{.Endpoint}}</a>{{else}}<code>{{.Endpoint}}</code>{{end}}</td>
 <td>{{if .ConsoleOK}}<a class="console" href="{{.Console}}">console</a>{{else}}<code>{{.Console}}</code>{{end}}</td>
 <td title="{{.AgeTitle}}">{{.Age}}</td>
+<td class="api">{{.APIChanges}}</td>
 <td class="err">{{.LastError}}</td>
 </tr>
 {{end}}</tbody>
