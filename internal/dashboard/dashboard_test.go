@@ -133,7 +133,7 @@ func TestDashboardShowsPreviewsDeliveriesAndQueue(t *testing.T) {
 		`<td class="status tone-good">ready</td>`,
 		`<a class="endpoint" href="https://acme-shop-pr-7.hasura.app/v1/graphql">https://acme-shop-pr-7.hasura.app/v1/graphql</a>`,
 		`<a class="console" href="https://cloud.hasura.io/project/p-7/console">console</a>`,
-		`<td title="2026-03-01T12:00:00Z">1h30m</td>`, // age from the store's first save
+		`<td title="2026-03-01T12:00:00Z">1h30m</td>`,                  // age from the store's first save
 		`<td class="api">2 tables added · 1 permission widened ⚠</td>`, // the API review's summary line
 		`<td class="status tone-bad">failed</td>`,
 		`<code class="branch">waiting</code>`, // open PR without a preview row yet
