@@ -188,9 +188,9 @@ func (s *service) shutdown(ctx context.Context) {
 		s.log.Warn("closing HTTP connections that did not finish in time", "error", err)
 		_ = s.srv.Close()
 	}
-	// The intake's batch writer records what it was handed before the
-	// queue and the store go away, with a time of its own: a slow HTTP
-	// shutdown must not leave it none.
+	// Deliveries still in flight (the HTTP shutdown gave up on them) are
+	// recorded before the queue and the store go away, with a time of
+	// their own: a slow HTTP shutdown must not leave them none.
 	ictx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
 	if err := s.intake.Close(ictx); err != nil {

@@ -176,12 +176,9 @@ func unmarshal(body []byte, v any) error {
 }
 
 func decodePullRequest(body []byte) (*intent, error) {
-	ev, ok := fastPullRequest(body)
-	if !ok {
-		ev = pullRequestEvent{}
-		if err := unmarshal(body, &ev); err != nil {
-			return nil, err
-		}
+	var ev pullRequestEvent
+	if err := unmarshal(body, &ev); err != nil {
+		return nil, err
 	}
 	in := &intent{event: "pull_request", action: ev.Action}
 	p := ev.PullRequest
