@@ -266,10 +266,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if event == "ping" {
 		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
-	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start}
+	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start, BodyHash: bodyHash(body)}
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
-		// Signed by GitHub yet unreadable: record it so the dashboard shows it.
+		// Signed by GitHub yet unreadable: record it so the dashboard shows
+		// it, but not its hash: the same body under its right event type
+		// is still to be read.
+		d.BodyHash = ""
 		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
 		res.err = h.record(r.Context(), d, bad).err
@@ -309,6 +312,13 @@ func validSignature(want [sha256.Size]byte, body, secret []byte) bool {
 	mac.Write(body)
 	var got [sha256.Size]byte
 	return hmac.Equal(want[:], mac.Sum(got[:0]))
+}
+
+// bodyHash identifies a payload whatever headers came with it: a signed body
+// replayed under a new X-GitHub-Delivery (unsigned) is the same body.
+func bodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // sourceOf names who sent the delivery: the App (by id) or the hook. Two

@@ -62,6 +62,15 @@ func (h *Handler) apply(ctx context.Context, tx *store.Tx, d *store.Delivery, in
 		}
 		keys = []string{in.pr.Key}
 	case kindCommand:
+		first, err := tx.FirstCommand(ctx, in.commandKey)
+		if err != nil {
+			return result{}, nil, err
+		}
+		if !first {
+			reason := in.commandKey + " was already taken"
+			return result{status: http.StatusOK, outcome: string(store.OutcomeDuplicate), reason: reason}, nil,
+				tx.SetDeliveryOutcome(ctx, d.Source, d.GUID, store.OutcomeDuplicate, reason)
+		}
 		c := in.command
 		c.At = d.ReceivedAt
 		if err := tx.RecordCommand(ctx, in.pr, c); err != nil {
