@@ -254,7 +254,10 @@ func TestUninstallIsConfirmedWithGitHub(t *testing.T) {
 		t.Fatal("the unconfirmed uninstall rebuilt the preview")
 	}
 
-	mark(func(tx *store.Tx) error { _, err := tx.MarkReposRemoved(h.ctx, instID, []string{owner + "/" + repo}); return err })
+	mark(func(tx *store.Tx) error {
+		_, err := tx.MarkReposRemoved(h.ctx, instID, []string{owner + "/" + repo})
+		return err
+	})
 	h.mustSettle(key)
 	if len(h.cloud.Projects()) != 1 {
 		t.Fatal("a repository removal GitHub does not confirm deleted the preview")
@@ -262,7 +265,10 @@ func TestUninstallIsConfirmedWithGitHub(t *testing.T) {
 
 	// Now GitHub agrees: the installation covers another repository only.
 	h.gh.SetInstallationRepositories(instID, []string{"other"})
-	mark(func(tx *store.Tx) error { _, err := tx.MarkReposRemoved(h.ctx, instID, []string{owner + "/" + repo}); return err })
+	mark(func(tx *store.Tx) error {
+		_, err := tx.MarkReposRemoved(h.ctx, instID, []string{owner + "/" + repo})
+		return err
+	})
 	h.mustSettle(key)
 	if len(h.cloud.Projects()) != 0 {
 		t.Fatalf("projects left after a confirmed removal: %+v", h.cloud.Projects())

@@ -13,7 +13,7 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
 ON CONFLICT DO NOTHING`)
 	stRedelivered = newStmt(`UPDATE deliveries SET redeliveries = redeliveries + 1
 WHERE (source = $1 AND guid = $2) OR (body_sha256 = $3 AND $3 <> '')`)
-	stCommandSeen = newStmt(`INSERT INTO commands_seen (comment_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
+	stCommandSeen  = newStmt(`INSERT INTO commands_seen (comment_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
 	stSetOutcome   = newStmt(`UPDATE deliveries SET outcome = $3, reason = $4 WHERE source = $1 AND guid = $2`)
 	stRecentDelivs = newStmt(`SELECT source, guid, event, action, repo, pr_number, outcome, reason, received_at, redeliveries
 FROM deliveries ORDER BY received_at DESC, guid LIMIT $1`)

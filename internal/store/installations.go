@@ -26,8 +26,8 @@ ON CONFLICT (id) DO UPDATE SET deleted = TRUE, updated_at = excluded.updated_at`
 WHERE installation_id = $1 RETURNING pr_key`)
 	stUninstallRepoPRs = newStmt(`UPDATE pull_requests SET uninstalled = TRUE, generation = generation + 1, updated_at = $4
 WHERE base_owner = $2 AND base_repo = $3 AND (installation_id = $1 OR installation_id = 0) RETURNING pr_key`)
-	stReinstatePR   = newStmt(`UPDATE pull_requests SET uninstalled = FALSE, updated_at = $2 WHERE pr_key = $1`)
-	stReinstateInst = newStmt(`UPDATE installations SET deleted = FALSE, updated_at = $2 WHERE id = $1`)
+	stReinstatePR        = newStmt(`UPDATE pull_requests SET uninstalled = FALSE, updated_at = $2 WHERE pr_key = $1`)
+	stReinstateInst      = newStmt(`UPDATE installations SET deleted = FALSE, updated_at = $2 WHERE id = $1`)
 	stForgetInstPreviews = newStmt(`DELETE FROM previews WHERE installation_id = $1
     OR pr_key IN (SELECT pr_key FROM pull_requests WHERE installation_id = $1)`)
 	stForgetInstLeases = newStmt(`DELETE FROM leases WHERE pr_key IN (SELECT pr_key FROM pull_requests WHERE installation_id = $1)`)
