@@ -55,8 +55,10 @@ var fields = []field{
 		func(c *Config) *string { return &c.GitHubAppPrivateKeyFile }),
 	secretString("GITHUB_WEBHOOK_SECRET", "The App's webhook secret; deliveries are checked against it (X-Hub-Signature-256). Required: the service refuses to start without one.",
 		func(c *Config) *string { return &c.WebhookSecret }),
-	secretString("DASHBOARD_PASSWORD", "Password of the dashboard at / (HTTP Basic auth, any user name). Unset: the dashboard answers only loopback clients (kubectl port-forward, the sandbox), since it lists repositories, PR titles and endpoints.",
+	secretString("DASHBOARD_PASSWORD", "Password of the dashboard at / (HTTP Basic auth, any user name), wherever it is served. Unset: the dashboard, which lists repositories, PR titles and endpoints, is served only on a listener bound to loopback (DASHBOARD_LISTEN_ADDR, or LISTEN_ADDR itself in the sandbox), and refuses requests a proxy forwarded.",
 		func(c *Config) *string { return &c.DashboardPassword }),
+	plainString("DASHBOARD_LISTEN_ADDR", "A second listener that serves only the dashboard, without a password; it must be a loopback address (127.0.0.1:8081, [::1]:8081, localhost:8081), reached with kubectl port-forward or an SSH tunnel. Unset: no second listener.",
+		func(c *Config) *string { return &c.DashboardListenAddr }),
 	plainString("GITHUB_API_URL", "GitHub REST API root; https://HOST/api/v3/ for GitHub Enterprise Server.",
 		func(c *Config) *string { return &c.GitHubAPIURL }),
 	{

@@ -42,6 +42,10 @@ type service struct {
 	ln       net.Listener
 	baseURL  string
 	draining *atomic.Bool
+	// dashSrv serves the dashboard alone on dashLn (DASHBOARD_LISTEN_ADDR);
+	// nil without one.
+	dashSrv *http.Server
+	dashLn  net.Listener
 }
 
 // build assembles every component and opens the listener; nothing runs
@@ -54,6 +58,15 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	defer func() {
 		if err != nil {
 			_ = ln.Close()
+		}
+	}()
+	dashLn, err := listenDashboard(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && dashLn != nil {
+			_ = dashLn.Close()
 		}
 	}()
 
@@ -141,11 +154,18 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	}
 
 	draining := new(atomic.Bool)
-	r := &routes{webhook: intake, dashboard: guardDashboard(cfg.DashboardPassword, dash), registry: reg, db: st, log: log, draining: draining}
-	return &service{
+	r := &routes{webhook: intake, dashboard: guardDashboard(cfg.DashboardPassword, onLoopback(ln), dash),
+		registry: reg, db: st, log: log, draining: draining}
+	s = &service{
 		cfg: cfg, deps: deps, log: log, st: st, queue: queue, intake: intake,
 		srv: newServer(r.mux(), log), ln: ln, baseURL: baseURL(ln), draining: draining,
-	}, nil
+	}
+	if dashLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /{$}", guardDashboard(cfg.DashboardPassword, onLoopback(dashLn), dash))
+		s.dashSrv, s.dashLn = newServer(mux, log), dashLn
+	}
+	return s, nil
 }
 
 // footer is the last line of every PR comment.

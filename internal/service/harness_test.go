@@ -131,11 +131,13 @@ type running struct {
 // start runs the service in this process until the test ends (or stop).
 func start(t testing.TB, cfg config.Config, deps service.Deps) *running {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	if deps.Listener == nil {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.Listener = ln
 	}
-	deps.Listener = ln
 	ready := make(chan string, 1)
 	deps.Ready = func(u string) { ready <- u }
 	ctx, cancel := context.WithCancel(context.Background())
