@@ -30,14 +30,14 @@ type Store struct {
 	target   target
 	now      func() time.Time
 	log      *slog.Logger
-	db       *sql.DB       // SQLite
-	prepared []*sql.Stmt   // SQLite, indexed by stmt.id
+	db       *sql.DB     // SQLite
+	prepared []*sql.Stmt // SQLite, indexed by stmt.id
 	// txTurn hands SQLite's one connection to transactions in arrival
 	// order: database/sql gives a freed connection to a random waiter,
 	// which makes the slowest of a burst of deliveries wait far longer.
 	txTurn chan struct{}
-	pool     *pgxpool.Pool // PostgreSQL
-	q        querier
+	pool   *pgxpool.Pool // PostgreSQL
+	q      querier
 }
 
 // Open connects to the database named by url, applies this package's
