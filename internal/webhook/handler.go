@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -33,6 +32,7 @@ const MaxBodyBytes = 25 << 20
 // or being read. Every body is held before its signature can be checked,
 // so this, not the number of requests, is what keeps an unauthenticated
 // sender from exhausting memory; one payload of GitHub's maximum fits.
+// Bodies are held in reused chunks (body.go).
 const MaxBytesInFlight = 32 << 20
 
 // txTimeout bounds recording one delivery: a hung database must not hold
@@ -256,11 +256,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 		return *refused, nil
 	}
 	defer release()
-	body := make([]byte, r.ContentLength)
-	if _, err := io.ReadFull(http.MaxBytesReader(w, r.Body, r.ContentLength), body); err != nil {
+	held, err := readBody(http.MaxBytesReader(w, r.Body, r.ContentLength), int(r.ContentLength), h.secret)
+	if err != nil {
 		return reject(http.StatusBadRequest, "reading the body failed"), nil
 	}
-	if !validSignature(want, body, h.secret) {
+	signed := held.signedBy(want)
+	var body []byte
+	if signed {
+		body = held.bytes()
+	}
+	held.release()
+	if !signed {
 		return reject(http.StatusUnauthorized, "bad signature"), nil
 	}
 	if event == "ping" {
@@ -304,14 +310,6 @@ func parseSignature(header string) (sum [sha256.Size]byte, ok bool) {
 		return sum, false
 	}
 	return sum, true
-}
-
-// validSignature compares the body's HMAC with want in constant time.
-func validSignature(want [sha256.Size]byte, body, secret []byte) bool {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	var got [sha256.Size]byte
-	return hmac.Equal(want[:], mac.Sum(got[:0]))
 }
 
 // bodyHash identifies a payload whatever headers came with it: a signed body
