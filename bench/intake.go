@@ -27,10 +27,11 @@ import (
 // intakeSecret signs the benchmark's deliveries.
 var intakeSecret = []byte("whsec_BENCH_intake_7f3a91c2")
 
-// Targets of the intake benchmark.
+// Targets of the intake benchmark (issue 11): GitHub waits 10 s for an
+// answer, and one App rarely sees more than a few deliveries a second.
 const (
-	intakeP99Target = 50 * time.Millisecond
-	intakeShare     = 0.5 // of the ceiling's throughput
+	intakeP99Target  = 250 * time.Millisecond // at concurrency 64
+	intakeRateTarget = 500.0                  // deliveries/s, on this machine
 )
 
 // outcome is what one delivery got.
@@ -150,11 +151,6 @@ func ceiling(secret []byte) http.Handler {
 	})
 }
 
-// sqliteNormal is an experiment, not a configuration the service offers:
-// SQLite in WAL mode with synchronous=NORMAL skips the fsync of each
-// commit (durable across a process crash, not a power cut).
-const sqliteNormal = "sqlite, synchronous=NORMAL (experiment)"
-
 // noReconcile: the queue is real, but no worker runs, so every job stays
 // countable.
 type noReconcile struct{}
@@ -180,17 +176,13 @@ func openIntake(ctx context.Context, backend, pgURL string) (*intakeEnv, error) 
 		}
 	}
 	switch backend {
-	case "sqlite", sqliteNormal:
+	case "sqlite":
 		dir, err := os.MkdirTemp("", "hasura-preview-bench-")
 		if err != nil {
 			return nil, err
 		}
 		cleanup = append(cleanup, func() { os.RemoveAll(dir) })
 		url = filepath.Join(dir, "bench.db")
-		if backend == sqliteNormal {
-			// The store's required pragmas are added to a file: URI.
-			url = "file:" + url + "?_pragma=synchronous(NORMAL)"
-		}
 	case "postgres":
 		u, drop, err := tempDatabase(ctx, pgURL)
 		if err != nil {
@@ -216,7 +208,7 @@ func openIntake(ctx context.Context, backend, pgURL string) (*intakeEnv, error) 
 		closeAll()
 		return nil, err
 	}
-	// Before the store closes: the handler flushes its open batch.
+	// Before the store closes: deliveries in flight are recorded.
 	cleanup = append(cleanup, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
@@ -304,7 +296,7 @@ func runIntake(ctx context.Context, cfg *config, out io.Writer) error {
 	levels := []int{1, 16, 64}
 	n := map[bool][3]int{true: {300, 800, 1200}, false: {2000, 6000, 8000}}[cfg.quick]
 	budget := map[bool]time.Duration{true: 12 * time.Second, false: 60 * time.Second}[cfg.quick]
-	backends := []string{"sqlite", "postgres", sqliteNormal}
+	backends := []string{"sqlite", "postgres"}
 	var rows [][]string
 	firstPR := 1000
 	for li, conc := range levels {
@@ -351,8 +343,7 @@ func runIntake(ctx context.Context, cfg *config, out io.Writer) error {
 			}
 			l := r.lat()
 			p99 := l.quantile(0.99)
-			share := r.rate() / ceil.rate()
-			target := fmt.Sprintf("share %s", verdict(share >= intakeShare))
+			target := fmt.Sprintf("rate %s", verdict(r.rate() >= intakeRateTarget))
 			if conc == 64 {
 				target += fmt.Sprintf(", p99 %s", verdict(p99 < intakeP99Target))
 			}
@@ -370,9 +361,9 @@ func runIntake(ctx context.Context, cfg *config, out io.Writer) error {
 	}
 	fmt.Fprintln(out, "## 1. Webhook intake")
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "Signed ~%d KB `pull_request.synchronize` deliveries over loopback into the real handler + store + River insert (no workers); every 10th is a redelivery of an earlier one. Ratio = deliveries/s against the bare ceiling handler measured just before, at the same concurrency, with the same bodies.\n\n", len(syncFixture)/1024)
+	fmt.Fprintf(out, "Signed ~%d KB `pull_request.synchronize` deliveries over loopback into the real handler + store + River insert, one transaction per delivery (no workers); every 10th is a redelivery of an earlier one. Ratio = deliveries/s against the bare ceiling handler measured just before, at the same concurrency, with the same bodies.\n\n", len(syncFixture)/1024)
 	table(out, []string{"Target", "Concurrency", "Deliveries", "Deliveries/s", "p50 to answer", "p99 to answer",
-		"Ratio to ceiling", "Store check", "Targets (≥ 0.5× ceiling; p99 < 50 ms at 64)"}, rows)
+		"Ratio to ceiling", "Store check", "Targets (≥ 500/s; p99 < 250 ms at 64)"}, rows)
 	if cfg.pgURL == "" {
 		fmt.Fprintln(out, "PostgreSQL rows skipped: HASURA_PREVIEW_TEST_POSTGRES_URL is unset.")
 	}

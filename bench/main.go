@@ -41,6 +41,7 @@ type benchmark struct {
 
 var benchmarks = []benchmark{
 	{"intake", runIntake},
+	{"memory", runIntakeMemory},
 	{"polling", runPolling},
 	{"scale", runScale},
 	{"action", runActionStart},
@@ -63,7 +64,7 @@ func main() {
 
 func run() error {
 	quick := flag.Bool("quick", false, "small counts: every benchmark in under about two minutes")
-	only := flag.String("only", "", "comma-separated benchmarks to run (intake, polling, scale, action); default all")
+	only := flag.String("only", "", "comma-separated benchmarks to run (intake, memory, polling, scale, action); default all")
 	soak := flag.Duration("soak", 0, "instead of the benchmarks, run the reliability storms for this long (e.g. 10m, at most 15m)")
 	fuzz := flag.Duration("fuzz", 0, "instead of the benchmarks, run every fuzz target for this long each")
 	outPath := flag.String("o", "", "also write the Markdown report to this file")

@@ -69,10 +69,13 @@ type Config struct {
 
 	DatabaseURL string // DATABASE_URL: a SQLite path or postgres:// (password secret)
 	ListenAddr  string // LISTEN_ADDR
-	// DashboardPassword opens the dashboard to non-loopback clients
-	// (HTTP Basic auth, any user name); without it only loopback may see
-	// it (DASHBOARD_PASSWORD, secret).
+	// DashboardPassword puts the dashboard behind HTTP Basic auth (any
+	// user name) wherever it is served (DASHBOARD_PASSWORD, secret).
 	DashboardPassword string
+	// DashboardListenAddr is a listener of its own for the dashboard, on a
+	// loopback address; there it needs no password
+	// (DASHBOARD_LISTEN_ADDR).
+	DashboardListenAddr string
 
 	Workers                    int           // WORKERS
 	CloudRateLimit             float64       // CLOUD_RATE_LIMIT, calls per second

@@ -98,6 +98,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"GITHUB_API_URL":                "https://ghe.example.com/api/v3",
 		"DATABASE_URL":                  "postgres://svc:" + dbPassword + "@db:5432/preview",
 		"LISTEN_ADDR":                   "127.0.0.1:9090",
+		"DASHBOARD_LISTEN_ADDR":         "[::1]:9091",
 		"WORKERS":                       "3",
 		"CLOUD_RATE_LIMIT":              "0.5",
 		"CLOUD_RATE_BURST":              "2",
@@ -116,11 +117,11 @@ func TestLoadEveryVariable(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	got := []any{cfg.CloudEndpoint, cfg.GitHubAPIURL, cfg.DatabaseURL, cfg.ListenAddr, cfg.Workers, cfg.CloudRateLimit,
+	got := []any{cfg.CloudEndpoint, cfg.GitHubAPIURL, cfg.DatabaseURL, cfg.ListenAddr, cfg.DashboardListenAddr, cfg.Workers, cfg.CloudRateLimit,
 		cfg.CloudRateBurst, cfg.MaxPreviewsPerInstallation, cfg.PreviewTTL, cfg.TTLWarning, cfg.SweepInterval,
 		cfg.PreviewDeadline, cfg.SecretEnvPrefix, cfg.LogLevel, cfg.LogFormat}
 	want := []any{"http://127.0.0.1:9/v1/graphql", "https://ghe.example.com/api/v3/", "postgres://svc:" + dbPassword + "@db:5432/preview",
-		"127.0.0.1:9090", 3, 0.5, 2, 25, 168 * time.Hour, 12 * time.Hour, 30 * time.Second, 45 * time.Minute,
+		"127.0.0.1:9090", "[::1]:9091", 3, 0.5, 2, 25, 168 * time.Hour, 12 * time.Hour, 30 * time.Second, 45 * time.Minute,
 		"PREVIEW_SECRETS_", slog.LevelDebug, "text"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Load =\n%v\nwant\n%v", got, want)
@@ -204,13 +205,14 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 		{"out of range", map[string]string{
 			"WORKERS": "0", "CLOUD_RATE_LIMIT": "0", "CLOUD_RATE_BURST": "0", "MAX_PREVIEWS_PER_INSTALLATION": "-1",
 			"PREVIEW_TTL": "24h", "TTL_WARNING": "24h", "SWEEP_INTERVAL": "10ms", "PREVIEW_DEADLINE": "30s",
-			"LISTEN_ADDR": "8080", "LOG_FORMAT": "xml", "HASURA_CLOUD_ENDPOINT": "data.pro.hasura.io/v1/graphql",
+			"LISTEN_ADDR": "8080", "DASHBOARD_LISTEN_ADDR": ":8081", "LOG_FORMAT": "xml", "HASURA_CLOUD_ENDPOINT": "data.pro.hasura.io/v1/graphql",
 			"GITHUB_API_URL": "https://x:" + webhookSecret + "@ghe.example.com/", "DATABASE_URL": "mysql://u:" + dbPassword + "@h/db",
 		}, nil, []string{
 			"HASURA_CLOUD_ENDPOINT: must be an absolute http(s) URL",
 			"GITHUB_API_URL: must not hold credentials",
 			"DATABASE_URL: unsupported scheme: use a SQLite file path or a postgres:// URL",
 			"LISTEN_ADDR: must be host:port or :port",
+			"DASHBOARD_LISTEN_ADDR: must be a loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT): it serves the dashboard without a password",
 			"WORKERS: must be between 1 and 1000",
 			"CLOUD_RATE_LIMIT: must be more than 0 calls per second",
 			"CLOUD_RATE_BURST: must be at least 1",
@@ -388,8 +390,8 @@ func TestTable(t *testing.T) {
 	rows := Table()
 	want := []string{
 		"HASURA_CLOUD_ACCESS_TOKEN", "HASURA_CLOUD_ENDPOINT", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY",
-		"GITHUB_APP_PRIVATE_KEY_FILE", "GITHUB_WEBHOOK_SECRET", "DASHBOARD_PASSWORD", "GITHUB_API_URL", "PUBLIC_URL", "WEBHOOK_PROXY_URL", "DATABASE_URL", "LISTEN_ADDR",
-		"WORKERS", "CLOUD_RATE_LIMIT", "CLOUD_RATE_BURST", "MAX_PREVIEWS_PER_INSTALLATION", "PREVIEW_TTL",
+		"GITHUB_APP_PRIVATE_KEY_FILE", "GITHUB_WEBHOOK_SECRET", "DASHBOARD_PASSWORD", "DASHBOARD_LISTEN_ADDR", "GITHUB_API_URL", "PUBLIC_URL", "WEBHOOK_PROXY_URL",
+		"DATABASE_URL", "LISTEN_ADDR", "WORKERS", "CLOUD_RATE_LIMIT", "CLOUD_RATE_BURST", "MAX_PREVIEWS_PER_INSTALLATION", "PREVIEW_TTL",
 		"TTL_WARNING", "SWEEP_INTERVAL", "PREVIEW_DEADLINE", "SECRET_ENV_PREFIX", "SECRET_SCOPE", "LOG_LEVEL", "LOG_FORMAT", "SANDBOX",
 	}
 	var got []string

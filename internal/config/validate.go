@@ -114,6 +114,11 @@ func (c Config) validate() (*rsa.PrivateKey, error) {
 	if err := checkListenAddr(c.ListenAddr); err != nil {
 		add("LISTEN_ADDR", "%v", err)
 	}
+	if c.DashboardListenAddr != "" {
+		if err := checkLoopbackAddr(c.DashboardListenAddr); err != nil {
+			add("DASHBOARD_LISTEN_ADDR", "%v", err)
+		}
+	}
 	if c.Workers < 1 || c.Workers > maxWorkers {
 		add("WORKERS", "must be between 1 and %d", maxWorkers)
 	}
@@ -213,6 +218,20 @@ func checkListenAddr(addr string) error {
 	}
 	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
 		return errors.New("the port must be a number from 0 to 65535")
+	}
+	return nil
+}
+
+// checkLoopbackAddr accepts host:port whose host is loopback: the
+// dashboard's own listener serves without a password, so it must not be
+// reachable from another machine.
+func checkLoopbackAddr(addr string) error {
+	if err := checkListenAddr(addr); err != nil {
+		return err
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return errors.New("must be a loopback address (127.0.0.1:PORT, [::1]:PORT or localhost:PORT): it serves the dashboard without a password")
 	}
 	return nil
 }

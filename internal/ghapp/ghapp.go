@@ -270,3 +270,32 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 	a.mu.Unlock()
 	return login, nil
 }
+
+// RepoInstalled asks GitHub, afresh, whether installation id still reaches
+// owner/repo. An uninstall or a repository removal read from a webhook is
+// acted on only once GitHub confirms it: the webhook's event type is an
+// unsigned header, and a cached token would outlive the installation.
+func (a *App) RepoInstalled(ctx context.Context, id int64, owner, repo string) (bool, error) {
+	op := fmt.Sprintf("reading the App's installation on %s/%s", owner, repo)
+	var got int64
+	err := a.retry(ctx, func() error {
+		// GitHub's REST docs, "Get a repository installation for the
+		// authenticated app" (GET /repos/{owner}/{repo}/installation, JWT):
+		// 200 with the installation, 404 "Resource not found" when the App
+		// is not installed on the repository.
+		in, _, err := a.appClient.Apps.FindRepositoryInstallation(ctx, owner, repo)
+		if err != nil {
+			return classifyAPIError(ctx, err, op)
+		}
+		got = in.GetID()
+		return nil
+	})
+	switch {
+	case errors.Is(err, ErrInstallationNotFound):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	// Reinstalled since: another installation, and this one is gone.
+	return got == id, nil
+}

@@ -92,6 +92,34 @@ func (s *Server) AddInstallation(appID, installationID int64, account string, re
 	}
 }
 
+// RemoveInstallation uninstalls the App from the installation's account, as
+// the account's owner does in their settings: the installation answers 404
+// from then on. It reports whether the installation existed.
+func (s *Server) RemoveInstallation(installationID int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.st.inst[installationID]
+	delete(s.st.inst, installationID)
+	return ok
+}
+
+// SetInstallationRepositories replaces the repositories an installation
+// covers (names under its account; nil means all of them); it reports
+// whether the installation exists.
+func (s *Server) SetInstallationRepositories(installationID int64, repos []string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in := s.st.inst[installationID]
+	if in == nil {
+		return false
+	}
+	for _, r := range repos {
+		s.st.ensureRepo(in.account, r)
+	}
+	in.repos = slices.Clone(repos)
+	return true
+}
+
 // SetInstallationPermissions replaces what an installation was granted;
 // it reports whether the installation exists.
 func (s *Server) SetInstallationPermissions(installationID int64, perms map[string]string) bool {
@@ -212,6 +240,19 @@ func (c *call) installation() *installState {
 		return nil
 	}
 	return in
+}
+
+// getRepoInstallation answers the authenticated App's installation that
+// covers the repository, or 404.
+func (c *call) getRepoInstallation() {
+	ids := slices.Sorted(maps.Keys(c.s.st.inst))
+	for _, id := range ids {
+		if in := c.s.st.inst[id]; in.appID == c.who.app.id && in.covers(c.repo) {
+			writeJSON(c.w, http.StatusOK, c.installationJSON(in))
+			return
+		}
+	}
+	c.notFound()
 }
 
 func (c *call) getInstallation() {

@@ -247,3 +247,30 @@ func with1(c map[string]any) map[string]any {
 	c["iss"] = "1"
 	return c
 }
+
+// TestRepositoryInstallation: GET /repos/{owner}/{repo}/installation (JWT)
+// answers the App's installation covering the repository, and 404 once the
+// repository leaves the installation or the App is uninstalled.
+func TestRepositoryInstallation(t *testing.T) {
+	s, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: enterprise})
+	s.AddApp(appID, &appKey().PublicKey)
+	s.AddInstallation(appID, instID, "acme", []string{"app", "web"})
+	s.AddRepo("acme", "unlisted")
+	c, _ := github.NewClient(nil).WithAuthToken(signJWT(t, appKey(), "RS256", validClaims(time.Now()))).WithEnterpriseURLs(base, base)
+	ctx := context.Background()
+	if inst, _, err := c.Apps.FindRepositoryInstallation(ctx, "acme", "app"); err != nil || inst.GetID() != instID {
+		t.Fatalf("installation of acme/app: %+v %v", inst, err)
+	}
+	_, _, err := c.Apps.FindRepositoryInstallation(ctx, "acme", "unlisted")
+	wantStatus(t, err, 404)
+	s.SetInstallationRepositories(instID, []string{"web"})
+	_, _, err = c.Apps.FindRepositoryInstallation(ctx, "acme", "app")
+	wantStatus(t, err, 404)
+	if !s.RemoveInstallation(instID) {
+		t.Fatal("RemoveInstallation: no such installation")
+	}
+	_, _, err = c.Apps.FindRepositoryInstallation(ctx, "acme", "web")
+	wantStatus(t, err, 404)
+	_, _, err = c.Apps.GetInstallation(ctx, instID)
+	wantStatus(t, err, 404)
+}

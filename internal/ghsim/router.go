@@ -58,6 +58,7 @@ func init() {
 		{"GET", seg("app"), true, need{}, (*call).getApp, false},
 		{"GET", seg("app/installations/{id}"), true, need{}, (*call).getInstallation, false},
 		{"POST", seg("app/installations/{id}/access_tokens"), true, need{}, (*call).createAccessToken, false},
+		{"GET", seg("repos/{owner}/{repo}/installation"), true, need{}, (*call).getRepoInstallation, false},
 		{"GET", seg("rate_limit"), false, need{}, (*call).getRateLimit, false},
 		{"GET", seg("user"), false, need{}, (*call).getAuthenticatedUser, false},
 		{"DELETE", seg("installation/token"), false, need{}, (*call).revokeInstallationToken, false},

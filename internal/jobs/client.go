@@ -237,8 +237,8 @@ func (c *Client) wake(ctx context.Context, tx *store.Tx, prKey string, res *rive
 }
 
 // EnqueueManyTx is EnqueueTx for several PRs with one River insert (one
-// statement for all of them): the intake's group commit calls it once per
-// batch. A key given twice gets one job, and both its entries the same
+// statement for all of them): an uninstall queues every PR of the
+// installation at once. A key given twice gets one job, and both its entries the same
 // Enqueued. The answer is in the order of keys.
 func (c *Client) EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]Enqueued, error) {
 	if len(prKeys) == 0 {

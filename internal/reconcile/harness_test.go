@@ -151,6 +151,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	var ghApp GitHubApp = app
 	if o.tokenLimit > 0 {
 		h.static = newStaticApp(t, gh, base)
+		h.static.real = app
 		h.static.add(instID, owner, o.tokenLimit)
 		ghApp = h.static
 	}

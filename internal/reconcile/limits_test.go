@@ -189,6 +189,7 @@ func TestUninstallDeletesPreviewsWithoutGitHub(t *testing.T) {
 	h := newHarness(t, harnessOptions{})
 	key := h.openBuilt(7)
 	writes := h.gh.Stats().ContentWrites()
+	h.gh.RemoveInstallation(instID)
 	err := h.st.WithTx(h.ctx, func(tx *store.Tx) error {
 		_, err := tx.MarkInstallationDeleted(h.ctx, instID)
 		return err
@@ -217,6 +218,61 @@ func TestUninstallDeletesPreviewsWithoutGitHub(t *testing.T) {
 	}
 	if again, err := h.rec.Reconcile(h.ctx, key); again != 0 || err != nil {
 		t.Fatalf("reconciling a forgotten PR: %v %v", again, err)
+	}
+}
+
+// TestUninstallIsConfirmedWithGitHub: an uninstall or a repository removal
+// read from a delivery deletes nothing while GitHub says the App still
+// reaches the repository; the PR is reinstated and its preview kept. Once
+// GitHub agrees (the repository left the installation), the preview goes.
+func TestUninstallIsConfirmedWithGitHub(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.openBuilt(7)
+	creates := h.cloud.Requests(cloud.OpCreatePreviewApp)
+	mark := func(fn func(tx *store.Tx) error) {
+		t.Helper()
+		if err := h.st.WithTx(h.ctx, fn); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mark(func(tx *store.Tx) error { _, err := tx.MarkInstallationDeleted(h.ctx, instID); return err })
+	h.mustSettle(key)
+	if len(h.cloud.Projects()) != 1 {
+		t.Fatal("an uninstall GitHub does not confirm deleted the preview")
+	}
+	pr, err := h.st.GetPR(h.ctx, key)
+	if err != nil || pr.Uninstalled {
+		t.Fatalf("the PR was not reinstated: %+v %v", pr, err)
+	}
+	if inst, err := h.st.GetInstallation(h.ctx, instID); err != nil || inst.Deleted {
+		t.Fatalf("the installation was not reinstated: %+v %v", inst, err)
+	}
+	if p, _ := h.st.GetPreview(h.ctx, key); p.Status != store.StatusReady {
+		t.Fatalf("preview %+v", p)
+	}
+	if h.cloud.Requests(cloud.OpCreatePreviewApp) != creates {
+		t.Fatal("the unconfirmed uninstall rebuilt the preview")
+	}
+
+	mark(func(tx *store.Tx) error {
+		_, err := tx.MarkReposRemoved(h.ctx, instID, []string{owner + "/" + repo})
+		return err
+	})
+	h.mustSettle(key)
+	if len(h.cloud.Projects()) != 1 {
+		t.Fatal("a repository removal GitHub does not confirm deleted the preview")
+	}
+
+	// Now GitHub agrees: the installation covers another repository only.
+	h.gh.SetInstallationRepositories(instID, []string{"other"})
+	mark(func(tx *store.Tx) error {
+		_, err := tx.MarkReposRemoved(h.ctx, instID, []string{owner + "/" + repo})
+		return err
+	})
+	h.mustSettle(key)
+	if len(h.cloud.Projects()) != 0 {
+		t.Fatalf("projects left after a confirmed removal: %+v", h.cloud.Projects())
 	}
 }
 

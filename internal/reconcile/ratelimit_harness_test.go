@@ -25,6 +25,10 @@ type staticApp struct {
 	gh   *ghsim.Server
 	base string
 
+	// real answers RepoInstalled: it asks with the App's JWT, which costs
+	// no installation budget.
+	real GitHubApp
+
 	mu      sync.Mutex
 	clients map[int64]*github.Client
 	labels  map[int64]string
@@ -72,6 +76,10 @@ func (a *staticApp) RepoReadToken(_ context.Context, id int64, o, r string) (str
 func (a *staticApp) BotLogin(context.Context) (string, error) { return bot, nil }
 
 func (a *staticApp) Forget(int64) {}
+
+func (a *staticApp) RepoInstalled(ctx context.Context, id int64, owner, repo string) (bool, error) {
+	return a.real.RepoInstalled(ctx, id, owner, repo)
+}
 
 // requests counts the requests ghsim received with installation id's token,
 // refused ones included.

@@ -34,6 +34,9 @@ type GitHubApp interface {
 	BotLogin(ctx context.Context) (string, error)
 	// Forget drops what is cached for an installation that is gone.
 	Forget(installationID int64)
+	// RepoInstalled asks GitHub whether the installation still reaches
+	// the repository.
+	RepoInstalled(ctx context.Context, installationID int64, owner, repo string) (bool, error)
 }
 
 // Settings are the service-wide knobs the reconciler obeys. SettingsFrom
@@ -262,7 +265,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		return r.settle(ctx, ps)
 	}
 	if pr.Uninstalled {
-		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
+		gone, err := r.confirmUninstalled(ctx, ps)
+		if err != nil {
+			return 0, err
+		}
+		if gone {
+			return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
+		}
+		pr = ps.pr
 	}
 	if until, paused := r.pausedUntil(pr.InstallationID); paused {
 		return r.whilePaused(ctx, ps, until)
@@ -305,6 +315,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		return 0, cfgErr
 	}
 	return r.decide(ctx, ps)
+}
+
+// confirmUninstalled asks GitHub whether the App really lost the PR's
+// repository, as a delivery said, before anything is deleted. When it did
+// not, the PR and its installation are reinstated and the pass goes on.
+func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (bool, error) {
+	pr := ps.pr
+	installed, err := r.gh.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
+	if err != nil {
+		return false, fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
+	}
+	if !installed {
+		return true, nil
+	}
+	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
+	if err := r.st.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
+		return false, err
+	}
+	if ps.pr, err = r.st.GetPR(ctx, pr.Key); err != nil {
+		return false, err
+	}
+	return false, nil
 }
 
 // decide applies the wanted-state rules to an open PR whose configuration

@@ -9,9 +9,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/sandbox"
 	"github.com/hasura-preview/hasura-preview/internal/webhook"
 )
 
@@ -32,6 +34,8 @@ type HostileDelivery struct {
 	// Header overrides or, with "", deletes a header. By default the body
 	// is signed with the secret and sent as JSON, as GitHub does.
 	Header map[string]string
+	// Chunked sends the body without a Content-Length.
+	Chunked bool
 	// Want is the HTTP status a correct service answers.
 	Want int
 	// PR, when set, is the PR key the delivery must be recorded under
@@ -140,8 +144,27 @@ func HostileDeliveries(secret []byte) []HostileDelivery {
 			Body: bytes.Replace(editPR(107, "", "TITLE-PLACEHOLDER", nil), []byte("TITLE-PLACEHOLDER"), []byte("nul\\u0000byte \xff\xfe end"), 1),
 			// The store drops U+0000 (PostgreSQL text cannot hold it).
 			Want: 202, PR: "Codertocat/Hello-World#107"},
+		// Headers are unsigned: these post signed payloads under headers an
+		// attacker chose. They come last, after the PRs they could harm.
+		{Name: "signed body replayed under a new delivery GUID", Event: "pull_request", Body: editPR(104, ShellBranch, "", nil),
+			Want: 200},
+		{Name: "signed issue_comment 'deleted' posted as an uninstall", Event: "installation", Body: commentDeleted, Want: 400},
+		{Name: "signed issue_comment 'deleted' posted as a repository removal", Event: "installation_repositories",
+			Body: commentDeleted, Want: 400},
+		{Name: "signed pull_request posted as installation", Event: "installation", Body: opened, Want: 400},
+		{Name: "no Content-Length (chunked body)", Event: "pull_request", Body: editPR(108, "", "", nil), Chunked: true, Want: 411},
 	}
 }
+
+// commentDeleted is a signed-looking issue_comment "deleted" delivery on a
+// PR of the sandbox's installation: read as an "installation" event it
+// would say "deleted" about that installation.
+var commentDeleted = []byte(`{"action":"deleted","issue":{"number":2,"title":"Update the README with new information.",` +
+	`"state":"open","user":{"login":"Codertocat"},"pull_request":{"url":"https://api.github.com/repos/Codertocat/Hello-World/pulls/2"}},` +
+	`"comment":{"id":492700400,"body":"thanks","user":{"login":"Codertocat"}},` +
+	`"repository":{"name":"Hello-World","full_name":"Codertocat/Hello-World","owner":{"login":"Codertocat"}},` +
+	`"installation":{"id":` + strconv.Itoa(sandbox.InstallationID) + `,"node_id":"MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="},` +
+	`"sender":{"login":"Codertocat"}}`)
 
 // FixtureHeadSHA is the head commit of every hostile PR delivery.
 const FixtureHeadSHA = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -186,7 +209,11 @@ func sendOne(ctx context.Context, client *http.Client, target string, secret []b
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, method, target, bytes.NewReader(c.Body))
+	var payload io.Reader = bytes.NewReader(c.Body)
+	if c.Chunked {
+		payload = io.MultiReader(payload) // not a type whose length net/http knows
+	}
+	req, err := http.NewRequestWithContext(ctx, method, target, payload)
 	if err != nil {
 		return 0, "", err
 	}

@@ -65,6 +65,24 @@ func TestHostileAtService(t *testing.T) {
 			t.Errorf("%s", r)
 		}
 	}
+	// The service listens on loopback without DASHBOARD_PASSWORD: its
+	// dashboard answers this machine, but not a request a proxy on it
+	// forwarded for someone else.
+	for header, want := range map[string]int{"": http.StatusOK, "X-Forwarded-For": http.StatusForbidden,
+		"Forwarded": http.StatusForbidden, "X-Real-IP": http.StatusForbidden} {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, w.URL+"/", nil)
+		if header != "" {
+			req.Header.Set(header, "203.0.113.7")
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("dashboard with %q: %d, want %d", header, resp.StatusCode, want)
+		}
+	}
 	for i := range configs {
 		if err := w.Open(ctx, i+1); err != nil {
 			t.Fatal(err)

@@ -58,6 +58,10 @@ type service struct {
 	// until activate swaps in the intake and the dashboard.
 	webhook, home *swapHandler
 	appID         atomic.Int64 // the App served, 0 in setup mode
+	// dashSrv serves the dashboard and /setup alone on dashLn
+	// (DASHBOARD_LISTEN_ADDR); nil without one.
+	dashSrv *http.Server
+	dashLn  net.Listener
 
 	mu       sync.Mutex
 	active   *activeApp      // nil in setup mode
@@ -83,6 +87,15 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	defer func() {
 		if err != nil {
 			_ = ln.Close()
+		}
+	}()
+	dashLn, err := listenDashboard(cfg, deps)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil && dashLn != nil {
+			_ = dashLn.Close()
 		}
 	}()
 
@@ -164,11 +177,19 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 		return nil, err
 	}
 	r := &routes{
-		webhook: s.webhook, dashboard: guardDashboard(cfg.DashboardPassword, s.home),
-		setup:    guardDashboard(cfg.DashboardPassword, setup),
+		webhook: s.webhook, dashboard: guardDashboard(cfg.DashboardPassword, onLoopback(ln), s.home),
+		setup:    guardDashboard(cfg.DashboardPassword, onLoopback(ln), setup),
 		registry: reg, db: st, log: log, draining: s.draining,
 	}
 	s.srv = newServer(r.mux(), log)
+	if dashLn != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /{$}", guardDashboard(cfg.DashboardPassword, onLoopback(dashLn), s.home))
+		guardedSetup := guardDashboard(cfg.DashboardPassword, onLoopback(dashLn), setup)
+		mux.Handle("GET /setup", guardedSetup)
+		mux.Handle("GET /setup/callback", guardedSetup)
+		s.dashSrv, s.dashLn = newServer(mux, log), dashLn
+	}
 	return s, nil
 }
 

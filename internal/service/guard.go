@@ -10,14 +10,20 @@ import (
 // guardDashboard keeps the dashboard — repositories, PR titles, branches and
 // endpoints, private ones included — from whoever can reach the webhook,
 // which must face the internet. With a password it asks for HTTP Basic auth
-// (any user name); without one it answers loopback clients only (the
-// sandbox, kubectl port-forward).
-func guardDashboard(password string, next http.Handler) http.Handler {
+// (any user name). Without one it serves only on a listener bound to
+// loopback (onLoopback): the TCP peer proves nothing, since a reverse proxy,
+// tunnel or sidecar on the same host connects from 127.0.0.1 on behalf of
+// anyone. A request that says a proxy forwarded it is refused there too.
+func guardDashboard(password string, onLoopback bool, next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(password))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if password == "" {
-			if !fromLoopback(r) {
-				plain(w, http.StatusForbidden, "the dashboard answers loopback clients only; set DASHBOARD_PASSWORD to open it")
+			switch {
+			case !onLoopback:
+				plain(w, http.StatusForbidden, "the dashboard needs DASHBOARD_PASSWORD here; without one it is served only on DASHBOARD_LISTEN_ADDR, a loopback address")
+				return
+			case forwarded(r):
+				plain(w, http.StatusForbidden, "the dashboard refuses proxied requests (Forwarded, X-Forwarded-For, X-Real-IP) unless DASHBOARD_PASSWORD is set")
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -36,11 +42,20 @@ func guardDashboard(password string, next http.Handler) http.Handler {
 	})
 }
 
-func fromLoopback(r *http.Request) bool {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+// forwarded reports whether a proxy says it passed the request on
+// (RFC 7239's Forwarded, or the de facto X-Forwarded-For and X-Real-IP).
+func forwarded(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-IP"} {
+		if _, ok := r.Header[http.CanonicalHeaderKey(h)]; ok {
+			return true
+		}
 	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return false
+}
+
+// onLoopback reports whether ln is bound to a loopback address, so that
+// only this machine can connect to it.
+func onLoopback(ln net.Listener) bool {
+	addr, ok := ln.Addr().(*net.TCPAddr)
+	return ok && addr.IP.IsLoopback()
 }

@@ -62,6 +62,9 @@ type Deps struct {
 	// Listener, when set, is served instead of listening on
 	// cfg.ListenAddr (tests pass one on 127.0.0.1:0).
 	Listener net.Listener
+	// DashboardListener, when set, serves the dashboard alone instead of
+	// listening on cfg.DashboardListenAddr.
+	DashboardListener net.Listener
 	// Ready, when set, is called with the server's base URL
 	// ("http://127.0.0.1:8080") once it accepts requests.
 	Ready func(baseURL string)
@@ -169,9 +172,13 @@ func (s *service) run(ctx context.Context, sb *sandboxRun) error {
 		// Another replica may run /setup: its stored App is picked up here.
 		go s.watchStored(ctx)
 	}
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- s.srv.Serve(s.ln) }()
 	s.log.Info("listening", "url", s.baseURL)
+	if s.dashSrv != nil {
+		go func() { serveErr <- s.dashSrv.Serve(s.dashLn) }()
+		s.log.Info("dashboard listening", "url", baseURL(s.dashLn)+"/")
+	}
 	if s.deps.Ready != nil {
 		s.deps.Ready(s.baseURL)
 	}
@@ -209,13 +216,16 @@ func (s *service) shutdown(ctx context.Context) {
 	s.mu.Unlock()
 	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), httpShutdownTimeout)
 	defer cancel()
+	if s.dashSrv != nil {
+		_ = s.dashSrv.Close() // a page view needs no grace
+	}
 	if err := s.srv.Shutdown(hctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		s.log.Warn("closing HTTP connections that did not finish in time", "error", err)
 		_ = s.srv.Close()
 	}
-	// The intake's batch writer records what it was handed before the
-	// queue and the store go away, with a time of its own: a slow HTTP
-	// shutdown must not leave it none.
+	// Deliveries still in flight (the HTTP shutdown gave up on them) are
+	// recorded before the queue and the store go away, with a time of
+	// their own: a slow HTTP shutdown must not leave them none.
 	if active == nil {
 		s.log.Info("stopped")
 		return
@@ -274,6 +284,19 @@ func listen(cfg config.Config, deps Deps) (net.Listener, error) {
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
+	}
+	return ln, nil
+}
+
+// listenDashboard opens the dashboard's own listener, if one is asked for:
+// Deps.DashboardListener, or cfg.DashboardListenAddr.
+func listenDashboard(cfg config.Config, deps Deps) (net.Listener, error) {
+	if deps.DashboardListener != nil || cfg.DashboardListenAddr == "" {
+		return deps.DashboardListener, nil
+	}
+	ln, err := net.Listen("tcp", cfg.DashboardListenAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s (DASHBOARD_LISTEN_ADDR): %w", cfg.DashboardListenAddr, err)
 	}
 	return ln, nil
 }

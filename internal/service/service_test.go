@@ -183,6 +183,7 @@ func TestUninstall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.gh.RemoveInstallation(sandbox.InstallationID)
 	deliver(t, svc.url, "installation", body)
 	eventually(t, "the preview is deleted from the Cloud", func() bool { return len(s.cloud.Projects()) == 0 })
 

@@ -6,10 +6,14 @@ import (
 )
 
 var (
-	stInsertDelivery = newStmt(`INSERT INTO deliveries (source, guid, event, action, repo, pr_number, outcome, reason, received_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-ON CONFLICT (source, guid) DO NOTHING`)
-	stRedelivered  = newStmt(`UPDATE deliveries SET redeliveries = redeliveries + 1 WHERE source = $1 AND guid = $2`)
+	// No conflict target: a row with the same (source, guid) or the same
+	// body hash makes the delivery a duplicate.
+	stInsertDelivery = newStmt(`INSERT INTO deliveries (source, guid, event, action, repo, pr_number, outcome, reason, received_at, body_sha256)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
+ON CONFLICT DO NOTHING`)
+	stRedelivered = newStmt(`UPDATE deliveries SET redeliveries = redeliveries + 1
+WHERE (source = $1 AND guid = $2) OR (body_sha256 = $3 AND $3 <> '')`)
+	stCommandSeen  = newStmt(`INSERT INTO commands_seen (comment_key, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING`)
 	stSetOutcome   = newStmt(`UPDATE deliveries SET outcome = $3, reason = $4 WHERE source = $1 AND guid = $2`)
 	stRecentDelivs = newStmt(`SELECT source, guid, event, action, repo, pr_number, outcome, reason, received_at, redeliveries
 FROM deliveries ORDER BY received_at DESC, guid LIMIT $1`)
@@ -18,26 +22,37 @@ FROM deliveries ORDER BY received_at DESC, guid LIMIT $1`)
     (SELECT received_at FROM deliveries ORDER BY received_at DESC LIMIT 1 OFFSET $1)`)
 )
 
-// InsertDelivery records d (ReceivedAt defaults to now) unless (Source, GUID)
-// is already there. It returns false for a duplicate and then counts a
-// redelivery on the existing row. Call it first in the intake transaction:
+// InsertDelivery records d (ReceivedAt defaults to now) unless (Source, GUID),
+// or a non-empty BodyHash, is already there. It returns false for a
+// duplicate and then counts a redelivery on the existing row. Call it first in the intake transaction:
 // on PostgreSQL a concurrent duplicate waits here for the first to commit.
 func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) (inserted bool, err error) {
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = tx.Now()
 	}
 	n, err := tx.q.exec(ctx, stInsertDelivery, d.Source, d.GUID, d.Event, d.Action, d.Repo, d.PRNumber,
-		string(d.Outcome), d.Reason, micros(d.ReceivedAt))
+		string(d.Outcome), d.Reason, micros(d.ReceivedAt), d.BodyHash)
 	if err != nil {
 		return false, fmt.Errorf("recording delivery %s: %w", d.GUID, err)
 	}
 	if n > 0 {
 		return true, nil
 	}
-	if _, err := tx.q.exec(ctx, stRedelivered, d.Source, d.GUID); err != nil {
+	if _, err := tx.q.exec(ctx, stRedelivered, d.Source, d.GUID, d.BodyHash); err != nil {
 		return false, fmt.Errorf("counting redelivery %s: %w", d.GUID, err)
 	}
 	return false, nil
+}
+
+// FirstCommand records that the command identified by key (its comment, as
+// the signed payload names it) was taken, and reports whether it is the
+// first time. Unlike deliveries, these keys are never pruned.
+func (tx *Tx) FirstCommand(ctx context.Context, key string) (bool, error) {
+	n, err := tx.q.exec(ctx, stCommandSeen, key, micros(tx.Now()))
+	if err != nil {
+		return false, fmt.Errorf("recording command %s: %w", key, err)
+	}
+	return n > 0, nil
 }
 
 // SetDeliveryOutcome changes a recorded delivery's outcome and reason, for

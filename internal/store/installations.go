@@ -26,6 +26,8 @@ ON CONFLICT (id) DO UPDATE SET deleted = TRUE, updated_at = excluded.updated_at`
 WHERE installation_id = $1 RETURNING pr_key`)
 	stUninstallRepoPRs = newStmt(`UPDATE pull_requests SET uninstalled = TRUE, generation = generation + 1, updated_at = $4
 WHERE base_owner = $2 AND base_repo = $3 AND (installation_id = $1 OR installation_id = 0) RETURNING pr_key`)
+	stReinstatePR        = newStmt(`UPDATE pull_requests SET uninstalled = FALSE, updated_at = $2 WHERE pr_key = $1`)
+	stReinstateInst      = newStmt(`UPDATE installations SET deleted = FALSE, updated_at = $2 WHERE id = $1`)
 	stForgetInstPreviews = newStmt(`DELETE FROM previews WHERE installation_id = $1
     OR pr_key IN (SELECT pr_key FROM pull_requests WHERE installation_id = $1)`)
 	stForgetInstLeases = newStmt(`DELETE FROM leases WHERE pr_key IN (SELECT pr_key FROM pull_requests WHERE installation_id = $1)`)
@@ -88,6 +90,24 @@ func (tx *Tx) MarkReposRemoved(ctx context.Context, id int64, repos []string) ([
 		all = append(all, keys...)
 	}
 	return all, tx.editRepos(ctx, id, nil, repos)
+}
+
+// Reinstate undoes MarkInstallationDeleted or MarkReposRemoved for one PR
+// (and its installation) when GitHub says the App still reaches the
+// repository: the delivery that said otherwise was not to be believed.
+func (s *Store) Reinstate(ctx context.Context, prKey string, installationID int64) error {
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		now := micros(tx.Now())
+		if _, err := tx.q.exec(ctx, stReinstatePR, prKey, now); err != nil {
+			return err
+		}
+		_, err := tx.q.exec(ctx, stReinstateInst, installationID, now)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("reinstating %s: %w", prKey, err)
+	}
+	return nil
 }
 
 // AddRepos records repositories added to an installation that is limited

@@ -32,10 +32,14 @@ type Store struct {
 	target   target
 	now      func() time.Time
 	log      *slog.Logger
-	db       *sql.DB       // SQLite
-	prepared []*sql.Stmt   // SQLite, indexed by stmt.id
-	pool     *pgxpool.Pool // PostgreSQL
-	q        querier
+	db       *sql.DB     // SQLite
+	prepared []*sql.Stmt // SQLite, indexed by stmt.id
+	// txTurn hands SQLite's one connection to transactions in arrival
+	// order: database/sql gives a freed connection to a random waiter,
+	// which makes the slowest of a burst of deliveries wait far longer.
+	txTurn chan struct{}
+	pool   *pgxpool.Pool // PostgreSQL
+	q      querier
 }
 
 // Open connects to the database named by url, applies this package's
@@ -78,6 +82,7 @@ func (s *Store) openSQLite(ctx context.Context) error {
 		return err
 	}
 	s.db = db
+	s.txTurn = make(chan struct{}, 1)
 	// River and this package share one connection: SQLite allows one writer,
 	// and a second connection would only trade waiting for SQLITE_BUSY.
 	db.SetMaxOpenConns(1)
@@ -219,6 +224,12 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 }
 
 func (s *Store) withSQLiteTx(ctx context.Context, fn func(tx *Tx) error) error {
+	select {
+	case s.txTurn <- struct{}{}: // blocked senders are served first come, first served
+	case <-ctx.Done():
+		return fmt.Errorf("beginning transaction: %w", ctx.Err())
+	}
+	defer func() { <-s.txTurn }()
 	stx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)

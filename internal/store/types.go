@@ -140,7 +140,9 @@ type Delivery struct {
 	Outcome      Outcome
 	Reason       string
 	ReceivedAt   time.Time
-	Redeliveries int // later deliveries of the same (Source, GUID)
+	Redeliveries int // later deliveries of the same (Source, GUID), or of the same body
+	// BodyHash is the hex SHA-256 of the payload; written, not read back.
+	BodyHash string
 }
 
 // Installation is one installation of the GitHub App.

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,7 +34,47 @@ type installationRef struct {
 	ID int64 `json:"id"`
 }
 
+// presence records that a key was in a payload, without keeping its value.
+type presence bool
+
+// UnmarshalJSON marks the key present, whatever its value.
+func (p *presence) UnmarshalJSON([]byte) error { *p = true; return nil }
+
+// foreignKeys are top-level keys that set other events' payloads apart. The
+// event type comes from an unsigned header, so a decoder refuses a payload
+// that carries the key of another event (a signed issue_comment body posted
+// as "installation" must not read as an uninstall). An event struct's own
+// field of the same name hides the one here.
+type foreignKeys struct {
+	Comment     presence `json:"comment"`
+	Issue       presence `json:"issue"`
+	PullRequest presence `json:"pull_request"`
+	Review      presence `json:"review"`
+	Thread      presence `json:"thread"`
+}
+
+// foreign names the first key of another event in the payload, or "".
+func (f foreignKeys) foreign(event string) string {
+	for _, k := range []struct {
+		name    string
+		present presence
+		own     bool // the event's own key
+	}{
+		{"comment", f.Comment, event == "issue_comment"},
+		{"issue", f.Issue, event == "issue_comment"},
+		{"pull_request", f.PullRequest, event == "pull_request"},
+		{"review", f.Review, false},
+		{"thread", f.Thread, false},
+	} {
+		if bool(k.present) && !k.own {
+			return k.name
+		}
+	}
+	return ""
+}
+
 type pullRequestEvent struct {
+	foreignKeys
 	Action       string           `json:"action"`
 	PullRequest  *pullRequest     `json:"pull_request"`
 	Repository   *repository      `json:"repository"`
@@ -65,6 +106,7 @@ type prBase struct {
 }
 
 type issueCommentEvent struct {
+	foreignKeys
 	Action string `json:"action"`
 	Issue  *struct {
 		Number      int              `json:"number"`
@@ -75,9 +117,10 @@ type issueCommentEvent struct {
 		PullRequest *json.RawMessage `json:"pull_request"`
 	} `json:"issue"`
 	Comment *struct {
-		ID   int64  `json:"id"`
-		Body string `json:"body"`
-		User user   `json:"user"`
+		ID        int64  `json:"id"`
+		Body      string `json:"body"`
+		User      user   `json:"user"`
+		UpdatedAt string `json:"updated_at"`
 	} `json:"comment"`
 	Changes *struct {
 		Body *struct {
@@ -90,15 +133,16 @@ type issueCommentEvent struct {
 }
 
 type installationEvent struct {
+	foreignKeys
 	Action       string `json:"action"`
 	Installation *struct {
 		ID                  int64  `json:"id"`
 		Account             user   `json:"account"`
 		RepositorySelection string `json:"repository_selection"`
 	} `json:"installation"`
-	Repositories        []repository `json:"repositories"`
-	RepositoriesAdded   []repository `json:"repositories_added"`
-	RepositoriesRemoved []repository `json:"repositories_removed"`
+	Repositories        []repository  `json:"repositories"`
+	RepositoriesAdded   *[]repository `json:"repositories_added"`
+	RepositoriesRemoved *[]repository `json:"repositories_removed"`
 }
 
 // kind says what applying an intent writes.
@@ -126,6 +170,7 @@ type intent struct {
 	demandsWork   bool
 	reopened      bool
 	command       store.Command
+	commandKey    string // the signed comment the command came from
 	installation  *store.Installation
 	reposAdded    []string
 	reposRemoved  []string
@@ -176,16 +221,15 @@ func unmarshal(body []byte, v any) error {
 }
 
 func decodePullRequest(body []byte) (*intent, error) {
-	ev, ok := fastPullRequest(body)
-	if !ok {
-		ev = pullRequestEvent{}
-		if err := unmarshal(body, &ev); err != nil {
-			return nil, err
-		}
+	var ev pullRequestEvent
+	if err := unmarshal(body, &ev); err != nil {
+		return nil, err
 	}
 	in := &intent{event: "pull_request", action: ev.Action}
 	p := ev.PullRequest
 	switch {
+	case ev.foreign("pull_request") != "":
+		return nil, badPayload("a pull_request payload has no %q: this is another event's payload", ev.foreign("pull_request"))
 	case ev.Action == "":
 		return nil, badPayload("action is missing")
 	case p == nil:
@@ -234,6 +278,8 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 	}
 	in := &intent{event: "issue_comment", action: ev.Action, outcome: store.OutcomeIgnored}
 	switch {
+	case ev.foreign("issue_comment") != "":
+		return nil, badPayload("an issue_comment payload has no %q: this is another event's payload", ev.foreign("issue_comment"))
 	case ev.Action == "":
 		return nil, badPayload("action is missing")
 	case ev.Issue == nil || ev.Issue.Number <= 0:
@@ -253,6 +299,10 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 		return in, nil
 	}
 	var kind store.CommandKind
+	// The signed comment names the command: a replay of it under another
+	// delivery GUID is not a second command. An edit of the sticky comment
+	// is one command per edit (its updated_at).
+	in.commandKey = "comment " + strconv.FormatInt(ev.Comment.ID, 10)
 	switch ev.Action {
 	case "created":
 		k, ok := slashCommand(ev.Comment.Body)
@@ -271,6 +321,7 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 			return in, nil
 		}
 		kind = store.CommandRebuild
+		in.commandKey += " edited " + ev.Comment.UpdatedAt
 	default:
 		in.reason = "comment action needs no work"
 		return in, nil
@@ -295,16 +346,33 @@ func decodeInstallation(event string, body []byte) (*intent, error) {
 		return nil, err
 	}
 	in := &intent{event: event, action: ev.Action, outcome: store.OutcomeAccepted}
+	f := ev.foreign(event)
+	if f == "" && event == "installation" && (ev.RepositoriesAdded != nil || ev.RepositoriesRemoved != nil) {
+		f = "repositories_added"
+	}
+	if f != "" {
+		return nil, badPayload("an %s payload has no %q: this is another event's payload", event, f)
+	}
 	if ev.Action == "" {
 		return nil, badPayload("action is missing")
 	}
 	if ev.Installation == nil || ev.Installation.ID <= 0 {
 		return nil, badPayload("installation.id is missing")
 	}
+	// Every other event names the installation by id alone; these two
+	// carry the whole installation object, whose account is required
+	// (GitHub's webhook schema for "installation" and
+	// "installation_repositories").
+	if ev.Installation.Account.Login == "" {
+		return nil, badPayload("installation.account is missing: this is another event's payload")
+	}
 	inst := &store.Installation{ID: ev.Installation.ID, Account: ev.Installation.Account.Login}
 	in.installation, in.repo = inst, inst.Account
 	if event == "installation_repositories" {
-		in.reposAdded, in.reposRemoved = fullNames(ev.RepositoriesAdded), fullNames(ev.RepositoriesRemoved)
+		if ev.RepositoriesAdded == nil || ev.RepositoriesRemoved == nil {
+			return nil, badPayload("repositories_added or repositories_removed is missing")
+		}
+		in.reposAdded, in.reposRemoved = fullNames(*ev.RepositoriesAdded), fullNames(*ev.RepositoriesRemoved)
 		if ev.Action != "added" && ev.Action != "removed" {
 			in.outcome, in.reason = store.OutcomeIgnored, "action needs no work"
 			return in, nil

@@ -1,6 +1,8 @@
 package webhook
 
 import (
+	"bytes"
+	"crypto/rand"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,13 +157,49 @@ func TestRebuildTicked(t *testing.T) {
 
 func TestValidSignature(t *testing.T) {
 	body, key := []byte(`{"a":1}`), []byte("k")
+	valid := func(header string) bool {
+		want, ok := parseSignature(header)
+		if !ok {
+			return false
+		}
+		held, err := readBody(bytes.NewReader(body), len(body), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer held.release()
+		return held.signedBy(want)
+	}
 	good := Sign(key, body)
-	if !validSignature(good, body, key) {
+	if !valid(good) {
 		t.Fatal("a good signature was refused")
 	}
-	for _, bad := range []string{"", "sha256=", good[:len(good)-1], strings.Replace(good, "sha256", "sha1", 1), strings.ToUpper(good)} {
-		if validSignature(bad, body, key) {
+	for _, bad := range []string{"", "sha256=", good[:len(good)-1], strings.Replace(good, "sha256", "sha1", 1), strings.ToUpper(good),
+		Sign([]byte("other"), body)} {
+		if valid(bad) {
 			t.Errorf("accepted %q", bad)
 		}
+	}
+}
+
+// TestHeldBody: a body read in pooled chunks comes back whole and with
+// its HMAC, whatever its length against the chunk size; a body shorter
+// than announced is an error.
+func TestHeldBody(t *testing.T) {
+	key := []byte("k")
+	for _, n := range []int{0, 1, chunkSize - 1, chunkSize, chunkSize + 1, 3*chunkSize + 7} {
+		body := make([]byte, n)
+		_, _ = rand.Read(body)
+		want, _ := parseSignature(Sign(key, body))
+		held, err := readBody(bytes.NewReader(body), n, key)
+		if err != nil {
+			t.Fatalf("%d bytes: %v", n, err)
+		}
+		if !held.signedBy(want) || !bytes.Equal(held.bytes(), body) {
+			t.Errorf("%d bytes: signature %v, same bytes %v", n, held.signedBy(want), bytes.Equal(held.bytes(), body))
+		}
+		held.release()
+	}
+	if _, err := readBody(bytes.NewReader(make([]byte, 10)), 11, key); err == nil {
+		t.Fatal("a short body was read as whole")
 	}
 }

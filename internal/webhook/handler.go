@@ -1,7 +1,8 @@
 // Package webhook is the service's front door: it checks a GitHub delivery's
-// signature, decodes it, and records the PR's desired state, the delivery
-// and a reconcile job in one transaction, answering in milliseconds. It never
-// calls GitHub or the Cloud; the reconciler does that later.
+// headers and signature, decodes it, and records the PR's desired state, the
+// delivery and a reconcile job in one transaction, answering in
+// milliseconds. It never calls GitHub or the Cloud; the reconciler does that
+// later.
 package webhook
 
 import (
@@ -27,8 +28,19 @@ import (
 // MaxBodyBytes is GitHub's own cap on a payload: 25 MiB.
 const MaxBodyBytes = 25 << 20
 
-// Enqueuer puts the reconcile jobs of a batch of deliveries in the
-// intake's transaction with one call (*jobs.Client).
+// MaxBytesInFlight bounds the request bodies held in memory at once, read
+// or being read. Every body is held before its signature can be checked,
+// so this, not the number of requests, is what keeps an unauthenticated
+// sender from exhausting memory; one payload of GitHub's maximum fits.
+// Bodies are held in reused chunks (body.go).
+const MaxBytesInFlight = 32 << 20
+
+// txTimeout bounds recording one delivery: a hung database must not hold
+// requests forever.
+const txTimeout = 30 * time.Second
+
+// Enqueuer puts the reconcile jobs of a delivery in the intake's
+// transaction (*jobs.Client).
 type Enqueuer interface {
 	EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]jobs.Enqueued, error)
 }
@@ -39,7 +51,7 @@ type Config struct {
 	Secret []byte
 	// Store records deliveries and desired state; required.
 	Store *store.Store
-	// Queue enqueues reconcile jobs, once per batch of deliveries; required.
+	// Queue enqueues reconcile jobs; required.
 	Queue Enqueuer
 	// AppSlug is the GitHub App's slug; its bot is "<slug>[bot]". BotLogin
 	// overrides that. One of them is required: comments by the bot are ours.
@@ -62,8 +74,11 @@ type Handler struct {
 	m        *metrics
 	log      *slog.Logger
 	now      func() time.Time
-	bufs     sync.Pool
-	w        *writer
+
+	mu       sync.Mutex
+	closed   bool
+	held     int64          // body bytes reserved by requests in flight
+	inFlight sync.WaitGroup // requests past the header checks
 }
 
 // New checks cfg and builds the Handler.
@@ -100,30 +115,67 @@ func New(cfg Config) (*Handler, error) {
 	if h.now == nil {
 		h.now = time.Now
 	}
-	h.bufs.New = func() any { return new(bytes.Buffer) }
-	h.w = newWriter(h)
 	return h, nil
 }
 
 // Close stops accepting deliveries (later ones get 503, and GitHub may
-// redeliver them), waits until those already handed in are recorded and
-// answered, and stops the writer goroutine. Call it after the HTTP server's
-// Shutdown and before closing the Store. It returns early with an error when
-// ctx ends first; the writer then still finishes in the background.
-func (h *Handler) Close(ctx context.Context) error { return h.w.close(ctx) }
+// redeliver them) and waits until those in flight are recorded and
+// answered, or ctx ends. Call it after the HTTP server's Shutdown and
+// before closing the Store.
+func (h *Handler) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closed = true
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.inFlight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("webhook: deliveries still being recorded: %w", ctx.Err())
+	}
+}
+
+// admit reserves n body bytes for a request and counts it in flight; it
+// answers why not when the intake is closing or the bytes are taken.
+func (h *Handler) admit(n int64) (release func(), refused *result) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case h.closed:
+		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "shutting down", err: errClosed,
+			unread: true}
+	case h.held+n > MaxBytesInFlight:
+		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "too many bytes in flight; try again",
+			retryAfter: true, unread: true}
+	}
+	h.held += n
+	h.inFlight.Add(1)
+	return func() {
+		h.mu.Lock()
+		h.held -= n
+		h.mu.Unlock()
+		h.inFlight.Done()
+	}, nil
+}
+
+// errClosed answers deliveries that arrive after Close.
+var errClosed = errors.New("the intake is shutting down")
 
 // result is what the handler answers and logs for one request.
 type result struct {
-	status  int
-	outcome string // a store.Outcome, or "error"
-	reason  string
-	err     error // logged, never sent back
+	status     int
+	outcome    string // a store.Outcome, or "error"
+	reason     string
+	err        error // logged, never sent back
+	retryAfter bool  // ask the sender to come back in a moment
+	unread     bool  // refused before the body was read
 }
 
 // ServeHTTP answers one delivery: 202 once recorded (accepted or ignored),
-// 200 for ping and duplicates, 400/401/405/413 for bad requests, 500 when
-// nothing could be committed (a redelivery then starts afresh), 503 after
-// Close.
+// 200 for ping and duplicates, 400/401/405/411/413 for bad requests, 500
+// when nothing could be committed (a redelivery then starts afresh), 503
+// after Close or while too many body bytes are in flight.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	hdr := r.Header
@@ -157,59 +209,82 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.log.LogAttrs(r.Context(), level, "webhook delivery", attrs...)
 
 	w.Header().Set("Content-Type", "application/json")
-	if res.status == http.StatusMethodNotAllowed {
+	switch {
+	case res.status == http.StatusMethodNotAllowed:
 		w.Header().Set("Allow", http.MethodPost)
+	case res.retryAfter:
+		w.Header().Set("Retry-After", "1")
+	}
+	if res.unread {
+		// Otherwise net/http reads up to 256 KiB of the unread body before
+		// it answers, hoping to reuse the connection.
+		w.Header().Set("Connection", "close")
 	}
 	w.WriteHeader(res.status)
 	_, _ = fmt.Fprintf(w, "{\"outcome\":%q,\"reason\":%q}\n", res.outcome, res.reason)
 }
 
+// serve checks everything the headers can tell before it reads a byte of
+// the body, then reads exactly Content-Length bytes into a buffer of that
+// size, checks the signature, decodes and records.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string) (result, *intent) {
 	if r.Method != http.MethodPost {
-		return reject(http.StatusMethodNotAllowed, "only POST"), nil
+		return refuse(http.StatusMethodNotAllowed, "only POST"), nil
 	}
 	sig := r.Header.Get("X-Hub-Signature-256")
 	if sig == "" {
-		return reject(http.StatusUnauthorized, "missing X-Hub-Signature-256"), nil
+		return refuse(http.StatusUnauthorized, "missing X-Hub-Signature-256"), nil
 	}
-	// From here on the writer may wait a moment for this delivery.
-	a := h.w.arrive()
-	defer a.leave()
-	buf := h.bufs.Get().(*bytes.Buffer)
-	defer func() {
-		if buf.Cap() <= 1<<20 { // do not pin a huge payload's buffer
-			buf.Reset()
-			h.bufs.Put(buf)
-		}
-	}()
-	buf.Reset()
-	if _, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, MaxBodyBytes)); err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return reject(http.StatusRequestEntityTooLarge, "payload over 25 MiB"), nil
-		}
-		return reject(http.StatusBadRequest, "reading the body failed"), nil
-	}
-	body := buf.Bytes()
-	if !validSignature(sig, body, h.secret) {
-		return reject(http.StatusUnauthorized, "bad signature"), nil
+	want, ok := parseSignature(sig)
+	if !ok {
+		return refuse(http.StatusUnauthorized, "bad signature"), nil
 	}
 	if event == "" || guid == "" {
-		return reject(http.StatusBadRequest, "missing X-GitHub-Event or X-GitHub-Delivery"), nil
+		return refuse(http.StatusBadRequest, "missing X-GitHub-Event or X-GitHub-Delivery"), nil
+	}
+	// GitHub states each payload's length ("Content-Length: 6615" in
+	// "Webhook events and payloads", delivery headers); without it the
+	// bytes to hold cannot be known before reading them.
+	switch n := r.ContentLength; {
+	case n < 0:
+		return refuse(http.StatusLengthRequired, "Content-Length is required"), nil
+	case n > MaxBodyBytes:
+		return refuse(http.StatusRequestEntityTooLarge, "payload over 25 MiB"), nil
+	}
+	release, refused := h.admit(r.ContentLength)
+	if refused != nil {
+		return *refused, nil
+	}
+	defer release()
+	held, err := readBody(http.MaxBytesReader(w, r.Body, r.ContentLength), int(r.ContentLength), h.secret)
+	if err != nil {
+		return reject(http.StatusBadRequest, "reading the body failed"), nil
+	}
+	signed := held.signedBy(want)
+	var body []byte
+	if signed {
+		body = held.bytes()
+	}
+	held.release()
+	if !signed {
+		return reject(http.StatusUnauthorized, "bad signature"), nil
 	}
 	if event == "ping" {
 		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
-	source := sourceOf(r.Header)
+	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start, BodyHash: bodyHash(body)}
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
-		// Signed by GitHub yet unreadable: record it so the dashboard shows it.
+		// Signed by GitHub yet unreadable: record it so the dashboard shows
+		// it, but not its hash: the same body under its right event type
+		// is still to be read.
+		d.BodyHash = ""
 		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
-		res.err = h.record(r.Context(), source, guid, start, bad, a).err
+		res.err = h.record(r.Context(), d, bad).err
 		return res, nil
 	}
-	return h.record(r.Context(), source, guid, start, in, a), in
+	return h.record(r.Context(), d, in), in
 }
 
 // reject is the 4xx answer to a request the intake refuses.
@@ -217,27 +292,31 @@ func reject(status int, reason string) result {
 	return result{status: status, outcome: string(store.OutcomeRejected), reason: reason}
 }
 
-// record hands the delivery to the writer and waits until it is committed.
-func (h *Handler) record(ctx context.Context, source, guid string, received time.Time, in *intent, a *arrival) result {
-	p := &pending{ctx: ctx, source: source, guid: guid, received: received, in: in, done: make(chan result, 1)}
-	return h.w.submit(p, a)
+// refuse is reject before the body was read.
+func refuse(status int, reason string) result {
+	r := reject(status, reason)
+	r.unread = true
+	return r
 }
 
-// validSignature checks "sha256=<hex>" against the body's HMAC in constant
-// time. Nothing else is accepted: no SHA-1, no unsigned payloads.
-func validSignature(header string, body, secret []byte) bool {
+// parseSignature reads "sha256=<hex>". Nothing else is accepted: no SHA-1,
+// no unsigned payloads.
+func parseSignature(header string) (sum [sha256.Size]byte, ok bool) {
 	hexSig, ok := strings.CutPrefix(header, "sha256=")
 	if !ok || len(hexSig) != 2*sha256.Size {
-		return false
+		return sum, false
 	}
-	var got [sha256.Size]byte
-	if _, err := hex.Decode(got[:], []byte(hexSig)); err != nil {
-		return false
+	if _, err := hex.Decode(sum[:], []byte(hexSig)); err != nil {
+		return sum, false
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	var want [sha256.Size]byte
-	return hmac.Equal(got[:], mac.Sum(want[:0]))
+	return sum, true
+}
+
+// bodyHash identifies a payload whatever headers came with it: a signed body
+// replayed under a new X-GitHub-Delivery (unsigned) is the same body.
+func bodyHash(body []byte) string {
+	sum := sha256.Sum256(body)
+	return hex.EncodeToString(sum[:])
 }
 
 // sourceOf names who sent the delivery: the App (by id) or the hook. Two

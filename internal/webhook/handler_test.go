@@ -314,8 +314,9 @@ func TestSameGUIDFromTwoSources(t *testing.T) {
 		if s := e.jobs(); s["available"] != 2 {
 			t.Fatalf("jobs: %v", s)
 		}
-		// A repository hook (no App headers) is a third source.
-		e.expect(delivery{event: "pull_request", guid: "g-shared", body: opened, header: map[string]string{
+		// A repository hook (no App headers) is a third source. Its payload
+		// differs from the App's (an App's names the installation).
+		e.expect(delivery{event: "pull_request", guid: "g-shared", body: edit(t, opened, 4, "", time.Time{}), header: map[string]string{
 			"X-GitHub-Hook-Installation-Target-Type": "repository", "X-GitHub-Hook-Installation-Target-ID": "186853002"}}, 202, "accepted")
 		sources := map[string]bool{}
 		for _, d := range e.deliveries() {

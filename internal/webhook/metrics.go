@@ -9,7 +9,6 @@ import (
 type metrics struct {
 	deliveries *prometheus.CounterVec
 	latency    *prometheus.HistogramVec
-	batchSize  prometheus.Histogram
 }
 
 var knownEvents = map[string]bool{
@@ -38,16 +37,11 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help:    "Time from request to answer, by outcome.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"outcome"}),
-		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name:    "hasura_preview_webhook_batch_deliveries",
-			Help:    "Deliveries recorded per intake transaction (group commit).",
-			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
-		}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.deliveries, m.latency, m.batchSize} {
+	for _, c := range []prometheus.Collector{m.deliveries, m.latency} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
