@@ -211,7 +211,6 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.restart()
 	h.queue = &fakeQueue{}
 	h.sweep = NewSweeper(h.rec, SweepOptions{})
-	h.sweep.SetQueue(h.queue)
 	return h
 }
 
@@ -454,7 +453,7 @@ func ghsimPull(n int) ghsim.PullSpec {
 // sweepKeys runs one sweep and returns what it enqueued.
 func (h *harness) sweepKeys() []string {
 	h.t.Helper()
-	if err := h.sweep.Sweep(h.ctx); err != nil {
+	if err := h.sweep.Sweep(h.ctx, h.queue); err != nil {
 		h.t.Fatalf("sweep: %v", err)
 	}
 	return h.queue.take()
