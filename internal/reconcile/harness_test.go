@@ -18,6 +18,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
@@ -79,7 +80,7 @@ func key() *rsa.PrivateKey {
 type harness struct {
 	t     *testing.T
 	ctx   context.Context
-	clock *cloudsim.ManualClock
+	clock *clock.Manual
 	gh    *ghsim.Server
 	cloud *cloudsim.Server
 	st    *store.Store
@@ -121,7 +122,7 @@ type harnessOptions struct {
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	clock := cloudsim.NewManualClock(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
+	clock := clock.NewManual(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 	h := &harness{t: t, ctx: context.Background(), clock: clock, prs: map[int]*store.PullRequest{}}
 
 	gopts := ghsim.Options{Prefix: "/api/v3/"}
