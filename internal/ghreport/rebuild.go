@@ -2,14 +2,27 @@ package ghreport
 
 import "regexp"
 
-// tickedRE matches the rebuild checkbox once someone ticked it. GitHub
-// rewrites "[ ]" to "[x]" in the body when a task-list box is clicked;
-// a hand edit may use "X" or "*" bullets, and may leave stray spaces.
+// boxRE matches our rebuild checkbox line, capturing its box. GitHub
+// rewrites "[ ]" to "[x]" in the body when a task-list box is clicked; a
+// hand edit may use "X" or "*" bullets, and may leave stray spaces. The
+// hidden suffix is required: quoted text cannot carry it (see rebuildLabel).
+var boxRE = regexp.MustCompile(`(?m)^[ \t]*[-*][ \t]+\[([ xX])\][ \t]+` + regexp.QuoteMeta(rebuildLabel) + `[ \t]+` + regexp.QuoteMeta(rebuildSuffix) + `[ \t]*\r?$`)
+
+// tickedRE is boxRE for a ticked box only.
 var tickedRE = regexp.MustCompile(`(?m)^[ \t]*[-*][ \t]+\[[xX]\][ \t]+` + regexp.QuoteMeta(rebuildLabel) + `[ \t]+` + regexp.QuoteMeta(rebuildSuffix) + `[ \t]*\r?$`)
 
 // ParseRebuildTicked reports whether body (our comment, after an
 // issue_comment "edited" event) has the rebuild checkbox ticked.
 func ParseRebuildTicked(body string) bool { return tickedRE.MatchString(body) }
+
+// RebuildTickedBy reports whether an edit of our comment from before to
+// after ticked the rebuild checkbox: the box was there unticked and is now
+// ticked. It is the webhook intake's test for a rebuild request, and every
+// box it accepts is one ClearRebuildTick unticks.
+func RebuildTickedBy(before, after string) bool {
+	m := boxRE.FindStringSubmatch(before)
+	return m != nil && m[1] == " " && ParseRebuildTicked(after)
+}
 
 // ClearRebuildTick returns body with the rebuild checkbox unticked, ready
 // to be written back so the next tick is noticed again.
