@@ -2,14 +2,18 @@ package ghreport
 
 import "regexp"
 
-// boxRE matches our rebuild checkbox line, capturing its box. GitHub
-// rewrites "[ ]" to "[x]" in the body when a task-list box is clicked; a
-// hand edit may use "X" or "*" bullets, and may leave stray spaces. The
-// hidden suffix is required: quoted text cannot carry it (see rebuildLabel).
-var boxRE = regexp.MustCompile(`(?m)^[ \t]*[-*][ \t]+\[([ xX])\][ \t]+` + regexp.QuoteMeta(rebuildLabel) + `[ \t]+` + regexp.QuoteMeta(rebuildSuffix) + `[ \t]*\r?$`)
+// boxLine matches our rebuild checkbox line with box between the brackets.
+// GitHub rewrites "[ ]" to "[x]" in the body when a task-list box is
+// clicked; a hand edit may use "X" or "*" bullets, and may leave stray
+// spaces. The hidden suffix is required: quoted text cannot carry it.
+func boxLine(box string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^[ \t]*[-*][ \t]+\[` + box + `\][ \t]+` + regexp.QuoteMeta(rebuildLabel) + `[ \t]+` + regexp.QuoteMeta(rebuildSuffix) + `[ \t]*\r?$`)
+}
 
-// tickedRE is boxRE for a ticked box only.
-var tickedRE = regexp.MustCompile(`(?m)^[ \t]*[-*][ \t]+\[[xX]\][ \t]+` + regexp.QuoteMeta(rebuildLabel) + `[ \t]+` + regexp.QuoteMeta(rebuildSuffix) + `[ \t]*\r?$`)
+var (
+	boxRE    = boxLine(`([ xX])`) // either state, captured
+	tickedRE = boxLine(`[xX]`)
+)
 
 // ParseRebuildTicked reports whether body (our comment, after an
 // issue_comment "edited" event) has the rebuild checkbox ticked.
