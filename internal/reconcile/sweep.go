@@ -47,9 +47,10 @@ type SweepOptions struct {
 // sweepLease is how long the sweep holds a PR while it marks drift.
 const sweepLease = 30 * time.Second
 
-// Sweeper implements jobs.Sweeper. It finds work and enqueues it; the only
-// state it writes itself is a drift mark (under the PR's lease). The
-// reconciler does everything else, so a sweep may run any number of times.
+// Sweeper is the periodic pass that jobs.New runs as its SweepFunc. It
+// finds work and enqueues it; the only state it writes itself is a drift
+// mark (under the PR's lease). The reconciler does everything else, so a
+// sweep may run any number of times.
 type Sweeper struct {
 	r     *Reconciler
 	opts  SweepOptions
