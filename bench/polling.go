@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -24,7 +25,7 @@ const officialInterval = 2 * time.Second
 // pollWorld is cloudsim on a manual clock behind a real client whose every
 // wait moves that clock: a 10-minute build takes milliseconds.
 type pollWorld struct {
-	clock  *cloudsim.ManualClock
+	clock  *clock.Manual
 	sim    *cloudsim.Server
 	srv    *server
 	client *cloud.Client
@@ -32,7 +33,7 @@ type pollWorld struct {
 }
 
 func newPollWorld(total time.Duration) (*pollWorld, error) {
-	w := &pollWorld{clock: cloudsim.NewManualClock(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
+	w := &pollWorld{clock: clock.NewManual(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
 	// The build is eight equal slices: the creation job, then seven
 	// deployment tasks.
 	sim, err := cloudsim.New(cloudsim.Options{PAT: pollPAT, Clock: w.clock, Seed: 11,

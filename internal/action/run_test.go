@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -29,7 +30,7 @@ const (
 
 type inproc struct {
 	t      *testing.T
-	clock  *cloudsim.ManualClock
+	clock  *clock.Manual
 	cloud  *cloudsim.Server
 	gh     *ghsim.Server
 	env    map[string]string
@@ -41,7 +42,7 @@ type inproc struct {
 // on a manual clock that moves only when the engine sleeps.
 func newInproc(t *testing.T) *inproc {
 	t.Helper()
-	clock := cloudsim.NewManualClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
+	clock := clock.NewManual(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	cs, err := cloudsim.New(cloudsim.Options{PAT: testPAT, Clock: clock, CreationDuration: 30 * time.Second, TaskDuration: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -1,10 +1,14 @@
 package apireview
 
 import (
+	"io/fs"
 	"os"
 	"reflect"
 	"testing"
 )
+
+// Load reads one Hasura project, as LoadPair does for each side.
+func Load(fsys fs.FS, lim Limits) *Project { return load(fsys, lim, nil) }
 
 // diffDirs loads testdata/<name>/base and head and diffs them.
 func diffDirs(t *testing.T, name string) *Report {

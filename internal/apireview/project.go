@@ -118,11 +118,10 @@ type Migration struct {
 	SQL      string
 }
 
-// Load reads the Hasura project at the root of fsys (config.yaml, the
-// metadata directory and migrations). It never fails: what it cannot read
-// is listed in Problems.
-func Load(fsys fs.FS, lim Limits) *Project { return load(fsys, lim, nil) }
-
+// load reads the Hasura project at the root of fsys (config.yaml, the
+// metadata directory and migrations), parsing each table file once across
+// calls that share shared. It never fails: what it cannot read is listed in
+// Problems.
 func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	p := &Project{
 		Tables:         map[string]*Table{},

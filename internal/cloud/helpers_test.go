@@ -12,6 +12,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
@@ -29,7 +30,7 @@ const unknownID = "00000000-0000-4000-8000-000000000000"
 type env struct {
 	t      *testing.T
 	sim    *cloudsim.Server
-	clock  *cloudsim.ManualClock
+	clock  *clock.Manual
 	url    string
 	client *cloud.Client
 	sleeps *sleepRecorder
@@ -40,7 +41,7 @@ type env struct {
 // deterministic stepBackOff; opts come last, so they override those.
 func newEnv(t *testing.T, mutate func(*cloudsim.Options), opts ...cloud.Option) *env {
 	t.Helper()
-	clock := cloudsim.NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	o := cloudsim.Options{PAT: testPAT, Clock: clock, Seed: 42}
 	if mutate != nil {
 		mutate(&o)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
@@ -123,7 +124,7 @@ func returns(t *testing.T, call func() error) error {
 }
 
 func TestCancelDuringSlowAnswer(t *testing.T) {
-	clock := cloudsim.NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	sim, err := cloudsim.New(cloudsim.Options{PAT: testPAT, Clock: clock})
 	if err != nil {
 		t.Fatal(err)

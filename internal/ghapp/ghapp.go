@@ -38,8 +38,6 @@ type App struct {
 	key        *rsa.PrivateKey
 	base       *url.URL // API root with a trailing slash
 	upload     *url.URL
-	tr         http.RoundTripper
-	timeout    time.Duration
 	newBackOff func() backoff.BackOff
 
 	appClient *github.Client
@@ -59,16 +57,11 @@ type installation struct {
 	client *github.Client
 }
 
+// requestTimeout bounds each HTTP request, token minting included.
+const requestTimeout = 30 * time.Second
+
 // Option configures an App.
 type Option func(*App)
-
-// WithTransport sets the HTTP transport under every client (default
-// http.DefaultTransport, shared so connections are reused).
-func WithTransport(rt http.RoundTripper) Option { return func(a *App) { a.tr = rt } }
-
-// WithTimeout bounds each HTTP request, token minting included (default
-// 30 s; zero means none).
-func WithTimeout(d time.Duration) Option { return func(a *App) { a.timeout = d } }
 
 // WithBackOff sets the retry schedule of token minting and GET /app. The
 // function is called once per operation; wrap the result in
@@ -107,13 +100,13 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	}
 	a := &App{
 		appID: appID, key: key, base: base, upload: upload,
-		tr: http.DefaultTransport, timeout: 30 * time.Second, newBackOff: DefaultBackOff,
-		installs: map[int64]*installation{},
+		newBackOff: DefaultBackOff,
+		installs:   map[int64]*installation{},
 	}
 	for _, o := range opts {
 		o(a)
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.tr, appID, key)
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, appID, key)
 	atr.BaseURL = a.tokenBaseURL()
 	a.appClient = a.newClient(cloningTransport{atr})
 	return a, nil
@@ -161,7 +154,7 @@ func uploadURL(base *url.URL) *url.URL {
 func (a *App) tokenBaseURL() string { return strings.TrimSuffix(a.base.String(), "/") }
 
 func (a *App) newClient(rt http.RoundTripper) *github.Client {
-	c := github.NewClient(&http.Client{Transport: rt, Timeout: a.timeout})
+	c := github.NewClient(&http.Client{Transport: rt, Timeout: requestTimeout})
 	base, upload := *a.base, *a.upload
 	c.BaseURL, c.UploadURL = &base, &upload
 	c.UserAgent = userAgent
@@ -202,7 +195,7 @@ func (a *App) installation(id int64) *installation {
 	if in := a.installs[id]; in != nil {
 		return in
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(a.tr, a.appID, a.key)
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, a.appID, a.key)
 	atr.BaseURL = a.tokenBaseURL()
 	it := ghinstallation.NewFromAppsTransport(atr, id)
 	it.BaseURL = atr.BaseURL

@@ -87,7 +87,7 @@ func (a *App) RevokeToken(ctx context.Context, token string) error {
 	if token == "" {
 		return nil
 	}
-	gh := a.newClient(a.tr).WithAuthToken(token)
+	gh := a.newClient(http.DefaultTransport).WithAuthToken(token)
 	return a.retry(ctx, func() error {
 		resp, err := gh.Apps.RevokeInstallationToken(ctx)
 		if err != nil && resp != nil && resp.StatusCode == http.StatusUnauthorized {

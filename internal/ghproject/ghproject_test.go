@@ -72,8 +72,8 @@ func TestReviewThroughTheSimulator(t *testing.T) {
 	r := Review(context.Background(), gh, nil, "acme", "shop", "hasura",
 		Side{Ref: "1111111111111111111111111111111111111111"}, Side{Ref: "2222222222222222222222222222222222222222"},
 		apireview.Options{}, Limits{})
-	want := apireview.Diff(apireview.Load(os.DirFS(fixtures+"nextjs-13/base"), apireview.Limits{}),
-		apireview.Load(os.DirFS(fixtures+"nextjs-13/head"), apireview.Limits{}), apireview.Options{})
+	base, head := apireview.LoadPair(os.DirFS(fixtures+"nextjs-13/base"), os.DirFS(fixtures+"nextjs-13/head"), apireview.Limits{})
+	want := apireview.Diff(base, head, apireview.Options{})
 	if r.Summary != want.Summary || len(r.Problems) > 0 {
 		t.Fatalf("summary %q, want %q; problems %v", r.Summary, want.Summary, r.Problems)
 	}

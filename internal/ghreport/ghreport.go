@@ -29,11 +29,11 @@ import (
 // Marker is the hidden first line of our comment; one comment per PR.
 const Marker = "<!-- hasura-preview:comment -->"
 
-// DefaultMinInterval is how long progress edits wait after the previous edit.
+// minInterval is how long progress edits wait after the previous edit.
 // A preview build reports a task change every few seconds; editing on each
 // would spend the content-creation budget (about 80 writes a minute per
 // installation) on states nobody reads.
-const DefaultMinInterval = 10 * time.Second
+const minInterval = 10 * time.Second
 
 // DefaultMaxRateLimitWait is the longest single rate-limit wait Reporter
 // accepts; a longer one (a primary limit resetting in most of an hour) is
@@ -145,11 +145,6 @@ func WithLogger(l *slog.Logger) Option {
 	return func(r *Reporter) { r.log = l }
 }
 
-// WithMinInterval sets the least time between two progress edits.
-func WithMinInterval(d time.Duration) Option {
-	return func(r *Reporter) { r.minInterval = d }
-}
-
 // WithWriteGate shares a per-installation gate for content writes.
 func WithWriteGate(g WriteGate) Option {
 	return func(r *Reporter) { r.gate = g }
@@ -179,15 +174,14 @@ type Reporter struct {
 	owner, repo string
 	pr          int
 
-	author      string
-	now         func() time.Time
-	sleep       func(context.Context, time.Duration) error
-	log         *slog.Logger
-	minInterval time.Duration
-	gate        WriteGate
-	redact      func(string) string
-	newBackOff  func() backoff.BackOff
-	maxWait     time.Duration
+	author     string
+	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error
+	log        *slog.Logger
+	gate       WriteGate
+	redact     func(string) string
+	newBackOff func() backoff.BackOff
+	maxWait    time.Duration
 
 	mu sync.Mutex
 	gh *github.Client
@@ -201,17 +195,16 @@ type Reporter struct {
 // New returns a Reporter for pull request pr of owner/repo.
 func New(client *github.Client, owner, repo string, pr int, opts ...Option) *Reporter {
 	r := &Reporter{
-		owner:       owner,
-		repo:        repo,
-		pr:          pr,
-		gh:          client,
-		now:         time.Now,
-		sleep:       clock.Sleep,
-		log:         slog.New(slog.DiscardHandler),
-		minInterval: DefaultMinInterval,
-		redact:      func(s string) string { return s },
-		newBackOff:  defaultBackOff,
-		maxWait:     DefaultMaxRateLimitWait,
+		owner:      owner,
+		repo:       repo,
+		pr:         pr,
+		gh:         client,
+		now:        time.Now,
+		sleep:      clock.Sleep,
+		log:        slog.New(slog.DiscardHandler),
+		redact:     func(s string) string { return s },
+		newBackOff: defaultBackOff,
+		maxWait:    DefaultMaxRateLimitWait,
 	}
 	for _, o := range opts {
 		o(r)

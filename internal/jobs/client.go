@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -24,13 +23,11 @@ type Reconciler interface {
 	Reconcile(ctx context.Context, prKey string) (again time.Duration, err error)
 }
 
-// Sweeper is the periodic pass: delete previews whose PR closed or whose TTL
-// passed, re-enqueue PRs whose job got lost, prune old deliveries. Runs on
-// the leader only; River does not persist its schedule, so it must be
-// idempotent.
-type Sweeper interface {
-	Sweep(ctx context.Context) error
-}
+// SweepFunc is the periodic pass: delete previews whose PR closed or whose
+// TTL passed, re-enqueue PRs whose job got lost, prune old deliveries. It
+// gets the queue that runs it, to enqueue into. Runs on the leader only;
+// River does not persist its schedule, so it must be idempotent.
+type SweepFunc func(ctx context.Context, q *Client) error
 
 // Options tunes New. Zero fields take the defaults in brackets.
 type Options struct {
@@ -93,9 +90,9 @@ type Client struct {
 	log *slog.Logger
 }
 
-// New builds a Client on st's database. rec is required; sw may be nil (no
-// periodic sweep in this process).
-func New(st *store.Store, rec Reconciler, sw Sweeper, opts Options) (*Client, error) {
+// New builds a Client on st's database. rec is required; sweep may be nil
+// (no periodic sweep in this process).
+func New(st *store.Store, rec Reconciler, sweep SweepFunc, opts Options) (*Client, error) {
 	if rec == nil {
 		return nil, errors.New("jobs: a Reconciler is required")
 	}
@@ -114,8 +111,9 @@ func New(st *store.Store, rec Reconciler, sw Sweeper, opts Options) (*Client, er
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: opts.Workers}},
 		Workers:              workers,
 	}
-	if sw != nil {
-		river.AddWorker(workers, &sweepWorker{sw: sw})
+	sw := &sweepWorker{sweep: sweep}
+	if sweep != nil {
+		river.AddWorker(workers, sw)
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(
 			river.PeriodicInterval(opts.SweepEvery),
 			func() (river.JobArgs, *river.InsertOpts) { return SweepArgs{}, nil },
@@ -130,7 +128,9 @@ func New(st *store.Store, rec Reconciler, sw Sweeper, opts Options) (*Client, er
 		return nil, fmt.Errorf("building the River client: %w", err)
 	}
 	rw.e, rw.owner = e, e.id()
-	return &Client{st: st, e: e, log: opts.Logger}, nil
+	c := &Client{st: st, e: e, log: opts.Logger}
+	sw.q = c
+	return c, nil
 }
 
 // Start starts working jobs until ctx is done or Stop is called; give it a
@@ -140,7 +140,7 @@ func New(st *store.Store, rec Reconciler, sw Sweeper, opts Options) (*Client, er
 // RescueAfter for River's rescuer.
 func (c *Client) Start(ctx context.Context) error {
 	if c.st.Backend() == store.SQLite {
-		n, err := c.rescueRunning(ctx)
+		n, err := rescueRunning(ctx, c.e.executor())
 		if err != nil {
 			return fmt.Errorf("rescuing jobs of a previous process: %w", err)
 		}
@@ -152,34 +152,6 @@ func (c *Client) Start(ctx context.Context) error {
 		}
 	}
 	return c.e.start(ctx)
-}
-
-func (c *Client) rescueRunning(ctx context.Context) (int, error) {
-	exec := c.e.executor()
-	now := time.Now().UTC()
-	// River's SQLite driver stores times at millisecond precision; anything
-	// attempted before "a little from now" was attempted by someone else.
-	horizon := now.Add(time.Hour)
-	total := 0
-	for {
-		stuck, err := exec.JobGetStuck(ctx, &riverdriver.JobGetStuckParams{Max: 500, StuckHorizon: horizon})
-		if err != nil || len(stuck) == 0 {
-			return total, err
-		}
-		p := &riverdriver.JobRescueManyParams{StuckHorizon: horizon}
-		for _, j := range stuck {
-			msg, _ := json.Marshal(rivertype.AttemptError{At: now, Attempt: max(j.Attempt, 0), Error: "process stopped while the job was running; requeued at start"})
-			p.ID = append(p.ID, j.ID)
-			p.Error = append(p.Error, msg)
-			p.FinalizedAt = append(p.FinalizedAt, nil)
-			p.ScheduledAt = append(p.ScheduledAt, now)
-			p.State = append(p.State, string(rivertype.JobStateAvailable))
-		}
-		if _, err := exec.JobRescueMany(ctx, p); err != nil {
-			return total, err
-		}
-		total += len(stuck)
-	}
 }
 
 // Stop stops fetching jobs and waits for running ones to finish. When ctx

@@ -20,10 +20,6 @@ func (f recFunc) Reconcile(ctx context.Context, key string) (time.Duration, erro
 	return f(ctx, key)
 }
 
-type sweepFunc func(ctx context.Context) error
-
-func (f sweepFunc) Sweep(ctx context.Context) error { return f(ctx) }
-
 func quietLogger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError}))
 }
@@ -43,7 +39,7 @@ func testOptions() Options {
 }
 
 // newClient builds a client and stops it hard at cleanup (if started).
-func newClient(t *testing.T, st *store.Store, rec Reconciler, sw Sweeper, opts Options) *Client {
+func newClient(t *testing.T, st *store.Store, rec Reconciler, sw SweepFunc, opts Options) *Client {
 	t.Helper()
 	c, err := New(st, rec, sw, opts)
 	if err != nil {

@@ -184,17 +184,20 @@ func TestTransientErrorIsRetried(t *testing.T) {
 }
 
 func TestSweepRunsAtStart(t *testing.T) {
-	swept := make(chan struct{}, 1)
-	c := newClient(t, openSQLite(t), recFunc(never), sweepFunc(func(context.Context) error {
+	swept := make(chan *Client, 1)
+	c := newClient(t, openSQLite(t), recFunc(never), func(_ context.Context, q *Client) error {
 		select {
-		case swept <- struct{}{}:
+		case swept <- q:
 		default:
 		}
 		return nil
-	}), testOptions())
+	}, testOptions())
 	start(t, c)
 	select {
-	case <-swept:
+	case q := <-swept:
+		if q != c {
+			t.Fatal("the sweep was not given the queue that runs it")
+		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("no sweep at start")
 	}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/rivertype"
 )
 
@@ -17,7 +16,7 @@ import (
 // "scheduled", "running", "retryable", "completed", ... (queue depth for
 // /metrics).
 func (c *Client) Stats(ctx context.Context) (map[string]int, error) {
-	counts, err := c.e.executor().JobCountByAllStates(ctx, &riverdriver.JobCountByAllStatesParams{})
+	counts, err := countByState(ctx, c.e.executor())
 	if err != nil {
 		return nil, fmt.Errorf("counting jobs: %w", err)
 	}

@@ -120,11 +120,12 @@ func (w *reconcileWorker) failure(ctx context.Context, key string, err error) er
 
 type sweepWorker struct {
 	river.WorkerDefaults[SweepArgs]
-	sw Sweeper
+	sweep SweepFunc
+	q     *Client
 }
 
 func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
-	return w.sw.Sweep(ctx)
+	return w.sweep(ctx, w.q)
 }
 
 // cappedRetry is River's attempt⁴-seconds backoff with ±10% jitter, capped,

@@ -29,22 +29,6 @@ func (v EnvVar) LogValue() slog.Value {
 // Option configures a Manager.
 type Option func(*Manager)
 
-// WithLogger makes the Manager log what it does (databases dropped and
-// created, sessions closed) at info level. By default it logs nothing.
-func WithLogger(l *slog.Logger) Option {
-	return func(m *Manager) {
-		if l != nil {
-			m.log = l
-		}
-	}
-}
-
-// WithConnectTimeout bounds each connection attempt (dial, TLS and
-// startup) when the server URI sets no connect_timeout of its own.
-func WithConnectTimeout(d time.Duration) Option {
-	return func(m *Manager) { m.connectTimeout = d }
-}
-
 // DefaultConnectTimeout bounds a connection attempt by default: without it
 // a server that accepts and never answers holds the caller for as long as
 // its context allows, which for the action was forever.
@@ -63,7 +47,6 @@ type Manager struct {
 	conn   *pgx.ConnConfig
 	scrub  scrubber
 	server uriParts
-	log    *slog.Logger
 
 	connectTimeout time.Duration
 }
@@ -89,7 +72,6 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 		conn:   connCfg,
 		scrub:  newScrubber(p),
 		server: p,
-		log:    slog.New(slog.DiscardHandler),
 	}
 	m.connectTimeout = DefaultConnectTimeout
 	for _, o := range opts {
@@ -191,7 +173,6 @@ func (m *Manager) recreate(ctx context.Context, conn *pgx.Conn, db string) error
 	if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{db}.Sanitize()); err != nil {
 		return m.wrap(fmt.Sprintf("creating database %q", db), err)
 	}
-	m.log.InfoContext(ctx, "created database", "database", db)
 	return nil
 }
 
@@ -213,9 +194,6 @@ func (m *Manager) drop(ctx context.Context, conn *pgx.Conn, db string) error {
 	// Best effort: a role that may drop the database but not alter it
 	// still gets the terminate-and-retry path below.
 	_, lockErr := conn.Exec(ctx, "ALTER DATABASE "+ident+" WITH ALLOW_CONNECTIONS false")
-	if lockErr != nil {
-		m.log.InfoContext(ctx, "could not block new connections before dropping", "database", db, "error", m.scrub.scrub(lockErr.Error()))
-	}
 	for attempt := 1; ; attempt++ {
 		var closed int
 		err := conn.QueryRow(ctx,
@@ -225,12 +203,8 @@ func (m *Manager) drop(ctx context.Context, conn *pgx.Conn, db string) error {
 			m.reopen(ctx, conn, ident, lockErr)
 			return m.wrap(fmt.Sprintf("closing sessions on database %q", db), err)
 		}
-		if closed > 0 {
-			m.log.InfoContext(ctx, "closed sessions", "database", db, "sessions", closed)
-		}
 		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident)
 		if err == nil {
-			m.log.InfoContext(ctx, "dropped database", "database", db)
 			return nil
 		}
 		var pgErr *pgconn.PgError
@@ -248,9 +222,8 @@ func (m *Manager) reopen(ctx context.Context, conn *pgx.Conn, ident string, lock
 	if lockErr != nil {
 		return
 	}
-	if _, err := conn.Exec(context.WithoutCancel(ctx), "ALTER DATABASE "+ident+" WITH ALLOW_CONNECTIONS true"); err != nil {
-		m.log.InfoContext(ctx, "could not allow connections again", "database", ident, "error", m.scrub.scrub(err.Error()))
-	}
+	// Best effort: the caller reports the drop's own error.
+	_, _ = conn.Exec(context.WithoutCancel(ctx), "ALTER DATABASE "+ident+" WITH ALLOW_CONNECTIONS true")
 }
 
 // Error is the error type of Manager's operations. Its message is scrubbed

@@ -11,6 +11,7 @@ func TestDatabaseName(t *testing.T) {
 		"Hello.World":                "Hello_World",
 		`x"; DROP DATABASE test; --`: "x___DROP_DATABASE_test____",
 		"ü":                          "_",
+		"é-x":                        "__x",
 		strings.Repeat("a", 63):      strings.Repeat("a", 63),
 	}
 	for in, want := range tests {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
@@ -31,7 +32,7 @@ var deploymentTasks = []string{"gh-validation", "parse-metadata", "parse-migrati
 type harness struct {
 	t      *testing.T
 	sim    *cloudsim.Server
-	clock  *cloudsim.ManualClock
+	clock  *clock.Manual
 	client *cloud.Client
 	engine *Engine
 
@@ -43,7 +44,7 @@ type harness struct {
 // deployment task 20 s unless mutate says otherwise.
 func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
 	t.Helper()
-	h := &harness{t: t, clock: cloudsim.NewManualClock(simStart)}
+	h := &harness{t: t, clock: clock.NewManual(simStart)}
 	opts := cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
 		CreationDuration: 30 * time.Second, TaskDuration: 20 * time.Second}
 	if mutate != nil {

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 )
 
 // DefaultNameTemplate names a preview after its repository and pull request
@@ -162,13 +160,6 @@ func ValidName(s string) error {
 	}
 	return nil
 }
-
-// DatabaseName is the official action's rule for the ephemeral database of
-// an app: every character other than an ASCII letter or digit becomes '_'
-// (hello-world-pr-2 → hello_world_pr_2). The rule lives in pgdb, which
-// creates the databases; this alias keeps naming questions in one place
-// for callers of preview.
-func DatabaseName(app string) string { return pgdb.DatabaseName(app) }
 
 // legacyDefaultName is the official action's default for its name input, a
 // copy-paste slip from its tier input; nobody means it as a name.

@@ -107,19 +107,6 @@ func TestValidName(t *testing.T) {
 	}
 }
 
-func TestDatabaseName(t *testing.T) {
-	tests := map[string]string{
-		"hello-world-pr-2": "hello_world_pr_2",
-		"Hello.World":      "Hello_World",
-		"é-x":              "__x",
-	}
-	for in, want := range tests {
-		if got := DatabaseName(in); got != want {
-			t.Errorf("DatabaseName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestIsUnsetName(t *testing.T) {
 	for s, want := range map[string]bool{"": true, "cloud_free": true, " cloud_free ": true, "my-app": false, "cloud_free_2": false} {
 		if got := IsUnsetName(s); got != want {

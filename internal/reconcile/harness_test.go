@@ -18,6 +18,7 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
@@ -79,7 +80,7 @@ func key() *rsa.PrivateKey {
 type harness struct {
 	t     *testing.T
 	ctx   context.Context
-	clock *cloudsim.ManualClock
+	clock *clock.Manual
 	gh    *ghsim.Server
 	cloud *cloudsim.Server
 	st    *store.Store
@@ -121,7 +122,7 @@ type harnessOptions struct {
 
 func newHarness(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	clock := cloudsim.NewManualClock(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
+	clock := clock.NewManual(time.Date(2026, 4, 1, 9, 0, 0, 0, time.UTC))
 	h := &harness{t: t, ctx: context.Background(), clock: clock, prs: map[int]*store.PullRequest{}}
 
 	gopts := ghsim.Options{Prefix: "/api/v3/"}
@@ -212,7 +213,6 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 	h.restart()
 	h.queue = &fakeQueue{}
 	h.sweep = NewSweeper(h.rec, SweepOptions{})
-	h.sweep.SetQueue(h.queue)
 	return h
 }
 
@@ -455,7 +455,7 @@ func ghsimPull(n int) ghsim.PullSpec {
 // sweepKeys runs one sweep and returns what it enqueued.
 func (h *harness) sweepKeys() []string {
 	h.t.Helper()
-	if err := h.sweep.Sweep(h.ctx); err != nil {
+	if err := h.sweep.Sweep(h.ctx, h.queue); err != nil {
 		h.t.Fatalf("sweep: %v", err)
 	}
 	return h.queue.take()

@@ -55,7 +55,7 @@ func TestThroughRiverOnSQLite(t *testing.T) {
 		t.Fatal(err)
 	}
 	sw := NewSweeper(rec, SweepOptions{})
-	q, err := jobs.New(st, rec, sw, jobs.Options{
+	q, err := jobs.New(st, rec, func(ctx context.Context, q *jobs.Client) error { return sw.Sweep(ctx, q) }, jobs.Options{
 		Workers: 2, Logger: quiet(), SweepEvery: time.Hour,
 		Configure: func(cfg *river.Config) {
 			cfg.TestOnly = true
@@ -66,7 +66,6 @@ func TestThroughRiverOnSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw.SetQueue(q)
 	if err := q.Start(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/jobs"
@@ -48,12 +47,12 @@ type SweepOptions struct {
 // sweepLease is how long the sweep holds a PR while it marks drift.
 const sweepLease = 30 * time.Second
 
-// Sweeper implements jobs.Sweeper. It finds work and enqueues it; the only
-// state it writes itself is a drift mark (under the PR's lease). The
-// reconciler does everything else, so a sweep may run any number of times.
+// Sweeper is the periodic pass that jobs.New runs as its SweepFunc. It
+// finds work and enqueues it; the only state it writes itself is a drift
+// mark (under the PR's lease). The reconciler does everything else, so a
+// sweep may run any number of times.
 type Sweeper struct {
 	r     *Reconciler
-	q     atomic.Pointer[Queue]
 	opts  SweepOptions
 	owner string
 
@@ -65,8 +64,7 @@ type Sweeper struct {
 	orphanChecked map[string]time.Time
 }
 
-// NewSweeper returns the sweep of r's previews. Call SetQueue before the
-// first Sweep: the queue is built with the Sweeper, so it comes after.
+// NewSweeper returns the sweep of r's previews.
 func NewSweeper(r *Reconciler, opts SweepOptions) *Sweeper {
 	if opts.DriftEvery <= 0 {
 		opts.DriftEvery = time.Hour
@@ -89,21 +87,14 @@ func NewSweeper(r *Reconciler, opts SweepOptions) *Sweeper {
 		checked: map[string]time.Time{}, orphanChecked: map[string]time.Time{}}
 }
 
-// SetQueue gives the Sweeper the queue it enqueues into.
-func (sw *Sweeper) SetQueue(q Queue) { sw.q.Store(&q) }
-
 // Sweep enqueues every PR whose preview is not what it should be: a
 // closed or uninstalled PR with a live preview, a PR whose newest
 // generation was not acted on, a build without a job, a preview due for
 // its TTL warning or deletion, or one deleted by hand in the Cloud. Then
 // it forgets uninstalled installations that have nothing left, and prunes
-// deliveries and expired leases.
-func (sw *Sweeper) Sweep(ctx context.Context) error {
-	qp := sw.q.Load()
-	if qp == nil {
-		return errors.New("reconcile: Sweep called before SetQueue")
-	}
-	q, r := *qp, sw.r
+// deliveries and expired leases. q is the queue it enqueues into.
+func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
+	r := sw.r
 	pendingJobs, err := q.Pending(ctx)
 	if err != nil {
 		return err

@@ -28,14 +28,6 @@ func NewServer(repository, tag string, assets map[string][]byte) *Server {
 	return &Server{repository: repository, tag: tag, assets: assets}
 }
 
-// FailFirst makes the next n download requests answer 503, a transient
-// failure a client should retry.
-func (s *Server) FailFirst(n int) {
-	s.mu.Lock()
-	s.failFirst = n
-	s.mu.Unlock()
-}
-
 // Throttle sends assets at most bytesPerSecond (0: as fast as loopback
 // goes), to stand for a slower link than loopback.
 func (s *Server) Throttle(bytesPerSecond int) {

@@ -11,8 +11,6 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
-
-	"github.com/hasura-preview/hasura-preview/internal/action"
 )
 
 // Action is what the runner reads from action.yml to run the composite
@@ -198,28 +196,4 @@ func (a *Action) Command(ctx context.Context, inv Invocation) (*exec.Cmd, error)
 	cmd := exec.CommandContext(ctx, "bash", "--noprofile", "--norc", "-eo", "pipefail", f.Name())
 	cmd.Env = env
 	return cmd, nil
-}
-
-// ActionOutputs reads the step's GITHUB_OUTPUT file as the runner does and
-// returns the action's outputs, each evaluated from action.yml's value
-// expression as a workflow sees them (steps.<id>.outputs.<name>).
-func (a *Action) ActionOutputs(githubOutput string) (map[string]string, error) {
-	pairs, err := action.ParseFileCommands(githubOutput)
-	if err != nil {
-		return nil, err
-	}
-	stepOut := map[string]string{}
-	for _, p := range pairs {
-		stepOut[p[0]] = p[1]
-	}
-	contexts := map[string]map[string]string{"steps." + a.Step.ID + ".outputs": stepOut}
-	outs := map[string]string{}
-	for n, v := range a.Outputs {
-		ev, err := eval(v, contexts)
-		if err != nil {
-			return nil, fmt.Errorf("output %s: %w", n, err)
-		}
-		outs[n] = ev
-	}
-	return outs, nil
 }

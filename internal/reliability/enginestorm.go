@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -120,7 +121,7 @@ func (l *lockedBuffer) String() string {
 // engineStorm is one storm's world.
 type engineStorm struct {
 	cfg    EngineStormConfig
-	clock  *cloudsim.ManualClock
+	clock  *clock.Manual
 	sim    *cloudsim.Server
 	engine *preview.Engine
 	logs   *lockedBuffer
@@ -143,7 +144,7 @@ func EngineFaultStorm(ctx context.Context, cfg EngineStormConfig) (*StormReport,
 	ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	start := time.Now()
-	s := &engineStorm{cfg: cfg, clock: cloudsim.NewManualClock(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)),
+	s := &engineStorm{cfg: cfg, clock: clock.NewManual(time.Date(2026, 5, 4, 8, 0, 0, 0, time.UTC)),
 		logs: &lockedBuffer{}, rep: &StormReport{PRs: cfg.PRs}}
 	var requests, faulted atomic.Int64
 	sim, err := cloudsim.New(cloudsim.Options{PAT: StormPAT, Clock: s.clock, Seed: uint64(cfg.Seed),

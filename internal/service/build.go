@@ -247,12 +247,10 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	if s.deps.JobOptions != nil {
 		s.deps.JobOptions(&jopts)
 	}
-	queue, err := jobs.New(s.st, rec, sweeper, jopts)
+	queue, err := jobs.New(s.st, rec, func(ctx context.Context, q *jobs.Client) error { return sweeper.Sweep(ctx, q) }, jopts)
 	if err != nil {
 		return err
 	}
-	// The sweep enqueues into the queue that runs it: wired after both exist.
-	sweeper.SetQueue(queue)
 	if err := queue.RegisterMetrics(s.reg); err != nil {
 		return fmt.Errorf("registering job metrics: %w", err)
 	}

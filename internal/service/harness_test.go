@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -219,19 +218,8 @@ func commentBodies(gh *ghsim.Server, n int) []string {
 	return out
 }
 
+// testLogger writes warnings to the test's output, so a failing test shows
+// them.
 func testLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(&tlogWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-// tlogWriter sends log lines to t.Log, so a failing test shows them.
-type tlogWriter struct {
-	t  testing.TB
-	mu sync.Mutex
-}
-
-func (w *tlogWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.t.Log(strings.TrimRight(string(p), "\n"))
-	return len(p), nil
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -316,7 +317,7 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 			in.reason = "edit of a comment that is not ours"
 			return in, nil
 		}
-		if ev.Changes == nil || ev.Changes.Body == nil || !rebuildTicked(ev.Changes.Body.From, ev.Comment.Body) {
+		if ev.Changes == nil || ev.Changes.Body == nil || !ghreport.RebuildTickedBy(ev.Changes.Body.From, ev.Comment.Body) {
 			in.reason = "rebuild box not ticked"
 			return in, nil
 		}

@@ -133,28 +133,6 @@ func TestSlashCommand(t *testing.T) {
 	}
 }
 
-func TestRebuildTicked(t *testing.T) {
-	const empty, ticked = "text\n- [ ] Rebuild this preview\n", "text\n- [x] Rebuild this preview\n"
-	cases := []struct {
-		before, after string
-		want          bool
-	}{
-		{empty, ticked, true},
-		{empty, strings.Replace(ticked, "[x]", "[X]", 1), true},
-		{"* [ ] rebuild <!-- hasura-preview:rebuild -->", "* [x] rebuild <!-- hasura-preview:rebuild -->", true},
-		{ticked, ticked, false},
-		{ticked, empty, false},
-		{empty, empty, false},
-		{"- [ ] Delete", "- [x] Delete", false},
-		{"no box", ticked, false},
-	}
-	for _, tc := range cases {
-		if got := rebuildTicked(tc.before, tc.after); got != tc.want {
-			t.Errorf("%q -> %q: got %v", tc.before, tc.after, got)
-		}
-	}
-}
-
 func TestValidSignature(t *testing.T) {
 	body, key := []byte(`{"a":1}`), []byte("k")
 	valid := func(header string) bool {

@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 )
 
 // A test owns the clock, so a ten-minute Cloud job costs no wall time.
 func Example() {
-	clock := cloudsim.NewManualClock(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
+	clock := clock.NewManual(time.Date(2026, 1, 5, 9, 0, 0, 0, time.UTC))
 	sim, err := cloudsim.New(cloudsim.Options{PAT: "test-token", Clock: clock, CreationDuration: 10 * time.Minute})
 	if err != nil {
 		panic(err)

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // FuzzServeHTTP feeds arbitrary bodies to the handler: it must never panic
@@ -31,7 +33,7 @@ func FuzzServeHTTP(f *testing.F) {
 	f.Add([]byte(`{"query":"mutation { createTenant(cloud: \"aws\", region: \"r\") { id name } }"}`), true)
 
 	f.Fuzz(func(t *testing.T, body []byte, auth bool) {
-		sim, err := New(Options{PAT: testPAT, Clock: NewManualClock(t0), Seed: 1})
+		sim, err := New(Options{PAT: testPAT, Clock: clock.NewManual(t0), Seed: 1})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 const testPAT = "test-pat-7f3a9c"
@@ -19,7 +21,7 @@ var t0 = time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
 type simEnv struct {
 	t     *testing.T
 	sim   *Server
-	clock *ManualClock
+	clock *clock.Manual
 	url   string
 }
 
@@ -27,7 +29,7 @@ type simEnv struct {
 // default durations (creation 2 s, task 500 ms) unless mutate says otherwise.
 func newSim(t *testing.T, mutate func(*Options)) *simEnv {
 	t.Helper()
-	clock := NewManualClock(t0)
+	clock := clock.NewManual(t0)
 	opts := Options{PAT: testPAT, Clock: clock, Seed: 42}
 	if mutate != nil {
 		mutate(&opts)
