@@ -302,3 +302,55 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 		t.Fatalf("creates = %d", n)
 	}
 }
+
+// TestFreedSlotWakesTheFirstInLine: a deleted preview wakes as many PRs as
+// slots are free, first in line first; a queued PR that leaves frees none.
+func TestFreedSlotWakesTheFirstInLine(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{settings: func(s *Settings) { s.MaxPreviewsPerInstallation = 1 }})
+	h.deps.Wake = h.queue
+	h.restart()
+	k7 := h.openBuilt(7)
+	k8 := h.open(8, nil)
+	h.steps(k8, 1)
+	h.clock.Advance(time.Second)
+	k9 := h.open(9, nil)
+	h.steps(k9, 1)
+	h.clock.Advance(time.Second)
+	k10 := h.open(10, nil)
+	h.steps(k10, 1)
+	if got := h.queue.take(); len(got) != 0 {
+		t.Fatalf("woke %q while the slot is taken", got)
+	}
+
+	h.update(9, func(pr *store.PullRequest) { pr.Closed = true })
+	h.mustSettle(k9)
+	if got := h.queue.take(); len(got) != 0 {
+		t.Fatalf("a queued PR that left woke %q", got)
+	}
+	before := h.generation(k8)
+	h.update(7, func(pr *store.PullRequest) { pr.Closed = true })
+	h.mustSettle(k7)
+	if got := h.queue.take(); len(got) != 1 || got[0] != k8 {
+		t.Fatalf("woke %q, want %s", got, k8)
+	}
+	if after := h.generation(k8); after != before+1 {
+		t.Fatalf("#8's generation %d after the wake, was %d", after, before)
+	}
+	h.steps(k8, 1)
+	if p := h.preview(k8); p.Status != store.StatusBuilding {
+		t.Fatalf("#8 after the wake: %+v", p)
+	}
+	if p := h.preview(k10); p.Status != store.StatusQueued {
+		t.Fatalf("#10: %+v", p)
+	}
+}
+
+func (h *harness) generation(key string) int64 {
+	h.t.Helper()
+	g, err := h.st.Generation(h.ctx, key)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return g
+}
