@@ -14,7 +14,8 @@ var (
 	stPauseGitHub = newStmt(`INSERT INTO github_pauses (installation_id, paused_until) VALUES ($1, $2)
 ON CONFLICT (installation_id) DO UPDATE SET paused_until = excluded.paused_until
 WHERE github_pauses.paused_until < excluded.paused_until`)
-	stGitHubPause = newStmt(`SELECT paused_until FROM github_pauses WHERE installation_id = $1`)
+	stGitHubPause     = newStmt(`SELECT paused_until FROM github_pauses WHERE installation_id = $1`)
+	stForgetInstPause = newStmt(`DELETE FROM github_pauses WHERE installation_id = $1`)
 )
 
 // PauseGitHub records that installation id may not call GitHub before

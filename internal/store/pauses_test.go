@@ -27,6 +27,12 @@ func TestGitHubPauseKeepsTheLaterEnd(t *testing.T) {
 		if until, err := s.GitHubPausedUntil(ctx, 8); err != nil || !until.IsZero() {
 			t.Fatalf("another installation: %v, %v", until, err)
 		}
+		if _, err := s.ForgetInstallation(ctx, 7); err != nil {
+			t.Fatal(err)
+		}
+		if until, err := s.GitHubPausedUntil(ctx, 7); err != nil || !until.IsZero() {
+			t.Fatalf("a forgotten installation is still paused until %v (%v)", until, err)
+		}
 	})
 }
 
