@@ -23,9 +23,10 @@ import (
 const lowBudgetPercent = 10
 
 // ghBudget is what the reconciler knows of one installation's GitHub rate
-// limit, read from the headers of every answer. It lives in memory only: a
-// restarted process learns it again from its first answer, and at worst
-// sends one request that GitHub refuses before it pauses again.
+// limit, read from the headers of every answer. The budget lives in memory:
+// a restarted process learns it again from its first answer. The pause is
+// also kept in the store, which every pass reads first, so that replicas
+// and restarts hold back together.
 type ghBudget struct {
 	mu        sync.Mutex
 	limit     int
@@ -44,15 +45,16 @@ func (b *ghBudget) pausedUntil(now time.Time) (time.Time, bool) {
 }
 
 // pause makes GitHub calls wait until then; it reports whether this starts
-// a pause (rather than extending one).
-func (b *ghBudget) pause(until, now time.Time) bool {
+// a pause and whether it moved the pause's end.
+func (b *ghBudget) pause(until, now time.Time) (started, later bool) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	started := !now.Before(b.until)
-	if until.After(b.until) {
+	later = until.After(b.until) && until.After(now)
+	started = later && !now.Before(b.until)
+	if later {
 		b.until = until
 	}
-	return started
+	return started, later
 }
 
 // low reports whether less than lowBudgetPercent of the limit is left in
@@ -92,9 +94,22 @@ func (r *Reconciler) budget(id int64) *ghBudget {
 }
 
 // pausedUntil reports whether installation id must not call GitHub now,
-// and until when.
+// and until when, as this process knows it.
 func (r *Reconciler) pausedUntil(id int64) (time.Time, bool) {
 	return r.budget(id).pausedUntil(r.now())
+}
+
+// sharedPause is pausedUntil with the pause another replica (or an earlier
+// process) recorded in the store; this process then holds back too.
+func (r *Reconciler) sharedPause(ctx context.Context, id int64) (time.Time, bool, error) {
+	stored, err := r.st.GitHubPausedUntil(ctx, id)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	b := r.budget(id)
+	b.pause(stored, r.now())
+	until, paused := b.pausedUntil(r.now())
+	return until, paused, nil
 }
 
 // budgetLow reports whether installation id is short of GitHub budget.
@@ -102,12 +117,23 @@ func (r *Reconciler) budgetLow(id int64) bool {
 	return r.budget(id).low(r.now())
 }
 
-// pause stops installation id's GitHub calls until then; the first pass
-// that notices says so in the log, once per pause.
+// pause stops installation id's GitHub calls until then, in this process
+// and, through the store, in the others; the first pass that notices says
+// so in the log, once per pause and process.
 func (r *Reconciler) pause(ctx context.Context, id int64, until time.Time) {
-	if r.budget(id).pause(until, r.now()) {
+	started, later := r.budget(id).pause(until, r.now())
+	if started {
 		r.log.WarnContext(ctx, "GitHub rate limit of the installation reached; its GitHub calls wait until it resets, builds in flight carry on",
 			"installation", id, "until", until)
+	}
+	if !later {
+		return
+	}
+	// The pause holds in this process whatever becomes of the write.
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.st.PauseGitHub(sctx, id, until); err != nil {
+		r.log.WarnContext(ctx, "the GitHub pause is not shared with other replicas", "installation", id, "error", err)
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
@@ -63,34 +62,60 @@ func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error
 		return r.steady(ctx, ps)
 	}
 	if r.set.MaxPreviewsPerInstallation > 0 && (!p.Active() || p.Status == store.StatusQueued) {
-		// A preview that holds a slot keeps it for its rebuilds.
-		mu := r.installationLock(pr.InstallationID)
-		mu.Lock()
-		unlock := sync.OnceFunc(mu.Unlock)
-		defer unlock()
-		wait, err := r.queue(ctx, ps)
+		// A preview that holds a slot keeps it for its rebuilds. Deciding
+		// and taking a slot happen under the installation's lease in the
+		// store, so replicas count the same slots.
+		release, wait, err := r.leaseCap(ctx, pr.InstallationID)
+		if release == nil {
+			return wait, err
+		}
+		defer release()
+		wait, err = r.queue(ctx, ps, release)
 		if wait > 0 || err != nil {
 			return wait, err
 		}
-		return r.start(ctx, ps, unlock)
+		return r.start(ctx, ps, release)
 	}
 	return r.start(ctx, ps, nil)
 }
 
 // queue decides whether the PR may take a slot of the installation's cap.
 // When it may not, the preview waits in line (by the time it started
-// waiting) and the comment says where.
-func (r *Reconciler) queue(ctx context.Context, ps *pass) (time.Duration, error) {
+// waiting) and the comment says where. release ends the installation's
+// lease once the decision is saved: the comment needs no lease.
+func (r *Reconciler) queue(ctx context.Context, ps *pass, release func()) (time.Duration, error) {
 	p, s := ps.p, ps.s
-	list, err := r.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: ps.pr.InstallationID, ActiveOnly: true, Limit: 100000})
-	if err != nil {
-		return 0, err
-	}
 	mine := s.QueuedAt
 	if mine.IsZero() {
 		mine = r.now()
 	}
-	running, ahead := 0, 0
+	running, ahead, err := r.line(ctx, ps, mine)
+	if err != nil {
+		return 0, err
+	}
+	limit := r.set.MaxPreviewsPerInstallation
+	if limit-running > ahead {
+		return 0, nil
+	}
+	if s.QueuedAt.IsZero() || p.Status != store.StatusQueued || p.AppName != ps.name {
+		s.QueuedAt, p.Status, p.AppName = mine, store.StatusQueued, ps.name
+		if err := r.save(ctx, ps); err != nil {
+			return 0, err
+		}
+	}
+	release()
+	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(running, limit, ahead+1)})
+	r.progress(ctx, ps)
+	return queuePoll, nil
+}
+
+// line counts the installation's previews that hold a slot, and those
+// waiting ahead of one that started waiting at mine.
+func (r *Reconciler) line(ctx context.Context, ps *pass, mine time.Time) (running, ahead int, err error) {
+	list, err := r.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: ps.pr.InstallationID, ActiveOnly: true, Limit: 100000})
+	if err != nil {
+		return 0, 0, err
+	}
 	for _, o := range list {
 		if o.Key == ps.key {
 			continue
@@ -104,19 +129,7 @@ func (r *Reconciler) queue(ctx context.Context, ps *pass) (time.Duration, error)
 			ahead++
 		}
 	}
-	limit := r.set.MaxPreviewsPerInstallation
-	if limit-running > ahead {
-		return 0, nil
-	}
-	if s.QueuedAt.IsZero() || p.Status != store.StatusQueued || p.AppName != ps.name {
-		s.QueuedAt, p.Status, p.AppName = mine, store.StatusQueued, ps.name
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
-	}
-	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(running, limit, ahead+1)})
-	r.progress(ctx, ps)
-	return queuePoll, nil
+	return running, ahead, nil
 }
 
 func queueText(running, limit, position int) string {

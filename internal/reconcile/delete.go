@@ -56,6 +56,7 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 		return 0, err
 	}
 	ps.log.InfoContext(ctx, "preview deleted", "app", p.AppName, "reason", reason)
+	r.wakeNext(ctx, ps)
 	return r.settle(ctx, ps)
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -68,17 +67,6 @@ func (r *Reconciler) gateLocked(id int64) ghreport.WriteGate {
 		r.gates[id] = g
 	}
 	return g
-}
-
-func (r *Reconciler) installationLock(id int64) *sync.Mutex {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	mu := r.capMu[id]
-	if mu == nil {
-		mu = &sync.Mutex{}
-		r.capMu[id] = mu
-	}
-	return mu
 }
 
 // gated runs a content write of our own (a reply, an unticked box, a

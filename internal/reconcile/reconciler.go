@@ -107,6 +107,9 @@ type Deps struct {
 	// ReporterOptions are appended to the reconciler's own ghreport
 	// options (tests pass WithSleep and WithBackOff).
 	ReporterOptions []ghreport.Option
+	// Wake enqueues the PR next in line when a slot of the installation's
+	// cap frees up [nil: it waits for its queue poll].
+	Wake Enqueuer
 	// Jitter returns a random duration in [0, n), to spread the PRs of an
 	// installation that come back when its GitHub rate limit resets
 	// [math/rand/v2.N].
@@ -128,13 +131,13 @@ type Reconciler struct {
 	repOpts  []ghreport.Option
 	firstPol time.Duration
 	jitter   func(time.Duration) time.Duration
+	wake     Enqueuer
 
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
 	reps    map[string]*repEntry         // by PR key, while a build is under way
 	configs map[string]cfgEntry          // by owner/repo@ref
 	files   map[string]filesEntry        // by PR key@sha
-	capMu   map[int64]*sync.Mutex        // by installation
 	warned  map[string]bool              // permission warnings already logged
 	budgets map[int64]*ghBudget          // by installation: GitHub's rate limit, in memory
 	clones  map[string]string            // by PR key: the read token the running build was given
@@ -163,9 +166,9 @@ func New(d Deps) (*Reconciler, error) {
 	}
 	r := &Reconciler{
 		st: d.Store, gh: d.GitHub, engine: d.Engine, set: d.Settings, getenv: d.Getenv, newDBs: d.NewDatabases,
-		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter,
+		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter, wake: d.Wake,
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
-		files: map[string]filesEntry{}, capMu: map[int64]*sync.Mutex{}, warned: map[string]bool{},
+		files: map[string]filesEntry{}, warned: map[string]bool{},
 		budgets: map[int64]*ghBudget{}, clones: map[string]string{},
 	}
 	if r.jitter == nil {
@@ -274,7 +277,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		}
 		pr = ps.pr
 	}
-	if until, paused := r.pausedUntil(pr.InstallationID); paused {
+	until, paused, err := r.sharedPause(ctx, pr.InstallationID)
+	if err != nil {
+		return 0, err
+	}
+	if paused {
 		return r.whilePaused(ctx, ps, until)
 	}
 	defer func() { again, err = r.snoozeRateLimited(ctx, ps, again, err) }()

@@ -234,10 +234,17 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	}
 	log.Info("GitHub App identified", "app_id", appCfg.GitHubAppID, "bot", bot)
 
+	// The queue runs the reconciler, so it is built after it: the
+	// reconciler wakes PRs through this variable, set before the queue
+	// starts.
+	var queue *jobs.Client
+	wake := reconcile.EnqueueFunc(func(ctx context.Context, prKey string) (jobs.Enqueued, error) {
+		return queue.Enqueue(ctx, prKey)
+	})
 	rec, err := reconcile.New(reconcile.Deps{
 		Store: s.st, GitHub: app, Engine: s.engine, Settings: reconcile.SettingsFrom(appCfg),
 		Getenv: s.deps.Getenv, Logger: log.With("component", "reconcile"),
-		Footer: footer(s.deps.Version),
+		Footer: footer(s.deps.Version), Wake: wake,
 	})
 	if err != nil {
 		return err
@@ -247,7 +254,7 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	if s.deps.JobOptions != nil {
 		s.deps.JobOptions(&jopts)
 	}
-	queue, err := jobs.New(s.st, rec, func(ctx context.Context, q *jobs.Client) error { return sweeper.Sweep(ctx, q) }, jopts)
+	queue, err = jobs.New(s.st, rec, func(ctx context.Context, q *jobs.Client) error { return sweeper.Sweep(ctx, q) }, jopts)
 	if err != nil {
 		return err
 	}

@@ -171,16 +171,16 @@ func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) 
 	return out, r.Err()
 }
 
-// ForgetInstallation deletes the bookkeeping (PRs, previews, leases) of an
-// uninstalled installation, keeps the installation row marked Deleted, and
-// returns the keys of the PRs it forgot, whose queued jobs the caller should
-// cancel (jobs.Client.ForgetInstallation does both). Call it only after the
+// ForgetInstallation deletes the bookkeeping (PRs, previews, leases, the
+// GitHub pause) of an uninstalled installation, keeps the installation row
+// marked Deleted, and returns the keys of the PRs it forgot, whose queued
+// jobs the caller should cancel (jobs.Client.ForgetInstallation does both). Call it only after the
 // installation's live previews were deleted (CountActivePreviews is 0):
 // afterwards nothing remembers them.
 func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, error) {
 	var keys []string
 	err := s.WithTx(ctx, func(tx *Tx) error {
-		for _, st := range []*stmt{stForgetInstPreviews, stForgetInstLeases} {
+		for _, st := range []*stmt{stForgetInstPreviews, stForgetInstLeases, stForgetInstPause} {
 			if _, err := tx.q.exec(ctx, st, id); err != nil {
 				return err
 			}
