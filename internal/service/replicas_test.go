@@ -63,7 +63,15 @@ func TestTwoReplicasOnPostgres(t *testing.T) {
 				succeeded++
 			}
 		}
-		return min(byRepo, succeeded), fmt.Sprintf("%d apps built, %d deployments succeeded", byRepo, succeeded)
+		// The deployment's final status is written just before the comment:
+		// a PR is ready once both say so.
+		shown := 0
+		for n := 1; n <= prs; n++ {
+			if bodies := commentBodies(s.gh, n); len(bodies) == 1 && strings.Contains(bodies[0], ".hasura.app") {
+				shown++
+			}
+		}
+		return min(byRepo, succeeded, shown), fmt.Sprintf("%d apps built, %d deployments succeeded, %d comments show the endpoint", byRepo, succeeded, shown)
 	}
 	var status string
 	eventually(t, "all 100 previews are ready", func() bool {
