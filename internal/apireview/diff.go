@@ -73,6 +73,37 @@ func sortedKeys[V any](ms ...map[string]V) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
+// diffNamed compares two maps of named things key by key, in key order: one
+// only in head is Added (added, if set, fills the change in), one only in
+// base Removed, and one in both goes to edited, which fills the change in
+// and reports whether anything differs.
+func diffNamed[T any](base, head map[string]T, name func(string) string,
+	added func(h T, c *Change), edited func(b, h T, c *Change) bool) []Change {
+	var out []Change
+	for _, k := range sortedKeys(base, head) {
+		b, bok := base[k]
+		h, hok := head[k]
+		c := Change{Name: name(k)}
+		switch {
+		case !bok:
+			c.Change = Added
+			if added != nil {
+				added(h, &c)
+			}
+		case !hok:
+			c.Change = Removed
+		case !edited(b, h, &c):
+			continue
+		default:
+			c.Change = Edited
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func same(k string) string { return k }
+
 // unread lists the files of a side that could not be read: a table whose
 // file is among them on the other side is not reported as added or
 // removed, as what the file holds is unknown.
@@ -142,28 +173,21 @@ func (d *differ) tableParts(b, h *Table) {
 			d.r.Permissions = append(d.r.Permissions, pc)
 		}
 	}
-	for _, en := range sortedKeys(b.EventTriggers, h.EventTriggers) {
-		be, bok := b.EventTriggers[en]
-		he, hok := h.EventTriggers[en]
-		c := Change{Name: name + "." + en}
-		switch {
-		case !bok:
-			c.Change = Added
-			c.Details = []Detail{{Field: "webhook", After: he.Webhook}}
-		case !hok:
-			c.Change = Removed
-		case be.Webhook != he.Webhook:
-			c.Change = Edited
-			c.Details = []Detail{{Field: "webhook", Before: be.Webhook, After: he.Webhook}}
-			c.Warn = "webhook changed: table events now go elsewhere"
-		case be.Def != he.Def:
-			c.Change = Edited
-			c.Details = []Detail{{Field: "definition", Before: compactJSON(be.Def), After: compactJSON(he.Def)}}
-		default:
-			continue
-		}
-		d.r.EventTriggers = append(d.r.EventTriggers, c)
-	}
+	d.r.EventTriggers = append(d.r.EventTriggers, diffNamed(b.EventTriggers, h.EventTriggers,
+		func(en string) string { return name + "." + en },
+		func(he EventTrigger, c *Change) { c.Details = []Detail{{Field: "webhook", After: he.Webhook}} },
+		func(be, he EventTrigger, c *Change) bool {
+			switch {
+			case be.Webhook != he.Webhook:
+				c.Details = []Detail{{Field: "webhook", Before: be.Webhook, After: he.Webhook}}
+				c.Warn = "webhook changed: table events now go elsewhere"
+			case be.Def != he.Def:
+				c.Details = []Detail{{Field: "definition", Before: compactJSON(be.Def), After: compactJSON(he.Def)}}
+			default:
+				return false
+			}
+			return true
+		})...)
 }
 
 func (d *differ) functions() {
@@ -178,19 +202,15 @@ func (d *differ) functions() {
 }
 
 func (d *differ) inheritedRoles() {
-	for _, k := range sortedKeys(d.base.InheritedRoles, d.head.InheritedRoles) {
-		b, bok := d.base.InheritedRoles[k]
-		h, hok := d.head.InheritedRoles[k]
-		c := Change{Name: k}
-		switch {
-		case !bok:
-			c.Change = Added
+	d.r.InheritedRoles = diffNamed(d.base.InheritedRoles, d.head.InheritedRoles, same,
+		func(h []string, c *Change) {
 			c.Details = []Detail{{Field: "roles", After: strings.Join(h, ", ")}}
 			c.Warn = "new inherited role: it reaches everything its roles reach"
-		case !hok:
-			c.Change = Removed
-		case !slices.Equal(b, h):
-			c.Change = Edited
+		},
+		func(b, h []string, c *Change) bool {
+			if slices.Equal(b, h) {
+				return false
+			}
 			c.Details = []Detail{{Field: "roles", Before: strings.Join(b, ", "), After: strings.Join(h, ", ")}}
 			for _, role := range h {
 				if !slices.Contains(b, role) {
@@ -198,11 +218,8 @@ func (d *differ) inheritedRoles() {
 					break
 				}
 			}
-		default:
-			continue
-		}
-		d.r.InheritedRoles = append(d.r.InheritedRoles, c)
-	}
+			return true
+		})
 }
 
 // roleWarn flags roles newly allowed on an action or remote schema.
@@ -224,83 +241,58 @@ func (d *differ) roleWarn(before, after []string) string {
 }
 
 func (d *differ) actions() {
-	for _, k := range sortedKeys(d.base.Actions, d.head.Actions) {
-		b, bok := d.base.Actions[k]
-		h, hok := d.head.Actions[k]
-		c := Change{Name: k}
-		switch {
-		case !bok:
-			c.Change = Added
-			c.Details = []Detail{{Field: "handler", After: h.Handler}, {Field: "roles", After: strings.Join(h.Roles, ", ")}}
+	d.r.Actions = diffNamed(d.base.Actions, d.head.Actions, same,
+		func(h Action, c *Change) {
+			c.Details = []Detail{{Field: "handler", After: h.Handler}}
 			c.Warn = d.roleWarn(nil, h.Roles)
-		case !hok:
-			c.Change = Removed
-		default:
+		},
+		func(b, h Action, c *Change) bool {
 			if b.Handler != h.Handler {
 				c.Details = append(c.Details, Detail{Field: "handler", Before: b.Handler, After: h.Handler})
 			}
 			if b.Kind != h.Kind || b.Type != h.Type {
 				c.Details = append(c.Details, Detail{Field: "kind/type", Before: b.Kind + " " + b.Type, After: h.Kind + " " + h.Type})
 			}
-			if !slices.Equal(b.Roles, h.Roles) {
-				c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(b.Roles, ", "), After: strings.Join(h.Roles, ", ")})
-				c.Warn = d.roleWarn(b.Roles, h.Roles)
-			}
-			if len(c.Details) == 0 {
-				continue
-			}
-			c.Change = Edited
-		}
-		d.r.Actions = append(d.r.Actions, c)
+			d.rolesChanged(b.Roles, h.Roles, c)
+			return len(c.Details) > 0
+		})
+}
+
+// rolesChanged notes a change of the roles allowed on an action or a
+// remote schema.
+func (d *differ) rolesChanged(before, after []string, c *Change) {
+	if !slices.Equal(before, after) {
+		c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(before, ", "), After: strings.Join(after, ", ")})
+		c.Warn = d.roleWarn(before, after)
 	}
 }
 
 func (d *differ) remoteSchemas() {
-	for _, k := range sortedKeys(d.base.RemoteSchemas, d.head.RemoteSchemas) {
-		b, bok := d.base.RemoteSchemas[k]
-		h, hok := d.head.RemoteSchemas[k]
-		c := Change{Name: k}
-		switch {
-		case !bok:
-			c.Change = Added
+	d.r.RemoteSchemas = diffNamed(d.base.RemoteSchemas, d.head.RemoteSchemas, same,
+		func(h RemoteSchema, c *Change) {
 			c.Details = []Detail{{Field: "url", After: h.URL}}
 			c.Warn = d.roleWarn(nil, h.Roles)
-		case !hok:
-			c.Change = Removed
-		default:
+		},
+		func(b, h RemoteSchema, c *Change) bool {
 			if b.URL != h.URL {
 				c.Details = append(c.Details, Detail{Field: "url", Before: b.URL, After: h.URL})
 			} else if b.Def != h.Def {
 				c.Details = append(c.Details, Detail{Field: "definition", Before: compactJSON(b.Def), After: compactJSON(h.Def)})
 			}
-			if !slices.Equal(b.Roles, h.Roles) {
-				c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(b.Roles, ", "), After: strings.Join(h.Roles, ", ")})
-				c.Warn = d.roleWarn(b.Roles, h.Roles)
-			}
-			if len(c.Details) == 0 {
-				continue
-			}
-			c.Change = Edited
-		}
-		d.r.RemoteSchemas = append(d.r.RemoteSchemas, c)
-	}
+			d.rolesChanged(b.Roles, h.Roles, c)
+			return len(c.Details) > 0
+		})
 }
 
 func (d *differ) cronTriggers() {
-	for _, k := range sortedKeys(d.base.CronTriggers, d.head.CronTriggers) {
-		b, bok := d.base.CronTriggers[k]
-		h, hok := d.head.CronTriggers[k]
-		c := Change{Name: k}
-		switch {
-		case !bok:
-			c.Change = Added
+	d.r.CronTriggers = diffNamed(d.base.CronTriggers, d.head.CronTriggers, same,
+		func(h CronTrigger, c *Change) {
 			c.Details = []Detail{{Field: "webhook", After: h.Webhook}, {Field: "schedule", After: h.Schedule}}
-		case !hok:
-			c.Change = Removed
-		case b.Def == h.Def:
-			continue
-		default:
-			c.Change = Edited
+		},
+		func(b, h CronTrigger, c *Change) bool {
+			if b.Def == h.Def {
+				return false
+			}
 			if b.Webhook != h.Webhook {
 				c.Details = append(c.Details, Detail{Field: "webhook", Before: b.Webhook, After: h.Webhook})
 				c.Warn = "webhook changed"
@@ -311,33 +303,20 @@ func (d *differ) cronTriggers() {
 			if len(c.Details) == 0 {
 				c.Details = []Detail{{Field: "definition", Before: compactJSON(b.Def), After: compactJSON(h.Def)}}
 			}
-		}
-		d.r.CronTriggers = append(d.r.CronTriggers, c)
-	}
+			return true
+		})
 }
 
 func (d *differ) restEndpoints() {
-	for _, k := range sortedKeys(d.base.RestEndpoints, d.head.RestEndpoints) {
-		b, bok := d.base.RestEndpoints[k]
-		h, hok := d.head.RestEndpoints[k]
-		desc := func(e RestEndpoint) string {
-			return strings.Join(e.Methods, ",") + " /api/rest/" + e.URL + " → " + e.Query
-		}
-		c := Change{Name: k}
-		switch {
-		case !bok:
-			c.Change = Added
-			c.Details = []Detail{{Field: "route", After: desc(h)}}
-		case !hok:
-			c.Change = Removed
-		case desc(b) == desc(h):
-			continue
-		default:
-			c.Change = Edited
-			c.Details = []Detail{{Field: "route", Before: desc(b), After: desc(h)}}
-		}
-		d.r.RestEndpoints = append(d.r.RestEndpoints, c)
+	desc := func(e RestEndpoint) string {
+		return strings.Join(e.Methods, ",") + " /api/rest/" + e.URL + " → " + e.Query
 	}
+	d.r.RestEndpoints = diffNamed(d.base.RestEndpoints, d.head.RestEndpoints, same,
+		func(h RestEndpoint, c *Change) { c.Details = []Detail{{Field: "route", After: desc(h)}} },
+		func(b, h RestEndpoint, c *Change) bool {
+			c.Details = []Detail{{Field: "route", Before: desc(b), After: desc(h)}}
+			return desc(b) != desc(h)
+		})
 }
 
 func (d *differ) allowList() {
@@ -349,26 +328,15 @@ func (d *differ) allowList() {
 			d.r.AllowList = append(d.r.AllowList, Change{Change: Removed, Name: k})
 		}
 	}
-	for _, k := range sortedKeys(d.base.Queries, d.head.Queries) {
-		b, bok := d.base.Queries[k]
-		h, hok := d.head.Queries[k]
-		c := Change{Name: k}
-		switch {
-		case !bok:
-			c.Change = Added
-		case !hok:
-			c.Change = Removed
-		case b == h:
-			continue
-		default:
-			c.Change = Edited
-			c.Details = []Detail{{Field: "query", Before: b, After: h}}
-		}
-		coll, _, _ := strings.Cut(k, "/")
-		if c.Change != Removed && d.head.AllowList[coll] {
+	d.r.Queries = diffNamed(d.base.Queries, d.head.Queries, same, nil, func(b, h string, c *Change) bool {
+		c.Details = []Detail{{Field: "query", Before: b, After: h}}
+		return b != h
+	})
+	for i := range d.r.Queries {
+		c := &d.r.Queries[i]
+		if coll, _, _ := strings.Cut(c.Name, "/"); c.Change != Removed && d.head.AllowList[coll] {
 			c.Warn = "in an allow-listed collection"
 		}
-		d.r.Queries = append(d.r.Queries, c)
 	}
 }
 
