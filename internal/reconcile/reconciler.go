@@ -353,7 +353,7 @@ func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error
 	var ce *repoconfig.Error
 	switch {
 	case errors.Is(ps.cfgErr, repoconfig.ErrNotConfigured):
-		return r.remove(ctx, ps, fmt.Sprintf("The repository has no %s on %s.", repoconfig.Path, pr.BaseRef))
+		return r.remove(ctx, ps, fmt.Sprintf("The repository has no %s on its default branch.", repoconfig.Path))
 	case errors.As(ps.cfgErr, &ce):
 		return r.badConfig(ctx, ps, ce)
 	case ps.cfgErr != nil:
