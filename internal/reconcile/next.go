@@ -214,7 +214,7 @@ func nextSteady(f facts, c *state) step {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
 		if f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars) {
-			st.recordEnv, st.reason = true, "a secret changed that the env no longer uses"
+			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
 		}
 	}
 	st.warnTTL = ttlWarnDue(p, c, f.pr, f.now)
