@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
@@ -25,86 +24,20 @@ const (
 		"The service's operator needs to check HASURA_CLOUD_ACCESS_TOKEN."
 )
 
-// ensure moves an open PR that should have a preview towards one built from
-// its head commit.
-func (r *Reconciler) ensure(ctx context.Context, ps *pass) (time.Duration, error) {
-	p, s, pr := ps.p, ps.s, ps.pr
-	if p.Active() && p.Status != store.StatusQueued && p.AppName != "" && p.AppName != ps.name {
-		// The name template changed: the app under the old name goes first.
-		if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
-			return wait, err
-		}
-	}
-	if s.building() {
-		if s.BuildSHA == pr.HeadSHA && !s.Rebuild && !s.Drifted {
-			if s.Run == nil {
-				// A create may have been sent before a crash: send it again.
-				return r.start(ctx, ps, nil)
-			}
-			return r.step(ctx, ps)
-		}
-		// A newer push, or a rebuild: the Cloud skips the older job.
-		return r.start(ctx, ps, nil)
-	}
-	need := !p.Active() || p.Status == store.StatusQueued || p.BuiltSHA != pr.HeadSHA || s.Rebuild || s.Drifted
-	if !need {
-		if p.Status == store.StatusReady && s.EnvSig != "" {
-			if p.TenantID != "" && s.EnvSig != envSig(ps.res.Env) {
-				return r.updateEnv(ctx, ps)
-			}
-			if s.secretsRotated(r.getenv) || !slices.Equal(s.SecretVars, ps.res.SecretVars) {
-				// A rotated secret the env no longer uses: nothing to change
-				// in the app, but the sweep must stop asking.
-				s.recordEnv(&ps.res, r.getenv)
-				ps.dirty = true
-			}
-		}
-		return r.steady(ctx, ps)
-	}
-	if r.set.MaxPreviewsPerInstallation > 0 && (!p.Active() || p.Status == store.StatusQueued) {
-		// A preview that holds a slot keeps it for its rebuilds. Deciding
-		// and taking a slot happen under the installation's lease in the
-		// store, so replicas count the same slots.
-		release, wait, err := r.leaseCap(ctx, pr.InstallationID)
-		if release == nil {
-			return wait, err
-		}
-		defer release()
-		wait, err = r.queue(ctx, ps, release)
-		if wait > 0 || err != nil {
-			return wait, err
-		}
-		return r.start(ctx, ps, release)
-	}
-	return r.start(ctx, ps, nil)
-}
-
-// queue decides whether the PR may take a slot of the installation's cap.
-// When it may not, the preview waits in line (by the time it started
-// waiting) and the comment says where. release ends the installation's
-// lease once the decision is saved: the comment needs no lease.
-func (r *Reconciler) queue(ctx context.Context, ps *pass, release func()) (time.Duration, error) {
+// queue puts the PR in line for a slot of the installation's cap, by the
+// time it started waiting, and the comment says where. release ends the
+// installation's lease once the decision is saved: the comment needs no
+// lease.
+func (r *Reconciler) queue(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	p, s := ps.p, ps.s
-	mine := s.QueuedAt
-	if mine.IsZero() {
-		mine = r.now()
-	}
-	running, ahead, err := r.line(ctx, ps, mine)
-	if err != nil {
-		return 0, err
-	}
-	limit := r.set.MaxPreviewsPerInstallation
-	if limit-running > ahead {
-		return 0, nil
-	}
 	if s.QueuedAt.IsZero() || p.Status != store.StatusQueued || p.AppName != ps.name {
-		s.QueuedAt, p.Status, p.AppName = mine, store.StatusQueued, ps.name
+		s.QueuedAt, p.Status, p.AppName = st.queuedAt, store.StatusQueued, ps.name
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
 	}
 	release()
-	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(running, limit, ahead+1)})
+	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(st.running, st.limit, st.position)})
 	r.progress(ctx, ps)
 	return queuePoll, nil
 }
@@ -310,7 +243,8 @@ func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) 
 // finish records a build that is over and shows its outcome.
 func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.Duration, error) {
 	p, s := ps.p, ps.s
-	if s.Run.Result.Status == preview.StatusSuperseded {
+	switch afterRun(s) {
+	case runSuperseded:
 		// Someone else's create replaced ours: build again, so the
 		// preview is the one this PR describes.
 		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
@@ -322,10 +256,7 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 		}
 		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
 		return minAgain, nil
-	}
-	if res := s.Run.Result; res.Status == preview.StatusFailed && res.FirstRunFailure && s.AutoRebuildSHA != s.BuildSHA {
-		// Users of the official action report that a rerun works after
-		// this first-run error (action#91): rebuild once, by ourselves.
+	case runAutoRebuild:
 		ps.log.WarnContext(ctx, "the first deployment met the Cloud's first-run error; rebuilding once", "app", p.AppName)
 		s.AutoRebuildSHA, s.Drifted = s.BuildSHA, true
 		if err := r.save(ctx, ps); err != nil {
@@ -408,7 +339,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	return r.steady(ctx, ps)
+	return r.steady(ctx, ps, ttlWarnDue(p, s, ps.pr, r.now()))
 }
 
 // cloudSaid quotes the Cloud's message, if it gave one.
@@ -436,13 +367,11 @@ func (r *Reconciler) ttlOf(ps *pass) time.Duration {
 	return r.set.PreviewTTL
 }
 
-// steady ends a pass on a preview that is what it should be; at most the
-// TTL warning is due.
-func (r *Reconciler) steady(ctx context.Context, ps *pass) (time.Duration, error) {
-	p, s := ps.p, ps.s
-	if (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !s.WarnAt.IsZero() &&
-		!r.now().Before(s.WarnAt) && p.TTLWarnedAt.IsZero() && !hasLabel(ps.pr.Labels, s.KeepLabel) {
-		p.TTLWarnedAt = r.now()
+// steady ends a pass on a preview that is what it should be; warn says
+// the TTL warning is due.
+func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Duration, error) {
+	if warn {
+		ps.p.TTLWarnedAt = r.now()
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}

@@ -12,7 +12,11 @@
 // same place. A call never sleeps: while the Cloud builds it returns how
 // long to wait, and the jobs package snoozes the job for that long.
 //
-// What a call decides, in order:
+// What a call decides, in order (rules 1 and 2 in Reconcile, which loads
+// the PR, the preview and the configuration; rules 3 to 5, and keeping a
+// built preview current, in next.go's next, a pure function of those
+// values that the pass asks and then carries out; next_test.go has a row
+// per rule):
 //
 //  1. The PR is gone from the Store: nothing to do. Uninstalled: delete the
 //     preview without talking to GitHub (the App has no access any more).

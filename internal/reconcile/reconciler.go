@@ -314,11 +314,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	}
 	cfgErr := r.loadConfig(ctx, ps)
 	ps.red.Set(secretValues(ps.res))
-	if pr.Closed {
-		// A configuration we could not read matters only for the database.
-		return r.remove(ctx, ps, closedReason(pr))
-	}
-	if cfgErr != nil {
+	if cfgErr != nil && !pr.Closed {
+		// A configuration we could not read matters to a closed PR only
+		// for the database: next removes its preview anyway.
 		return 0, cfgErr
 	}
 	return r.decide(ctx, ps)
@@ -346,54 +344,97 @@ func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (bool, er
 	return false, nil
 }
 
-// decide applies the wanted-state rules to an open PR whose configuration
-// was read.
+// decide asks next what to do with an open or closed PR whose
+// configuration was read, fetches the facts it asks for, and carries out
+// its answer.
 func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error) {
-	pr, s := ps.pr, ps.s
-	var ce *repoconfig.Error
-	switch {
-	case errors.Is(ps.cfgErr, repoconfig.ErrNotConfigured):
-		return r.remove(ctx, ps, fmt.Sprintf("The repository has no %s on its default branch.", repoconfig.Path))
-	case errors.As(ps.cfgErr, &ce):
-		return r.badConfig(ctx, ps, ce)
-	case ps.cfgErr != nil:
-		return r.badConfig(ctx, ps, &repoconfig.Error{Problems: []repoconfig.Problem{{Message: ps.cfgErr.Error()}}})
+	f := facts{
+		pr: ps.pr, p: ps.p, s: ps.s, cfgErr: ps.cfgErr, res: &ps.res, name: ps.name,
+		ttl: r.set.PreviewTTL, warning: r.set.TTLWarning, capacity: r.set.MaxPreviewsPerInstallation,
+		secretsRotated: ps.s.secretsRotated(r.getenv), now: r.now(),
 	}
-	keep := ps.res.KeepLabel
-	if keep == "" {
-		keep = defaultKeepLabel
+	var release func() // the installation's cap lease, once taken
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
+	for {
+		st := next(f)
+		if st.ttl != nil {
+			r.applyTTL(ps, st.ttl)
+		}
+		switch st.kind {
+		case stepListFiles:
+			files, err := r.changedFiles(ctx, ps)
+			if err != nil {
+				return 0, err
+			}
+			f.files, f.filesKnown = files, true
+		case stepRename:
+			if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
+				return wait, err
+			}
+		case stepCountSlots:
+			// Deciding and taking a slot happen under the installation's
+			// lease in the store, so replicas count the same slots.
+			rel, wait, err := r.leaseCap(ctx, ps.pr.InstallationID)
+			if rel == nil {
+				return wait, err
+			}
+			release = rel
+			mine := ps.s.QueuedAt
+			if mine.IsZero() {
+				mine = r.now()
+			}
+			running, ahead, err := r.line(ctx, ps, mine)
+			if err != nil {
+				return 0, err
+			}
+			f.slots = &slotCount{running: running, ahead: ahead, queuedAt: mine}
+		default:
+			return r.act(ctx, ps, st, release)
+		}
 	}
-	ttl := r.set.PreviewTTL
-	if ps.res.TTL != nil {
-		ttl = *ps.res.TTL
-	}
-	expires, warn, kept := s.ExpiresAt, s.WarnAt, s.KeepLabel
-	s.setTTL(ttl, r.set.TTLWarning, keep)
-	ps.dirty = ps.dirty || !expires.Equal(s.ExpiresAt) || !warn.Equal(s.WarnAt) || kept != s.KeepLabel
-
-	if r.expired(ps) {
-		s.HoldSHA, s.HoldKind, s.HoldBy = pr.HeadSHA, holdTTL, ""
-		ps.dirty = true
-	}
-	if s.held(pr, keep) {
-		return r.remove(ctx, ps, holdReason(s, ttl))
-	}
-	plan, err := r.plan(ctx, ps)
-	if err != nil {
-		return 0, err
-	}
-	if plan.Action != preview.ActionEnsure {
-		return r.remove(ctx, ps, sentence(plan.Reason))
-	}
-	return r.ensure(ctx, ps)
 }
 
-// expired reports whether the built preview outlived its TTL.
-func (r *Reconciler) expired(ps *pass) bool {
-	p, s, pr := ps.p, ps.s, ps.pr
-	return (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !s.building() &&
-		!s.ExpiresAt.IsZero() && !r.now().Before(s.ExpiresAt) && !hasLabel(pr.Labels, s.KeepLabel) &&
-		p.BuiltSHA == pr.HeadSHA && !s.Rebuild
+// act carries out a step of next that ends the pass. release (may be nil)
+// ends the installation's cap lease once the step's decision is saved.
+func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
+	switch st.kind {
+	case stepRemove:
+		if st.holdTTL {
+			ps.s.HoldSHA, ps.s.HoldKind, ps.s.HoldBy = ps.pr.HeadSHA, holdTTL, ""
+			ps.dirty = true
+		}
+		return r.remove(ctx, ps, st.reason)
+	case stepBadConfig:
+		return r.badConfig(ctx, ps, st.problems)
+	case stepQueue:
+		return r.queue(ctx, ps, st, release)
+	case stepStart:
+		return r.start(ctx, ps, release)
+	case stepPoll:
+		return r.step(ctx, ps)
+	case stepUpdateEnv:
+		return r.updateEnv(ctx, ps)
+	case stepSteady:
+		if st.recordEnv {
+			ps.s.recordEnv(&ps.res, r.getenv)
+			ps.dirty = true
+		}
+		return r.steady(ctx, ps, st.warnTTL)
+	}
+	return 0, fmt.Errorf("reconciling %s: next asked for %s, which ends no pass", ps.key, st.kind)
+}
+
+// applyTTL stores the expiry marks of the TTL in force.
+func (r *Reconciler) applyTTL(ps *pass, m *ttlMarks) {
+	s := ps.s
+	if !s.ExpiresAt.Equal(m.expiresAt) || !s.WarnAt.Equal(m.warnAt) || s.KeepLabel != m.keepLabel {
+		s.ExpiresAt, s.WarnAt, s.KeepLabel = m.expiresAt, m.warnAt, m.keepLabel
+		ps.dirty = true
+	}
 }
 
 // save writes the preview row with the state; every outward action comes

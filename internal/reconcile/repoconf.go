@@ -106,33 +106,6 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 	}
 }
 
-// plan judges the PR as it is now against the repository's policy, through
-// a synthetic "synchronize" event: drafts, the required label, forks and
-// the path filter apply whatever the last delivery was about.
-func (r *Reconciler) plan(ctx context.Context, ps *pass) (preview.Plan, error) {
-	policy := ps.res.Policy
-	if policy.OnlyWhenDirChanged {
-		files, err := r.changedFiles(ctx, ps)
-		if err != nil {
-			return preview.Plan{}, err
-		}
-		policy.ChangedFiles = files
-	}
-	return preview.Decide(syntheticEvent(ps), policy), nil
-}
-
-func syntheticEvent(ps *pass) preview.Event {
-	pr := ps.pr
-	ev := preview.Event{
-		Action: "synchronize", Closed: pr.Closed, Merged: pr.Merged, Draft: pr.Draft,
-		Labels: pr.Labels, BaseRepo: pr.BaseOwner + "/" + pr.BaseRepo,
-	}
-	if pr.HeadOwner != "" && pr.HeadRepo != "" {
-		ev.HeadRepo = pr.HeadOwner + "/" + pr.HeadRepo
-	}
-	return ev
-}
-
 // changedFiles lists the PR's changed paths (for only_when_changed), once
 // per head commit.
 func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, error) {
