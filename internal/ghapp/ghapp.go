@@ -40,7 +40,8 @@ type App struct {
 	upload     *url.URL
 	newBackOff func() backoff.BackOff
 
-	appClient *github.Client
+	appClient  *github.Client
+	middleware []Middleware
 
 	mu       sync.Mutex
 	installs map[int64]*installation
@@ -200,7 +201,7 @@ func (a *App) installation(id int64) *installation {
 	it := ghinstallation.NewFromAppsTransport(atr, id)
 	it.BaseURL = atr.BaseURL
 	in := &installation{id: id, it: it}
-	in.client = a.newClient(&installationTransport{app: a, in: in})
+	in.client = a.newClient(a.chain(in))
 	a.installs[id] = in
 	return in
 }

@@ -1,6 +1,34 @@
 package ghapp
 
-import "net/http"
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Middleware wraps the transport of an installation's client, as
+// go-githubapp's ClientMiddleware does: behaviour every GitHub call shares
+// (rate-limit bookkeeping, metrics) is added here once, so no other package
+// builds or wraps an installation client. id is the installation.
+type Middleware func(id int64, next http.RoundTripper) http.RoundTripper
+
+// WithMiddleware adds middleware to every installation client, the first
+// outermost (it sees the request first and the answer last).
+func WithMiddleware(mw ...Middleware) Option {
+	return func(a *App) { a.middleware = append(a.middleware, mw...) }
+}
+
+// chain builds installation in's transport: the caller's middleware, then
+// the App's own (drop the client on 401, get a valid token), then
+// ghinstallation, which signs the request.
+func (a *App) chain(in *installation) http.RoundTripper {
+	var rt http.RoundTripper = &installationTransport{app: a, in: in}
+	for i := len(a.middleware) - 1; i >= 0; i-- {
+		rt = a.middleware[i](in.id, rt)
+	}
+	return rt
+}
 
 // installationTransport gets a valid token (with retries) before handing
 // the request to ghinstallation, and drops the cached installation when
@@ -26,6 +54,36 @@ func (t *installationTransport) RoundTrip(req *http.Request) (*http.Response, er
 	}
 	return resp, err
 }
+
+// RateLimitRemaining is middleware that sets gauge, labelled by
+// installation, to the requests left in the installation's core rate-limit
+// window, read from GitHub's X-RateLimit-Remaining header on every answer.
+// The search and GraphQL budgets (X-RateLimit-Resource) are counted apart
+// by GitHub and left out.
+func RateLimitRemaining(gauge *prometheus.GaugeVec) Middleware {
+	return func(id int64, next http.RoundTripper) http.RoundTripper {
+		label := strconv.FormatInt(id, 10)
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			resp, err := next.RoundTrip(req)
+			if err != nil {
+				return resp, err
+			}
+			if res := resp.Header.Get("X-RateLimit-Resource"); res != "" && res != "core" {
+				return resp, nil
+			}
+			if n, perr := strconv.Atoi(resp.Header.Get("X-RateLimit-Remaining")); perr == nil {
+				gauge.WithLabelValues(label).Set(float64(n))
+			}
+			return resp, nil
+		})
+	}
+}
+
+// roundTripFunc is a function as an http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+// RoundTrip implements http.RoundTripper.
+func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
 
 // cloningTransport hands the next transport a copy of the request:
 // ghinstallation's AppsTransport sets headers on the request it is given,
