@@ -1,9 +1,13 @@
 package ghapp
 
 import (
+	"bytes"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -77,6 +81,63 @@ func RateLimitRemaining(gauge *prometheus.GaugeVec) Middleware {
 			return resp, nil
 		})
 	}
+}
+
+// rateLimitAnswers is the one place go-github v60's rate-limit quirks are
+// handled. go-github remembers a rate-limit answer in the client and then
+// refuses requests itself until the reset, timed on the wall clock, so a
+// caller that waited on its own clock, or one client shared by every pass,
+// would be refused without asking GitHub; and v60 leaves a 429 a plain
+// *github.ErrorResponse. A rate-limit answer therefore comes back as a
+// transport error carrying go-github's own error (*github.RateLimitError,
+// *github.AbuseRateLimitError with Retry-After, or the 429's
+// *github.ErrorResponse), which callers classify with errors.As as before
+// and which go-github does not remember.
+type rateLimitAnswers struct {
+	next http.RoundTripper
+}
+
+// RoundTrip implements http.RoundTripper.
+func (t rateLimitAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err != nil || (resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests) {
+		return resp, err
+	}
+	// The error body is small; a copy is put back for go-github when the
+	// answer is not a rate limit (a 403 for a missing permission).
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	_ = resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	gerr := github.CheckResponse(resp)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	var (
+		primary *github.RateLimitError
+		abuse   *github.AbuseRateLimitError
+	)
+	if resp.StatusCode == http.StatusTooManyRequests || errors.As(gerr, &primary) || errors.As(gerr, &abuse) {
+		return nil, gerr
+	}
+	return resp, nil
+}
+
+// TokenClient returns a client that authenticates with token (the Action's
+// GITHUB_TOKEN) at the API root apiURL (see APIRoots), over hc's
+// transport and timeout, with the same handling of rate-limit answers as
+// the App's clients.
+func TokenClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
+	base, upload, err := APIRoots(apiURL)
+	if err != nil {
+		return nil, err
+	}
+	c := *hc
+	next := c.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	c.Transport = rateLimitAnswers{next: next}
+	gh := github.NewClient(&c).WithAuthToken(token)
+	gh.BaseURL, gh.UploadURL = base, upload
+	return gh, nil
 }
 
 // roundTripFunc is a function as an http.RoundTripper.

@@ -2,10 +2,14 @@ package ghapp
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
+	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
@@ -89,5 +93,67 @@ func TestRateLimitRemainingGauge(t *testing.T) {
 	}
 	if got := value(); got != float64(last) {
 		t.Errorf("gauge = %v after an answer without headers, want %d kept", got, last)
+	}
+}
+
+// TestRateLimitAnswersAreNotRemembered: after a secondary limit with
+// Retry-After, go-github alone refuses every request until the wall clock
+// passes it; through TokenClient the next request reaches GitHub, and the
+// answer still classifies as go-github's own error.
+func TestRateLimitAnswersAreNotRemembered(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		status  int
+		headers map[string]string
+		body    string
+		is      func(error) bool
+	}{
+		{"secondary 403", http.StatusForbidden, map[string]string{"Retry-After": "3600"},
+			`{"message":"You have exceeded a secondary rate limit.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`,
+			func(err error) bool {
+				var e *github.AbuseRateLimitError
+				return errors.As(err, &e) && *e.RetryAfter == time.Hour
+			}},
+		{"primary 403", http.StatusForbidden, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Limit": "5000", "X-RateLimit-Reset": strconv.FormatInt(time.Now().Add(time.Hour).Unix(), 10)},
+			`{"message":"API rate limit exceeded"}`,
+			func(err error) bool { var e *github.RateLimitError; return errors.As(err, &e) && e.Rate.Remaining == 0 }},
+		{"429", http.StatusTooManyRequests, map[string]string{"Retry-After": "3600"}, `{"message":"slow down"}`,
+			func(err error) bool {
+				var e *github.ErrorResponse
+				return errors.As(err, &e) && e.Response.StatusCode == http.StatusTooManyRequests && e.Response.Header.Get("Retry-After") == "3600"
+			}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /api/v3/repos/acme/shop", func(w http.ResponseWriter, r *http.Request) {
+				calls++
+				if r.Header.Get("Authorization") != "Bearer tok" {
+					t.Errorf("Authorization = %q", r.Header.Get("Authorization"))
+				}
+				if calls == 1 {
+					for k, v := range tt.headers {
+						w.Header().Set(k, v)
+					}
+					w.WriteHeader(tt.status)
+					_, _ = w.Write([]byte(tt.body))
+					return
+				}
+				_, _ = w.Write([]byte(`{"name":"shop"}`))
+			})
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			gh, err := TokenClient(&http.Client{}, srv.URL+"/api/v3/", "tok")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if _, _, err := gh.Repositories.Get(ctx, "acme", "shop"); !tt.is(err) {
+				t.Fatalf("first call: %v (%T), want go-github's rate-limit error", err, err)
+			}
+			if _, _, err := gh.Repositories.Get(ctx, "acme", "shop"); err != nil || calls != 2 {
+				t.Fatalf("second call: %v after %d requests; want it sent and answered", err, calls)
+			}
+		})
 	}
 }

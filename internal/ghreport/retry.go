@@ -109,17 +109,12 @@ func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 		if wait, ok := rateLimitWait(err, r.now()); ok {
 			limited++
 			if limited > maxRateLimitRetries || wait > r.maxWait {
-				// go-github remembers the limit on the wall clock and would
-				// refuse the caller's next try locally; the caller has
-				// Until, and the next request is how it learns.
-				r.forgetRateLimits()
 				return &RateLimitError{Op: op, Until: r.now().Add(wait), Err: err}
 			}
 			r.log.Warn("GitHub rate limit, waiting", "op", op, "wait", wait, "attempt", limited)
 			if err := r.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
-			r.forgetRateLimits()
 			continue
 		}
 		if transient(err) {
@@ -138,20 +133,6 @@ func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 		}
 		return fmt.Errorf("%s: %w", op, err)
 	}
-}
-
-// forgetRateLimits replaces the client by a copy that has not memorised the
-// limit. go-github refuses further requests until the reset it saw, timed
-// on the wall clock and without asking the server; the Reporter has just
-// waited as long as the server asked on its own clock, and the next request
-// is how it learns whether that was enough. The copy keeps the transport
-// (authentication, connection pool) and the URLs.
-func (r *Reporter) forgetRateLimits() {
-	c := github.NewClient(r.gh.Client())
-	c.BaseURL = r.gh.BaseURL
-	c.UploadURL = r.gh.UploadURL
-	c.UserAgent = r.gh.UserAgent
-	r.gh = c
 }
 
 // rateLimitWait reports whether err is a rate-limit answer and how long to

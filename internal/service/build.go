@@ -222,7 +222,12 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 		return errors.New("the service is shutting down")
 	}
 	log := s.log
-	app, err := ghapp.New(appCfg.GitHubAppID, appCfg.PrivateKey(), appCfg.GitHubAPIURL, ghapp.WithMiddleware(s.ghMW...))
+	recLog := log.With("component", "reconcile")
+	// The installations' rate-limit budgets, shared by their clients and
+	// the reconciler, are counted before the gauge sees the answer.
+	budgets := reconcile.NewBudgets(s.st, recLog, nil)
+	app, err := ghapp.New(appCfg.GitHubAppID, appCfg.PrivateKey(), appCfg.GitHubAPIURL,
+		ghapp.WithMiddleware(budgets.Middleware), ghapp.WithMiddleware(s.ghMW...))
 	if err != nil {
 		return err
 	}
@@ -245,7 +250,7 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	})
 	rec, err := reconcile.New(reconcile.Deps{
 		Store: s.st, GitHub: app, Engine: s.engine, Settings: reconcile.SettingsFrom(appCfg),
-		Getenv: s.deps.Getenv, Logger: log.With("component", "reconcile"),
+		Getenv: s.deps.Getenv, Logger: recLog, Budgets: budgets,
 		Footer: footer(s.deps.Version), Wake: wake,
 	})
 	if err != nil {
