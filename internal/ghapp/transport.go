@@ -87,12 +87,10 @@ func RateLimitRemaining(gauge *prometheus.GaugeVec) Middleware {
 // handled. go-github remembers a rate-limit answer in the client and then
 // refuses requests itself until the reset, timed on the wall clock, so a
 // caller that waited on its own clock, or one client shared by every pass,
-// would be refused without asking GitHub; and v60 leaves a 429 a plain
-// *github.ErrorResponse. A rate-limit answer therefore comes back as a
-// transport error carrying go-github's own error (*github.RateLimitError,
-// *github.AbuseRateLimitError with Retry-After, or the 429's
-// *github.ErrorResponse), which callers classify with errors.As as before
-// and which go-github does not remember.
+// would be refused without asking GitHub. A rate-limit answer therefore
+// comes back as a transport error carrying go-github's own error (see
+// RateLimitAnswer), which callers classify with errors.As as before and
+// which go-github does not remember.
 type rateLimitAnswers struct {
 	next http.RoundTripper
 }
@@ -100,11 +98,25 @@ type rateLimitAnswers struct {
 // RoundTrip implements http.RoundTripper.
 func (t rateLimitAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
-	if err != nil || (resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests) {
+	if err != nil {
 		return resp, err
 	}
-	// The error body is small; a copy is put back for go-github when the
-	// answer is not a rate limit (a 403 for a missing permission).
+	if rl := RateLimitAnswer(resp); rl != nil {
+		return nil, rl
+	}
+	return resp, nil
+}
+
+// RateLimitAnswer returns go-github's error for a GitHub rate-limit answer
+// (*github.RateLimitError or *github.AbuseRateLimitError), and nil for any
+// other answer, whose body it leaves unread. A 429, which go-github v60
+// leaves a plain *github.ErrorResponse, is an *github.AbuseRateLimitError:
+// GitHub's docs on secondary rate limits say they answer "403 or 429".
+func RateLimitAnswer(resp *http.Response) error {
+	if resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests {
+		return nil
+	}
+	// The error body is small; a copy is put back for the next reader.
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	_ = resp.Body.Close()
 	resp.Body = io.NopCloser(bytes.NewReader(body))
@@ -113,11 +125,15 @@ func (t rateLimitAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
 	var (
 		primary *github.RateLimitError
 		abuse   *github.AbuseRateLimitError
+		plain   *github.ErrorResponse
 	)
-	if resp.StatusCode == http.StatusTooManyRequests || errors.As(gerr, &primary) || errors.As(gerr, &abuse) {
-		return nil, gerr
+	switch {
+	case errors.As(gerr, &primary), errors.As(gerr, &abuse):
+		return gerr
+	case resp.StatusCode == http.StatusTooManyRequests && errors.As(gerr, &plain):
+		return &github.AbuseRateLimitError{Response: resp, Message: plain.Message}
 	}
-	return resp, nil
+	return nil
 }
 
 // TokenClient returns a client that authenticates with token (the Action's

@@ -119,7 +119,7 @@ func TestRateLimitAnswersAreNotRemembered(t *testing.T) {
 			func(err error) bool { var e *github.RateLimitError; return errors.As(err, &e) && e.Rate.Remaining == 0 }},
 		{"429", http.StatusTooManyRequests, map[string]string{"Retry-After": "3600"}, `{"message":"slow down"}`,
 			func(err error) bool {
-				var e *github.ErrorResponse
+				var e *github.AbuseRateLimitError
 				return errors.As(err, &e) && e.Response.StatusCode == http.StatusTooManyRequests && e.Response.Header.Get("Retry-After") == "3600"
 			}},
 	} {

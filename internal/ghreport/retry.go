@@ -58,8 +58,8 @@ func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited
 func (e *RateLimitError) Unwrap() error { return e.Err }
 
 // RateLimitUntil reports whether err is a GitHub rate-limit answer (primary,
-// secondary, a 429, go-github's own refusal before a reset it remembers, or
-// a *RateLimitError) and when to try again: Until for a *RateLimitError,
+// or secondary, a 429 included, as ghapp.RateLimitAnswer classifies them),
+// or a *RateLimitError, and when to try again: Until for a *RateLimitError,
 // else Retry-After, else the reset the answer names, else a minute after
 // now, as GitHub advises.
 func RateLimitUntil(err error, now time.Time) (time.Time, bool) {
@@ -142,7 +142,6 @@ func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 	var (
 		primary *github.RateLimitError
 		abuse   *github.AbuseRateLimitError
-		plain   *github.ErrorResponse
 		resp    *http.Response
 		reset   time.Time
 	)
@@ -159,10 +158,6 @@ func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 			return wait, true
 		}
 		return noHeaderWait, true
-	case errors.As(err, &plain) && plain.Response != nil && plain.Response.StatusCode == http.StatusTooManyRequests:
-		// go-github v60 does not classify 429 (secondary limits are
-		// sometimes sent that way).
-		resp = plain.Response
 	default:
 		return 0, false
 	}

@@ -1,17 +1,14 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -205,13 +202,7 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var until time.Time
 	switch {
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
-		// Classified as go-github will (a 403 is a rate limit only by its
-		// headers or documentation link), from a copy of the (small)
-		// error body that is put back for go-github to read.
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		_ = resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		until, _ = ghreport.RateLimitUntil(github.CheckResponse(resp), now)
+		until, _ = ghreport.RateLimitUntil(ghapp.RateLimitAnswer(resp), now)
 	case resp.Header.Get("X-RateLimit-Remaining") == "0":
 		// The last request of the window: the next one would be refused.
 		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
