@@ -57,10 +57,6 @@ const githubRequestTimeout = 30 * time.Second
 // newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
 // or a test server), with the roots read as the App service reads them.
 func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
-	base, upload, err := ghapp.APIRoots(apiURL)
-	if err != nil {
-		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
-	}
 	// Each request is bounded: a GitHub that accepts and never answers
 	// must not hold the run until its deadline.
 	bounded := &http.Client{Timeout: githubRequestTimeout}
@@ -71,8 +67,10 @@ func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, err
 		}
 		bounded = &c
 	}
-	gh := github.NewClient(bounded).WithAuthToken(token)
-	gh.BaseURL, gh.UploadURL = base, upload
+	gh, err := ghapp.TokenClient(bounded, apiURL, token)
+	if err != nil {
+		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
+	}
 	return gh, nil
 }
 

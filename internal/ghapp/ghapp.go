@@ -2,7 +2,10 @@
 // client for App-level calls, one installation client per installation
 // (tokens minted and refreshed by ghinstallation, cached and safe for
 // concurrent use), and short-lived read-only tokens narrowed to one
-// repository for Hasura Cloud to clone a branch with.
+// repository for Hasura Cloud to clone a branch with. It is the one place
+// GitHub clients are built: the service's middleware (rate-limit budget and
+// pause, metrics) goes on every installation client here, and go-github's
+// rate-limit quirks are handled here (see rateLimitAnswers).
 //
 // Token minting is retried on network errors, 5xx and rate limits with a
 // backoff.BackOff; a 401 (wrong App ID or key) is permanent and says so.
@@ -40,7 +43,8 @@ type App struct {
 	upload     *url.URL
 	newBackOff func() backoff.BackOff
 
-	appClient *github.Client
+	appClient  *github.Client
+	middleware []Middleware
 
 	mu       sync.Mutex
 	installs map[int64]*installation
@@ -154,7 +158,7 @@ func uploadURL(base *url.URL) *url.URL {
 func (a *App) tokenBaseURL() string { return strings.TrimSuffix(a.base.String(), "/") }
 
 func (a *App) newClient(rt http.RoundTripper) *github.Client {
-	c := github.NewClient(&http.Client{Transport: rt, Timeout: requestTimeout})
+	c := github.NewClient(&http.Client{Transport: rateLimitAnswers{next: rt}, Timeout: requestTimeout})
 	base, upload := *a.base, *a.upload
 	c.BaseURL, c.UploadURL = &base, &upload
 	c.UserAgent = userAgent
@@ -200,7 +204,7 @@ func (a *App) installation(id int64) *installation {
 	it := ghinstallation.NewFromAppsTransport(atr, id)
 	it.BaseURL = atr.BaseURL
 	in := &installation{id: id, it: it}
-	in.client = a.newClient(&installationTransport{app: a, in: in})
+	in.client = a.newClient(a.chain(in))
 	a.installs[id] = in
 	return in
 }

@@ -55,6 +55,14 @@ func zeroBackOff() backoff.BackOff { return backoff.WithMaxRetries(&backoff.Zero
 // repositories, and an App pointed at it.
 func setup(t *testing.T) (*ghsim.Server, *App) {
 	t.Helper()
+	sim, base := newSim(t)
+	return sim, appOn(t, base)
+}
+
+// newSim is setup's simulator and its API root, for an App built with
+// other options.
+func newSim(t *testing.T) (*ghsim.Server, string) {
+	t.Helper()
 	key, _ := keys(t)
 	sim, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
 	sim.AddApp(appID, &key.PublicKey)
@@ -63,11 +71,18 @@ func setup(t *testing.T) (*ghsim.Server, *App) {
 	sim.AddRepo("acme", "secret-plans") // not in the installation
 	sim.SetFile("acme", "shop", "main", "hasura/config.yaml", "version: 3\n")
 	sim.AddPull("acme", "shop", ghsim.PullSpec{Number: 7, HeadRef: "feature"})
-	app, err := New(appID, key, base, WithBackOff(zeroBackOff))
+	return sim, base
+}
+
+// appOn returns an App pointed at the API root base, with opts.
+func appOn(t *testing.T, base string, opts ...Option) *App {
+	t.Helper()
+	key, _ := keys(t)
+	app, err := New(appID, key, base, append([]Option{WithBackOff(zeroBackOff)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sim, app
+	return app
 }
 
 func TestNewValidates(t *testing.T) {

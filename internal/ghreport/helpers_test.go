@@ -2,6 +2,7 @@ package ghreport_test
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/google/go-github/v60/github"
 
 	"github.com/hasura-preview/hasura-preview/internal/clock"
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -80,7 +82,7 @@ func addToken(sim *ghsim.Server, token string, perms map[string]string) {
 // client is a go-github client as production builds one for GHES.
 func (e *env) client(t *testing.T, token string) *github.Client {
 	t.Helper()
-	c, err := github.NewClient(nil).WithAuthToken(token).WithEnterpriseURLs(e.base, e.base)
+	c, err := ghapp.TokenClient(&http.Client{}, e.base, token)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,8 +58,8 @@ func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited
 func (e *RateLimitError) Unwrap() error { return e.Err }
 
 // RateLimitUntil reports whether err is a GitHub rate-limit answer (primary,
-// secondary, a 429, go-github's own refusal before a reset it remembers, or
-// a *RateLimitError) and when to try again: Until for a *RateLimitError,
+// or secondary, a 429 included, as ghapp.RateLimitAnswer classifies them),
+// or a *RateLimitError, and when to try again: Until for a *RateLimitError,
 // else Retry-After, else the reset the answer names, else a minute after
 // now, as GitHub advises.
 func RateLimitUntil(err error, now time.Time) (time.Time, bool) {
@@ -109,17 +109,12 @@ func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 		if wait, ok := rateLimitWait(err, r.now()); ok {
 			limited++
 			if limited > maxRateLimitRetries || wait > r.maxWait {
-				// go-github remembers the limit on the wall clock and would
-				// refuse the caller's next try locally; the caller has
-				// Until, and the next request is how it learns.
-				r.forgetRateLimits()
 				return &RateLimitError{Op: op, Until: r.now().Add(wait), Err: err}
 			}
 			r.log.Warn("GitHub rate limit, waiting", "op", op, "wait", wait, "attempt", limited)
 			if err := r.sleep(ctx, wait); err != nil {
 				return fmt.Errorf("%s: %w", op, err)
 			}
-			r.forgetRateLimits()
 			continue
 		}
 		if transient(err) {
@@ -140,20 +135,6 @@ func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 	}
 }
 
-// forgetRateLimits replaces the client by a copy that has not memorised the
-// limit. go-github refuses further requests until the reset it saw, timed
-// on the wall clock and without asking the server; the Reporter has just
-// waited as long as the server asked on its own clock, and the next request
-// is how it learns whether that was enough. The copy keeps the transport
-// (authentication, connection pool) and the URLs.
-func (r *Reporter) forgetRateLimits() {
-	c := github.NewClient(r.gh.Client())
-	c.BaseURL = r.gh.BaseURL
-	c.UploadURL = r.gh.UploadURL
-	c.UserAgent = r.gh.UserAgent
-	r.gh = c
-}
-
 // rateLimitWait reports whether err is a rate-limit answer and how long to
 // wait before trying again: Retry-After if given, else until the reset the
 // answer names (from now), else a minute.
@@ -161,7 +142,6 @@ func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 	var (
 		primary *github.RateLimitError
 		abuse   *github.AbuseRateLimitError
-		plain   *github.ErrorResponse
 		resp    *http.Response
 		reset   time.Time
 	)
@@ -178,10 +158,6 @@ func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 			return wait, true
 		}
 		return noHeaderWait, true
-	case errors.As(err, &plain) && plain.Response != nil && plain.Response.StatusCode == http.StatusTooManyRequests:
-		// go-github v60 does not classify 429 (secondary limits are
-		// sometimes sent that way).
-		resp = plain.Response
 	default:
 		return 0, false
 	}

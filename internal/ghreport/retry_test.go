@@ -140,7 +140,7 @@ func TestRateLimitUntil(t *testing.T) {
 		{"secondary Retry-After", &github.AbuseRateLimitError{Response: withHeader(403, map[string]string{"Retry-After": "120"})}, now.Add(2 * time.Minute), true},
 		{"secondary go-github estimate", &github.AbuseRateLimitError{Response: withHeader(403, nil), RetryAfter: &retry}, now.Add(retry), true},
 		{"secondary no header", &github.AbuseRateLimitError{Response: withHeader(403, nil)}, now.Add(time.Minute), true},
-		{"429", &github.ErrorResponse{Response: withHeader(429, map[string]string{"Retry-After": "30"})}, now.Add(30 * time.Second), true},
+		{"429", &github.AbuseRateLimitError{Response: withHeader(429, map[string]string{"Retry-After": "30"})}, now.Add(30 * time.Second), true},
 		{"403 permission", &github.ErrorResponse{Response: withHeader(403, nil), Message: "Resource not accessible by integration"}, time.Time{}, false},
 		{"other", errors.New("boom"), time.Time{}, false},
 	}

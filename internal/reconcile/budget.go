@@ -1,16 +1,14 @@
 package reconcile
 
 import (
-	"bytes"
 	"context"
-	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -82,48 +80,74 @@ func (b *ghBudget) record(h http.Header) {
 	b.limit, b.remaining, b.reset = limit, remaining, time.Unix(reset, 0)
 }
 
-func (r *Reconciler) budget(id int64) *ghBudget {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	b := r.budgets[id]
+// Budgets is every installation's GitHub rate limit as this process knows
+// it, with the pause kept in the store. Its Middleware goes on the App's
+// installation clients (ghapp.WithMiddleware), so that every GitHub call,
+// whichever code path makes it, is counted and held back in one place;
+// pass the same Budgets to the Reconciler in Deps.
+type Budgets struct {
+	st  *store.Store
+	log *slog.Logger
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[int64]*ghBudget
+}
+
+// NewBudgets returns the budgets of a process whose pauses are shared
+// through st; log and now default to slog.Default and time.Now.
+func NewBudgets(st *store.Store, log *slog.Logger, now func() time.Time) *Budgets {
+	if log == nil {
+		log = slog.Default()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Budgets{st: st, log: log, now: now, m: map[int64]*ghBudget{}}
+}
+
+func (bs *Budgets) budget(id int64) *ghBudget {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[id]
 	if b == nil {
 		b = &ghBudget{}
-		r.budgets[id] = b
+		bs.m[id] = b
 	}
 	return b
 }
 
 // pausedUntil reports whether installation id must not call GitHub now,
 // and until when, as this process knows it.
-func (r *Reconciler) pausedUntil(id int64) (time.Time, bool) {
-	return r.budget(id).pausedUntil(r.now())
+func (bs *Budgets) pausedUntil(id int64) (time.Time, bool) {
+	return bs.budget(id).pausedUntil(bs.now())
 }
 
 // sharedPause is pausedUntil with the pause another replica (or an earlier
 // process) recorded in the store; this process then holds back too.
-func (r *Reconciler) sharedPause(ctx context.Context, id int64) (time.Time, bool, error) {
-	stored, err := r.st.GitHubPausedUntil(ctx, id)
+func (bs *Budgets) sharedPause(ctx context.Context, id int64) (time.Time, bool, error) {
+	stored, err := bs.st.GitHubPausedUntil(ctx, id)
 	if err != nil {
 		return time.Time{}, false, err
 	}
-	b := r.budget(id)
-	b.pause(stored, r.now())
-	until, paused := b.pausedUntil(r.now())
+	b := bs.budget(id)
+	b.pause(stored, bs.now())
+	until, paused := b.pausedUntil(bs.now())
 	return until, paused, nil
 }
 
-// budgetLow reports whether installation id is short of GitHub budget.
-func (r *Reconciler) budgetLow(id int64) bool {
-	return r.budget(id).low(r.now())
+// low reports whether installation id is short of GitHub budget.
+func (bs *Budgets) low(id int64) bool {
+	return bs.budget(id).low(bs.now())
 }
 
 // pause stops installation id's GitHub calls until then, in this process
-// and, through the store, in the others; the first pass that notices says
+// and, through the store, in the others; the first call that notices says
 // so in the log, once per pause and process.
-func (r *Reconciler) pause(ctx context.Context, id int64, until time.Time) {
-	started, later := r.budget(id).pause(until, r.now())
+func (bs *Budgets) pause(ctx context.Context, id int64, until time.Time) {
+	started, later := bs.budget(id).pause(until, bs.now())
 	if started {
-		r.log.WarnContext(ctx, "GitHub rate limit of the installation reached; its GitHub calls wait until it resets, builds in flight carry on",
+		bs.log.WarnContext(ctx, "GitHub rate limit of the installation reached; its GitHub calls wait until it resets, builds in flight carry on",
 			"installation", id, "until", until)
 	}
 	if !later {
@@ -132,8 +156,8 @@ func (r *Reconciler) pause(ctx context.Context, id int64, until time.Time) {
 	// The pause holds in this process whatever becomes of the write.
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
-	if err := r.st.PauseGitHub(sctx, id, until); err != nil {
-		r.log.WarnContext(ctx, "the GitHub pause is not shared with other replicas", "installation", id, "error", err)
+	if err := bs.st.PauseGitHub(sctx, id, until); err != nil {
+		bs.log.WarnContext(ctx, "the GitHub pause is not shared with other replicas", "installation", id, "error", err)
 	}
 }
 
@@ -145,39 +169,25 @@ func (r *Reconciler) resumeWait(until time.Time) time.Duration {
 	return d + r.jitter(min(max(d/10, time.Second), time.Minute))
 }
 
-// githubClient returns a client of installation id over base's
-// authentication and connections that counts the installation's budget
-// and sends nothing while the installation is paused. Each pass and each
-// Reporter gets its own: go-github remembers a rate limit per client on the
-// wall clock, and the pause (on the reconciler's clock) is to be the one
-// memory that spans passes.
-func (r *Reconciler) githubClient(id int64, base *github.Client) *github.Client {
-	hc := *base.Client()
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	hc.Transport = &budgetTransport{next: next, r: r, id: id, b: r.budget(id)}
-	c := github.NewClient(&hc)
-	c.BaseURL, c.UploadURL, c.UserAgent = base.BaseURL, base.UploadURL, base.UserAgent
-	return c
+// Middleware is the installation's rate-limit bookkeeping, as ghapp
+// middleware: it reads the budget off every answer, pauses the
+// installation on a rate-limit answer that asks for more than a pass may
+// wait, and refuses to send while paused, so that no code path (comment,
+// deployment, configuration, command) spends requests GitHub would refuse.
+func (bs *Budgets) Middleware(id int64, next http.RoundTripper) http.RoundTripper {
+	return &budgetTransport{next: next, bs: bs, id: id, b: bs.budget(id)}
 }
 
-// budgetTransport is the installation's rate-limit bookkeeping: it reads the
-// budget off every answer, pauses the installation on a rate-limit answer
-// that asks for more than a pass may wait, and refuses to send while paused,
-// so that no code path (comment, deployment, configuration, command) spends
-// requests GitHub would refuse.
 type budgetTransport struct {
 	next http.RoundTripper
-	r    *Reconciler
+	bs   *Budgets
 	id   int64
 	b    *ghBudget
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	now := t.r.now()
+	now := t.bs.now()
 	if until, paused := t.b.pausedUntil(now); paused {
 		if req.Body != nil {
 			_ = req.Body.Close()
@@ -192,13 +202,7 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var until time.Time
 	switch {
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
-		// Classified as go-github will (a 403 is a rate limit only by its
-		// headers or documentation link), from a copy of the (small)
-		// error body that is put back for go-github to read.
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-		_ = resp.Body.Close()
-		resp.Body = io.NopCloser(bytes.NewReader(body))
-		until, _ = ghreport.RateLimitUntil(github.CheckResponse(resp), now)
+		until, _ = ghreport.RateLimitUntil(ghapp.RateLimitAnswer(resp), now)
 	case resp.Header.Get("X-RateLimit-Remaining") == "0":
 		// The last request of the window: the next one would be refused.
 		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
@@ -207,7 +211,7 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A shorter wait is waited out within the pass (ghreport does).
 	if until.Sub(now) > maxRateLimitWait {
-		t.r.pause(req.Context(), t.id, until)
+		t.bs.pause(req.Context(), t.id, until)
 	}
 	return resp, nil
 }
@@ -224,13 +228,13 @@ func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time
 	if !limited {
 		return again, err
 	}
-	if u, paused := r.pausedUntil(id); paused && u.After(until) {
+	if u, paused := r.budgets.pausedUntil(id); paused && u.After(until) {
 		until = u
 	}
 	if until.Sub(r.now()) > maxRateLimitWait {
 		// Not every limit shows in the headers (a secondary one without
 		// Retry-After): the error is the other way to learn of one.
-		r.pause(ctx, id, until)
+		r.budgets.pause(ctx, id, until)
 	}
 	ps.log.DebugContext(ctx, "GitHub rate limit; reconciling again when it resets", "until", until)
 	return r.resumeWait(until), nil

@@ -189,7 +189,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
-		SkipInProgress: r.budgetLow(pr.InstallationID),
+		SkipInProgress: r.budgets.low(pr.InstallationID),
 	})
 	r.warnGitHub(ctx, ps, "deployments", err)
 	if id != 0 || (err != nil && !errors.Is(err, ghreport.ErrNoPermission)) {

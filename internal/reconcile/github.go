@@ -21,9 +21,9 @@ const maxRateLimitWait = 20 * time.Second
 // repEntry is a PR's Reporter while a build is under way: it remembers the
 // comment and paces progress edits across passes.
 type repEntry struct {
-	rep  *ghreport.Reporter
-	base *github.Client // the App's client it was made from
-	red  *preview.Masker
+	rep *ghreport.Reporter
+	gh  *github.Client // the installation's client it was made with
+	red *preview.Masker
 }
 
 // reporter returns the PR's Reporter and the redactor it writes through.
@@ -31,7 +31,7 @@ type repEntry struct {
 // made outside the lock.
 func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *preview.Masker) {
 	r.mu.Lock()
-	if e := r.reps[ps.key]; e != nil && e.base == ps.base {
+	if e := r.reps[ps.key]; e != nil && e.gh == ps.gh {
 		r.mu.Unlock()
 		return e.rep, e.red
 	}
@@ -46,10 +46,9 @@ func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *preview.Masker) {
 		ghreport.WithLogger(ps.log),
 		ghreport.WithMaxRateLimitWait(maxRateLimitWait),
 	}
-	gh := r.githubClient(ps.pr.InstallationID, ps.base)
-	rep := ghreport.New(gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
+	rep := ghreport.New(ps.gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
 	r.mu.Lock()
-	r.reps[ps.key] = &repEntry{rep: rep, base: ps.base, red: red}
+	r.reps[ps.key] = &repEntry{rep: rep, gh: ps.gh, red: red}
 	r.mu.Unlock()
 	return rep, red
 }

@@ -93,6 +93,8 @@ type harness struct {
 	prs    map[int]*store.PullRequest
 	seq    time.Duration
 	deps   Deps
+	// newApp builds a process's GitHubApp with its middleware.
+	newApp func(ghapp.Middleware) GitHubApp
 	// env is the service's environment; setEnv changes it.
 	envMu sync.Mutex
 	env   map[string]string
@@ -149,12 +151,18 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.app = app
-	var ghApp GitHubApp = app
+	h.newApp = func(mw ghapp.Middleware) GitHubApp {
+		app, err := ghapp.New(appID, key(), base, ghapp.WithBackOff(zero), ghapp.WithMiddleware(mw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return app
+	}
 	if o.tokenLimit > 0 {
 		h.static = newStaticApp(t, gh, base)
 		h.static.real = app
 		h.static.add(instID, owner, o.tokenLimit)
-		ghApp = h.static
+		h.newApp = h.static.process
 	}
 
 	copts := cloudsim.Options{PAT: simPAT, Clock: clock, Seed: 11, CreationDuration: 30 * time.Second, TaskDuration: 10 * time.Second}
@@ -200,7 +208,7 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		return h.env[k]
 	}
 	h.deps = Deps{
-		Store: h.st, GitHub: ghApp, Engine: engine, Settings: set,
+		Store: h.st, Engine: engine, Settings: set,
 		Getenv: getenv, Logger: quiet(), Now: clock.Now,
 		Footer: "hasura-preview test",
 		// Half the spread: deterministic, and still after the reset.
@@ -220,11 +228,22 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 // new process would start: nothing survives but what was saved.
 func (h *harness) restart() {
 	h.t.Helper()
-	rec, err := New(h.deps)
+	h.rec = h.process()
+}
+
+// process is what one service process holds: its own GitHub rate-limit
+// budgets, the App's installation clients with them as middleware, and a
+// Reconciler over both.
+func (h *harness) process() *Reconciler {
+	h.t.Helper()
+	deps := h.deps
+	deps.Budgets = NewBudgets(deps.Store, deps.Logger, deps.Now)
+	deps.GitHub = h.newApp(deps.Budgets.Middleware)
+	rec, err := New(deps)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	h.rec = rec
+	return rec
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
@@ -64,6 +66,39 @@ func (a *staticApp) Installation(_ context.Context, id int64) (*github.Client, e
 	if c == nil {
 		return nil, fmt.Errorf("no token for installation %d", id)
 	}
+	return c, nil
+}
+
+// process returns the App as one process sees it: clients of its own over
+// the same tokens, with that process's middleware.
+func (a *staticApp) process(mw ghapp.Middleware) GitHubApp {
+	return &processApp{staticApp: a, mw: mw, clients: map[int64]*github.Client{}}
+}
+
+type processApp struct {
+	*staticApp
+	mw      ghapp.Middleware
+	mu      sync.Mutex
+	clients map[int64]*github.Client
+}
+
+func (p *processApp) Installation(_ context.Context, id int64) (*github.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if c := p.clients[id]; c != nil {
+		return c, nil
+	}
+	p.staticApp.mu.Lock()
+	token := p.tokens[id]
+	p.staticApp.mu.Unlock()
+	if token == "" {
+		return nil, fmt.Errorf("no token for installation %d", id)
+	}
+	c, err := ghapp.TokenClient(&http.Client{Transport: p.mw(id, http.DefaultTransport)}, p.base, token)
+	if err != nil {
+		return nil, err
+	}
+	p.clients[id] = c
 	return c, nil
 }
 

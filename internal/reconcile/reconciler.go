@@ -110,6 +110,11 @@ type Deps struct {
 	// Wake enqueues the PR next in line when a slot of the installation's
 	// cap frees up [nil: it waits for its queue poll].
 	Wake Enqueuer
+	// Budgets are the installations' GitHub rate limits; its Middleware
+	// must be on GitHub's installation clients for answers to be counted
+	// and calls held back while paused [NewBudgets(Store, Logger, Now),
+	// which only the reconciler's own checks and errors feed].
+	Budgets *Budgets
 	// Jitter returns a random duration in [0, n), to spread the PRs of an
 	// installation that come back when its GitHub rate limit resets
 	// [math/rand/v2.N].
@@ -132,6 +137,7 @@ type Reconciler struct {
 	firstPol time.Duration
 	jitter   func(time.Duration) time.Duration
 	wake     Enqueuer
+	budgets  *Budgets
 
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
@@ -139,7 +145,6 @@ type Reconciler struct {
 	configs map[string]cfgEntry          // by owner/repo@ref
 	files   map[string]filesEntry        // by PR key@sha
 	warned  map[string]bool              // permission warnings already logged
-	budgets map[int64]*ghBudget          // by installation: GitHub's rate limit, in memory
 	clones  map[string]string            // by PR key: the read token the running build was given
 }
 
@@ -169,7 +174,7 @@ func New(d Deps) (*Reconciler, error) {
 		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter, wake: d.Wake,
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, warned: map[string]bool{},
-		budgets: map[int64]*ghBudget{}, clones: map[string]string{},
+		clones: map[string]string{}, budgets: d.Budgets,
 	}
 	if r.jitter == nil {
 		r.jitter = func(n time.Duration) time.Duration {
@@ -190,6 +195,9 @@ func New(d Deps) (*Reconciler, error) {
 	}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	if r.budgets == nil {
+		r.budgets = NewBudgets(r.st, r.log, r.now)
 	}
 	r.firstPol = d.Engine.Poll.Initial
 	if r.firstPol <= 0 {
@@ -219,11 +227,10 @@ type pass struct {
 	log   *slog.Logger
 	dirty bool
 
-	gh   *github.Client // this pass's client (see githubClient); nil: GitHub is out of reach (uninstalled)
-	base *github.Client // the App's client of the installation, which gh wraps
-	bot  string
-	rep  *ghreport.Reporter
-	red  *preview.Masker // masks the repository's secrets in comments and logs
+	gh  *github.Client // the installation's client; nil: GitHub is out of reach (uninstalled)
+	bot string
+	rep *ghreport.Reporter
+	red *preview.Masker // masks the repository's secrets in comments and logs
 
 	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
 	res     repoconfig.Resolved
@@ -277,7 +284,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		}
 		pr = ps.pr
 	}
-	until, paused, err := r.sharedPause(ctx, pr.InstallationID)
+	until, paused, err := r.budgets.sharedPause(ctx, pr.InstallationID)
 	if err != nil {
 		return 0, err
 	}
@@ -285,14 +292,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		return r.whilePaused(ctx, ps, until)
 	}
 	defer func() { again, err = r.snoozeRateLimited(ctx, ps, again, err) }()
-	base, err := r.gh.Installation(ctx, pr.InstallationID)
+	ps.gh, err = r.gh.Installation(ctx, pr.InstallationID)
 	if errors.Is(err, ghapp.ErrInstallationNotFound) {
 		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
 	}
 	if err != nil {
 		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
 	}
-	ps.base, ps.gh = base, r.githubClient(pr.InstallationID, base)
 	if ps.bot, err = r.gh.BotLogin(ctx); err != nil {
 		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
 	}

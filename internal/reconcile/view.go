@@ -86,7 +86,7 @@ func (r *Reconciler) progress(ctx context.Context, ps *pass) {
 	if !r.commentWanted(ps) {
 		return
 	}
-	if r.budgetLow(ps.pr.InstallationID) {
+	if r.budgets.low(ps.pr.InstallationID) {
 		// Short of GitHub budget: the final state will be shown, and the
 		// deployment already says the preview is pending.
 		return

@@ -48,6 +48,7 @@ type service struct {
 	log      *slog.Logger
 	st       *store.Store
 	reg      *prometheus.Registry
+	ghMW     []ghapp.Middleware // every installation client's, whichever App is active
 	engine   *preview.Engine
 	storage  appsetup.Storage // nil when the settings hold the App and the store has no place for one
 	srv      *http.Server
@@ -129,7 +130,8 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	engine := &preview.Engine{Cloud: cc, Deadline: cfg.PreviewDeadline, Poll: deps.Poll, Log: log.With("component", "engine")}
 
 	s = &service{
-		cfg: cfg, deps: deps, log: log, st: st, reg: reg, engine: engine, ln: ln, baseURL: baseURL(ln),
+		cfg: cfg, deps: deps, log: log, st: st, reg: reg, engine: engine,
+		ghMW: []ghapp.Middleware{ghapp.RateLimitRemaining(cm.githubRemaining)}, ln: ln, baseURL: baseURL(ln),
 		draining: new(atomic.Bool), webhook: newSwap(notSetUp), home: newSwap(http.RedirectHandler("/setup", http.StatusSeeOther)),
 	}
 	storage, storageErr := appsetup.StorageFor(st)
@@ -220,7 +222,12 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 		return errors.New("the service is shutting down")
 	}
 	log := s.log
-	app, err := ghapp.New(appCfg.GitHubAppID, appCfg.PrivateKey(), appCfg.GitHubAPIURL)
+	recLog := log.With("component", "reconcile")
+	// The installations' rate-limit budgets, shared by their clients and
+	// the reconciler, are counted before the gauge sees the answer.
+	budgets := reconcile.NewBudgets(s.st, recLog, nil)
+	app, err := ghapp.New(appCfg.GitHubAppID, appCfg.PrivateKey(), appCfg.GitHubAPIURL,
+		ghapp.WithMiddleware(budgets.Middleware), ghapp.WithMiddleware(s.ghMW...))
 	if err != nil {
 		return err
 	}
@@ -243,7 +250,7 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	})
 	rec, err := reconcile.New(reconcile.Deps{
 		Store: s.st, GitHub: app, Engine: s.engine, Settings: reconcile.SettingsFrom(appCfg),
-		Getenv: s.deps.Getenv, Logger: log.With("component", "reconcile"),
+		Getenv: s.deps.Getenv, Logger: recLog, Budgets: budgets,
 		Footer: footer(s.deps.Version), Wake: wake,
 	})
 	if err != nil {

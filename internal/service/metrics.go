@@ -16,6 +16,9 @@ import (
 type cloudMetrics struct {
 	calls    *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// githubRemaining is GitHub's, kept here to be registered once: the
+	// service may activate a new App without a restart.
+	githubRemaining *prometheus.GaugeVec
 }
 
 func newRegistry() (*prometheus.Registry, *cloudMetrics, error) {
@@ -30,11 +33,15 @@ func newRegistry() (*prometheus.Registry, *cloudMetrics, error) {
 			Help:    "Duration of Hasura Cloud API attempts by operation.",
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 15, 30},
 		}, []string{"op"}),
+		githubRemaining: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "hasura_preview_github_rate_limit_remaining",
+			Help: "Requests left in each installation's GitHub core rate-limit window, as of its last answer.",
+		}, []string{"installation"}),
 	}
 	for _, c := range []prometheus.Collector{
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.calls, m.duration,
+		m.calls, m.duration, m.githubRemaining,
 	} {
 		if err := reg.Register(c); err != nil {
 			return nil, nil, err

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -96,6 +97,7 @@ func TestRoutes(t *testing.T) {
 		`hasura_preview_webhook_deliveries_total{event="pull_request",outcome="accepted"} 1`,
 		`hasura_preview_jobs{state="available"}`,
 		`hasura_preview_cloud_calls_total{op="` + cloud.OpCreatePreviewApp + `",outcome="ok"} 1`,
+		fmt.Sprintf(`hasura_preview_github_rate_limit_remaining{installation="%d"}`, sandbox.InstallationID),
 		`process_`,
 	} {
 		if !strings.Contains(metrics, series) {
