@@ -108,6 +108,10 @@ func classifyHTTP(op string, status int, header http.Header, body []byte, env *e
 		// Before the JSON check: a proxy's HTML 401 is as final as the
 		// API's own, and retrying a refused token only wastes time.
 		return &Error{Op: op, Class: ErrUnauthorized, Status: status, Code: firstCode(env), Message: firstMessage(env, body)}
+	case decodeErr != nil && status >= 400:
+		// A page in place of the API (a wrong endpoint's 404): retrying
+		// will not change it.
+		return &Error{Op: op, Class: ErrAPI, Status: status, Message: "answer is not JSON: " + snippet(body)}
 	case decodeErr != nil:
 		// The Cloud sometimes answers with an HTML page ("If you have just
 		// created this project please wait a few moments"): try again later.
@@ -144,7 +148,8 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	switch {
 	case IsWarmingUp(msg) || code == genericServerError || code == "internal-error" ||
 		strings.Contains(msg, "internal error while serving your request") ||
-		strings.Contains(msg, "rate limit") || strings.Contains(msg, "too many requests"):
+		strings.Contains(msg, "rate limit") || strings.Contains(msg, "too many requests") ||
+		strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out"):
 		e.Class = ErrTransient
 	case code == "access-denied" || code == "invalid-jwt" || code == "invalid-headers" ||
 		// A wrong or missing PAT is answered with HTTP 200 and the anonymous
@@ -156,7 +161,7 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 		e.Class = ErrUnauthorized
 		e.Message = "the Hasura Cloud access token is wrong, expired or lacks access to this operation (the Cloud said: " + ge.Message + ")"
 	case strings.Contains(msg, "quota") || strings.Contains(msg, "limit exceeded") ||
-		strings.Contains(msg, "limit reached") || strings.Contains(msg, "exceeded") ||
+		strings.Contains(msg, "limit reached") || (strings.Contains(msg, "exceeded") && !strings.Contains(msg, "size")) ||
 		strings.Contains(msg, "maximum number of") || strings.Contains(msg, "upgrade your plan") ||
 		strings.Contains(msg, "too many projects") || code == "quota-exceeded":
 		e.Class = ErrQuotaExceeded

@@ -161,6 +161,11 @@ func TestClassification(t *testing.T) {
 		{"GenericServerError", 200, jsonCT, `{"errors":[{"extensions":{"code":"GenericServerError","id":"8b1e"},` +
 			`"message":"there was an internal error while serving your request"}]}`, cloud.ErrTransient},
 		{"rate limit text", 200, jsonCT, gqlErr("unexpected", "rate limit exceeded, retry later"), cloud.ErrTransient},
+		// "exceeded" alone is not a quota: a timeout is worth a retry.
+		{"deadline exceeded", 200, jsonCT, gqlErr("unexpected", "context deadline exceeded"), cloud.ErrTransient},
+		{"size exceeded", 200, jsonCT, gqlErr("unexpected", "request size exceeded"), cloud.ErrAPI},
+		// A page in place of the API (a wrong endpoint) will not change.
+		{"404 html", 404, nil, "<html><body>Not Found</body></html>", cloud.ErrAPI},
 		// Quota texts are not documented: classified broadly.
 		{"quota, other words", 200, jsonCT, gqlErr("unexpected", "You have reached the maximum number of preview apps"), cloud.ErrQuotaExceeded},
 		{"quota, exceeded", 200, jsonCT, gqlErr("unexpected", "preview app creation limit exceeded for this month"), cloud.ErrQuotaExceeded},

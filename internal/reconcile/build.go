@@ -172,6 +172,11 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		// Not quoted: a validation message may repeat an env value.
 		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+cloudCode(err)+
 			". Check the name, region, plan and env of "+repoconfig.Path+".", nil)
+	case errors.Is(err, cloud.ErrNotFound), errors.Is(err, cloud.ErrAPI):
+		// Retrying would create again (a new clone token, and the
+		// quota) for an answer that will not change by itself.
+		return r.failStart(ctx, ps, "Hasura Cloud refused to build the preview"+cloudCode(err)+"."+cloudSaid(err)+
+			" Push a commit or comment /preview rebuild to try again.", jobs.Permanent(err))
 	case err != nil:
 		return 0, err
 	}

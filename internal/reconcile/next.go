@@ -210,10 +210,13 @@ func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
 	if p.Status == store.StatusReady && c.EnvSig != "" {
-		if p.TenantID != "" && c.EnvSig != envSig(f.res.Env) {
+		changed := c.EnvSig != envSig(f.res.Env)
+		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
-		if f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars) {
+		// A changed env that cannot be applied in place (no tenant) must
+		// not be recorded as applied.
+		if !changed && (f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars)) {
 			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
 		}
 	}

@@ -198,6 +198,14 @@ func TestNext(t *testing.T) {
 		{name: "env changed, but no tenant to update: stays", change: func(f *facts) {
 			f.p.TenantID, f.res.Env = "", []preview.EnvVar{{Key: "X", Value: "y"}}
 		}, want: stepSteady},
+		{name: "a rotated secret that changed the env, with no tenant to update: not recorded as applied", change: func(f *facts) {
+			f.p.TenantID, f.secretsRotated, f.res.Env = "", true, []preview.EnvVar{{Key: "X", Value: "rotated"}}
+		}, want: stepSteady,
+			check: func(t *testing.T, st step) {
+				if st.recordEnv {
+					t.Error("an env the app did not get is recorded as its env")
+				}
+			}},
 		{name: "a secret the env no longer uses rotated: noted", change: func(f *facts) { f.secretsRotated = true }, want: stepSteady,
 			check: func(t *testing.T, st step) {
 				if !st.recordEnv {

@@ -1,12 +1,15 @@
 package reconcile
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -137,5 +140,36 @@ func TestDuplicateProjectsAreOrphans(t *testing.T) {
 	h.mustSettle(key)
 	if left := h.cloud.Projects(); len(left) != 0 {
 		t.Errorf("after close: %+v", left)
+	}
+}
+
+// refusingCreate answers every create with an error retrying cannot fix.
+type refusingCreate struct {
+	preview.CloudAPI
+	calls int
+}
+
+func (r *refusingCreate) CreateGitHubPreviewApp(context.Context, cloud.PreviewApp) (string, error) {
+	r.calls++
+	return "", &cloud.Error{Op: cloud.OpCreatePreviewApp, Class: cloud.ErrNotFound, Message: "github repository not found"}
+}
+
+// A create the Cloud refuses for good (an unknown repository, an error of
+// no known class) fails the preview at once: retried, every attempt would
+// mint a clone token and spend the account's monthly quota.
+func TestPermanentCreateRefusalIsNotRetried(t *testing.T) {
+	t.Parallel()
+	rc := &refusingCreate{}
+	h := newHarness(t, harnessOptions{wrapCloud: func(api preview.CloudAPI) preview.CloudAPI { rc.CloudAPI = api; return rc }})
+	key := h.open(35, nil)
+	err := h.settle(key)
+	if !isPermanent(err) || !errors.Is(err, cloud.ErrNotFound) {
+		t.Fatalf("want a permanent error, got %v", err)
+	}
+	if p := h.preview(key); p.Status != store.StatusFailed || !strings.Contains(p.LastError, "github repository not found") {
+		t.Fatalf("preview: %s %q", p.Status, p.LastError)
+	}
+	if rc.calls != 1 {
+		t.Errorf("%d creates, want 1", rc.calls)
 	}
 }

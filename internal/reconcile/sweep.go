@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -265,7 +267,7 @@ func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 	}
 	if len(projects) > 0 {
 		sw.noteCheck(p.Key, now)
-		if len(projects) > 1 && p.ProjectID != "" {
+		if len(projects) > 1 && p.ProjectID != "" && slices.ContainsFunc(projects, func(c cloud.Project) bool { return c.ID == p.ProjectID }) {
 			// Several projects of one name (graphql-engine#10287): all but
 			// the one this preview was built as are orphans.
 			res, err := sw.r.engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName, Keep: p.ProjectID})

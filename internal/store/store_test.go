@@ -486,10 +486,13 @@ func TestAppNameClaims(t *testing.T) {
 		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", a); err != nil || holder != "" {
 			t.Fatalf("first claim: %q, %v", holder, err)
 		}
-		// Held by a PR with no live preview yet: still a's own claim to
-		// renew, and b may take it since nothing of a's can exist.
 		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", a); err != nil || holder != "" {
 			t.Fatalf("renewed claim: %q, %v", holder, err)
+		}
+		// A fresh claim holds before the holder has saved its build (two
+		// replicas claiming at once must not both win).
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", b); err != nil || holder != a {
+			t.Fatalf("claim of a fresh claim: %q, %v; want held by %s", holder, err, a)
 		}
 		if err := s.SavePreview(ctx, &store.Preview{Key: a, AppName: "shop-pr-7", Status: store.StatusBuilding}); err != nil {
 			t.Fatal(err)
@@ -500,10 +503,12 @@ func TestAppNameClaims(t *testing.T) {
 		if holder, err := s.ClaimAppName(ctx, "shop-pr-8", b); err != nil || holder != "" {
 			t.Fatalf("another name: %q, %v", holder, err)
 		}
-		// Once a's preview is deleted, the name is free.
+		// Once a's preview is deleted (and its claim past the grace), the
+		// name is free.
 		if err := s.SavePreview(ctx, &store.Preview{Key: a, AppName: "shop-pr-7", Status: store.StatusDeleted}); err != nil {
 			t.Fatal(err)
 		}
+		c.Advance(11 * time.Minute)
 		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", b); err != nil || holder != "" {
 			t.Fatalf("claim after the holder's delete: %q, %v", holder, err)
 		}
@@ -512,6 +517,15 @@ func TestAppNameClaims(t *testing.T) {
 		}
 		if holder, _ := s.ClaimAppName(ctx, "shop-pr-7", a); holder != b {
 			t.Errorf("a took back a name b holds: holder %q", holder)
+		}
+		// A live preview under another name (its template changed) does
+		// not hold its old name.
+		if err := s.SavePreview(ctx, &store.Preview{Key: b, AppName: "shop-renamed-7", Status: store.StatusReady}); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(11 * time.Minute)
+		if holder, err := s.ClaimAppName(ctx, "shop-pr-7", a); err != nil || holder != "" {
+			t.Errorf("the old name of a renamed preview stays held: %q, %v", holder, err)
 		}
 	})
 }
