@@ -260,11 +260,18 @@ func (e *Engine) nullGrace() time.Duration {
 // fails with the Cloud's first-run refusal is rebuilt once.
 func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (Result, error) {
 	rebuilt := false
+	var deadline time.Time
 	for {
 		run, err := e.Start(ctx, spec)
 		if err != nil {
 			return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error(), AutoRebuilt: rebuilt}, err
 		}
+		if rebuilt {
+			// The rebuild shares the first build's deadline: the caller's
+			// time (the action's timeout) covers both.
+			run.Deadline = deadline
+		}
+		deadline = run.Deadline
 		run.Result.AutoRebuilt = rebuilt
 		if progress != nil {
 			progress(run.Result)

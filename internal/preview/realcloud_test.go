@@ -266,3 +266,19 @@ func TestUpdateEnvLeavesDatabaseVariables(t *testing.T) {
 		t.Errorf("the database was made again: %v", db.ensured)
 	}
 }
+
+// The automatic rebuild shares the first build's deadline: the caller's
+// time (the action's timeout) covers both builds, so a slow rebuild times
+// out at the deadline rather than running past the caller's context.
+func TestFirstRunRebuildSharesTheDeadline(t *testing.T) {
+	h := newHarness(t, nil)
+	h.engine.Deadline = 4 * time.Minute
+	h.sim.FailTask("shop-pr-82", "apply-metadata", cloudsim.WarmingUpText, "")
+	res, err := h.engine.Ensure(context.Background(), testSpec("shop-pr-82"), nil)
+	if err != nil || !res.AutoRebuilt || res.Status != StatusTimedOut {
+		t.Fatalf("Ensure = %s (auto-rebuilt %v), %v", res.Status, res.AutoRebuilt, err)
+	}
+	if end := res.Finished.Sub(simStart); end > 4*time.Minute {
+		t.Errorf("the rebuild ran until %v after the first build started, past the 4m deadline", end)
+	}
+}
