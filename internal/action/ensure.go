@@ -20,8 +20,9 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	}
 	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Repo, r.t.Branch))
 	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
+	last := r.readLastBuild(ctx)
 	if err == nil {
-		if ok, why := r.mayTouch(ctx, len(existing) > 0); !ok {
+		if ok, why := r.mayTouch(len(existing) > 0, last); !ok {
 			err = fmt.Errorf("not rebuilding an app this pull request does not own: %s; set the name input to choose another app", why)
 		}
 	}
@@ -33,7 +34,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		return r.fail("Preview app "+r.name, err)
 	}
 	r.api = r.startAPIReview(ctx)
-	envRes, envOnly := r.envOnly(ctx, engine, dbs)
+	envRes, envOnly := r.envOnly(ctx, engine, dbs, existing, last)
 	r.startDeployment(ctx)
 	seen := map[string]string{}
 	firstProgress := true
@@ -152,7 +153,11 @@ func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs previe
 		r.gha.EndGroup()
 		return r.fail("Deleting preview app "+r.name, err)
 	}
-	if ok, why := r.mayTouch(ctx, len(existing) > 0); !ok {
+	var last lastBuild
+	if len(existing) > 0 && !r.explicitName() {
+		last = r.readLastBuild(ctx) // only asked when the answer matters
+	}
+	if ok, why := r.mayTouch(len(existing) > 0, last); !ok {
 		r.gha.EndGroup()
 		r.gha.Warningf("%s", r.secrets.Mask("Not deleting: "+why+". Delete it by hand if it is this pull request's."))
 		return r.outputs(map[string]string{"status": "skipped", "projectName": r.name})

@@ -2,7 +2,6 @@ package action
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
@@ -31,21 +30,17 @@ func (r *runner) payload() deployPayload {
 // full rebuild. It needs the deployment record (so the deployment input on
 // and the permission granted); whenever anything is unsure it reports
 // false and the caller rebuilds.
-func (r *runner) envOnly(ctx context.Context, engine *preview.Engine, dbs preview.Databases) (preview.Result, bool) {
-	if !r.deploy || r.t.SHA == "" {
+func (r *runner) envOnly(ctx context.Context, engine *preview.Engine, dbs preview.Databases,
+	projects []cloud.Project, last lastBuild) (preview.Result, bool) {
+	if r.t.SHA == "" || last.sha != r.t.SHA || last.state != ghreport.DeploySuccess {
 		return preview.Result{}, false
 	}
-	last, ok, err := r.rep.LastDeployment(ctx, ghreport.EnvironmentName(r.name))
-	if err != nil || !ok || last.SHA != r.t.SHA || last.State != ghreport.DeploySuccess {
-		return preview.Result{}, false
-	}
-	var was deployPayload
-	if json.Unmarshal(last.Payload, &was) != nil || was.EnvSig == "" || was.EnvSig == r.payload().EnvSig {
+	was := last.payload
+	if was.EnvSig == "" || was.EnvSig == r.payload().EnvSig {
 		// The same env again: a re-run asks for a rebuild.
 		return preview.Result{}, false
 	}
-	projects, err := engine.Cloud.ProjectsByName(ctx, r.name)
-	if err != nil || len(projects) != 1 || projects[0].TenantID == "" {
+	if len(projects) != 1 || projects[0].TenantID == "" {
 		return preview.Result{}, false
 	}
 	proj := projects[0]

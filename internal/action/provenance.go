@@ -17,6 +17,30 @@ func (r *runner) source() string {
 	return strings.ToLower(r.t.Owner+"/"+r.t.Repo) + "@" + r.t.Branch
 }
 
+// lastBuild is what the newest GitHub deployment of the app's environment
+// records; the zero value when there is none (or deployments are off).
+type lastBuild struct {
+	sha, state string
+	payload    deployPayload
+}
+
+// readLastBuild reads the newest deployment of the app's environment once
+// for the run: both the ownership check and the env-only update need it.
+func (r *runner) readLastBuild(ctx context.Context) lastBuild {
+	if !r.deploy {
+		return lastBuild{}
+	}
+	last, ok, err := r.rep.LastDeployment(ctx, ghreport.EnvironmentName(r.name))
+	if err != nil || !ok {
+		return lastBuild{}
+	}
+	b := lastBuild{sha: last.SHA, state: last.State}
+	if json.Unmarshal(last.Payload, &b.payload) != nil {
+		b.payload = deployPayload{}
+	}
+	return b
+}
+
 // explicitName reports whether the workflow's author fixed the app name:
 // a name input that the pull request's author cannot steer ({branch} is
 // the head branch's name, which a fork picks).
@@ -33,21 +57,15 @@ func (r *runner) explicitName() bool {
 // the newest GitHub deployment of its environment records. Without that
 // record (deployments off, or an app this action never built) a fork's run
 // may not, and a run from the repository itself may, as before.
-func (r *runner) mayTouch(ctx context.Context, exists bool) (bool, string) {
+func (r *runner) mayTouch(exists bool, last lastBuild) (bool, string) {
 	if !exists || r.explicitName() {
 		return true, ""
 	}
-	if r.deploy {
-		last, ok, err := r.rep.LastDeployment(ctx, ghreport.EnvironmentName(r.name))
-		if err == nil && ok {
-			var p deployPayload
-			if json.Unmarshal(last.Payload, &p) == nil && p.Source != "" {
-				if p.Source == r.source() {
-					return true, ""
-				}
-				return false, fmt.Sprintf("the app %s was built from %s, not from this pull request's %s", r.name, p.Source, r.source())
-			}
+	if src := last.payload.Source; src != "" {
+		if src == r.source() {
+			return true, ""
 		}
+		return false, fmt.Sprintf("the app %s was built from %s, not from this pull request's %s", r.name, src, r.source())
 	}
 	if r.isFork() {
 		return false, fmt.Sprintf("nothing shows that this fork's branch built the app %s", r.name)
