@@ -1,5 +1,7 @@
 package apireview
 
+import "cmp"
+
 // Limits bound the work a hostile project can cause. The zero value means
 // DefaultLimits.
 type Limits struct {
@@ -38,26 +40,13 @@ var DefaultLimits = Limits{
 
 func (l Limits) orDefault() Limits {
 	d := DefaultLimits
-	if l.MaxFileBytes > 0 {
-		d.MaxFileBytes = l.MaxFileBytes
+	return Limits{
+		MaxFileBytes:    cmp.Or(l.MaxFileBytes, d.MaxFileBytes),
+		MaxTotalBytes:   cmp.Or(l.MaxTotalBytes, d.MaxTotalBytes),
+		MaxFileNodes:    cmp.Or(l.MaxFileNodes, d.MaxFileNodes),
+		MaxNodes:        cmp.Or(l.MaxNodes, d.MaxNodes),
+		MaxAliasNodes:   cmp.Or(l.MaxAliasNodes, d.MaxAliasNodes),
+		MaxIncludeDepth: cmp.Or(l.MaxIncludeDepth, d.MaxIncludeDepth),
+		MaxMigrations:   cmp.Or(l.MaxMigrations, d.MaxMigrations),
 	}
-	if l.MaxTotalBytes > 0 {
-		d.MaxTotalBytes = l.MaxTotalBytes
-	}
-	if l.MaxFileNodes > 0 {
-		d.MaxFileNodes = l.MaxFileNodes
-	}
-	if l.MaxNodes > 0 {
-		d.MaxNodes = l.MaxNodes
-	}
-	if l.MaxAliasNodes > 0 {
-		d.MaxAliasNodes = l.MaxAliasNodes
-	}
-	if l.MaxIncludeDepth > 0 {
-		d.MaxIncludeDepth = l.MaxIncludeDepth
-	}
-	if l.MaxMigrations > 0 {
-		d.MaxMigrations = l.MaxMigrations
-	}
-	return d
 }

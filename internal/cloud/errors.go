@@ -147,9 +147,8 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	code := strings.ToLower(ge.Extensions.Code)
 	switch {
 	case IsWarmingUp(msg) || code == genericServerError || code == "internal-error" ||
-		strings.Contains(msg, "internal error while serving your request") ||
-		strings.Contains(msg, "rate limit") || strings.Contains(msg, "too many requests") ||
-		strings.Contains(msg, "deadline exceeded") || strings.Contains(msg, "timeout") || strings.Contains(msg, "timed out"):
+		containsAny(msg, "internal error while serving your request", "rate limit", "too many requests",
+			"deadline exceeded", "timeout", "timed out"):
 		e.Class = ErrTransient
 	case code == "access-denied" || code == "invalid-jwt" || code == "invalid-headers" ||
 		// A wrong or missing PAT is answered with HTTP 200 and the anonymous
@@ -160,10 +159,8 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 		strings.Contains(msg, "not found in type: 'mutation_root'"):
 		e.Class = ErrUnauthorized
 		e.Message = "the Hasura Cloud access token is wrong, expired or lacks access to this operation (the Cloud said: " + ge.Message + ")"
-	case strings.Contains(msg, "quota") || strings.Contains(msg, "limit exceeded") ||
-		strings.Contains(msg, "limit reached") || (strings.Contains(msg, "exceeded") && !strings.Contains(msg, "size")) ||
-		strings.Contains(msg, "maximum number of") || strings.Contains(msg, "upgrade your plan") ||
-		strings.Contains(msg, "too many projects") || code == "quota-exceeded":
+	case code == "quota-exceeded" || containsAny(msg, "quota", "limit exceeded", "limit reached",
+		"maximum number of", "upgrade your plan", "too many projects"):
 		e.Class = ErrQuotaExceeded
 	case strings.Contains(msg, "hash mismatch") || strings.Contains(msg, "stale hash") ||
 		(strings.Contains(msg, "hash") && (code == "conflict" || strings.Contains(msg, "changed") ||
@@ -181,6 +178,17 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 		e.Class = ErrAPI
 	}
 	return e
+}
+
+// containsAny reports whether s holds one of the phrases: the Cloud's
+// texts are undocumented, so each class is known by several wordings.
+func containsAny(s string, phrases ...string) bool {
+	for _, p := range phrases {
+		if strings.Contains(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // IsWarmingUp reports whether text is the Cloud's "If you have just created

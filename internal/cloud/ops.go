@@ -261,11 +261,5 @@ func (c *Client) changeEnv(ctx context.Context, op, query string, vars map[strin
 // nothingChanged recognises the Cloud's "no change" refusal in the forms it
 // plausibly takes ("nothing changed in config", "no changes", "unchanged").
 func nothingChanged(msg string) bool {
-	m := strings.ToLower(msg)
-	for _, w := range []string{"nothing changed", "nothing to change", "no change", "unchanged", "not changed"} {
-		if strings.Contains(m, w) {
-			return true
-		}
-	}
-	return false
+	return containsAny(strings.ToLower(msg), "nothing changed", "nothing to change", "no change", "unchanged", "not changed")
 }

@@ -7,6 +7,7 @@ package ghproject
 
 import (
 	"archive/tar"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"errors"
@@ -46,19 +47,12 @@ var DefaultLimits = Limits{
 
 func (l Limits) orDefault() Limits {
 	d := DefaultLimits
-	if l.MaxArchiveBytes > 0 {
-		d.MaxArchiveBytes = l.MaxArchiveBytes
+	return Limits{
+		MaxArchiveBytes:  cmp.Or(l.MaxArchiveBytes, d.MaxArchiveBytes),
+		MaxUnpackedBytes: cmp.Or(l.MaxUnpackedBytes, d.MaxUnpackedBytes),
+		MaxProjectBytes:  cmp.Or(l.MaxProjectBytes, d.MaxProjectBytes),
+		MaxFiles:         cmp.Or(l.MaxFiles, d.MaxFiles),
 	}
-	if l.MaxUnpackedBytes > 0 {
-		d.MaxUnpackedBytes = l.MaxUnpackedBytes
-	}
-	if l.MaxProjectBytes > 0 {
-		d.MaxProjectBytes = l.MaxProjectBytes
-	}
-	if l.MaxFiles > 0 {
-		d.MaxFiles = l.MaxFiles
-	}
-	return d
 }
 
 // ErrTooLarge means an archive or the project in it is over a limit.

@@ -118,13 +118,7 @@ func (s *Server) Duplicate(name string) ProjectInfo {
 		p.owner, p.repo, p.branch, p.directory = first.owner, first.repo, first.branch, first.directory
 		p.plan, p.region, p.cloud = first.plan, first.region, first.cloud
 	}
-	s.projectSeq++
-	p.seq = s.projectSeq
-	s.byID[p.id] = p
-	s.byTenant[p.tenantID] = p
-	if first == nil {
-		s.byName[name] = p
-	}
+	s.addProject(p)
 	return p.info()
 }
 

@@ -298,10 +298,14 @@ func (s *Server) endpointOf(name string) string {
 	return "https://" + name + ".hasura.app"
 }
 
+// addProject adds p; a create of its name rebuilds the first project of
+// that name, so a duplicate does not take the name over.
 func (s *Server) addProject(p *project) {
 	s.projectSeq++
 	p.seq = s.projectSeq
-	s.byName[p.name] = p
+	if s.byName[p.name] == nil {
+		s.byName[p.name] = p
+	}
 	s.byID[p.id] = p
 	s.byTenant[p.tenantID] = p
 }
