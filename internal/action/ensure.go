@@ -148,16 +148,20 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 // destroy deletes the preview (idempotent) and says so in the PR.
 func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	r.gha.Group("Preview app " + r.name + ": delete")
-	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
-	if err != nil {
-		r.gha.EndGroup()
-		return r.fail("Deleting preview app "+r.name, err)
+	// A name the workflow fixed needs no ownership check, and Destroy
+	// looks the app up anyway: only a templated name costs a lookup here.
+	exists, last := false, lastBuild{}
+	if !r.explicitName() {
+		existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
+		if err != nil {
+			r.gha.EndGroup()
+			return r.fail("Deleting preview app "+r.name, err)
+		}
+		if exists = len(existing) > 0; exists {
+			last = r.readLastBuild(ctx)
+		}
 	}
-	var last lastBuild
-	if len(existing) > 0 && !r.explicitName() {
-		last = r.readLastBuild(ctx) // only asked when the answer matters
-	}
-	if ok, why := r.mayTouch(len(existing) > 0, last); !ok {
+	if ok, why := r.mayTouch(exists, last); !ok {
 		r.gha.EndGroup()
 		r.gha.Warningf("%s", r.secrets.Mask("Not deleting: "+why+". Delete it by hand if it is this pull request's."))
 		return r.outputs(map[string]string{"status": "skipped", "projectName": r.name})
