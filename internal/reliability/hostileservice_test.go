@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
-	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/sandbox"
 )
 
@@ -101,15 +100,7 @@ func TestHostileAtService(t *testing.T) {
 	// The hostile PRs are in the sandbox repository, whose config one of
 	// the hostile configurations replaced: without a name template, the
 	// service's default (with the repository hash) names the app.
-	appOf := func(n int) (cloudsim.ProjectInfo, bool) {
-		for _, name := range []string{fmt.Sprintf("hello-world-pr-%d", n),
-			fmt.Sprintf("hello-world-%s-pr-%d", preview.RepoHash(sandbox.Owner, sandbox.Repo), n)} {
-			if p, ok := w.Cloud.Project(name); ok {
-				return p, true
-			}
-		}
-		return cloudsim.ProjectInfo{}, false
-	}
+	appOf := func(n int) (cloudsim.ProjectInfo, bool) { return w.projectIn(sandbox.Repo, n) }
 	hostileUp := func(n int) bool {
 		_, ok := appOf(n)
 		cs := helloComments(n)

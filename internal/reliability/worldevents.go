@@ -117,15 +117,23 @@ func (w *World) Gone(n int) bool {
 // project finds PR n's app under the sandbox config's name or, for a
 // repository whose config sets no name, under the service's default.
 func (w *World) project(n int) (cloudsim.ProjectInfo, bool) {
-	if p, ok := w.Cloud.Project(w.AppName(n)); ok {
-		return p, true
-	}
 	repo, _ := w.repoOf(n)
-	name, err := preview.AppName(preview.ServiceNameTemplate, preview.NameVars{Owner: sandbox.Owner, Repo: repo, PR: n})
-	if err != nil {
-		return cloudsim.ProjectInfo{}, false
+	return w.projectIn(repo, n)
+}
+
+// projectIn finds PR n of the sandbox owner's repo under the sandbox
+// config's name template or the service's default.
+func (w *World) projectIn(repo string, n int) (cloudsim.ProjectInfo, bool) {
+	for _, tmpl := range []string{"{repo}-pr-{pr}", preview.ServiceNameTemplate} {
+		name, err := preview.AppName(tmpl, preview.NameVars{Owner: sandbox.Owner, Repo: repo, PR: n})
+		if err != nil {
+			continue
+		}
+		if p, ok := w.Cloud.Project(name); ok {
+			return p, true
+		}
 	}
-	return w.Cloud.Project(name)
+	return cloudsim.ProjectInfo{}, false
 }
 
 // Problems checks each PR against its desired state (open: up at its
