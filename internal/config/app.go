@@ -30,10 +30,9 @@ type StoredApp struct {
 	WebhookSecret string
 }
 
-// WithStoredApp returns c with each App credential the settings lack
-// taken from stored (nil when nothing is stored): a setting always wins
-// over a stored value. It fails with a *ValidationError naming every
-// credential that is still missing, or a stored key that does not parse.
+// WithStoredApp fills each App credential the settings lack from stored
+// (may be nil): a setting always wins. It fails with a *ValidationError
+// naming every credential still missing, or a stored key that does not parse.
 func (c Config) WithStoredApp(stored *StoredApp) (Config, error) {
 	if stored != nil {
 		if c.GitHubAppID == 0 {
@@ -67,8 +66,7 @@ func (c Config) WithStoredApp(stored *StoredApp) (Config, error) {
 }
 
 // WebhookURL is the App's webhook URL that GET /setup registers:
-// WEBHOOK_PROXY_URL when set, else PUBLIC_URL/webhook ("" without
-// PUBLIC_URL).
+// WEBHOOK_PROXY_URL, else PUBLIC_URL/webhook ("" without PUBLIC_URL).
 func (c Config) WebhookURL() string {
 	if c.WebhookProxyURL != "" {
 		return c.WebhookProxyURL

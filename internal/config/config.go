@@ -1,10 +1,7 @@
 // Package config is the webhook service's configuration: one struct, each
-// field bound to an environment variable and a flag (a flag wins over the
-// variable), loaded and validated in one place. Validate reports every
-// problem at once, naming the variable and never its value; String and
-// LogValue redact the secrets (the Cloud token, the App's private key, the
-// webhook secret, a database password). Table lists every setting, for
-// the README's configuration reference and for -h.
+// field bound to an environment variable and a flag (a flag wins). Validate
+// reports every problem at once, naming the variable and never its value;
+// String and LogValue redact the secrets.
 package config
 
 import (
@@ -15,7 +12,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"sort"
 	"strings"
 	"time"
 )
@@ -33,13 +29,9 @@ const (
 	DefaultSweepInterval   = 5 * time.Minute
 	DefaultPreviewDeadline = 20 * time.Minute
 	DefaultSecretEnvPrefix = "HASURA_PREVIEW_SECRET_"
-	// SecretScopeRepo, the default, makes a repository's secret NAME
-	// resolve to <prefix><OWNER>__<REPO>_<hash>__NAME, so that a
-	// repository reads only its own secrets.
-	SecretScopeRepo = "repo"
-	// SecretScopeOwner makes a repository's secret NAME resolve to
-	// <prefix><OWNER>__NAME, so an installation on one account cannot
-	// read another account's secrets; SecretScopeShared to <prefix>NAME.
+	// A repository's secret NAME resolves to <prefix><OWNER>__<REPO>_<hash>__NAME
+	// (repo, the default), <prefix><OWNER>__NAME (owner) or <prefix>NAME (shared).
+	SecretScopeRepo   = "repo"
 	SecretScopeOwner  = "owner"
 	SecretScopeShared = "shared"
 	DefaultLogFormat  = "json"
@@ -52,9 +44,8 @@ const (
 	SandboxWebhookSecret = "sandbox"
 )
 
-// Config is the service's configuration. Build it with Load; a Config
-// built by hand must pass Validate before use. It holds secrets: print it
-// only through String or LogValue (which fmt and slog call).
+// Config is the service's configuration, built by Load (a Config built by
+// hand must pass Validate). It holds secrets: String and LogValue redact them.
 type Config struct {
 	CloudToken    string // HASURA_CLOUD_ACCESS_TOKEN (secret)
 	CloudEndpoint string // HASURA_CLOUD_ENDPOINT
@@ -67,15 +58,10 @@ type Config struct {
 	PublicURL               string // PUBLIC_URL: where GitHub and browsers reach the service
 	WebhookProxyURL         string // WEBHOOK_PROXY_URL: a forwarder's URL registered as the App's webhook URL
 
-	DatabaseURL string // DATABASE_URL: a SQLite path or postgres:// (password secret)
-	ListenAddr  string // LISTEN_ADDR
-	// DashboardPassword puts the dashboard behind HTTP Basic auth (any
-	// user name) wherever it is served (DASHBOARD_PASSWORD, secret).
-	DashboardPassword string
-	// DashboardListenAddr is a listener of its own for the dashboard, on a
-	// loopback address; there it needs no password
-	// (DASHBOARD_LISTEN_ADDR).
-	DashboardListenAddr string
+	DatabaseURL         string // DATABASE_URL: a SQLite path or postgres:// (password secret)
+	ListenAddr          string // LISTEN_ADDR
+	DashboardPassword   string // DASHBOARD_PASSWORD: HTTP Basic auth (secret)
+	DashboardListenAddr string // DASHBOARD_LISTEN_ADDR: the dashboard alone, on loopback, without a password
 
 	Workers                    int           // WORKERS
 	CloudRateLimit             float64       // CLOUD_RATE_LIMIT, calls per second
@@ -97,8 +83,7 @@ type Config struct {
 	parseProblems []Problem // values that did not parse, kept for Validate
 }
 
-// Default returns the configuration with every default and no
-// credentials.
+// Default returns the configuration with every default and no credentials.
 func Default() Config {
 	return Config{
 		CloudEndpoint:   DefaultCloudEndpoint,
@@ -121,14 +106,10 @@ func Default() Config {
 // usageOutput is where -h prints; tests replace it.
 var usageOutput io.Writer = os.Stderr
 
-// Load reads the configuration from getenv (os.Getenv when nil) and then
-// args (the command line without the program name), parsed with a fresh
-// flag.FlagSet: a flag overrides its variable. With -sandbox, credentials
-// left unset get stand-ins (SandboxCloudToken, SandboxAppID, a throwaway
-// private key, SandboxWebhookSecret) so the service can run against its
-// simulators. The result is validated: on failure Load returns the Config
-// as read and a *ValidationError listing every problem. -h prints Usage
-// and returns flag.ErrHelp.
+// Load reads the configuration from getenv (os.Getenv when nil), then args,
+// where a flag overrides its variable; -sandbox gives unset credentials
+// stand-ins. It validates: on failure it returns the Config as read and a
+// *ValidationError. -h prints Usage and returns flag.ErrHelp.
 func Load(args []string, getenv func(string) string) (Config, error) {
 	if getenv == nil {
 		getenv = os.Getenv
@@ -155,7 +136,7 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 			}
 			return nil // reported with the other problems, not by flag
 		}
-		if f.isBool {
+		if f.isBool() {
 			fs.BoolFunc(f.flagName(), f.usage, apply)
 		} else {
 			fs.Func(f.flagName(), f.usage, apply)
@@ -173,10 +154,11 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 		return cfg, fmt.Errorf("unexpected command-line arguments (%d) after the flags; settings are -name=value or environment variables", fs.NArg())
 	}
 
-	for _, p := range problems {
-		cfg.parseProblems = append(cfg.parseProblems, p)
+	for _, f := range fields {
+		if p, ok := problems[f.env]; ok {
+			cfg.parseProblems = append(cfg.parseProblems, p)
+		}
 	}
-	sort.Slice(cfg.parseProblems, func(i, j int) bool { return order(cfg.parseProblems[i].Var) < order(cfg.parseProblems[j].Var) })
 	cfg.GitHubAPIURL = withTrailingSlash(cfg.GitHubAPIURL)
 	if cfg.Sandbox {
 		cfg.applySandboxDefaults()
@@ -202,14 +184,13 @@ func (c *Config) applySandboxDefaults() {
 	}
 }
 
-// PrivateKey returns the App's private key as Load parsed it (for a
-// Config built by hand, parsed now; nil when there is none or it is
-// invalid, which Validate reports).
+// PrivateKey returns the App's private key (nil when there is none or it
+// is invalid, which Validate reports).
 func (c Config) PrivateKey() *rsa.PrivateKey {
 	if c.privateKey != nil {
 		return c.privateKey
 	}
-	key, _ := c.loadKey()
+	key, _, _ := c.loadKey()
 	return key
 }
 
@@ -218,16 +199,6 @@ func withTrailingSlash(u string) string {
 		return u + "/"
 	}
 	return u
-}
-
-// order is a variable's position in the table, for stable problem lists.
-func order(env string) int {
-	for i, f := range fields {
-		if f.env == env {
-			return i
-		}
-	}
-	return len(fields)
 }
 
 // Row describes one setting, for Usage and the README's reference.
@@ -269,13 +240,12 @@ func Usage() string {
 	return b.String()
 }
 
-// LogValue shows every setting with secrets redacted: a secret appears
-// as "[redacted]" when set and "" when not, a database URL without its
-// password.
+// LogValue shows every setting, secrets as "[redacted]" when set, a
+// database URL without its password.
 func (c Config) LogValue() slog.Value {
 	attrs := make([]slog.Attr, 0, len(fields))
 	for _, f := range fields {
-		attrs = append(attrs, slog.String(strings.ToLower(f.env), c.display(f)))
+		attrs = append(attrs, slog.String(strings.ToLower(f.env), f.show(&c)))
 	}
 	return slog.GroupValue(attrs...)
 }
@@ -284,20 +254,10 @@ func (c Config) LogValue() slog.Value {
 func (c Config) String() string {
 	parts := make([]string, 0, len(fields))
 	for _, f := range fields {
-		parts = append(parts, f.env+"="+c.display(f))
+		parts = append(parts, f.env+"="+f.show(&c))
 	}
 	return "config{" + strings.Join(parts, " ") + "}"
 }
 
 // GoString keeps %#v from printing the secrets.
 func (c Config) GoString() string { return c.String() }
-
-func (c Config) display(f field) string {
-	if f.secret {
-		if f.isSet(&c) {
-			return "[redacted]"
-		}
-		return ""
-	}
-	return f.show(&c)
-}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,9 +54,8 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Validate checks every setting and reports every problem at once in a
-// *ValidationError, naming each variable and never its value. It reads
-// and parses the private key (from GITHUB_APP_PRIVATE_KEY_FILE too).
+// Validate reports every problem at once in a *ValidationError, naming
+// each variable and never its value; it reads and parses the private key.
 func (c Config) Validate() error {
 	_, err := c.validate()
 	return err
@@ -71,92 +72,62 @@ const (
 var secretPrefixRe = regexp.MustCompile(`^[A-Z][A-Z0-9_]*_$`)
 
 func (c Config) validate() (*rsa.PrivateKey, error) {
-	ps := append([]Problem(nil), c.parseProblems...)
-	failed := map[string]bool{}
-	for _, p := range ps {
-		failed[p.Var] = true
-	}
-	add := func(env, format string, args ...any) {
-		if !failed[env] { // a value that did not parse is reported once
-			ps = append(ps, Problem{Var: env, Message: fmt.Sprintf(format, args...)})
-		}
-	}
-
-	if c.CloudToken == "" {
-		add("HASURA_CLOUD_ACCESS_TOKEN", "required (a Hasura Cloud personal access token)")
-	}
-	if err := checkURL(c.CloudEndpoint); err != nil {
-		add("HASURA_CLOUD_ENDPOINT", "%v", err)
-	}
 	// The App's three credentials may all be missing: the service then
-	// starts in setup mode, or finds them where /setup stored them
-	// (WithStoredApp checks that none is missing after that).
-	key, keyProblems := c.loadKey()
-	for _, p := range keyProblems {
-		add(p.Var, "%s", p.Message)
+	// starts in setup mode, or finds them where /setup stored them.
+	key, keyVar, keyErr := c.loadKey()
+	checks := []struct {
+		env string
+		err error
+	}{
+		{"HASURA_CLOUD_ACCESS_TOKEN", failIf(c.CloudToken == "", "required (a Hasura Cloud personal access token)")},
+		{"HASURA_CLOUD_ENDPOINT", checkURL(c.CloudEndpoint)},
+		{keyVar, keyErr},
+		{"GITHUB_API_URL", checkURL(c.GitHubAPIURL)},
+		{"PUBLIC_URL", optional(c.PublicURL, checkURL)},
+		{"WEBHOOK_PROXY_URL", optional(c.WebhookProxyURL, checkURL)},
+		{"DATABASE_URL", checkDatabaseURL(c.DatabaseURL)},
+		{"LISTEN_ADDR", checkListenAddr(c.ListenAddr)},
+		{"DASHBOARD_LISTEN_ADDR", optional(c.DashboardListenAddr, checkLoopbackAddr)},
+		{"WORKERS", failIf(c.Workers < 1 || c.Workers > maxWorkers, "must be between 1 and %d", maxWorkers)},
+		{"CLOUD_RATE_LIMIT", failIf(!(c.CloudRateLimit > 0), "must be more than 0 calls per second")},
+		{"CLOUD_RATE_BURST", failIf(c.CloudRateBurst < 1, "must be at least 1")},
+		{"MAX_PREVIEWS_PER_INSTALLATION", failIf(c.MaxPreviewsPerInstallation < 0, "must be 0 (no limit) or more")},
+		{"PREVIEW_TTL", failIf(c.PreviewTTL < 0, "must be 0 (never) or more")},
+		{"TTL_WARNING", cmp.Or(failIf(c.TTLWarning < 0, "must be 0 or more"),
+			failIf(c.PreviewTTL > 0 && c.TTLWarning >= c.PreviewTTL, "must be shorter than PREVIEW_TTL (%s)", durationString(c.PreviewTTL)))},
+		{"SWEEP_INTERVAL", failIf(c.SweepInterval < minSweepInterval, "must be at least %s", minSweepInterval)},
+		{"PREVIEW_DEADLINE", failIf(c.PreviewDeadline < minPreviewDeadline, "must be at least %s: a preview build takes minutes", minPreviewDeadline)},
+		{"SECRET_ENV_PREFIX", c.checkSecretPrefix()},
+		{"LOG_FORMAT", failIf(c.LogFormat != "json" && c.LogFormat != "text", "must be json or text")},
 	}
-	if err := checkURL(c.GitHubAPIURL); err != nil {
-		add("GITHUB_API_URL", "%v", err)
-	}
-	if c.PublicURL != "" {
-		if err := checkURL(c.PublicURL); err != nil {
-			add("PUBLIC_URL", "%v", err)
+	ps := slices.Clone(c.parseProblems)
+	for _, ch := range checks {
+		// A value that did not parse is reported once, as it was read.
+		failed := slices.ContainsFunc(c.parseProblems, func(p Problem) bool { return p.Var == ch.env })
+		if ch.err != nil && !failed {
+			ps = append(ps, Problem{Var: ch.env, Message: ch.err.Error()})
 		}
 	}
-	if c.WebhookProxyURL != "" {
-		if err := checkURL(c.WebhookProxyURL); err != nil {
-			add("WEBHOOK_PROXY_URL", "%v", err)
-		}
-	}
-	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
-		add("DATABASE_URL", "%v", err)
-	}
-	if err := checkListenAddr(c.ListenAddr); err != nil {
-		add("LISTEN_ADDR", "%v", err)
-	}
-	if c.DashboardListenAddr != "" {
-		if err := checkLoopbackAddr(c.DashboardListenAddr); err != nil {
-			add("DASHBOARD_LISTEN_ADDR", "%v", err)
-		}
-	}
-	if c.Workers < 1 || c.Workers > maxWorkers {
-		add("WORKERS", "must be between 1 and %d", maxWorkers)
-	}
-	if !(c.CloudRateLimit > 0) {
-		add("CLOUD_RATE_LIMIT", "must be more than 0 calls per second")
-	}
-	if c.CloudRateBurst < 1 {
-		add("CLOUD_RATE_BURST", "must be at least 1")
-	}
-	if c.MaxPreviewsPerInstallation < 0 {
-		add("MAX_PREVIEWS_PER_INSTALLATION", "must be 0 (no limit) or more")
-	}
-	if c.PreviewTTL < 0 {
-		add("PREVIEW_TTL", "must be 0 (never) or more")
-	}
-	switch {
-	case c.TTLWarning < 0:
-		add("TTL_WARNING", "must be 0 or more")
-	case c.PreviewTTL > 0 && c.TTLWarning >= c.PreviewTTL:
-		add("TTL_WARNING", "must be shorter than PREVIEW_TTL (%s)", durationString(c.PreviewTTL))
-	}
-	if c.SweepInterval < minSweepInterval {
-		add("SWEEP_INTERVAL", "must be at least %s", minSweepInterval)
-	}
-	if c.PreviewDeadline < minPreviewDeadline {
-		add("PREVIEW_DEADLINE", "must be at least %s: a preview build takes minutes", minPreviewDeadline)
-	}
-	if err := c.checkSecretPrefix(); err != nil {
-		add("SECRET_ENV_PREFIX", "%v", err)
-	}
-	if c.LogFormat != "json" && c.LogFormat != "text" {
-		add("LOG_FORMAT", "must be json or text")
-	}
-
 	if len(ps) > 0 {
 		return nil, &ValidationError{Problems: ps}
 	}
 	return key, nil
+}
+
+// failIf is the error of a check that fails when bad holds.
+func failIf(bad bool, format string, args ...any) error {
+	if bad {
+		return fmt.Errorf(format, args...)
+	}
+	return nil
+}
+
+// optional checks a setting only when it is set.
+func optional(v string, check func(string) error) error {
+	if v == "" {
+		return nil
+	}
+	return check(v)
 }
 
 // checkSecretPrefix keeps repository configs away from variables that are
@@ -236,9 +207,9 @@ func checkLoopbackAddr(addr string) error {
 	return nil
 }
 
-// loadKey reads the App's private key from whichever of the two settings
-// holds it. A Config with a key already in hand (sandbox) needs neither.
-func (c Config) loadKey() (*rsa.PrivateKey, []Problem) {
+// loadKey reads the App's private key from whichever setting holds it (or
+// the sandbox's); on failure it names the variable at fault.
+func (c Config) loadKey() (*rsa.PrivateKey, string, error) {
 	const (
 		text = "GITHUB_APP_PRIVATE_KEY"
 		file = "GITHUB_APP_PRIVATE_KEY_FILE"
@@ -247,7 +218,7 @@ func (c Config) loadKey() (*rsa.PrivateKey, []Problem) {
 	var from string
 	switch {
 	case c.GitHubAppPrivateKey != "" && c.GitHubAppPrivateKeyFile != "":
-		return nil, []Problem{{Var: text, Message: "set either " + text + " or " + file + ", not both"}}
+		return nil, text, errors.New("set either " + text + " or " + file + ", not both")
 	case c.GitHubAppPrivateKey != "":
 		from = text
 		data = []byte(c.GitHubAppPrivateKey)
@@ -260,18 +231,18 @@ func (c Config) loadKey() (*rsa.PrivateKey, []Problem) {
 		var err error
 		if data, err = os.ReadFile(c.GitHubAppPrivateKeyFile); err != nil {
 			// The os error names the path and the reason, not the content.
-			return nil, []Problem{{Var: file, Message: fmt.Sprintf("cannot read the key: %v", err)}}
+			return nil, file, fmt.Errorf("cannot read the key: %w", err)
 		}
 	case c.privateKey != nil:
-		return c.privateKey, nil
+		return c.privateKey, "", nil
 	default:
-		return nil, nil
+		return nil, "", nil
 	}
 	key, err := ParsePrivateKey(data)
 	if err != nil {
-		return nil, []Problem{{Var: from, Message: err.Error()}}
+		return nil, from, err
 	}
-	return key, nil
+	return key, "", nil
 }
 
 // ParsePrivateKey reads a PEM RSA private key, PKCS#1 (what GitHub hands
@@ -305,20 +276,12 @@ func ParsePrivateKey(data []byte) (*rsa.PrivateKey, error) {
 	return nil, fmt.Errorf("holds a PEM block of type %q, not an RSA private key", block.Type)
 }
 
-var (
-	sandboxKeyOnce sync.Once
-	sandboxRSAKey  *rsa.PrivateKey
-)
-
 // sandboxKey is a throwaway App key, made once per process, which the
 // sandbox registers with its GitHub simulator.
-func sandboxKey() *rsa.PrivateKey {
-	sandboxKeyOnce.Do(func() {
-		k, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(fmt.Sprintf("config: generating the sandbox key: %v", err))
-		}
-		sandboxRSAKey = k
-	})
-	return sandboxRSAKey
-}
+var sandboxKey = sync.OnceValue(func() *rsa.PrivateKey {
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		panic(fmt.Sprintf("config: generating the sandbox key: %v", err))
+	}
+	return k
+})
