@@ -15,12 +15,11 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// Path is where a repository keeps its configuration, read from the base
-// branch of each pull request.
+// Path is where a repository keeps its configuration.
 const Path = ".github/hasura-preview.yml"
 
-// MaxSize is the largest configuration file accepted. Real files are a few
-// hundred bytes; the cap keeps a hostile file from costing memory or time.
+// MaxSize caps a configuration file (real ones are a few hundred bytes), so
+// a hostile file costs little memory or time.
 const MaxSize = 64 << 10
 
 // Defaults applied to keys that are absent.
@@ -37,31 +36,16 @@ const maxLabelLen = 50
 // Config is a parsed configuration file with defaults applied. Secrets
 // are NAMES here; Resolve looks their values up.
 type Config struct {
-	// Directory is the Hasura project's path in the repository, cleaned,
-	// without leading or trailing slash; "" is the repository root.
-	Directory string
-	// Name is the app name template ({owner} {repo} {pr} {branch}).
-	Name string
-	// Cloud ("aws" or "gcp"), Region and Plan of the preview app.
+	Directory           string // the Hasura project's path, cleaned; "" is the repository root
+	Name                string // the app name template ({owner} {repo} {pr} {branch})
 	Cloud, Region, Plan string
-	// Env holds plain variables in file order.
-	Env []Entry
-	// Secrets maps app variables (Key) to secret names (Value), in file
-	// order.
-	Secrets []Entry
-	// Postgres, when set, gives each preview an ephemeral database.
-	Postgres *Postgres
-	// Policy says which pull requests get a preview.
-	Policy Policy
-	// TTL overrides the service's preview lifetime when non-nil; zero
-	// disables expiry for this repository.
-	TTL *time.Duration
-	// KeepLabel, when set, is a label that protects a pull request's
-	// preview from TTL deletion.
-	KeepLabel string
-	// Warnings are things that work but are probably not meant, worth
-	// showing on the pull request.
-	Warnings []Problem
+	Env                 []Entry // plain variables, in file order
+	Secrets             []Entry // app variable (Key) → secret name (Value), in file order
+	Postgres            *Postgres
+	Policy              Policy
+	TTL                 *time.Duration // overrides the service's PREVIEW_TTL; zero disables expiry
+	KeepLabel           string         // a label that protects a preview from TTL deletion
+	Warnings            []Problem      // what works but is probably not meant
 }
 
 // Entry is one NAME: value line of env or secrets.
@@ -99,9 +83,8 @@ func Default() *Config {
 	}
 }
 
-// Parse reads a configuration file. An empty file (or one holding only
-// comments) means every default. Every problem is reported at once in an
-// *Error; messages are fit to post on a pull request.
+// Parse reads a configuration file; an empty one means every default.
+// Every problem is reported at once in an *Error.
 func Parse(data []byte) (*Config, error) {
 	if len(data) > MaxSize {
 		return nil, &Error{Problems: []Problem{{Message: fmt.Sprintf("the file is %d bytes; at most %d are accepted", len(data), MaxSize)}}}
@@ -137,8 +120,7 @@ func Parse(data []byte) (*Config, error) {
 	return cfg, nil
 }
 
-// apply copies what the file sets over the defaults, converting what
-// needs converting.
+// apply copies what the file sets over the defaults.
 func (c *Config) apply(raw *fileYAML, keys keyIndex) problems {
 	var ps problems
 	set := func(dst *string, src *string) {
@@ -217,9 +199,8 @@ var (
 // maxSecretName keeps a secret name (and so an environment lookup) sane.
 const maxSecretName = 128
 
-// check validates a Config, whether parsed or built in code, without
-// changing it. keys gives lines to problems when the Config came from a
-// file.
+// check validates a Config without changing it; keys gives the problems
+// lines when it came from a file.
 func (c *Config) check(keys keyIndex) problems {
 	var ps problems
 	if _, err := cleanDirectory(c.Directory); err != nil {
@@ -328,10 +309,8 @@ func cleanDirectory(dir string) (string, error) {
 	return strings.Trim(path.Clean("/"+dir), "/"), nil
 }
 
-// checkNameTemplate refuses templates that do not expand, and templates
-// that would give every pull request the same app (each push to any pull
-// request would then rebuild, and closing one would delete, the others'
-// preview).
+// checkNameTemplate refuses templates that do not expand, or that would
+// give every pull request the same app.
 func checkNameTemplate(tmpl string) error {
 	if _, err := preview.AppName(tmpl, preview.NameVars{Owner: "owner", Repo: "repo", PR: 1, Branch: "branch"}); err != nil {
 		return err
@@ -355,9 +334,7 @@ func checkSecretName(name string) error {
 		// Not quoted: someone may have pasted the secret itself here.
 		return errors.New("a secret name may hold only A-Z, 0-9 and _ (the value is not shown: if it is the secret itself, remove it from the repository and rotate it)")
 	case strings.Contains(name, "__"):
-		// "__" separates the scope from the name in the service's
-		// variables: ACME + "__" + X__NAME and ACME__X + "__" + NAME
-		// would be one variable.
+		// ACME + "__" + X__NAME and ACME__X + "__" + NAME would be one variable.
 		return fmt.Errorf("secret name %q must not contain __, which separates scopes in the service's environment", name)
 	}
 	return nil

@@ -6,19 +6,18 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-// ErrNotConfigured is returned by Fetch when the repository has no
-// .github/hasura-preview.yml on its base branch: the repository does not
-// take part, which is not a failure.
+// ErrNotConfigured is Fetch's answer for a repository without the file on
+// its base branch: it does not take part, which is not a failure.
 var ErrNotConfigured = errors.New("the repository has no " + Path)
 
-// Problem is one thing wrong with a configuration file. Messages name keys,
-// line numbers and secret NAMES, never a secret's value, so they can be
-// posted on the pull request as they are.
+// Problem is one thing wrong with a configuration file; its message never
+// holds a secret's value.
 type Problem struct {
 	Line    int // 1-based; 0 when the problem has no single line
 	Message string
@@ -32,8 +31,7 @@ func (p Problem) String() string {
 	return p.Message
 }
 
-// Error reports every problem found in a configuration file at once, in
-// line order.
+// Error reports every problem of a configuration file, in line order.
 type Error struct {
 	Problems []Problem
 }
@@ -62,8 +60,7 @@ func (ps *problems) add(line int, format string, args ...any) {
 	*ps = append(*ps, Problem{Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// err returns nil or an *Error with the problems sorted by line (stable, so
-// problems on one line keep the order they were found in).
+// err returns nil or an *Error with the problems stably sorted by line.
 func (ps problems) err() error {
 	if len(ps) == 0 {
 		return nil
@@ -74,12 +71,11 @@ func (ps problems) err() error {
 }
 
 var (
-	reLine       = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	reUnknown    = regexp.MustCompile(`^field (.+) not found in type \S+$`)
-	reSetTwice   = regexp.MustCompile(`^field (.+) already set in type \S+$`)
-	reDuplicate  = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
-	reMismatch   = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
-	reLineNumber = regexp.MustCompile(`^\d+$`)
+	reLine      = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+	reUnknown   = regexp.MustCompile(`^field (.+) not found in type \S+$`)
+	reSetTwice  = regexp.MustCompile(`^field (.+) already set in type \S+$`)
+	reDuplicate = regexp.MustCompile(`^mapping key "(.*)" already defined at line (\d+)$`)
+	reMismatch  = regexp.MustCompile("^cannot unmarshal !!(\\w+)(?: `(.*)`)? into (\\S+)$")
 )
 
 // translateYAML turns yaml.v3's messages into ones a repository owner can
@@ -97,10 +93,7 @@ func translateYAML(err error, keys keyIndex) problems {
 	for _, m := range msgs {
 		line, rest := 0, strings.TrimPrefix(m, "yaml: ")
 		if sub := reLine.FindStringSubmatch(m); sub != nil {
-			if !reLineNumber.MatchString(sub[1]) {
-				continue
-			}
-			fmt.Sscan(sub[1], &line)
+			line, _ = strconv.Atoi(sub[1])
 			rest = sub[2]
 		}
 		ps = append(ps, Problem{Line: line, Message: translateMessage(line, rest, keys)})
@@ -200,9 +193,8 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// keyIndex remembers where each key of the file is, so that problems
-// found after decoding can name a line and yaml's type errors (which give
-// only a line) can name a key.
+// keyIndex remembers where each key is, so that problems found after
+// decoding can name a line, and yaml's type errors a key.
 type keyIndex struct {
 	lines   map[string]int // "policy.skip_drafts" → line of the key
 	byLine  map[int]string // line of a key or its scalar value → key path

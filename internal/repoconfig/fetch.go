@@ -11,23 +11,15 @@ import (
 )
 
 // Fetch reads and parses the configuration file of owner/repo at baseRef,
-// which must be the pull request's BASE branch (its name, or the base
-// commit SHA from the event): a pull request must not be able to change
-// its own policy or choose which secrets it receives.
-//
-// A missing file returns ErrNotConfigured (the repository does not take
-// part); GitHub answers the same 404 for a repository the client's token
-// cannot see. A file that is too large or does not parse returns an *Error fit
-// for a pull request comment. Other errors (network, rate limits, 5xx)
-// are returned wrapped, with the *github.ErrorResponse reachable through
-// errors.As for the caller's retry policy.
+// the pull request's BASE branch or commit. A missing file (or a repository
+// the token cannot see: the same 404) returns ErrNotConfigured, a bad file
+// an *Error; other errors wrap the *github.ErrorResponse.
 func Fetch(ctx context.Context, client *github.Client, owner, repo, baseRef string) (*Config, error) {
 	file, dir, _, err := client.Repositories.GetContents(ctx, owner, repo, Path, &github.RepositoryContentGetOptions{Ref: baseRef})
 	if err != nil {
 		var er *github.ErrorResponse
 		if errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound {
-			// GitHub answers 404 both for a missing file and for a ref
-			// that does not exist; only the first means "not configured".
+			// A ref that does not exist is a 404 too, but not "not configured".
 			if strings.Contains(er.Message, "No commit found") {
 				return nil, fmt.Errorf("reading %s of %s/%s: the branch %q does not exist", Path, owner, repo, baseRef)
 			}

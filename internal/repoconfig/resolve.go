@@ -16,38 +16,24 @@ import (
 // reconciler needs to build a preview.Spec. It holds secret values:
 // print it only through String or LogValue.
 type Resolved struct {
-	// Directory is the Hasura project's path ("" = repository root).
-	Directory string
-	// NameTemplate is expanded with preview.AppName.
-	NameTemplate string
-	// Cloud, Region and Plan of the preview app.
+	Directory           string // "" = repository root
+	NameTemplate        string // expanded with preview.AppName
 	Cloud, Region, Plan string
-	// Env holds the plain variables, then the secrets, in file order.
-	Env []preview.EnvVar
-	// SecretKeys names the variables of Env whose values came from
-	// secrets, which LogValue always masks.
-	SecretKeys []string
-	// SecretVars names the service's environment variables those values
-	// were read from, so that a rotation can be noticed without reading
-	// the configuration again.
+	Env                 []preview.EnvVar // the plain variables, then the secrets
+	SecretKeys          []string         // the variables of Env whose values came from secrets
+	// SecretVars names the service's variables those values were read
+	// from, so that a rotation is noticed without reading the file again.
 	SecretVars []string
-	// Postgres, when set, is the ephemeral database's configuration.
-	Postgres *pgdb.Config
-	// Policy is ready for preview.Decide, with ProjectDir set;
-	// ChangedFiles is left for the caller.
-	Policy preview.Policy
-	// TTL, when non-nil, overrides the service's preview lifetime; zero
-	// disables expiry.
-	TTL *time.Duration
-	// KeepLabel protects a pull request from TTL deletion when set.
-	KeepLabel string
+	Postgres   *pgdb.Config
+	Policy     preview.Policy // ChangedFiles is left for the caller
+	TTL        *time.Duration // overrides the service's PREVIEW_TTL; zero disables expiry
+	KeepLabel  string
 }
 
-// Resolve looks the secrets up in the service's environment, each NAME as
-// <prefix>NAME (the caller scopes prefix by owner), and returns what the reconciler needs. Every problem is
-// reported at once in an *Error; a missing secret is named by its NAME,
-// never shown. An empty prefix is refused: it would let any repository
-// read any of the service's own variables, its credentials included.
+// Resolve looks each secret NAME up as <prefix>NAME (the caller scopes the
+// prefix). Every problem is reported at once in an *Error, a missing secret
+// by its NAME. An empty prefix is refused: it would expose the service's
+// own credentials.
 func (c *Config) Resolve(getenv func(string) string, prefix string) (Resolved, error) {
 	if prefix == "" {
 		return Resolved{}, errors.New("repoconfig: an empty secret prefix would expose the whole service environment")
@@ -100,8 +86,7 @@ func (c *Config) Resolve(getenv func(string) string, prefix string) (Resolved, e
 	}
 	if pg := c.Postgres; pg != nil {
 		if uri, ok := lookup(pg.ServerSecret, "for postgres.server_secret", pg.Line); ok {
-			// RewriteDatabase validates the URI the way pgdb will use it,
-			// and its errors never quote the URI.
+			// RewriteDatabase validates the URI as pgdb uses it, never quoting it.
 			if _, err := pgdb.RewriteDatabase(uri, "postgres"); err != nil {
 				if inner := errors.Unwrap(err); inner != nil {
 					err = inner

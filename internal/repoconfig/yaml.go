@@ -43,8 +43,7 @@ var knownKeys = map[string][]string{
 	"postgres": {"server_secret", "env_vars", "per_env_var"},
 }
 
-// envYAML and secretsYAML keep the file's order (a Go map would lose it,
-// and the order is what the app's settings page shows).
+// envYAML and secretsYAML keep the file's order, which the app's settings page shows.
 type (
 	envYAML     struct{ entries []Entry }
 	secretsYAML struct{ entries []Entry }
@@ -65,8 +64,7 @@ func (s *secretsYAML) UnmarshalYAML(n *yaml.Node) error {
 }
 
 // readEntries reads a mapping of scalars in order. Problems come back as a
-// *yaml.TypeError so that yaml goes on decoding the rest of the file and
-// every problem is reported at once.
+// *yaml.TypeError so that yaml goes on decoding the rest of the file.
 func readEntries(n *yaml.Node, key, shape string) ([]Entry, error) {
 	if isNull(n) {
 		return nil, nil

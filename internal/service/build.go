@@ -29,19 +29,15 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/webhook"
 )
 
-// Cloud client settings: an attempt that takes longer than cloudTimeout is
-// a hung connection, and cloudTries bounds the retries inside one job step
-// (the job itself is retried by the queue with a longer backoff).
+// An attempt longer than cloudTimeout is a hung connection; cloudTries
+// bounds the retries inside one job step (the queue retries the job).
 const (
 	cloudTimeout = 15 * time.Second
 	cloudTries   = 3
 )
 
-// service is the assembled process. Until it has the GitHub App's
-// credentials it runs in setup mode: /setup creates the App, POST /webhook
-// answers 503, and activate starts the App's part (the reconciler, the
-// queue, the intake, the dashboard) once the credentials arrive, without
-// a restart.
+// service is the assembled process. In setup mode (no App credentials yet)
+// POST /webhook answers 503 until activate starts the App's part.
 type service struct {
 	cfg      config.Config // as loaded; active.cfg adds stored credentials
 	deps     Deps
@@ -55,14 +51,11 @@ type service struct {
 	ln       net.Listener
 	baseURL  string
 	draining *atomic.Bool
-	// webhook and home are POST /webhook and GET /: setup mode's answers
-	// until activate swaps in the intake and the dashboard.
+	// webhook and home are POST /webhook and GET /, swapped by activate.
 	webhook, home *swapHandler
 	appID         atomic.Int64 // the App served, 0 in setup mode
-	// dashSrv serves the dashboard and /setup alone on dashLn
-	// (DASHBOARD_LISTEN_ADDR); nil without one.
-	dashSrv *http.Server
-	dashLn  net.Listener
+	dashSrv       *http.Server // the dashboard and /setup alone on dashLn; nil without one
+	dashLn        net.Listener
 
 	mu       sync.Mutex
 	active   *activeApp      // nil in setup mode
@@ -77,11 +70,10 @@ type activeApp struct {
 	intake *webhook.Handler
 }
 
-// build assembles every component and opens the listener; nothing runs
-// yet. Without App credentials in the settings or the store, it builds
-// setup mode. On error everything opened so far is closed again.
+// build assembles every component and opens the listeners; nothing runs
+// yet. On error everything opened so far is closed again.
 func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) (s *service, err error) {
-	ln, err := listen(cfg, deps)
+	ln, err := listen(deps.Listener, cfg.ListenAddr, "LISTEN_ADDR")
 	if err != nil {
 		return nil, err
 	}
@@ -90,7 +82,7 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 			_ = ln.Close()
 		}
 	}()
-	dashLn, err := listenDashboard(cfg, deps)
+	dashLn, err := listen(deps.DashboardListener, cfg.DashboardListenAddr, "DASHBOARD_LISTEN_ADDR")
 	if err != nil {
 		return nil, err
 	}
@@ -205,10 +197,8 @@ func (s *service) activateStored(ctx context.Context, c *appsetup.Credentials) e
 	return s.activate(ctx, appCfg)
 }
 
-// activate builds the App's part of the service with appCfg (the
-// configuration with every App credential) and swaps it in: the intake
-// takes deliveries signed with its secret, the queue starts if the
-// service is running. It runs once per process.
+// activate builds the App's part of the service with appCfg (which holds
+// every App credential) and swaps it in, once per process.
 func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -223,8 +213,7 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	}
 	log := s.log
 	recLog := log.With("component", "reconcile")
-	// The installations' rate-limit budgets, shared by their clients and
-	// the reconciler, are counted before the gauge sees the answer.
+	// The budgets count an answer before the gauge sees it.
 	budgets := reconcile.NewBudgets(s.st, recLog, nil)
 	app, err := ghapp.New(appCfg.GitHubAppID, appCfg.PrivateKey(), appCfg.GitHubAPIURL,
 		ghapp.WithMiddleware(budgets.Middleware), ghapp.WithMiddleware(s.ghMW...))
@@ -233,17 +222,14 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	}
 	sctx, cancel := context.WithTimeout(ctx, startupTimeout)
 	defer cancel()
-	// The bot login tells our own comments from users' (commands); a
-	// wrong App ID or key shows up here, before any delivery is taken.
+	// A wrong App ID or key shows up here, before any delivery is taken.
 	bot, err := app.BotLogin(sctx)
 	if err != nil {
 		return fmt.Errorf("identifying the GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY): %w", err)
 	}
 	log.Info("GitHub App identified", "app_id", appCfg.GitHubAppID, "bot", bot)
 
-	// The queue runs the reconciler, so it is built after it: the
-	// reconciler wakes PRs through this variable, set before the queue
-	// starts.
+	// The reconciler wakes PRs through the queue, built after it.
 	var queue *jobs.Client
 	wake := reconcile.EnqueueFunc(func(ctx context.Context, prKey string) (jobs.Enqueued, error) {
 		return queue.Enqueue(ctx, prKey)
@@ -288,9 +274,7 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 		return err
 	}
 	if s.runCtx != nil {
-		// The queue outlives the run's context: its shutdown is Stop's
-		// graceful one, not the hard cancel River applies when Start's
-		// context ends.
+		// The queue outlives the run's context, as in run.
 		if err := queue.Start(context.WithoutCancel(s.runCtx)); err != nil {
 			_ = intake.Close(ctx)
 			return fmt.Errorf("starting the job queue: %w", err)
@@ -303,9 +287,8 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	return nil
 }
 
-// describeApp gives the dashboard the App's name and page (GET /app) and
-// the installations the store knows; a failed GET /app leaves the bot's
-// login as the name.
+// describeApp gives the dashboard the App's name and page (GET /app, else
+// the bot's login) and the installations.
 func describeApp(ctx context.Context, app *ghapp.App, bot string, st *store.Store, o *dashboard.Options) {
 	o.AppName = strings.TrimSuffix(bot, "[bot]")
 	if a, _, err := app.AppClient().Apps.Get(ctx, ""); err == nil {
@@ -340,7 +323,7 @@ func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // storageOrNone is a Storage that explains why there is none (an
-// in-memory database) when setup tries to use it.
+// in-memory database) when setup saves.
 type storageOrNone struct {
 	appsetup.Storage
 	err error

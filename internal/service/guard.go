@@ -7,13 +7,10 @@ import (
 	"net/http"
 )
 
-// guardDashboard keeps the dashboard — repositories, PR titles, branches and
-// endpoints, private ones included — from whoever can reach the webhook,
-// which must face the internet. With a password it asks for HTTP Basic auth
-// (any user name). Without one it serves only on a listener bound to
-// loopback (onLoopback): the TCP peer proves nothing, since a reverse proxy,
-// tunnel or sidecar on the same host connects from 127.0.0.1 on behalf of
-// anyone. A request that says a proxy forwarded it is refused there too.
+// guardDashboard keeps the dashboard from whoever can reach the webhook:
+// with a password it asks for HTTP Basic auth (any user name); without one
+// it serves only on a loopback listener, and refuses requests a proxy says
+// it forwarded (a proxy on the same host connects from 127.0.0.1 for anyone).
 func guardDashboard(password string, onLoopback bool, next http.Handler) http.Handler {
 	want := sha256.Sum256([]byte(password))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -31,8 +28,7 @@ func guardDashboard(password string, onLoopback bool, next http.Handler) http.Ha
 		}
 		_, given, ok := r.BasicAuth()
 		got := sha256.Sum256([]byte(given))
-		// Hashes of equal length: the comparison leaks neither the
-		// password nor its length.
+		// Equal-length hashes leak neither the password nor its length.
 		if !ok || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Basic realm="hasura-preview", charset="UTF-8"`)
 			plain(w, http.StatusUnauthorized, "password required")

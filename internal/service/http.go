@@ -11,9 +11,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server timeouts. A delivery is at most 25 MiB and answered in
-// milliseconds; nothing legitimate needs longer, and slow clients must not
-// hold connections (Slowloris).
+// Server timeouts: a delivery is answered in milliseconds, and slow
+// clients must not hold connections (Slowloris).
 const (
 	readHeaderTimeout = 10 * time.Second
 	readTimeout       = 60 * time.Second
@@ -32,13 +31,11 @@ type Pinger interface {
 type routes struct {
 	webhook   http.Handler
 	dashboard http.Handler
-	// setup creates the GitHub App (GET /setup, /setup/callback).
-	setup    http.Handler
-	registry *prometheus.Registry
-	db       Pinger
-	log      *slog.Logger
-	// draining turns /readyz to 503 once shutdown begins, so a load
-	// balancer stops sending before the listener closes.
+	setup     http.Handler // GET /setup, /setup/callback
+	registry  *prometheus.Registry
+	db        Pinger
+	log       *slog.Logger
+	// draining turns /readyz to 503 once shutdown begins.
 	draining *atomic.Bool
 }
 
@@ -46,15 +43,14 @@ func (r *routes) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("POST /webhook", r.webhook)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		// Liveness: the process serves HTTP. It does not look at the
-		// database: a database outage must not get every replica killed.
+		// Liveness does not look at the database: an outage must not get
+		// every replica killed.
 		plain(w, http.StatusOK, "ok")
 	})
 	mux.HandleFunc("GET /readyz", r.readyz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(r.registry, promhttp.HandlerOpts{
 		ErrorLog: slog.NewLogLogger(r.log.Handler(), slog.LevelWarn),
-		// A failing collector (the job counts read the database) leaves
-		// the other series intact.
+		// A failing collector leaves the other series intact.
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	mux.Handle("GET /{$}", r.dashboard)

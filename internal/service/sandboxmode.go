@@ -33,10 +33,8 @@ type sandboxRun struct {
 	out    io.Writer
 }
 
-// startSandbox starts the simulators and points cfg and deps at them: the
-// Cloud and GitHub endpoints, a throw-away SQLite file unless DATABASE_URL
-// was set, 127.0.0.1:8080 (or a free port) unless LISTEN_ADDR was set, and
-// quick polling.
+// startSandbox starts the simulators and points cfg and deps at them, with
+// a throw-away database and 127.0.0.1:8080 unless the settings say otherwise.
 func startSandbox(cfg *config.Config, deps *Deps) (sb *sandboxRun, err error) {
 	key := cfg.PrivateKey()
 	if key == nil {
@@ -56,8 +54,7 @@ func startSandbox(cfg *config.Config, deps *Deps) (sb *sandboxRun, err error) {
 	cfg.GitHubAPIURL = env.GitHubURL
 
 	if cfg.DatabaseURL == config.DefaultDatabaseURL {
-		// A fresh database per run: the replay starts from nothing, and a
-		// production database file in the working directory stays untouched.
+		// A fresh database per run leaves a production file untouched.
 		if sb.tmpDir, err = os.MkdirTemp("", "hasura-preview-sandbox-"); err != nil {
 			return nil, fmt.Errorf("sandbox: %w", err)
 		}

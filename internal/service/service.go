@@ -1,16 +1,9 @@
 // Package service assembles and runs the webhook service: the store, the
-// Hasura Cloud client (one token bucket shared by every worker), the
-// preview engine, the GitHub App, the reconciler and its durable queue, the
-// signed intake, Prometheus metrics, the dashboard, and the HTTP server
-// that carries them (POST /webhook, GET /healthz, /readyz, /metrics, /,
-// /setup). Without the GitHub App's credentials in the settings or the
-// store it starts in setup mode, where /setup creates the App (see
-// internal/appsetup) and the service then starts with it.
-// With cfg.Sandbox it runs the same service against in-process simulators
-// and replays a pull request's lifecycle through its own /webhook (see
-// internal/sandbox).
-//
-// cmd/webhook only loads the configuration and calls Run.
+// Cloud client, the engine, the GitHub App, the reconciler and its queue,
+// the intake, metrics, the dashboard and the HTTP server that carries them.
+// Without the App's credentials it starts in setup mode, where /setup
+// creates the App; with cfg.Sandbox it runs against in-process simulators
+// and replays a pull request's lifecycle through its own /webhook.
 package service
 
 import (
@@ -32,59 +25,36 @@ import (
 // Defaults of Deps.
 const (
 	// DefaultShutdownGrace is how long running jobs get to finish after
-	// SIGTERM before they are cancelled (and snooze, to resume on the next
-	// start). Kubernetes' default termination grace is 30 s.
+	// SIGTERM (Kubernetes' default termination grace is 30 s).
 	DefaultShutdownGrace = 20 * time.Second
-	// httpShutdownTimeout bounds waiting for in-flight requests; intake
-	// requests take milliseconds.
-	httpShutdownTimeout = 5 * time.Second
-	// startupTimeout bounds the calls made before serving (GET /app).
-	startupTimeout = 60 * time.Second
-	// DefaultSetupPoll is how often setup mode reads the credential
-	// storage for an App another replica created.
+	httpShutdownTimeout  = 5 * time.Second  // intake requests take milliseconds
+	startupTimeout       = 60 * time.Second // the calls made before serving (GET /app)
+	// DefaultSetupPoll is how often setup mode looks for an App another replica created.
 	DefaultSetupPoll = 10 * time.Second
 )
 
-// Deps are what Run takes besides the configuration. The zero value runs
-// the production service: logs to stderr, secrets from the process
-// environment, listening on cfg.ListenAddr.
+// Deps are what Run takes besides the configuration; the zero value runs
+// the production service.
 type Deps struct {
-	// Stdout receives the sandbox's replay; Stderr the log [os.Stdout,
-	// os.Stderr].
-	Stdout io.Writer
-	Stderr io.Writer
-	// Logger replaces the logger Run builds from cfg (LOG_LEVEL,
-	// LOG_FORMAT) on Stderr.
-	Logger *slog.Logger
-	// Getenv is where repository secrets are looked up, under
-	// cfg.SecretEnvPrefix [os.Getenv].
+	Stdout io.Writer    // the sandbox's replay [os.Stdout]
+	Stderr io.Writer    // the log [os.Stderr]
+	Logger *slog.Logger // replaces the one Run builds from cfg on Stderr
+	// Getenv is where repository secrets are looked up [os.Getenv].
 	Getenv func(string) string
-	// Listener, when set, is served instead of listening on
-	// cfg.ListenAddr (tests pass one on 127.0.0.1:0).
-	Listener net.Listener
-	// DashboardListener, when set, serves the dashboard alone instead of
-	// listening on cfg.DashboardListenAddr.
+	// Listener and DashboardListener, when set, are served instead of
+	// listening on cfg.ListenAddr and cfg.DashboardListenAddr.
+	Listener          net.Listener
 	DashboardListener net.Listener
-	// Ready, when set, is called with the server's base URL
-	// ("http://127.0.0.1:8080") once it accepts requests.
+	// Ready is called with the server's base URL once it accepts requests.
 	Ready func(baseURL string)
-	// SandboxExit makes sandbox mode return after its replay instead of
-	// serving until ctx ends.
-	SandboxExit bool
-	// ShutdownGrace bounds how long running jobs may take to finish on
-	// shutdown [DefaultShutdownGrace].
-	ShutdownGrace time.Duration
-	// Poll paces the engine's reads of Cloud jobs (zero fields take
-	// preview.DefaultPollPolicy's; sandbox mode polls faster).
-	Poll preview.PollPolicy
-	// JobOptions, when set, adjusts the queue's options last (tests
-	// shorten River's fetch interval and rescue delay).
+	// SandboxExit makes sandbox mode return after its replay.
+	SandboxExit   bool
+	ShutdownGrace time.Duration      // [DefaultShutdownGrace]
+	Poll          preview.PollPolicy // paces the engine's reads of Cloud jobs
+	// JobOptions, when set, adjusts the queue's options last.
 	JobOptions func(*jobs.Options)
-	// Version is shown at the foot of every PR comment.
-	Version string
-	// SetupPoll is how often setup mode looks for an App stored by another
-	// replica [DefaultSetupPoll].
-	SetupPoll time.Duration
+	Version    string        // shown at the foot of every PR comment
+	SetupPoll  time.Duration // [DefaultSetupPoll]
 }
 
 func (d *Deps) defaults() {
@@ -105,13 +75,10 @@ func (d *Deps) defaults() {
 	}
 }
 
-// Run runs the service until ctx is done (SIGTERM, SIGINT), then stops
-// taking deliveries, lets running jobs finish or checkpoint within
-// Deps.ShutdownGrace, closes the store and returns nil. An invalid cfg
-// returns its *config.ValidationError (naming each problem) before
-// anything starts; any other error means the service could not start or
-// failed while running. In sandbox mode with Deps.SandboxExit, Run returns
-// after the replay: nil when it went through, its error otherwise.
+// Run runs the service until ctx is done, then stops taking deliveries,
+// lets running jobs finish within Deps.ShutdownGrace and returns nil. An
+// invalid cfg returns its *config.ValidationError before anything starts;
+// with Deps.SandboxExit, Run returns the sandbox replay's result.
 func Run(ctx context.Context, cfg config.Config, deps Deps) error {
 	deps.defaults()
 	if err := cfg.Validate(); err != nil {
@@ -138,8 +105,8 @@ func Run(ctx context.Context, cfg config.Config, deps Deps) error {
 	return s.run(ctx, sb)
 }
 
-// newLogger builds the configured logger. Sandbox mode shows warnings and
-// errors only, unless LOG_LEVEL=debug: its story is told on stdout.
+// newLogger builds the configured logger; the sandbox, which tells its
+// story on stdout, logs warnings and errors only unless LOG_LEVEL=debug.
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	level := cfg.LogLevel
 	if cfg.Sandbox && level == slog.LevelInfo {
@@ -152,9 +119,8 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, opts))
 }
 
-// run serves until ctx ends (or the sandbox replay finishes with
-// SandboxExit), then shuts down in order: HTTP (no new deliveries), jobs
-// (finish or checkpoint), store.
+// run serves until ctx ends (or the sandbox replay with SandboxExit), then
+// shuts down HTTP, the jobs and the store, in that order.
 func (s *service) run(ctx context.Context, sb *sandboxRun) error {
 	defer s.st.Close()
 	s.mu.Lock()
@@ -223,9 +189,8 @@ func (s *service) shutdown(ctx context.Context) {
 		s.log.Warn("closing HTTP connections that did not finish in time", "error", err)
 		_ = s.srv.Close()
 	}
-	// Deliveries still in flight (the HTTP shutdown gave up on them) are
-	// recorded before the queue and the store go away, with a time of
-	// their own: a slow HTTP shutdown must not leave them none.
+	// Deliveries still in flight are recorded before the queue and the
+	// store go away, with a time of their own.
 	if active == nil {
 		s.log.Info("stopped")
 		return
@@ -245,9 +210,8 @@ func (s *service) shutdown(ctx context.Context) {
 	s.log.Info("stopped")
 }
 
-// watchStored polls the credential storage in setup mode until an App is
-// stored (by /setup on another replica sharing the database) and starts
-// with it.
+// watchStored polls the credential storage in setup mode until another
+// replica's /setup stores an App, and starts with it.
 func (s *service) watchStored(ctx context.Context) {
 	if s.storage == nil {
 		return
@@ -276,27 +240,15 @@ func (s *service) watchStored(ctx context.Context) {
 	}
 }
 
-// listen opens the server's listener: Deps.Listener, or cfg.ListenAddr.
-func listen(cfg config.Config, deps Deps) (net.Listener, error) {
-	if deps.Listener != nil {
-		return deps.Listener, nil
+// listen returns the listener given, or one on addr (set by the variable
+// setting) when addr is set.
+func listen(given net.Listener, addr, setting string) (net.Listener, error) {
+	if given != nil || addr == "" {
+		return given, nil
 	}
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("listening on %s (LISTEN_ADDR): %w", cfg.ListenAddr, err)
-	}
-	return ln, nil
-}
-
-// listenDashboard opens the dashboard's own listener, if one is asked for:
-// Deps.DashboardListener, or cfg.DashboardListenAddr.
-func listenDashboard(cfg config.Config, deps Deps) (net.Listener, error) {
-	if deps.DashboardListener != nil || cfg.DashboardListenAddr == "" {
-		return deps.DashboardListener, nil
-	}
-	ln, err := net.Listen("tcp", cfg.DashboardListenAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listening on %s (DASHBOARD_LISTEN_ADDR): %w", cfg.DashboardListenAddr, err)
+		return nil, fmt.Errorf("listening on %s (%s): %w", addr, setting, err)
 	}
 	return ln, nil
 }
