@@ -1,14 +1,11 @@
 // Package appsetup creates the service's GitHub App in one click, as
 // GitHub's manifest flow allows
 // (https://docs.github.com/en/apps/sharing-github-apps/registering-a-github-app-from-a-manifest):
-// GET /setup shows a button that posts the App's manifest to GitHub with
-// a state the service issued; GitHub registers the App and sends the
-// browser back to /setup/callback with a code and that state; the
-// service checks the state (single use, one hour), exchanges the code at
-// POST /app-manifests/{code}/conversions for the App's ID, private key
-// and webhook secret, stores them (a 0600 file beside the SQLite
-// database, or a PostgreSQL table), and starts serving with them without
-// a restart. Nothing here logs a credential.
+// GET /setup posts the App's manifest to GitHub with a state the service
+// issued; GitHub sends the browser back to /setup/callback with a code and
+// that state; the service checks the state, exchanges the code for the
+// App's credentials, stores them and starts serving with them. Nothing
+// here logs a credential.
 package appsetup
 
 import (
@@ -33,8 +30,7 @@ type Credentials struct {
 	CreatedAt     time.Time `json:"created_at"`
 }
 
-// InstallURL is the page where the App is installed on accounts and
-// repositories: its html_url followed by /installations/new.
+// InstallURL is the page where the App is installed: html_url/installations/new.
 func (c *Credentials) InstallURL() string {
 	if c == nil || c.HTMLURL == "" {
 		return ""
@@ -50,8 +46,7 @@ func (c Credentials) String() string {
 // GoString keeps %#v from printing the secrets.
 func (c Credentials) GoString() string { return c.String() }
 
-// LogValue shows the App's identity; the secrets appear only as whether
-// they are set.
+// LogValue shows the App's identity, and only whether each secret is set.
 func (c Credentials) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.Int64("app_id", c.AppID), slog.String("slug", c.Slug), slog.String("owner", c.Owner),

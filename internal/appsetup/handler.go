@@ -14,40 +14,30 @@ import (
 )
 
 // exchangeTimeout bounds the code exchange and the start with the new
-// credentials, both made while the browser waits.
+// credentials, made while the browser waits.
 const exchangeTimeout = 60 * time.Second
 
 // Options configures a Handler.
 type Options struct {
-	// Manifest is deploy/github-app-manifest.json; required.
-	Manifest []byte
-	// PublicURL is where browsers reach the service (PUBLIC_URL); without
-	// it the page says how to set it instead of offering the button.
-	PublicURL string
-	// WebhookURL is registered as the App's webhook URL
-	// (config.Config.WebhookURL).
-	WebhookURL string
+	Manifest   []byte // deploy/github-app-manifest.json; required
+	PublicURL  string // PUBLIC_URL; without it the page says how to set it
+	WebhookURL string // registered as the App's webhook URL
 	// WebURL is GitHub's web root (https://github.com, or https://HOST
 	// for GitHub Enterprise Server), APIURL its REST API root.
-	WebURL string
-	APIURL string
-	// HTTPClient makes the code exchange [http.DefaultClient].
-	HTTPClient *http.Client
-	// States and Storage are required.
-	States  States
-	Storage Storage
-	// ActiveAppID returns the ID of the App the service runs with, 0 in
-	// setup mode; required.
+	WebURL     string
+	APIURL     string
+	HTTPClient *http.Client // makes the code exchange [http.DefaultClient]
+	// States, Storage, ActiveAppID (0 in setup mode) and Activate (serve
+	// with the stored c) are required.
+	States      States
+	Storage     Storage
 	ActiveAppID func() int64
-	// Activate makes the service serve with c, already stored; required.
-	Activate func(ctx context.Context, c *Credentials) error
-	// Logger gets one line per App created or failure [slog.Default()].
-	Logger *slog.Logger
+	Activate    func(ctx context.Context, c *Credentials) error
+	Logger      *slog.Logger // [slog.Default()]
 }
 
-// Handler serves GET /setup and GET /setup/callback. Mount it behind the
-// dashboard's guard: the page hands out the power to bind the service to
-// an App.
+// Handler serves GET /setup and GET /setup/callback, behind the
+// dashboard's guard: it can bind the service to an App.
 type Handler struct {
 	o Options
 	// mu lets one callback at a time exchange, store and activate.
@@ -103,8 +93,7 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if id := h.o.ActiveAppID(); id != 0 {
 		v := view{AppID: id}
-		// The stored App (when the settings did not name another) has a
-		// name and an installation page to show.
+		// The stored App has a name and an installation page to show.
 		if c, err := h.o.Storage.Load(ctx); err == nil && c != nil && c.AppID == id {
 			v.App, v.InstallURL, v.Storage = c, c.InstallURL(), h.o.Storage.String()
 		}
@@ -136,9 +125,8 @@ func (h *Handler) page(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// callback finishes the flow: check the state, exchange the code, store
-// the credentials, start with them, and send the browser to /setup, which
-// then links to the App's installation page.
+// callback checks the state, exchanges the code, stores the credentials,
+// starts with them, and sends the browser back to /setup.
 func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	code, state := q.Get("code"), q.Get("state")
@@ -148,13 +136,11 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	// The code is single-use: once GitHub answers, its private key exists
-	// nowhere else. A browser that gives up (a closed tab) must not stop
-	// the service from storing it.
+	// Once GitHub answers, the private key exists nowhere else: a closed
+	// tab must not stop the service from storing it.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), exchangeTimeout)
 	defer cancel()
-	// The state is spent first: a replayed or forged link gets nothing,
-	// even while an App is already running.
+	// The state is spent first: a replayed or forged link gets nothing.
 	ok, err := h.o.States.Consume(ctx, state)
 	if err != nil {
 		h.fail(w, r, http.StatusServiceUnavailable, "checking the setup state", err)
@@ -179,8 +165,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, ErrAlreadyStored) {
 			status = http.StatusConflict
 		}
-		// The answer is not shown: it holds the key. GitHub has the App,
-		// though, and the operator must know what to do with it.
+		// GitHub has the App: the operator must know what to do with it.
 		h.fail(w, r, status, "storing the credentials of GitHub App "+strconv.FormatInt(creds.AppID, 10)+
 			" (GitHub created it: delete it in its settings on GitHub and start again, or generate a private key and webhook secret there and set GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY and GITHUB_WEBHOOK_SECRET)", err)
 		return
@@ -202,9 +187,8 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, status int, what 
 func (h *Handler) render(w http.ResponseWriter, status int, v view) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	// No script, ever. The form may go to GitHub only, and GitHub's
-	// redirect back to the service counts as part of the form's
-	// navigation.
+	// No script, ever; the form goes to GitHub, whose redirect back to the
+	// service counts as part of the form's navigation.
 	formTo := []string{"'self'"}
 	for _, u := range []string{h.o.WebURL, h.o.PublicURL} {
 		if o := origin(u); o != "" {
@@ -213,8 +197,7 @@ func (h *Handler) render(w http.ResponseWriter, status int, v view) {
 	}
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'; form-action "+strings.Join(formTo, " "))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	// Browsers without CSP's frame-ancestors: no clicking the button
-	// through someone else's frame.
+	// For browsers without CSP's frame-ancestors.
 	w.Header().Set("X-Frame-Options", "DENY")
 	// The state rides in the form's URL: no Referer may carry it on.
 	w.Header().Set("Referrer-Policy", "no-referrer")

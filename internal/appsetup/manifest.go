@@ -15,8 +15,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 )
 
-// CallbackPath is where GitHub sends the browser back, with ?code= and
-// ?state=.
+// CallbackPath is where GitHub sends the browser back, with ?code= and ?state=.
 const CallbackPath = "/setup/callback"
 
 // Manifest returns base (deploy/github-app-manifest.json) with the URLs
@@ -44,9 +43,6 @@ func Manifest(base []byte, webhookURL, publicURL string) ([]byte, error) {
 // hyphens, not at either end, at most 39 characters.
 var orgRe = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
 
-// ValidOrg reports whether org can be a GitHub organisation name.
-func ValidOrg(org string) bool { return len(org) <= 39 && orgRe.MatchString(org) }
-
 // NewAppURL is the page the manifest is posted to, under GitHub's web
 // root (https://github.com, or a GitHub Enterprise Server's
 // https://HOST): GitHub's docs name
@@ -58,7 +54,7 @@ func NewAppURL(webRoot, org string) (string, error) {
 	if org == "" {
 		return root + "/settings/apps/new", nil
 	}
-	if !ValidOrg(org) {
+	if len(org) > 39 || !orgRe.MatchString(org) {
 		return "", fmt.Errorf("%q is not a GitHub organization name", org)
 	}
 	return root + "/organizations/" + url.PathEscape(org) + "/settings/apps/new", nil

@@ -20,23 +20,19 @@ import (
 // within one hour."
 const StateTTL = time.Hour
 
-// maxStates bounds the states kept in memory: each GET /setup issues one,
-// and a reloading browser must not grow the map without end.
+// maxStates bounds the states kept in memory: each GET /setup issues one.
 const maxStates = 64
 
 // States issues the state sent along with the manifest and accepts each
-// one once, before it expires, so that a callback with a code the
-// service did not ask for (a forged link) is refused.
+// once before it expires, so that a forged callback is refused.
 type States interface {
 	Issue(ctx context.Context) (string, error)
-	// Consume reports whether state was issued, has not expired and was
-	// not consumed before; it can succeed once per state.
+	// Consume reports whether state was issued, unexpired and unconsumed.
 	Consume(ctx context.Context, state string) (bool, error)
 }
 
-// StatesFor returns the state keeper of st's service: in its PostgreSQL
-// database, so that a callback reaching another replica is accepted, or
-// in memory for a single SQLite replica.
+// StatesFor keeps states in st's PostgreSQL database, which every replica
+// shares, or in memory for a single SQLite replica.
 func StatesFor(st *store.Store, now func() time.Time) States {
 	if pool := st.Pool(); pool != nil {
 		return &PostgresStates{Pool: pool}
@@ -59,8 +55,7 @@ type MemoryStates struct {
 	issued map[string]time.Time // state → expiry
 }
 
-// NewMemoryStates returns an empty MemoryStates on the clock now
-// (time.Now when nil).
+// NewMemoryStates returns an empty MemoryStates on the clock now [time.Now].
 func NewMemoryStates(now func() time.Time) *MemoryStates {
 	if now == nil {
 		now = time.Now
@@ -69,7 +64,7 @@ func NewMemoryStates(now func() time.Time) *MemoryStates {
 }
 
 // Issue returns a new state, dropping expired ones and, past maxStates,
-// the one closest to expiry.
+// the oldest.
 func (m *MemoryStates) Issue(context.Context) (string, error) {
 	s, err := newState()
 	if err != nil {
@@ -107,8 +102,7 @@ func (m *MemoryStates) Consume(_ context.Context, state string) (bool, error) {
 	return m.now().Before(exp), nil
 }
 
-// PostgresStates keeps states in a table, shared by every replica. Only a
-// hash of each state is stored.
+// PostgresStates keeps hashes of states in a table, shared by every replica.
 type PostgresStates struct {
 	Pool *pgxpool.Pool
 }
@@ -125,8 +119,7 @@ func hashState(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-// Issue stores a new state and drops expired ones. Expiry is the
-// database's clock, which every replica shares.
+// Issue stores a new state and drops expired ones, on the database's clock.
 func (p *PostgresStates) Issue(ctx context.Context) (string, error) {
 	s, err := newState()
 	if err != nil {
@@ -145,8 +138,7 @@ func (p *PostgresStates) Issue(ctx context.Context) (string, error) {
 	return s, nil
 }
 
-// Consume deletes the state's row; only the first of concurrent callers
-// gets it back.
+// Consume deletes the state's row; only the first of concurrent callers gets it.
 func (p *PostgresStates) Consume(ctx context.Context, state string) (bool, error) {
 	if _, err := p.Pool.Exec(ctx, createStatesTable); err != nil {
 		return false, fmt.Errorf("creating the setup state table: %w", err)

@@ -15,17 +15,15 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// ErrAlreadyStored means an App's credentials are stored already: setup
-// runs once, and a second App would orphan the first one's installations.
+// ErrAlreadyStored means an App's credentials are stored already: a second
+// App would orphan the first one's installations.
 var ErrAlreadyStored = errors.New("a GitHub App is already stored")
 
 // Storage keeps the credentials of the App that setup created.
 type Storage interface {
 	// Load returns the stored credentials, or nil when there are none.
 	Load(ctx context.Context) (*Credentials, error)
-	// Save stores c unless credentials are stored already
-	// (ErrAlreadyStored).
-	Save(ctx context.Context, c *Credentials) error
+	Save(ctx context.Context, c *Credentials) error // ErrAlreadyStored when they are
 	// String says where, for logs and pages (never a password).
 	String() string
 }
@@ -34,8 +32,8 @@ type Storage interface {
 // database: hasura-preview.db → hasura-preview.db.github-app.json.
 const CredentialsFileSuffix = ".github-app.json"
 
-// StorageFor returns where st's service keeps the App's credentials: a
-// file beside its SQLite database, or a table in its PostgreSQL database.
+// StorageFor keeps the App's credentials in a file beside st's SQLite
+// database, or in a table of its PostgreSQL database.
 func StorageFor(st *store.Store) (Storage, error) {
 	if pool := st.Pool(); pool != nil {
 		return &PostgresStorage{Pool: pool}, nil
@@ -47,8 +45,7 @@ func StorageFor(st *store.Store) (Storage, error) {
 	return &FileStorage{Path: path + CredentialsFileSuffix}, nil
 }
 
-// FileStorage keeps the credentials as JSON in a file only its owner can
-// read (mode 0600).
+// FileStorage keeps the credentials as JSON in a file of mode 0600.
 type FileStorage struct {
 	Path string
 }
@@ -73,9 +70,8 @@ func (f *FileStorage) Load(context.Context) (*Credentials, error) {
 	return &c, nil
 }
 
-// Save writes a temporary file with mode 0600 in the same directory and
-// links it into place, so the credentials file never exists half-written
-// or readable by others, and an existing one is never replaced.
+// Save writes a temporary 0600 file and links it into place, so the file
+// is never half-written or readable by others, nor an existing one replaced.
 func (f *FileStorage) Save(_ context.Context, c *Credentials) error {
 	data, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
@@ -87,8 +83,7 @@ func (f *FileStorage) Save(_ context.Context, c *Credentials) error {
 		return fmt.Errorf("storing the GitHub App's credentials: %w", err)
 	}
 	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file 0600 already; Chmod states the intent and
-	// holds under any umask.
+	// CreateTemp makes it 0600 already; Chmod states the intent.
 	werr := tmp.Chmod(0o600)
 	if werr == nil {
 		_, werr = tmp.Write(append(data, '\n'))
@@ -111,8 +106,7 @@ func (f *FileStorage) Save(_ context.Context, c *Credentials) error {
 	return nil
 }
 
-// PostgresStorage keeps the credentials in one row of a table of the
-// service's PostgreSQL database, so every replica finds them.
+// PostgresStorage keeps the credentials in one row, which every replica finds.
 type PostgresStorage struct {
 	Pool *pgxpool.Pool
 }

@@ -1,21 +1,22 @@
-// Package dashboard serves the service's status page, GET /: every preview
-// (repository, pull request, branch, status, endpoint and console links,
-// age, last error), the GitHub App it runs as with its installations and
-// the time of the last delivery, the recent webhook deliveries and the
-// queue depth by state. It is server-rendered html/template with no script: every value
-// is escaped by the template engine (branch names, titles and error
-// messages come from strangers), and links are only emitted for http(s)
-// URLs.
+// Package dashboard serves the service's status page, GET /: every preview,
+// the GitHub App with its installations, the recent deliveries and the
+// queue depth. It is html/template with no script: every value (branch
+// names and titles come from strangers) is escaped, and only http(s) URLs
+// become links.
 package dashboard
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
+	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,22 +25,19 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// Previews is the part of the store the preview table reads
-// (*store.Store).
+// Previews is the part of the store the preview table reads (*store.Store).
 type Previews interface {
 	ListPreviews(ctx context.Context, f store.PreviewFilter) ([]*store.Preview, error)
 	ListOpenPRs(ctx context.Context) ([]*store.PullRequest, error)
 	GetPR(ctx context.Context, key string) (*store.PullRequest, error)
 }
 
-// Deliveries is the part of the store the deliveries table reads
-// (*store.Store).
+// Deliveries is the part of the store the deliveries table reads (*store.Store).
 type Deliveries interface {
 	RecentDeliveries(ctx context.Context, limit int) ([]*store.Delivery, error)
 }
 
-// Installations is the part of the store the App section reads
-// (*store.Store): the installations that deliveries announced.
+// Installations is the part of the store the App section reads (*store.Store).
 type Installations interface {
 	ListInstallations(ctx context.Context) ([]*store.Installation, error)
 }
@@ -61,26 +59,17 @@ const (
 type Options struct {
 	Previews   Previews
 	Deliveries Deliveries
-	// Queue may be nil: the queue section then says so.
-	Queue Queue
-	// WebURL is GitHub's web root for pull request links [DefaultWebURL];
-	// see WebURL for deriving it from the API root.
-	WebURL string
+	Queue      Queue  // may be nil: the queue section then says so
+	WebURL     string // GitHub's web root for links [DefaultWebURL]
 	// MaxPreviews and MaxDeliveries bound the tables.
 	MaxPreviews   int
 	MaxDeliveries int
-	// Refresh is the page's meta refresh period; negative turns it off.
-	Refresh time.Duration
-	// Now is the clock for ages [time.Now].
-	Now func() time.Time
-	// Logger gets one line per failed render [slog.Default()].
-	Logger *slog.Logger
-	// Title heads the page ["hasura-preview"]; the sandbox says so here.
-	Title string
-	// AppName and AppURL name the GitHub App the service runs as, and
-	// Installations lists where it is installed: with the time of the
-	// last delivery, an operator sees at a glance that GitHub reaches the
-	// service. All three are optional.
+	Refresh       time.Duration    // the page's meta refresh; negative turns it off
+	Now           func() time.Time // [time.Now]
+	Logger        *slog.Logger     // [slog.Default()]
+	Title         string           // ["hasura-preview"]
+	// AppName, AppURL and Installations (optional) show the GitHub App and
+	// where it is installed, so an operator sees that GitHub reaches the service.
 	AppName       string
 	AppURL        string
 	Installations Installations
@@ -121,27 +110,22 @@ func New(opts Options) (*Handler, error) {
 	return &Handler{o: opts}, nil
 }
 
-// WebURL derives GitHub's web root from its REST API root:
-// https://api.github.com/ → https://github.com, and a GitHub Enterprise
-// Server https://HOST/api/v3/ → https://HOST. Anything else (a simulator)
-// gives DefaultWebURL.
+// WebURL derives GitHub's web root from its REST API root: a GitHub
+// Enterprise Server's https://HOST/api/v3/ gives https://HOST, anything
+// else DefaultWebURL.
 func WebURL(apiURL string) string {
 	u, err := url.Parse(apiURL)
 	if err != nil || u.Host == "" {
 		return DefaultWebURL
 	}
-	switch {
-	case strings.EqualFold(u.Host, "api.github.com"):
-		return DefaultWebURL
-	case strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3"):
+	if strings.HasSuffix(strings.TrimSuffix(u.Path, "/"), "/api/v3") && !strings.EqualFold(u.Host, "api.github.com") {
 		return u.Scheme + "://" + u.Host
 	}
 	return DefaultWebURL
 }
 
-// ServeHTTP renders the page. A store failure answers 503 with a short
-// plain message (the details go to the log): a dashboard that hides an
-// outage behind empty tables would mislead.
+// ServeHTTP renders the page. A store failure answers 503: a dashboard that
+// hides an outage behind empty tables would mislead.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
@@ -156,8 +140,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	// No script runs here, ever: a CSP that forbids it turns any escaping
-	// slip into a dead string instead of an attack.
+	// A CSP without script turns any escaping slip into a dead string.
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Referrer-Policy", "no-referrer")
@@ -268,8 +251,7 @@ func (h *Handler) load(ctx context.Context) (*page, error) {
 	}
 	stats, err := h.o.Queue.Stats(ctx)
 	if err != nil {
-		// The queue lives in the same database, but a River query can fail
-		// alone; the rest of the page is still worth showing.
+		// A River query can fail alone; the rest of the page is still worth showing.
 		p.QueueError = "could not count jobs"
 		h.o.Logger.WarnContext(ctx, "dashboard: counting jobs failed", "error", err)
 		return p, nil
@@ -279,7 +261,7 @@ func (h *Handler) load(ctx context.Context) (*page, error) {
 }
 
 // appSection fills the App's name, the last delivery's time and the
-// installations, when the service was given them.
+// installations, when given them.
 func (h *Handler) appSection(ctx context.Context, p *page, ds []*store.Delivery, now time.Time) error {
 	if h.o.AppName == "" && h.o.Installations == nil {
 		return nil
@@ -393,23 +375,14 @@ func (h *Handler) previewRow(pv *store.Preview, pr *store.PullRequest, now time.
 		row.Repo = key
 	}
 	row.RepoURL = h.repoURL(owner, repo)
-	if number > 0 {
-		row.PR = "#" + strconv.Itoa(number)
-		if row.RepoURL != "" {
-			row.PRURL = row.RepoURL + "/pull/" + strconv.Itoa(number)
-		}
+	row.PR, row.PRURL = h.prLink(owner, repo, number)
+	row.Status = "queued"
+	var created time.Time
+	if pr != nil {
+		created = pr.CreatedAt
 	}
-	created := time.Time{}
-	if pv == nil {
-		row.Status = "queued"
-		if pr != nil {
-			created = pr.CreatedAt
-		}
-	} else {
-		row.Status = string(pv.Status)
-		if row.Status == "" {
-			row.Status = "queued"
-		}
+	if pv != nil {
+		row.Status = cmp.Or(string(pv.Status), "queued")
 		row.Endpoint, row.EndpointOK = pv.Endpoint, isWebURL(pv.Endpoint)
 		row.Console, row.ConsoleOK = pv.ConsoleURL, isWebURL(pv.ConsoleURL)
 		row.LastError = pv.LastError
@@ -439,21 +412,14 @@ func (h *Handler) deliveryRow(d *store.Delivery, now time.Time) deliveryRow {
 	if d.Redeliveries > 0 {
 		row.Reason = strings.TrimPrefix(row.Reason+"; ", "; ") + fmt.Sprintf("redelivered %d×", d.Redeliveries)
 	}
-	if d.PRNumber > 0 {
-		row.PR = "#" + strconv.Itoa(d.PRNumber)
-		if owner, repo, ok := strings.Cut(d.Repo, "/"); ok {
-			if u := h.repoURL(owner, repo); u != "" {
-				row.PRURL = u + "/pull/" + strconv.Itoa(d.PRNumber)
-			}
-		}
-	}
+	owner, repo, _ := strings.Cut(d.Repo, "/")
+	row.PR, row.PRURL = h.prLink(owner, repo, d.PRNumber)
 	row.OutcomeTone = tone(row.Outcome)
 	return row
 }
 
 // repoURL links a repository, or returns "" when the names would not make
-// a path GitHub could have (the template escapes, but a link to somewhere
-// else entirely is still wrong).
+// a path GitHub could have.
 func (h *Handler) repoURL(owner, repo string) string {
 	if !validName(owner) || !validName(repo) {
 		return ""
@@ -461,17 +427,21 @@ func (h *Handler) repoURL(owner, repo string) string {
 	return h.o.WebURL + "/" + url.PathEscape(owner) + "/" + url.PathEscape(repo)
 }
 
-func validName(s string) bool {
-	if s == "" || s == "." || s == ".." || len(s) > 100 {
-		return false
+// prLink is "#N" and the pull request's URL ("" where no link).
+func (h *Handler) prLink(owner, repo string, number int) (string, string) {
+	if number <= 0 {
+		return "", ""
 	}
-	for _, r := range s {
-		if !(r == '-' || r == '_' || r == '.' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') {
-			return false
-		}
+	u := h.repoURL(owner, repo)
+	if u != "" {
+		u += "/pull/" + strconv.Itoa(number)
 	}
-	return true
+	return "#" + strconv.Itoa(number), u
 }
+
+var nameRe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+
+func validName(s string) bool { return s != "." && s != ".." && nameRe.MatchString(s) }
 
 // splitKey reverses store.PRKey.
 func splitKey(key string) (owner, repo string, number int) {
@@ -516,35 +486,27 @@ func age(d time.Duration) string {
 	return strconv.Itoa(int(d/(24*time.Hour))) + "d"
 }
 
-// queueRows orders River's states the way a job moves through them, and
-// leaves out empty ones except the few an operator looks for first.
+// queueRows orders River's states the way a job moves through them,
+// leaving out empty ones but those an operator looks for first.
 func queueRows(stats map[string]int) []queueRow {
 	order := []string{"available", "scheduled", "running", "retryable", "pending", "completed", "cancelled", "discarded"}
 	always := map[string]bool{"available": true, "running": true, "retryable": true}
 	var out []queueRow
-	seen := map[string]bool{}
 	for _, s := range order {
-		seen[s] = true
 		if n := stats[s]; n > 0 || always[s] {
 			out = append(out, queueRow{State: s, Count: n})
 		}
 	}
-	var rest []string
-	for s := range stats {
-		if !seen[s] && stats[s] > 0 {
-			rest = append(rest, s)
+	for _, s := range slices.Sorted(maps.Keys(stats)) {
+		if !slices.Contains(order, s) && stats[s] > 0 {
+			out = append(out, queueRow{State: s, Count: stats[s]})
 		}
-	}
-	sort.Strings(rest)
-	for _, s := range rest {
-		out = append(out, queueRow{State: s, Count: stats[s]})
 	}
 	return out
 }
 
-// apiSummary reads the API review's summary line from the reconciler's run
-// state (stored masked, as JSON): only that field, so the dashboard stays
-// independent of the reconciler's other bookkeeping.
+// apiSummary reads only the API review's summary line from the
+// reconciler's run state (JSON).
 func apiSummary(runState []byte) string {
 	var s struct {
 		APISummary string `json:"api_summary"`
