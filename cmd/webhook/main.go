@@ -1,15 +1,7 @@
 // Command hasura-preview-webhook is the GitHub App service that gives every
-// pull request of every installed repository its own Hasura Cloud preview.
-//
-//	hasura-preview-webhook -h          every setting, flag and variable
-//	hasura-preview-webhook -sandbox    the real service against built-in
-//	                                   simulators, replaying a PR's lifecycle
-//
-// Without GitHub App settings the service starts in setup mode: open
-// PUBLIC_URL/setup to create the App in one click.
-//
-// Exit codes: 0 after a clean shutdown (SIGTERM, SIGINT), 2 for a usage or
-// configuration error (each problem named), 1 when the service failed.
+// pull request its own Hasura Cloud preview: -h lists every setting, and
+// -sandbox runs it against built-in simulators. Exit codes: 0 after a clean
+// shutdown, 2 for a usage or configuration error, 1 when the service failed.
 package main
 
 import (

@@ -33,17 +33,26 @@ type Storage interface {
 const CredentialsFileSuffix = ".github-app.json"
 
 // StorageFor keeps the App's credentials in a file beside st's SQLite
-// database, or in a table of its PostgreSQL database.
+// database, or in a table of its PostgreSQL database. An in-memory database
+// has no place for them: the error says so, as the Storage's Save does.
 func StorageFor(st *store.Store) (Storage, error) {
 	if pool := st.Pool(); pool != nil {
 		return &PostgresStorage{Pool: pool}, nil
 	}
 	path := st.SQLitePath()
 	if path == "" {
-		return nil, errors.New("an in-memory SQLite database has no directory to keep the GitHub App's credentials in: use a database file or PostgreSQL")
+		err := errors.New("an in-memory SQLite database has no directory to keep the GitHub App's credentials in: use a database file or PostgreSQL")
+		return noStorage{err}, err
 	}
 	return &FileStorage{Path: path + CredentialsFileSuffix}, nil
 }
+
+// noStorage stores nothing, and says why when asked to.
+type noStorage struct{ err error }
+
+func (n noStorage) Load(context.Context) (*Credentials, error) { return nil, nil }
+func (n noStorage) Save(context.Context, *Credentials) error   { return n.err }
+func (n noStorage) String() string                             { return "nowhere" }
 
 // FileStorage keeps the credentials as JSON in a file of mode 0600.
 type FileStorage struct {
@@ -84,17 +93,8 @@ func (f *FileStorage) Save(_ context.Context, c *Credentials) error {
 	}
 	defer os.Remove(tmp.Name())
 	// CreateTemp makes it 0600 already; Chmod states the intent.
-	werr := tmp.Chmod(0o600)
-	if werr == nil {
-		_, werr = tmp.Write(append(data, '\n'))
-	}
-	if werr == nil {
-		werr = tmp.Sync()
-	}
-	if cerr := tmp.Close(); werr == nil {
-		werr = cerr
-	}
-	if werr != nil {
+	_, werr := tmp.Write(append(data, '\n'))
+	if werr = errors.Join(tmp.Chmod(0o600), werr, tmp.Sync(), tmp.Close()); werr != nil {
 		return fmt.Errorf("storing the GitHub App's credentials: %w", werr)
 	}
 	if err := os.Link(tmp.Name(), f.Path); err != nil {

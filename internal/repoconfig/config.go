@@ -221,25 +221,19 @@ func (c *Config) check(keys keyIndex) problems {
 
 	owner := map[string]string{} // app variable → where it is set
 	claim := func(key, where string, line int) {
-		if prev, dup := owner[key]; dup {
+		if !preview.ValidEnvKey(key) {
+			ps.add(line, "%s: %s", where, badVarName(key))
+		} else if prev, dup := owner[key]; dup {
 			ps.add(line, "`%s` is set both in %s and in %s", key, prev, where)
-			return
+		} else {
+			owner[key] = where
 		}
-		owner[key] = where
 	}
 	for _, e := range c.Env {
-		if !preview.ValidEnvKey(e.Key) {
-			ps.add(e.Line, "`env`: %s", badVarName(e.Key))
-			continue
-		}
 		claim(e.Key, "`env`", e.Line)
 	}
 	for _, e := range c.Secrets {
-		if !preview.ValidEnvKey(e.Key) {
-			ps.add(e.Line, "`secrets`: %s", badVarName(e.Key))
-			continue
-		}
-		if err := checkSecretName(e.Value); err != nil {
+		if err := checkSecretName(e.Value); err != nil && preview.ValidEnvKey(e.Key) {
 			ps.add(e.Line, "`secrets.%s`: %v", e.Key, err)
 			continue
 		}
@@ -257,18 +251,13 @@ func (c *Config) check(keys keyIndex) problems {
 			ps.add(varsLine, "`postgres.env_vars` lists no variable: name the app variables that get the database URL, e.g. [PG_DATABASE_URL]")
 		}
 		for _, v := range pg.EnvVars {
-			if !preview.ValidEnvKey(v) {
-				ps.add(varsLine, "`postgres.env_vars`: %s", badVarName(v))
-				continue
-			}
 			claim(v, "`postgres.env_vars`", varsLine)
 		}
 	}
-	if len(c.Policy.RequireLabel) > maxLabelLen {
-		ps.add(keys.line("policy.require_label"), "`policy.require_label` is longer than GitHub's %d-character limit for labels", maxLabelLen)
-	}
-	if len(c.KeepLabel) > maxLabelLen {
-		ps.add(keys.line("keep_label"), "`keep_label` is longer than GitHub's %d-character limit for labels", maxLabelLen)
+	for _, l := range [][2]string{{"policy.require_label", c.Policy.RequireLabel}, {"keep_label", c.KeepLabel}} {
+		if len(l[1]) > maxLabelLen {
+			ps.add(keys.line(l[0]), "`%s` is longer than GitHub's %d-character limit for labels", l[0], maxLabelLen)
+		}
 	}
 	if c.TTL != nil && *c.TTL < 0 {
 		ps.add(keys.line("ttl"), "`ttl` is negative")

@@ -131,40 +131,33 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 
 	// Settings that name the whole App need nothing stored.
 	appCfg, appErr := cfg.WithStoredApp(nil)
+	var stored *appsetup.Credentials
 	if appErr != nil {
-		var stored *appsetup.Credentials
-		if storage != nil {
-			if stored, err = storage.Load(ctx); err != nil {
-				return nil, err
-			}
-		}
-		switch {
-		case stored == nil && cfg.AppUnset():
-			if storageErr != nil {
-				return nil, fmt.Errorf("no GitHub App settings, and no place to store the App /setup would create: %w", storageErr)
-			}
-			appCfg = config.Config{}
-		case stored == nil:
-			return nil, appErr
-		default:
-			if appCfg, err = cfg.WithStoredApp(&config.StoredApp{ID: stored.AppID, PrivateKeyPEM: stored.PrivateKeyPEM, WebhookSecret: stored.WebhookSecret}); err != nil {
-				return nil, err
-			}
-			log.Info("GitHub App credentials loaded", "app", stored, "from", storage.String())
-		}
-	}
-	if appCfg.GitHubAppID != 0 {
-		if err := s.activate(ctx, appCfg); err != nil {
+		if stored, err = storage.Load(ctx); err != nil {
 			return nil, err
 		}
-	} else {
+	}
+	switch {
+	case appErr == nil:
+		err = s.activate(ctx, appCfg)
+	case stored != nil:
+		log.Info("GitHub App credentials loaded", "app", stored, "from", storage.String())
+		err = s.activateStored(ctx, stored)
+	case !cfg.AppUnset():
+		return nil, appErr
+	case storageErr != nil:
+		return nil, fmt.Errorf("no GitHub App settings, and no place to store the App /setup would create: %w", storageErr)
+	default:
 		log.Warn("no GitHub App yet: setup mode; open /setup to create it", "setup", strings.TrimSuffix(cmp.Or(cfg.PublicURL, s.baseURL), "/")+"/setup")
+	}
+	if err != nil {
+		return nil, err
 	}
 
 	setup, err := appsetup.NewHandler(appsetup.Options{
 		Manifest: deploy.GitHubAppManifest, PublicURL: cfg.PublicURL, WebhookURL: cfg.WebhookURL(),
 		WebURL: dashboard.WebURL(cfg.GitHubAPIURL), APIURL: cfg.GitHubAPIURL,
-		States: appsetup.StatesFor(st, nil), Storage: storageOrNone{storage, storageErr},
+		States: appsetup.StatesFor(st, nil), Storage: storage,
 		ActiveAppID: s.appID.Load, Activate: s.activateStored, Logger: log.With("component", "setup"),
 	})
 	if err != nil {
@@ -320,34 +313,6 @@ func (s *swapHandler) set(h http.Handler) { s.h.Store(&h) }
 // ServeHTTP implements http.Handler.
 func (s *swapHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	(*s.h.Load()).ServeHTTP(w, r)
-}
-
-// storageOrNone is a Storage that explains why there is none (an
-// in-memory database) when setup saves.
-type storageOrNone struct {
-	appsetup.Storage
-	err error
-}
-
-func (s storageOrNone) Load(ctx context.Context) (*appsetup.Credentials, error) {
-	if s.Storage == nil {
-		return nil, nil
-	}
-	return s.Storage.Load(ctx)
-}
-
-func (s storageOrNone) Save(ctx context.Context, c *appsetup.Credentials) error {
-	if s.Storage == nil {
-		return s.err
-	}
-	return s.Storage.Save(ctx, c)
-}
-
-func (s storageOrNone) String() string {
-	if s.Storage == nil {
-		return "nowhere"
-	}
-	return s.Storage.String()
 }
 
 // footer is the last line of every PR comment.

@@ -213,9 +213,6 @@ func (s *service) shutdown(ctx context.Context) {
 // watchStored polls the credential storage in setup mode until another
 // replica's /setup stores an App, and starts with it.
 func (s *service) watchStored(ctx context.Context) {
-	if s.storage == nil {
-		return
-	}
 	t := time.NewTicker(s.deps.SetupPoll)
 	defer t.Stop()
 	for s.appID.Load() == 0 {
