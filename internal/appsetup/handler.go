@@ -1,6 +1,7 @@
 package appsetup
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"html/template"
@@ -49,9 +50,7 @@ func NewHandler(opts Options) (*Handler, error) {
 	if len(opts.Manifest) == 0 || opts.States == nil || opts.Storage == nil || opts.ActiveAppID == nil || opts.Activate == nil {
 		return nil, errors.New("appsetup: Manifest, States, Storage, ActiveAppID and Activate are required")
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
+	opts.Logger = cmp.Or(opts.Logger, slog.Default())
 	return &Handler{o: opts}, nil
 }
 

@@ -41,15 +41,14 @@ type ValidationError struct {
 
 // Error lists the problems, one per line under a count.
 func (e *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "invalid configuration (%d problem", len(e.Problems))
-	if len(e.Problems) != 1 {
-		b.WriteString("s")
+	plural := "s"
+	if len(e.Problems) == 1 {
+		plural = ""
 	}
-	b.WriteString("):")
+	var b strings.Builder
+	fmt.Fprintf(&b, "invalid configuration (%d problem%s):", len(e.Problems), plural)
 	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
+		b.WriteString("\n  " + p.String())
 	}
 	return b.String()
 }

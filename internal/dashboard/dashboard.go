@@ -85,28 +85,19 @@ func New(opts Options) (*Handler, error) {
 	if opts.Previews == nil || opts.Deliveries == nil {
 		return nil, errors.New("dashboard: Previews and Deliveries are required")
 	}
-	if opts.WebURL == "" {
-		opts.WebURL = DefaultWebURL
-	}
-	opts.WebURL = strings.TrimSuffix(opts.WebURL, "/")
+	opts.WebURL = strings.TrimSuffix(cmp.Or(opts.WebURL, DefaultWebURL), "/")
 	if opts.MaxPreviews <= 0 {
 		opts.MaxPreviews = DefaultMaxPreviews
 	}
 	if opts.MaxDeliveries <= 0 {
 		opts.MaxDeliveries = DefaultMaxDeliveries
 	}
-	if opts.Refresh == 0 {
-		opts.Refresh = DefaultRefresh
-	}
+	opts.Refresh = cmp.Or(opts.Refresh, DefaultRefresh)
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if opts.Logger == nil {
-		opts.Logger = slog.Default()
-	}
-	if opts.Title == "" {
-		opts.Title = "hasura-preview"
-	}
+	opts.Logger = cmp.Or(opts.Logger, slog.Default())
+	opts.Title = cmp.Or(opts.Title, "hasura-preview")
 	return &Handler{o: opts}, nil
 }
 

@@ -38,17 +38,13 @@ type Error struct {
 
 // Error lists the problems one per line under a heading naming the file.
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(Path)
 	if len(e.Problems) == 1 {
-		b.WriteString(": ")
-		b.WriteString(e.Problems[0].String())
-		return b.String()
+		return Path + ": " + e.Problems[0].String()
 	}
-	fmt.Fprintf(&b, ": %d problems:", len(e.Problems))
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d problems:", Path, len(e.Problems))
 	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
+		b.WriteString("\n  " + p.String())
 	}
 	return b.String()
 }

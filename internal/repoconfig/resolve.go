@@ -111,10 +111,6 @@ func (r Resolved) IsSecret(v preview.EnvVar) bool {
 
 // String describes the resolved configuration with secret values masked.
 func (r Resolved) String() string {
-	var env []string
-	for _, v := range r.Env {
-		env = append(env, r.show(v))
-	}
 	pg := "none"
 	if r.Postgres != nil {
 		pg = r.Postgres.String()
@@ -124,7 +120,7 @@ func (r Resolved) String() string {
 		ttl = r.TTL.String()
 	}
 	return fmt.Sprintf("repoconfig.Resolved{Directory: %q, Name: %q, Cloud: %s, Region: %s, Plan: %s, Env: [%s], Postgres: %s, Policy: %+v, TTL: %s, KeepLabel: %q}",
-		r.Directory, r.NameTemplate, r.Cloud, r.Region, r.Plan, strings.Join(env, " "), pg, r.Policy, ttl, r.KeepLabel)
+		r.Directory, r.NameTemplate, r.Cloud, r.Region, r.Plan, strings.Join(r.maskedEnv(), " "), pg, r.Policy, ttl, r.KeepLabel)
 }
 
 // GoString keeps %#v from printing secret values.
@@ -132,17 +128,13 @@ func (r Resolved) GoString() string { return r.String() }
 
 // LogValue masks secret values for log/slog.
 func (r Resolved) LogValue() slog.Value {
-	env := make([]string, 0, len(r.Env))
-	for _, v := range r.Env {
-		env = append(env, r.show(v))
-	}
 	attrs := []slog.Attr{
 		slog.String("directory", r.Directory),
 		slog.String("name", r.NameTemplate),
 		slog.String("cloud", r.Cloud),
 		slog.String("region", r.Region),
 		slog.String("plan", r.Plan),
-		slog.Any("env", env),
+		slog.Any("env", r.maskedEnv()),
 	}
 	if r.Postgres != nil {
 		attrs = append(attrs, slog.Any("postgres", r.Postgres))
@@ -153,9 +145,15 @@ func (r Resolved) LogValue() slog.Value {
 	return slog.GroupValue(attrs...)
 }
 
-func (r Resolved) show(v preview.EnvVar) string {
-	if r.IsSecret(v) {
-		return v.Key + "=***"
+// maskedEnv is Env as KEY=value, secret values as ***.
+func (r Resolved) maskedEnv() []string {
+	env := make([]string, 0, len(r.Env))
+	for _, v := range r.Env {
+		if r.IsSecret(v) {
+			env = append(env, v.Key+"=***")
+		} else {
+			env = append(env, v.Key+"="+v.Value)
+		}
 	}
-	return v.Key + "=" + v.Value
+	return env
 }
