@@ -2,6 +2,7 @@ package repoconfig
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -150,14 +151,14 @@ func (c *Config) apply(raw *fileYAML, keys keyIndex) problems {
 		set(&c.Policy.RequireLabel, p.RequireLabel)
 	}
 	if p := raw.Postgres; p != nil {
-		c.Postgres = &Postgres{EnvVars: p.EnvVars.names, Line: keys.line("postgres")}
+		c.Postgres = &Postgres{EnvVars: p.EnvVars.names, Line: keys.lines["postgres"]}
 		set(&c.Postgres.ServerSecret, p.ServerSecret)
 		setBool(&c.Postgres.PerEnvVar, p.PerEnvVar)
 	}
 	if raw.TTL != nil {
 		d, err := parseTTL(*raw.TTL)
 		if err != nil {
-			ps.add(keys.line("ttl"), "`ttl`: %v", err)
+			ps.add(keys.lines["ttl"], "`ttl`: %v", err)
 		} else {
 			c.TTL = &d
 		}
@@ -204,19 +205,19 @@ const maxSecretName = 128
 func (c *Config) check(keys keyIndex) problems {
 	var ps problems
 	if _, err := cleanDirectory(c.Directory); err != nil {
-		ps.add(keys.line("directory"), "`directory`: %v", err)
+		ps.add(keys.lines["directory"], "`directory`: %v", err)
 	}
 	if err := checkNameTemplate(c.Name); err != nil {
-		ps.add(keys.line("name"), "`name`: %v", err)
+		ps.add(keys.lines["name"], "`name`: %v", err)
 	}
 	if c.Cloud != "aws" && c.Cloud != "gcp" {
-		ps.add(keys.line("cloud"), "`cloud` must be aws or gcp, not %q", c.Cloud)
+		ps.add(keys.lines["cloud"], "`cloud` must be aws or gcp, not %q", c.Cloud)
 	}
 	if !regionRe.MatchString(c.Region) {
-		ps.add(keys.line("region"), "`region` %q is not a region name such as us-west-1", c.Region)
+		ps.add(keys.lines["region"], "`region` %q is not a region name such as us-west-1", c.Region)
 	}
 	if !planRe.MatchString(c.Plan) {
-		ps.add(keys.line("plan"), "`plan` %q is not a plan name such as cloud_free or cloud_payg", c.Plan)
+		ps.add(keys.lines["plan"], "`plan` %q is not a plan name such as cloud_free or cloud_payg", c.Plan)
 	}
 
 	owner := map[string]string{} // app variable → where it is set
@@ -240,8 +241,8 @@ func (c *Config) check(keys keyIndex) problems {
 		claim(e.Key, "`secrets`", e.Line)
 	}
 	if pg := c.Postgres; pg != nil {
-		secretLine := lineOr(keys.line("postgres.server_secret"), pg.Line)
-		varsLine := lineOr(keys.line("postgres.env_vars"), pg.Line)
+		secretLine := cmp.Or(keys.lines["postgres.server_secret"], pg.Line)
+		varsLine := cmp.Or(keys.lines["postgres.env_vars"], pg.Line)
 		if pg.ServerSecret == "" {
 			ps.add(pg.Line, "`postgres.server_secret` is required: the NAME of the secret holding the server's postgres:// URL")
 		} else if err := checkSecretName(pg.ServerSecret); err != nil {
@@ -256,20 +257,13 @@ func (c *Config) check(keys keyIndex) problems {
 	}
 	for _, l := range [][2]string{{"policy.require_label", c.Policy.RequireLabel}, {"keep_label", c.KeepLabel}} {
 		if len(l[1]) > maxLabelLen {
-			ps.add(keys.line(l[0]), "`%s` is longer than GitHub's %d-character limit for labels", l[0], maxLabelLen)
+			ps.add(keys.lines[l[0]], "`%s` is longer than GitHub's %d-character limit for labels", l[0], maxLabelLen)
 		}
 	}
 	if c.TTL != nil && *c.TTL < 0 {
-		ps.add(keys.line("ttl"), "`ttl` is negative")
+		ps.add(keys.lines["ttl"], "`ttl` is negative")
 	}
 	return ps
-}
-
-func lineOr(line, fallback int) int {
-	if line > 0 {
-		return line
-	}
-	return fallback
 }
 
 // warnings notes what works but is probably a mistake.

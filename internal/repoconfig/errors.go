@@ -99,7 +99,7 @@ func translateYAML(err error, keys keyIndex) problems {
 
 func translateMessage(line int, msg string, keys keyIndex) string {
 	if sub := reUnknown.FindStringSubmatch(msg); sub != nil {
-		parent := keys.parentAt(line)
+		parent := keys.parents[line]
 		out := fmt.Sprintf("unknown key `%s`", sub[1])
 		if parent != "" {
 			out += fmt.Sprintf(" in `%s`", parent)
@@ -129,7 +129,7 @@ func translateMessage(line int, msg string, keys keyIndex) string {
 		if want == "" {
 			want = "a mapping of keys"
 		}
-		if key := keys.keyAt(line); key != "" {
+		if key := keys.byLine[line]; key != "" {
 			return fmt.Sprintf("`%s` must be %s, not %s", key, want, found)
 		}
 		return fmt.Sprintf("expected %s, found %s", want, found)
@@ -229,7 +229,3 @@ func indexKeys(root *yaml.Node) keyIndex {
 	walk(root.Content[0], "", 0)
 	return ki
 }
-
-func (ki keyIndex) line(path string) int     { return ki.lines[path] }
-func (ki keyIndex) keyAt(line int) string    { return ki.byLine[line] }
-func (ki keyIndex) parentAt(line int) string { return ki.parents[line] }

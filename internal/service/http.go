@@ -11,17 +11,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Server timeouts: a delivery is answered in milliseconds, and slow
-// clients must not hold connections (Slowloris).
-const (
-	readHeaderTimeout = 10 * time.Second
-	readTimeout       = 60 * time.Second
-	writeTimeout      = 60 * time.Second
-	idleTimeout       = 120 * time.Second
-	maxHeaderBytes    = 1 << 20
-	readyzTimeout     = 3 * time.Second
-)
-
 // Pinger is what /readyz asks (*store.Store).
 type Pinger interface {
 	Ping(ctx context.Context) error
@@ -64,7 +53,7 @@ func (r *routes) readyz(w http.ResponseWriter, req *http.Request) {
 		plain(w, http.StatusServiceUnavailable, "shutting down")
 		return
 	}
-	ctx, cancel := context.WithTimeout(req.Context(), readyzTimeout)
+	ctx, cancel := context.WithTimeout(req.Context(), 3*time.Second)
 	defer cancel()
 	if err := r.db.Ping(ctx); err != nil {
 		r.log.WarnContext(req.Context(), "readiness check failed", "error", err)
@@ -81,14 +70,16 @@ func plain(w http.ResponseWriter, status int, msg string) {
 	_, _ = w.Write([]byte(msg + "\n"))
 }
 
+// newServer's timeouts keep slow clients from holding connections
+// (Slowloris): a delivery is answered in milliseconds.
 func newServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    1 << 20,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 }
