@@ -40,12 +40,10 @@ func StatesFor(st *store.Store, now func() time.Time) States {
 	return NewMemoryStates(now)
 }
 
-func newState() (string, error) {
+func newState() string {
 	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", fmt.Errorf("issuing a setup state: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (it crashes the program instead)
+	return base64.RawURLEncoding.EncodeToString(b)
 }
 
 // MemoryStates keeps states in the process.
@@ -66,10 +64,7 @@ func NewMemoryStates(now func() time.Time) *MemoryStates {
 // Issue returns a new state, dropping expired ones and, past maxStates,
 // the oldest.
 func (m *MemoryStates) Issue(context.Context) (string, error) {
-	s, err := newState()
-	if err != nil {
-		return "", err
-	}
+	s := newState()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := m.now()
@@ -121,10 +116,7 @@ func hashState(s string) string {
 
 // Issue stores a new state and drops expired ones, on the database's clock.
 func (p *PostgresStates) Issue(ctx context.Context) (string, error) {
-	s, err := newState()
-	if err != nil {
-		return "", err
-	}
+	s := newState()
 	if _, err := p.Pool.Exec(ctx, createStatesTable); err != nil {
 		return "", fmt.Errorf("creating the setup state table: %w", err)
 	}

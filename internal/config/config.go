@@ -5,6 +5,7 @@
 package config
 
 import (
+	"cmp"
 	"crypto/rsa"
 	"errors"
 	"flag"
@@ -170,15 +171,9 @@ func Load(args []string, getenv func(string) string) (Config, error) {
 
 // applySandboxDefaults fills unset credentials with stand-ins.
 func (c *Config) applySandboxDefaults() {
-	if c.CloudToken == "" {
-		c.CloudToken = SandboxCloudToken
-	}
-	if c.GitHubAppID == 0 {
-		c.GitHubAppID = SandboxAppID
-	}
-	if c.WebhookSecret == "" {
-		c.WebhookSecret = SandboxWebhookSecret
-	}
+	c.CloudToken = cmp.Or(c.CloudToken, SandboxCloudToken)
+	c.GitHubAppID = cmp.Or(c.GitHubAppID, SandboxAppID)
+	c.WebhookSecret = cmp.Or(c.WebhookSecret, SandboxWebhookSecret)
 	if c.GitHubAppPrivateKey == "" && c.GitHubAppPrivateKeyFile == "" {
 		c.privateKey = sandboxKey()
 	}
