@@ -32,9 +32,8 @@ type Storage interface {
 // database: hasura-preview.db → hasura-preview.db.github-app.json.
 const CredentialsFileSuffix = ".github-app.json"
 
-// StorageFor keeps the App's credentials in a file beside st's SQLite
-// database, or in a table of its PostgreSQL database. An in-memory database
-// has no place for them: the error says so, as the Storage's Save does.
+// StorageFor keeps the App's credentials beside st's SQLite file or in its
+// PostgreSQL database; for an in-memory database it errs, as its Save does.
 func StorageFor(st *store.Store) (Storage, error) {
 	if pool := st.Pool(); pool != nil {
 		return &PostgresStorage{Pool: pool}, nil

@@ -12,9 +12,8 @@ const (
 	envSecret  = "GITHUB_WEBHOOK_SECRET"
 )
 
-// AppUnset reports whether the settings name none of the App's
-// credentials (ID, private key, webhook secret): the service then looks
-// for credentials that GET /setup stored, or starts in setup mode.
+// AppUnset reports whether the settings name none of the App's credentials:
+// the service then looks for stored ones, or starts in setup mode.
 func (c Config) AppUnset() bool {
 	return c.GitHubAppID == 0 && !c.hasKey() && c.WebhookSecret == ""
 }

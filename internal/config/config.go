@@ -17,25 +17,16 @@ import (
 	"time"
 )
 
-// Defaults of the settings that have one.
+// Defaults that other packages name; Default holds every default.
 const (
-	DefaultCloudEndpoint   = "https://data.pro.hasura.io/v1/graphql"
-	DefaultGitHubAPIURL    = "https://api.github.com/"
 	DefaultDatabaseURL     = "hasura-preview.db"
 	DefaultListenAddr      = ":8080"
-	DefaultWorkers         = 10
-	DefaultCloudRateLimit  = 2.0
-	DefaultCloudRateBurst  = 4
-	DefaultTTLWarning      = 24 * time.Hour
-	DefaultSweepInterval   = 5 * time.Minute
-	DefaultPreviewDeadline = 20 * time.Minute
 	DefaultSecretEnvPrefix = "HASURA_PREVIEW_SECRET_"
 	// A repository's secret NAME resolves to <prefix><OWNER>__<REPO>_<hash>__NAME
 	// (repo, the default), <prefix><OWNER>__NAME (owner) or <prefix>NAME (shared).
 	SecretScopeRepo   = "repo"
 	SecretScopeOwner  = "owner"
 	SecretScopeShared = "shared"
-	DefaultLogFormat  = "json"
 )
 
 // Sandbox stand-ins for the credentials, which the simulators accept.
@@ -87,20 +78,20 @@ type Config struct {
 // Default returns the configuration with every default and no credentials.
 func Default() Config {
 	return Config{
-		CloudEndpoint:   DefaultCloudEndpoint,
-		GitHubAPIURL:    DefaultGitHubAPIURL,
+		CloudEndpoint:   "https://data.pro.hasura.io/v1/graphql",
+		GitHubAPIURL:    "https://api.github.com/",
 		DatabaseURL:     DefaultDatabaseURL,
 		ListenAddr:      DefaultListenAddr,
-		Workers:         DefaultWorkers,
-		CloudRateLimit:  DefaultCloudRateLimit,
-		CloudRateBurst:  DefaultCloudRateBurst,
-		TTLWarning:      DefaultTTLWarning,
-		SweepInterval:   DefaultSweepInterval,
-		PreviewDeadline: DefaultPreviewDeadline,
+		Workers:         10,
+		CloudRateLimit:  2,
+		CloudRateBurst:  4,
+		TTLWarning:      24 * time.Hour,
+		SweepInterval:   5 * time.Minute,
+		PreviewDeadline: 20 * time.Minute,
 		SecretEnvPrefix: DefaultSecretEnvPrefix,
 		SecretScope:     SecretScopeRepo,
 		LogLevel:        slog.LevelInfo,
-		LogFormat:       DefaultLogFormat,
+		LogFormat:       "json",
 	}
 }
 

@@ -129,9 +129,8 @@ func optional(v string, check func(string) error) error {
 	return check(v)
 }
 
-// checkSecretPrefix keeps repository configs away from variables that are
-// not meant for them: every variable under the prefix is readable by any
-// repository the App is installed on.
+// checkSecretPrefix keeps repository configs, which can read every variable
+// under the prefix, away from the service's own.
 func (c Config) checkSecretPrefix() error {
 	p := c.SecretEnvPrefix
 	if len(p) < minSecretPrefixLen || !secretPrefixRe.MatchString(p) {
@@ -192,9 +191,8 @@ func checkListenAddr(addr string) error {
 	return nil
 }
 
-// checkLoopbackAddr accepts host:port whose host is loopback: the
-// dashboard's own listener serves without a password, so it must not be
-// reachable from another machine.
+// checkLoopbackAddr accepts a loopback host:port: the dashboard's own
+// listener serves without a password.
 func checkLoopbackAddr(addr string) error {
 	if err := checkListenAddr(addr); err != nil {
 		return err
@@ -209,28 +207,24 @@ func checkLoopbackAddr(addr string) error {
 // loadKey reads the App's private key from whichever setting holds it (or
 // the sandbox's); on failure it names the variable at fault.
 func (c Config) loadKey() (*rsa.PrivateKey, string, error) {
-	const (
-		text = "GITHUB_APP_PRIVATE_KEY"
-		file = "GITHUB_APP_PRIVATE_KEY_FILE"
-	)
 	var data []byte
 	var from string
 	switch {
 	case c.GitHubAppPrivateKey != "" && c.GitHubAppPrivateKeyFile != "":
-		return nil, text, errors.New("set either " + text + " or " + file + ", not both")
+		return nil, envAppKey, errors.New("set either " + envAppKey + " or " + envKeyFile + ", not both")
 	case c.GitHubAppPrivateKey != "":
-		from = text
+		from = envAppKey
 		data = []byte(c.GitHubAppPrivateKey)
 		if !strings.Contains(c.GitHubAppPrivateKey, "\n") && strings.Contains(c.GitHubAppPrivateKey, `\n`) {
 			// Env files and some platforms cannot hold newlines.
 			data = []byte(strings.ReplaceAll(c.GitHubAppPrivateKey, `\n`, "\n"))
 		}
 	case c.GitHubAppPrivateKeyFile != "":
-		from = file
+		from = envKeyFile
 		var err error
 		if data, err = os.ReadFile(c.GitHubAppPrivateKeyFile); err != nil {
 			// The os error names the path and the reason, not the content.
-			return nil, file, fmt.Errorf("cannot read the key: %w", err)
+			return nil, envKeyFile, fmt.Errorf("cannot read the key: %w", err)
 		}
 	case c.privateKey != nil:
 		return c.privateKey, "", nil

@@ -101,9 +101,8 @@ func New(opts Options) (*Handler, error) {
 	return &Handler{o: opts}, nil
 }
 
-// WebURL derives GitHub's web root from its REST API root: a GitHub
-// Enterprise Server's https://HOST/api/v3/ gives https://HOST, anything
-// else DefaultWebURL.
+// WebURL derives GitHub's web root from its REST API root: https://HOST for
+// a GitHub Enterprise Server's https://HOST/api/v3/, else DefaultWebURL.
 func WebURL(apiURL string) string {
 	u, err := url.Parse(apiURL)
 	if err != nil || u.Host == "" {

@@ -75,8 +75,7 @@ var (
 )
 
 // translateYAML turns yaml.v3's messages into ones a repository owner can
-// act on: keys in backticks, the key path where the message only says a
-// Go type, and a suggestion for a misspelt key.
+// act on: key paths instead of Go types, and a suggestion for a misspelt key.
 func translateYAML(err error, keys keyIndex) problems {
 	var msgs []string
 	var te *yaml.TypeError

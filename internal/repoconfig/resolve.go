@@ -12,9 +12,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// Resolved is a Config with its secrets looked up: everything the
-// reconciler needs to build a preview.Spec. It holds secret values:
-// print it only through String or LogValue.
+// Resolved is a Config with its secrets looked up, which String and
+// LogValue mask: everything the reconciler needs to build a preview.Spec.
 type Resolved struct {
 	Directory           string // "" = repository root
 	NameTemplate        string // expanded with preview.AppName
@@ -56,8 +55,7 @@ func (c *Config) Resolve(getenv func(string) string, prefix string) (Resolved, e
 		KeepLabel: c.KeepLabel,
 	}
 	if c.TTL != nil {
-		ttl := *c.TTL
-		r.TTL = &ttl
+		r.TTL = new(*c.TTL)
 	}
 	for _, e := range c.Env {
 		r.Env = append(r.Env, preview.EnvVar{Key: e.Key, Value: e.Value})

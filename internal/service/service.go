@@ -75,10 +75,9 @@ func (d *Deps) defaults() {
 	}
 }
 
-// Run runs the service until ctx is done, then stops taking deliveries,
-// lets running jobs finish within Deps.ShutdownGrace and returns nil. An
-// invalid cfg returns its *config.ValidationError before anything starts;
-// with Deps.SandboxExit, Run returns the sandbox replay's result.
+// Run runs the service until ctx is done, then shuts down gracefully and
+// returns nil. An invalid cfg returns its *config.ValidationError before
+// anything starts; with Deps.SandboxExit, Run returns the replay's result.
 func Run(ctx context.Context, cfg config.Config, deps Deps) error {
 	deps.defaults()
 	if err := cfg.Validate(); err != nil {
