@@ -103,10 +103,7 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	}()
 	log.Info("database ready", "database", st, "backend", st.Backend())
 
-	reg, cm, err := newRegistry()
-	if err != nil {
-		return nil, fmt.Errorf("registering metrics: %w", err)
-	}
+	reg, cm := newRegistry()
 	cc, err := cloud.New(cfg.CloudToken,
 		cloud.WithEndpoint(cfg.CloudEndpoint),
 		// One bucket for every worker: the Cloud's limits are per account.

@@ -87,10 +87,7 @@ func TestOutcomeLabels(t *testing.T) {
 }
 
 func TestCloudMetrics(t *testing.T) {
-	reg, m, err := newRegistry()
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg, m := newRegistry()
 	m.observe(cloud.OpJob, 0, nil)
 	m.observe(cloud.OpJob, 0, &cloud.Error{Op: cloud.OpJob, Class: cloud.ErrTransient})
 	mfs, err := reg.Gather()

@@ -21,7 +21,7 @@ type cloudMetrics struct {
 	githubRemaining *prometheus.GaugeVec
 }
 
-func newRegistry() (*prometheus.Registry, *cloudMetrics, error) {
+func newRegistry() (*prometheus.Registry, *cloudMetrics) {
 	reg := prometheus.NewRegistry()
 	m := &cloudMetrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -38,16 +38,9 @@ func newRegistry() (*prometheus.Registry, *cloudMetrics, error) {
 			Help: "Requests left in each installation's GitHub core rate-limit window, as of its last answer.",
 		}, []string{"installation"}),
 	}
-	for _, c := range []prometheus.Collector{
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		m.calls, m.duration, m.githubRemaining,
-	} {
-		if err := reg.Register(c); err != nil {
-			return nil, nil, err
-		}
-	}
-	return reg, m, nil
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.calls, m.duration, m.githubRemaining)
+	return reg, m
 }
 
 // observe is the cloud.Observer.
