@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // Error classes. Every error a Client method returns matches exactly one of
@@ -97,7 +99,8 @@ const maxMessage = 200
 // classifyHTTP turns an HTTP answer that is not a usable GraphQL envelope
 // into an Error, or returns nil when the envelope should be read.
 func classifyHTTP(op string, status int, header http.Header, body []byte, env *envelope) *Error {
-	ra := parseRetryAfter(header.Get("Retry-After"))
+	ra, _ := clock.RetryAfter(header.Get("Retry-After"), time.Now())
+	ra = max(ra, 0)
 	decodeErr := json.Unmarshal(body, env)
 	switch {
 	case status == http.StatusTooManyRequests:
@@ -222,23 +225,4 @@ func snippet(body []byte) string {
 		return "(empty body)"
 	}
 	return s
-}
-
-// parseRetryAfter reads the delay form of Retry-After (seconds) and the
-// HTTP-date form.
-func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }
