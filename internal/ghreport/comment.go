@@ -77,17 +77,15 @@ func (r *Reporter) body(view View) string {
 }
 
 func (r *Reporter) write(ctx context.Context, body string) error {
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
-	}
-	defer r.gate.release()
-	if err := r.upsert(ctx, body); err != nil {
-		r.pending = body
-		return err
-	}
-	r.pending = ""
-	r.lastWrite = r.now()
-	return nil
+	return r.gate.Do(ctx, func() error {
+		if err := r.upsert(ctx, body); err != nil {
+			r.pending = body
+			return err
+		}
+		r.pending = ""
+		r.lastWrite = r.now()
+		return nil
+	})
 }
 
 func (r *Reporter) upsert(ctx context.Context, body string) error {
@@ -189,31 +187,17 @@ func (r *Reporter) edit(ctx context.Context, id int64, body string) error {
 func (r *Reporter) find(ctx context.Context) ([]*github.IssueComment, error) {
 	var found []*github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		var (
-			page []*github.IssueComment
-			next int
-		)
-		err := r.call(ctx, "listing PR comments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-			cs, resp, err := gh.Issues.ListComments(ctx, r.owner, r.repo, r.pr, opts)
-			page = cs
-			if resp != nil {
-				next = resp.NextPage
-			}
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range page {
+	err := r.eachPage(ctx, "listing PR comments", &opts.ListOptions, func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+		cs, resp, err := gh.Issues.ListComments(ctx, r.owner, r.repo, r.pr, opts)
+		for _, c := range cs {
 			if r.ours(c) {
 				found = append(found, c)
 			}
 		}
-		if next == 0 || next == opts.Page {
-			break
-		}
-		opts.Page = next
+		return resp, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(found, func(a, b *github.IssueComment) int {
 		return cmp.Or(
@@ -231,4 +215,23 @@ func (r *Reporter) ours(c *github.IssueComment) bool {
 		return false
 	}
 	return r.author == "" || strings.EqualFold(c.GetUser().GetLogin(), r.author)
+}
+
+// eachPage makes list's call for every page of a listing, moving page on
+// as GitHub's Link header says; list keeps what it needs of each page.
+func (r *Reporter) eachPage(ctx context.Context, op string, page *github.ListOptions, list apiCall) error {
+	for {
+		next := 0
+		err := r.call(ctx, op, func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+			resp, err := list(ctx, gh)
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil || next == 0 || next == page.Page {
+			return err
+		}
+		page.Page = next
+	}
 }

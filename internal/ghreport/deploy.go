@@ -53,13 +53,6 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 	if spec.Environment == "" || spec.Ref == "" {
 		return 0, errors.New("starting a deployment: environment and ref are required")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.gate.acquire(ctx); err != nil {
-		return 0, err
-	}
-	defer r.gate.release()
-
 	req := &github.DeploymentRequest{
 		Ref:                   github.String(spec.Ref),
 		Task:                  github.String("deploy"),
@@ -73,26 +66,25 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 	if spec.Description != "" {
 		req.Description = github.String(truncateRunes(r.redact(spec.Description), maxDescription))
 	}
-	var id int64
-	err := r.call(ctx, "creating a deployment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-		d, resp, err := gh.Repositories.CreateDeployment(ctx, r.owner, r.repo, req)
-		id = d.GetID()
-		return resp, err
-	})
-	if err != nil {
-		return 0, err
-	}
-	if spec.SkipInProgress {
-		return id, nil
-	}
 	st := &github.DeploymentStatusRequest{State: github.String("in_progress")}
 	if spec.LogURL != "" {
 		st.LogURL = github.String(spec.LogURL)
 	}
-	if err := r.status(ctx, id, st); err != nil {
-		return id, err
-	}
-	return id, nil
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var id int64
+	err := r.gate.Do(ctx, func() error {
+		err := r.call(ctx, "creating a deployment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+			d, resp, err := gh.Repositories.CreateDeployment(ctx, r.owner, r.repo, req)
+			id = d.GetID()
+			return resp, err
+		})
+		if err != nil || spec.SkipInProgress {
+			return err
+		}
+		return r.status(ctx, id, st)
+	})
+	return id, err
 }
 
 // FinishDeployment gives deployment id its final state: DeploySuccess,
@@ -105,12 +97,6 @@ func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, enviro
 	default:
 		return fmt.Errorf("finishing deployment %d: state %q is not success, failure, error or inactive", id, state)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
-	}
-	defer r.gate.release()
 	st := &github.DeploymentStatusRequest{State: github.String(state)}
 	if environmentURL != "" {
 		st.EnvironmentURL = github.String(environmentURL)
@@ -124,7 +110,9 @@ func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, enviro
 	if state == DeploySuccess {
 		st.AutoInactive = github.Bool(true)
 	}
-	return r.status(ctx, id, st)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gate.Do(ctx, func() error { return r.status(ctx, id, st) })
 }
 
 // DeactivateEnvironment marks every deployment of environment inactive, so
@@ -134,60 +122,32 @@ func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, enviro
 func (r *Reporter) DeactivateEnvironment(ctx context.Context, environment string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
-	}
-	defer r.gate.release()
-
-	var ids []int64
-	opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		var (
-			page []*github.Deployment
-			next int
-		)
-		err := r.call(ctx, "listing deployments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+	return r.gate.Do(ctx, func() error {
+		var ids []int64
+		opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 100}}
+		err := r.eachPage(ctx, "listing deployments", &opts.ListOptions, func(ctx context.Context, gh *github.Client) (*github.Response, error) {
 			ds, resp, err := gh.Repositories.ListDeployments(ctx, r.owner, r.repo, opts)
-			page = ds
-			if resp != nil {
-				next = resp.NextPage
+			for _, d := range ds {
+				if d.GetEnvironment() == environment {
+					ids = append(ids, d.GetID())
+				}
 			}
 			return resp, err
 		})
 		if err != nil {
 			return err
 		}
-		for _, d := range page {
-			if d.GetEnvironment() == environment {
-				ids = append(ids, d.GetID())
+		for _, id := range ids {
+			latest, err := r.latestState(ctx, id)
+			if err == nil && latest != "inactive" {
+				err = r.status(ctx, id, &github.DeploymentStatusRequest{State: github.String("inactive")})
+			}
+			if err != nil {
+				return err
 			}
 		}
-		if next == 0 || next == opts.Page {
-			break
-		}
-		opts.Page = next
-	}
-
-	for _, id := range ids {
-		var latest string
-		err := r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-			ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, id, &github.ListOptions{PerPage: 1})
-			if len(ss) > 0 {
-				latest = ss[0].GetState()
-			}
-			return resp, err
-		})
-		if err != nil {
-			return err
-		}
-		if latest == "inactive" {
-			continue
-		}
-		if err := r.status(ctx, id, &github.DeploymentStatusRequest{State: github.String("inactive")}); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 // LastDeployment is the newest deployment of an environment as
@@ -218,14 +178,21 @@ func (r *Reporter) LastDeployment(ctx context.Context, environment string) (last
 	if err != nil || !ok {
 		return LastDeployment{}, false, err
 	}
+	last.State, err = r.latestState(ctx, last.ID)
+	return last, err == nil, err
+}
+
+// latestState reads the state of deployment id's latest status ("" when
+// it has none).
+func (r *Reporter) latestState(ctx context.Context, id int64) (state string, err error) {
 	err = r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-		ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, last.ID, &github.ListOptions{PerPage: 1})
+		ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, id, &github.ListOptions{PerPage: 1})
 		if len(ss) > 0 {
-			last.State = ss[0].GetState()
+			state = ss[0].GetState()
 		}
 		return resp, err
 	})
-	return last, err == nil, err
+	return state, err
 }
 
 func (r *Reporter) status(ctx context.Context, id int64, st *github.DeploymentStatusRequest) error {

@@ -91,30 +91,16 @@ type WriteGate chan struct{}
 // NewWriteGate returns a gate for one installation.
 func NewWriteGate() WriteGate { return make(WriteGate, 1) }
 
-func (g WriteGate) acquire(ctx context.Context) error {
-	if g == nil {
-		return nil
-	}
-	select {
-	case g <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (g WriteGate) release() {
-	if g != nil {
-		<-g
-	}
-}
-
-// Do runs write through the gate, for writes made without a Reporter.
+// Do runs write once the gate lets it through, or returns ctx's error.
 func (g WriteGate) Do(ctx context.Context, write func() error) error {
-	if err := g.acquire(ctx); err != nil {
-		return err
+	if g != nil {
+		select {
+		case g <- struct{}{}:
+			defer func() { <-g }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	defer g.release()
 	return write()
 }
 
