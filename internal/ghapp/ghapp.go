@@ -110,9 +110,7 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	for _, o := range opts {
 		o(a)
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, appID, key)
-	atr.BaseURL = a.tokenBaseURL()
-	a.appClient = a.newClient(cloningTransport{atr})
+	a.appClient = a.newClient(cloningTransport{a.appsTransport()})
 	return a, nil
 }
 
@@ -153,9 +151,14 @@ func uploadURL(base *url.URL) *url.URL {
 	return &u
 }
 
-// tokenBaseURL is the root ghinstallation appends "/app/installations/…"
-// to: the API root without its trailing slash.
-func (a *App) tokenBaseURL() string { return strings.TrimSuffix(a.base.String(), "/") }
+// appsTransport signs requests with a fresh JWT. Its BaseURL is the root
+// ghinstallation appends "/app/installations/…" to: the API root without
+// its trailing slash.
+func (a *App) appsTransport() *ghinstallation.AppsTransport {
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, a.appID, a.key)
+	atr.BaseURL = strings.TrimSuffix(a.base.String(), "/")
+	return atr
+}
 
 func (a *App) newClient(rt http.RoundTripper) *github.Client {
 	c := github.NewClient(&http.Client{Transport: rateLimitAnswers{next: rt}, Timeout: requestTimeout})
@@ -199,8 +202,7 @@ func (a *App) installation(id int64) *installation {
 	if in := a.installs[id]; in != nil {
 		return in
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, a.appID, a.key)
-	atr.BaseURL = a.tokenBaseURL()
+	atr := a.appsTransport()
 	it := ghinstallation.NewFromAppsTransport(atr, id)
 	it.BaseURL = atr.BaseURL
 	in := &installation{id: id, it: it}
