@@ -1,15 +1,14 @@
 // Package ghapp authenticates the webhook service as a GitHub App: a JWT
-// client for App-level calls, one installation client per installation
-// (tokens minted and refreshed by ghinstallation, cached and safe for
-// concurrent use), and short-lived read-only tokens narrowed to one
-// repository for Hasura Cloud to clone a branch with. It is the one place
-// GitHub clients are built: the service's middleware (rate-limit budget and
-// pause, metrics) goes on every installation client here, and go-github's
-// rate-limit quirks are handled here (see rateLimitAnswers).
+// client for App-level calls, one cached installation client per
+// installation (tokens minted and refreshed by ghinstallation), and
+// short-lived read-only tokens narrowed to one repository for Hasura Cloud
+// to clone a branch with. It is the one place GitHub clients are built: the
+// service's middleware goes on every installation client here, and
+// go-github's rate-limit quirks are handled here (see rateLimitAnswers).
 //
-// Token minting is retried on network errors, 5xx and rate limits with a
-// backoff.BackOff; a 401 (wrong App ID or key) is permanent and says so.
-// Nothing here logs, and no error carries a token or the private key.
+// Calls are retried on network errors, 5xx and rate limits; a 401 (wrong
+// App ID or key) is permanent and says so. Nothing here logs, and no error
+// carries a token or the private key.
 package ghapp
 
 import (
@@ -52,9 +51,8 @@ type App struct {
 }
 
 // installation is one installation's cached client. Each has its own
-// ghinstallation.AppsTransport: ghinstallation writes BaseURL and Client
-// into the AppsTransport on every token refresh, under the installation
-// transport's own lock, so sharing one between installations would race.
+// ghinstallation.AppsTransport, which ghinstallation writes to on every
+// token refresh under the installation's lock: a shared one would race.
 type installation struct {
 	id     int64
 	it     *ghinstallation.Transport
@@ -67,19 +65,15 @@ const requestTimeout = 30 * time.Second
 // Option configures an App.
 type Option func(*App)
 
-// WithBackOff sets the retry schedule of token minting and GET /app. The
-// function is called once per operation; wrap the result in
-// backoff.WithMaxRetries to bound attempts. Tests pass
-// backoff.WithMaxRetries(&backoff.ZeroBackOff{}, n) to run in
-// milliseconds.
+// WithBackOff sets the retry schedule of every call the App retries; the
+// function is called once per operation.
 func WithBackOff(newBackOff func() backoff.BackOff) Option {
 	return func(a *App) { a.newBackOff = newBackOff }
 }
 
-// DefaultBackOff retries up to 4 times, waiting 2 to 6 seconds in all
-// (0.5 s growing by half each time, with backoff's ±50 % jitter): long
-// enough for a GitHub blip, short enough not to hold a worker.
-func DefaultBackOff() backoff.BackOff {
+// defaultBackOff retries up to 4 times within a few seconds: long enough
+// for a GitHub blip, short enough not to hold a worker.
+func defaultBackOff() backoff.BackOff {
 	return backoff.WithMaxRetries(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(500*time.Millisecond),
 		backoff.WithMaxInterval(5*time.Second),
@@ -88,9 +82,7 @@ func DefaultBackOff() backoff.BackOff {
 }
 
 // New returns the App appID signing its JWTs with key, talking to the API
-// at apiURL: https://api.github.com/ (the default when empty) or a GitHub
-// Enterprise Server root such as https://ghe.example.com/api/v3/. It makes
-// no request.
+// root apiURL (see APIRoots). It makes no request.
 func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App, error) {
 	if appID <= 0 {
 		return nil, errors.New("ghapp: the App ID must be a positive number")
@@ -104,7 +96,7 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	}
 	a := &App{
 		appID: appID, key: key, base: base, upload: upload,
-		newBackOff: DefaultBackOff,
+		newBackOff: defaultBackOff,
 		installs:   map[int64]*installation{},
 	}
 	for _, o := range opts {
@@ -137,8 +129,8 @@ func APIRoots(apiURL string) (base, upload *url.URL, err error) {
 	return base, uploadURL(base), nil
 }
 
-// uploadURL derives the uploads root the way GitHub lays it out. Nothing
-// in the service uploads; go-github merely wants a valid one.
+// uploadURL derives the uploads root the way GitHub lays it out; nothing
+// uploads, but go-github wants a valid one.
 func uploadURL(base *url.URL) *url.URL {
 	u := *base
 	switch {
@@ -172,16 +164,13 @@ func (a *App) newClient(rt http.RoundTripper) *github.Client {
 func (a *App) AppID() int64 { return a.appID }
 
 // AppClient returns the client that authenticates as the App itself (a
-// fresh JWT per request), for App-level endpoints such as GET /app and
-// /app/installations. Repository endpoints need Installation instead.
+// fresh JWT per request), for App-level endpoints such as GET /app.
 func (a *App) AppClient() *github.Client { return a.appClient }
 
-// Installation returns the client of installation id, creating and caching
-// it on first use, and makes sure it holds a valid token (minting one if
-// needed, with retries), so that a wrong key or a removed installation
+// Installation returns the cached client of installation id, making sure
+// it holds a valid token, so that a wrong key or a removed installation
 // surfaces here with a clear error rather than inside the first API call.
-// The same *github.Client is returned for an id until a request with it
-// is answered 401, which drops it so the next call starts afresh.
+// A request answered 401 drops the client so the next call starts afresh.
 func (a *App) Installation(ctx context.Context, id int64) (*github.Client, error) {
 	if id <= 0 {
 		return nil, fmt.Errorf("ghapp: invalid installation ID %d", id)
@@ -211,8 +200,8 @@ func (a *App) installation(id int64) *installation {
 	return in
 }
 
-// Forget drops the cached client of an installation, for when the App is
-// uninstalled or the installation's permissions change.
+// Forget drops the cached client of an installation (uninstalled, or its
+// permissions changed).
 func (a *App) Forget(id int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -228,8 +217,7 @@ func (a *App) drop(in *installation) {
 	}
 }
 
-// ensureToken has ghinstallation return a valid token (its cache, or a
-// fresh one), retrying what is worth retrying.
+// ensureToken has ghinstallation return a valid token (cached or fresh).
 func (a *App) ensureToken(ctx context.Context, in *installation) error {
 	return a.retry(ctx, func() error {
 		if _, err := in.it.Token(ctx); err != nil {
@@ -240,7 +228,7 @@ func (a *App) ensureToken(ctx context.Context, in *installation) error {
 }
 
 // BotLogin returns the login the App acts as, "<slug>[bot]", from GET
-// /app. The answer is cached for the App's lifetime; failures are not.
+// /app, cached once read.
 func (a *App) BotLogin(ctx context.Context) (string, error) {
 	a.mu.Lock()
 	login := a.botLogin
@@ -271,9 +259,8 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 }
 
 // RepoInstalled asks GitHub, afresh, whether installation id still reaches
-// owner/repo. An uninstall or a repository removal read from a webhook is
-// acted on only once GitHub confirms it: the webhook's event type is an
-// unsigned header, and a cached token would outlive the installation.
+// owner/repo: an uninstall read from a webhook (whose event type is an
+// unsigned header) is acted on only once GitHub confirms it.
 func (a *App) RepoInstalled(ctx context.Context, id int64, owner, repo string) (bool, error) {
 	op := fmt.Sprintf("reading the App's installation on %s/%s", owner, repo)
 	var got int64

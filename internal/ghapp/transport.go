@@ -11,10 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Middleware wraps the transport of an installation's client, as
-// go-githubapp's ClientMiddleware does: behaviour every GitHub call shares
-// (rate-limit bookkeeping, metrics) is added here once, so no other package
-// builds or wraps an installation client. id is the installation.
+// Middleware wraps the transport of installation id's client, as
+// go-githubapp's ClientMiddleware does: what every GitHub call shares
+// (rate-limit bookkeeping, metrics) is added once, here.
 type Middleware func(id int64, next http.RoundTripper) http.RoundTripper
 
 // WithMiddleware adds middleware to every installation client, the first
@@ -24,8 +23,7 @@ func WithMiddleware(mw ...Middleware) Option {
 }
 
 // chain builds installation in's transport: the caller's middleware, then
-// the App's own (drop the client on 401, get a valid token), then
-// ghinstallation, which signs the request.
+// installationTransport, then ghinstallation, which signs the request.
 func (a *App) chain(in *installation) http.RoundTripper {
 	var rt http.RoundTripper = &installationTransport{app: a, in: in}
 	for i := len(a.middleware) - 1; i >= 0; i-- {
@@ -35,9 +33,9 @@ func (a *App) chain(in *installation) http.RoundTripper {
 }
 
 // installationTransport gets a valid token (with retries) before handing
-// the request to ghinstallation, and drops the cached installation when
-// GitHub answers 401: the token was revoked or the clock is off, and
-// ghinstallation would otherwise keep sending it until it expires.
+// the request to ghinstallation, and drops the cached installation on a
+// 401, which ghinstallation would otherwise keep answering with the same
+// token until it expires.
 type installationTransport struct {
 	app *App
 	in  *installation
@@ -60,10 +58,8 @@ func (t *installationTransport) RoundTrip(req *http.Request) (*http.Response, er
 }
 
 // RateLimitRemaining is middleware that sets gauge, labelled by
-// installation, to the requests left in the installation's core rate-limit
-// window, read from GitHub's X-RateLimit-Remaining header on every answer.
-// The search and GraphQL budgets (X-RateLimit-Resource) are counted apart
-// by GitHub and left out.
+// installation, to GitHub's X-RateLimit-Remaining of the core budget (the
+// search and GraphQL budgets, X-RateLimit-Resource, are left out).
 func RateLimitRemaining(gauge *prometheus.GaugeVec) Middleware {
 	return func(id int64, next http.RoundTripper) http.RoundTripper {
 		label := strconv.FormatInt(id, 10)
@@ -137,9 +133,8 @@ func RateLimitAnswer(resp *http.Response) error {
 }
 
 // TokenClient returns a client that authenticates with token (the Action's
-// GITHUB_TOKEN) at the API root apiURL (see APIRoots), over hc's
-// transport and timeout, with the same handling of rate-limit answers as
-// the App's clients.
+// GITHUB_TOKEN) at the API root apiURL (see APIRoots), over hc, handling
+// rate-limit answers as the App's clients do.
 func TokenClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
 	base, upload, err := APIRoots(apiURL)
 	if err != nil {
@@ -164,7 +159,7 @@ func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { re
 
 // cloningTransport hands the next transport a copy of the request:
 // ghinstallation's AppsTransport sets headers on the request it is given,
-// which http.RoundTripper's contract forbids.
+// which a RoundTripper must not.
 type cloningTransport struct {
 	next http.RoundTripper
 }

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 
+	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
@@ -92,14 +94,9 @@ type logLimits struct {
 func hardCut(s string, n int) string {
 	used := 0
 	for i, r := range s {
-		w := 1
-		if r > 0xFFFF {
-			w = 2
-		}
-		if used+w > n-1 {
+		if used += utf16.RuneLen(r); used > n-1 {
 			return s[:i] + "…"
 		}
-		used += w
 	}
 	return s
 }
@@ -120,7 +117,7 @@ func compose(v View, lim logLimits) string {
 
 	var facts []string
 	if res.Endpoint != "" {
-		facts = append(facts, "**GraphQL endpoint:** "+codeSpan(res.Endpoint))
+		facts = append(facts, "**GraphQL endpoint:** "+mdsafe.CodeSpan(res.Endpoint))
 	}
 	if res.ConsoleURL != "" {
 		facts = append(facts, "**Console:** "+link("Open the Hasura console", res.ConsoleURL))
@@ -143,9 +140,9 @@ func compose(v View, lim logLimits) string {
 		// format: as code, its URLs do not become links under our name.
 		msg := truncateRunes(res.Message, maxMessage)
 		if res.Status == preview.StatusFailed {
-			b.WriteString("\n> " + codeSpan(msg) + "\n")
+			b.WriteString("\n> " + mdsafe.CodeSpan(msg) + "\n")
 		} else {
-			b.WriteString("\n> " + plainText(msg) + "\n")
+			b.WriteString("\n> " + mdsafe.PlainText(msg) + "\n")
 		}
 	}
 
@@ -166,7 +163,7 @@ func compose(v View, lim logLimits) string {
 		if textLen(v.Section) > maxSection {
 			b.WriteString("\n_A section was too long for the comment and is left out._\n")
 		} else {
-			b.WriteString("\n" + strings.TrimRight(neutralise(v.Section), "\n") + "\n")
+			b.WriteString("\n" + strings.TrimRight(mdsafe.Neutralise(v.Section), "\n") + "\n")
 		}
 	}
 
@@ -209,7 +206,7 @@ func resultNotices(res *preview.Result) []Notice {
 func keyList(keys []string) string {
 	shown := make([]string, len(keys))
 	for i, k := range keys {
-		shown[i] = codeSpan(k)
+		shown[i] = mdsafe.CodeSpan(k)
 	}
 	return strings.Join(shown, ", ")
 }
@@ -217,7 +214,7 @@ func keyList(keys []string) string {
 // neutraliseLine is neutralise for caller Markdown that must stay on one
 // line (inside <sub>).
 func neutraliseLine(s string) string {
-	return strings.Join(strings.Fields(neutralise(s)), " ")
+	return strings.Join(strings.Fields(mdsafe.Neutralise(s)), " ")
 }
 
 // statusLook is how a status reads: "✅ Preview `name` is ready".
@@ -240,23 +237,23 @@ func headline(v View) string {
 		look = statusLook{"❔", "is " + string(v.Result.Status)}
 	}
 	if v.Headline != "" {
-		return look.emoji + " " + plainText(truncateRunes(v.Headline, maxHeadline))
+		return look.emoji + " " + mdsafe.PlainText(truncateRunes(v.Headline, maxHeadline))
 	}
 	name := "Preview"
 	if v.Result.Name != "" {
-		name += " " + codeSpan(v.Result.Name)
+		name += " " + mdsafe.CodeSpan(v.Result.Name)
 	}
-	return look.emoji + " " + name + " " + plainText(look.text)
+	return look.emoji + " " + name + " " + mdsafe.PlainText(look.text)
 }
 
 // source says what the preview was built from.
 func source(v View) string {
 	var parts []string
 	if v.Branch != "" {
-		parts = append(parts, "**Branch:** "+codeSpan(v.Branch))
+		parts = append(parts, "**Branch:** "+mdsafe.CodeSpan(v.Branch))
 	}
 	if v.SHA != "" {
-		parts = append(parts, "**Commit:** "+codeSpan(truncateBytes(v.SHA, 7)))
+		parts = append(parts, "**Commit:** "+mdsafe.CodeSpan(truncateBytes(v.SHA, 7)))
 	}
 	if v.PR > 0 {
 		parts = append(parts, fmt.Sprintf("**PR:** #%d", v.PR))
@@ -278,7 +275,7 @@ func writeNotice(b *strings.Builder, n Notice) {
 	default:
 		kind = NoticeNote
 	}
-	text := strings.TrimSpace(neutralise(truncateRunes(n.Text, maxNotice)))
+	text := strings.TrimSpace(mdsafe.Neutralise(truncateRunes(n.Text, maxNotice)))
 	if text == "" {
 		return
 	}
@@ -328,7 +325,7 @@ func writeTasks(b *strings.Builder, v View, lim logLimits) {
 			dur = formatDuration(t.Duration())
 		}
 		fmt.Fprintf(b, "| %s | %s | %s %s | %s |\n",
-			plainText(t.Job), plainText(t.Name), emoji, plainText(t.State), dur)
+			mdsafe.PlainText(t.Job), mdsafe.PlainText(t.Name), emoji, mdsafe.PlainText(t.State), dur)
 	}
 	if n := len(tasks) - len(shown); n > 0 {
 		fmt.Fprintf(b, "| | _%d more tasks not shown_ | | |\n", n)
@@ -341,9 +338,9 @@ func writeFailure(b *strings.Builder, res *preview.Result, lim logLimits) {
 	if t == nil {
 		return
 	}
-	b.WriteString("\n**Failed task:** " + codeSpan(t.Name))
+	b.WriteString("\n**Failed task:** " + mdsafe.CodeSpan(t.Name))
 	if t.Job != "" {
-		b.WriteString(" (" + plainText(t.Job) + " job)")
+		b.WriteString(" (" + mdsafe.PlainText(t.Job) + " job)")
 	}
 	b.WriteString("\n")
 	for _, part := range []struct{ title, text string }{
@@ -360,7 +357,7 @@ func writeFailure(b *strings.Builder, res *preview.Result, lim logLimits) {
 				text = "(left out: too long for a comment)"
 			}
 		}
-		fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n%s\n\n</details>\n", part.title, codeBlock(text))
+		fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n%s\n\n</details>\n", part.title, mdsafe.CodeBlock(text))
 	}
 }
 
