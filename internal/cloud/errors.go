@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,20 +54,17 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "hasura cloud %s: %s", e.Op, e.Class)
+	msg := fmt.Sprintf("hasura cloud %s: %s", e.Op, e.Class)
 	if e.Status != 0 && e.Status != http.StatusOK {
-		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
 	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
+		msg += ": " + e.Message
 	}
 	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		msg += ": " + e.Err.Error()
 	}
-	return b.String()
+	return msg
 }
 
 // Unwrap lets errors.Is match both the class and the cause (for example
@@ -165,9 +163,8 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	case code == "quota-exceeded" || containsAny(msg, "quota", "limit exceeded", "limit reached",
 		"maximum number of", "upgrade your plan", "too many projects"):
 		e.Class = ErrQuotaExceeded
-	case strings.Contains(msg, "hash mismatch") || strings.Contains(msg, "stale hash") ||
-		(strings.Contains(msg, "hash") && (code == "conflict" || strings.Contains(msg, "changed") ||
-			strings.Contains(msg, "current") || strings.Contains(msg, "invalid"))):
+	case containsAny(msg, "hash mismatch", "stale hash") ||
+		(strings.Contains(msg, "hash") && (code == "conflict" || containsAny(msg, "changed", "current", "invalid"))):
 		e.Class = ErrHashConflict
 	case code == "not-found" || strings.Contains(msg, "does not exist") ||
 		// "field 'x' not found in type: 'jobs'" is a query the schema
@@ -186,12 +183,7 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 // containsAny reports whether s holds one of the phrases: the Cloud's
 // texts are undocumented, so each class is known by several wordings.
 func containsAny(s string, phrases ...string) bool {
-	for _, p := range phrases {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(phrases, func(p string) bool { return strings.Contains(s, p) })
 }
 
 // IsWarmingUp reports whether text is the Cloud's "If you have just created
