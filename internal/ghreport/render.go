@@ -25,9 +25,8 @@ const (
 	maxSection  = 30000
 )
 
-// rebuildLine is the checkbox the webhook service watches. The hidden
-// suffix tells it apart from the same words in quoted text, which cannot
-// carry it because neutralise breaks every "<!--" we did not write.
+// The rebuild checkbox the webhook service watches. Its hidden suffix tells
+// it apart from quoted text, where every "<!--" we did not write is broken.
 const (
 	rebuildLabel    = "Rebuild this preview"
 	rebuildSuffix   = "<!-- hasura-preview:rebuild -->"
@@ -37,11 +36,9 @@ const (
 // Render returns the comment body for view, Marker first. A task log too
 // long for GitHub's limit is shortened step by step until the body fits.
 func Render(view View) string {
-	body := compose(view, logLimits{textCap: -1, maxRows: -1})
-	if textLen(body) <= MaxBodyLen {
-		return body
-	}
+	var body string
 	for _, lim := range []logLimits{
+		{textCap: -1, maxRows: -1},
 		{textCap: 16000, maxRows: -1},
 		{textCap: 4000, maxRows: -1},
 		{textCap: 1000, maxRows: -1},
@@ -63,15 +60,10 @@ func Render(view View) string {
 // as written (escaping for Markdown would change its spelling and let it
 // through, and GitHub's renderer would turn it back), and over the
 // rendered body once more. Every body we publish goes through it.
-func RenderMasked(view View, mask func(string) string) string {
+func RenderMasked(v View, mask func(string) string) string {
 	if mask == nil {
-		return Render(view)
+		return Render(v)
 	}
-	return mask(Render(MaskView(view, mask)))
-}
-
-// MaskView returns a copy of v with mask applied to every text in it.
-func MaskView(v View, mask func(string) string) View {
 	v.Result = v.Result.Masked(mask)
 	for _, s := range []*string{&v.Branch, &v.SHA, &v.Headline, &v.LogURL, &v.Footer} {
 		*s = mask(*s)
@@ -80,7 +72,7 @@ func MaskView(v View, mask func(string) string) View {
 	for i := range v.Notices {
 		v.Notices[i].Text = mask(v.Notices[i].Text)
 	}
-	return v
+	return mask(Render(v))
 }
 
 // logLimits shrink the task log until the body fits.
@@ -108,10 +100,7 @@ func compose(v View, lim logLimits) string {
 	b.WriteString("### " + headline(v) + "\n")
 
 	notices := append(resultNotices(res), v.Notices...)
-	for i, n := range notices {
-		if i == maxNotices {
-			break
-		}
+	for _, n := range notices[:min(len(notices), maxNotices)] {
 		writeNotice(&b, n)
 	}
 
@@ -129,10 +118,7 @@ func compose(v View, lim logLimits) string {
 		facts = append(facts, "**Took:** "+formatDuration(d))
 	}
 	if len(facts) > 0 {
-		b.WriteString("\n")
-		for _, f := range facts {
-			b.WriteString("- " + f + "\n")
-		}
+		b.WriteString("\n- " + strings.Join(facts, "\n- ") + "\n")
 	}
 
 	if res.Message != "" {
@@ -253,7 +239,7 @@ func source(v View) string {
 		parts = append(parts, "**Branch:** "+mdsafe.CodeSpan(v.Branch))
 	}
 	if v.SHA != "" {
-		parts = append(parts, "**Commit:** "+mdsafe.CodeSpan(truncateBytes(v.SHA, 7)))
+		parts = append(parts, "**Commit:** "+mdsafe.CodeSpan(strings.ToValidUTF8(v.SHA[:min(len(v.SHA), 7)], "")))
 	}
 	if v.PR > 0 {
 		parts = append(parts, fmt.Sprintf("**PR:** #%d", v.PR))
@@ -261,18 +247,9 @@ func source(v View) string {
 	return strings.Join(parts, " · ")
 }
 
-func truncateBytes(s string, n int) string {
-	if len(s) > n {
-		return strings.ToValidUTF8(s[:n], "")
-	}
-	return s
-}
-
 func writeNotice(b *strings.Builder, n Notice) {
 	kind := n.Kind
-	switch kind {
-	case NoticeNote, NoticeWarning, NoticeError:
-	default:
+	if kind != NoticeWarning && kind != NoticeError {
 		kind = NoticeNote
 	}
 	text := strings.TrimSpace(mdsafe.Neutralise(truncateRunes(n.Text, maxNotice)))
