@@ -102,7 +102,12 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	for _, o := range opts {
 		o(a)
 	}
-	a.appClient = a.newClient(cloningTransport{a.appsTransport()})
+	// ghinstallation's AppsTransport sets headers on the request it is
+	// given, which a RoundTripper must not: it gets a copy.
+	atr := a.appsTransport()
+	a.appClient = a.newClient(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return atr.RoundTrip(req.Clone(req.Context()))
+	}))
 	return a, nil
 }
 
@@ -153,7 +158,7 @@ func (a *App) appsTransport() *ghinstallation.AppsTransport {
 }
 
 func (a *App) newClient(rt http.RoundTripper) *github.Client {
-	c := github.NewClient(&http.Client{Transport: rateLimitAnswers{next: rt}, Timeout: requestTimeout})
+	c := github.NewClient(&http.Client{Transport: rateLimitAnswers(rt), Timeout: requestTimeout})
 	base, upload := *a.base, *a.upload
 	c.BaseURL, c.UploadURL = &base, &upload
 	c.UserAgent = userAgent

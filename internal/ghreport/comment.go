@@ -21,7 +21,7 @@ func (r *Reporter) Update(ctx context.Context, view View) error {
 		r.pending = ""
 		return nil
 	}
-	if !view.Final() && !r.lastWrite.IsZero() && r.now().Sub(r.lastWrite) < minInterval {
+	if !view.Result.Status.Done() && !r.lastWrite.IsZero() && r.now().Sub(r.lastWrite) < minInterval {
 		r.pending = body
 		return nil
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -62,14 +63,9 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 		Environment:           github.String(spec.Environment),
 		TransientEnvironment:  github.Bool(true),
 		ProductionEnvironment: github.Bool(false),
+		Description:           optional(truncateRunes(r.redact(spec.Description), maxDescription)),
 	}
-	if spec.Description != "" {
-		req.Description = github.String(truncateRunes(r.redact(spec.Description), maxDescription))
-	}
-	st := &github.DeploymentStatusRequest{State: github.String("in_progress")}
-	if spec.LogURL != "" {
-		st.LogURL = github.String(spec.LogURL)
-	}
+	st := &github.DeploymentStatusRequest{State: github.String("in_progress"), LogURL: optional(spec.LogURL)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var id int64
@@ -87,25 +83,19 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 	return id, err
 }
 
-// FinishDeployment gives deployment id its final state: DeploySuccess,
-// DeployFailure, DeployError or DeployInactive. environmentURL (the GraphQL endpoint) is
-// what "View deployment" on the PR opens. On success, GitHub marks the
-// environment's older deployments inactive (auto_inactive).
+// FinishDeployment gives deployment id its final state (a Deploy…
+// constant). environmentURL (the GraphQL endpoint) is what "View
+// deployment" on the PR opens. On success, GitHub marks the environment's
+// older deployments inactive (auto_inactive).
 func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, environmentURL, logURL, description string) error {
-	switch state {
-	case DeploySuccess, DeployFailure, DeployError, DeployInactive:
-	default:
+	if !slices.Contains([]string{DeploySuccess, DeployFailure, DeployError, DeployInactive}, state) {
 		return fmt.Errorf("finishing deployment %d: state %q is not success, failure, error or inactive", id, state)
 	}
-	st := &github.DeploymentStatusRequest{State: github.String(state)}
-	if environmentURL != "" {
-		st.EnvironmentURL = github.String(environmentURL)
-	}
-	if logURL != "" {
-		st.LogURL = github.String(logURL)
-	}
-	if description != "" {
-		st.Description = github.String(truncateRunes(r.redact(description), maxDescription))
+	st := &github.DeploymentStatusRequest{
+		State:          github.String(state),
+		EnvironmentURL: optional(environmentURL),
+		LogURL:         optional(logURL),
+		Description:    optional(truncateRunes(r.redact(description), maxDescription)),
 	}
 	if state == DeploySuccess {
 		st.AutoInactive = github.Bool(true)
@@ -150,9 +140,8 @@ func (r *Reporter) DeactivateEnvironment(ctx context.Context, environment string
 	})
 }
 
-// LastDeployment is the newest deployment of an environment as
-// LastDeployment reads it: what it was for, what it carried and how it
-// ended.
+// LastDeployment is the newest deployment of an environment: what it was
+// for, what it carried and how it ended.
 type LastDeployment struct {
 	ID      int64
 	SHA     string
@@ -200,4 +189,12 @@ func (r *Reporter) status(ctx context.Context, id int64, st *github.DeploymentSt
 		_, resp, err := gh.Repositories.CreateDeploymentStatus(ctx, r.owner, r.repo, id, st)
 		return resp, err
 	})
+}
+
+// optional is s for an optional field of a GitHub request: nil when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

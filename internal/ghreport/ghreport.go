@@ -71,9 +71,6 @@ type View struct {
 	Section string
 }
 
-// Final reports whether the view is a final state, which is always written.
-func (v View) Final() bool { return v.Result.Status.Done() }
-
 // WriteGate lets one content write at a time through; share one per
 // installation, as GitHub limits content writes per installation. A nil
 // gate lets everything through.

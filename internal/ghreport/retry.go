@@ -175,7 +175,7 @@ func headerWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 func transient(err error) bool {
 	var er *github.ErrorResponse
 	if errors.As(err, &er) {
-		return er.Response != nil && er.Response.StatusCode >= 500
+		return status(err) >= 500
 	}
 	// No answer at all (connection refused or reset, a timeout) or one cut
 	// short: worth another try.
@@ -183,28 +183,28 @@ func transient(err error) bool {
 	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// status is the HTTP status of GitHub's error answer err, or 0.
+func status(err error) int {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
 // IsNoPermission reports ErrNoPermission, or an answer of GitHub's that
 // says a token does not reach a resource (a 403 "Resource not accessible
 // by …" or a 404), for callers that make their own GitHub calls.
 func IsNoPermission(err error) bool {
-	if errors.Is(err, ErrNoPermission) {
-		return true
-	}
 	var er *github.ErrorResponse
-	if !errors.As(err, &er) || er.Response == nil {
-		return false
-	}
-	switch er.Response.StatusCode {
-	case http.StatusNotFound:
+	switch {
+	case errors.Is(err, ErrNoPermission), status(err) == http.StatusNotFound:
 		return true
-	case http.StatusForbidden:
-		return strings.Contains(er.Message, "Resource not accessible")
+	case status(err) == http.StatusForbidden:
+		return errors.As(err, &er) && strings.Contains(er.Message, "Resource not accessible")
 	}
 	return false
 }
 
 // IsNotFound reports a 404 answer.
-func IsNotFound(err error) bool {
-	var er *github.ErrorResponse
-	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
-}
+func IsNotFound(err error) bool { return status(err) == http.StatusNotFound }
