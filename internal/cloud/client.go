@@ -2,10 +2,9 @@
 // GraphQL endpoint, by default https://data.pro.hasura.io/v1/graphql).
 //
 // Every call sends its values as GraphQL variables, never in the query text;
-// carries the PAT as "Authorization: pat <token>"; has a timeout of its own;
-// and retries transient failures (5xx, 429 with Retry-After, network errors,
-// answers that are not JSON) with exponential backoff and jitter, bounded by
-// the caller's context. Errors are *Error values classified by the Err*
+// carries the PAT as "Authorization: pat <token>"; and retries transient
+// failures (5xx, 429 with Retry-After, network errors, answers that are not
+// JSON) with backoff. Errors are *Error values classified by the Err*
 // sentinels. The PAT appears in no error, log line or formatted Client.
 package cloud
 

@@ -138,10 +138,9 @@ const warmingUp = "if you have just created this project"
 // was an internal error while serving your request", with an id.
 const genericServerError = "genericservererror"
 
-// classifyGraphQL maps a Hasura error to a class. Hasura answers most
-// errors with HTTP 200, so the code and message are all there is. The
-// Cloud's own words are kept in Message: where the class is a guess (quota
-// texts are not documented) the user still reads what the Cloud said.
+// classifyGraphQL maps a Hasura error (most come with HTTP 200) to a class
+// by its code and message, kept in Message: where the class is a guess,
+// the user still reads what the Cloud said.
 func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	e := &Error{Op: op, Status: status, Code: ge.Extensions.Code, Message: ge.Message}
 	msg := strings.ToLower(ge.Message)
@@ -187,8 +186,7 @@ func containsAny(s string, phrases ...string) bool {
 }
 
 // IsWarmingUp reports whether text is the Cloud's "If you have just created
-// this project please wait a few moments…" refusal, which a first run meets
-// and a rerun does not.
+// this project please wait a few moments…" refusal of a first run.
 func IsWarmingUp(text string) bool {
 	return strings.Contains(strings.ToLower(text), warmingUp)
 }

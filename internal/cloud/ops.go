@@ -192,9 +192,8 @@ const updateTenantEnvQuery = `mutation updateTenantEnv($tenantId: uuid!, $curren
 }`
 
 // UpdateTenantEnv upserts env into the tenant's environment (keys not sent
-// are kept), guarded by the hash read before: ErrHashConflict when it
-// changed meanwhile. The app restarts; metadata and migrations are not
-// applied again.
+// are kept), guarded by the hash read before (ErrHashConflict when it
+// changed). The app restarts; metadata and migrations are not applied.
 func (c *Client) UpdateTenantEnv(ctx context.Context, tenantID, currentHash string, env []EnvVar) (*TenantEnv, error) {
 	if env == nil {
 		env = []EnvVar{}
@@ -221,9 +220,8 @@ func (c *Client) DeleteTenantEnv(ctx context.Context, tenantID, currentHash stri
 }
 
 // changeEnv runs an env mutation. The Cloud refuses a change that changes
-// nothing; its text is not documented, so any refusal that says so in one
-// of the plausible wordings is read as success and the environment is read
-// back.
+// nothing, in undocumented words: such a refusal is read as success and
+// the environment is read back.
 func (c *Client) changeEnv(ctx context.Context, op, query string, vars map[string]any) (*TenantEnv, error) {
 	var out map[string]*TenantEnv
 	err := c.run(ctx, op, query, vars, &out)

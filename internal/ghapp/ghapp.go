@@ -111,13 +111,11 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	return a, nil
 }
 
-// APIRoots checks a REST API root — https://api.github.com/ (the default
-// when empty) or a GitHub Enterprise Server root such as
-// https://ghe.example.com/api/v3/ — and returns it with a trailing slash,
-// with the uploads root beside it, ready for a go-github client's BaseURL
-// and UploadURL. They are set directly: WithEnterpriseURLs would append
-// api/v3/ to any root that lacks it, which breaks roots such as a
-// simulator's.
+// APIRoots checks a REST API root (https://api.github.com/ when empty, or a
+// GitHub Enterprise Server root such as https://ghe.example.com/api/v3/) and
+// returns it and the uploads root, for a go-github client's BaseURL and
+// UploadURL. go-github's WithEnterpriseURLs would append api/v3/ to a root
+// that lacks it, such as a simulator's.
 func APIRoots(apiURL string) (base, upload *url.URL, err error) {
 	if apiURL == "" {
 		apiURL = DefaultAPIURL

@@ -29,9 +29,7 @@ func (r *Reporter) Update(ctx context.Context, view View) error {
 }
 
 // UpdateExisting is Update for news that matters only to a PR that already
-// has our comment (a deletion of a preview that was never built): it edits
-// the comment when there is one and otherwise writes nothing. It reports
-// whether a comment was written.
+// has our comment: it reports whether there was one to edit.
 func (r *Reporter) UpdateExisting(ctx context.Context, view View) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -43,10 +41,8 @@ func (r *Reporter) UpdateExisting(ctx context.Context, view View) (bool, error) 
 			return false, nil
 		}
 	}
-	if err := r.write(ctx, r.body(view)); err != nil {
-		return false, err
-	}
-	return true, nil
+	err := r.write(ctx, r.body(view))
+	return err == nil, err
 }
 
 // Flush writes the progress view Update last held back, if any.
@@ -66,8 +62,7 @@ func (r *Reporter) Pending() bool {
 	return r.pending != ""
 }
 
-// body renders view with this Reporter's redaction, before escaping and
-// again last, so that nothing it hides can come back through truncation.
+// body renders view with this Reporter's redaction, cut to GitHub's limit.
 func (r *Reporter) body(view View) string {
 	b := RenderMasked(view, r.redact)
 	if textLen(b) > MaxBodyLen {

@@ -37,9 +37,8 @@ type DeploymentSpec struct {
 	Payload any
 	// LogURL, when set, is linked from the in_progress status.
 	LogURL string
-	// SkipInProgress leaves the deployment pending rather than marking it
-	// in_progress: one content write fewer, for a caller short of GitHub
-	// budget whose final status will supersede it anyway.
+	// SkipInProgress leaves the deployment pending rather than in_progress:
+	// one content write fewer, for a caller short of GitHub budget.
 	SkipInProgress bool
 }
 
@@ -105,10 +104,9 @@ func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, enviro
 	return r.gate.Do(ctx, func() error { return r.status(ctx, id, st) })
 }
 
-// DeactivateEnvironment marks every deployment of environment inactive, so
-// the PR stops offering a preview that no longer exists. Deployments whose
-// latest status is already inactive are left alone: each status is a
-// content write.
+// DeactivateEnvironment marks every deployment of environment inactive
+// (those not already so: each status is a content write), so the PR stops
+// offering a preview that no longer exists.
 func (r *Reporter) DeactivateEnvironment(ctx context.Context, environment string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -152,8 +150,7 @@ type LastDeployment struct {
 }
 
 // LastDeployment reads the newest deployment of environment (GitHub lists
-// deployments newest first) and its latest status; ok is false when the
-// environment has none.
+// them newest first); ok is false when there is none.
 func (r *Reporter) LastDeployment(ctx context.Context, environment string) (last LastDeployment, ok bool, err error) {
 	opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 1}}
 	err = r.call(ctx, "listing deployments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {

@@ -23,8 +23,7 @@ import (
 var ErrNoPermission = errors.New("the GitHub token lacks permission")
 
 // ErrRateLimited means GitHub asked for a longer wait than the Reporter
-// accepts, or kept refusing after several waits. The error is a
-// *RateLimitError, which says until when.
+// takes, or kept refusing; the error is a *RateLimitError.
 var ErrRateLimited = errors.New("GitHub rate limit")
 
 // RateLimitError is a call that a GitHub rate limit stopped; Until is when
@@ -82,10 +81,9 @@ const maxRateLimitRetries = 4
 // apiCall is one GitHub request; it is repeated as is on retry.
 type apiCall func(ctx context.Context, gh *github.Client) (*github.Response, error)
 
-// call runs fn, waiting out rate limits as GitHub asks (these waits do not
-// use up the backoff) and retrying 5xx answers and network errors with
-// backoff. op names the operation for errors and logs. The caller holds
-// r.mu.
+// call runs fn, waiting out rate limits as GitHub asks (without using up
+// the backoff) and retrying 5xx answers and network errors with backoff.
+// The caller holds r.mu.
 func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
 	b := r.newBackOff()
 	b.Reset()
