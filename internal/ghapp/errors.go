@@ -188,3 +188,18 @@ func (a *App) retry(ctx context.Context, op func() error) error {
 		}
 	}
 }
+
+// callAPI makes a go-github call with the App's retries, its errors
+// classified.
+func callAPI[T any](ctx context.Context, a *App, op string, call func() (T, *github.Response, error)) (T, error) {
+	var out T
+	err := a.retry(ctx, func() error {
+		v, _, err := call()
+		if err != nil {
+			return classifyAPIError(ctx, err, op)
+		}
+		out = v
+		return nil
+	})
+	return out, err
+}

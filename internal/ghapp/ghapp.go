@@ -239,18 +239,13 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 	if login != "" {
 		return login, nil
 	}
-	var slug string
-	err := a.retry(ctx, func() error {
-		app, _, err := a.appClient.Apps.Get(ctx, "")
-		if err != nil {
-			return classifyAPIError(ctx, err, "reading the App (GET /app)")
-		}
-		slug = app.GetSlug()
-		return nil
+	app, err := callAPI(ctx, a, "reading the App (GET /app)", func() (*github.App, *github.Response, error) {
+		return a.appClient.Apps.Get(ctx, "")
 	})
 	if err != nil {
 		return "", err
 	}
+	slug := app.GetSlug()
 	if slug == "" {
 		return "", errors.New("reading the App (GET /app): GitHub returned no slug")
 	}
@@ -266,18 +261,12 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 // unsigned header) is acted on only once GitHub confirms it.
 func (a *App) RepoInstalled(ctx context.Context, id int64, owner, repo string) (bool, error) {
 	op := fmt.Sprintf("reading the App's installation on %s/%s", owner, repo)
-	var got int64
-	err := a.retry(ctx, func() error {
-		// GitHub's REST docs, "Get a repository installation for the
-		// authenticated app" (GET /repos/{owner}/{repo}/installation, JWT):
-		// 200 with the installation, 404 "Resource not found" when the App
-		// is not installed on the repository.
-		in, _, err := a.appClient.Apps.FindRepositoryInstallation(ctx, owner, repo)
-		if err != nil {
-			return classifyAPIError(ctx, err, op)
-		}
-		got = in.GetID()
-		return nil
+	// GitHub's REST docs, "Get a repository installation for the
+	// authenticated app" (GET /repos/{owner}/{repo}/installation, JWT): 200
+	// with the installation, 404 "Resource not found" when the App is not
+	// installed on the repository.
+	in, err := callAPI(ctx, a, op, func() (*github.Installation, *github.Response, error) {
+		return a.appClient.Apps.FindRepositoryInstallation(ctx, owner, repo)
 	})
 	switch {
 	case errors.Is(err, ErrInstallationNotFound):
@@ -286,5 +275,5 @@ func (a *App) RepoInstalled(ctx context.Context, id int64, owner, repo string) (
 		return false, err
 	}
 	// Reinstalled since: another installation, and this one is gone.
-	return got == id, nil
+	return in.GetID() == id, nil
 }

@@ -24,14 +24,8 @@ func (a *App) RepoReadToken(ctx context.Context, installationID int64, owner, re
 		Repositories: []string{repo},
 		Permissions:  &github.InstallationPermissions{Contents: github.String("read")},
 	}
-	var tok *github.InstallationToken
-	err := a.retry(ctx, func() error {
-		t, _, err := a.appClient.Apps.CreateInstallationToken(ctx, installationID, opts)
-		if err != nil {
-			return classifyAPIError(ctx, err, op)
-		}
-		tok = t
-		return nil
+	tok, err := callAPI(ctx, a, op, func() (*github.InstallationToken, *github.Response, error) {
+		return a.appClient.Apps.CreateInstallationToken(ctx, installationID, opts)
 	})
 	if err != nil {
 		return "", time.Time{}, err
