@@ -213,11 +213,8 @@ func (c *Client) roundTrip(ctx context.Context, op, query string, vars map[strin
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	payload, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	if err != nil {
-		return &Error{Op: op, Class: ErrInvalidInput, Message: "encoding the variables", Err: err}
-	}
-	req, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
-	if err != nil {
+	req, rerr := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
+	if err = errors.Join(err, rerr); err != nil {
 		return &Error{Op: op, Class: ErrInvalidInput, Message: "building the request", Err: err}
 	}
 	req.Header.Set("Content-Type", "application/json; charset=utf-8")

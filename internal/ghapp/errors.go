@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
@@ -134,12 +135,8 @@ func classifyStatus(op string, status int, h http.Header, msg string, fields []g
 }
 
 func mentionsRepositories(fields []github.Error, msg string) bool {
-	for _, f := range fields {
-		if f.Field == "repositories" || f.Resource == "Repository" {
-			return true
-		}
-	}
-	return strings.Contains(strings.ToLower(msg), "repositor")
+	return strings.Contains(strings.ToLower(msg), "repositor") ||
+		slices.ContainsFunc(fields, func(f github.Error) bool { return f.Field == "repositories" || f.Resource == "Repository" })
 }
 
 // messageOf extracts GitHub's {"message": …} from an error body, falling

@@ -26,12 +26,9 @@ func truncateRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	if n <= 1 {
-		return "…"
-	}
 	i := 0
 	for k := range s {
-		if i == n-1 {
+		if i >= n-1 {
 			return s[:k] + "…"
 		}
 		i++
