@@ -37,20 +37,13 @@ var (
 // Error is what every Client method returns on failure. It never holds the
 // PAT: messages come from the API's answer, which does not echo headers.
 type Error struct {
-	// Op is the GraphQL operation, such as "createGitHubPreviewApp".
-	Op string
-	// Class is one of the Err* sentinels above.
-	Class error
-	// Status is the HTTP status, 0 for a network failure.
-	Status int
-	// Code is the Hasura error code from extensions.code, if any.
-	Code string
-	// Message is the API's message (or a short description of the body).
-	Message string
-	// RetryAfter is the server's Retry-After hint, if it gave one.
-	RetryAfter time.Duration
-	// Err is the underlying error (network, context), if any.
-	Err error
+	Op         string        // the GraphQL operation, such as "createGitHubPreviewApp"
+	Class      error         // one of the Err* sentinels above
+	Status     int           // the HTTP status, 0 for a network failure
+	Code       string        // Hasura's extensions.code, if any
+	Message    string        // the API's message, or a short description of the body
+	RetryAfter time.Duration // the server's Retry-After, if it gave one
+	Err        error         // the underlying error (network, context), if any
 }
 
 func (e *Error) Error() string {

@@ -24,14 +24,12 @@ type PreviewApp struct {
 	Owner       string
 	Repo        string
 	Branch      string
-	// Directory is the Hasura project's path in the repository; "" is the root.
-	Directory string
-	Name      string
-	// Cloud is "aws" or "gcp".
-	Cloud  string
-	Region string
-	Plan   string
-	Env    []EnvVar
+	Directory   string // the Hasura project's path in the repository; "" is the root
+	Name        string
+	Cloud       string // "aws" or "gcp"
+	Region      string
+	Plan        string
+	Env         []EnvVar
 }
 
 // Job statuses. Anything else means the job is still in progress.

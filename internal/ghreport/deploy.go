@@ -28,15 +28,11 @@ func EnvironmentName(app string) string { return "preview/" + app }
 
 // DeploymentSpec describes a deployment to start.
 type DeploymentSpec struct {
-	// Environment is "preview/<name>" (see EnvironmentName).
-	Environment string
-	// Ref is the head commit SHA.
-	Ref         string
+	Environment string // "preview/<name>" (see EnvironmentName)
+	Ref         string // the head commit SHA
 	Description string
-	// Payload is extra JSON-encodable data kept with the deployment.
-	Payload any
-	// LogURL, when set, is linked from the in_progress status.
-	LogURL string
+	Payload     any    // extra JSON-encodable data kept with the deployment
+	LogURL      string // linked from the in_progress status, when set
 	// SkipInProgress leaves the deployment pending rather than in_progress:
 	// one content write fewer, for a caller short of GitHub budget.
 	SkipInProgress bool

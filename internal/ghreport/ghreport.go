@@ -52,20 +52,17 @@ type Notice struct {
 
 // View is everything one rendering of the comment shows.
 type View struct {
-	Result preview.Result
-	Branch string
-	SHA    string
-	PR     int
-	// Headline replaces the default headline text (status emoji kept).
-	Headline string
+	Result   preview.Result
+	Branch   string
+	SHA      string
+	PR       int
+	Headline string // replaces the default headline text (status emoji kept)
 	Notices  []Notice
 	// RebuildCheckbox adds "- [ ] Rebuild this preview"; only the webhook
 	// service listens for it being ticked.
 	RebuildCheckbox bool
-	// LogURL is where the full log lives (the Actions run URL).
-	LogURL string
-	// Footer is a short Markdown line at the bottom (tool and version).
-	Footer string
+	LogURL          string // where the full log lives (the Actions run URL)
+	Footer          string // a short Markdown line at the bottom (tool and version)
 	// Section is an optional pre-rendered Markdown section (the API
 	// review) shown after the task log; one over maxSection is left out.
 	Section string

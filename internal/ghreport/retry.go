@@ -30,13 +30,9 @@ var ErrRateLimited = errors.New("GitHub rate limit")
 // GitHub will take requests again (on the Reporter's clock), for a caller
 // that would rather come back then than hold a worker.
 type RateLimitError struct {
-	// Op is the operation that was stopped ("" when not known).
-	Op string
-	// Until is the earliest time worth trying again.
-	Until time.Time
-	// Err is GitHub's answer, or what refused the request before it was
-	// sent (a transport that knows the limit is spent); may be nil.
-	Err error
+	Op    string    // the operation that was stopped, if known
+	Until time.Time // the earliest time worth trying again
+	Err   error     // GitHub's answer, or what refused the request unsent; may be nil
 }
 
 func (e *RateLimitError) Error() string {
