@@ -129,21 +129,16 @@ func APIRoots(apiURL string) (base, upload *url.URL, err error) {
 		base.Path += "/"
 		base.RawPath = ""
 	}
-	return base, uploadURL(base), nil
-}
-
-// uploadURL derives the uploads root the way GitHub lays it out; nothing
-// uploads, but go-github wants a valid one.
-func uploadURL(base *url.URL) *url.URL {
-	u := *base
+	// The uploads root as GitHub lays it out: nothing uploads, but
+	// go-github wants a valid one.
+	upload = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path}
 	switch {
-	case strings.EqualFold(u.Host, "api.github.com"):
-		u.Host, u.Path = "uploads.github.com", "/"
-	case strings.HasSuffix(u.Path, "/api/v3/"):
-		u.Path = strings.TrimSuffix(u.Path, "v3/") + "uploads/"
+	case strings.EqualFold(base.Host, "api.github.com"):
+		upload.Host, upload.Path = "uploads.github.com", "/"
+	case strings.HasSuffix(base.Path, "/api/v3/"):
+		upload.Path = strings.TrimSuffix(base.Path, "v3/") + "uploads/"
 	}
-	u.RawPath = ""
-	return &u
+	return base, upload, nil
 }
 
 // appsTransport signs requests with a fresh JWT. Its BaseURL is the root
