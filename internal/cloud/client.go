@@ -34,8 +34,7 @@ const (
 	defaultMaxTries = 6
 )
 
-// MaxRetryAfter is the longest a Retry-After answer makes a call wait
-// before its next attempt.
+// MaxRetryAfter is the longest wait a Retry-After answer gets.
 const MaxRetryAfter = 2 * time.Minute
 
 // maxBody caps what is read of one answer, which is small unless broken.
@@ -46,8 +45,7 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// Observer hears about every HTTP attempt, for metrics. err is nil or an
-// *Error.
+// Observer hears about every HTTP attempt; err is nil or an *Error.
 type Observer func(op string, d time.Duration, err error)
 
 // Client calls the Hasura Cloud API. It is safe for concurrent use.
@@ -77,8 +75,8 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 // WithTimeout bounds each HTTP attempt.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
-// WithRetry sets the number of attempts per call (at least 1) and the
-// backoff policy between them. A nil policy keeps the default.
+// WithRetry sets the attempts per call (at least 1) and, if not nil, the
+// backoff policy between them.
 func WithRetry(maxTries int, newBackOff func() backoff.BackOff) Option {
 	return func(c *Client) {
 		c.maxTries = max(maxTries, 1)
@@ -155,8 +153,7 @@ func (c *Client) LogValue() slog.Value {
 // Endpoint returns the API URL the client calls.
 func (c *Client) Endpoint() string { return c.endpoint }
 
-// run sends one operation, retrying transient failures, and decodes the
-// answer's data into out.
+// run sends one operation, retrying transient failures, into out.
 func (c *Client) run(ctx context.Context, op, query string, vars map[string]any, out any) error {
 	b := c.newBackOff()
 	b.Reset()

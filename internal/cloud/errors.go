@@ -60,8 +60,7 @@ func (e *Error) Error() string {
 	return msg
 }
 
-// Unwrap lets errors.Is match both the class and the cause (for example
-// context.DeadlineExceeded).
+// Unwrap lets errors.Is match both the class and the cause.
 func (e *Error) Unwrap() []error {
 	if e.Err != nil {
 		return []error{e.Class, e.Err}

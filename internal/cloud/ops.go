@@ -100,8 +100,7 @@ func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
 	return one[Job](ctx, c, OpJob, jobQuery, map[string]any{"id": id}, "no job "+id)
 }
 
-// one runs a query whose answer is one object named op, and ErrNotFound
-// (saying missing) when that is null.
+// one runs a query answering one object named op; null is ErrNotFound.
 func one[T any](ctx context.Context, c *Client, op, query string, vars map[string]any, missing string) (*T, error) {
 	var out map[string]*T
 	if err := c.run(ctx, op, query, vars, &out); err != nil {
@@ -209,8 +208,7 @@ const deleteTenantEnvQuery = `mutation deleteTenantEnv($tenantId: uuid!, $curren
   }
 }`
 
-// DeleteTenantEnv removes keys from the tenant's environment, guarded by
-// the hash like UpdateTenantEnv.
+// DeleteTenantEnv removes keys from the tenant's environment, like UpdateTenantEnv.
 func (c *Client) DeleteTenantEnv(ctx context.Context, tenantID, currentHash string, keys []string) (*TenantEnv, error) {
 	if keys == nil {
 		keys = []string{}

@@ -77,8 +77,7 @@ func (t *Task) Last() *TaskEvent {
 	return &t.Events[len(t.Events)-1]
 }
 
-// TaskEvent is one state change of a task. Error and GitHubDetail are set
-// on a failed event.
+// TaskEvent is one state change of a task; a failed one has Error.
 type TaskEvent struct {
 	ID              string          `json:"id"`
 	EventType       string          `json:"event_type"`
@@ -114,8 +113,7 @@ type CreationResult struct {
 	GitHubDeploymentJobID string `json:"githubDeploymentJobID"`
 }
 
-// CreationResult finds the success event of a finished creation job and
-// reads the project id and the deployment job id from it.
+// CreationResult reads the success event of a finished creation job.
 func (j *Job) CreationResult() (CreationResult, error) {
 	for _, t := range j.Tasks {
 		for _, ev := range t.Events {
@@ -243,8 +241,7 @@ func (t *TenantEnv) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// looseString reads a JSON string as itself, null as "", anything else as
-// its JSON text.
+// looseString reads a JSON string as itself, null as "", else its text.
 func looseString(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""

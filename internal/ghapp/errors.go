@@ -42,8 +42,7 @@ type Error struct {
 	kind    error  // one of the Err… classes, or nil for a transient failure
 }
 
-// Error says what failed, the class of a permanent failure and GitHub's
-// answer.
+// Error says what failed, the class of a permanent failure and GitHub's answer.
 func (e *Error) Error() string {
 	if e.kind != nil {
 		return fmt.Sprintf("%s: %v (HTTP %d: %s)", e.Op, e.kind, e.Status, e.Message)
@@ -186,8 +185,7 @@ func (a *App) retry(ctx context.Context, op func() error) error {
 	}
 }
 
-// callAPI makes a go-github call with the App's retries, its errors
-// classified.
+// callAPI makes a go-github call with the App's retries.
 func callAPI[T any](ctx context.Context, a *App, op string, call func() (T, *github.Response, error)) (T, error) {
 	var out T
 	err := a.retry(ctx, func() error {

@@ -33,8 +33,7 @@ const DefaultAPIURL = "https://api.github.com/"
 // userAgent identifies the service to GitHub (and its support staff).
 const userAgent = "hasura-preview (go-github/v60)"
 
-// App is a GitHub App's identity. Create it with New; its methods are safe
-// for concurrent use.
+// App is a GitHub App's identity; its methods are safe for concurrent use.
 type App struct {
 	appID      int64
 	key        *rsa.PrivateKey
@@ -65,8 +64,7 @@ const requestTimeout = 30 * time.Second
 // Option configures an App.
 type Option func(*App)
 
-// WithBackOff sets the retry schedule of every call the App retries; the
-// function is called once per operation.
+// WithBackOff sets the retry schedule, one per operation.
 func WithBackOff(newBackOff func() backoff.BackOff) Option {
 	return func(a *App) { a.newBackOff = newBackOff }
 }
@@ -198,8 +196,7 @@ func (a *App) installation(id int64) *installation {
 	return in
 }
 
-// Forget drops the cached client of an installation (uninstalled, or its
-// permissions changed).
+// Forget drops the cached client of an installation.
 func (a *App) Forget(id int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -225,8 +222,7 @@ func (a *App) ensureToken(ctx context.Context, in *installation) error {
 	})
 }
 
-// BotLogin returns the login the App acts as, "<slug>[bot]", from GET
-// /app, cached once read.
+// BotLogin returns the login the App acts as, "<slug>[bot]" (GET /app).
 func (a *App) BotLogin(ctx context.Context) (string, error) {
 	a.mu.Lock()
 	login := a.botLogin

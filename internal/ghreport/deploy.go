@@ -140,8 +140,7 @@ type LastDeployment struct {
 	ID      int64
 	SHA     string
 	Payload json.RawMessage
-	// State is its latest status ("success", "failure", "inactive", …),
-	// "" when it has none.
+	// State is its latest status ("success", "inactive", …), or "".
 	State string
 }
 
@@ -164,8 +163,7 @@ func (r *Reporter) LastDeployment(ctx context.Context, environment string) (last
 	return last, err == nil, err
 }
 
-// latestState reads the state of deployment id's latest status ("" when
-// it has none).
+// latestState reads the state of deployment id's latest status, or "".
 func (r *Reporter) latestState(ctx context.Context, id int64) (state string, err error) {
 	err = r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
 		ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, id, &github.ListOptions{PerPage: 1})

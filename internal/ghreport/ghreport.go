@@ -123,8 +123,7 @@ func WithRedact(redact func(string) string) Option {
 	return func(r *Reporter) { r.redact = redact }
 }
 
-// WithBackOff sets the policy for retrying 5xx answers and network errors;
-// the function is called once per API call.
+// WithBackOff sets the policy (one per API call) for retrying 5xx answers.
 func WithBackOff(newBackOff func() backoff.BackOff) Option {
 	return func(r *Reporter) { r.newBackOff = newBackOff }
 }
@@ -185,8 +184,7 @@ func (r *Reporter) CommentID() int64 {
 	return r.commentID
 }
 
-// defaultBackOff retries a 5xx four times over about 15 s; MaxElapsedTime is
-// off so that the wall clock does not decide.
+// defaultBackOff retries a 5xx four times over about 15 s of the sleep.
 func defaultBackOff() backoff.BackOff {
 	b := backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(time.Second),

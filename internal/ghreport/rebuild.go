@@ -27,8 +27,7 @@ func RebuildTickedBy(before, after string) bool {
 	return m != nil && m[1] == " " && ParseRebuildTicked(after)
 }
 
-// ClearRebuildTick returns body with the rebuild checkbox unticked, ready
-// to be written back so the next tick is noticed again.
+// ClearRebuildTick returns body with the rebuild checkbox unticked.
 func ClearRebuildTick(body string) string {
 	return tickedRE.ReplaceAllString(body, rebuildUnticked)
 }

@@ -197,8 +197,7 @@ func keyList(keys []string) string {
 	return strings.Join(shown, ", ")
 }
 
-// neutraliseLine is neutralise for caller Markdown that must stay on one
-// line (inside <sub>).
+// neutraliseLine is mdsafe.Neutralise for Markdown kept on one line.
 func neutraliseLine(s string) string {
 	return strings.Join(strings.Fields(mdsafe.Neutralise(s)), " ")
 }
@@ -338,8 +337,7 @@ func writeFailure(b *strings.Builder, res *preview.Result, lim logLimits) {
 	}
 }
 
-// formatDuration prints whole seconds, minutes and hours: "42s", "3m 05s",
-// "1h 02m".
+// formatDuration prints "42s", "3m 05s" or "1h 02m".
 func formatDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {

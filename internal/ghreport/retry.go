@@ -148,8 +148,7 @@ func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 	return max(wait, time.Second), true
 }
 
-// headerWait reads Retry-After, else x-ratelimit-reset (epoch seconds)
-// when the remaining budget is zero.
+// headerWait reads Retry-After, else X-RateLimit-Reset when none is left.
 func headerWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if resp == nil {
 		return 0, false
