@@ -1,15 +1,11 @@
 // Package clock holds the module's one way to wait — a sleep that ends
-// early when its context does, and the wait a server's Retry-After asks
-// for — and its one fake clock. Packages take a
+// early when its context does — and its one fake clock. Packages take a
 // sleep function and a time source as parameters; Sleep and time.Now are the
 // real ones they default to, Manual is what tests and simulators pass.
 package clock
 
 import (
 	"context"
-	"net/http"
-	"strconv"
-	"strings"
 	"sync"
 	"time"
 )
@@ -28,19 +24,6 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	case <-t.C:
 		return nil
 	}
-}
-
-// RetryAfter reads an HTTP Retry-After value, delay-seconds or an HTTP
-// date, as a wait from now; ok is false when v is neither.
-func RetryAfter(v string, now time.Time) (wait time.Duration, ok bool) {
-	v = strings.TrimSpace(v)
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-		return time.Duration(s) * time.Second, true
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		return t.Sub(now), true
-	}
-	return 0, false
 }
 
 // Manual is a clock that moves only when told to, for tests and simulators

@@ -3,7 +3,6 @@ package clock
 import (
 	"context"
 	"errors"
-	"net/http"
 	"testing"
 	"time"
 )
@@ -32,27 +31,5 @@ func TestManualSleepMovesTheClock(t *testing.T) {
 	cancel()
 	if err := c.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) || !c.Now().Equal(t0.Add(time.Hour)) {
 		t.Fatalf("Sleep on a cancelled context = %v, now %v; want the clock left alone", err, c.Now())
-	}
-}
-
-func TestRetryAfter(t *testing.T) {
-	now := time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
-	cases := []struct {
-		v    string
-		want time.Duration
-		ok   bool
-	}{
-		{"120", 2 * time.Minute, true},
-		{" 0 ", 0, true},
-		{now.Add(90 * time.Second).Format(http.TimeFormat), 90 * time.Second, true},
-		{now.Add(-time.Minute).Format(http.TimeFormat), -time.Minute, true},
-		{"-5", 0, false},
-		{"soon", 0, false},
-		{"", 0, false},
-	}
-	for _, c := range cases {
-		if got, ok := RetryAfter(c.v, now); got != c.want || ok != c.ok {
-			t.Errorf("RetryAfter(%q) = %v, %v; want %v, %v", c.v, got, ok, c.want, c.ok)
-		}
 	}
 }
