@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
+	"github.com/machinebox/graphql"
 
 	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
@@ -53,6 +54,7 @@ type Client struct {
 	endpoint   string
 	pat        string
 	hc         *http.Client
+	gql        *graphql.Client
 	timeout    time.Duration
 	maxTries   int
 	newBackOff func() backoff.BackOff
@@ -68,8 +70,8 @@ type Option func(*Client)
 // WithEndpoint sets the API's URL (cloudsim, a proxy).
 func WithEndpoint(endpoint string) Option { return func(c *Client) { c.endpoint = endpoint } }
 
-// WithHTTPClient sets the HTTP client; each attempt is bounded by the
-// Client's timeout as well as the HTTP client's own.
+// WithHTTPClient sets the HTTP client. Its transport is wrapped, not
+// replaced; its own Timeout is left as it is.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
 // WithTimeout bounds each HTTP attempt.
@@ -131,9 +133,19 @@ func New(pat string, opts ...Option) (*Client, error) {
 	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("hasura cloud: the endpoint is not an absolute http(s) URL")
 	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
+	base := c.hc
+	if base == nil {
+		base = &http.Client{}
 	}
+	wrapped := *base
+	inner := base.Transport
+	if inner == nil {
+		inner = http.DefaultTransport
+	}
+	wrapped.Transport = captureTransport{inner: inner}
+	// machinebox/graphql's Log would print the request headers, PAT
+	// included: it is left at its no-op default on purpose.
+	c.gql = graphql.NewClient(c.endpoint, graphql.WithHTTPClient(&wrapped))
 	return c, nil
 }
 
@@ -204,43 +216,83 @@ func (c *Client) attempt(ctx context.Context, op, query string, vars map[string]
 	return nil
 }
 
-// roundTrip posts the operation as GraphQL over HTTP ({"query", "variables"}
-// in, {"data", "errors"} out) and classifies the answer.
 func (c *Client) roundTrip(ctx context.Context, op, query string, vars map[string]any, out any) *Error {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	payload, err := json.Marshal(map[string]any{"query": query, "variables": vars})
-	req, rerr := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(payload))
-	if err = errors.Join(err, rerr); err != nil {
-		return &Error{Op: op, Class: ErrInvalidInput, Message: "building the request", Err: err}
+	ex := &exchange{}
+	actx = context.WithValue(actx, exchangeKey{}, ex)
+
+	req := graphql.NewRequest(query)
+	for k, v := range vars {
+		req.Var(k, v)
 	}
-	req.Header.Set("Content-Type", "application/json; charset=utf-8")
-	req.Header.Set("Accept", "application/json; charset=utf-8")
 	req.Header.Set("Authorization", "pat "+c.pat)
-	res, err := c.hc.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			err = ctx.Err()
+	var ignored json.RawMessage
+	runErr := c.gql.Run(actx, req, &ignored)
+	if !ex.answered {
+		if runErr == nil {
+			runErr = errors.New("no answer")
 		}
-		return &Error{Op: op, Class: ErrTransient, Message: "no answer", Err: err}
+		if ctx.Err() != nil {
+			runErr = ctx.Err()
+		}
+		return &Error{Op: op, Class: ErrTransient, Message: "no answer", Err: runErr}
 	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
-	if err != nil {
-		return &Error{Op: op, Class: ErrTransient, Status: res.StatusCode, Message: "reading the answer", Err: err}
+	if ex.readErr != nil {
+		return &Error{Op: op, Class: ErrTransient, Status: ex.status, Message: "reading the answer", Err: ex.readErr}
 	}
-	if len(body) > maxBody {
-		return &Error{Op: op, Class: ErrAPI, Status: res.StatusCode, Message: fmt.Sprintf("answer larger than %d bytes", maxBody)}
+	if ex.tooLarge {
+		return &Error{Op: op, Class: ErrAPI, Status: ex.status, Message: fmt.Sprintf("answer larger than %d bytes", maxBody)}
 	}
 	var env envelope
-	if e := classifyHTTP(op, res.StatusCode, res.Header, body, &env); e != nil {
+	if e := classifyHTTP(op, ex.status, ex.header, ex.body, &env); e != nil {
 		return e
 	}
 	if out == nil {
 		return nil
 	}
 	if err := json.Unmarshal(env.Data, out); err != nil {
-		return &Error{Op: op, Class: ErrAPI, Status: res.StatusCode, Message: "unexpected answer shape", Err: err}
+		return &Error{Op: op, Class: ErrAPI, Status: ex.status, Message: "unexpected answer shape", Err: err}
 	}
 	return nil
+}
+
+// exchange records the HTTP answer machinebox/graphql would otherwise hide
+// (it drops the status code and headers, and ignores a 500 with a JSON
+// body), so the client can classify it.
+type exchange struct {
+	answered bool
+	status   int
+	header   http.Header
+	body     []byte
+	tooLarge bool
+	readErr  error
+}
+
+type exchangeKey struct{}
+
+type captureTransport struct{ inner http.RoundTripper }
+
+func (t captureTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := t.inner.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	if ex == nil {
+		return res, nil
+	}
+	body, rerr := io.ReadAll(io.LimitReader(res.Body, maxBody+1))
+	res.Body.Close()
+	ex.answered = true
+	ex.status = res.StatusCode
+	ex.header = res.Header
+	ex.readErr = rerr
+	if len(body) > maxBody {
+		ex.tooLarge = true
+		body = body[:maxBody]
+	}
+	ex.body = body
+	res.Body = io.NopCloser(bytes.NewReader(body))
+	return res, nil
 }
