@@ -2,10 +2,9 @@
 // GraphQL endpoint, by default https://data.pro.hasura.io/v1/graphql).
 //
 // Every call sends its values as GraphQL variables, never in the query text;
-// carries the PAT as "Authorization: pat <token>"; has a timeout of its own;
-// and retries transient failures (5xx, 429 with Retry-After, network errors,
-// answers that are not JSON) with exponential backoff and jitter, bounded by
-// the caller's context. Errors are *Error values classified by the Err*
+// carries the PAT as "Authorization: pat <token>"; and retries transient
+// failures (5xx, 429 with Retry-After, network errors, answers that are not
+// JSON) with backoff. Errors are *Error values classified by the Err*
 // sentinels. The PAT appears in no error, log line or formatted Client.
 package cloud
 
@@ -32,16 +31,14 @@ const DefaultEndpoint = "https://data.pro.hasura.io/v1/graphql"
 
 // Defaults for a Client's retry budget and request timeout.
 const (
-	DefaultTimeout  = 30 * time.Second
-	DefaultMaxTries = 6
+	defaultTimeout  = 30 * time.Second
+	defaultMaxTries = 6
 )
 
-// MaxRetryAfter is the longest a Retry-After answer makes a call wait
-// before its next attempt.
+// MaxRetryAfter is the longest wait a Retry-After answer gets.
 const MaxRetryAfter = 2 * time.Minute
 
-// maxBody caps what is read of one answer: the API's answers are small, and
-// an endless body must not exhaust memory.
+// maxBody caps what is read of one answer, which is small unless broken.
 const maxBody = 8 << 20
 
 // Limiter paces calls; *rate.Limiter from golang.org/x/time/rate fits.
@@ -49,8 +46,7 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
-// Observer hears about every HTTP attempt, for metrics. err is nil or an
-// *Error.
+// Observer hears about every HTTP attempt; err is nil or an *Error.
 type Observer func(op string, d time.Duration, err error)
 
 // Client calls the Hasura Cloud API. It is safe for concurrent use.
@@ -81,8 +77,8 @@ func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc
 // WithTimeout bounds each HTTP attempt.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
-// WithRetry sets the number of attempts per call (at least 1) and the
-// backoff policy between them. A nil policy keeps the default.
+// WithRetry sets the attempts per call (at least 1) and, if not nil, the
+// backoff policy between them.
 func WithRetry(maxTries int, newBackOff func() backoff.BackOff) Option {
 	return func(c *Client) {
 		c.maxTries = max(maxTries, 1)
@@ -101,20 +97,17 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 // workers keeps a fleet under the Cloud's rate limits).
 func WithLimiter(l Limiter) Option { return func(c *Client) { c.limiter = l } }
 
-// WithObserver reports every attempt.
+// WithObserver reports every attempt to o (non-nil).
 func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } }
 
 // WithLogger logs each attempt at debug level and each retry at info.
 func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
 
-// DefaultBackOff is exponential from 1 s to 30 s with 50% jitter.
-func DefaultBackOff() backoff.BackOff {
-	b := backoff.NewExponentialBackOff()
-	b.InitialInterval = time.Second
-	b.MaxInterval = 30 * time.Second
-	b.RandomizationFactor = 0.5
-	b.MaxElapsedTime = 0 // the context and maxTries bound the loop
-	return b
+// defaultBackOff is exponential from 1 s to 30 s with backoff's 50%
+// jitter; the context and maxTries bound the loop, not the wall clock.
+func defaultBackOff() backoff.BackOff {
+	return backoff.NewExponentialBackOff(backoff.WithInitialInterval(time.Second),
+		backoff.WithMaxInterval(30*time.Second), backoff.WithMaxElapsedTime(0))
 }
 
 // New returns a Client that authenticates with pat.
@@ -122,9 +115,10 @@ func New(pat string, opts ...Option) (*Client, error) {
 	c := &Client{
 		endpoint:   DefaultEndpoint,
 		pat:        pat,
-		timeout:    DefaultTimeout,
-		maxTries:   DefaultMaxTries,
-		newBackOff: DefaultBackOff,
+		timeout:    defaultTimeout,
+		maxTries:   defaultMaxTries,
+		newBackOff: defaultBackOff,
+		observe:    func(string, time.Duration, error) {},
 		sleep:      clock.Sleep,
 		log:        slog.New(slog.DiscardHandler),
 	}
@@ -134,9 +128,8 @@ func New(pat string, opts ...Option) (*Client, error) {
 	if pat == "" {
 		return nil, errors.New("hasura cloud: an access token (PAT) is required")
 	}
-	// A malformed endpoint would fail every attempt before any answer,
-	// which run takes for a network failure and retries: refuse it here.
-	// The URL is not echoed: it may carry credentials of a proxy.
+	// A malformed endpoint would look like a network failure to run, and
+	// be retried. The URL is not echoed: it may carry a proxy's credentials.
 	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("hasura cloud: the endpoint is not an absolute http(s) URL")
 	}
@@ -172,8 +165,7 @@ func (c *Client) LogValue() slog.Value {
 // Endpoint returns the API URL the client calls.
 func (c *Client) Endpoint() string { return c.endpoint }
 
-// run sends one operation, retrying transient failures, and decodes the
-// answer's data into out.
+// run sends one operation, retrying transient failures, into out.
 func (c *Client) run(ctx context.Context, op, query string, vars map[string]any, out any) error {
 	b := c.newBackOff()
 	b.Reset()
@@ -214,19 +206,14 @@ func (c *Client) attempt(ctx context.Context, op, query string, vars map[string]
 	start := time.Now()
 	err := c.roundTrip(ctx, op, query, vars, out)
 	d := time.Since(start)
-	if c.observe != nil {
-		if err != nil {
-			c.observe(op, d, err)
-		} else {
-			c.observe(op, d, nil) // a typed nil *Error must not reach the observer
-		}
-	}
 	if err != nil {
 		c.log.Debug("hasura cloud call failed", "op", op, "duration", d, "error", err)
-	} else {
-		c.log.Debug("hasura cloud call", "op", op, "duration", d)
+		c.observe(op, d, err)
+		return err
 	}
-	return err
+	c.log.Debug("hasura cloud call", "op", op, "duration", d)
+	c.observe(op, d, nil) // not err: a typed nil *Error is not a nil error
+	return nil
 }
 
 func (c *Client) roundTrip(ctx context.Context, op, query string, vars map[string]any, out any) *Error {

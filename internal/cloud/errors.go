@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // Error classes. Every error a Client method returns matches exactly one of
@@ -34,41 +37,30 @@ var (
 // Error is what every Client method returns on failure. It never holds the
 // PAT: messages come from the API's answer, which does not echo headers.
 type Error struct {
-	// Op is the GraphQL operation, such as "createGitHubPreviewApp".
-	Op string
-	// Class is one of the Err* sentinels above.
-	Class error
-	// Status is the HTTP status, 0 for a network failure.
-	Status int
-	// Code is the Hasura error code from extensions.code, if any.
-	Code string
-	// Message is the API's message (or a short description of the body).
-	Message string
-	// RetryAfter is the server's Retry-After hint, if it gave one.
-	RetryAfter time.Duration
-	// Err is the underlying error (network, context), if any.
-	Err error
+	Op         string        // the GraphQL operation, such as "createGitHubPreviewApp"
+	Class      error         // one of the Err* sentinels above
+	Status     int           // the HTTP status, 0 for a network failure
+	Code       string        // Hasura's extensions.code, if any
+	Message    string        // the API's message, or a short description of the body
+	RetryAfter time.Duration // the server's Retry-After, if it gave one
+	Err        error         // the underlying error (network, context), if any
 }
 
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "hasura cloud %s: %s", e.Op, e.Class)
+	msg := fmt.Sprintf("hasura cloud %s: %s", e.Op, e.Class)
 	if e.Status != 0 && e.Status != http.StatusOK {
-		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+		msg += fmt.Sprintf(" (HTTP %d)", e.Status)
 	}
 	if e.Message != "" {
-		b.WriteString(": ")
-		b.WriteString(e.Message)
+		msg += ": " + e.Message
 	}
 	if e.Err != nil {
-		b.WriteString(": ")
-		b.WriteString(e.Err.Error())
+		msg += ": " + e.Err.Error()
 	}
-	return b.String()
+	return msg
 }
 
-// Unwrap lets errors.Is match both the class and the cause (for example
-// context.DeadlineExceeded).
+// Unwrap lets errors.Is match both the class and the cause.
 func (e *Error) Unwrap() []error {
 	if e.Err != nil {
 		return []error{e.Class, e.Err}
@@ -97,7 +89,8 @@ const maxMessage = 200
 // classifyHTTP turns an HTTP answer that is not a usable GraphQL envelope
 // into an Error, or returns nil when the envelope should be read.
 func classifyHTTP(op string, status int, header http.Header, body []byte, env *envelope) *Error {
-	ra := parseRetryAfter(header.Get("Retry-After"))
+	ra, _ := clock.RetryAfter(header.Get("Retry-After"), time.Now())
+	ra = max(ra, 0)
 	decodeErr := json.Unmarshal(body, env)
 	switch {
 	case status == http.StatusTooManyRequests:
@@ -137,10 +130,9 @@ const warmingUp = "if you have just created this project"
 // was an internal error while serving your request", with an id.
 const genericServerError = "genericservererror"
 
-// classifyGraphQL maps a Hasura error to a class. Hasura answers most
-// errors with HTTP 200, so the code and message are all there is. The
-// Cloud's own words are kept in Message: where the class is a guess (quota
-// texts are not documented) the user still reads what the Cloud said.
+// classifyGraphQL maps a Hasura error (most come with HTTP 200) to a class
+// by its code and message, kept in Message: where the class is a guess,
+// the user still reads what the Cloud said.
 func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	e := &Error{Op: op, Status: status, Code: ge.Extensions.Code, Message: ge.Message}
 	msg := strings.ToLower(ge.Message)
@@ -162,9 +154,8 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 	case code == "quota-exceeded" || containsAny(msg, "quota", "limit exceeded", "limit reached",
 		"maximum number of", "upgrade your plan", "too many projects"):
 		e.Class = ErrQuotaExceeded
-	case strings.Contains(msg, "hash mismatch") || strings.Contains(msg, "stale hash") ||
-		(strings.Contains(msg, "hash") && (code == "conflict" || strings.Contains(msg, "changed") ||
-			strings.Contains(msg, "current") || strings.Contains(msg, "invalid"))):
+	case containsAny(msg, "hash mismatch", "stale hash") ||
+		(strings.Contains(msg, "hash") && (code == "conflict" || containsAny(msg, "changed", "current", "invalid"))):
 		e.Class = ErrHashConflict
 	case code == "not-found" || strings.Contains(msg, "does not exist") ||
 		// "field 'x' not found in type: 'jobs'" is a query the schema
@@ -183,17 +174,11 @@ func classifyGraphQL(op string, status int, ge gqlError) *Error {
 // containsAny reports whether s holds one of the phrases: the Cloud's
 // texts are undocumented, so each class is known by several wordings.
 func containsAny(s string, phrases ...string) bool {
-	for _, p := range phrases {
-		if strings.Contains(s, p) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(phrases, func(p string) bool { return strings.Contains(s, p) })
 }
 
 // IsWarmingUp reports whether text is the Cloud's "If you have just created
-// this project please wait a few moments…" refusal, which a first run meets
-// and a rerun does not.
+// this project please wait a few moments…" refusal of a first run.
 func IsWarmingUp(text string) bool {
 	return strings.Contains(strings.ToLower(text), warmingUp)
 }
@@ -222,23 +207,4 @@ func snippet(body []byte) string {
 		return "(empty body)"
 	}
 	return s
-}
-
-// parseRetryAfter reads the delay form of Retry-After (seconds) and the
-// HTTP-date form.
-func parseRetryAfter(v string) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	var secs int
-	if _, err := fmt.Sscanf(v, "%d", &secs); err == nil && secs >= 0 {
-		return time.Duration(secs) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := time.Until(t); d > 0 {
-			return d
-		}
-	}
-	return 0
 }

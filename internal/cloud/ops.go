@@ -1,9 +1,9 @@
 package cloud
 
 import (
+	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -41,10 +41,6 @@ const createPreviewAppQuery = `mutation createGitHubPreviewApp(
 // CreateGitHubPreviewApp schedules the creation (or, for an existing name,
 // the rebuild) of a preview app and returns the creation job's id.
 func (c *Client) CreateGitHubPreviewApp(ctx context.Context, in PreviewApp) (string, error) {
-	cloudName := in.Cloud
-	if cloudName == "" {
-		cloudName = "aws"
-	}
 	envVars := in.Env
 	if envVars == nil {
 		envVars = []EnvVar{}
@@ -56,7 +52,7 @@ func (c *Client) CreateGitHubPreviewApp(ctx context.Context, in PreviewApp) (str
 	}
 	err := c.run(ctx, OpCreatePreviewApp, createPreviewAppQuery, map[string]any{
 		"githubPAT": in.GitHubToken, "owner": in.Owner, "repo": in.Repo, "branch": in.Branch,
-		"directory": in.Directory, "name": in.Name, "cloud": cloudName, "region": in.Region,
+		"directory": in.Directory, "name": in.Name, "cloud": cmp.Or(in.Cloud, "aws"), "region": in.Region,
 		"plan": in.Plan, "envVars": envVars,
 	}, &out)
 	if err != nil {
@@ -101,16 +97,19 @@ const jobQuery = `query getJob($id: uuid!) {
 // the API does not (yet) know is ErrNotFound: right after creation the
 // Cloud answers null for a while.
 func (c *Client) Job(ctx context.Context, id string) (*Job, error) {
-	var out struct {
-		Job *Job `json:"jobs_by_pk"`
-	}
-	if err := c.run(ctx, OpJob, jobQuery, map[string]any{"id": id}, &out); err != nil {
+	return one[Job](ctx, c, OpJob, jobQuery, map[string]any{"id": id}, "no job "+id)
+}
+
+// one runs a query answering one object named op; null is ErrNotFound.
+func one[T any](ctx context.Context, c *Client, op, query string, vars map[string]any, missing string) (*T, error) {
+	var out map[string]*T
+	if err := c.run(ctx, op, query, vars, &out); err != nil {
 		return nil, err
 	}
-	if out.Job == nil {
-		return nil, &Error{Op: OpJob, Class: ErrNotFound, Message: fmt.Sprintf("no job %s", id)}
+	if out[op] == nil {
+		return nil, &Error{Op: op, Class: ErrNotFound, Message: missing}
 	}
-	return out.Job, nil
+	return out[op], nil
 }
 
 const projectFields = `id
@@ -147,16 +146,7 @@ const projectByIDQuery = `query getProject($id: uuid!) {
 
 // Project reads a project by id; ErrNotFound when there is none.
 func (c *Client) Project(ctx context.Context, id string) (*Project, error) {
-	var out struct {
-		Project *Project `json:"projects_by_pk"`
-	}
-	if err := c.run(ctx, OpProject, projectByIDQuery, map[string]any{"id": id}, &out); err != nil {
-		return nil, err
-	}
-	if out.Project == nil {
-		return nil, &Error{Op: OpProject, Class: ErrNotFound, Message: fmt.Sprintf("no project %s", id)}
-	}
-	return out.Project, nil
+	return one[Project](ctx, c, OpProject, projectByIDQuery, map[string]any{"id": id}, "no project "+id)
 }
 
 const deleteTenantQuery = `mutation deleteTenant($tenantId: uuid!) {
@@ -185,16 +175,7 @@ const getTenantEnvQuery = `query getTenantEnv($tenantId: uuid!) {
 
 // TenantEnv reads a tenant's environment and the hash that guards changes.
 func (c *Client) TenantEnv(ctx context.Context, tenantID string) (*TenantEnv, error) {
-	var out struct {
-		Env *TenantEnv `json:"getTenantEnv"`
-	}
-	if err := c.run(ctx, OpGetTenantEnv, getTenantEnvQuery, map[string]any{"tenantId": tenantID}, &out); err != nil {
-		return nil, err
-	}
-	if out.Env == nil {
-		return nil, &Error{Op: OpGetTenantEnv, Class: ErrNotFound, Message: fmt.Sprintf("no environment for tenant %s", tenantID)}
-	}
-	return out.Env, nil
+	return one[TenantEnv](ctx, c, OpGetTenantEnv, getTenantEnvQuery, map[string]any{"tenantId": tenantID}, "no environment for tenant "+tenantID)
 }
 
 // updateTenantEnv takes UpdateEnvObject, a type distinct from the
@@ -210,9 +191,8 @@ const updateTenantEnvQuery = `mutation updateTenantEnv($tenantId: uuid!, $curren
 }`
 
 // UpdateTenantEnv upserts env into the tenant's environment (keys not sent
-// are kept), guarded by the hash read before: ErrHashConflict when it
-// changed meanwhile. The app restarts; metadata and migrations are not
-// applied again.
+// are kept), guarded by the hash read before (ErrHashConflict when it
+// changed). The app restarts; metadata and migrations are not applied.
 func (c *Client) UpdateTenantEnv(ctx context.Context, tenantID, currentHash string, env []EnvVar) (*TenantEnv, error) {
 	if env == nil {
 		env = []EnvVar{}
@@ -228,8 +208,7 @@ const deleteTenantEnvQuery = `mutation deleteTenantEnv($tenantId: uuid!, $curren
   }
 }`
 
-// DeleteTenantEnv removes keys from the tenant's environment, guarded by
-// the hash like UpdateTenantEnv.
+// DeleteTenantEnv removes keys from the tenant's environment, like UpdateTenantEnv.
 func (c *Client) DeleteTenantEnv(ctx context.Context, tenantID, currentHash string, keys []string) (*TenantEnv, error) {
 	if keys == nil {
 		keys = []string{}
@@ -239,9 +218,8 @@ func (c *Client) DeleteTenantEnv(ctx context.Context, tenantID, currentHash stri
 }
 
 // changeEnv runs an env mutation. The Cloud refuses a change that changes
-// nothing; its text is not documented, so any refusal that says so in one
-// of the plausible wordings is read as success and the environment is read
-// back.
+// nothing, in undocumented words: such a refusal is read as success and
+// the environment is read back.
 func (c *Client) changeEnv(ctx context.Context, op, query string, vars map[string]any) (*TenantEnv, error) {
 	var out map[string]*TenantEnv
 	err := c.run(ctx, op, query, vars, &out)

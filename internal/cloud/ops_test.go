@@ -197,7 +197,7 @@ func TestGraphQLURLAcceptsEveryForm(t *testing.T) {
 		"http://127.0.0.1:8080":            "http://127.0.0.1:8080/v1/graphql",
 		"":                                 "",
 	} {
-		if got := cloud.GraphQLURL(in); got != want {
+		if got := (&cloud.Project{Endpoint: in}).GraphQLURL(); got != want {
 			t.Errorf("GraphQLURL(%q) = %q, want %q", in, got, want)
 		}
 	}

@@ -24,14 +24,12 @@ type PreviewApp struct {
 	Owner       string
 	Repo        string
 	Branch      string
-	// Directory is the Hasura project's path in the repository; "" is the root.
-	Directory string
-	Name      string
-	// Cloud is "aws" or "gcp".
-	Cloud  string
-	Region string
-	Plan   string
-	Env    []EnvVar
+	Directory   string // the Hasura project's path in the repository; "" is the root
+	Name        string
+	Cloud       string // "aws" or "gcp"
+	Region      string
+	Plan        string
+	Env         []EnvVar
 }
 
 // Job statuses. Anything else means the job is still in progress.
@@ -79,8 +77,7 @@ func (t *Task) Last() *TaskEvent {
 	return &t.Events[len(t.Events)-1]
 }
 
-// TaskEvent is one state change of a task. Error and GitHubDetail are set
-// on a failed event.
+// TaskEvent is one state change of a task; a failed one has Error.
 type TaskEvent struct {
 	ID              string          `json:"id"`
 	EventType       string          `json:"event_type"`
@@ -93,23 +90,19 @@ type TaskEvent struct {
 // UnmarshalJSON accepts error and github_detail as strings, null, or any
 // other JSON (kept as its text): the Cloud has sent objects there.
 func (e *TaskEvent) UnmarshalJSON(b []byte) error {
+	type plain TaskEvent
 	var raw struct {
-		ID              string          `json:"id"`
-		EventType       string          `json:"event_type"`
-		PublicEventData json.RawMessage `json:"public_event_data"`
-		Error           json.RawMessage `json:"error"`
-		GitHubDetail    json.RawMessage `json:"github_detail"`
-		CreatedAt       *time.Time      `json:"created_at"`
+		plain
+		Error        json.RawMessage `json:"error"`
+		GitHubDetail json.RawMessage `json:"github_detail"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*e = TaskEvent{ID: raw.ID, EventType: raw.EventType, Error: looseString(raw.Error), GitHubDetail: looseString(raw.GitHubDetail)}
-	if len(raw.PublicEventData) > 0 && string(raw.PublicEventData) != "null" {
-		e.PublicEventData = raw.PublicEventData
-	}
-	if raw.CreatedAt != nil {
-		e.CreatedAt = *raw.CreatedAt
+	*e = TaskEvent(raw.plain)
+	e.Error, e.GitHubDetail = looseString(raw.Error), looseString(raw.GitHubDetail)
+	if string(e.PublicEventData) == "null" {
+		e.PublicEventData = nil
 	}
 	return nil
 }
@@ -120,8 +113,7 @@ type CreationResult struct {
 	GitHubDeploymentJobID string `json:"githubDeploymentJobID"`
 }
 
-// CreationResult finds the success event of a finished creation job and
-// reads the project id and the deployment job id from it.
+// CreationResult reads the success event of a finished creation job.
 func (j *Job) CreationResult() (CreationResult, error) {
 	for _, t := range j.Tasks {
 		for _, ev := range t.Events {
@@ -163,36 +155,29 @@ type Project struct {
 
 // UnmarshalJSON flattens tenant { id } into TenantID.
 func (p *Project) UnmarshalJSON(b []byte) error {
+	type plain Project
 	var raw struct {
-		ID       string `json:"id"`
-		Name     string `json:"name"`
-		Endpoint string `json:"endpoint"`
-		Tenant   *struct {
+		plain
+		Tenant struct {
 			ID string `json:"id"`
 		} `json:"tenant"`
 	}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*p = Project{ID: raw.ID, Name: raw.Name, Endpoint: raw.Endpoint}
-	if raw.Tenant != nil {
-		p.TenantID = raw.Tenant.ID
-	}
+	*p = Project(raw.plain)
+	p.TenantID = raw.Tenant.ID
 	return nil
 }
 
 // GraphQLURL is the app's GraphQL endpoint. projects.endpoint is most
 // likely the bare origin (https://<name>.hasura.app): public PAT clients
 // append "/healthz" and "/v1/metadata" to it, and the official action
-// builds "https://<name>.hasura.app/v1/graphql" itself. Both forms are
-// accepted: a value that already ends in /v1/graphql is kept.
-func (p *Project) GraphQLURL() string { return GraphQLURL(p.Endpoint) }
-
-// GraphQLURL turns a project endpoint in any plausible form (an origin, an
-// origin with a trailing slash, a host without scheme, the GraphQL URL
-// itself) into the GraphQL URL. "" stays "".
-func GraphQLURL(endpoint string) string {
-	e := strings.TrimSpace(endpoint)
+// builds "https://<name>.hasura.app/v1/graphql" itself. Any plausible form
+// (an origin, with or without scheme or trailing slash, the GraphQL URL
+// itself) is accepted; "" stays "".
+func (p *Project) GraphQLURL() string {
+	e := strings.TrimSpace(p.Endpoint)
 	if e == "" {
 		return ""
 	}
@@ -256,8 +241,7 @@ func (t *TenantEnv) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// looseString reads a JSON string as itself, null as "", anything else as
-// its JSON text.
+// looseString reads a JSON string as itself, null as "", else its text.
 func looseString(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""

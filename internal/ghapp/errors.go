@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // Classes of permanent failure, for errors.Is. Retrying them cannot help.
@@ -39,8 +42,7 @@ type Error struct {
 	kind    error  // one of the Err… classes, or nil for a transient failure
 }
 
-// Error says what failed, the class of a permanent failure and GitHub's
-// answer.
+// Error says what failed, the class of a permanent failure and GitHub's answer.
 func (e *Error) Error() string {
 	if e.kind != nil {
 		return fmt.Sprintf("%s: %v (HTTP %d: %s)", e.Op, e.kind, e.Status, e.Message)
@@ -132,12 +134,8 @@ func classifyStatus(op string, status int, h http.Header, msg string, fields []g
 }
 
 func mentionsRepositories(fields []github.Error, msg string) bool {
-	for _, f := range fields {
-		if f.Field == "repositories" || f.Resource == "Repository" {
-			return true
-		}
-	}
-	return strings.Contains(strings.ToLower(msg), "repositor")
+	return strings.Contains(strings.ToLower(msg), "repositor") ||
+		slices.ContainsFunc(fields, func(f github.Error) bool { return f.Field == "repositories" || f.Resource == "Repository" })
 }
 
 // messageOf extracts GitHub's {"message": …} from an error body, falling
@@ -159,28 +157,44 @@ func clip(s string) string {
 	return s
 }
 
-// retry runs op with the App's backoff until it succeeds, fails
-// permanently, runs out of attempts or ctx ends.
+// retry runs op until it succeeds or fails permanently (an error wrapped
+// in backoff.Permanent, returned unwrapped), waiting between attempts as
+// the App's backoff says until it stops or ctx ends.
 func (a *App) retry(ctx context.Context, op func() error) error {
-	var (
-		attempts  int
-		last      error
-		permanent bool
-	)
-	err := backoff.Retry(func() error {
-		attempts++
-		last = op()
-		var pe *backoff.PermanentError
-		permanent = errors.As(last, &pe)
-		return last
-	}, backoff.WithContext(a.newBackOff(), ctx))
-	switch {
-	case err == nil || permanent:
-		return err
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()) && last != nil && !errors.Is(last, ctx.Err()):
-		return fmt.Errorf("%w (%d attempts, the last: %v)", err, attempts, last)
-	case attempts > 1:
-		return fmt.Errorf("%w (gave up after %d attempts)", err, attempts)
+	b := a.newBackOff()
+	b.Reset()
+	for attempt := 1; ; attempt++ {
+		err := op()
+		var permanent *backoff.PermanentError
+		if errors.As(err, &permanent) {
+			return permanent.Err
+		}
+		if err == nil {
+			return nil
+		}
+		wait := b.NextBackOff()
+		if wait == backoff.Stop && ctx.Err() == nil {
+			if attempt > 1 {
+				return fmt.Errorf("%w (gave up after %d attempts)", err, attempt)
+			}
+			return err
+		}
+		if serr := clock.Sleep(ctx, wait); serr != nil {
+			return fmt.Errorf("%w (%d attempts, the last: %v)", serr, attempt, err)
+		}
 	}
-	return err
+}
+
+// callAPI makes a go-github call with the App's retries.
+func callAPI[T any](ctx context.Context, a *App, op string, call func() (T, *github.Response, error)) (T, error) {
+	var out T
+	err := a.retry(ctx, func() error {
+		v, _, err := call()
+		if err != nil {
+			return classifyAPIError(ctx, err, op)
+		}
+		out = v
+		return nil
+	})
+	return out, err
 }

@@ -1,15 +1,14 @@
 // Package ghapp authenticates the webhook service as a GitHub App: a JWT
-// client for App-level calls, one installation client per installation
-// (tokens minted and refreshed by ghinstallation, cached and safe for
-// concurrent use), and short-lived read-only tokens narrowed to one
-// repository for Hasura Cloud to clone a branch with. It is the one place
-// GitHub clients are built: the service's middleware (rate-limit budget and
-// pause, metrics) goes on every installation client here, and go-github's
-// rate-limit quirks are handled here (see rateLimitAnswers).
+// client for App-level calls, one cached installation client per
+// installation (tokens minted and refreshed by ghinstallation), and
+// short-lived read-only tokens narrowed to one repository for Hasura Cloud
+// to clone a branch with. It is the one place GitHub clients are built: the
+// service's middleware goes on every installation client here, and
+// go-github's rate-limit quirks are handled here (see rateLimitAnswers).
 //
-// Token minting is retried on network errors, 5xx and rate limits with a
-// backoff.BackOff; a 401 (wrong App ID or key) is permanent and says so.
-// Nothing here logs, and no error carries a token or the private key.
+// Calls are retried on network errors, 5xx and rate limits; a 401 (wrong
+// App ID or key) is permanent and says so. Nothing here logs, and no error
+// carries a token or the private key.
 package ghapp
 
 import (
@@ -34,8 +33,7 @@ const DefaultAPIURL = "https://api.github.com/"
 // userAgent identifies the service to GitHub (and its support staff).
 const userAgent = "hasura-preview (go-github/v60)"
 
-// App is a GitHub App's identity. Create it with New; its methods are safe
-// for concurrent use.
+// App is a GitHub App's identity; its methods are safe for concurrent use.
 type App struct {
 	appID      int64
 	key        *rsa.PrivateKey
@@ -52,9 +50,8 @@ type App struct {
 }
 
 // installation is one installation's cached client. Each has its own
-// ghinstallation.AppsTransport: ghinstallation writes BaseURL and Client
-// into the AppsTransport on every token refresh, under the installation
-// transport's own lock, so sharing one between installations would race.
+// ghinstallation.AppsTransport, which ghinstallation writes to on every
+// token refresh under the installation's lock: a shared one would race.
 type installation struct {
 	id     int64
 	it     *ghinstallation.Transport
@@ -67,19 +64,14 @@ const requestTimeout = 30 * time.Second
 // Option configures an App.
 type Option func(*App)
 
-// WithBackOff sets the retry schedule of token minting and GET /app. The
-// function is called once per operation; wrap the result in
-// backoff.WithMaxRetries to bound attempts. Tests pass
-// backoff.WithMaxRetries(&backoff.ZeroBackOff{}, n) to run in
-// milliseconds.
+// WithBackOff sets the retry schedule, one per operation.
 func WithBackOff(newBackOff func() backoff.BackOff) Option {
 	return func(a *App) { a.newBackOff = newBackOff }
 }
 
-// DefaultBackOff retries up to 4 times, waiting 2 to 6 seconds in all
-// (0.5 s growing by half each time, with backoff's ±50 % jitter): long
-// enough for a GitHub blip, short enough not to hold a worker.
-func DefaultBackOff() backoff.BackOff {
+// defaultBackOff retries up to 4 times within a few seconds: long enough
+// for a GitHub blip, short enough not to hold a worker.
+func defaultBackOff() backoff.BackOff {
 	return backoff.WithMaxRetries(backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(500*time.Millisecond),
 		backoff.WithMaxInterval(5*time.Second),
@@ -88,9 +80,7 @@ func DefaultBackOff() backoff.BackOff {
 }
 
 // New returns the App appID signing its JWTs with key, talking to the API
-// at apiURL: https://api.github.com/ (the default when empty) or a GitHub
-// Enterprise Server root such as https://ghe.example.com/api/v3/. It makes
-// no request.
+// root apiURL (see APIRoots). It makes no request.
 func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App, error) {
 	if appID <= 0 {
 		return nil, errors.New("ghapp: the App ID must be a positive number")
@@ -104,25 +94,26 @@ func New(appID int64, key *rsa.PrivateKey, apiURL string, opts ...Option) (*App,
 	}
 	a := &App{
 		appID: appID, key: key, base: base, upload: upload,
-		newBackOff: DefaultBackOff,
+		newBackOff: defaultBackOff,
 		installs:   map[int64]*installation{},
 	}
 	for _, o := range opts {
 		o(a)
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, appID, key)
-	atr.BaseURL = a.tokenBaseURL()
-	a.appClient = a.newClient(cloningTransport{atr})
+	// ghinstallation's AppsTransport sets headers on the request it is
+	// given, which a RoundTripper must not: it gets a copy.
+	atr := a.appsTransport()
+	a.appClient = a.newClient(roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		return atr.RoundTrip(req.Clone(req.Context()))
+	}))
 	return a, nil
 }
 
-// APIRoots checks a REST API root — https://api.github.com/ (the default
-// when empty) or a GitHub Enterprise Server root such as
-// https://ghe.example.com/api/v3/ — and returns it with a trailing slash,
-// with the uploads root beside it, ready for a go-github client's BaseURL
-// and UploadURL. They are set directly: WithEnterpriseURLs would append
-// api/v3/ to any root that lacks it, which breaks roots such as a
-// simulator's.
+// APIRoots checks a REST API root (https://api.github.com/ when empty, or a
+// GitHub Enterprise Server root such as https://ghe.example.com/api/v3/) and
+// returns it and the uploads root, for a go-github client's BaseURL and
+// UploadURL. go-github's WithEnterpriseURLs would append api/v3/ to a root
+// that lacks it, such as a simulator's.
 func APIRoots(apiURL string) (base, upload *url.URL, err error) {
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
@@ -136,29 +127,29 @@ func APIRoots(apiURL string) (base, upload *url.URL, err error) {
 		base.Path += "/"
 		base.RawPath = ""
 	}
-	return base, uploadURL(base), nil
-}
-
-// uploadURL derives the uploads root the way GitHub lays it out. Nothing
-// in the service uploads; go-github merely wants a valid one.
-func uploadURL(base *url.URL) *url.URL {
-	u := *base
+	// The uploads root as GitHub lays it out: nothing uploads, but
+	// go-github wants a valid one.
+	upload = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: base.Path}
 	switch {
-	case strings.EqualFold(u.Host, "api.github.com"):
-		u.Host, u.Path = "uploads.github.com", "/"
-	case strings.HasSuffix(u.Path, "/api/v3/"):
-		u.Path = strings.TrimSuffix(u.Path, "v3/") + "uploads/"
+	case strings.EqualFold(base.Host, "api.github.com"):
+		upload.Host, upload.Path = "uploads.github.com", "/"
+	case strings.HasSuffix(base.Path, "/api/v3/"):
+		upload.Path = strings.TrimSuffix(base.Path, "v3/") + "uploads/"
 	}
-	u.RawPath = ""
-	return &u
+	return base, upload, nil
 }
 
-// tokenBaseURL is the root ghinstallation appends "/app/installations/…"
-// to: the API root without its trailing slash.
-func (a *App) tokenBaseURL() string { return strings.TrimSuffix(a.base.String(), "/") }
+// appsTransport signs requests with a fresh JWT. Its BaseURL is the root
+// ghinstallation appends "/app/installations/…" to: the API root without
+// its trailing slash.
+func (a *App) appsTransport() *ghinstallation.AppsTransport {
+	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, a.appID, a.key)
+	atr.BaseURL = strings.TrimSuffix(a.base.String(), "/")
+	return atr
+}
 
 func (a *App) newClient(rt http.RoundTripper) *github.Client {
-	c := github.NewClient(&http.Client{Transport: rateLimitAnswers{next: rt}, Timeout: requestTimeout})
+	c := github.NewClient(&http.Client{Transport: rateLimitAnswers(rt), Timeout: requestTimeout})
 	base, upload := *a.base, *a.upload
 	c.BaseURL, c.UploadURL = &base, &upload
 	c.UserAgent = userAgent
@@ -169,16 +160,13 @@ func (a *App) newClient(rt http.RoundTripper) *github.Client {
 func (a *App) AppID() int64 { return a.appID }
 
 // AppClient returns the client that authenticates as the App itself (a
-// fresh JWT per request), for App-level endpoints such as GET /app and
-// /app/installations. Repository endpoints need Installation instead.
+// fresh JWT per request), for App-level endpoints such as GET /app.
 func (a *App) AppClient() *github.Client { return a.appClient }
 
-// Installation returns the client of installation id, creating and caching
-// it on first use, and makes sure it holds a valid token (minting one if
-// needed, with retries), so that a wrong key or a removed installation
+// Installation returns the cached client of installation id, making sure
+// it holds a valid token, so that a wrong key or a removed installation
 // surfaces here with a clear error rather than inside the first API call.
-// The same *github.Client is returned for an id until a request with it
-// is answered 401, which drops it so the next call starts afresh.
+// A request answered 401 drops the client so the next call starts afresh.
 func (a *App) Installation(ctx context.Context, id int64) (*github.Client, error) {
 	if id <= 0 {
 		return nil, fmt.Errorf("ghapp: invalid installation ID %d", id)
@@ -199,8 +187,7 @@ func (a *App) installation(id int64) *installation {
 	if in := a.installs[id]; in != nil {
 		return in
 	}
-	atr := ghinstallation.NewAppsTransportFromPrivateKey(http.DefaultTransport, a.appID, a.key)
-	atr.BaseURL = a.tokenBaseURL()
+	atr := a.appsTransport()
 	it := ghinstallation.NewFromAppsTransport(atr, id)
 	it.BaseURL = atr.BaseURL
 	in := &installation{id: id, it: it}
@@ -209,8 +196,7 @@ func (a *App) installation(id int64) *installation {
 	return in
 }
 
-// Forget drops the cached client of an installation, for when the App is
-// uninstalled or the installation's permissions change.
+// Forget drops the cached client of an installation.
 func (a *App) Forget(id int64) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -226,8 +212,7 @@ func (a *App) drop(in *installation) {
 	}
 }
 
-// ensureToken has ghinstallation return a valid token (its cache, or a
-// fresh one), retrying what is worth retrying.
+// ensureToken has ghinstallation return a valid token (cached or fresh).
 func (a *App) ensureToken(ctx context.Context, in *installation) error {
 	return a.retry(ctx, func() error {
 		if _, err := in.it.Token(ctx); err != nil {
@@ -237,8 +222,7 @@ func (a *App) ensureToken(ctx context.Context, in *installation) error {
 	})
 }
 
-// BotLogin returns the login the App acts as, "<slug>[bot]", from GET
-// /app. The answer is cached for the App's lifetime; failures are not.
+// BotLogin returns the login the App acts as, "<slug>[bot]" (GET /app).
 func (a *App) BotLogin(ctx context.Context) (string, error) {
 	a.mu.Lock()
 	login := a.botLogin
@@ -246,18 +230,13 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 	if login != "" {
 		return login, nil
 	}
-	var slug string
-	err := a.retry(ctx, func() error {
-		app, _, err := a.appClient.Apps.Get(ctx, "")
-		if err != nil {
-			return classifyAPIError(ctx, err, "reading the App (GET /app)")
-		}
-		slug = app.GetSlug()
-		return nil
+	app, err := callAPI(ctx, a, "reading the App (GET /app)", func() (*github.App, *github.Response, error) {
+		return a.appClient.Apps.Get(ctx, "")
 	})
 	if err != nil {
 		return "", err
 	}
+	slug := app.GetSlug()
 	if slug == "" {
 		return "", errors.New("reading the App (GET /app): GitHub returned no slug")
 	}
@@ -269,23 +248,16 @@ func (a *App) BotLogin(ctx context.Context) (string, error) {
 }
 
 // RepoInstalled asks GitHub, afresh, whether installation id still reaches
-// owner/repo. An uninstall or a repository removal read from a webhook is
-// acted on only once GitHub confirms it: the webhook's event type is an
-// unsigned header, and a cached token would outlive the installation.
+// owner/repo: an uninstall read from a webhook (whose event type is an
+// unsigned header) is acted on only once GitHub confirms it.
 func (a *App) RepoInstalled(ctx context.Context, id int64, owner, repo string) (bool, error) {
 	op := fmt.Sprintf("reading the App's installation on %s/%s", owner, repo)
-	var got int64
-	err := a.retry(ctx, func() error {
-		// GitHub's REST docs, "Get a repository installation for the
-		// authenticated app" (GET /repos/{owner}/{repo}/installation, JWT):
-		// 200 with the installation, 404 "Resource not found" when the App
-		// is not installed on the repository.
-		in, _, err := a.appClient.Apps.FindRepositoryInstallation(ctx, owner, repo)
-		if err != nil {
-			return classifyAPIError(ctx, err, op)
-		}
-		got = in.GetID()
-		return nil
+	// GitHub's REST docs, "Get a repository installation for the
+	// authenticated app" (GET /repos/{owner}/{repo}/installation, JWT): 200
+	// with the installation, 404 "Resource not found" when the App is not
+	// installed on the repository.
+	in, err := callAPI(ctx, a, op, func() (*github.Installation, *github.Response, error) {
+		return a.appClient.Apps.FindRepositoryInstallation(ctx, owner, repo)
 	})
 	switch {
 	case errors.Is(err, ErrInstallationNotFound):
@@ -294,5 +266,5 @@ func (a *App) RepoInstalled(ctx context.Context, id int64, owner, repo string) (
 		return false, err
 	}
 	// Reinstalled since: another installation, and this one is gone.
-	return got == id, nil
+	return in.GetID() == id, nil
 }

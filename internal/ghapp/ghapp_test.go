@@ -120,8 +120,8 @@ func TestBaseURLs(t *testing.T) {
 			t.Fatalf("New(%q): %v", tt.in, err)
 		}
 		c := a.AppClient()
-		if c.BaseURL.String() != tt.base || c.UploadURL.String() != tt.upload || a.tokenBaseURL() != tt.token {
-			t.Errorf("New(%q): base %s, upload %s, token root %s", tt.in, c.BaseURL, c.UploadURL, a.tokenBaseURL())
+		if c.BaseURL.String() != tt.base || c.UploadURL.String() != tt.upload || a.appsTransport().BaseURL != tt.token {
+			t.Errorf("New(%q): base %s, upload %s, token root %s", tt.in, c.BaseURL, c.UploadURL, a.appsTransport().BaseURL)
 		}
 	}
 }

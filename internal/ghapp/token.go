@@ -13,10 +13,8 @@ import (
 
 // RepoReadToken mints an installation token that can read the contents of
 // owner/repo and nothing else (contents: read, plus the metadata: read
-// GitHub always adds), for Hasura Cloud to clone the pull request's branch.
-// It is minted per job and expires within the hour, so no long-lived
-// personal access token is ever handed out. The token is returned to be
-// passed on, never logged.
+// GitHub always adds), for Hasura Cloud to clone the pull request's branch,
+// so that no long-lived personal access token is handed out.
 func (a *App) RepoReadToken(ctx context.Context, installationID int64, owner, repo string) (string, time.Time, error) {
 	if installationID <= 0 || owner == "" || repo == "" || strings.Contains(repo, "/") {
 		return "", time.Time{}, fmt.Errorf("ghapp: RepoReadToken needs an installation ID, an owner and a repository name (got %d, %q, %q)", installationID, owner, repo)
@@ -26,14 +24,8 @@ func (a *App) RepoReadToken(ctx context.Context, installationID int64, owner, re
 		Repositories: []string{repo},
 		Permissions:  &github.InstallationPermissions{Contents: github.String("read")},
 	}
-	var tok *github.InstallationToken
-	err := a.retry(ctx, func() error {
-		t, _, err := a.appClient.Apps.CreateInstallationToken(ctx, installationID, opts)
-		if err != nil {
-			return classifyAPIError(ctx, err, op)
-		}
-		tok = t
-		return nil
+	tok, err := callAPI(ctx, a, op, func() (*github.InstallationToken, *github.Response, error) {
+		return a.appClient.Apps.CreateInstallationToken(ctx, installationID, opts)
 	})
 	if err != nil {
 		return "", time.Time{}, err
@@ -58,8 +50,7 @@ func (a *App) RepoReadToken(ctx context.Context, installationID int64, owner, re
 }
 
 // onlyContentsRead reports whether p grants contents: read and at most
-// metadata: read besides. Going through JSON covers every permission
-// go-github knows without listing them.
+// metadata: read besides (JSON lists every permission go-github knows).
 func onlyContentsRead(p *github.InstallationPermissions) bool {
 	raw, err := json.Marshal(p)
 	if err != nil {

@@ -11,10 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Middleware wraps the transport of an installation's client, as
-// go-githubapp's ClientMiddleware does: behaviour every GitHub call shares
-// (rate-limit bookkeeping, metrics) is added here once, so no other package
-// builds or wraps an installation client. id is the installation.
+// Middleware wraps the transport of installation id's client, as
+// go-githubapp's ClientMiddleware does: what every GitHub call shares
+// (rate-limit bookkeeping, metrics) is added once, here.
 type Middleware func(id int64, next http.RoundTripper) http.RoundTripper
 
 // WithMiddleware adds middleware to every installation client, the first
@@ -24,46 +23,34 @@ func WithMiddleware(mw ...Middleware) Option {
 }
 
 // chain builds installation in's transport: the caller's middleware, then
-// the App's own (drop the client on 401, get a valid token), then
-// ghinstallation, which signs the request.
+// one that gets a valid token (with retries) and drops the cached
+// installation on a 401 (which ghinstallation would otherwise keep
+// answering with the same token until it expires), then ghinstallation,
+// which signs the request.
 func (a *App) chain(in *installation) http.RoundTripper {
-	var rt http.RoundTripper = &installationTransport{app: a, in: in}
+	var rt http.RoundTripper = roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		if err := a.ensureToken(req.Context(), in); err != nil {
+			// A RoundTripper must close the body even when it fails.
+			if req.Body != nil {
+				_ = req.Body.Close()
+			}
+			return nil, err
+		}
+		resp, err := in.it.RoundTrip(req)
+		if err == nil && resp.StatusCode == http.StatusUnauthorized {
+			a.drop(in)
+		}
+		return resp, err
+	})
 	for i := len(a.middleware) - 1; i >= 0; i-- {
 		rt = a.middleware[i](in.id, rt)
 	}
 	return rt
 }
 
-// installationTransport gets a valid token (with retries) before handing
-// the request to ghinstallation, and drops the cached installation when
-// GitHub answers 401: the token was revoked or the clock is off, and
-// ghinstallation would otherwise keep sending it until it expires.
-type installationTransport struct {
-	app *App
-	in  *installation
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t *installationTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if err := t.app.ensureToken(req.Context(), t.in); err != nil {
-		// A RoundTripper must close the body even when it fails.
-		if req.Body != nil {
-			_ = req.Body.Close()
-		}
-		return nil, err
-	}
-	resp, err := t.in.it.RoundTrip(req)
-	if err == nil && resp.StatusCode == http.StatusUnauthorized {
-		t.app.drop(t.in)
-	}
-	return resp, err
-}
-
 // RateLimitRemaining is middleware that sets gauge, labelled by
-// installation, to the requests left in the installation's core rate-limit
-// window, read from GitHub's X-RateLimit-Remaining header on every answer.
-// The search and GraphQL budgets (X-RateLimit-Resource) are counted apart
-// by GitHub and left out.
+// installation, to GitHub's X-RateLimit-Remaining of the core budget (the
+// search and GraphQL budgets, X-RateLimit-Resource, are left out).
 func RateLimitRemaining(gauge *prometheus.GaugeVec) Middleware {
 	return func(id int64, next http.RoundTripper) http.RoundTripper {
 		label := strconv.FormatInt(id, 10)
@@ -91,20 +78,17 @@ func RateLimitRemaining(gauge *prometheus.GaugeVec) Middleware {
 // comes back as a transport error carrying go-github's own error (see
 // RateLimitAnswer), which callers classify with errors.As as before and
 // which go-github does not remember.
-type rateLimitAnswers struct {
-	next http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t rateLimitAnswers) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err != nil {
-		return resp, err
-	}
-	if rl := RateLimitAnswer(resp); rl != nil {
-		return nil, rl
-	}
-	return resp, nil
+func rateLimitAnswers(next http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		resp, err := next.RoundTrip(req)
+		if err != nil {
+			return resp, err
+		}
+		if rl := RateLimitAnswer(resp); rl != nil {
+			return nil, rl
+		}
+		return resp, nil
+	})
 }
 
 // RateLimitAnswer returns go-github's error for a GitHub rate-limit answer
@@ -137,9 +121,8 @@ func RateLimitAnswer(resp *http.Response) error {
 }
 
 // TokenClient returns a client that authenticates with token (the Action's
-// GITHUB_TOKEN) at the API root apiURL (see APIRoots), over hc's
-// transport and timeout, with the same handling of rate-limit answers as
-// the App's clients.
+// GITHUB_TOKEN) at the API root apiURL (see APIRoots), over hc, handling
+// rate-limit answers as the App's clients do.
 func TokenClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
 	base, upload, err := APIRoots(apiURL)
 	if err != nil {
@@ -150,7 +133,7 @@ func TokenClient(hc *http.Client, apiURL, token string) (*github.Client, error) 
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	c.Transport = rateLimitAnswers{next: next}
+	c.Transport = rateLimitAnswers(next)
 	gh := github.NewClient(&c).WithAuthToken(token)
 	gh.BaseURL, gh.UploadURL = base, upload
 	return gh, nil
@@ -161,15 +144,3 @@ type roundTripFunc func(*http.Request) (*http.Response, error)
 
 // RoundTrip implements http.RoundTripper.
 func (f roundTripFunc) RoundTrip(req *http.Request) (*http.Response, error) { return f(req) }
-
-// cloningTransport hands the next transport a copy of the request:
-// ghinstallation's AppsTransport sets headers on the request it is given,
-// which http.RoundTripper's contract forbids.
-type cloningTransport struct {
-	next http.RoundTripper
-}
-
-// RoundTrip implements http.RoundTripper.
-func (t cloningTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	return t.next.RoundTrip(req.Clone(req.Context()))
-}

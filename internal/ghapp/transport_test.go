@@ -157,3 +157,46 @@ func TestRateLimitAnswersAreNotRemembered(t *testing.T) {
 		})
 	}
 }
+
+// TestAppCallRateLimits: an App call answered with a rate limit (a 403
+// with Retry-After or no budget left, a 429) is tried again; any other 403
+// is final.
+func TestAppCallRateLimits(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		status    int
+		headers   map[string]string
+		message   string
+		wantCalls int
+	}{
+		{"secondary 403", http.StatusForbidden, map[string]string{"Retry-After": "1"}, "You have exceeded a secondary rate limit.", 2},
+		{"primary 403", http.StatusForbidden, map[string]string{"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": "1"}, "API rate limit exceeded", 2},
+		{"429", http.StatusTooManyRequests, nil, "slow down", 2},
+		{"other 403", http.StatusForbidden, nil, "This installation has been suspended", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			mux := http.NewServeMux()
+			mux.HandleFunc("GET /api/v3/app", func(w http.ResponseWriter, r *http.Request) {
+				if calls++; calls == 1 {
+					for k, v := range tt.headers {
+						w.Header().Set(k, v)
+					}
+					w.WriteHeader(tt.status)
+					_, _ = w.Write([]byte(`{"message":"` + tt.message + `"}`))
+					return
+				}
+				_, _ = w.Write([]byte(`{"slug":"preview"}`))
+			})
+			srv := httptest.NewServer(mux)
+			t.Cleanup(srv.Close)
+			login, err := appOn(t, srv.URL+"/api/v3/").BotLogin(context.Background())
+			if calls != tt.wantCalls {
+				t.Fatalf("%d requests (BotLogin = %q, %v), want %d", calls, login, err, tt.wantCalls)
+			}
+			if tt.wantCalls == 2 && login != "preview[bot]" {
+				t.Errorf("BotLogin = %q, %v after the retry", login, err)
+			}
+		})
+	}
+}

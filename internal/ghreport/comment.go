@@ -21,7 +21,7 @@ func (r *Reporter) Update(ctx context.Context, view View) error {
 		r.pending = ""
 		return nil
 	}
-	if !view.Final() && !r.lastWrite.IsZero() && r.now().Sub(r.lastWrite) < minInterval {
+	if !view.Result.Status.Done() && !r.lastWrite.IsZero() && r.now().Sub(r.lastWrite) < minInterval {
 		r.pending = body
 		return nil
 	}
@@ -29,9 +29,7 @@ func (r *Reporter) Update(ctx context.Context, view View) error {
 }
 
 // UpdateExisting is Update for news that matters only to a PR that already
-// has our comment (a deletion of a preview that was never built): it edits
-// the comment when there is one and otherwise writes nothing. It reports
-// whether a comment was written.
+// has our comment: it reports whether there was one to edit.
 func (r *Reporter) UpdateExisting(ctx context.Context, view View) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -43,10 +41,8 @@ func (r *Reporter) UpdateExisting(ctx context.Context, view View) (bool, error) 
 			return false, nil
 		}
 	}
-	if err := r.write(ctx, r.body(view)); err != nil {
-		return false, err
-	}
-	return true, nil
+	err := r.write(ctx, r.body(view))
+	return err == nil, err
 }
 
 // Flush writes the progress view Update last held back, if any.
@@ -66,8 +62,7 @@ func (r *Reporter) Pending() bool {
 	return r.pending != ""
 }
 
-// body renders view with this Reporter's redaction, before escaping and
-// again last, so that nothing it hides can come back through truncation.
+// body renders view with this Reporter's redaction, cut to GitHub's limit.
 func (r *Reporter) body(view View) string {
 	b := RenderMasked(view, r.redact)
 	if textLen(b) > MaxBodyLen {
@@ -77,17 +72,15 @@ func (r *Reporter) body(view View) string {
 }
 
 func (r *Reporter) write(ctx context.Context, body string) error {
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
-	}
-	defer r.gate.release()
-	if err := r.upsert(ctx, body); err != nil {
-		r.pending = body
-		return err
-	}
-	r.pending = ""
-	r.lastWrite = r.now()
-	return nil
+	return r.gate.Do(ctx, func() error {
+		if err := r.upsert(ctx, body); err != nil {
+			r.pending = body
+			return err
+		}
+		r.pending = ""
+		r.lastWrite = r.now()
+		return nil
+	})
 }
 
 func (r *Reporter) upsert(ctx context.Context, body string) error {
@@ -189,31 +182,17 @@ func (r *Reporter) edit(ctx context.Context, id int64, body string) error {
 func (r *Reporter) find(ctx context.Context) ([]*github.IssueComment, error) {
 	var found []*github.IssueComment
 	opts := &github.IssueListCommentsOptions{ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		var (
-			page []*github.IssueComment
-			next int
-		)
-		err := r.call(ctx, "listing PR comments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-			cs, resp, err := gh.Issues.ListComments(ctx, r.owner, r.repo, r.pr, opts)
-			page = cs
-			if resp != nil {
-				next = resp.NextPage
-			}
-			return resp, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, c := range page {
+	err := r.eachPage(ctx, "listing PR comments", &opts.ListOptions, func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+		cs, resp, err := gh.Issues.ListComments(ctx, r.owner, r.repo, r.pr, opts)
+		for _, c := range cs {
 			if r.ours(c) {
 				found = append(found, c)
 			}
 		}
-		if next == 0 || next == opts.Page {
-			break
-		}
-		opts.Page = next
+		return resp, err
+	})
+	if err != nil {
+		return nil, err
 	}
 	slices.SortStableFunc(found, func(a, b *github.IssueComment) int {
 		return cmp.Or(
@@ -231,4 +210,23 @@ func (r *Reporter) ours(c *github.IssueComment) bool {
 		return false
 	}
 	return r.author == "" || strings.EqualFold(c.GetUser().GetLogin(), r.author)
+}
+
+// eachPage makes list's call for every page of a listing, moving page on
+// as GitHub's Link header says; list keeps what it needs of each page.
+func (r *Reporter) eachPage(ctx context.Context, op string, page *github.ListOptions, list apiCall) error {
+	for {
+		next := 0
+		err := r.call(ctx, op, func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+			resp, err := list(ctx, gh)
+			if resp != nil {
+				next = resp.NextPage
+			}
+			return resp, err
+		})
+		if err != nil || next == 0 || next == page.Page {
+			return err
+		}
+		page.Page = next
+	}
 }

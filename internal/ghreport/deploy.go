@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/go-github/v60/github"
 )
@@ -27,18 +28,13 @@ func EnvironmentName(app string) string { return "preview/" + app }
 
 // DeploymentSpec describes a deployment to start.
 type DeploymentSpec struct {
-	// Environment is "preview/<name>" (see EnvironmentName).
-	Environment string
-	// Ref is the head commit SHA.
-	Ref         string
+	Environment string // "preview/<name>" (see EnvironmentName)
+	Ref         string // the head commit SHA
 	Description string
-	// Payload is extra JSON-encodable data kept with the deployment.
-	Payload any
-	// LogURL, when set, is linked from the in_progress status.
-	LogURL string
-	// SkipInProgress leaves the deployment pending rather than marking it
-	// in_progress: one content write fewer, for a caller short of GitHub
-	// budget whose final status will supersede it anyway.
+	Payload     any    // extra JSON-encodable data kept with the deployment
+	LogURL      string // linked from the in_progress status, when set
+	// SkipInProgress leaves the deployment pending rather than in_progress:
+	// one content write fewer, for a caller short of GitHub budget.
 	SkipInProgress bool
 }
 
@@ -53,13 +49,6 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 	if spec.Environment == "" || spec.Ref == "" {
 		return 0, errors.New("starting a deployment: environment and ref are required")
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if err := r.gate.acquire(ctx); err != nil {
-		return 0, err
-	}
-	defer r.gate.release()
-
 	req := &github.DeploymentRequest{
 		Ref:                   github.String(spec.Ref),
 		Task:                  github.String("deploy"),
@@ -69,142 +58,94 @@ func (r *Reporter) StartDeployment(ctx context.Context, spec DeploymentSpec) (in
 		Environment:           github.String(spec.Environment),
 		TransientEnvironment:  github.Bool(true),
 		ProductionEnvironment: github.Bool(false),
+		Description:           optional(truncateRunes(r.redact(spec.Description), maxDescription)),
 	}
-	if spec.Description != "" {
-		req.Description = github.String(truncateRunes(r.redact(spec.Description), maxDescription))
-	}
-	var id int64
-	err := r.call(ctx, "creating a deployment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-		d, resp, err := gh.Repositories.CreateDeployment(ctx, r.owner, r.repo, req)
-		id = d.GetID()
-		return resp, err
-	})
-	if err != nil {
-		return 0, err
-	}
-	if spec.SkipInProgress {
-		return id, nil
-	}
-	st := &github.DeploymentStatusRequest{State: github.String("in_progress")}
-	if spec.LogURL != "" {
-		st.LogURL = github.String(spec.LogURL)
-	}
-	if err := r.status(ctx, id, st); err != nil {
-		return id, err
-	}
-	return id, nil
-}
-
-// FinishDeployment gives deployment id its final state: DeploySuccess,
-// DeployFailure, DeployError or DeployInactive. environmentURL (the GraphQL endpoint) is
-// what "View deployment" on the PR opens. On success, GitHub marks the
-// environment's older deployments inactive (auto_inactive).
-func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, environmentURL, logURL, description string) error {
-	switch state {
-	case DeploySuccess, DeployFailure, DeployError, DeployInactive:
-	default:
-		return fmt.Errorf("finishing deployment %d: state %q is not success, failure, error or inactive", id, state)
-	}
+	st := &github.DeploymentStatusRequest{State: github.String("in_progress"), LogURL: optional(spec.LogURL)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
+	var id int64
+	err := r.gate.Do(ctx, func() error {
+		err := r.call(ctx, "creating a deployment", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+			d, resp, err := gh.Repositories.CreateDeployment(ctx, r.owner, r.repo, req)
+			id = d.GetID()
+			return resp, err
+		})
+		if err != nil || spec.SkipInProgress {
+			return err
+		}
+		return r.status(ctx, id, st)
+	})
+	return id, err
+}
+
+// FinishDeployment gives deployment id its final state (a Deploy…
+// constant). environmentURL (the GraphQL endpoint) is what "View
+// deployment" on the PR opens. On success, GitHub marks the environment's
+// older deployments inactive (auto_inactive).
+func (r *Reporter) FinishDeployment(ctx context.Context, id int64, state, environmentURL, logURL, description string) error {
+	if !slices.Contains([]string{DeploySuccess, DeployFailure, DeployError, DeployInactive}, state) {
+		return fmt.Errorf("finishing deployment %d: state %q is not success, failure, error or inactive", id, state)
 	}
-	defer r.gate.release()
-	st := &github.DeploymentStatusRequest{State: github.String(state)}
-	if environmentURL != "" {
-		st.EnvironmentURL = github.String(environmentURL)
-	}
-	if logURL != "" {
-		st.LogURL = github.String(logURL)
-	}
-	if description != "" {
-		st.Description = github.String(truncateRunes(r.redact(description), maxDescription))
+	st := &github.DeploymentStatusRequest{
+		State:          github.String(state),
+		EnvironmentURL: optional(environmentURL),
+		LogURL:         optional(logURL),
+		Description:    optional(truncateRunes(r.redact(description), maxDescription)),
 	}
 	if state == DeploySuccess {
 		st.AutoInactive = github.Bool(true)
 	}
-	return r.status(ctx, id, st)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.gate.Do(ctx, func() error { return r.status(ctx, id, st) })
 }
 
-// DeactivateEnvironment marks every deployment of environment inactive, so
-// the PR stops offering a preview that no longer exists. Deployments whose
-// latest status is already inactive are left alone: each status is a
-// content write.
+// DeactivateEnvironment marks every deployment of environment inactive
+// (those not already so: each status is a content write), so the PR stops
+// offering a preview that no longer exists.
 func (r *Reporter) DeactivateEnvironment(ctx context.Context, environment string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.gate.acquire(ctx); err != nil {
-		return err
-	}
-	defer r.gate.release()
-
-	var ids []int64
-	opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 100}}
-	for {
-		var (
-			page []*github.Deployment
-			next int
-		)
-		err := r.call(ctx, "listing deployments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
+	return r.gate.Do(ctx, func() error {
+		var ids []int64
+		opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 100}}
+		err := r.eachPage(ctx, "listing deployments", &opts.ListOptions, func(ctx context.Context, gh *github.Client) (*github.Response, error) {
 			ds, resp, err := gh.Repositories.ListDeployments(ctx, r.owner, r.repo, opts)
-			page = ds
-			if resp != nil {
-				next = resp.NextPage
+			for _, d := range ds {
+				if d.GetEnvironment() == environment {
+					ids = append(ids, d.GetID())
+				}
 			}
 			return resp, err
 		})
 		if err != nil {
 			return err
 		}
-		for _, d := range page {
-			if d.GetEnvironment() == environment {
-				ids = append(ids, d.GetID())
+		for _, id := range ids {
+			latest, err := r.latestState(ctx, id)
+			if err == nil && latest != "inactive" {
+				err = r.status(ctx, id, &github.DeploymentStatusRequest{State: github.String("inactive")})
+			}
+			if err != nil {
+				return err
 			}
 		}
-		if next == 0 || next == opts.Page {
-			break
-		}
-		opts.Page = next
-	}
-
-	for _, id := range ids {
-		var latest string
-		err := r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-			ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, id, &github.ListOptions{PerPage: 1})
-			if len(ss) > 0 {
-				latest = ss[0].GetState()
-			}
-			return resp, err
-		})
-		if err != nil {
-			return err
-		}
-		if latest == "inactive" {
-			continue
-		}
-		if err := r.status(ctx, id, &github.DeploymentStatusRequest{State: github.String("inactive")}); err != nil {
-			return err
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
-// LastDeployment is the newest deployment of an environment as
-// LastDeployment reads it: what it was for, what it carried and how it
-// ended.
+// LastDeployment is the newest deployment of an environment: what it was
+// for, what it carried and how it ended.
 type LastDeployment struct {
 	ID      int64
 	SHA     string
 	Payload json.RawMessage
-	// State is its latest status ("success", "failure", "inactive", …),
-	// "" when it has none.
+	// State is its latest status ("success", "inactive", …), or "".
 	State string
 }
 
 // LastDeployment reads the newest deployment of environment (GitHub lists
-// deployments newest first) and its latest status; ok is false when the
-// environment has none.
+// them newest first); ok is false when there is none.
 func (r *Reporter) LastDeployment(ctx context.Context, environment string) (last LastDeployment, ok bool, err error) {
 	opts := &github.DeploymentsListOptions{Environment: environment, ListOptions: github.ListOptions{PerPage: 1}}
 	err = r.call(ctx, "listing deployments", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
@@ -218,14 +159,20 @@ func (r *Reporter) LastDeployment(ctx context.Context, environment string) (last
 	if err != nil || !ok {
 		return LastDeployment{}, false, err
 	}
+	last.State, err = r.latestState(ctx, last.ID)
+	return last, err == nil, err
+}
+
+// latestState reads the state of deployment id's latest status, or "".
+func (r *Reporter) latestState(ctx context.Context, id int64) (state string, err error) {
 	err = r.call(ctx, "reading deployment statuses", func(ctx context.Context, gh *github.Client) (*github.Response, error) {
-		ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, last.ID, &github.ListOptions{PerPage: 1})
+		ss, resp, err := gh.Repositories.ListDeploymentStatuses(ctx, r.owner, r.repo, id, &github.ListOptions{PerPage: 1})
 		if len(ss) > 0 {
-			last.State = ss[0].GetState()
+			state = ss[0].GetState()
 		}
 		return resp, err
 	})
-	return last, err == nil, err
+	return state, err
 }
 
 func (r *Reporter) status(ctx context.Context, id int64, st *github.DeploymentStatusRequest) error {
@@ -233,4 +180,12 @@ func (r *Reporter) status(ctx context.Context, id int64, st *github.DeploymentSt
 		_, resp, err := gh.Repositories.CreateDeploymentStatus(ctx, r.owner, r.repo, id, st)
 		return resp, err
 	})
+}
+
+// optional is s for an optional field of a GitHub request: nil when empty.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }

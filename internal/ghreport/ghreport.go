@@ -1,16 +1,13 @@
 // Package ghreport is everything a reviewer sees of a preview on GitHub: one
 // sticky pull-request comment, found by a hidden marker and edited in place,
 // and a GitHub Deployment whose environment URL makes the PR show "View
-// deployment".
+// deployment". It renders a preview.Result and knows nothing of Hasura.
 //
-// It knows nothing of Hasura: it renders a preview.Result. Both front doors
-// use it, the Action (one process per workflow run, GITHUB_TOKEN) and the
-// webhook service (installation tokens, many PRs at once), so every call is
-// careful with GitHub's limits: rate-limit answers are waited out as the
-// server asks (up to WithMaxRateLimitWait; a longer wait comes back as a
-// *RateLimitError saying until when), 5xx answers are retried with backoff, content writes go
-// through a per-installation gate, and a missing permission comes back as
-// ErrNoPermission for the caller to warn about rather than fail on.
+// Both front doors use it, so every call is careful with GitHub's limits:
+// rate-limit answers are waited out as the server asks (a longer wait than
+// WithMaxRateLimitWait comes back as a *RateLimitError), 5xx answers are
+// retried with backoff, content writes go through a per-installation gate,
+// and a missing permission comes back as ErrNoPermission.
 package ghreport
 
 import (
@@ -29,17 +26,14 @@ import (
 // Marker is the hidden first line of our comment; one comment per PR.
 const Marker = "<!-- hasura-preview:comment -->"
 
-// minInterval is how long progress edits wait after the previous edit.
-// A preview build reports a task change every few seconds; editing on each
-// would spend the content-creation budget (about 80 writes a minute per
-// installation) on states nobody reads.
+// minInterval is how long progress edits wait after the previous edit, so
+// that a build's task changes do not spend the installation's content-write
+// budget on states nobody reads.
 const minInterval = 10 * time.Second
 
-// DefaultMaxRateLimitWait is the longest single rate-limit wait Reporter
-// accepts; a longer one (a primary limit resetting in most of an hour) is
-// returned as a *RateLimitError, since a stale comment is better than a
-// stalled run.
-const DefaultMaxRateLimitWait = 15 * time.Minute
+// defaultMaxRateLimitWait is the longest rate-limit wait a Reporter takes:
+// a stale comment is better than a stalled run.
+const defaultMaxRateLimitWait = 15 * time.Minute
 
 // Notice kinds; they map to GitHub's Markdown alerts.
 const (
@@ -48,10 +42,9 @@ const (
 	NoticeError   = "CAUTION"
 )
 
-// Notice is a message shown above the preview's details: a TTL warning, a
-// queue position, a configuration error. Text is Markdown written by the
-// caller; mentions and HTML comments in it are neutralised all the same,
-// because callers quote user-supplied text (a config error) in it.
+// Notice is a message shown above the preview's details (a TTL warning, a
+// queue position, a configuration error). Text is the caller's Markdown;
+// mentions and HTML comments in it are neutralised, as it may quote users.
 type Notice struct {
 	Kind string // NoticeNote (default), NoticeWarning or NoticeError
 	Text string
@@ -59,83 +52,58 @@ type Notice struct {
 
 // View is everything one rendering of the comment shows.
 type View struct {
-	Result preview.Result
-	Branch string
-	SHA    string
-	PR     int
-	// Headline replaces the default headline text (status emoji kept).
-	Headline string
+	Result   preview.Result
+	Branch   string
+	SHA      string
+	PR       int
+	Headline string // replaces the default headline text (status emoji kept)
 	Notices  []Notice
 	// RebuildCheckbox adds "- [ ] Rebuild this preview"; only the webhook
 	// service listens for it being ticked.
 	RebuildCheckbox bool
-	// LogURL is where the full log lives (the Actions run URL).
-	LogURL string
-	// Footer is a short Markdown line at the bottom (tool and version).
-	Footer string
+	LogURL          string // where the full log lives (the Actions run URL)
+	Footer          string // a short Markdown line at the bottom (tool and version)
 	// Section is an optional pre-rendered Markdown section (the API
-	// review) shown after the task log whatever the build's state. Its
-	// renderer escapes what it quotes; an HTML comment opener is still
-	// broken here, and one over maxSection is left out with a note.
+	// review) shown after the task log; one over maxSection is left out.
 	Section string
 }
 
-// Final reports whether the view is a final state, which is always written.
-func (v View) Final() bool { return v.Result.Status.Done() }
-
-// WriteGate lets one content write at a time through. Share one per
-// installation (GitHub's content-creation limit is per installation);
-// NewWriteGate makes one. A nil gate lets everything through.
+// WriteGate lets one content write at a time through; share one per
+// installation, as GitHub limits content writes per installation. A nil
+// gate lets everything through.
 type WriteGate chan struct{}
 
 // NewWriteGate returns a gate for one installation.
 func NewWriteGate() WriteGate { return make(WriteGate, 1) }
 
-func (g WriteGate) acquire(ctx context.Context) error {
-	if g == nil {
-		return nil
-	}
-	select {
-	case g <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (g WriteGate) release() {
-	if g != nil {
-		<-g
-	}
-}
-
-// Do runs write through the gate, for writes made without a Reporter.
+// Do runs write once the gate lets it through, or returns ctx's error.
 func (g WriteGate) Do(ctx context.Context, write func() error) error {
-	if err := g.acquire(ctx); err != nil {
-		return err
+	if g != nil {
+		select {
+		case g <- struct{}{}:
+			defer func() { <-g }()
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	defer g.release()
 	return write()
 }
 
 // Option configures a Reporter.
 type Option func(*Reporter)
 
-// WithCommentAuthor only adopts marked comments written by login (e.g.
-// "github-actions[bot]" or "<app-slug>[bot]"), so that a participant who
-// pastes our marker into their own comment cannot make us edit it.
+// WithCommentAuthor only adopts marked comments written by login, so that a
+// participant who pastes our marker cannot make us edit their comment.
 func WithCommentAuthor(login string) Option {
 	return func(r *Reporter) { r.author = login }
 }
 
-// WithClock sets the clock used for the progress interval and rate-limit
-// resets.
+// WithClock sets the clock of the progress interval and rate-limit resets.
 func WithClock(now func() time.Time) Option {
 	return func(r *Reporter) { r.now = now }
 }
 
-// WithSleep sets how the Reporter waits (rate limits, backoff). It must
-// return early with ctx's error when ctx ends.
+// WithSleep sets how the Reporter waits (clock.Sleep by default).
 func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(r *Reporter) { r.sleep = sleep }
 }
@@ -150,15 +118,12 @@ func WithWriteGate(g WriteGate) Option {
 	return func(r *Reporter) { r.gate = g }
 }
 
-// WithRedact runs every rendered body through redact before it is sent
-// (the Action passes its secret masker).
+// WithRedact runs every rendered text through redact (see RenderMasked).
 func WithRedact(redact func(string) string) Option {
 	return func(r *Reporter) { r.redact = redact }
 }
 
-// WithBackOff sets the policy for retrying 5xx answers and network errors.
-// The function is called once per API call for a fresh policy; returning
-// backoff.Stop from NextBackOff ends the retries.
+// WithBackOff sets the policy (one per API call) for retrying 5xx answers.
 func WithBackOff(newBackOff func() backoff.BackOff) Option {
 	return func(r *Reporter) { r.newBackOff = newBackOff }
 }
@@ -204,7 +169,7 @@ func New(client *github.Client, owner, repo string, pr int, opts ...Option) *Rep
 		log:        slog.New(slog.DiscardHandler),
 		redact:     func(s string) string { return s },
 		newBackOff: defaultBackOff,
-		maxWait:    DefaultMaxRateLimitWait,
+		maxWait:    defaultMaxRateLimitWait,
 	}
 	for _, o := range opts {
 		o(r)
@@ -219,8 +184,7 @@ func (r *Reporter) CommentID() int64 {
 	return r.commentID
 }
 
-// defaultBackOff retries a 5xx four times over about 15 s. MaxElapsedTime is
-// off so that only the injected sleep, never the wall clock, decides.
+// defaultBackOff retries a 5xx four times over about 15 s of the sleep.
 func defaultBackOff() backoff.BackOff {
 	b := backoff.NewExponentialBackOff(
 		backoff.WithInitialInterval(time.Second),

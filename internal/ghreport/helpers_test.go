@@ -3,6 +3,7 @@ package ghreport_test
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -123,4 +124,43 @@ func view(status preview.Status, tasks ...preview.TaskState) ghreport.View {
 
 func running(name string) preview.TaskState {
 	return preview.TaskState{Job: preview.JobDeployment, Name: name, State: preview.TaskRunning, Started: t0}
+}
+
+// muxEnv is the lightest double, after go-github's own tests: an httptest
+// server whose mux, mounted under GitHub Enterprise's /api/v3/, answers
+// only what the test registers, and a Reporter for PR 7 against it on a
+// fake clock and sleep.
+type muxEnv struct {
+	mux *http.ServeMux
+	clk *clock.Manual
+	slp *sleeper
+	rep *ghreport.Reporter
+}
+
+func newMuxEnv(t *testing.T, opts ...ghreport.Option) *muxEnv {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(http.StripPrefix("/api/v3", mux))
+	t.Cleanup(srv.Close)
+	gh, err := ghapp.TokenClient(&http.Client{}, srv.URL+"/api/v3/", botToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewManual(t0)
+	slp := &sleeper{clk: clk}
+	base := []ghreport.Option{ghreport.WithClock(clk.Now), ghreport.WithSleep(slp.Sleep)}
+	return &muxEnv{mux: mux, clk: clk, slp: slp, rep: ghreport.New(gh, owner, repoName, prNumber, append(base, opts...)...)}
+}
+
+// answer returns a handler that counts its requests in n and answers each
+// with status, headers and a GitHub-style error message.
+func answer(n *int, status int, headers map[string]string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		*n++
+		for k, v := range headers {
+			w.Header().Set(k, v)
+		}
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(`{"message":"` + http.StatusText(status) + `"}`))
+	}
 }

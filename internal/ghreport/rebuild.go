@@ -20,16 +20,14 @@ var (
 func ParseRebuildTicked(body string) bool { return tickedRE.MatchString(body) }
 
 // RebuildTickedBy reports whether an edit of our comment from before to
-// after ticked the rebuild checkbox: the box was there unticked and is now
-// ticked. It is the webhook intake's test for a rebuild request, and every
-// box it accepts is one ClearRebuildTick unticks.
+// after ticked the rebuild checkbox, the intake's test for a rebuild
+// request; every box it accepts is one ClearRebuildTick unticks.
 func RebuildTickedBy(before, after string) bool {
 	m := boxRE.FindStringSubmatch(before)
 	return m != nil && m[1] == " " && ParseRebuildTicked(after)
 }
 
-// ClearRebuildTick returns body with the rebuild checkbox unticked, ready
-// to be written back so the next tick is noticed again.
+// ClearRebuildTick returns body with the rebuild checkbox unticked.
 func ClearRebuildTick(body string) string {
 	return tickedRE.ReplaceAllString(body, rebuildUnticked)
 }

@@ -5,7 +5,9 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf16"
 
+	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
@@ -23,9 +25,8 @@ const (
 	maxSection  = 30000
 )
 
-// rebuildLine is the checkbox the webhook service watches. The hidden
-// suffix tells it apart from the same words in quoted text, which cannot
-// carry it because neutralise breaks every "<!--" we did not write.
+// The rebuild checkbox the webhook service watches. Its hidden suffix tells
+// it apart from quoted text, where every "<!--" we did not write is broken.
 const (
 	rebuildLabel    = "Rebuild this preview"
 	rebuildSuffix   = "<!-- hasura-preview:rebuild -->"
@@ -35,11 +36,9 @@ const (
 // Render returns the comment body for view, Marker first. A task log too
 // long for GitHub's limit is shortened step by step until the body fits.
 func Render(view View) string {
-	body := compose(view, logLimits{textCap: -1, maxRows: -1})
-	if textLen(body) <= MaxBodyLen {
-		return body
-	}
+	var body string
 	for _, lim := range []logLimits{
+		{textCap: -1, maxRows: -1},
 		{textCap: 16000, maxRows: -1},
 		{textCap: 4000, maxRows: -1},
 		{textCap: 1000, maxRows: -1},
@@ -61,15 +60,10 @@ func Render(view View) string {
 // as written (escaping for Markdown would change its spelling and let it
 // through, and GitHub's renderer would turn it back), and over the
 // rendered body once more. Every body we publish goes through it.
-func RenderMasked(view View, mask func(string) string) string {
+func RenderMasked(v View, mask func(string) string) string {
 	if mask == nil {
-		return Render(view)
+		return Render(v)
 	}
-	return mask(Render(MaskView(view, mask)))
-}
-
-// MaskView returns a copy of v with mask applied to every text in it.
-func MaskView(v View, mask func(string) string) View {
 	v.Result = v.Result.Masked(mask)
 	for _, s := range []*string{&v.Branch, &v.SHA, &v.Headline, &v.LogURL, &v.Footer} {
 		*s = mask(*s)
@@ -78,7 +72,7 @@ func MaskView(v View, mask func(string) string) View {
 	for i := range v.Notices {
 		v.Notices[i].Text = mask(v.Notices[i].Text)
 	}
-	return v
+	return mask(Render(v))
 }
 
 // logLimits shrink the task log until the body fits.
@@ -92,14 +86,9 @@ type logLimits struct {
 func hardCut(s string, n int) string {
 	used := 0
 	for i, r := range s {
-		w := 1
-		if r > 0xFFFF {
-			w = 2
-		}
-		if used+w > n-1 {
+		if used += utf16.RuneLen(r); used > n-1 {
 			return s[:i] + "…"
 		}
-		used += w
 	}
 	return s
 }
@@ -111,16 +100,13 @@ func compose(v View, lim logLimits) string {
 	b.WriteString("### " + headline(v) + "\n")
 
 	notices := append(resultNotices(res), v.Notices...)
-	for i, n := range notices {
-		if i == maxNotices {
-			break
-		}
+	for _, n := range notices[:min(len(notices), maxNotices)] {
 		writeNotice(&b, n)
 	}
 
 	var facts []string
 	if res.Endpoint != "" {
-		facts = append(facts, "**GraphQL endpoint:** "+codeSpan(res.Endpoint))
+		facts = append(facts, "**GraphQL endpoint:** "+mdsafe.CodeSpan(res.Endpoint))
 	}
 	if res.ConsoleURL != "" {
 		facts = append(facts, "**Console:** "+link("Open the Hasura console", res.ConsoleURL))
@@ -132,10 +118,7 @@ func compose(v View, lim logLimits) string {
 		facts = append(facts, "**Took:** "+formatDuration(d))
 	}
 	if len(facts) > 0 {
-		b.WriteString("\n")
-		for _, f := range facts {
-			b.WriteString("- " + f + "\n")
-		}
+		b.WriteString("\n- " + strings.Join(facts, "\n- ") + "\n")
 	}
 
 	if res.Message != "" {
@@ -143,9 +126,9 @@ func compose(v View, lim logLimits) string {
 		// format: as code, its URLs do not become links under our name.
 		msg := truncateRunes(res.Message, maxMessage)
 		if res.Status == preview.StatusFailed {
-			b.WriteString("\n> " + codeSpan(msg) + "\n")
+			b.WriteString("\n> " + mdsafe.CodeSpan(msg) + "\n")
 		} else {
-			b.WriteString("\n> " + plainText(msg) + "\n")
+			b.WriteString("\n> " + mdsafe.PlainText(msg) + "\n")
 		}
 	}
 
@@ -166,7 +149,7 @@ func compose(v View, lim logLimits) string {
 		if textLen(v.Section) > maxSection {
 			b.WriteString("\n_A section was too long for the comment and is left out._\n")
 		} else {
-			b.WriteString("\n" + strings.TrimRight(neutralise(v.Section), "\n") + "\n")
+			b.WriteString("\n" + strings.TrimRight(mdsafe.Neutralise(v.Section), "\n") + "\n")
 		}
 	}
 
@@ -209,15 +192,14 @@ func resultNotices(res *preview.Result) []Notice {
 func keyList(keys []string) string {
 	shown := make([]string, len(keys))
 	for i, k := range keys {
-		shown[i] = codeSpan(k)
+		shown[i] = mdsafe.CodeSpan(k)
 	}
 	return strings.Join(shown, ", ")
 }
 
-// neutraliseLine is neutralise for caller Markdown that must stay on one
-// line (inside <sub>).
+// neutraliseLine is mdsafe.Neutralise for Markdown kept on one line.
 func neutraliseLine(s string) string {
-	return strings.Join(strings.Fields(neutralise(s)), " ")
+	return strings.Join(strings.Fields(mdsafe.Neutralise(s)), " ")
 }
 
 // statusLook is how a status reads: "✅ Preview `name` is ready".
@@ -240,23 +222,23 @@ func headline(v View) string {
 		look = statusLook{"❔", "is " + string(v.Result.Status)}
 	}
 	if v.Headline != "" {
-		return look.emoji + " " + plainText(truncateRunes(v.Headline, maxHeadline))
+		return look.emoji + " " + mdsafe.PlainText(truncateRunes(v.Headline, maxHeadline))
 	}
 	name := "Preview"
 	if v.Result.Name != "" {
-		name += " " + codeSpan(v.Result.Name)
+		name += " " + mdsafe.CodeSpan(v.Result.Name)
 	}
-	return look.emoji + " " + name + " " + plainText(look.text)
+	return look.emoji + " " + name + " " + mdsafe.PlainText(look.text)
 }
 
 // source says what the preview was built from.
 func source(v View) string {
 	var parts []string
 	if v.Branch != "" {
-		parts = append(parts, "**Branch:** "+codeSpan(v.Branch))
+		parts = append(parts, "**Branch:** "+mdsafe.CodeSpan(v.Branch))
 	}
 	if v.SHA != "" {
-		parts = append(parts, "**Commit:** "+codeSpan(truncateBytes(v.SHA, 7)))
+		parts = append(parts, "**Commit:** "+mdsafe.CodeSpan(strings.ToValidUTF8(v.SHA[:min(len(v.SHA), 7)], "")))
 	}
 	if v.PR > 0 {
 		parts = append(parts, fmt.Sprintf("**PR:** #%d", v.PR))
@@ -264,21 +246,12 @@ func source(v View) string {
 	return strings.Join(parts, " · ")
 }
 
-func truncateBytes(s string, n int) string {
-	if len(s) > n {
-		return strings.ToValidUTF8(s[:n], "")
-	}
-	return s
-}
-
 func writeNotice(b *strings.Builder, n Notice) {
 	kind := n.Kind
-	switch kind {
-	case NoticeNote, NoticeWarning, NoticeError:
-	default:
+	if kind != NoticeWarning && kind != NoticeError {
 		kind = NoticeNote
 	}
-	text := strings.TrimSpace(neutralise(truncateRunes(n.Text, maxNotice)))
+	text := strings.TrimSpace(mdsafe.Neutralise(truncateRunes(n.Text, maxNotice)))
 	if text == "" {
 		return
 	}
@@ -328,7 +301,7 @@ func writeTasks(b *strings.Builder, v View, lim logLimits) {
 			dur = formatDuration(t.Duration())
 		}
 		fmt.Fprintf(b, "| %s | %s | %s %s | %s |\n",
-			plainText(t.Job), plainText(t.Name), emoji, plainText(t.State), dur)
+			mdsafe.PlainText(t.Job), mdsafe.PlainText(t.Name), emoji, mdsafe.PlainText(t.State), dur)
 	}
 	if n := len(tasks) - len(shown); n > 0 {
 		fmt.Fprintf(b, "| | _%d more tasks not shown_ | | |\n", n)
@@ -341,9 +314,9 @@ func writeFailure(b *strings.Builder, res *preview.Result, lim logLimits) {
 	if t == nil {
 		return
 	}
-	b.WriteString("\n**Failed task:** " + codeSpan(t.Name))
+	b.WriteString("\n**Failed task:** " + mdsafe.CodeSpan(t.Name))
 	if t.Job != "" {
-		b.WriteString(" (" + plainText(t.Job) + " job)")
+		b.WriteString(" (" + mdsafe.PlainText(t.Job) + " job)")
 	}
 	b.WriteString("\n")
 	for _, part := range []struct{ title, text string }{
@@ -360,12 +333,11 @@ func writeFailure(b *strings.Builder, res *preview.Result, lim logLimits) {
 				text = "(left out: too long for a comment)"
 			}
 		}
-		fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n%s\n\n</details>\n", part.title, codeBlock(text))
+		fmt.Fprintf(b, "\n<details><summary>%s</summary>\n\n%s\n\n</details>\n", part.title, mdsafe.CodeBlock(text))
 	}
 }
 
-// formatDuration prints whole seconds, minutes and hours: "42s", "3m 05s",
-// "1h 02m".
+// formatDuration prints "42s", "3m 05s" or "1h 02m".
 func formatDuration(d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {

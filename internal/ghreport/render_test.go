@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
@@ -286,14 +287,14 @@ func TestRebuildCheckbox(t *testing.T) {
 
 func TestSanitizers(t *testing.T) {
 	cases := []struct{ name, got, want string }{
-		{"span plain", codeSpan("main"), "`main`"},
-		{"span backticks", codeSpan("a`b"), "``a`b``"},
-		{"span edge backtick", codeSpan("`x"), "`` `x ``"},
-		{"plain escapes", plainText("a|b *c* <d>"), `a\|b \*c\* \<d\>`},
-		{"plain newline", plainText("a\n\nb"), "a b"},
-		{"mention", neutralise("hi @bob"), "hi @" + zwsp + "bob"},
-		{"email", neutralise("bob@example.com"), "bob@example.com"},
-		{"comment", neutralise("<!-- x"), "<!" + zwsp + "-- x"},
+		{"span plain", mdsafe.CodeSpan("main"), "`main`"},
+		{"span backticks", mdsafe.CodeSpan("a`b"), "``a`b``"},
+		{"span edge backtick", mdsafe.CodeSpan("`x"), "`` `x ``"},
+		{"plain escapes", mdsafe.PlainText("a|b *c* <d>"), `a\|b \*c\* \<d\>`},
+		{"plain newline", mdsafe.PlainText("a\n\nb"), "a b"},
+		{"mention", mdsafe.Neutralise("hi @bob"), "hi @" + mdsafe.ZWSP + "bob"},
+		{"email", mdsafe.Neutralise("bob@example.com"), "bob@example.com"},
+		{"comment", mdsafe.Neutralise("<!-- x"), "<!" + mdsafe.ZWSP + "-- x"},
 		{"link js", link("x", "javascript:alert(1)"), "`javascript:alert(1)`"},
 		{"link parens", link("x", "https://e.com/a(b)"), "[x](https://e.com/a%28b%29)"},
 		{"duration s", formatDuration(42 * time.Second), "42s"},
@@ -314,7 +315,7 @@ func FuzzCodeBlock(f *testing.F) {
 	f.Add("```")
 	f.Add("~~~\n```\n")
 	f.Fuzz(func(t *testing.T, s string) {
-		b := codeBlock(s)
+		b := mdsafe.CodeBlock(s)
 		first, _, _ := strings.Cut(b, "\n")
 		fence := strings.TrimSuffix(first, "text")
 		lines := strings.Split(b, "\n")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 )
 
 // ErrNoPermission means the token may not touch comments or deployments of
@@ -21,23 +23,16 @@ import (
 var ErrNoPermission = errors.New("the GitHub token lacks permission")
 
 // ErrRateLimited means GitHub asked for a longer wait than the Reporter
-// accepts, or kept refusing after several waits. The error is a
-// *RateLimitError, which says until when.
+// takes, or kept refusing; the error is a *RateLimitError.
 var ErrRateLimited = errors.New("GitHub rate limit")
 
-// RateLimitError is a call that a GitHub rate limit stopped. errors.Is(err,
-// ErrRateLimited) holds; Until is when GitHub will take requests again (on
-// the Reporter's clock), for a caller that would rather come back then than
-// hold a worker: the webhook service pauses the installation's GitHub calls
-// until then.
+// RateLimitError is a call that a GitHub rate limit stopped; Until is when
+// GitHub will take requests again (on the Reporter's clock), for a caller
+// that would rather come back then than hold a worker.
 type RateLimitError struct {
-	// Op is the operation that was stopped ("" when not known).
-	Op string
-	// Until is the earliest time worth trying again.
-	Until time.Time
-	// Err is GitHub's answer, or what refused the request before it was
-	// sent (a transport that knows the limit is spent); may be nil.
-	Err error
+	Op    string    // the operation that was stopped, if known
+	Until time.Time // the earliest time worth trying again
+	Err   error     // GitHub's answer, or what refused the request unsent; may be nil
 }
 
 func (e *RateLimitError) Error() string {
@@ -57,21 +52,18 @@ func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited
 // Unwrap returns GitHub's answer.
 func (e *RateLimitError) Unwrap() error { return e.Err }
 
-// RateLimitUntil reports whether err is a GitHub rate-limit answer (primary,
-// or secondary, a 429 included, as ghapp.RateLimitAnswer classifies them),
-// or a *RateLimitError, and when to try again: Until for a *RateLimitError,
-// else Retry-After, else the reset the answer names, else a minute after
-// now, as GitHub advises.
+// RateLimitUntil reports whether err is a GitHub rate-limit answer (as
+// ghapp.RateLimitAnswer classifies them) or a *RateLimitError, and when to
+// try again (see rateLimitWait).
 func RateLimitUntil(err error, now time.Time) (time.Time, bool) {
 	var rl *RateLimitError
 	if errors.As(err, &rl) {
 		return rl.Until, true
 	}
-	wait, ok := rateLimitWait(err, now)
-	if !ok {
-		return time.Time{}, false
+	if wait, ok := rateLimitWait(err, now); ok {
+		return now.Add(wait), true
 	}
-	return now.Add(wait), true
+	return time.Time{}, false
 }
 
 // noHeaderWait is GitHub's advice when a rate-limit answer says nothing of
@@ -85,125 +77,98 @@ const maxRateLimitRetries = 4
 // apiCall is one GitHub request; it is repeated as is on retry.
 type apiCall func(ctx context.Context, gh *github.Client) (*github.Response, error)
 
-// call runs fn, waiting out rate limits as GitHub asks and retrying 5xx
-// answers and network errors with backoff. op names the operation for
-// errors and logs. The caller holds r.mu.
+// call runs fn, waiting out rate limits as GitHub asks (without using up
+// the backoff) and retrying 5xx answers and network errors with backoff.
+// The caller holds r.mu.
 func (r *Reporter) call(ctx context.Context, op string, fn apiCall) error {
-	bo := r.newBackOff()
-	bo.Reset()
-	limited := 0
-	for {
+	b := r.newBackOff()
+	b.Reset()
+	for limited := 0; ; {
 		_, err := fn(ctx, r.gh)
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: %w", op, ctx.Err())
-		}
 		var known *RateLimitError
-		if errors.As(err, &known) {
+		wait, isLimit := rateLimitWait(err, r.now())
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return fmt.Errorf("%s: %w", op, ctx.Err())
+		case errors.As(err, &known):
 			// Refused before it was sent, by a transport that knows the
 			// limit is spent: waiting here would only hold the caller.
 			return &RateLimitError{Op: op, Until: known.Until, Err: err}
-		}
-		if wait, ok := rateLimitWait(err, r.now()); ok {
-			limited++
-			if limited > maxRateLimitRetries || wait > r.maxWait {
+		case isLimit:
+			if limited++; limited > maxRateLimitRetries || wait > r.maxWait {
 				return &RateLimitError{Op: op, Until: r.now().Add(wait), Err: err}
 			}
-			r.log.Warn("GitHub rate limit, waiting", "op", op, "wait", wait, "attempt", limited)
-			if err := r.sleep(ctx, wait); err != nil {
+		case transient(err):
+			if wait = b.NextBackOff(); wait == backoff.Stop {
 				return fmt.Errorf("%s: %w", op, err)
 			}
-			continue
-		}
-		if transient(err) {
-			next := bo.NextBackOff()
-			if next == backoff.Stop {
-				return fmt.Errorf("%s: %w", op, err)
-			}
-			r.log.Warn("GitHub API error, retrying", "op", op, "wait", next, "error", err)
-			if err := r.sleep(ctx, next); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
-			}
-			continue
-		}
-		if IsNoPermission(err) {
+		case IsNoPermission(err):
 			return fmt.Errorf("%s: %w: %w", op, ErrNoPermission, err)
+		default:
+			return fmt.Errorf("%s: %w", op, err)
 		}
-		return fmt.Errorf("%s: %w", op, err)
+		r.log.Warn("GitHub API error, retrying", "op", op, "wait", wait, "error", err)
+		if err := r.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: %w", op, err)
+		}
 	}
 }
 
 // rateLimitWait reports whether err is a rate-limit answer and how long to
 // wait before trying again: Retry-After if given, else until the reset the
-// answer names (from now), else a minute.
+// answer names, else go-github's own estimate (what a request refused on
+// the client side carries), else a minute, and never less than a second.
 func rateLimitWait(err error, now time.Time) (time.Duration, bool) {
 	var (
-		primary *github.RateLimitError
-		abuse   *github.AbuseRateLimitError
-		resp    *http.Response
-		reset   time.Time
+		primary  *github.RateLimitError
+		abuse    *github.AbuseRateLimitError
+		resp     *http.Response
+		fallback = noHeaderWait
 	)
 	switch {
 	case errors.As(err, &primary):
-		resp, reset = primary.Response, primary.Rate.Reset.Time
+		resp = primary.Response
+		if reset := primary.Rate.Reset.Time; !reset.IsZero() {
+			fallback = reset.Sub(now)
+		}
 	case errors.As(err, &abuse):
 		resp = abuse.Response
-		// go-github's own estimate: it is what a request refused on the
-		// client side (after another caller hit the limit) carries.
-		if wait, ok := headerWait(resp, now); !ok && abuse.RetryAfter != nil {
-			return atLeast(*abuse.RetryAfter, time.Second), true
-		} else if ok {
-			return wait, true
+		if abuse.RetryAfter != nil {
+			fallback = *abuse.RetryAfter
 		}
-		return noHeaderWait, true
 	default:
 		return 0, false
 	}
-	if wait, ok := headerWait(resp, now); ok {
-		return wait, true
+	wait, ok := headerWait(resp, now)
+	if !ok {
+		wait = fallback
 	}
-	if !reset.IsZero() {
-		return atLeast(reset.Sub(now), time.Second), true
-	}
-	return noHeaderWait, true
+	return max(wait, time.Second), true
 }
 
-// headerWait reads Retry-After (seconds), else x-ratelimit-reset (epoch
-// seconds) when the remaining budget is zero.
+// headerWait reads Retry-After, else X-RateLimit-Reset when none is left.
 func headerWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if resp == nil {
 		return 0, false
 	}
-	if v := strings.TrimSpace(resp.Header.Get("Retry-After")); v != "" {
-		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
-			return atLeast(time.Duration(s)*time.Second, time.Second), true
-		}
-		if t, err := http.ParseTime(v); err == nil {
-			return atLeast(t.Sub(now), time.Second), true
-		}
+	if wait, ok := clock.RetryAfter(resp.Header.Get("Retry-After"), now); ok {
+		return wait, true
 	}
 	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
 		if s, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil && s > 0 {
-			return atLeast(time.Unix(s, 0).Sub(now), time.Second), true
+			return time.Unix(s, 0).Sub(now), true
 		}
 	}
 	return 0, false
-}
-
-func atLeast(d, floor time.Duration) time.Duration {
-	if d < floor {
-		return floor
-	}
-	return d
 }
 
 // transient reports a 5xx answer or a failure to get any answer.
 func transient(err error) bool {
 	var er *github.ErrorResponse
 	if errors.As(err, &er) {
-		return er.Response != nil && er.Response.StatusCode >= 500
+		return status(err) >= 500
 	}
 	// No answer at all (connection refused or reset, a timeout) or one cut
 	// short: worth another try.
@@ -211,28 +176,28 @@ func transient(err error) bool {
 	return errors.As(err, &ue) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
+// status is the HTTP status of GitHub's error answer err, or 0.
+func status(err error) int {
+	var er *github.ErrorResponse
+	if errors.As(err, &er) && er.Response != nil {
+		return er.Response.StatusCode
+	}
+	return 0
+}
+
 // IsNoPermission reports ErrNoPermission, or an answer of GitHub's that
 // says a token does not reach a resource (a 403 "Resource not accessible
 // by …" or a 404), for callers that make their own GitHub calls.
 func IsNoPermission(err error) bool {
-	if errors.Is(err, ErrNoPermission) {
-		return true
-	}
 	var er *github.ErrorResponse
-	if !errors.As(err, &er) || er.Response == nil {
-		return false
-	}
-	switch er.Response.StatusCode {
-	case http.StatusNotFound:
+	switch {
+	case errors.Is(err, ErrNoPermission), status(err) == http.StatusNotFound:
 		return true
-	case http.StatusForbidden:
-		return strings.Contains(er.Message, "Resource not accessible")
+	case status(err) == http.StatusForbidden:
+		return errors.As(err, &er) && strings.Contains(er.Message, "Resource not accessible")
 	}
 	return false
 }
 
 // IsNotFound reports a 404 answer.
-func IsNotFound(err error) bool {
-	var er *github.ErrorResponse
-	return errors.As(err, &er) && er.Response != nil && er.Response.StatusCode == http.StatusNotFound
-}
+func IsNotFound(err error) bool { return status(err) == http.StatusNotFound }

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/cenkalti/backoff/v4"
 	"github.com/google/go-github/v60/github"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -85,12 +87,18 @@ func TestRateLimitLongerThanMaxWaitIsReturned(t *testing.T) {
 }
 
 func TestPrimaryLimitNamesTheReset(t *testing.T) {
-	e := newEnv(t, ghsim.Options{})
-	e.sim.Inject(ghsim.Fault{RateLimitRemaining0: true, RetryAfter: 40 * time.Minute, Method: "POST"})
-	_, err := e.reporter(t).StartDeployment(context.Background(), ghreport.DeploymentSpec{Environment: "preview/x", Ref: headSHA})
+	e := newMuxEnv(t)
+	var n int
+	e.mux.Handle("POST /repos/acme/app/deployments", answer(&n, http.StatusForbidden, map[string]string{
+		"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": strconv.FormatInt(t0.Add(time.Hour).Unix(), 10), "Retry-After": "2400",
+	}))
+	_, err := e.rep.StartDeployment(context.Background(), ghreport.DeploymentSpec{Environment: "preview/x", Ref: headSHA})
 	var rl *ghreport.RateLimitError
 	if !errors.As(err, &rl) || !errors.Is(err, ghreport.ErrRateLimited) || !rl.Until.Equal(t0.Add(40*time.Minute)) {
 		t.Fatalf("err = %v, want a *RateLimitError until %v", err, t0.Add(40*time.Minute))
+	}
+	if n != 1 || len(e.slp.Waits()) != 0 {
+		t.Errorf("%d requests, waits %v; want one request and no wait", n, e.slp.Waits())
 	}
 }
 
@@ -105,16 +113,17 @@ func (t refusing) RoundTrip(req *http.Request) (*http.Response, error) {
 // transport that knows the limit, comes back at once with its Until rather
 // than being retried as a network error.
 func TestKnownLimitIsNotWaitedOn(t *testing.T) {
-	e := newEnv(t, ghsim.Options{})
+	clk := clock.NewManual(t0)
+	slp := &sleeper{clk: clk}
 	until := t0.Add(50 * time.Minute)
 	c := github.NewClient(&http.Client{Transport: refusing{until}})
-	r := ghreport.New(c, owner, repoName, prNumber, ghreport.WithClock(e.clk.Now), ghreport.WithSleep(e.slp.Sleep))
+	r := ghreport.New(c, owner, repoName, prNumber, ghreport.WithClock(clk.Now), ghreport.WithSleep(slp.Sleep))
 	err := r.Update(context.Background(), view(preview.StatusSuccess))
 	var rl *ghreport.RateLimitError
 	if !errors.As(err, &rl) || !rl.Until.Equal(until) {
 		t.Fatalf("err = %v, want a *RateLimitError until %v", err, until)
 	}
-	if w := e.slp.Waits(); len(w) != 0 {
+	if w := slp.Waits(); len(w) != 0 {
 		t.Errorf("waited %v", w)
 	}
 }
@@ -153,14 +162,15 @@ func TestRateLimitUntil(t *testing.T) {
 }
 
 func TestPersistentRateLimitGivesUp(t *testing.T) {
-	e := newEnv(t, ghsim.Options{})
-	e.sim.Inject(ghsim.Fault{Status: http.StatusTooManyRequests, RetryAfter: 10 * time.Second, Count: -1})
-	err := e.reporter(t).Update(context.Background(), view(preview.StatusSuccess))
+	e := newMuxEnv(t)
+	var n int
+	e.mux.Handle("/", answer(&n, http.StatusTooManyRequests, map[string]string{"Retry-After": "10"}))
+	err := e.rep.Update(context.Background(), view(preview.StatusSuccess))
 	if !errors.Is(err, ghreport.ErrRateLimited) {
 		t.Fatalf("err = %v, want ErrRateLimited", err)
 	}
-	if n := len(e.slp.Waits()); n != 4 {
-		t.Errorf("waited %d times, want 4", n)
+	if w := e.slp.Waits(); len(w) != 4 || n != 5 {
+		t.Errorf("waited %v over %d requests, want 4 waits of 10s", w, n)
 	}
 }
 
@@ -189,36 +199,36 @@ func TestServerErrorsAreRetriedWithBackoff(t *testing.T) {
 		}
 	})
 	t.Run("503 for good", func(t *testing.T) {
-		e := newEnv(t, ghsim.Options{})
-		e.sim.Inject(ghsim.Fault{Status: http.StatusServiceUnavailable, Count: -1})
-		r := e.reporter(t, ghreport.WithBackOff(func() backoff.BackOff {
+		e := newMuxEnv(t, ghreport.WithBackOff(func() backoff.BackOff {
 			return backoff.WithMaxRetries(backoff.NewConstantBackOff(time.Second), 3)
 		}))
-		err := r.Update(context.Background(), view(preview.StatusSuccess))
+		var n int
+		e.mux.Handle("GET /repos/acme/app/issues/7/comments", answer(&n, http.StatusServiceUnavailable, nil))
+		err := e.rep.Update(context.Background(), view(preview.StatusSuccess))
 		if err == nil || errors.Is(err, ghreport.ErrNoPermission) {
 			t.Fatalf("err = %v, want the 503", err)
 		}
 		if w := e.slp.Waits(); !slices.Equal(w, []time.Duration{time.Second, time.Second, time.Second}) {
 			t.Errorf("waits %v, want three of 1s", w)
 		}
-		if n := e.sim.CountRequests("GET", commentsPath); n != 4 {
+		if n != 4 {
 			t.Errorf("%d attempts, want 4", n)
 		}
 	})
 }
 
 func TestContextEndsAWait(t *testing.T) {
-	e := newEnv(t, ghsim.Options{})
-	e.sim.Inject(ghsim.Fault{Status: http.StatusTooManyRequests, RetryAfter: 30 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
-	r := e.reporter(t, ghreport.WithSleep(func(context.Context, time.Duration) error {
+	e := newMuxEnv(t, ghreport.WithSleep(func(context.Context, time.Duration) error {
 		cancel()
 		return context.Canceled
 	}))
-	if err := r.Update(ctx, view(preview.StatusSuccess)); !errors.Is(err, context.Canceled) {
+	var n int
+	e.mux.Handle("/", answer(&n, http.StatusTooManyRequests, map[string]string{"Retry-After": "30"}))
+	if err := e.rep.Update(ctx, view(preview.StatusSuccess)); !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled", err)
 	}
-	if !r.Pending() {
+	if !e.rep.Pending() {
 		t.Error("a failed write should stay pending for Flush")
 	}
 }

@@ -1,29 +1,20 @@
 package ghreport
 
 import (
-	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 	"net/url"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
-)
 
-// The renderers of untrusted text live in internal/mdsafe, shared with the
-// API review.
-var (
-	neutralise = mdsafe.Neutralise
-	plainText  = mdsafe.PlainText
-	codeSpan   = mdsafe.CodeSpan
-	codeBlock  = mdsafe.CodeBlock
+	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 )
-
-const zwsp = mdsafe.ZWSP
 
 // link renders an http(s) URL as a Markdown link, or as code when it is not
 // one (a javascript: URL from a bad API answer must not become clickable).
 func link(label, raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return codeSpan(raw)
+		return mdsafe.CodeSpan(raw)
 	}
 	s := u.String()
 	s = strings.NewReplacer("(", "%28", ")", "%29", " ", "%20", "<", "%3C", ">", "%3E").Replace(s)
@@ -35,12 +26,9 @@ func truncateRunes(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
-	if n <= 1 {
-		return "…"
-	}
 	i := 0
 	for k := range s {
-		if i == n-1 {
+		if i >= n-1 {
 			return s[:k] + "…"
 		}
 		i++
@@ -53,11 +41,7 @@ func truncateRunes(s string, n int) string {
 func textLen(s string) int {
 	n := 0
 	for _, r := range s {
-		if r > 0xFFFF {
-			n += 2
-		} else {
-			n++
-		}
+		n += utf16.RuneLen(r)
 	}
 	return n
 }
