@@ -66,27 +66,26 @@ func (tx *Tx) SetDeliveryOutcome(ctx context.Context, source, guid string, o Out
 
 // RecentDeliveries returns up to limit deliveries, newest first.
 func (s *Store) RecentDeliveries(ctx context.Context, limit int) ([]*Delivery, error) {
-	r, err := s.q.query(ctx, stRecentDelivs, limit)
+	out, err := list(ctx, s.q, stRecentDelivs, scanDelivery, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing deliveries: %w", err)
 	}
-	defer r.Close()
-	var out []*Delivery
-	for r.Next() {
-		var (
-			d        Delivery
-			outcome  string
-			received int64
-		)
-		if err := r.Scan(&d.Source, &d.GUID, &d.Event, &d.Action, &d.Repo, &d.PRNumber, &outcome, &d.Reason,
-			&received, &d.Redeliveries); err != nil {
-			return nil, err
-		}
-		d.Outcome = Outcome(outcome)
-		d.ReceivedAt = fromMicros(received)
-		out = append(out, &d)
+	return out, nil
+}
+
+func scanDelivery(r row) (*Delivery, error) {
+	var (
+		d        Delivery
+		outcome  string
+		received int64
+	)
+	if err := r.Scan(&d.Source, &d.GUID, &d.Event, &d.Action, &d.Repo, &d.PRNumber, &outcome, &d.Reason,
+		&received, &d.Redeliveries); err != nil {
+		return nil, err
 	}
-	return out, r.Err()
+	d.Outcome = Outcome(outcome)
+	d.ReceivedAt = fromMicros(received)
+	return &d, nil
 }
 
 // PruneDeliveries deletes all but the newest keep deliveries (for the sweep).

@@ -64,11 +64,11 @@ func (tx *Tx) MarkInstallationDeleted(ctx context.Context, id int64) ([]string, 
 	if _, err := tx.q.exec(ctx, stSetDeleted, id, now); err != nil {
 		return nil, fmt.Errorf("recording uninstall of %d: %w", id, err)
 	}
-	keys, err := tx.s.keys(ctx, tx.q, stUninstallPRs, id, now)
+	prs, err := keys(ctx, tx.q, stUninstallPRs, id, now)
 	if err != nil {
 		return nil, fmt.Errorf("marking PRs of installation %d: %w", id, err)
 	}
-	return keys, nil
+	return prs, nil
 }
 
 // MarkReposRemoved records repositories ("owner/repo") removed from the
@@ -83,11 +83,11 @@ func (tx *Tx) MarkReposRemoved(ctx context.Context, id int64, repos []string) ([
 		if !ok {
 			continue
 		}
-		keys, err := tx.s.keys(ctx, tx.q, stUninstallRepoPRs, id, owner, name, now)
+		prs, err := keys(ctx, tx.q, stUninstallRepoPRs, id, owner, name, now)
 		if err != nil {
 			return nil, fmt.Errorf("marking PRs of %s: %w", full, err)
 		}
-		all = append(all, keys...)
+		all = append(all, prs...)
 	}
 	return all, tx.editRepos(ctx, id, nil, repos)
 }
@@ -155,20 +155,11 @@ func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, e
 
 // ListInstallations returns every installation the Store knows, by id.
 func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) {
-	r, err := s.q.query(ctx, stListInstallations)
+	out, err := list(ctx, s.q, stListInstallations, scanInstallation)
 	if err != nil {
 		return nil, fmt.Errorf("listing installations: %w", err)
 	}
-	defer r.Close()
-	var out []*Installation
-	for r.Next() {
-		inst, err := scanInstallation(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inst)
-	}
-	return out, r.Err()
+	return out, nil
 }
 
 // ForgetInstallation deletes the bookkeeping (PRs, previews, leases, the
@@ -178,7 +169,7 @@ func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) 
 // installation's live previews were deleted (CountActivePreviews is 0):
 // afterwards nothing remembers them.
 func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, error) {
-	var keys []string
+	var forgot []string
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		for _, st := range []*stmt{stForgetInstPreviews, stForgetInstLeases, stForgetInstPause} {
 			if _, err := tx.q.exec(ctx, st, id); err != nil {
@@ -186,7 +177,7 @@ func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, err
 			}
 		}
 		var err error
-		if keys, err = s.keys(ctx, tx.q, stForgetInstPRs, id); err != nil {
+		if forgot, err = keys(ctx, tx.q, stForgetInstPRs, id); err != nil {
 			return err
 		}
 		_, err = tx.q.exec(ctx, stSetDeleted, id, micros(tx.Now()))
@@ -195,7 +186,7 @@ func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, err
 	if err != nil {
 		return nil, fmt.Errorf("forgetting installation %d: %w", id, err)
 	}
-	return keys, nil
+	return forgot, nil
 }
 
 func encodeRepos(repos []string) (string, error) {

@@ -48,15 +48,16 @@ func (s *Store) AcquireLease(ctx context.Context, key, owner string, ttl time.Du
 // ReleaseLease ends owner's lease; releasing a lease one does not hold does
 // nothing.
 func (s *Store) ReleaseLease(ctx context.Context, key, owner string) error {
-	if _, err := s.q.exec(ctx, stReleaseLease, key, owner); err != nil {
-		return fmt.Errorf("releasing lease on %s: %w", key, err)
-	}
-	return nil
+	return releaseLease(ctx, s.q, key, owner)
 }
 
 // ReleaseLease ends owner's lease as part of tx.
 func (tx *Tx) ReleaseLease(ctx context.Context, key, owner string) error {
-	if _, err := tx.q.exec(ctx, stReleaseLease, key, owner); err != nil {
+	return releaseLease(ctx, tx.q, key, owner)
+}
+
+func releaseLease(ctx context.Context, q querier, key, owner string) error {
+	if _, err := q.exec(ctx, stReleaseLease, key, owner); err != nil {
 		return fmt.Errorf("releasing lease on %s: %w", key, err)
 	}
 	return nil

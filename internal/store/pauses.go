@@ -30,11 +30,7 @@ func (s *Store) PauseGitHub(ctx context.Context, id int64, until time.Time) erro
 // GitHubPausedUntil returns when installation id may call GitHub again; a
 // zero or past time means it may now.
 func (s *Store) GitHubPausedUntil(ctx context.Context, id int64) (time.Time, error) {
-	var until int64
-	err := s.q.queryRow(ctx, stGitHubPause, id).Scan(&until)
-	if noRows(err) {
-		return time.Time{}, nil
-	}
+	until, err := scalar[int64](ctx, s.q, stGitHubPause, id)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reading the GitHub pause of installation %d: %w", id, err)
 	}

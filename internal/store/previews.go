@@ -87,20 +87,11 @@ func (s *Store) ListPreviews(ctx context.Context, f PreviewFilter) ([]*Preview, 
 	if limit <= 0 {
 		limit = 1000
 	}
-	r, err := s.q.query(ctx, stListPreviews, string(f.Status), f.InstallationID, micros(f.UpdatedBefore), f.ActiveOnly, limit)
+	out, err := list(ctx, s.q, stListPreviews, scanPreview, string(f.Status), f.InstallationID, micros(f.UpdatedBefore), f.ActiveOnly, limit)
 	if err != nil {
 		return nil, fmt.Errorf("listing previews: %w", err)
 	}
-	defer r.Close()
-	var out []*Preview
-	for r.Next() {
-		p, err := scanPreview(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, r.Err()
+	return out, nil
 }
 
 // ListPreviewsByInstallation returns the installation's active previews,

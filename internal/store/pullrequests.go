@@ -144,11 +144,7 @@ func (s *Store) GetPR(ctx context.Context, key string) (*PullRequest, error) {
 
 // Generation returns the PR's generation, 0 when it is unknown.
 func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
-	var gen int64
-	err := s.q.queryRow(ctx, stGeneration, key).Scan(&gen)
-	if noRows(err) {
-		return 0, nil
-	}
+	gen, err := scalar[int64](ctx, s.q, stGeneration, key)
 	if err != nil {
 		return 0, fmt.Errorf("reading generation of %s: %w", key, err)
 	}
@@ -160,11 +156,7 @@ func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
 // PR then waits, so a worker can finish its job knowing that no delivery
 // slipped in unseen between this read and the commit.
 func (tx *Tx) LockGeneration(ctx context.Context, key string) (int64, error) {
-	var gen int64
-	err := tx.q.queryRow(ctx, stLockGeneration, key).Scan(&gen)
-	if noRows(err) {
-		return 0, nil
-	}
+	gen, err := scalar[int64](ctx, tx.q, stLockGeneration, key)
 	if err != nil {
 		return 0, fmt.Errorf("locking %s: %w", key, err)
 	}
@@ -173,20 +165,11 @@ func (tx *Tx) LockGeneration(ctx context.Context, key string) (int64, error) {
 
 // ListOpenPRs returns every PR not closed, by key.
 func (s *Store) ListOpenPRs(ctx context.Context) ([]*PullRequest, error) {
-	r, err := s.q.query(ctx, stListOpenPRs)
+	out, err := list(ctx, s.q, stListOpenPRs, scanPR)
 	if err != nil {
 		return nil, fmt.Errorf("listing open pull requests: %w", err)
 	}
-	defer r.Close()
-	var out []*PullRequest
-	for r.Next() {
-		pr, err := scanPR(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pr)
-	}
-	return out, r.Err()
+	return out, nil
 }
 
 // ForgetPR deletes the PR's desired state, preview record and lease. Call it
@@ -202,21 +185,36 @@ func (s *Store) ForgetPR(ctx context.Context, key string) error {
 	})
 }
 
-func (s *Store) keys(ctx context.Context, q querier, st *stmt, args ...any) ([]string, error) {
+// list runs st and scans every row it returns.
+func list[T any](ctx context.Context, q querier, st *stmt, scan func(row) (T, error), args ...any) ([]T, error) {
 	r, err := q.query(ctx, st, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	var out []string
+	var out []T
 	for r.Next() {
-		var k string
-		if err := r.Scan(&k); err != nil {
+		v, err := scan(r)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, k)
+		out = append(out, v)
 	}
 	return out, r.Err()
+}
+
+// scalar reads the one column of st's row, the zero T when there is no row.
+func scalar[T any](ctx context.Context, q querier, st *stmt, args ...any) (T, error) {
+	var v T
+	if err := q.queryRow(ctx, st, args...).Scan(&v); err != nil && !noRows(err) {
+		return v, err
+	}
+	return v, nil
+}
+
+// keys runs st, which returns one pr_key per row.
+func keys(ctx context.Context, q querier, st *stmt, args ...any) ([]string, error) {
+	return list(ctx, q, st, func(r row) (k string, err error) { return k, r.Scan(&k) }, args...)
 }
 
 func scanPR(r row) (*PullRequest, error) {
