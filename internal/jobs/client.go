@@ -127,7 +127,7 @@ func New(st *store.Store, rec Reconciler, sweep SweepFunc, opts Options) (*Clien
 	if err != nil {
 		return nil, fmt.Errorf("building the River client: %w", err)
 	}
-	rw.e, rw.owner = e, e.id()
+	rw.e, rw.owner = e, e.ID()
 	c := &Client{st: st, e: e, log: opts.Logger}
 	sw.q = c
 	return c, nil
@@ -151,20 +151,20 @@ func (c *Client) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.e.start(ctx)
+	return c.e.Start(ctx)
 }
 
 // Stop stops fetching jobs and waits for running ones to finish. When ctx
 // ends first, it cancels them (they snooze, to run again at once on the next
 // start) and returns ctx's error.
 func (c *Client) Stop(ctx context.Context) error {
-	err := c.e.stop(ctx)
+	err := c.e.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		return err
 	}
 	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err2 := c.e.stopAndCancel(hard); err2 != nil {
+	if err2 := c.e.StopAndCancel(hard); err2 != nil {
 		return fmt.Errorf("stopping jobs: %w (then: %w)", err, err2)
 	}
 	return fmt.Errorf("jobs still running when the stop deadline came were cancelled: %w", err)
@@ -288,7 +288,7 @@ func (c *Client) ForgetInstallation(ctx context.Context, id int64) error {
 	}
 	for _, j := range jobs {
 		if forgot[j.key] {
-			if err := c.e.cancel(ctx, j.row.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
+			if _, err := c.e.JobCancel(ctx, j.row.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
 				return fmt.Errorf("cancelling the job of %s: %w", j.key, err)
 			}
 		}

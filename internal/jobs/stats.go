@@ -84,7 +84,7 @@ func (c *Client) pendingJobs(ctx context.Context, states ...rivertype.JobState) 
 	params := river.NewJobListParams().Kinds(KindReconcile).States(states...).First(10000)
 	var out []keyedJob
 	for {
-		res, err := c.e.list(ctx, params)
+		res, err := c.e.JobList(ctx, params)
 		if err != nil {
 			return nil, fmt.Errorf("listing jobs: %w", err)
 		}
