@@ -26,9 +26,6 @@ func (v EnvVar) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", Redact(v.Value)))
 }
 
-// Option configures a Manager.
-type Option func(*Manager)
-
 // DefaultConnectTimeout bounds a connection attempt by default: without it
 // a server that accepts and never answers holds the caller for as long as
 // its context allows, which for the action was forever.
@@ -47,12 +44,10 @@ type Manager struct {
 	conn   *pgx.ConnConfig
 	scrub  scrubber
 	server uriParts
-
-	connectTimeout time.Duration
 }
 
 // New checks cfg and returns a Manager for it. It does not connect.
-func New(cfg Config, opts ...Option) (*Manager, error) {
+func New(cfg Config) (*Manager, error) {
 	if cfg.ServerURI == "" {
 		return nil, fmt.Errorf("pgdb: %s is empty", KeyServerURI)
 	}
@@ -67,20 +62,10 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgdb: %s: %s", KeyServerURI, newScrubber(p).scrub(err.Error()))
 	}
-	m := &Manager{
-		cfg:    cfg,
-		conn:   connCfg,
-		scrub:  newScrubber(p),
-		server: p,
+	if connCfg.ConnectTimeout <= 0 {
+		connCfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	m.connectTimeout = DefaultConnectTimeout
-	for _, o := range opts {
-		o(m)
-	}
-	if m.conn.ConnectTimeout <= 0 {
-		m.conn.ConnectTimeout = m.connectTimeout
-	}
-	return m, nil
+	return &Manager{cfg: cfg, conn: connCfg, scrub: newScrubber(p), server: p}, nil
 }
 
 // Databases returns the names of app's databases: one, or one per listed

@@ -94,12 +94,6 @@ func (s *Store) ListPreviews(ctx context.Context, f PreviewFilter) ([]*Preview, 
 	return out, nil
 }
 
-// ListPreviewsByInstallation returns the installation's active previews,
-// which must be deleted from the Cloud before ForgetInstallation.
-func (s *Store) ListPreviewsByInstallation(ctx context.Context, installationID int64) ([]*Preview, error) {
-	return s.ListPreviews(ctx, PreviewFilter{InstallationID: installationID, ActiveOnly: true, Limit: 100000})
-}
-
 // CountActivePreviews counts the installation's active previews (for quotas).
 func (s *Store) CountActivePreviews(ctx context.Context, installationID int64) (int, error) {
 	var n int

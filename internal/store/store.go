@@ -210,11 +210,17 @@ func (tx *Tx) Now() time.Time { return tx.s.Now() }
 // connection.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if s.db != nil {
-		return s.withSQLiteTx(ctx, fn)
+		select {
+		case s.txTurn <- struct{}{}: // blocked senders are served first come, first served
+		case <-ctx.Done():
+			return fmt.Errorf("beginning transaction: %w", ctx.Err())
+		}
+		defer func() { <-s.txTurn }()
+		return s.runTx(ctx, fn)
 	}
 	var err error
 	for range 3 {
-		err = s.withPgxTx(ctx, fn)
+		err = s.runTx(ctx, fn)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != "40001" && pgErr.Code != "40P01") {
 			return err
@@ -223,44 +229,37 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
-func (s *Store) withSQLiteTx(ctx context.Context, fn func(tx *Tx) error) error {
-	select {
-	case s.txTurn <- struct{}{}: // blocked senders are served first come, first served
-	case <-ctx.Done():
-		return fmt.Errorf("beginning transaction: %w", ctx.Err())
+// runTx is one attempt of WithTx.
+func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx := &Tx{s: s}
+	var err error
+	if s.db != nil {
+		tx.sql, err = s.db.BeginTx(ctx, nil)
+		tx.q = liteQuerier{s: s, tx: tx.sql}
+	} else {
+		tx.pgx, err = s.pool.Begin(ctx)
+		tx.q = pgQuerier{s: s, x: tx.pgx}
 	}
-	defer func() { <-s.txTurn }()
-	stx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	tx := &Tx{s: s, sql: stx}
-	tx.q = liteQuerier{s: s, tx: stx}
-	if err := fn(tx); err != nil {
-		_ = stx.Rollback()
-		return err
-	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) withPgxTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", scrub(err, s.target.secret))
 	}
-	tx := &Tx{s: s, pgx: ptx}
-	tx.q = pgQuerier{s: s, x: ptx}
 	if err := fn(tx); err != nil {
 		// A fresh context: the caller's may be the reason fn failed.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = ptx.Rollback(rctx)
-		cancel()
+		defer cancel()
+		if tx.sql != nil {
+			_ = tx.sql.Rollback()
+		} else {
+			_ = tx.pgx.Rollback(rctx)
+		}
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if tx.sql != nil {
+		err = tx.sql.Commit()
+	} else {
+		err = tx.pgx.Commit(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("committing: %w", scrub(err, s.target.secret))
 	}
 	return nil
