@@ -55,24 +55,12 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
-	if o.SweepEvery <= 0 {
-		o.SweepEvery = 5 * time.Minute
-	}
-	if o.JobTimeout <= 0 {
-		o.JobTimeout = 45 * time.Second
-	}
-	if o.RescueAfter <= 0 {
-		o.RescueAfter = time.Minute
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 200
-	}
-	if o.RetryCap <= 0 {
-		o.RetryCap = 15 * time.Minute
-	}
+	orDefault(&o.Workers, 4)
+	orDefault(&o.SweepEvery, 5*time.Minute)
+	orDefault(&o.JobTimeout, 45*time.Second)
+	orDefault(&o.RescueAfter, time.Minute)
+	orDefault(&o.MaxAttempts, 200)
+	orDefault(&o.RetryCap, 15*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -80,6 +68,12 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("job timeout %s must be below the rescue delay %s", o.JobTimeout, o.RescueAfter)
 	}
 	return nil
+}
+
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // Client is the queue: it enqueues reconcile jobs and, once started, works
