@@ -49,28 +49,20 @@ func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) (inserted bool, e
 // first time. Unlike deliveries, these keys are never pruned.
 func (tx *Tx) FirstCommand(ctx context.Context, key string) (bool, error) {
 	n, err := tx.q.exec(ctx, stCommandSeen, key, micros(tx.Now()))
-	if err != nil {
-		return false, fmt.Errorf("recording command %s: %w", key, err)
-	}
-	return n > 0, nil
+	return n > 0, wrapf(err, "recording command %s", key)
 }
 
 // SetDeliveryOutcome changes a recorded delivery's outcome and reason, for
 // when applying it turned out differently from what decoding predicted.
 func (tx *Tx) SetDeliveryOutcome(ctx context.Context, source, guid string, o Outcome, reason string) error {
-	if _, err := tx.q.exec(ctx, stSetOutcome, source, guid, string(o), reason); err != nil {
-		return fmt.Errorf("updating delivery %s: %w", guid, err)
-	}
-	return nil
+	_, err := tx.q.exec(ctx, stSetOutcome, source, guid, string(o), reason)
+	return wrapf(err, "updating delivery %s", guid)
 }
 
 // RecentDeliveries returns up to limit deliveries, newest first.
 func (s *Store) RecentDeliveries(ctx context.Context, limit int) ([]*Delivery, error) {
 	out, err := list(ctx, s.q, stRecentDelivs, scanDelivery, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing deliveries: %w", err)
-	}
-	return out, nil
+	return out, wrapf(err, "listing deliveries")
 }
 
 func scanDelivery(r row) (*Delivery, error) {
@@ -95,8 +87,5 @@ func (s *Store) PruneDeliveries(ctx context.Context, keep int) (int64, error) {
 		keep = 1
 	}
 	n, err := s.q.exec(ctx, stPruneDelivs, keep-1)
-	if err != nil {
-		return 0, fmt.Errorf("pruning deliveries: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "pruning deliveries")
 }

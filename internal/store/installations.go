@@ -41,18 +41,14 @@ func (tx *Tx) UpsertInstallation(ctx context.Context, inst *Installation) error 
 	if err != nil {
 		return err
 	}
-	if _, err := tx.q.exec(ctx, stUpsertInstallation, inst.ID, inst.Account, repos, inst.Suspended, micros(tx.Now())); err != nil {
-		return fmt.Errorf("recording installation %d: %w", inst.ID, err)
-	}
-	return nil
+	_, err = tx.q.exec(ctx, stUpsertInstallation, inst.ID, inst.Account, repos, inst.Suspended, micros(tx.Now()))
+	return wrapf(err, "recording installation %d", inst.ID)
 }
 
 // SetInstallationSuspended records a suspend or unsuspend.
 func (tx *Tx) SetInstallationSuspended(ctx context.Context, id int64, suspended bool) error {
-	if _, err := tx.q.exec(ctx, stSetSuspended, id, suspended, micros(tx.Now())); err != nil {
-		return fmt.Errorf("recording installation %d: %w", id, err)
-	}
-	return nil
+	_, err := tx.q.exec(ctx, stSetSuspended, id, suspended, micros(tx.Now()))
+	return wrapf(err, "recording installation %d", id)
 }
 
 // MarkInstallationDeleted records an uninstall: the installation is Deleted
@@ -65,10 +61,7 @@ func (tx *Tx) MarkInstallationDeleted(ctx context.Context, id int64) ([]string, 
 		return nil, fmt.Errorf("recording uninstall of %d: %w", id, err)
 	}
 	prs, err := keys(ctx, tx.q, stUninstallPRs, id, now)
-	if err != nil {
-		return nil, fmt.Errorf("marking PRs of installation %d: %w", id, err)
-	}
-	return prs, nil
+	return prs, wrapf(err, "marking PRs of installation %d", id)
 }
 
 // MarkReposRemoved records repositories ("owner/repo") removed from the
@@ -135,10 +128,8 @@ func (tx *Tx) editRepos(ctx context.Context, id int64, add, remove []string) err
 	if err != nil {
 		return err
 	}
-	if _, err := tx.q.exec(ctx, stSetRepos, id, enc, micros(tx.Now())); err != nil {
-		return fmt.Errorf("updating repositories of %d: %w", id, err)
-	}
-	return nil
+	_, err = tx.q.exec(ctx, stSetRepos, id, enc, micros(tx.Now()))
+	return wrapf(err, "updating repositories of %d", id)
 }
 
 // GetInstallation returns the installation, or ErrNotFound.
@@ -156,10 +147,7 @@ func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, e
 // ListInstallations returns every installation the Store knows, by id.
 func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) {
 	out, err := list(ctx, s.q, stListInstallations, scanInstallation)
-	if err != nil {
-		return nil, fmt.Errorf("listing installations: %w", err)
-	}
-	return out, nil
+	return out, wrapf(err, "listing installations")
 }
 
 // ForgetInstallation deletes the bookkeeping (PRs, previews, leases, the

@@ -57,27 +57,19 @@ func (tx *Tx) ReleaseLease(ctx context.Context, key, owner string) error {
 }
 
 func releaseLease(ctx context.Context, q querier, key, owner string) error {
-	if _, err := q.exec(ctx, stReleaseLease, key, owner); err != nil {
-		return fmt.Errorf("releasing lease on %s: %w", key, err)
-	}
-	return nil
+	_, err := q.exec(ctx, stReleaseLease, key, owner)
+	return wrapf(err, "releasing lease on %s", key)
 }
 
 // BreakAllLeases drops every lease. Only for a single-replica start (SQLite),
 // where any lease left over belongs to a process that no longer exists.
 func (s *Store) BreakAllLeases(ctx context.Context) (int64, error) {
 	n, err := s.q.exec(ctx, stBreakLeases)
-	if err != nil {
-		return 0, fmt.Errorf("breaking leases: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "breaking leases")
 }
 
 // PruneLeases deletes expired leases (for the sweep).
 func (s *Store) PruneLeases(ctx context.Context) (int64, error) {
 	n, err := s.q.exec(ctx, stPruneLeases, micros(s.Now()))
-	if err != nil {
-		return 0, fmt.Errorf("pruning leases: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "pruning leases")
 }

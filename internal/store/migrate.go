@@ -145,8 +145,6 @@ func migrateRiver[TTx any](ctx context.Context, d riverdriver.Driver[TTx], s *St
 	if err != nil {
 		return err
 	}
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("migrating River: %w", err)
-	}
-	return nil
+	_, err = m.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	return wrapf(err, "migrating River")
 }

@@ -21,10 +21,8 @@ WHERE github_pauses.paused_until < excluded.paused_until`)
 // PauseGitHub records that installation id may not call GitHub before
 // until. A pause already recorded that ends later is kept.
 func (s *Store) PauseGitHub(ctx context.Context, id int64, until time.Time) error {
-	if _, err := s.q.exec(ctx, stPauseGitHub, id, micros(until)); err != nil {
-		return fmt.Errorf("recording the GitHub pause of installation %d: %w", id, err)
-	}
-	return nil
+	_, err := s.q.exec(ctx, stPauseGitHub, id, micros(until))
+	return wrapf(err, "recording the GitHub pause of installation %d", id)
 }
 
 // GitHubPausedUntil returns when installation id may call GitHub again; a

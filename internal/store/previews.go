@@ -88,10 +88,7 @@ func (s *Store) ListPreviews(ctx context.Context, f PreviewFilter) ([]*Preview, 
 		limit = 1000
 	}
 	out, err := list(ctx, s.q, stListPreviews, scanPreview, string(f.Status), f.InstallationID, micros(f.UpdatedBefore), f.ActiveOnly, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing previews: %w", err)
-	}
-	return out, nil
+	return out, wrapf(err, "listing previews")
 }
 
 // CountActivePreviews counts the installation's active previews (for quotas).

@@ -124,10 +124,7 @@ func (tx *Tx) RecordCommand(ctx context.Context, pr *PullRequest, cmd Command) e
 // at at (a newer command is kept). It reports whether it cleared one.
 func (s *Store) ClearCommand(ctx context.Context, key string, at time.Time) (bool, error) {
 	n, err := s.q.exec(ctx, stClearCommand, key, micros(at), micros(s.Now()))
-	if err != nil {
-		return false, fmt.Errorf("clearing command on %s: %w", key, err)
-	}
-	return n > 0, nil
+	return n > 0, wrapf(err, "clearing command on %s", key)
 }
 
 // GetPR returns the desired state of the PR, or ErrNotFound.
@@ -145,10 +142,7 @@ func (s *Store) GetPR(ctx context.Context, key string) (*PullRequest, error) {
 // Generation returns the PR's generation, 0 when it is unknown.
 func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
 	gen, err := scalar[int64](ctx, s.q, stGeneration, key)
-	if err != nil {
-		return 0, fmt.Errorf("reading generation of %s: %w", key, err)
-	}
-	return gen, nil
+	return gen, wrapf(err, "reading generation of %s", key)
 }
 
 // LockGeneration reads the PR's generation (0 when unknown) and, on
@@ -157,19 +151,13 @@ func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
 // slipped in unseen between this read and the commit.
 func (tx *Tx) LockGeneration(ctx context.Context, key string) (int64, error) {
 	gen, err := scalar[int64](ctx, tx.q, stLockGeneration, key)
-	if err != nil {
-		return 0, fmt.Errorf("locking %s: %w", key, err)
-	}
-	return gen, nil
+	return gen, wrapf(err, "locking %s", key)
 }
 
 // ListOpenPRs returns every PR not closed, by key.
 func (s *Store) ListOpenPRs(ctx context.Context) ([]*PullRequest, error) {
 	out, err := list(ctx, s.q, stListOpenPRs, scanPR)
-	if err != nil {
-		return nil, fmt.Errorf("listing open pull requests: %w", err)
-	}
-	return out, nil
+	return out, wrapf(err, "listing open pull requests")
 }
 
 // ForgetPR deletes the PR's desired state, preview record and lease. Call it

@@ -36,8 +36,5 @@ func (s *Store) TakeReplySlot(ctx context.Context, key, actor string, window tim
 // anyone back (for the sweep).
 func (s *Store) PruneReplySlots(ctx context.Context, window time.Duration) (int64, error) {
 	n, err := s.q.exec(ctx, stPruneReplies, micros(s.Now().Add(-window)))
-	if err != nil {
-		return 0, fmt.Errorf("pruning command replies: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "pruning command replies")
 }
