@@ -138,10 +138,7 @@ func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, e
 	if noRows(err) {
 		return nil, fmt.Errorf("installation %d: %w", id, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading installation %d: %w", id, err)
-	}
-	return inst, nil
+	return inst, wrapf(err, "reading installation %d", id)
 }
 
 // ListInstallations returns every installation the Store knows, by id.

@@ -66,10 +66,7 @@ func (s *Store) GetPreview(ctx context.Context, key string) (*Preview, error) {
 	if noRows(err) {
 		return nil, fmt.Errorf("preview of %s: %w", key, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading preview of %s: %w", key, err)
-	}
-	return p, nil
+	return p, wrapf(err, "reading preview of %s", key)
 }
 
 // PreviewFilter selects previews; zero fields do not filter.

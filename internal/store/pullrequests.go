@@ -92,10 +92,7 @@ func (tx *Tx) RecordPullRequest(ctx context.Context, pr *PullRequest, demandsWor
 	if noRows(err) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("recording %s: %w", pr.Key, err)
-	}
-	return true, nil
+	return err == nil, wrapf(err, "recording %s", pr.Key)
 }
 
 // RecordCommand stores cmd on the PR and adds one to its generation. When no
@@ -133,10 +130,7 @@ func (s *Store) GetPR(ctx context.Context, key string) (*PullRequest, error) {
 	if noRows(err) {
 		return nil, fmt.Errorf("pull request %s: %w", key, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", key, err)
-	}
-	return pr, nil
+	return pr, wrapf(err, "reading %s", key)
 }
 
 // Generation returns the PR's generation, 0 when it is unknown.

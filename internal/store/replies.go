@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -26,10 +25,7 @@ func (s *Store) TakeReplySlot(ctx context.Context, key, actor string, window tim
 	if noRows(err) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("recording a reply to %s on %s: %w", actor, key, err)
-	}
-	return true, nil
+	return err == nil, wrapf(err, "recording a reply to %s on %s", actor, key)
 }
 
 // PruneReplySlots forgets replies older than window, which no longer hold

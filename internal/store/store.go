@@ -174,10 +174,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	} else {
 		err = s.pool.Ping(ctx)
 	}
-	if err != nil {
-		return fmt.Errorf("pinging %s: %w", s.target.display, scrub(err, s.target.secret))
-	}
-	return nil
+	return wrapf(scrub(err, s.target.secret), "pinging %s", s.target.display)
 }
 
 // Tx is a transaction, handed to the function given to WithTx. It carries
