@@ -127,11 +127,9 @@ func New(st *store.Store, rec Reconciler, sweep SweepFunc, opts Options) (*Clien
 	return c, nil
 }
 
-// Start starts working jobs until ctx is done or Stop is called; give it a
-// context that lives as long as the service. On SQLite (one replica by
-// definition) it first returns every job left "running" by a previous
-// process to the queue and breaks that process's leases, instead of waiting
-// RescueAfter for River's rescuer.
+// Start works jobs until ctx is done or Stop is called. On SQLite (one
+// replica by definition) it first requeues every job a previous process left
+// "running" and breaks its leases, rather than wait RescueAfter for River.
 func (c *Client) Start(ctx context.Context) error {
 	if c.st.Backend() == store.SQLite {
 		n, err := rescueRunning(ctx, c.e.executor())
@@ -173,11 +171,9 @@ type Enqueued struct {
 	Woken bool
 }
 
-// EnqueueTx enqueues a reconcile job for prKey within tx, or, when one is
-// already pending, relies on it, waking it if it is snoozed so that a push
-// does not wait out a Cloud poll interval. A job waiting out an error
-// backoff is left alone: a push does not make the Cloud healthier. It is
-// EnqueueManyTx of one key.
+// EnqueueTx enqueues a reconcile job for prKey within tx, or relies on the
+// one pending, waking it if it is snoozed so that a push does not wait out a
+// Cloud poll. A job in an error backoff is left alone.
 func (c *Client) EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (Enqueued, error) {
 	out, err := c.EnqueueManyTx(ctx, tx, []string{prKey})
 	if err != nil {
@@ -202,10 +198,9 @@ func (c *Client) wake(ctx context.Context, tx *store.Tx, prKey string, res *rive
 	return out, nil
 }
 
-// EnqueueManyTx is EnqueueTx for several PRs with one River insert (one
-// statement for all of them): an uninstall queues every PR of the
-// installation at once. A key given twice gets one job, and both its entries the same
-// Enqueued. The answer is in the order of keys.
+// EnqueueManyTx is EnqueueTx for several PRs in one River insert (an
+// uninstall queues every PR of the installation). The answer is in the order
+// of keys; a key given twice gets one job.
 func (c *Client) EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]Enqueued, error) {
 	if len(prKeys) == 0 {
 		return nil, nil

@@ -87,12 +87,9 @@ func (m *Manager) Databases(app string) ([]string, error) {
 // EnvKeys names the app variables Ensure sets.
 func (m *Manager) EnvKeys() []string { return append([]string(nil), m.cfg.EnvVars...) }
 
-// Ensure gives app fresh, empty databases: sessions on them are closed
-// (the previous build of the preview is usually still connected), they are
-// dropped if they exist and created again. It returns each listed variable
-// set to the server URI with only the database replaced, in the order the
-// config lists them. The values contain the server's password: pass them
-// to the app, never to a log except through EnvVar's String or LogValue.
+// Ensure gives app fresh, empty databases (see the package doc) and returns
+// each listed variable set to its database's URL, in the config's order.
+// The values hold the server's password: log them only as EnvVar.
 func (m *Manager) Ensure(ctx context.Context, app string) ([]EnvVar, error) {
 	dbs, err := m.Databases(app)
 	if err != nil {
@@ -161,11 +158,9 @@ func (m *Manager) recreate(ctx context.Context, conn *pgx.Conn, db string) error
 	return nil
 }
 
-// drop avoids DROP DATABASE ... WITH (FORCE), which needs PostgreSQL 13.
-// Instead it closes the door first (ALLOW_CONNECTIONS false, so the old
-// preview cannot reconnect between the terminate and the drop), then
-// terminates the sessions and drops; DROP itself waits a few seconds for
-// terminated backends to exit.
+// drop avoids DROP DATABASE ... WITH (FORCE), which needs PostgreSQL 13: it
+// sets ALLOW_CONNECTIONS false so that the old preview cannot reconnect,
+// terminates the sessions and drops (DROP waits a little for them to exit).
 func (m *Manager) drop(ctx context.Context, conn *pgx.Conn, db string) error {
 	var exists bool
 	err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists)

@@ -42,12 +42,9 @@ type Store struct {
 	q      querier
 }
 
-// Open connects to the database named by url, applies this package's
-// migrations and River's, and returns the Store. An empty url means the
-// SQLite file DefaultSQLitePath. A plain path, "sqlite://path" or a "file:"
-// URI selects SQLite; "postgres://" or "postgresql://" selects PostgreSQL.
-// Several processes may Open the same PostgreSQL database at once: migrations
-// run under an advisory lock.
+// Open connects to url (see parseTarget; "" is DefaultSQLitePath), applies
+// this package's migrations and River's, and returns the Store. Several
+// processes may Open one PostgreSQL database at once.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	t, err := parseTarget(url)
 	if err != nil {
@@ -262,11 +259,9 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return nil
 }
 
-// createPrivate creates the SQLite file readable by its owner only, before
-// SQLite would create it under the umask (0644 as a rule): it holds
-// comment ids, errors and the desired state of every PR. SQLite gives its
-// -wal and -shm files the database file's mode. An existing file is left
-// as the operator made it.
+// createPrivate creates the SQLite file (and so its -wal and -shm files)
+// readable by its owner only, not under the umask: it holds every PR's
+// state. An existing file is left as the operator made it.
 func createPrivate(path string) error {
 	if path == "" {
 		return nil
