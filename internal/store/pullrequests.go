@@ -72,14 +72,10 @@ func (tx *Tx) RecordPullRequest(ctx context.Context, pr *PullRequest, demandsWor
 		return false, err
 	}
 	now := micros(tx.Now())
-	if pr.InstallationID != 0 && !tx.ensured[pr.InstallationID] {
+	if pr.InstallationID != 0 {
 		if _, err := tx.q.exec(ctx, stEnsureInstallation, pr.InstallationID, now); err != nil {
 			return false, fmt.Errorf("recording installation %d: %w", pr.InstallationID, err)
 		}
-		if tx.ensured == nil {
-			tx.ensured = make(map[int64]bool)
-		}
-		tx.ensured[pr.InstallationID] = true
 	}
 	var bump int64
 	if demandsWork {

@@ -82,10 +82,7 @@ func (s *Store) openSQLite(ctx context.Context) error {
 	s.txTurn = make(chan struct{}, 1)
 	// River and this package share one connection: SQLite allows one writer,
 	// and a second connection would only trade waiting for SQLITE_BUSY.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
+	db.SetMaxOpenConns(1) // and so at most one idle; connections never expire by default
 	if err := db.PingContext(ctx); err != nil {
 		return err
 	}
@@ -182,10 +179,6 @@ type Tx struct {
 	sql *sql.Tx
 	pgx pgx.Tx
 	q   querier
-	// installations already made sure of in this transaction: the intake
-	// records many deliveries of one installation per transaction, and on
-	// PostgreSQL each statement is a round trip.
-	ensured map[int64]bool
 }
 
 // SQL is the underlying SQLite transaction (nil on PostgreSQL).
