@@ -97,10 +97,7 @@ func (m *Manager) Ensure(ctx context.Context, app string) ([]EnvVar, error) {
 	}
 	env := make([]EnvVar, 0, len(m.cfg.EnvVars))
 	for i, key := range m.cfg.EnvVars {
-		db := dbs[0]
-		if m.cfg.PerEnvVar {
-			db = dbs[i]
-		}
+		db := dbs[min(i, len(dbs)-1)] // one shared database, or one each
 		uri, err := RewriteDatabase(m.cfg.ServerURI, db)
 		if err != nil {
 			return nil, m.wrap("building the URL of database "+db, err)

@@ -23,9 +23,9 @@ FROM deliveries ORDER BY received_at DESC, guid LIMIT $1`)
 )
 
 // InsertDelivery records d (ReceivedAt defaults to now) unless (Source, GUID),
-// or a non-empty BodyHash, is already there. It returns false for a
-// duplicate and then counts a redelivery on the existing row. Call it first in the intake transaction:
-// on PostgreSQL a concurrent duplicate waits here for the first to commit.
+// or a non-empty BodyHash, is already there; for such a duplicate it returns
+// false and counts a redelivery. Call it first in the intake transaction: on
+// PostgreSQL a concurrent duplicate waits here for the first to commit.
 func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) (inserted bool, err error) {
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = tx.Now()

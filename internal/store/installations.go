@@ -147,12 +147,11 @@ func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) 
 	return out, wrapf(err, "listing installations")
 }
 
-// ForgetInstallation deletes the bookkeeping (PRs, previews, leases, the
-// GitHub pause) of an uninstalled installation, keeps the installation row
-// marked Deleted, and returns the keys of the PRs it forgot, whose queued
-// jobs the caller should cancel (jobs.Client.ForgetInstallation does both). Call it only after the
-// installation's live previews were deleted (CountActivePreviews is 0):
-// afterwards nothing remembers them.
+// ForgetInstallation deletes an uninstalled installation's bookkeeping (PRs,
+// previews, leases, the GitHub pause), keeps its row marked Deleted, and
+// returns the forgotten PRs' keys, whose jobs the caller cancels
+// (jobs.Client.ForgetInstallation does both). Call it only once its previews
+// are deleted (CountActivePreviews is 0): afterwards nothing remembers them.
 func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, error) {
 	var forgot []string
 	err := s.WithTx(ctx, func(tx *Tx) error {
