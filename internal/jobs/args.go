@@ -17,15 +17,11 @@ const (
 	KindSweep     = "sweep"
 )
 
-// pendingStates is the uniqueness set for both job kinds: at most one job per
-// PR (one sweep) that has not finished. River requires available, pending,
-// running and scheduled in any custom ByState. We add retryable, so a push
-// during a Cloud outage does not queue a second job beside the one waiting
-// out its backoff. We leave out completed, cancelled and discarded: with
-// River's default (which includes completed) a PR would get no new job until
-// the cleaner deleted the old one, a day later. A job that is running when a
-// delivery arrives swallows that delivery's insert; the worker sees the PR's
-// generation move and runs again (see reconcileWorker).
+// pendingStates is the uniqueness set for both job kinds: at most one
+// unfinished job per PR (one sweep). River requires available, pending,
+// running and scheduled; retryable keeps a push during an outage from
+// queueing a second job; without completed (River's default has it) a PR
+// gets a new job before the cleaner deletes the old one, a day later.
 var pendingStates = []rivertype.JobState{
 	rivertype.JobStateAvailable,
 	rivertype.JobStatePending,

@@ -55,24 +55,12 @@ type Options struct {
 }
 
 func (o *Options) defaults() error {
-	if o.Workers <= 0 {
-		o.Workers = 4
-	}
-	if o.SweepEvery <= 0 {
-		o.SweepEvery = 5 * time.Minute
-	}
-	if o.JobTimeout <= 0 {
-		o.JobTimeout = 45 * time.Second
-	}
-	if o.RescueAfter <= 0 {
-		o.RescueAfter = time.Minute
-	}
-	if o.MaxAttempts <= 0 {
-		o.MaxAttempts = 200
-	}
-	if o.RetryCap <= 0 {
-		o.RetryCap = 15 * time.Minute
-	}
+	orDefault(&o.Workers, 4)
+	orDefault(&o.SweepEvery, 5*time.Minute)
+	orDefault(&o.JobTimeout, 45*time.Second)
+	orDefault(&o.RescueAfter, time.Minute)
+	orDefault(&o.MaxAttempts, 200)
+	orDefault(&o.RetryCap, 15*time.Minute)
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -80,6 +68,12 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("job timeout %s must be below the rescue delay %s", o.JobTimeout, o.RescueAfter)
 	}
 	return nil
+}
+
+func orDefault[T int | time.Duration](v *T, d T) {
+	if *v <= 0 {
+		*v = d
+	}
 }
 
 // Client is the queue: it enqueues reconcile jobs and, once started, works
@@ -127,17 +121,15 @@ func New(st *store.Store, rec Reconciler, sweep SweepFunc, opts Options) (*Clien
 	if err != nil {
 		return nil, fmt.Errorf("building the River client: %w", err)
 	}
-	rw.e, rw.owner = e, e.id()
+	rw.e, rw.owner = e, e.ID()
 	c := &Client{st: st, e: e, log: opts.Logger}
 	sw.q = c
 	return c, nil
 }
 
-// Start starts working jobs until ctx is done or Stop is called; give it a
-// context that lives as long as the service. On SQLite (one replica by
-// definition) it first returns every job left "running" by a previous
-// process to the queue and breaks that process's leases, instead of waiting
-// RescueAfter for River's rescuer.
+// Start works jobs until ctx is done or Stop is called. On SQLite (one
+// replica by definition) it first requeues every job a previous process left
+// "running" and breaks its leases, rather than wait RescueAfter for River.
 func (c *Client) Start(ctx context.Context) error {
 	if c.st.Backend() == store.SQLite {
 		n, err := rescueRunning(ctx, c.e.executor())
@@ -151,20 +143,20 @@ func (c *Client) Start(ctx context.Context) error {
 			return err
 		}
 	}
-	return c.e.start(ctx)
+	return c.e.Start(ctx)
 }
 
 // Stop stops fetching jobs and waits for running ones to finish. When ctx
 // ends first, it cancels them (they snooze, to run again at once on the next
 // start) and returns ctx's error.
 func (c *Client) Stop(ctx context.Context) error {
-	err := c.e.stop(ctx)
+	err := c.e.Stop(ctx)
 	if err == nil || ctx.Err() == nil {
 		return err
 	}
 	hard, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if err2 := c.e.stopAndCancel(hard); err2 != nil {
+	if err2 := c.e.StopAndCancel(hard); err2 != nil {
 		return fmt.Errorf("stopping jobs: %w (then: %w)", err, err2)
 	}
 	return fmt.Errorf("jobs still running when the stop deadline came were cancelled: %w", err)
@@ -179,11 +171,9 @@ type Enqueued struct {
 	Woken bool
 }
 
-// EnqueueTx enqueues a reconcile job for prKey within tx, or, when one is
-// already pending, relies on it, waking it if it is snoozed so that a push
-// does not wait out a Cloud poll interval. A job waiting out an error
-// backoff is left alone: a push does not make the Cloud healthier. It is
-// EnqueueManyTx of one key.
+// EnqueueTx enqueues a reconcile job for prKey within tx, or relies on the
+// one pending, waking it if it is snoozed so that a push does not wait out a
+// Cloud poll. A job in an error backoff is left alone.
 func (c *Client) EnqueueTx(ctx context.Context, tx *store.Tx, prKey string) (Enqueued, error) {
 	out, err := c.EnqueueManyTx(ctx, tx, []string{prKey})
 	if err != nil {
@@ -208,10 +198,9 @@ func (c *Client) wake(ctx context.Context, tx *store.Tx, prKey string, res *rive
 	return out, nil
 }
 
-// EnqueueManyTx is EnqueueTx for several PRs with one River insert (one
-// statement for all of them): an uninstall queues every PR of the
-// installation at once. A key given twice gets one job, and both its entries the same
-// Enqueued. The answer is in the order of keys.
+// EnqueueManyTx is EnqueueTx for several PRs in one River insert (an
+// uninstall queues every PR of the installation). The answer is in the order
+// of keys; a key given twice gets one job.
 func (c *Client) EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]Enqueued, error) {
 	if len(prKeys) == 0 {
 		return nil, nil
@@ -288,7 +277,7 @@ func (c *Client) ForgetInstallation(ctx context.Context, id int64) error {
 	}
 	for _, j := range jobs {
 		if forgot[j.key] {
-			if err := c.e.cancel(ctx, j.row.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
+			if _, err := c.e.JobCancel(ctx, j.row.ID); err != nil && !errors.Is(err, river.ErrNotFound) {
 				return fmt.Errorf("cancelling the job of %s: %w", j.key, err)
 			}
 		}

@@ -14,23 +14,29 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
+// riverClient is the part of *river.Client that does not depend on its
+// transaction type.
+type riverClient interface {
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	StopAndCancel(ctx context.Context) error
+	ID() string
+	JobCancel(ctx context.Context, id int64) (*rivertype.JobRow, error)
+	JobList(ctx context.Context, params *river.JobListParams) (*river.JobListResult, error)
+}
+
 // engine hides River's transaction type parameter (*sql.Tx on SQLite,
 // pgx.Tx on PostgreSQL) from the rest of the package.
 type engine interface {
-	start(ctx context.Context) error
-	stop(ctx context.Context) error
-	stopAndCancel(ctx context.Context) error
-	id() string
+	riverClient
 	insertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 	retryTx(ctx context.Context, tx *store.Tx, id int64) error
-	cancel(ctx context.Context, id int64) error
-	list(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error)
-	executor() riverdriver.Executor
 	completeTx(ctx context.Context, tx *store.Tx, job *river.Job[ReconcileArgs]) error
+	executor() riverdriver.Executor
 }
 
 type riverEngine[TTx any, TDriver riverdriver.Driver[TTx]] struct {
-	c      *river.Client[TTx]
+	*river.Client[TTx]
 	driver TDriver
 	unwrap func(*store.Tx) TTx
 }
@@ -47,37 +53,21 @@ func build[TTx any, TDriver riverdriver.Driver[TTx]](d TDriver, cfg *river.Confi
 	if err != nil {
 		return nil, err
 	}
-	return &riverEngine[TTx, TDriver]{c: c, driver: d, unwrap: unwrap}, nil
+	return &riverEngine[TTx, TDriver]{Client: c, driver: d, unwrap: unwrap}, nil
 }
-
-func (e *riverEngine[TTx, TDriver]) start(ctx context.Context) error { return e.c.Start(ctx) }
-func (e *riverEngine[TTx, TDriver]) stop(ctx context.Context) error  { return e.c.Stop(ctx) }
-func (e *riverEngine[TTx, TDriver]) stopAndCancel(ctx context.Context) error {
-	return e.c.StopAndCancel(ctx)
-}
-func (e *riverEngine[TTx, TDriver]) id() string { return e.c.ID() }
 
 func (e *riverEngine[TTx, TDriver]) insertManyTx(ctx context.Context, tx *store.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
-	return e.c.InsertManyTx(ctx, e.unwrap(tx), params)
+	return e.InsertManyTx(ctx, e.unwrap(tx), params)
 }
 
 func (e *riverEngine[TTx, TDriver]) retryTx(ctx context.Context, tx *store.Tx, id int64) error {
-	_, err := e.c.JobRetryTx(ctx, e.unwrap(tx), id)
+	_, err := e.JobRetryTx(ctx, e.unwrap(tx), id)
 	return err
 }
-
-func (e *riverEngine[TTx, TDriver]) cancel(ctx context.Context, id int64) error {
-	_, err := e.c.JobCancel(ctx, id)
-	return err
-}
-
-func (e *riverEngine[TTx, TDriver]) list(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error) {
-	return e.c.JobList(ctx, p)
-}
-
-func (e *riverEngine[TTx, TDriver]) executor() riverdriver.Executor { return e.driver.GetExecutor() }
 
 func (e *riverEngine[TTx, TDriver]) completeTx(ctx context.Context, tx *store.Tx, job *river.Job[ReconcileArgs]) error {
 	_, err := river.JobCompleteTx[TDriver, TTx, ReconcileArgs](ctx, e.unwrap(tx), job)
 	return err
 }
+
+func (e *riverEngine[TTx, TDriver]) executor() riverdriver.Executor { return e.driver.GetExecutor() }

@@ -48,7 +48,7 @@ func newClient(t *testing.T, st *store.Store, rec Reconciler, sw SweepFunc, opts
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		_ = c.e.stopAndCancel(ctx)
+		_ = c.e.StopAndCancel(ctx)
 	})
 	return c
 }

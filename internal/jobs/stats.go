@@ -1,10 +1,11 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,24 +51,19 @@ func (c *Client) Pending(ctx context.Context) ([]PendingJob, error) {
 		out = append(out, PendingJob{PRKey: j.key, JobID: j.row.ID, State: string(j.row.State),
 			ScheduledAt: j.row.ScheduledAt, Attempt: j.row.Attempt})
 	}
-	rank := func(s string) int {
-		if s == string(rivertype.JobStateRunning) {
+	// Running jobs first (rank 0), then the others in the order they will run.
+	rank := func(j PendingJob) int {
+		if j.State == string(rivertype.JobStateRunning) {
 			return 0
 		}
 		return 1
 	}
-	sort.SliceStable(out, func(a, b int) bool {
-		if ra, rb := rank(out[a].State), rank(out[b].State); ra != rb {
-			return ra < rb
-		}
-		if !out[a].ScheduledAt.Equal(out[b].ScheduledAt) {
-			return out[a].ScheduledAt.Before(out[b].ScheduledAt)
-		}
-		return out[a].JobID < out[b].JobID
+	slices.SortFunc(out, func(a, b PendingJob) int {
+		return cmp.Or(cmp.Compare(rank(a), rank(b)), a.ScheduledAt.Compare(b.ScheduledAt), cmp.Compare(a.JobID, b.JobID))
 	})
 	pos := 0
 	for i := range out {
-		if out[i].State != string(rivertype.JobStateRunning) {
+		if rank(out[i]) > 0 {
 			pos++
 			out[i].Position = pos
 		}
@@ -84,7 +80,7 @@ func (c *Client) pendingJobs(ctx context.Context, states ...rivertype.JobState) 
 	params := river.NewJobListParams().Kinds(KindReconcile).States(states...).First(10000)
 	var out []keyedJob
 	for {
-		res, err := c.e.list(ctx, params)
+		res, err := c.e.JobList(ctx, params)
 		if err != nil {
 			return nil, fmt.Errorf("listing jobs: %w", err)
 		}

@@ -49,57 +49,58 @@ func ParseConfig(s string) (Config, error) {
 	)
 	for i, raw := range strings.Split(s, "\n") {
 		lineNo := i + 1
-		line := strings.TrimSpace(strings.TrimSuffix(raw, "\r"))
+		bad := func(format string, a ...any) {
+			problems = append(problems, fmt.Sprintf("line %d: ", lineNo)+fmt.Sprintf(format, a...))
+		}
+		line := strings.TrimSpace(raw)
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
 		key, value, ok := strings.Cut(line, "=")
 		if !ok {
 			// Not shown: a URI pasted without its key would print a password.
-			problems = append(problems, fmt.Sprintf("line %d: expected KEY=value but found no '='", lineNo))
+			bad("expected KEY=value but found no '='")
 			continue
 		}
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
 		if first, dup := seen[key]; dup {
-			problems = append(problems, fmt.Sprintf("line %d: %s is already set on line %d", lineNo, key, first))
+			bad("%s is already set on line %d", key, first)
 			continue
 		}
 		seen[key] = lineNo
 		switch key {
 		case KeyServerURI:
+			// The same parser as RewriteDatabase, so that a URI accepted here
+			// can be rewritten; errors never echo the URI.
 			if value == "" {
-				problems = append(problems, fmt.Sprintf("line %d: %s is empty", lineNo, KeyServerURI))
-				continue
+				bad("%s is empty", key)
+			} else if _, err := splitURI(value); err != nil {
+				bad("%s: %v", key, err)
+			} else {
+				cfg.ServerURI = value
 			}
-			if err := checkServerURI(value); err != nil {
-				problems = append(problems, fmt.Sprintf("line %d: %s: %v", lineNo, KeyServerURI, err))
-				continue
-			}
-			cfg.ServerURI = value
 		case KeyEnvVars:
 			names, errs := parseEnvVarList(value)
 			for _, e := range errs {
-				problems = append(problems, fmt.Sprintf("line %d: %s: %s", lineNo, KeyEnvVars, e))
+				bad("%s: %s", key, e)
 			}
 			if len(errs) == 0 && len(names) == 0 {
-				problems = append(problems, fmt.Sprintf("line %d: %s lists no variable", lineNo, KeyEnvVars))
+				bad("%s lists no variable", key)
 			}
 			cfg.EnvVars = names
 		case KeyPerEnvVar:
-			b, err := strconv.ParseBool(value)
-			if err != nil {
-				problems = append(problems, fmt.Sprintf("line %d: %s must be true or false, not %q", lineNo, KeyPerEnvVar, value))
-				continue
+			var err error
+			if cfg.PerEnvVar, err = strconv.ParseBool(value); err != nil {
+				bad("%s must be true or false, not %q", key, value)
 			}
-			cfg.PerEnvVar = b
 		default:
 			if !ValidEnvName(key) || len(key) > 64 {
 				// A URI pasted without its key has an '=' in its query, so
 				// what precedes it is no key and may hold the password.
-				problems = append(problems, fmt.Sprintf("line %d: expected KEY=value with one of %s, %s, %s as KEY; the line is not shown as it may hold a password", lineNo, KeyServerURI, KeyEnvVars, KeyPerEnvVar))
-				continue
+				bad("expected KEY=value with one of %s, %s, %s as KEY; the line is not shown as it may hold a password", KeyServerURI, KeyEnvVars, KeyPerEnvVar)
+			} else {
+				bad("unknown key %q (known: %s, %s, %s)", key, KeyServerURI, KeyEnvVars, KeyPerEnvVar)
 			}
-			problems = append(problems, fmt.Sprintf("line %d: unknown key %q (known: %s, %s, %s)", lineNo, key, KeyServerURI, KeyEnvVars, KeyPerEnvVar))
 		}
 	}
 	if _, ok := seen[KeyServerURI]; !ok {
@@ -148,15 +149,6 @@ func ValidEnvName(s string) bool {
 		}
 	}
 	return true
-}
-
-// checkServerURI validates the URI without echoing it, using the same
-// parser as RewriteDatabase so that a URI accepted here can be rewritten.
-func checkServerURI(uri string) error {
-	if _, err := splitURI(uri); err != nil {
-		return err
-	}
-	return nil
 }
 
 // String describes the config with the password masked.

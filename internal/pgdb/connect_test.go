@@ -46,8 +46,7 @@ func blackHole(t *testing.T) string {
 func TestConnectIsBounded(t *testing.T) {
 	const password = "pw-of-the-black-hole"
 	uri := "postgres://admin:" + password + "@" + blackHole(t) + "/postgres?sslmode=disable"
-	m, err := pgdb.New(pgdb.Config{ServerURI: uri, EnvVars: []string{"PG_DATABASE_URL"}},
-		pgdb.WithConnectTimeout(200*time.Millisecond))
+	m, err := pgdb.NewWithConnectTimeout(pgdb.Config{ServerURI: uri, EnvVars: []string{"PG_DATABASE_URL"}}, 200*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,8 +2,12 @@ package pgdb
 
 import "time"
 
-// WithConnectTimeout bounds each connection attempt when the server URI
-// sets no connect_timeout of its own; tests shorten it to fail fast.
-func WithConnectTimeout(d time.Duration) Option {
-	return func(m *Manager) { m.connectTimeout = d }
+// NewWithConnectTimeout is New with a shorter default connect timeout, so
+// that tests fail fast. The server URI must set no connect_timeout.
+func NewWithConnectTimeout(cfg Config, d time.Duration) (*Manager, error) {
+	m, err := New(cfg)
+	if err == nil {
+		m.conn.ConnectTimeout = d
+	}
+	return m, err
 }

@@ -26,9 +26,6 @@ func (v EnvVar) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", Redact(v.Value)))
 }
 
-// Option configures a Manager.
-type Option func(*Manager)
-
 // DefaultConnectTimeout bounds a connection attempt by default: without it
 // a server that accepts and never answers holds the caller for as long as
 // its context allows, which for the action was forever.
@@ -47,12 +44,10 @@ type Manager struct {
 	conn   *pgx.ConnConfig
 	scrub  scrubber
 	server uriParts
-
-	connectTimeout time.Duration
 }
 
 // New checks cfg and returns a Manager for it. It does not connect.
-func New(cfg Config, opts ...Option) (*Manager, error) {
+func New(cfg Config) (*Manager, error) {
 	if cfg.ServerURI == "" {
 		return nil, fmt.Errorf("pgdb: %s is empty", KeyServerURI)
 	}
@@ -67,20 +62,10 @@ func New(cfg Config, opts ...Option) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pgdb: %s: %s", KeyServerURI, newScrubber(p).scrub(err.Error()))
 	}
-	m := &Manager{
-		cfg:    cfg,
-		conn:   connCfg,
-		scrub:  newScrubber(p),
-		server: p,
+	if connCfg.ConnectTimeout <= 0 {
+		connCfg.ConnectTimeout = DefaultConnectTimeout
 	}
-	m.connectTimeout = DefaultConnectTimeout
-	for _, o := range opts {
-		o(m)
-	}
-	if m.conn.ConnectTimeout <= 0 {
-		m.conn.ConnectTimeout = m.connectTimeout
-	}
-	return m, nil
+	return &Manager{cfg: cfg, conn: connCfg, scrub: newScrubber(p), server: p}, nil
 }
 
 // Databases returns the names of app's databases: one, or one per listed
@@ -102,12 +87,9 @@ func (m *Manager) Databases(app string) ([]string, error) {
 // EnvKeys names the app variables Ensure sets.
 func (m *Manager) EnvKeys() []string { return append([]string(nil), m.cfg.EnvVars...) }
 
-// Ensure gives app fresh, empty databases: sessions on them are closed
-// (the previous build of the preview is usually still connected), they are
-// dropped if they exist and created again. It returns each listed variable
-// set to the server URI with only the database replaced, in the order the
-// config lists them. The values contain the server's password: pass them
-// to the app, never to a log except through EnvVar's String or LogValue.
+// Ensure gives app fresh, empty databases (see the package doc) and returns
+// each listed variable set to its database's URL, in the config's order.
+// The values hold the server's password: log them only as EnvVar.
 func (m *Manager) Ensure(ctx context.Context, app string) ([]EnvVar, error) {
 	dbs, err := m.Databases(app)
 	if err != nil {
@@ -115,10 +97,7 @@ func (m *Manager) Ensure(ctx context.Context, app string) ([]EnvVar, error) {
 	}
 	env := make([]EnvVar, 0, len(m.cfg.EnvVars))
 	for i, key := range m.cfg.EnvVars {
-		db := dbs[0]
-		if m.cfg.PerEnvVar {
-			db = dbs[i]
-		}
+		db := dbs[min(i, len(dbs)-1)] // one shared database, or one each
 		uri, err := RewriteDatabase(m.cfg.ServerURI, db)
 		if err != nil {
 			return nil, m.wrap("building the URL of database "+db, err)
@@ -176,11 +155,9 @@ func (m *Manager) recreate(ctx context.Context, conn *pgx.Conn, db string) error
 	return nil
 }
 
-// drop avoids DROP DATABASE ... WITH (FORCE), which needs PostgreSQL 13.
-// Instead it closes the door first (ALLOW_CONNECTIONS false, so the old
-// preview cannot reconnect between the terminate and the drop), then
-// terminates the sessions and drops; DROP itself waits a few seconds for
-// terminated backends to exit.
+// drop avoids DROP DATABASE ... WITH (FORCE), which needs PostgreSQL 13: it
+// sets ALLOW_CONNECTIONS false so that the old preview cannot reconnect,
+// terminates the sessions and drops (DROP waits a little for them to exit).
 func (m *Manager) drop(ctx context.Context, conn *pgx.Conn, db string) error {
 	var exists bool
 	err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", db).Scan(&exists)

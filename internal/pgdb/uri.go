@@ -134,21 +134,22 @@ func RewriteDatabase(uri, db string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("rewriting database URL: %w", err)
 	}
-	p.path = db
+	p.path = url.PathEscape(db)
+	return p.String(), nil
+}
+
+// String reassembles the URI from its raw parts.
+func (p uriParts) String() string {
 	var b strings.Builder
 	b.WriteString(p.scheme)
 	if p.hasUser {
-		b.WriteString(p.userinfo)
-		b.WriteByte('@')
+		b.WriteString(p.userinfo + "@")
 	}
-	b.WriteString(p.hosts)
-	b.WriteByte('/')
-	b.WriteString(url.PathEscape(db))
+	b.WriteString(p.hosts + "/" + p.path)
 	if p.hasQuery {
-		b.WriteByte('?')
-		b.WriteString(p.query)
+		b.WriteString("?" + p.query)
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 const mask = "xxxxx"
@@ -195,31 +196,17 @@ func Redact(uri string) string {
 }
 
 func (p uriParts) redacted() string {
-	var b strings.Builder
-	b.WriteString(p.scheme)
-	if p.hasUser {
-		user, _, hasPassword := strings.Cut(p.userinfo, ":")
-		b.WriteString(user)
-		if hasPassword {
-			b.WriteString(":" + mask)
-		}
-		b.WriteByte('@')
+	if user, _, hasPassword := strings.Cut(p.userinfo, ":"); hasPassword {
+		p.userinfo = user + ":" + mask
 	}
-	b.WriteString(p.hosts)
-	b.WriteByte('/')
-	b.WriteString(p.path)
-	if p.hasQuery {
-		params := strings.Split(p.query, "&")
-		for i, kv := range params {
-			k, _, _ := strings.Cut(kv, "=")
-			if isPasswordParam(k) {
-				params[i] = k + "=" + mask
-			}
+	params := strings.Split(p.query, "&")
+	for i, kv := range params {
+		if k, _, _ := strings.Cut(kv, "="); isPasswordParam(k) {
+			params[i] = k + "=" + mask
 		}
-		b.WriteByte('?')
-		b.WriteString(strings.Join(params, "&"))
 	}
-	return b.String()
+	p.query = strings.Join(params, "&")
+	return p.String()
 }
 
 func isPasswordParam(rawKey string) bool {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,18 +42,9 @@ func newStmtLite(pg, lite string) *stmt {
 	return s
 }
 
-func toSQLiteParams(q string) string {
-	var b strings.Builder
-	b.Grow(len(q))
-	for i := 0; i < len(q); i++ {
-		if q[i] == '$' && i+1 < len(q) && q[i+1] >= '0' && q[i+1] <= '9' {
-			b.WriteByte('?')
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
+var pgParam = regexp.MustCompile(`\$([0-9])`)
+
+func toSQLiteParams(q string) string { return pgParam.ReplaceAllString(q, "?$1") }
 
 // querier runs registered statements on a pool or inside a transaction, the
 // same way on both backends.
@@ -109,7 +102,7 @@ type sqlRows struct{ *sql.Rows }
 
 func (r sqlRows) Close() { _ = r.Rows.Close() }
 
-// pgQuerier is satisfied by both *pgxpool.Pool and pgx.Tx; pgx caches the
+// pgExecutor is satisfied by both *pgxpool.Pool and pgx.Tx; pgx caches the
 // prepared statement per connection by itself.
 type pgExecutor interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
@@ -156,13 +149,10 @@ func (r pgRow) Scan(dest ...any) error {
 }
 
 // textArgs drops U+0000 from string arguments and replaces invalid UTF-8
-// with U+FFFD. PostgreSQL's text can hold neither (and SQLite's string
-// functions stop at U+0000), yet any payload field may carry a NUL and any
-// header (X-GitHub-Event, X-GitHub-Delivery: they are not signed) stray
-// bytes: a delivery that can never be stored would otherwise be answered
-// 500, which makes GitHub redeliver it for nothing, and fail the whole
-// batch it was committed with. Both backends store the same cleaned value,
-// so keys stay consistent. The common case (clean text) allocates nothing.
+// with U+FFFD: PostgreSQL's text can hold neither, yet any payload field or
+// unsigned header may carry them, and a delivery that can never be stored
+// would be answered 500 and redelivered for nothing. Both backends store the
+// same cleaned value.
 func textArgs(args []any) []any {
 	var out []any
 	for i, a := range args {
@@ -200,4 +190,12 @@ func fromMicros(us int64) time.Time {
 // noRows reports whether err means "no such row" on either backend.
 func noRows(err error) bool {
 	return errors.Is(err, sql.ErrNoRows) || errors.Is(err, pgx.ErrNoRows)
+}
+
+// wrapf adds context to err, keeping nil as nil.
+func wrapf(err error, format string, a ...any) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf(format+": %w", append(a, err)...)
 }

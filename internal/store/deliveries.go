@@ -23,9 +23,9 @@ FROM deliveries ORDER BY received_at DESC, guid LIMIT $1`)
 )
 
 // InsertDelivery records d (ReceivedAt defaults to now) unless (Source, GUID),
-// or a non-empty BodyHash, is already there. It returns false for a
-// duplicate and then counts a redelivery on the existing row. Call it first in the intake transaction:
-// on PostgreSQL a concurrent duplicate waits here for the first to commit.
+// or a non-empty BodyHash, is already there; for such a duplicate it returns
+// false and counts a redelivery. Call it first in the intake transaction: on
+// PostgreSQL a concurrent duplicate waits here for the first to commit.
 func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) (inserted bool, err error) {
 	if d.ReceivedAt.IsZero() {
 		d.ReceivedAt = tx.Now()
@@ -49,44 +49,35 @@ func (tx *Tx) InsertDelivery(ctx context.Context, d *Delivery) (inserted bool, e
 // first time. Unlike deliveries, these keys are never pruned.
 func (tx *Tx) FirstCommand(ctx context.Context, key string) (bool, error) {
 	n, err := tx.q.exec(ctx, stCommandSeen, key, micros(tx.Now()))
-	if err != nil {
-		return false, fmt.Errorf("recording command %s: %w", key, err)
-	}
-	return n > 0, nil
+	return n > 0, wrapf(err, "recording command %s", key)
 }
 
 // SetDeliveryOutcome changes a recorded delivery's outcome and reason, for
 // when applying it turned out differently from what decoding predicted.
 func (tx *Tx) SetDeliveryOutcome(ctx context.Context, source, guid string, o Outcome, reason string) error {
-	if _, err := tx.q.exec(ctx, stSetOutcome, source, guid, string(o), reason); err != nil {
-		return fmt.Errorf("updating delivery %s: %w", guid, err)
-	}
-	return nil
+	_, err := tx.q.exec(ctx, stSetOutcome, source, guid, string(o), reason)
+	return wrapf(err, "updating delivery %s", guid)
 }
 
 // RecentDeliveries returns up to limit deliveries, newest first.
 func (s *Store) RecentDeliveries(ctx context.Context, limit int) ([]*Delivery, error) {
-	r, err := s.q.query(ctx, stRecentDelivs, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing deliveries: %w", err)
+	out, err := list(ctx, s.q, stRecentDelivs, scanDelivery, limit)
+	return out, wrapf(err, "listing deliveries")
+}
+
+func scanDelivery(r row) (*Delivery, error) {
+	var (
+		d        Delivery
+		outcome  string
+		received int64
+	)
+	if err := r.Scan(&d.Source, &d.GUID, &d.Event, &d.Action, &d.Repo, &d.PRNumber, &outcome, &d.Reason,
+		&received, &d.Redeliveries); err != nil {
+		return nil, err
 	}
-	defer r.Close()
-	var out []*Delivery
-	for r.Next() {
-		var (
-			d        Delivery
-			outcome  string
-			received int64
-		)
-		if err := r.Scan(&d.Source, &d.GUID, &d.Event, &d.Action, &d.Repo, &d.PRNumber, &outcome, &d.Reason,
-			&received, &d.Redeliveries); err != nil {
-			return nil, err
-		}
-		d.Outcome = Outcome(outcome)
-		d.ReceivedAt = fromMicros(received)
-		out = append(out, &d)
-	}
-	return out, r.Err()
+	d.Outcome = Outcome(outcome)
+	d.ReceivedAt = fromMicros(received)
+	return &d, nil
 }
 
 // PruneDeliveries deletes all but the newest keep deliveries (for the sweep).
@@ -96,8 +87,5 @@ func (s *Store) PruneDeliveries(ctx context.Context, keep int) (int64, error) {
 		keep = 1
 	}
 	n, err := s.q.exec(ctx, stPruneDelivs, keep-1)
-	if err != nil {
-		return 0, fmt.Errorf("pruning deliveries: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "pruning deliveries")
 }

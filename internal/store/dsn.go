@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
@@ -73,11 +74,7 @@ func sqliteTarget(path string) (target, error) {
 	if strings.ContainsAny(path, "?#") {
 		return target{}, errors.New("SQLite path must not contain '?' or '#' (use a file: URI for options)")
 	}
-	q := url.Values{}
-	for _, p := range sqlitePragmas {
-		q.Add(p[0], p[1])
-	}
-	return target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + path, path: diskPath(path)}, nil
+	return sqliteFileURI(path)
 }
 
 // diskPath is the file a SQLite path or file: URI path names, or "" for an
@@ -101,8 +98,8 @@ func diskPath(p string) string {
 	return filepath.Clean(p)
 }
 
-// sqliteFileURI keeps the caller's URI options and adds the required pragmas
-// unless the caller already set that pragma or key.
+// sqliteFileURI keeps the caller's URI options, if any, and adds the
+// required pragmas unless the caller already set that pragma or key.
 func sqliteFileURI(raw string) (target, error) {
 	path, query, _ := strings.Cut(raw, "?")
 	q, err := url.ParseQuery(query)
@@ -110,30 +107,22 @@ func sqliteFileURI(raw string) (target, error) {
 		return target{}, fmt.Errorf("parsing SQLite URI options: %w", err)
 	}
 	for _, p := range sqlitePragmas {
+		set := q.Has(p[0])
 		if p[0] == "_pragma" {
 			name, _, _ := strings.Cut(p[1], "(")
-			if hasPragma(q["_pragma"], name) {
-				continue
-			}
-		} else if q.Has(p[0]) {
-			continue
+			set = slices.ContainsFunc(q["_pragma"], func(v string) bool {
+				return strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), name)
+			})
 		}
-		q.Add(p[0], p[1])
+		if !set {
+			q.Add(p[0], p[1])
+		}
 	}
 	t := target{backend: SQLite, dsn: path + "?" + q.Encode(), display: "sqlite:" + strings.TrimPrefix(path, "file:")}
 	if q.Get("mode") != "memory" {
 		t.path = diskPath(path)
 	}
 	return t, nil
-}
-
-func hasPragma(values []string, name string) bool {
-	for _, v := range values {
-		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(v)), name) {
-			return true
-		}
-	}
-	return false
 }
 
 func parsePostgres(raw string) (target, error) {

@@ -41,18 +41,14 @@ func (tx *Tx) UpsertInstallation(ctx context.Context, inst *Installation) error 
 	if err != nil {
 		return err
 	}
-	if _, err := tx.q.exec(ctx, stUpsertInstallation, inst.ID, inst.Account, repos, inst.Suspended, micros(tx.Now())); err != nil {
-		return fmt.Errorf("recording installation %d: %w", inst.ID, err)
-	}
-	return nil
+	_, err = tx.q.exec(ctx, stUpsertInstallation, inst.ID, inst.Account, repos, inst.Suspended, micros(tx.Now()))
+	return wrapf(err, "recording installation %d", inst.ID)
 }
 
 // SetInstallationSuspended records a suspend or unsuspend.
 func (tx *Tx) SetInstallationSuspended(ctx context.Context, id int64, suspended bool) error {
-	if _, err := tx.q.exec(ctx, stSetSuspended, id, suspended, micros(tx.Now())); err != nil {
-		return fmt.Errorf("recording installation %d: %w", id, err)
-	}
-	return nil
+	_, err := tx.q.exec(ctx, stSetSuspended, id, suspended, micros(tx.Now()))
+	return wrapf(err, "recording installation %d", id)
 }
 
 // MarkInstallationDeleted records an uninstall: the installation is Deleted
@@ -64,11 +60,8 @@ func (tx *Tx) MarkInstallationDeleted(ctx context.Context, id int64) ([]string, 
 	if _, err := tx.q.exec(ctx, stSetDeleted, id, now); err != nil {
 		return nil, fmt.Errorf("recording uninstall of %d: %w", id, err)
 	}
-	keys, err := tx.s.keys(ctx, tx.q, stUninstallPRs, id, now)
-	if err != nil {
-		return nil, fmt.Errorf("marking PRs of installation %d: %w", id, err)
-	}
-	return keys, nil
+	prs, err := keys(ctx, tx.q, stUninstallPRs, id, now)
+	return prs, wrapf(err, "marking PRs of installation %d", id)
 }
 
 // MarkReposRemoved records repositories ("owner/repo") removed from the
@@ -83,11 +76,11 @@ func (tx *Tx) MarkReposRemoved(ctx context.Context, id int64, repos []string) ([
 		if !ok {
 			continue
 		}
-		keys, err := tx.s.keys(ctx, tx.q, stUninstallRepoPRs, id, owner, name, now)
+		prs, err := keys(ctx, tx.q, stUninstallRepoPRs, id, owner, name, now)
 		if err != nil {
 			return nil, fmt.Errorf("marking PRs of %s: %w", full, err)
 		}
-		all = append(all, keys...)
+		all = append(all, prs...)
 	}
 	return all, tx.editRepos(ctx, id, nil, repos)
 }
@@ -135,10 +128,8 @@ func (tx *Tx) editRepos(ctx context.Context, id int64, add, remove []string) err
 	if err != nil {
 		return err
 	}
-	if _, err := tx.q.exec(ctx, stSetRepos, id, enc, micros(tx.Now())); err != nil {
-		return fmt.Errorf("updating repositories of %d: %w", id, err)
-	}
-	return nil
+	_, err = tx.q.exec(ctx, stSetRepos, id, enc, micros(tx.Now()))
+	return wrapf(err, "updating repositories of %d", id)
 }
 
 // GetInstallation returns the installation, or ErrNotFound.
@@ -147,38 +138,22 @@ func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, e
 	if noRows(err) {
 		return nil, fmt.Errorf("installation %d: %w", id, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading installation %d: %w", id, err)
-	}
-	return inst, nil
+	return inst, wrapf(err, "reading installation %d", id)
 }
 
 // ListInstallations returns every installation the Store knows, by id.
 func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) {
-	r, err := s.q.query(ctx, stListInstallations)
-	if err != nil {
-		return nil, fmt.Errorf("listing installations: %w", err)
-	}
-	defer r.Close()
-	var out []*Installation
-	for r.Next() {
-		inst, err := scanInstallation(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inst)
-	}
-	return out, r.Err()
+	out, err := list(ctx, s.q, stListInstallations, scanInstallation)
+	return out, wrapf(err, "listing installations")
 }
 
-// ForgetInstallation deletes the bookkeeping (PRs, previews, leases, the
-// GitHub pause) of an uninstalled installation, keeps the installation row
-// marked Deleted, and returns the keys of the PRs it forgot, whose queued
-// jobs the caller should cancel (jobs.Client.ForgetInstallation does both). Call it only after the
-// installation's live previews were deleted (CountActivePreviews is 0):
-// afterwards nothing remembers them.
+// ForgetInstallation deletes an uninstalled installation's bookkeeping (PRs,
+// previews, leases, the GitHub pause), keeps its row marked Deleted, and
+// returns the forgotten PRs' keys, whose jobs the caller cancels
+// (jobs.Client.ForgetInstallation does both). Call it only once its previews
+// are deleted (CountActivePreviews is 0): afterwards nothing remembers them.
 func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, error) {
-	var keys []string
+	var forgot []string
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		for _, st := range []*stmt{stForgetInstPreviews, stForgetInstLeases, stForgetInstPause} {
 			if _, err := tx.q.exec(ctx, st, id); err != nil {
@@ -186,7 +161,7 @@ func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, err
 			}
 		}
 		var err error
-		if keys, err = s.keys(ctx, tx.q, stForgetInstPRs, id); err != nil {
+		if forgot, err = keys(ctx, tx.q, stForgetInstPRs, id); err != nil {
 			return err
 		}
 		_, err = tx.q.exec(ctx, stSetDeleted, id, micros(tx.Now()))
@@ -195,7 +170,7 @@ func (s *Store) ForgetInstallation(ctx context.Context, id int64) ([]string, err
 	if err != nil {
 		return nil, fmt.Errorf("forgetting installation %d: %w", id, err)
 	}
-	return keys, nil
+	return forgot, nil
 }
 
 func encodeRepos(repos []string) (string, error) {

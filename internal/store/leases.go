@@ -48,35 +48,28 @@ func (s *Store) AcquireLease(ctx context.Context, key, owner string, ttl time.Du
 // ReleaseLease ends owner's lease; releasing a lease one does not hold does
 // nothing.
 func (s *Store) ReleaseLease(ctx context.Context, key, owner string) error {
-	if _, err := s.q.exec(ctx, stReleaseLease, key, owner); err != nil {
-		return fmt.Errorf("releasing lease on %s: %w", key, err)
-	}
-	return nil
+	return releaseLease(ctx, s.q, key, owner)
 }
 
 // ReleaseLease ends owner's lease as part of tx.
 func (tx *Tx) ReleaseLease(ctx context.Context, key, owner string) error {
-	if _, err := tx.q.exec(ctx, stReleaseLease, key, owner); err != nil {
-		return fmt.Errorf("releasing lease on %s: %w", key, err)
-	}
-	return nil
+	return releaseLease(ctx, tx.q, key, owner)
+}
+
+func releaseLease(ctx context.Context, q querier, key, owner string) error {
+	_, err := q.exec(ctx, stReleaseLease, key, owner)
+	return wrapf(err, "releasing lease on %s", key)
 }
 
 // BreakAllLeases drops every lease. Only for a single-replica start (SQLite),
 // where any lease left over belongs to a process that no longer exists.
 func (s *Store) BreakAllLeases(ctx context.Context) (int64, error) {
 	n, err := s.q.exec(ctx, stBreakLeases)
-	if err != nil {
-		return 0, fmt.Errorf("breaking leases: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "breaking leases")
 }
 
 // PruneLeases deletes expired leases (for the sweep).
 func (s *Store) PruneLeases(ctx context.Context) (int64, error) {
 	n, err := s.q.exec(ctx, stPruneLeases, micros(s.Now()))
-	if err != nil {
-		return 0, fmt.Errorf("pruning leases: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "pruning leases")
 }

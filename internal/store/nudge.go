@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 )
 
 var stNudge = newStmt(`UPDATE pull_requests SET generation = generation + 1 WHERE pr_key = $1`)
@@ -11,8 +10,6 @@ var stNudge = newStmt(`UPDATE pull_requests SET generation = generation + 1 WHER
 // it: news for its job, which runs again at once if the nudge arrives while
 // it is running (a request to enqueue it would then be a duplicate).
 func (s *Store) Nudge(ctx context.Context, key string) error {
-	if _, err := s.q.exec(ctx, stNudge, key); err != nil {
-		return fmt.Errorf("nudging %s: %w", key, err)
-	}
-	return nil
+	_, err := s.q.exec(ctx, stNudge, key)
+	return wrapf(err, "nudging %s", key)
 }

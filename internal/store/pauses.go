@@ -21,20 +21,14 @@ WHERE github_pauses.paused_until < excluded.paused_until`)
 // PauseGitHub records that installation id may not call GitHub before
 // until. A pause already recorded that ends later is kept.
 func (s *Store) PauseGitHub(ctx context.Context, id int64, until time.Time) error {
-	if _, err := s.q.exec(ctx, stPauseGitHub, id, micros(until)); err != nil {
-		return fmt.Errorf("recording the GitHub pause of installation %d: %w", id, err)
-	}
-	return nil
+	_, err := s.q.exec(ctx, stPauseGitHub, id, micros(until))
+	return wrapf(err, "recording the GitHub pause of installation %d", id)
 }
 
 // GitHubPausedUntil returns when installation id may call GitHub again; a
 // zero or past time means it may now.
 func (s *Store) GitHubPausedUntil(ctx context.Context, id int64) (time.Time, error) {
-	var until int64
-	err := s.q.queryRow(ctx, stGitHubPause, id).Scan(&until)
-	if noRows(err) {
-		return time.Time{}, nil
-	}
+	until, err := scalar[int64](ctx, s.q, stGitHubPause, id)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("reading the GitHub pause of installation %d: %w", id, err)
 	}

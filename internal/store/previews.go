@@ -66,10 +66,7 @@ func (s *Store) GetPreview(ctx context.Context, key string) (*Preview, error) {
 	if noRows(err) {
 		return nil, fmt.Errorf("preview of %s: %w", key, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading preview of %s: %w", key, err)
-	}
-	return p, nil
+	return p, wrapf(err, "reading preview of %s", key)
 }
 
 // PreviewFilter selects previews; zero fields do not filter.
@@ -87,26 +84,8 @@ func (s *Store) ListPreviews(ctx context.Context, f PreviewFilter) ([]*Preview, 
 	if limit <= 0 {
 		limit = 1000
 	}
-	r, err := s.q.query(ctx, stListPreviews, string(f.Status), f.InstallationID, micros(f.UpdatedBefore), f.ActiveOnly, limit)
-	if err != nil {
-		return nil, fmt.Errorf("listing previews: %w", err)
-	}
-	defer r.Close()
-	var out []*Preview
-	for r.Next() {
-		p, err := scanPreview(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, r.Err()
-}
-
-// ListPreviewsByInstallation returns the installation's active previews,
-// which must be deleted from the Cloud before ForgetInstallation.
-func (s *Store) ListPreviewsByInstallation(ctx context.Context, installationID int64) ([]*Preview, error) {
-	return s.ListPreviews(ctx, PreviewFilter{InstallationID: installationID, ActiveOnly: true, Limit: 100000})
+	out, err := list(ctx, s.q, stListPreviews, scanPreview, string(f.Status), f.InstallationID, micros(f.UpdatedBefore), f.ActiveOnly, limit)
+	return out, wrapf(err, "listing previews")
 }
 
 // CountActivePreviews counts the installation's active previews (for quotas).

@@ -72,14 +72,10 @@ func (tx *Tx) RecordPullRequest(ctx context.Context, pr *PullRequest, demandsWor
 		return false, err
 	}
 	now := micros(tx.Now())
-	if pr.InstallationID != 0 && !tx.ensured[pr.InstallationID] {
+	if pr.InstallationID != 0 {
 		if _, err := tx.q.exec(ctx, stEnsureInstallation, pr.InstallationID, now); err != nil {
 			return false, fmt.Errorf("recording installation %d: %w", pr.InstallationID, err)
 		}
-		if tx.ensured == nil {
-			tx.ensured = make(map[int64]bool)
-		}
-		tx.ensured[pr.InstallationID] = true
 	}
 	var bump int64
 	if demandsWork {
@@ -92,10 +88,7 @@ func (tx *Tx) RecordPullRequest(ctx context.Context, pr *PullRequest, demandsWor
 	if noRows(err) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("recording %s: %w", pr.Key, err)
-	}
-	return true, nil
+	return err == nil, wrapf(err, "recording %s", pr.Key)
 }
 
 // RecordCommand stores cmd on the PR and adds one to its generation. When no
@@ -124,10 +117,7 @@ func (tx *Tx) RecordCommand(ctx context.Context, pr *PullRequest, cmd Command) e
 // at at (a newer command is kept). It reports whether it cleared one.
 func (s *Store) ClearCommand(ctx context.Context, key string, at time.Time) (bool, error) {
 	n, err := s.q.exec(ctx, stClearCommand, key, micros(at), micros(s.Now()))
-	if err != nil {
-		return false, fmt.Errorf("clearing command on %s: %w", key, err)
-	}
-	return n > 0, nil
+	return n > 0, wrapf(err, "clearing command on %s", key)
 }
 
 // GetPR returns the desired state of the PR, or ErrNotFound.
@@ -136,23 +126,13 @@ func (s *Store) GetPR(ctx context.Context, key string) (*PullRequest, error) {
 	if noRows(err) {
 		return nil, fmt.Errorf("pull request %s: %w", key, ErrNotFound)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", key, err)
-	}
-	return pr, nil
+	return pr, wrapf(err, "reading %s", key)
 }
 
 // Generation returns the PR's generation, 0 when it is unknown.
 func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
-	var gen int64
-	err := s.q.queryRow(ctx, stGeneration, key).Scan(&gen)
-	if noRows(err) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reading generation of %s: %w", key, err)
-	}
-	return gen, nil
+	gen, err := scalar[int64](ctx, s.q, stGeneration, key)
+	return gen, wrapf(err, "reading generation of %s", key)
 }
 
 // LockGeneration reads the PR's generation (0 when unknown) and, on
@@ -160,33 +140,14 @@ func (s *Store) Generation(ctx context.Context, key string) (int64, error) {
 // PR then waits, so a worker can finish its job knowing that no delivery
 // slipped in unseen between this read and the commit.
 func (tx *Tx) LockGeneration(ctx context.Context, key string) (int64, error) {
-	var gen int64
-	err := tx.q.queryRow(ctx, stLockGeneration, key).Scan(&gen)
-	if noRows(err) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("locking %s: %w", key, err)
-	}
-	return gen, nil
+	gen, err := scalar[int64](ctx, tx.q, stLockGeneration, key)
+	return gen, wrapf(err, "locking %s", key)
 }
 
 // ListOpenPRs returns every PR not closed, by key.
 func (s *Store) ListOpenPRs(ctx context.Context) ([]*PullRequest, error) {
-	r, err := s.q.query(ctx, stListOpenPRs)
-	if err != nil {
-		return nil, fmt.Errorf("listing open pull requests: %w", err)
-	}
-	defer r.Close()
-	var out []*PullRequest
-	for r.Next() {
-		pr, err := scanPR(r)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, pr)
-	}
-	return out, r.Err()
+	out, err := list(ctx, s.q, stListOpenPRs, scanPR)
+	return out, wrapf(err, "listing open pull requests")
 }
 
 // ForgetPR deletes the PR's desired state, preview record and lease. Call it
@@ -202,21 +163,36 @@ func (s *Store) ForgetPR(ctx context.Context, key string) error {
 	})
 }
 
-func (s *Store) keys(ctx context.Context, q querier, st *stmt, args ...any) ([]string, error) {
+// list runs st and scans every row it returns.
+func list[T any](ctx context.Context, q querier, st *stmt, scan func(row) (T, error), args ...any) ([]T, error) {
 	r, err := q.query(ctx, st, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	var out []string
+	var out []T
 	for r.Next() {
-		var k string
-		if err := r.Scan(&k); err != nil {
+		v, err := scan(r)
+		if err != nil {
 			return nil, err
 		}
-		out = append(out, k)
+		out = append(out, v)
 	}
 	return out, r.Err()
+}
+
+// scalar reads the one column of st's row, the zero T when there is no row.
+func scalar[T any](ctx context.Context, q querier, st *stmt, args ...any) (T, error) {
+	var v T
+	if err := q.queryRow(ctx, st, args...).Scan(&v); err != nil && !noRows(err) {
+		return v, err
+	}
+	return v, nil
+}
+
+// keys runs st, which returns one pr_key per row.
+func keys(ctx context.Context, q querier, st *stmt, args ...any) ([]string, error) {
+	return list(ctx, q, st, func(r row) (k string, err error) { return k, r.Scan(&k) }, args...)
 }
 
 func scanPR(r row) (*PullRequest, error) {

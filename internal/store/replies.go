@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -26,18 +25,12 @@ func (s *Store) TakeReplySlot(ctx context.Context, key, actor string, window tim
 	if noRows(err) {
 		return false, nil
 	}
-	if err != nil {
-		return false, fmt.Errorf("recording a reply to %s on %s: %w", actor, key, err)
-	}
-	return true, nil
+	return err == nil, wrapf(err, "recording a reply to %s on %s", actor, key)
 }
 
 // PruneReplySlots forgets replies older than window, which no longer hold
 // anyone back (for the sweep).
 func (s *Store) PruneReplySlots(ctx context.Context, window time.Duration) (int64, error) {
 	n, err := s.q.exec(ctx, stPruneReplies, micros(s.Now().Add(-window)))
-	if err != nil {
-		return 0, fmt.Errorf("pruning command replies: %w", err)
-	}
-	return n, nil
+	return n, wrapf(err, "pruning command replies")
 }

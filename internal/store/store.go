@@ -42,12 +42,9 @@ type Store struct {
 	q      querier
 }
 
-// Open connects to the database named by url, applies this package's
-// migrations and River's, and returns the Store. An empty url means the
-// SQLite file DefaultSQLitePath. A plain path, "sqlite://path" or a "file:"
-// URI selects SQLite; "postgres://" or "postgresql://" selects PostgreSQL.
-// Several processes may Open the same PostgreSQL database at once: migrations
-// run under an advisory lock.
+// Open connects to url (see parseTarget; "" is DefaultSQLitePath), applies
+// this package's migrations and River's, and returns the Store. Several
+// processes may Open one PostgreSQL database at once.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	t, err := parseTarget(url)
 	if err != nil {
@@ -85,10 +82,7 @@ func (s *Store) openSQLite(ctx context.Context) error {
 	s.txTurn = make(chan struct{}, 1)
 	// River and this package share one connection: SQLite allows one writer,
 	// and a second connection would only trade waiting for SQLITE_BUSY.
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxLifetime(0)
-	db.SetConnMaxIdleTime(0)
+	db.SetMaxOpenConns(1) // and so at most one idle; connections never expire by default
 	if err := db.PingContext(ctx); err != nil {
 		return err
 	}
@@ -174,10 +168,7 @@ func (s *Store) Ping(ctx context.Context) error {
 	} else {
 		err = s.pool.Ping(ctx)
 	}
-	if err != nil {
-		return fmt.Errorf("pinging %s: %w", s.target.display, scrub(err, s.target.secret))
-	}
-	return nil
+	return wrapf(scrub(err, s.target.secret), "pinging %s", s.target.display)
 }
 
 // Tx is a transaction, handed to the function given to WithTx. It carries
@@ -188,10 +179,6 @@ type Tx struct {
 	sql *sql.Tx
 	pgx pgx.Tx
 	q   querier
-	// installations already made sure of in this transaction: the intake
-	// records many deliveries of one installation per transaction, and on
-	// PostgreSQL each statement is a round trip.
-	ensured map[int64]bool
 }
 
 // SQL is the underlying SQLite transaction (nil on PostgreSQL).
@@ -210,11 +197,17 @@ func (tx *Tx) Now() time.Time { return tx.s.Now() }
 // connection.
 func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	if s.db != nil {
-		return s.withSQLiteTx(ctx, fn)
+		select {
+		case s.txTurn <- struct{}{}: // blocked senders are served first come, first served
+		case <-ctx.Done():
+			return fmt.Errorf("beginning transaction: %w", ctx.Err())
+		}
+		defer func() { <-s.txTurn }()
+		return s.runTx(ctx, fn)
 	}
 	var err error
 	for range 3 {
-		err = s.withPgxTx(ctx, fn)
+		err = s.runTx(ctx, fn)
 		var pgErr *pgconn.PgError
 		if !errors.As(err, &pgErr) || (pgErr.Code != "40001" && pgErr.Code != "40P01") {
 			return err
@@ -223,54 +216,45 @@ func (s *Store) WithTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
-func (s *Store) withSQLiteTx(ctx context.Context, fn func(tx *Tx) error) error {
-	select {
-	case s.txTurn <- struct{}{}: // blocked senders are served first come, first served
-	case <-ctx.Done():
-		return fmt.Errorf("beginning transaction: %w", ctx.Err())
+// runTx is one attempt of WithTx.
+func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) error {
+	tx := &Tx{s: s}
+	var err error
+	if s.db != nil {
+		tx.sql, err = s.db.BeginTx(ctx, nil)
+		tx.q = liteQuerier{s: s, tx: tx.sql}
+	} else {
+		tx.pgx, err = s.pool.Begin(ctx)
+		tx.q = pgQuerier{s: s, x: tx.pgx}
 	}
-	defer func() { <-s.txTurn }()
-	stx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	tx := &Tx{s: s, sql: stx}
-	tx.q = liteQuerier{s: s, tx: stx}
-	if err := fn(tx); err != nil {
-		_ = stx.Rollback()
-		return err
-	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) withPgxTx(ctx context.Context, fn func(tx *Tx) error) error {
-	ptx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", scrub(err, s.target.secret))
 	}
-	tx := &Tx{s: s, pgx: ptx}
-	tx.q = pgQuerier{s: s, x: ptx}
 	if err := fn(tx); err != nil {
 		// A fresh context: the caller's may be the reason fn failed.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		_ = ptx.Rollback(rctx)
-		cancel()
+		defer cancel()
+		if tx.sql != nil {
+			_ = tx.sql.Rollback()
+		} else {
+			_ = tx.pgx.Rollback(rctx)
+		}
 		return err
 	}
-	if err := ptx.Commit(ctx); err != nil {
+	if tx.sql != nil {
+		err = tx.sql.Commit()
+	} else {
+		err = tx.pgx.Commit(ctx)
+	}
+	if err != nil {
 		return fmt.Errorf("committing: %w", scrub(err, s.target.secret))
 	}
 	return nil
 }
 
-// createPrivate creates the SQLite file readable by its owner only, before
-// SQLite would create it under the umask (0644 as a rule): it holds
-// comment ids, errors and the desired state of every PR. SQLite gives its
-// -wal and -shm files the database file's mode. An existing file is left
-// as the operator made it.
+// createPrivate creates the SQLite file (and so its -wal and -shm files)
+// readable by its owner only, not under the umask: it holds every PR's
+// state. An existing file is left as the operator made it.
 func createPrivate(path string) error {
 	if path == "" {
 		return nil

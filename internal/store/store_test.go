@@ -119,7 +119,7 @@ func TestCommands(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !got.RebuildRequested() || got.Command.Actor != "alice" || got.Command.CommentID != cmd.CommentID || got.HeadSHA != "" || got.Generation != 1 {
+		if !rebuildRequested(got) || got.Command.Actor != "alice" || got.Command.CommentID != cmd.CommentID || got.HeadSHA != "" || got.Generation != 1 {
 			t.Fatalf("partial row: %+v cmd %+v", got, got.Command)
 		}
 		// The first real event fills the head fields and keeps the command.
@@ -206,7 +206,7 @@ func TestPreviews(t *testing.T) {
 		if n, err := s.CountActivePreviews(ctx, 1); err != nil || n != 1 {
 			t.Errorf("active of installation 1: %d %v", n, err)
 		}
-		if byInst, err := s.ListPreviewsByInstallation(ctx, 5); err != nil || len(byInst) != 0 {
+		if byInst, err := s.ListPreviews(ctx, store.PreviewFilter{InstallationID: 5, ActiveOnly: true}); err != nil || len(byInst) != 0 {
 			t.Errorf("deleted previews listed as live: %d %v", len(byInst), err)
 		}
 		if _, err := s.GetPreview(ctx, "x/y#1"); !errors.Is(err, store.ErrNotFound) {
@@ -352,7 +352,7 @@ func TestInstallations(t *testing.T) {
 		if !got.Uninstalled || got.Generation != 2 {
 			t.Fatalf("PR after uninstall: %+v", got)
 		}
-		live, err := s.ListPreviewsByInstallation(ctx, 1)
+		live, err := s.ListPreviews(ctx, store.PreviewFilter{InstallationID: 1, ActiveOnly: true})
 		if err != nil || len(live) != 1 {
 			t.Fatalf("live previews: %d %v", len(live), err)
 		}
@@ -528,4 +528,8 @@ func TestAppNameClaims(t *testing.T) {
 			t.Errorf("the old name of a renamed preview stays held: %q, %v", holder, err)
 		}
 	})
+}
+
+func rebuildRequested(pr *store.PullRequest) bool {
+	return pr.Command != nil && pr.Command.Kind == store.CommandRebuild
 }

@@ -69,11 +69,6 @@ type Command struct {
 	At        time.Time
 }
 
-// RebuildRequested reports whether a rebuild command is pending.
-func (p *PullRequest) RebuildRequested() bool {
-	return p.Command != nil && p.Command.Kind == CommandRebuild
-}
-
 // Status is a preview's lifecycle state. The reconciler may use other values;
 // these are the ones the Store's queries know about.
 type Status string

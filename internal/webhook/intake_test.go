@@ -118,7 +118,7 @@ func TestUninstallMarksThenForgets(t *testing.T) {
 		if !pr.Uninstalled || pr.Generation != 2 {
 			t.Fatalf("PR after uninstall: %+v", pr)
 		}
-		if live, _ := e.st.ListPreviewsByInstallation(ctx, 1); len(live) != 1 {
+		if live, _ := e.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: 1, ActiveOnly: true}); len(live) != 1 {
 			t.Fatalf("the live preview must stay listed until the reconciler deletes it: %d", len(live))
 		}
 		// The reconciler deletes the preview, then forgets the installation.
@@ -152,7 +152,7 @@ func TestCommentCommands(t *testing.T) {
 	e := sqliteEnv(t)
 	e.expect(delivery{event: "issue_comment", guid: "c1", body: fixture(t, "issue_comment.created.rebuild.json")}, 202, "accepted")
 	pr := e.pr(key)
-	if !pr.RebuildRequested() || pr.Command.Actor != "Codertocat" || pr.Command.CommentID != 492700400 || pr.HeadSHA != "" {
+	if pr.Command == nil || pr.Command.Kind != store.CommandRebuild || pr.Command.Actor != "Codertocat" || pr.Command.CommentID != 492700400 || pr.HeadSHA != "" {
 		t.Fatalf("command from a comment before any PR event: %+v %+v", pr, pr.Command)
 	}
 	if s := e.jobs(); s["available"] != 1 {
@@ -169,7 +169,7 @@ func TestCommentCommands(t *testing.T) {
 	}
 	box := fixture(t, "issue_comment.edited.checkbox.json")
 	e.expect(delivery{event: "issue_comment", guid: "c3", body: box}, 202, "accepted")
-	if pr := e.pr(key); !pr.RebuildRequested() || pr.Command.Actor != "Codertocat" || pr.Command.CommentID != 1500000001 {
+	if pr := e.pr(key); pr.Command == nil || pr.Command.Kind != store.CommandRebuild || pr.Command.Actor != "Codertocat" || pr.Command.CommentID != 1500000001 {
 		t.Fatalf("checkbox command: %+v", pr.Command)
 	}
 	// Our bot clearing the tick, or a box in someone else's comment, does nothing.
