@@ -51,13 +51,6 @@ func (c *Manual) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// Set moves the clock to t.
-func (c *Manual) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
 // Sleep is the sleep a test or a simulation passes where Sleep would wait:
 // it moves the clock by d at once instead, unless ctx is done.
 func (c *Manual) Sleep(ctx context.Context, d time.Duration) error {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -80,7 +81,7 @@ type Event struct {
 // Decide maps a pull_request event to what should happen to its preview. It
 // is pure: everything it needs is in the event and the policy.
 func Decide(ev Event, p Policy) Plan {
-	switch action := ev.Action; action {
+	switch ev.Action {
 	case "closed":
 		// Regardless of policy: a preview whose pull request is gone only
 		// costs money and quota, and the policy may have changed since it
@@ -90,29 +91,37 @@ func Decide(ev Event, p Policy) Plan {
 		}
 		return Plan{ActionDestroy, "the pull request was closed"}
 	case "unlabeled":
-		removed := ev.Label
-		if p.RequireLabel != "" && strings.EqualFold(removed, p.RequireLabel) {
+		if p.RequireLabel != "" && strings.EqualFold(ev.Label, p.RequireLabel) {
 			return Plan{ActionDestroy, fmt.Sprintf("the %q label was removed", p.RequireLabel)}
 		}
-		return skip(fmt.Sprintf("removing the label %q does not change a preview", removed))
+		return skip(fmt.Sprintf("removing the label %q does not change a preview", ev.Label))
 	case "converted_to_draft":
 		if p.SkipDrafts {
 			return Plan{ActionDestroy, "the pull request was converted to a draft, and drafts get no preview (set skip-drafts: false to change this)"}
 		}
 		return skip("converting to a draft does not change a preview when drafts get one")
-	case "opened", "reopened", "synchronize", "ready_for_review", "labeled":
-		return decideEnsure(ev, p)
 	case "":
 		return skip("the event has no action")
-	default:
-		return skip(fmt.Sprintf("action %q does not change a preview", action))
 	}
+	if reason, ok := ensureReasons[ev.Action]; ok {
+		return decideEnsure(ev, p, reason)
+	}
+	return skip(fmt.Sprintf("action %q does not change a preview", ev.Action))
+}
+
+// ensureReasons are the actions that would create or rebuild a preview.
+var ensureReasons = map[string]string{
+	"opened":           "the pull request was opened",
+	"reopened":         "the pull request was reopened",
+	"synchronize":      "new commits were pushed",
+	"ready_for_review": "the pull request is ready for review",
+	"labeled":          "a label was added",
 }
 
 // decideEnsure applies the policy to an event that would create or rebuild
 // a preview. The checks run from the cheapest to explain to the most
 // specific, so the reason names the first rule that says no.
-func decideEnsure(ev Event, p Policy) Plan {
+func decideEnsure(ev Event, p Policy, reason string) Plan {
 	if ev.Closed {
 		// A label added to a closed pull request must not bring its
 		// preview back.
@@ -140,22 +149,7 @@ func decideEnsure(ev Event, p Policy) Plan {
 			return skip(fmt.Sprintf("no files under %s/ changed", dir))
 		}
 	}
-	return Plan{ActionEnsure, ensureReason(ev.Action)}
-}
-
-func ensureReason(action string) string {
-	switch action {
-	case "opened":
-		return "the pull request was opened"
-	case "reopened":
-		return "the pull request was reopened"
-	case "synchronize":
-		return "new commits were pushed"
-	case "ready_for_review":
-		return "the pull request is ready for review"
-	default:
-		return "a label was added"
-	}
+	return Plan{ActionEnsure, reason}
 }
 
 func skip(reason string) Plan { return Plan{ActionSkip, reason} }
@@ -164,38 +158,24 @@ func skip(reason string) Plan { return Plan{ActionSkip, reason} }
 // label just added: GitHub includes it in pull_request.labels, but a
 // trimmed-down payload might not.
 func hasLabel(ev Event, want string) bool {
-	if ev.Action == "labeled" && strings.EqualFold(ev.Label, want) {
-		return true
-	}
-	for _, l := range ev.Labels {
-		if strings.EqualFold(l, want) {
-			return true
-		}
-	}
-	return false
+	return ev.Action == "labeled" && strings.EqualFold(ev.Label, want) ||
+		slices.ContainsFunc(ev.Labels, func(l string) bool { return strings.EqualFold(l, want) })
 }
 
 // cleanDir turns the forms people write ("./hasura/", "/hasura", ".") into
 // a slash-separated path without leading or trailing slash; "" is the root.
 func cleanDir(dir string) string {
 	dir = strings.ReplaceAll(strings.TrimSpace(dir), `\`, "/")
-	dir = strings.Trim(path.Clean("/"+dir), "/")
-	return dir
+	return strings.Trim(path.Clean("/"+dir), "/")
 }
 
 // anyUnder reports whether some file lies under dir, matching whole path
 // segments so that "hasura" covers "hasura/x" but not "hasura2/x".
 func anyUnder(files []string, dir string) bool {
-	for _, f := range files {
+	return slices.ContainsFunc(files, func(f string) bool {
 		f = strings.TrimPrefix(f, "/")
-		if f == "" {
-			continue
-		}
-		if dir == "" || f == dir || strings.HasPrefix(f, dir+"/") {
-			return true
-		}
-	}
-	return false
+		return f != "" && (dir == "" || f == dir || strings.HasPrefix(f, dir+"/"))
+	})
 }
 
 // Repo identifies the branch a preview is built from and the pull request it

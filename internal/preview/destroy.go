@@ -93,9 +93,5 @@ func (e *Engine) Destroy(ctx context.Context, spec DestroySpec) (DestroyResult, 
 // overdue reports whether a build started at since has outlived the
 // engine's deadline (a zero since never has).
 func (e *Engine) overdue(since time.Time) bool {
-	d := e.Deadline
-	if d <= 0 {
-		d = DefaultDeadline
-	}
-	return !since.IsZero() && e.now().Sub(since) > d
+	return !since.IsZero() && e.now().Sub(since) > orDefault(e.Deadline, DefaultDeadline)
 }

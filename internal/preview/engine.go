@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/clock"
@@ -93,15 +94,11 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Run, error) {
 		return nil, fmt.Errorf("creating preview app %q: %w", spec.Name, err)
 	}
 	now := e.now()
-	deadline := e.Deadline
-	if deadline <= 0 {
-		deadline = DefaultDeadline
-	}
 	e.log().Info("preview app creation scheduled", "app", spec.Name, "job", jobID)
 	return &Run{
 		Result:   Result{Name: spec.Name, Status: StatusCreating, CreationJobID: jobID, Started: now},
 		JobSince: now,
-		Deadline: now.Add(deadline),
+		Deadline: now.Add(orDefault(e.Deadline, DefaultDeadline)),
 	}, nil
 }
 
@@ -116,93 +113,77 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	if run.Result.Status.Done() {
 		return 0, nil
 	}
+	now := e.now()
 	emit := func() {
 		if progress != nil {
 			progress(run.Result)
 		}
 	}
-	now := e.now()
+	end := func(s Status, msg string, err error) (time.Duration, error) {
+		run.finish(s, now, msg)
+		emit()
+		return 0, err
+	}
+	fail := func(err error) (time.Duration, error) {
+		return end(StatusFailed, err.Error(), fmt.Errorf("following preview app %q: %w", run.Result.Name, err))
+	}
 	// Past the deadline the job is still read once: the wait before this
 	// step was cut to land on the deadline, and the job may have ended
 	// since the previous read. Only a job still running times out.
 	late := !now.Before(run.Deadline)
-	timedOut := func() (time.Duration, error) {
-		run.finish(StatusTimedOut, now, fmt.Sprintf("gave up after %s waiting for the %s job %s",
-			run.Deadline.Sub(run.Result.Started).Round(time.Second), run.phase(), run.jobID()))
-		emit()
-		return 0, nil
-	}
-	job, err := e.Cloud.Job(ctx, run.jobID())
-	switch {
-	case errors.Is(err, cloud.ErrNotFound):
-		grace := e.nullGrace()
+	again := func(job *cloud.Job, changed bool) (time.Duration, error) {
 		if late {
-			return timedOut()
+			return end(StatusTimedOut, fmt.Sprintf("gave up after %s waiting for the %s job %s",
+				run.Deadline.Sub(run.Result.Started).Round(time.Second), run.phase(), run.jobID()), nil)
 		}
-		if now.Sub(run.JobSince) < grace {
-			return e.next(run, nil, now), nil
-		}
-		run.finish(StatusFailed, now, fmt.Sprintf("the Cloud does not know the %s job %s (waited %s)",
-			run.phase(), run.jobID(), grace))
-		emit()
-		return 0, nil
-	case errors.Is(err, cloud.ErrTransient):
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		if late {
-			return timedOut()
-		}
-		e.log().Warn("reading a job failed; will try again", "app", run.Result.Name, "error", err)
-		return e.next(run, nil, now), nil
-	case err != nil:
-		run.finish(StatusFailed, now, err.Error())
-		emit()
-		return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
-	}
-
-	changed := run.absorb(job)
-	switch {
-	case job.Status == cloud.JobSkipped:
-		run.finish(StatusSuperseded, now, "a newer build of this preview replaced this one")
-	case job.Status == cloud.JobFailed:
-		run.finish(StatusFailed, now, failureMessage(job))
-		if _, ev := job.Failure(); ev != nil && run.Result.Status == StatusFailed &&
-			(cloud.IsWarmingUp(ev.Error) || cloud.IsWarmingUp(ev.GitHubDetail)) {
-			run.Result.FirstRunFailure = true
-		}
-	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
-		if err := e.deploying(ctx, run, job, now); err != nil {
-			if errors.Is(err, cloud.ErrTransient) || e.projectPending(run, err, now) {
-				if late {
-					return timedOut()
-				}
-				if changed {
-					emit()
-				}
-				return e.next(run, nil, now), nil
-			}
-			run.finish(StatusFailed, now, err.Error())
-			emit()
-			return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
-		}
-		if late && !run.Result.Status.Done() {
-			return timedOut()
-		}
-		emit()
-		return e.next(run, nil, now), nil
-	case job.Status == cloud.JobSuccess:
-		run.finish(StatusSuccess, now, "")
-	case late:
-		return timedOut()
-	default:
 		if changed {
 			emit()
 		}
 		return e.next(run, job, now), nil
 	}
-	emit()
-	return 0, nil
+	job, err := e.Cloud.Job(ctx, run.jobID())
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+		if grace := orDefault(e.NullJobGrace, DefaultNullJobGrace); !late && now.Sub(run.JobSince) >= grace {
+			return end(StatusFailed, fmt.Sprintf("the Cloud does not know the %s job %s (waited %s)",
+				run.phase(), run.jobID(), grace), nil)
+		}
+		return again(nil, false)
+	case errors.Is(err, cloud.ErrTransient):
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if !late {
+			e.log().Warn("reading a job failed; will try again", "app", run.Result.Name, "error", err)
+		}
+		return again(nil, false)
+	case err != nil:
+		return fail(err)
+	}
+
+	changed := run.absorb(job)
+	switch {
+	case job.Status == cloud.JobSkipped:
+		return end(StatusSuperseded, "a newer build of this preview replaced this one", nil)
+	case job.Status == cloud.JobFailed:
+		_, ev := job.Failure()
+		run.Result.FirstRunFailure = ev != nil && (cloud.IsWarmingUp(ev.Error) || cloud.IsWarmingUp(ev.GitHubDetail))
+		return end(StatusFailed, failureMessage(job), nil)
+	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
+		err := e.deploying(ctx, run, job, now)
+		if errors.Is(err, cloud.ErrTransient) || e.projectPending(run, err, now) {
+			return again(nil, changed)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		// An app with nothing to deploy is up, deadline or not.
+		late = late && !run.Result.Status.Done()
+		return again(nil, true)
+	case job.Status == cloud.JobSuccess:
+		return end(StatusSuccess, "", nil)
+	}
+	return again(job, changed)
 }
 
 // deploying moves a run from its finished creation job to the deployment
@@ -243,14 +224,15 @@ func (e *Engine) projectPending(run *Run, err error, now time.Time) bool {
 	if run.ProjectSince.IsZero() {
 		run.ProjectSince = now
 	}
-	return now.Sub(run.ProjectSince) < e.nullGrace()
+	return now.Sub(run.ProjectSince) < orDefault(e.NullJobGrace, DefaultNullJobGrace)
 }
 
-func (e *Engine) nullGrace() time.Duration {
-	if e.NullJobGrace > 0 {
-		return e.NullJobGrace
+// orDefault is v if positive, else d.
+func orDefault[T time.Duration | float64](v, d T) T {
+	if v > 0 {
+		return v
 	}
-	return DefaultNullJobGrace
+	return d
 }
 
 // Ensure creates or rebuilds the app and follows both jobs until success,
@@ -259,9 +241,8 @@ func (e *Engine) nullGrace() time.Duration {
 // from knowing (a refused token, a cancelled context). A deployment that
 // fails with the Cloud's first-run refusal is rebuilt once.
 func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (Result, error) {
-	rebuilt := false
 	var deadline time.Time
-	for {
+	for rebuilt := false; ; rebuilt = true {
 		run, err := e.Start(ctx, spec)
 		if err != nil {
 			return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error(), AutoRebuilt: rebuilt}, err
@@ -281,7 +262,6 @@ func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (
 			return res, err
 		}
 		e.log().Warn("the first deployment met the Cloud's first-run error; rebuilding once", "app", spec.Name)
-		rebuilt = true
 	}
 }
 
@@ -340,8 +320,7 @@ func (r *Run) finish(s Status, now time.Time, msg string) {
 // task's state changed.
 func (r *Run) absorb(job *cloud.Job) bool {
 	phase := r.phase()
-	var kept []TaskState
-	var old []TaskState
+	var kept, old []TaskState
 	for _, t := range r.Result.Tasks {
 		if t.Job == phase {
 			old = append(old, t)
@@ -359,12 +338,8 @@ func (r *Run) absorb(job *cloud.Job) bool {
 		}
 		fresh = append(fresh, ts)
 	}
-	changed := len(old) != len(fresh)
-	for i := 0; !changed && i < len(old); i++ {
-		changed = old[i].State != fresh[i].State || old[i].Name != fresh[i].Name
-	}
 	r.Result.Tasks = append(kept, fresh...)
-	return changed
+	return !slices.EqualFunc(old, fresh, func(a, b TaskState) bool { return a.State == b.State && a.Name == b.Name })
 }
 
 // failureMessage names the failing task and its error.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
@@ -23,20 +24,18 @@ func (v EnvVar) Sensitive() bool { return LooksSecret(v.Key) || HasCredentials(v
 
 // String shows the key and, unless Sensitive, the value, so that an EnvVar
 // printed by accident (%v in an error) does not leak a secret.
-func (v EnvVar) String() string {
-	if v.Sensitive() {
-		return v.Key + "=***"
-	}
-	return v.Key + "=" + v.Value
-}
+func (v EnvVar) String() string { return v.Key + "=" + v.shown() }
 
 // LogValue masks sensitive values for log/slog.
 func (v EnvVar) LogValue() slog.Value {
-	val := v.Value
+	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", v.shown()))
+}
+
+func (v EnvVar) shown() string {
 	if v.Sensitive() {
-		val = "***"
+		return "***"
 	}
-	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", val))
+	return v.Value
 }
 
 // ParseEnv reads the hasuraEnv input: one KEY=value per line. Unlike the
@@ -64,15 +63,22 @@ func ParseEnv(s string) ([]EnvVar, []string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		var key, value string
-		eq := strings.IndexByte(line, '=')
-		heredoc := strings.Index(line, "<<")
-		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
-			key = strings.TrimSpace(line[:heredoc])
-			delim := strings.TrimSpace(line[heredoc+2:])
-			if err := checkKey(key, lineNo); err != nil {
-				return nil, nil, err
-			}
+		// A "<<" before any '=' opens a multi-line value.
+		sep, op := strings.IndexByte(line, '='), "="
+		if h := strings.Index(line, "<<"); h >= 0 && (sep < 0 || h < sep) {
+			sep, op = h, "<<"
+		}
+		if sep < 0 {
+			// The line is not shown: a value pasted without its key is
+			// still a secret.
+			return nil, nil, fmt.Errorf("hasuraEnv line %d: expected KEY=value but found no '='", lineNo)
+		}
+		key, value := strings.TrimSpace(line[:sep]), line[sep+len(op):]
+		if err := checkKey(key, lineNo); err != nil {
+			return nil, nil, err
+		}
+		if op == "<<" {
+			delim := strings.TrimSpace(value)
 			if delim == "" {
 				return nil, nil, fmt.Errorf("hasuraEnv line %d: %s<< needs a delimiter after '<<'", lineNo, key)
 			}
@@ -81,16 +87,6 @@ func ParseEnv(s string) ([]EnvVar, []string, error) {
 				return nil, nil, fmt.Errorf("hasuraEnv line %d: the multi-line value of %s is not terminated: no line %q follows", lineNo, key, delim)
 			}
 			value, i = body, end
-		} else {
-			if eq < 0 {
-				// The line is not shown: a value pasted without its key is
-				// still a secret.
-				return nil, nil, fmt.Errorf("hasuraEnv line %d: expected KEY=value but found no '='", lineNo)
-			}
-			key, value = strings.TrimSpace(line[:eq]), line[eq+1:]
-			if err := checkKey(key, lineNo); err != nil {
-				return nil, nil, err
-			}
 		}
 		if at, seen := index[key]; seen {
 			vars[at].Value = value
@@ -136,16 +132,7 @@ func checkKey(key string, lineNo int) error {
 // showableKey accepts the near-misses worth quoting in an error (a space,
 // a hyphen, a leading digit) and rejects anything that could be a secret.
 func showableKey(key string) bool {
-	if len(key) > 64 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ' ') {
-			return false
-		}
-	}
-	return true
+	return len(key) <= 64 && !strings.ContainsFunc(key, func(r rune) bool { return notAlnum(r) && !strings.ContainsRune("_-. ", r) })
 }
 
 // ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*. The rule
@@ -168,12 +155,7 @@ var secretWords = []string{
 // PG_DATABASE_URL, ...). For other URLs use HasCredentials on the value.
 func LooksSecret(key string) bool {
 	k := strings.ToUpper(key)
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(k, w) })
 }
 
 // HasCredentials reports whether value is a URL carrying a password in its

@@ -60,10 +60,9 @@ func (e *Engine) UpdateEnv(ctx context.Context, spec EnvSpec) (EnvUpdate, error)
 			return classifyEnvErr(err)
 		}
 		var set []cloud.EnvVar
-		for _, v := range spec.Env {
-			if live, ok := cur.Vars[v.Key]; !owned[v.Key] && (!ok || live != want[v.Key]) &&
-				!slices.ContainsFunc(set, func(s cloud.EnvVar) bool { return s.Key == v.Key }) {
-				set = append(set, cloud.EnvVar{Key: v.Key, Value: want[v.Key]})
+		for _, k := range EnvKeys(spec.Env) {
+			if live, ok := cur.Vars[k]; !owned[k] && (!ok || live != want[k]) {
+				set = append(set, cloud.EnvVar{Key: k, Value: want[k]})
 			}
 		}
 		var del []string

@@ -96,17 +96,10 @@ func (m *Masker) Mask(s string) string {
 }
 
 func longestAlnum(v string) string {
-	best, start := "", -1
-	for i := 0; i <= len(v); i++ {
-		alnum := i < len(v) && (v[i] >= 'a' && v[i] <= 'z' || v[i] >= 'A' && v[i] <= 'Z' || v[i] >= '0' && v[i] <= '9')
-		switch {
-		case alnum && start < 0:
-			start = i
-		case !alnum && start >= 0:
-			if i-start > len(best) {
-				best = v[start:i]
-			}
-			start = -1
+	best := ""
+	for _, w := range strings.FieldsFunc(v, notAlnum) {
+		if len(w) > len(best) {
+			best = w
 		}
 	}
 	return best

@@ -70,62 +70,38 @@ func AppName(tmpl string, v NameVars) (string, error) {
 }
 
 func expand(tmpl string, v NameVars) (string, error) {
+	vals := map[string]string{"owner": v.Owner, "repo": v.Repo, "hash": RepoHash(v.Owner, v.Repo),
+		"pr": strconv.Itoa(v.PR), "branch": v.Branch}
 	var b strings.Builder
-	for rest := tmpl; rest != ""; {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			b.WriteString(rest)
-			break
+	for rest := tmpl; ; {
+		text, after, found := strings.Cut(rest, "{")
+		b.WriteString(text)
+		if !found {
+			return b.String(), nil
 		}
-		b.WriteString(rest[:open])
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 {
+		key, after, closed := strings.Cut(after, "}")
+		if !closed {
 			return "", fmt.Errorf("app name template %q: '{' without a closing '}'", tmpl)
 		}
-		key := rest[open+1 : open+end]
-		switch key {
-		case "owner":
-			b.WriteString(v.Owner)
-		case "repo":
-			b.WriteString(v.Repo)
-		case "hash":
-			b.WriteString(RepoHash(v.Owner, v.Repo))
-		case "pr":
-			b.WriteString(strconv.Itoa(v.PR))
-		case "branch":
-			b.WriteString(v.Branch)
-		default:
+		val, known := vals[key]
+		if !known {
 			return "", fmt.Errorf("app name template %q: unknown placeholder {%s} (known: {owner}, {repo}, {hash}, {pr}, {branch})", tmpl, key)
 		}
-		rest = rest[open+end+1:]
+		b.WriteString(val)
+		rest = after
 	}
-	return b.String(), nil
 }
 
 // normalize keeps ASCII letters (lowercased) and digits and turns every run
 // of anything else into one hyphen. Non-ASCII letters become hyphens too:
 // the Cloud and DNS accept only ASCII here.
 func normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	pendingHyphen := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		default:
-			pendingHyphen = b.Len() > 0
-			continue
-		}
-		if pendingHyphen {
-			b.WriteByte('-')
-			pendingHyphen = false
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
+	return strings.ToLower(strings.Join(strings.FieldsFunc(s, notAlnum), "-"))
+}
+
+// notAlnum reports whether r is anything but an ASCII letter or digit.
+func notAlnum(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 }
 
 // shorten cuts a normalized name to MaxNameLen bytes, ending in '-' and a
@@ -152,11 +128,8 @@ func ValidName(s string) error {
 	case s[0] == '-' || s[len(s)-1] == '-':
 		return fmt.Errorf("app name %q starts or ends with a hyphen", s)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("app name %q contains %q: only lowercase letters, digits and hyphens are allowed", s, rune(c))
-		}
+	if i := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') }); i >= 0 {
+		return fmt.Errorf("app name %q contains %q: only lowercase letters, digits and hyphens are allowed", s, rune(s[i]))
 	}
 	return nil
 }

@@ -39,12 +39,10 @@ func DefaultPollPolicy() PollPolicy {
 
 func (p PollPolicy) withDefaults() PollPolicy {
 	d := DefaultPollPolicy()
-	if p.Initial <= 0 {
-		p.Initial = d.Initial
-	}
-	if p.Max <= 0 {
-		p.Max = d.Max
-	}
+	p.Initial = orDefault(p.Initial, d.Initial)
+	p.Max = orDefault(p.Max, d.Max)
+	p.Fraction = orDefault(p.Fraction, d.Fraction)
+	p.CreationFraction = orDefault(p.CreationFraction, d.CreationFraction)
 	if p.Multiplier < 1 {
 		p.Multiplier = d.Multiplier
 	}
@@ -53,12 +51,6 @@ func (p PollPolicy) withDefaults() PollPolicy {
 	// that applying the defaults twice changes nothing.
 	if p.Jitter == 0 || p.Jitter >= 1 {
 		p.Jitter = d.Jitter
-	}
-	if p.Fraction <= 0 {
-		p.Fraction = d.Fraction
-	}
-	if p.CreationFraction <= 0 {
-		p.CreationFraction = d.CreationFraction
 	}
 	return p
 }

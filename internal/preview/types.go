@@ -157,10 +157,8 @@ func (r Result) Masked(mask func(string) string) Result {
 
 // FailedTask returns the task that failed, or nil.
 func (r *Result) FailedTask() *TaskState {
-	for i := range r.Tasks {
-		if r.Tasks[i].State == TaskFailed {
-			return &r.Tasks[i]
-		}
+	if i := slices.IndexFunc(r.Tasks, func(t TaskState) bool { return t.State == TaskFailed }); i >= 0 {
+		return &r.Tasks[i]
 	}
 	return nil
 }
