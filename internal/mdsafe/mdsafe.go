@@ -1,8 +1,7 @@
 // Package mdsafe renders text we did not write (Cloud errors, names from a
-// pull request's files) into GitHub-flavoured Markdown so that it shows as
-// the text it is: no mention that notifies anyone, no HTML comment that
-// hides the rest or forges a marker, no bare URL turned into a link, no
-// code span or fence it can close.
+// pull request's files) into GitHub-flavoured Markdown as the text it is: no
+// mention that notifies, no HTML comment that hides the rest or forges a
+// marker, no bare URL turned into a link, no code span or fence it closes.
 package mdsafe
 
 import (
@@ -51,9 +50,8 @@ func PlainText(s string) string {
 	return mdEscaper.Replace(s)
 }
 
-// CodeSpan renders s as inline code on one line whatever backticks it
-// holds: the delimiter is one backtick longer than the longest run inside.
-// "" stays "".
+// CodeSpan renders s as inline code on one line, delimited by one backtick
+// more than the longest run inside; "" stays "".
 func CodeSpan(s string) string {
 	s = oneLine(s)
 	if s == "" {

@@ -31,8 +31,7 @@ type Plan struct {
 }
 
 // Policy holds the rules that decide whether a pull request gets a preview.
-// The zero value is permissive except that forks stay skipped; start from
-// DefaultPolicy for the documented defaults.
+// The zero value allows all but forks; DefaultPolicy skips drafts too.
 type Policy struct {
 	// SkipDrafts keeps draft pull requests without a preview and destroys
 	// the preview when a pull request is converted to a draft.
@@ -49,9 +48,8 @@ type Policy struct {
 	// OnlyWhenDirChanged skips pull requests whose changed files all lie
 	// outside ProjectDir.
 	OnlyWhenDirChanged bool
-	// AllowForks lets pull requests from forks get a preview. Off by default
-	// because the preview applies the fork's migrations, which is running
-	// code nobody with write access has reviewed yet.
+	// AllowForks lets pull requests from forks get a preview, which applies
+	// migrations nobody with write access has reviewed.
 	AllowForks bool
 }
 
@@ -61,9 +59,8 @@ func DefaultPolicy() Policy {
 	return Policy{SkipDrafts: true}
 }
 
-// Event is a pull_request event in the terms Decide needs. The package knows
-// nothing of GitHub's API: internal/ghevent converts GitHub's payload, and
-// the webhook service builds one from the state it stored.
+// Event is a pull_request event in the terms Decide needs, converted by
+// internal/ghevent or rebuilt from the service's stored state.
 type Event struct {
 	// Action is the pull_request action: opened, synchronize, closed...
 	Action string
@@ -83,9 +80,7 @@ type Event struct {
 func Decide(ev Event, p Policy) Plan {
 	switch ev.Action {
 	case "closed":
-		// Regardless of policy: a preview whose pull request is gone only
-		// costs money and quota, and the policy may have changed since it
-		// was created.
+		// Regardless of policy, which may have changed since the build.
 		if ev.Merged {
 			return Plan{ActionDestroy, "the pull request was merged"}
 		}
@@ -119,8 +114,7 @@ var ensureReasons = map[string]string{
 }
 
 // decideEnsure applies the policy to an event that would create or rebuild
-// a preview. The checks run from the cheapest to explain to the most
-// specific, so the reason names the first rule that says no.
+// a preview; the reason names the first rule that says no.
 func decideEnsure(ev Event, p Policy, reason string) Plan {
 	if ev.Closed {
 		// A label added to a closed pull request must not bring its
@@ -154,9 +148,8 @@ func decideEnsure(ev Event, p Policy, reason string) Plan {
 
 func skip(reason string) Plan { return Plan{ActionSkip, reason} }
 
-// hasLabel looks at the pull request's labels and, for a labeled event, the
-// label just added: GitHub includes it in pull_request.labels, but a
-// trimmed-down payload might not.
+// hasLabel looks at the pull request's labels and the label just added,
+// which a trimmed-down payload may leave out of pull_request.labels.
 func hasLabel(ev Event, want string) bool {
 	return ev.Action == "labeled" && strings.EqualFold(ev.Label, want) ||
 		slices.ContainsFunc(ev.Labels, func(l string) bool { return strings.EqualFold(l, want) })
@@ -178,10 +171,8 @@ func anyUnder(files []string, dir string) bool {
 	})
 }
 
-// Repo identifies the branch a preview is built from and the pull request it
-// belongs to. Owner and Name are the head repository's, which for a fork is
-// not the repository the pull request was opened against (BaseOwner,
-// BaseName).
+// Repo identifies a preview's branch (Owner and Name: the head repository,
+// a fork's for a fork) and its pull request (BaseOwner, BaseName, Number).
 type Repo struct {
 	Owner     string
 	Name      string

@@ -20,38 +20,29 @@ const DefaultDeadline = 20 * time.Minute
 // was just created before the run gives up on it.
 const DefaultNullJobGrace = 2 * time.Minute
 
-// Engine builds and deletes preview apps on Hasura Cloud. Its zero value is
-// not usable: set Cloud. The webhook service drives it a step at a time
-// (Start, then Step until done, snoozing in between); the action calls
-// Ensure, which does the same in a loop.
+// Engine builds and deletes preview apps on Hasura Cloud; set Cloud. The
+// service calls Start, then Step until done; the action calls Ensure.
 type Engine struct {
 	Cloud CloudAPI
 	// Now and Sleep default to the real clock.
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Poll paces reads of the jobs; zero fields take DefaultPollPolicy's.
-	Poll PollPolicy
-	// Deadline bounds a run (default DefaultDeadline).
-	Deadline time.Duration
-	// NullJobGrace tolerates a job the API does not know yet.
-	NullJobGrace time.Duration
+	Now          func() time.Time
+	Sleep        func(ctx context.Context, d time.Duration) error
+	Poll         PollPolicy    // paces job reads; zero fields take DefaultPollPolicy's
+	Deadline     time.Duration // bounds a run (default DefaultDeadline)
+	NullJobGrace time.Duration // tolerates a job the API does not know yet
 	Log          *slog.Logger
 }
 
-// Run is the state of one Ensure between steps. It is plain data (JSON) so a
-// service can keep it across restarts.
+// Run is the state of one Ensure between steps, plain data (JSON) that a
+// service keeps across restarts.
 type Run struct {
-	Result Result `json:"result"`
-	// Polls counts reads of the run's jobs (the backoff's position).
-	Polls int `json:"polls"`
-	// JobSince is when the current job was first asked for.
-	JobSince time.Time `json:"job_since"`
-	// ProjectSince is when the finished creation's project was first read
-	// and found missing: right after a creation the Cloud can answer null
-	// for a while.
+	Result   Result    `json:"result"`
+	Polls    int       `json:"polls"`     // reads of the run's jobs (the backoff's position)
+	JobSince time.Time `json:"job_since"` // when the current job was first asked for
+	// ProjectSince is when the new project was first read and found
+	// missing: right after a creation the Cloud can answer null a while.
 	ProjectSince time.Time `json:"project_since,omitzero"`
-	// Deadline is when the run gives up.
-	Deadline time.Time `json:"deadline"`
+	Deadline     time.Time `json:"deadline"` // when the run gives up
 }
 
 func (e *Engine) now() time.Time {
@@ -102,13 +93,10 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Run, error) {
 	}, nil
 }
 
-// Step reads the current job once and moves the run on. It returns how long
-// to wait before the next step; the run is over when
-// run.Result.Status.Done(). progress (may be nil) hears every change.
-//
-// Transient Cloud failures do not end the run: the step reports no change
-// and asks to be tried again. Only a permanent failure (unauthorized,
-// invalid input) is returned as an error, with the run marked failed.
+// Step reads the current job once, moves the run on and returns the wait
+// before the next step, until run.Result.Status.Done(). progress (may be
+// nil) hears every change. A transient Cloud failure only asks for another
+// step; a permanent one is returned, with the run failed.
 func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (time.Duration, error) {
 	if run.Result.Status.Done() {
 		return 0, nil
@@ -127,9 +115,8 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	fail := func(err error) (time.Duration, error) {
 		return end(StatusFailed, err.Error(), fmt.Errorf("following preview app %q: %w", run.Result.Name, err))
 	}
-	// Past the deadline the job is still read once: the wait before this
-	// step was cut to land on the deadline, and the job may have ended
-	// since the previous read. Only a job still running times out.
+	// Past the deadline the job is still read once, as it may have ended
+	// since the last read: only a job still running times out.
 	late := !now.Before(run.Deadline)
 	again := func(job *cloud.Job, changed bool) (time.Duration, error) {
 		if late {
@@ -186,9 +173,8 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	return again(job, changed)
 }
 
-// deploying moves a run from its finished creation job to the deployment
-// job, reading the endpoint from the API rather than guessing it from the
-// name.
+// deploying moves a run on to the deployment job, reading the endpoint
+// from the API rather than guessing it from the name.
 func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now time.Time) error {
 	cr, err := job.CreationResult()
 	if err != nil {
@@ -204,8 +190,7 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	r.ConsoleURL = cloud.ConsoleURL(proj.ID)
 	r.DeploymentJobID = cr.GitHubDeploymentJobID
 	r.Status = StatusDeploying
-	// Polls is not reset: the backoff goes on growing through the
-	// deployment job's first task, which has nothing to predict from.
+	// Polls goes on: the deployment's first task has nothing to predict from.
 	run.JobSince = now
 	if r.DeploymentJobID == "" {
 		// Nothing to deploy: the app is up.
@@ -214,9 +199,8 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	return nil
 }
 
-// projectPending reports whether err is the null projects_by_pk the Cloud
-// answers right after a creation, still within the grace period; the
-// first such answer starts the period.
+// projectPending reports whether err is the null projects_by_pk of a fresh
+// creation within the grace period, which the first such answer starts.
 func (e *Engine) projectPending(run *Run, err error, now time.Time) bool {
 	if !errors.Is(err, cloud.ErrNotFound) {
 		return false
@@ -235,11 +219,9 @@ func orDefault[T time.Duration | float64](v, d T) T {
 	return d
 }
 
-// Ensure creates or rebuilds the app and follows both jobs until success,
-// failure, supersession or the deadline. A failed or superseded build is
-// not an error: read Result.Status. Errors are for what stopped the engine
-// from knowing (a refused token, a cancelled context). A deployment that
-// fails with the Cloud's first-run refusal is rebuilt once.
+// Ensure creates or rebuilds the app and follows both jobs to the end (read
+// Result.Status; errors are for a refused token or a cancelled context). A
+// deployment failing with the Cloud's first-run error is rebuilt once.
 func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (Result, error) {
 	var deadline time.Time
 	for rebuilt := false; ; rebuilt = true {
@@ -248,9 +230,7 @@ func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (
 			return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error(), AutoRebuilt: rebuilt}, err
 		}
 		if rebuilt {
-			// The rebuild shares the first build's deadline: the caller's
-			// time (the action's timeout) covers both.
-			run.Deadline = deadline
+			run.Deadline = deadline // the caller's timeout covers both builds
 		}
 		deadline = run.Deadline
 		run.Result.AutoRebuilt = rebuilt

@@ -11,8 +11,7 @@ import (
 )
 
 // EnvVar is one environment variable of a preview app, shaped like the
-// Cloud API's UpdateEnvsObject. The cloud client has an identical type of
-// its own; converting between them is the engine's job.
+// Cloud API's UpdateEnvsObject (the engine converts it to cloud.EnvVar).
 type EnvVar struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -38,17 +37,13 @@ func (v EnvVar) shown() string {
 	return v.Value
 }
 
-// ParseEnv reads the hasuraEnv input: one KEY=value per line. Unlike the
-// official action it keeps values byte for byte after the first '=' (a ';'
-// or '=' inside a value, as in a JSON JWT secret, survives), supports
-// multi-line values written as GitHub's own file commands write them
-// (KEY<<DELIM, lines, DELIM), and reports malformed lines instead of
-// dropping them. Lines are trimmed of surrounding whitespace; blank lines
-// and lines starting with '#' are skipped; CRLF line ends are accepted.
-//
-// A repeated key keeps the position of its first line and the value of its
-// last, with a warning. Errors name the line number and at most the key,
-// never a value: values are often secrets.
+// ParseEnv reads the hasuraEnv input: one KEY=value per line, or a
+// multi-line value as GitHub's file commands write it (KEY<<DELIM, lines,
+// DELIM). Unlike the official action it keeps values byte for byte after the
+// first '=' (a ';' in a JSON JWT secret survives) and reports malformed lines
+// instead of dropping them. Blank and '#' lines are skipped. A repeated key
+// keeps its first position and its last value, with a warning. Errors name
+// the line and at most the key, never a value.
 func ParseEnv(s string) ([]EnvVar, []string, error) {
 	lines := strings.Split(s, "\n")
 	var (
@@ -99,9 +94,8 @@ func ParseEnv(s string) ([]EnvVar, []string, error) {
 	return vars, warnings, nil
 }
 
-// readHeredoc collects lines from start up to the delimiter line. Value
-// lines are kept as written except for a trailing '\r'; the delimiter line
-// may carry surrounding whitespace, as indentation in YAML often adds.
+// readHeredoc collects lines from start up to the delimiter line, which may
+// be indented; value lines lose only a trailing '\r'.
 func readHeredoc(lines []string, start int, delim string) (value string, end int, ok bool) {
 	var body []string
 	for j := start; j < len(lines); j++ {
@@ -135,9 +129,8 @@ func showableKey(key string) bool {
 	return len(key) <= 64 && !strings.ContainsFunc(key, func(r rune) bool { return notAlnum(r) && !strings.ContainsRune("_-. ", r) })
 }
 
-// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*. The rule
-// lives in pgdb, which checks the names in postgresDBConfig by it: one rule
-// for both inputs.
+// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*, pgdb's
+// rule for the names in postgresDBConfig.
 func ValidEnvKey(key string) bool { return pgdb.ValidEnvName(key) }
 
 // secretWords are key fragments that mark a value to mask. Over-masking a
@@ -149,18 +142,15 @@ var secretWords = []string{
 	"DATABASE_URL", "DB_URL", "DATABASE_URI", "DB_URI",
 }
 
-// LooksSecret reports whether a variable named key should be masked in logs:
-// keys mentioning secrets, tokens, passwords, keys, JWTs, admin access or
-// database URLs (HASURA_GRAPHQL_ADMIN_SECRET, HASURA_GRAPHQL_JWT_SECRET,
-// PG_DATABASE_URL, ...). For other URLs use HasCredentials on the value.
+// LooksSecret reports whether a variable named key should be masked in logs
+// (HASURA_GRAPHQL_ADMIN_SECRET, HASURA_GRAPHQL_JWT_SECRET, PG_DATABASE_URL…).
 func LooksSecret(key string) bool {
 	k := strings.ToUpper(key)
 	return slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(k, w) })
 }
 
 // HasCredentials reports whether value is a URL carrying a password in its
-// user info (scheme://user:password@host) or in a password query parameter,
-// such as a database URL under a key that does not look secret.
+// user info (scheme://user:password@host) or in a password query parameter.
 func HasCredentials(value string) bool {
 	if !strings.Contains(value, "://") {
 		return false
@@ -180,10 +170,8 @@ func HasCredentials(value string) bool {
 	return q.Get("password") != "" || q.Get("sslpassword") != ""
 }
 
-// MergeEnv overlays override on base: a key in both takes override's value
-// at base's position, new keys follow in override's order. Neither input is
-// modified. A key repeated within one list is treated the same way, later
-// wins.
+// MergeEnv overlays override on base into a new list: a key seen again takes
+// the later value at its first position; new keys follow in order.
 func MergeEnv(base, override []EnvVar) []EnvVar {
 	out := make([]EnvVar, 0, len(base)+len(override))
 	index := make(map[string]int, len(base)+len(override))

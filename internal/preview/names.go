@@ -9,16 +9,13 @@ import (
 	"strings"
 )
 
-// DefaultNameTemplate names a preview after its repository and pull request
-// number, which stays stable across pushes and is unique per repository.
-// It is the action's default, as the official action's README suggests.
+// DefaultNameTemplate, the action's default as the official action's README
+// suggests, is stable across pushes and unique per repository.
 const DefaultNameTemplate = "{repo}-pr-{pr}"
 
-// ServiceNameTemplate is the webhook service's default. One service serves
-// many accounts, and every create and delete in the Cloud is by name: without
-// the owner, evil/shop#7 would rebuild and then delete acme/shop#7's app, and
-// normalisation folds acme/web.shop and acme/web-shop together. {hash}, a
-// stable hash of owner/repo, keeps every repository's names apart.
+// ServiceNameTemplate is the webhook service's default: the Cloud works by
+// name, and {hash} (of owner/repo) keeps evil/shop#7 from rebuilding or
+// deleting acme/shop#7's app, and acme/web.shop's from acme/web-shop's.
 const ServiceNameTemplate = "{repo}-{hash}-pr-{pr}"
 
 // repoHashLen hex digits of the repository hash: 2^24 names, and the store
@@ -29,8 +26,7 @@ const repoHashLen = 6
 // <name>.hasura.app, and a DNS label holds at most 63 bytes.
 const MaxNameLen = 63
 
-// hashLen is long enough that two truncated names in one account will not
-// collide by accident, short enough to leave most of the readable prefix.
+// hashLen is the hash suffix of a truncated name.
 const hashLen = 7
 
 // NameVars are the values a name template can refer to.
@@ -49,11 +45,9 @@ func RepoHash(owner, repo string) string {
 }
 
 // AppName expands tmpl ({owner}, {repo}, {hash}, {pr}, {branch}; empty means
-// DefaultNameTemplate) and normalizes the result into a valid Cloud app
-// name: lowercase ASCII letters and digits, every other run of characters
-// one hyphen, no hyphen at either end. A name longer than MaxNameLen is cut
-// and given a hash of the whole normalized name, so two long branch names
-// that share a prefix still get different apps.
+// DefaultNameTemplate) and normalizes it into a valid Cloud app name. A name
+// longer than MaxNameLen is cut and given a hash of the whole, so that long
+// branch names sharing a prefix still get different apps.
 func AppName(tmpl string, v NameVars) (string, error) {
 	if tmpl == "" {
 		tmpl = DefaultNameTemplate
@@ -93,8 +87,7 @@ func expand(tmpl string, v NameVars) (string, error) {
 }
 
 // normalize keeps ASCII letters (lowercased) and digits and turns every run
-// of anything else into one hyphen. Non-ASCII letters become hyphens too:
-// the Cloud and DNS accept only ASCII here.
+// of anything else, non-ASCII letters too (DNS), into one hyphen.
 func normalize(s string) string {
 	return strings.ToLower(strings.Join(strings.FieldsFunc(s, notAlnum), "-"))
 }
@@ -105,8 +98,7 @@ func notAlnum(r rune) bool {
 }
 
 // shorten cuts a normalized name to MaxNameLen bytes, ending in '-' and a
-// hash of the full name. The cut is trimmed of trailing hyphens so the
-// result never holds two in a row.
+// hash of the full name, never two hyphens in a row.
 func shorten(name string) string {
 	if len(name) <= MaxNameLen {
 		return name
@@ -116,9 +108,8 @@ func shorten(name string) string {
 	return strings.TrimRight(name[:MaxNameLen-hashLen-1], "-") + "-" + suffix
 }
 
-// ValidName checks a name against the Cloud's rule for app names: 1 to 63
-// lowercase ASCII letters, digits and hyphens, not starting or ending with a
-// hyphen (it is used as a DNS label).
+// ValidName checks the Cloud's rule for app names, a DNS label: 1 to 63
+// lowercase ASCII letters, digits and hyphens, no hyphen at either end.
 func ValidName(s string) error {
 	switch {
 	case s == "":
@@ -138,9 +129,8 @@ func ValidName(s string) error {
 // copy-paste slip from its tier input; nobody means it as a name.
 const legacyDefaultName = "cloud_free"
 
-// IsUnsetName reports whether a configured name means "derive the name from
-// the naming rule": empty, or the official action's accidental default
-// "cloud_free", so workflows written for that action keep working.
+// IsUnsetName reports whether a configured name means "use the naming rule":
+// empty, or the official action's accidental default "cloud_free".
 func IsUnsetName(s string) bool {
 	s = strings.TrimSpace(s)
 	return s == "" || s == legacyDefaultName
