@@ -26,7 +26,8 @@ const MinSecretLen = 4
 // stores: the Cloud's errors may quote the app's env. Callers mask before
 // escaping; as a second line, a value is also found in its escaped spellings
 // (Markdown, JSON, URL, HTML, folded whitespace), which renderers turn back
-// into the secret. It is safe for concurrent use.
+// into the secret. It is safe for concurrent use; the zero value masks only
+// tokens and URL passwords.
 type Masker struct {
 	mu      sync.RWMutex
 	entries []*maskEntry // longest first, so a secret inside another goes with it
