@@ -120,20 +120,22 @@ func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (tim
 	late := !now.Before(run.Deadline)
 	again := func(job *cloud.Job, changed bool) (time.Duration, error) {
 		if late {
+			phase, id := run.current()
 			return end(StatusTimedOut, fmt.Sprintf("gave up after %s waiting for the %s job %s",
-				run.Deadline.Sub(run.Result.Started).Round(time.Second), run.phase(), run.jobID()), nil)
+				run.Deadline.Sub(run.Result.Started).Round(time.Second), phase, id), nil)
 		}
 		if changed {
 			emit()
 		}
 		return e.next(run, job, now), nil
 	}
-	job, err := e.Cloud.Job(ctx, run.jobID())
+	phase, id := run.current()
+	job, err := e.Cloud.Job(ctx, id)
 	switch {
 	case errors.Is(err, cloud.ErrNotFound):
 		if grace := orDefault(e.NullJobGrace, DefaultNullJobGrace); !late && now.Sub(run.JobSince) >= grace {
 			return end(StatusFailed, fmt.Sprintf("the Cloud does not know the %s job %s (waited %s)",
-				run.phase(), run.jobID(), grace), nil)
+				phase, id, grace), nil)
 		}
 		return again(nil, false)
 	case errors.Is(err, cloud.ErrTransient):
@@ -271,18 +273,12 @@ func (e *Engine) next(run *Run, job *cloud.Job, now time.Time) time.Duration {
 	return w
 }
 
-func (r *Run) phase() string {
+// current is the phase and id of the job the run follows.
+func (r *Run) current() (phase, id string) {
 	if r.Result.Status == StatusDeploying {
-		return JobDeployment
+		return JobDeployment, r.Result.DeploymentJobID
 	}
-	return JobCreation
-}
-
-func (r *Run) jobID() string {
-	if r.Result.Status == StatusDeploying {
-		return r.Result.DeploymentJobID
-	}
-	return r.Result.CreationJobID
+	return JobCreation, r.Result.CreationJobID
 }
 
 func (r *Run) finish(s Status, now time.Time, msg string) {
@@ -299,7 +295,7 @@ func (r *Run) finish(s Status, now time.Time, msg string) {
 // absorb folds the job's tasks into the result and reports whether any
 // task's state changed.
 func (r *Run) absorb(job *cloud.Job) bool {
-	phase := r.phase()
+	phase, _ := r.current()
 	var kept, old []TaskState
 	for _, t := range r.Result.Tasks {
 		if t.Job == phase {

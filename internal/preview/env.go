@@ -126,7 +126,9 @@ func checkKey(key string, lineNo int) error {
 // showableKey accepts the near-misses worth quoting in an error (a space,
 // a hyphen, a leading digit) and rejects anything that could be a secret.
 func showableKey(key string) bool {
-	return len(key) <= 64 && !strings.ContainsFunc(key, func(r rune) bool { return notAlnum(r) && !strings.ContainsRune("_-. ", r) })
+	return len(key) <= 64 && !strings.ContainsFunc(key, func(r rune) bool {
+		return notAlnum(r) && !strings.ContainsRune("_-. ", r)
+	})
 }
 
 // ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*, pgdb's
