@@ -14,7 +14,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,16 +85,8 @@ type world struct {
 
 func newWorld(t *testing.T, mutate ...func(*cloudsim.Options)) *world {
 	t.Helper()
-	opts := cloudsim.Options{PAT: testPAT, CreationDuration: 50 * time.Millisecond, TaskDuration: 20 * time.Millisecond}
-	for _, m := range mutate {
-		m(&opts)
-	}
-	cs, err := cloudsim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(cs)
-	t.Cleanup(hs.Close)
+	cs, cloudEndpoint := cloudsim.NewTestServer(t, cloudsim.Options{PAT: testPAT,
+		CreationDuration: 50 * time.Millisecond, TaskDuration: 20 * time.Millisecond}, mutate...)
 	gh, api := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
 	gh.AddRepo(owner, repo)
 	gh.AddPull(owner, repo, ghsim.PullSpec{Number: prNumber, HeadRef: "changes", HeadSHA: headSHA, User: owner,
@@ -104,7 +95,7 @@ func newWorld(t *testing.T, mutate ...func(*cloudsim.Options)) *world {
 	// write, contents: read` gets.
 	gh.AddToken(testToken, ghsim.TokenSpec{Label: "GITHUB_TOKEN", Repos: []string{owner + "/" + repo},
 		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "deployments": "write"}})
-	return &world{t: t, cloud: cs, cloudEndpoint: hs.URL + cloudsim.DefaultPath, gh: gh, ghAPI: strings.TrimSuffix(api, "/")}
+	return &world{t: t, cloud: cs, cloudEndpoint: cloudEndpoint, gh: gh, ghAPI: strings.TrimSuffix(api, "/")}
 }
 
 // runOpts describes one step run.

@@ -1,7 +1,6 @@
-// Package clock holds the module's one way to wait — a sleep that ends
-// early when its context does — and its one fake clock. Packages take a
-// sleep function and a time source as parameters; Sleep and time.Now are the
-// real ones they default to, Manual is what tests and simulators pass.
+// Package clock holds the module's one way to wait, Sleep, and its one fake
+// clock, Manual: packages take a sleep and a time source as parameters, and
+// tests and simulators pass Manual's.
 package clock
 
 import (
@@ -26,9 +25,8 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// Manual is a clock that moves only when told to, for tests and simulators
-// that own time. It is safe for concurrent use, so a test can advance it
-// while other goroutines read it.
+// Manual is a clock that moves only when told to. It is safe for concurrent
+// use.
 type Manual struct {
 	mu  sync.Mutex
 	now time.Time
@@ -51,15 +49,7 @@ func (c *Manual) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// Set moves the clock to t.
-func (c *Manual) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-// Sleep is the sleep a test or a simulation passes where Sleep would wait:
-// it moves the clock by d at once instead, unless ctx is done.
+// Sleep moves the clock by d at once, unless ctx is done.
 func (c *Manual) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err

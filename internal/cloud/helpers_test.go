@@ -42,17 +42,8 @@ type env struct {
 func newEnv(t *testing.T, mutate func(*cloudsim.Options), opts ...cloud.Option) *env {
 	t.Helper()
 	clock := clock.NewManual(t0)
-	o := cloudsim.Options{PAT: testPAT, Clock: clock, Seed: 42}
-	if mutate != nil {
-		mutate(&o)
-	}
-	sim, err := cloudsim.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	e := &env{t: t, sim: sim, clock: clock, url: srv.URL + cloudsim.DefaultPath, sleeps: &sleepRecorder{}}
+	sim, url := cloudsim.NewTestServer(t, cloudsim.Options{PAT: testPAT, Clock: clock, Seed: 42}, mutate)
+	e := &env{t: t, sim: sim, clock: clock, url: url, sleeps: &sleepRecorder{}}
 	e.client = e.newClient(testPAT, opts...)
 	return e
 }

@@ -1,8 +1,7 @@
 // Package mdsafe renders text we did not write (Cloud errors, names from a
-// pull request's files) into GitHub-flavoured Markdown so that it shows as
-// the text it is: no mention that notifies anyone, no HTML comment that
-// hides the rest or forges a marker, no bare URL turned into a link, no
-// code span or fence it can close.
+// pull request's files) into GitHub-flavoured Markdown as the text it is: no
+// mention that notifies, no HTML comment that hides the rest or forges a
+// marker, no bare URL turned into a link, no code span or fence it closes.
 package mdsafe
 
 import (
@@ -46,16 +45,15 @@ var autolinkRE = regexp.MustCompile(`(?i)(://|\bwww\.)`)
 // PlainText renders s as literal inline Markdown on one line, with no bare
 // URL that GitHub would turn into a link.
 func PlainText(s string) string {
-	s = strings.Join(strings.Fields(Neutralise(s)), " ")
+	s = oneLine(s)
 	s = autolinkRE.ReplaceAllStringFunc(s, func(m string) string { return m[:1] + ZWSP + m[1:] })
 	return mdEscaper.Replace(s)
 }
 
-// CodeSpan renders s as inline code on one line whatever backticks it
-// holds: the delimiter is one backtick longer than the longest run inside.
-// "" stays "".
+// CodeSpan renders s as inline code on one line, delimited by one backtick
+// more than the longest run inside; "" stays "".
 func CodeSpan(s string) string {
-	s = strings.Join(strings.Fields(Neutralise(s)), " ")
+	s = oneLine(s)
 	if s == "" {
 		return ""
 	}
@@ -66,6 +64,9 @@ func CodeSpan(s string) string {
 	return fence + s + fence
 }
 
+// oneLine neutralises s and folds its whitespace into single spaces.
+func oneLine(s string) string { return strings.Join(strings.Fields(Neutralise(s)), " ") }
+
 // CodeBlock renders s as a fenced block that s cannot close: CommonMark
 // ends a fence only at a run of backticks at least as long as the opener.
 func CodeBlock(s string) string {
@@ -74,15 +75,10 @@ func CodeBlock(s string) string {
 	return fence + "text\n" + s + "\n" + fence
 }
 
-func longestRun(s string, c byte) int {
-	best, cur := 0, 0
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			cur++
-			best = max(best, cur)
-		} else {
-			cur = 0
-		}
+func longestRun(s string, c rune) int {
+	best := 0
+	for _, run := range strings.FieldsFunc(s, func(r rune) bool { return r != c }) {
+		best = max(best, len(run))
 	}
 	return best
 }

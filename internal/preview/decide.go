@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -30,8 +31,7 @@ type Plan struct {
 }
 
 // Policy holds the rules that decide whether a pull request gets a preview.
-// The zero value is permissive except that forks stay skipped; start from
-// DefaultPolicy for the documented defaults.
+// The zero value allows all but forks; DefaultPolicy skips drafts too.
 type Policy struct {
 	// SkipDrafts keeps draft pull requests without a preview and destroys
 	// the preview when a pull request is converted to a draft.
@@ -48,9 +48,8 @@ type Policy struct {
 	// OnlyWhenDirChanged skips pull requests whose changed files all lie
 	// outside ProjectDir.
 	OnlyWhenDirChanged bool
-	// AllowForks lets pull requests from forks get a preview. Off by default
-	// because the preview applies the fork's migrations, which is running
-	// code nobody with write access has reviewed yet.
+	// AllowForks lets pull requests from forks get a preview, which applies
+	// migrations nobody with write access has reviewed.
 	AllowForks bool
 }
 
@@ -60,9 +59,8 @@ func DefaultPolicy() Policy {
 	return Policy{SkipDrafts: true}
 }
 
-// Event is a pull_request event in the terms Decide needs. The package knows
-// nothing of GitHub's API: internal/ghevent converts GitHub's payload, and
-// the webhook service builds one from the state it stored.
+// Event is a pull_request event in the terms Decide needs, converted by
+// internal/ghevent or rebuilt from the service's stored state.
 type Event struct {
 	// Action is the pull_request action: opened, synchronize, closed...
 	Action string
@@ -80,39 +78,44 @@ type Event struct {
 // Decide maps a pull_request event to what should happen to its preview. It
 // is pure: everything it needs is in the event and the policy.
 func Decide(ev Event, p Policy) Plan {
-	switch action := ev.Action; action {
+	switch ev.Action {
 	case "closed":
-		// Regardless of policy: a preview whose pull request is gone only
-		// costs money and quota, and the policy may have changed since it
-		// was created.
+		// Regardless of policy, which may have changed since the build.
 		if ev.Merged {
 			return Plan{ActionDestroy, "the pull request was merged"}
 		}
 		return Plan{ActionDestroy, "the pull request was closed"}
 	case "unlabeled":
-		removed := ev.Label
-		if p.RequireLabel != "" && strings.EqualFold(removed, p.RequireLabel) {
+		if p.RequireLabel != "" && strings.EqualFold(ev.Label, p.RequireLabel) {
 			return Plan{ActionDestroy, fmt.Sprintf("the %q label was removed", p.RequireLabel)}
 		}
-		return skip(fmt.Sprintf("removing the label %q does not change a preview", removed))
+		return skip(fmt.Sprintf("removing the label %q does not change a preview", ev.Label))
 	case "converted_to_draft":
 		if p.SkipDrafts {
 			return Plan{ActionDestroy, "the pull request was converted to a draft, and drafts get no preview (set skip-drafts: false to change this)"}
 		}
 		return skip("converting to a draft does not change a preview when drafts get one")
-	case "opened", "reopened", "synchronize", "ready_for_review", "labeled":
-		return decideEnsure(ev, p)
 	case "":
 		return skip("the event has no action")
-	default:
-		return skip(fmt.Sprintf("action %q does not change a preview", action))
 	}
+	if reason, ok := ensureReasons[ev.Action]; ok {
+		return decideEnsure(ev, p, reason)
+	}
+	return skip(fmt.Sprintf("action %q does not change a preview", ev.Action))
+}
+
+// ensureReasons are the actions that would create or rebuild a preview.
+var ensureReasons = map[string]string{
+	"opened":           "the pull request was opened",
+	"reopened":         "the pull request was reopened",
+	"synchronize":      "new commits were pushed",
+	"ready_for_review": "the pull request is ready for review",
+	"labeled":          "a label was added",
 }
 
 // decideEnsure applies the policy to an event that would create or rebuild
-// a preview. The checks run from the cheapest to explain to the most
-// specific, so the reason names the first rule that says no.
-func decideEnsure(ev Event, p Policy) Plan {
+// a preview; the reason names the first rule that says no.
+func decideEnsure(ev Event, p Policy, reason string) Plan {
 	if ev.Closed {
 		// A label added to a closed pull request must not bring its
 		// preview back.
@@ -140,68 +143,36 @@ func decideEnsure(ev Event, p Policy) Plan {
 			return skip(fmt.Sprintf("no files under %s/ changed", dir))
 		}
 	}
-	return Plan{ActionEnsure, ensureReason(ev.Action)}
-}
-
-func ensureReason(action string) string {
-	switch action {
-	case "opened":
-		return "the pull request was opened"
-	case "reopened":
-		return "the pull request was reopened"
-	case "synchronize":
-		return "new commits were pushed"
-	case "ready_for_review":
-		return "the pull request is ready for review"
-	default:
-		return "a label was added"
-	}
+	return Plan{ActionEnsure, reason}
 }
 
 func skip(reason string) Plan { return Plan{ActionSkip, reason} }
 
-// hasLabel looks at the pull request's labels and, for a labeled event, the
-// label just added: GitHub includes it in pull_request.labels, but a
-// trimmed-down payload might not.
+// hasLabel looks at the pull request's labels and the label just added,
+// which a trimmed-down payload may leave out of pull_request.labels.
 func hasLabel(ev Event, want string) bool {
-	if ev.Action == "labeled" && strings.EqualFold(ev.Label, want) {
-		return true
-	}
-	for _, l := range ev.Labels {
-		if strings.EqualFold(l, want) {
-			return true
-		}
-	}
-	return false
+	return ev.Action == "labeled" && strings.EqualFold(ev.Label, want) ||
+		slices.ContainsFunc(ev.Labels, func(l string) bool { return strings.EqualFold(l, want) })
 }
 
 // cleanDir turns the forms people write ("./hasura/", "/hasura", ".") into
 // a slash-separated path without leading or trailing slash; "" is the root.
 func cleanDir(dir string) string {
 	dir = strings.ReplaceAll(strings.TrimSpace(dir), `\`, "/")
-	dir = strings.Trim(path.Clean("/"+dir), "/")
-	return dir
+	return strings.Trim(path.Clean("/"+dir), "/")
 }
 
 // anyUnder reports whether some file lies under dir, matching whole path
 // segments so that "hasura" covers "hasura/x" but not "hasura2/x".
 func anyUnder(files []string, dir string) bool {
-	for _, f := range files {
+	return slices.ContainsFunc(files, func(f string) bool {
 		f = strings.TrimPrefix(f, "/")
-		if f == "" {
-			continue
-		}
-		if dir == "" || f == dir || strings.HasPrefix(f, dir+"/") {
-			return true
-		}
-	}
-	return false
+		return f != "" && (dir == "" || f == dir || strings.HasPrefix(f, dir+"/"))
+	})
 }
 
-// Repo identifies the branch a preview is built from and the pull request it
-// belongs to. Owner and Name are the head repository's, which for a fork is
-// not the repository the pull request was opened against (BaseOwner,
-// BaseName).
+// Repo identifies a preview's branch (Owner and Name: the head repository,
+// a fork's for a fork) and its pull request (BaseOwner, BaseName, Number).
 type Repo struct {
 	Owner     string
 	Name      string

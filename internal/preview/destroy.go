@@ -16,17 +16,14 @@ var ErrBuildInFlight = errors.New("a build of this preview is still running")
 // DestroySpec names what to delete.
 type DestroySpec struct {
 	Name string
-	// InFlightJob, when set, is a creation job that may still bring the
-	// app up; Destroy refuses (ErrBuildInFlight) until it is over, so that
-	// closing a pull request during a build never leaves an orphan.
+	// InFlightJob, when set, is a creation job that may still bring the app
+	// up: Destroy refuses (ErrBuildInFlight) until it is over (no orphan).
 	InFlightJob string
-	// InFlightSince is when that job was started. Past the engine's
-	// deadline Destroy stops waiting for it and deletes anyway: a job the
-	// Cloud never finishes must not keep a preview alive for ever.
+	// InFlightSince is when that job started: past the engine's deadline
+	// Destroy deletes anyway, so a stuck job cannot keep a preview alive.
 	InFlightSince time.Time
-	// Keep, when set, is the id of a project of that name not to delete:
-	// the live preview, whose duplicates are being removed. Its database
-	// is kept too.
+	// Keep, when set, is the live project whose duplicates are removed: it
+	// and the database stay.
 	Keep string
 	// Databases, when set, drops the app's ephemeral database too.
 	Databases Databases
@@ -34,13 +31,10 @@ type DestroySpec struct {
 
 // DestroyResult says what Destroy found.
 type DestroyResult struct {
-	// Existed is false when the app was already gone (still a success).
-	Existed bool
-	// ProjectID and TenantID are those of the first project deleted.
-	ProjectID string
-	TenantID  string
-	// Deleted counts the projects of that name that were deleted: the
-	// Cloud can hold several (graphql-engine#10287).
+	Existed             bool   // false when the app was already gone (a success)
+	ProjectID, TenantID string // of the first project deleted
+	// Deleted counts the projects of that name deleted: the Cloud can hold
+	// several (graphql-engine#10287).
 	Deleted int
 	At      time.Time
 }
@@ -90,12 +84,7 @@ func (e *Engine) Destroy(ctx context.Context, spec DestroySpec) (DestroyResult, 
 	return res, nil
 }
 
-// overdue reports whether a build started at since has outlived the
-// engine's deadline (a zero since never has).
+// overdue reports whether a build started at since (if known) is past the deadline.
 func (e *Engine) overdue(since time.Time) bool {
-	d := e.Deadline
-	if d <= 0 {
-		d = DefaultDeadline
-	}
-	return !since.IsZero() && e.now().Sub(since) > d
+	return !since.IsZero() && e.now().Sub(since) > orDefault(e.Deadline, DefaultDeadline)
 }

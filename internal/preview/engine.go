@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/clock"
@@ -19,38 +20,29 @@ const DefaultDeadline = 20 * time.Minute
 // was just created before the run gives up on it.
 const DefaultNullJobGrace = 2 * time.Minute
 
-// Engine builds and deletes preview apps on Hasura Cloud. Its zero value is
-// not usable: set Cloud. The webhook service drives it a step at a time
-// (Start, then Step until done, snoozing in between); the action calls
-// Ensure, which does the same in a loop.
+// Engine builds and deletes preview apps on Hasura Cloud; set Cloud. The
+// service calls Start, then Step until done; the action calls Ensure.
 type Engine struct {
 	Cloud CloudAPI
 	// Now and Sleep default to the real clock.
-	Now   func() time.Time
-	Sleep func(ctx context.Context, d time.Duration) error
-	// Poll paces reads of the jobs; zero fields take DefaultPollPolicy's.
-	Poll PollPolicy
-	// Deadline bounds a run (default DefaultDeadline).
-	Deadline time.Duration
-	// NullJobGrace tolerates a job the API does not know yet.
-	NullJobGrace time.Duration
+	Now          func() time.Time
+	Sleep        func(ctx context.Context, d time.Duration) error
+	Poll         PollPolicy    // paces job reads; zero fields take DefaultPollPolicy's
+	Deadline     time.Duration // bounds a run (default DefaultDeadline)
+	NullJobGrace time.Duration // tolerates a job the API does not know yet
 	Log          *slog.Logger
 }
 
-// Run is the state of one Ensure between steps. It is plain data (JSON) so a
-// service can keep it across restarts.
+// Run is the state of one Ensure between steps, plain data (JSON) that a
+// service keeps across restarts.
 type Run struct {
-	Result Result `json:"result"`
-	// Polls counts reads of the run's jobs (the backoff's position).
-	Polls int `json:"polls"`
-	// JobSince is when the current job was first asked for.
-	JobSince time.Time `json:"job_since"`
-	// ProjectSince is when the finished creation's project was first read
-	// and found missing: right after a creation the Cloud can answer null
-	// for a while.
+	Result   Result    `json:"result"`
+	Polls    int       `json:"polls"`     // reads of the run's jobs (the backoff's position)
+	JobSince time.Time `json:"job_since"` // when the current job was first asked for
+	// ProjectSince is when the new project was first read and found
+	// missing: right after a creation the Cloud can answer null a while.
 	ProjectSince time.Time `json:"project_since,omitzero"`
-	// Deadline is when the run gives up.
-	Deadline time.Time `json:"deadline"`
+	Deadline     time.Time `json:"deadline"` // when the run gives up
 }
 
 func (e *Engine) now() time.Time {
@@ -93,121 +85,98 @@ func (e *Engine) Start(ctx context.Context, spec Spec) (*Run, error) {
 		return nil, fmt.Errorf("creating preview app %q: %w", spec.Name, err)
 	}
 	now := e.now()
-	deadline := e.Deadline
-	if deadline <= 0 {
-		deadline = DefaultDeadline
-	}
 	e.log().Info("preview app creation scheduled", "app", spec.Name, "job", jobID)
 	return &Run{
 		Result:   Result{Name: spec.Name, Status: StatusCreating, CreationJobID: jobID, Started: now},
 		JobSince: now,
-		Deadline: now.Add(deadline),
+		Deadline: now.Add(orDefault(e.Deadline, DefaultDeadline)),
 	}, nil
 }
 
-// Step reads the current job once and moves the run on. It returns how long
-// to wait before the next step; the run is over when
-// run.Result.Status.Done(). progress (may be nil) hears every change.
-//
-// Transient Cloud failures do not end the run: the step reports no change
-// and asks to be tried again. Only a permanent failure (unauthorized,
-// invalid input) is returned as an error, with the run marked failed.
+// Step reads the current job once, moves the run on and returns the wait
+// before the next step, until run.Result.Status.Done(). progress (may be
+// nil) hears every change. A transient Cloud failure only asks for another
+// step; a permanent one is returned, with the run failed.
 func (e *Engine) Step(ctx context.Context, run *Run, progress ProgressFunc) (time.Duration, error) {
 	if run.Result.Status.Done() {
 		return 0, nil
 	}
+	now := e.now()
 	emit := func() {
 		if progress != nil {
 			progress(run.Result)
 		}
 	}
-	now := e.now()
-	// Past the deadline the job is still read once: the wait before this
-	// step was cut to land on the deadline, and the job may have ended
-	// since the previous read. Only a job still running times out.
+	end := func(s Status, msg string, err error) (time.Duration, error) {
+		run.finish(s, now, msg)
+		emit()
+		return 0, err
+	}
+	fail := func(err error) (time.Duration, error) {
+		return end(StatusFailed, err.Error(), fmt.Errorf("following preview app %q: %w", run.Result.Name, err))
+	}
+	// Past the deadline the job is still read once, as it may have ended
+	// since the last read: only a job still running times out.
 	late := !now.Before(run.Deadline)
-	timedOut := func() (time.Duration, error) {
-		run.finish(StatusTimedOut, now, fmt.Sprintf("gave up after %s waiting for the %s job %s",
-			run.Deadline.Sub(run.Result.Started).Round(time.Second), run.phase(), run.jobID()))
-		emit()
-		return 0, nil
-	}
-	job, err := e.Cloud.Job(ctx, run.jobID())
-	switch {
-	case errors.Is(err, cloud.ErrNotFound):
-		grace := e.nullGrace()
+	again := func(job *cloud.Job, changed bool) (time.Duration, error) {
 		if late {
-			return timedOut()
+			phase, id := run.current()
+			return end(StatusTimedOut, fmt.Sprintf("gave up after %s waiting for the %s job %s",
+				run.Deadline.Sub(run.Result.Started).Round(time.Second), phase, id), nil)
 		}
-		if now.Sub(run.JobSince) < grace {
-			return e.next(run, nil, now), nil
-		}
-		run.finish(StatusFailed, now, fmt.Sprintf("the Cloud does not know the %s job %s (waited %s)",
-			run.phase(), run.jobID(), grace))
-		emit()
-		return 0, nil
-	case errors.Is(err, cloud.ErrTransient):
-		if ctx.Err() != nil {
-			return 0, ctx.Err()
-		}
-		if late {
-			return timedOut()
-		}
-		e.log().Warn("reading a job failed; will try again", "app", run.Result.Name, "error", err)
-		return e.next(run, nil, now), nil
-	case err != nil:
-		run.finish(StatusFailed, now, err.Error())
-		emit()
-		return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
-	}
-
-	changed := run.absorb(job)
-	switch {
-	case job.Status == cloud.JobSkipped:
-		run.finish(StatusSuperseded, now, "a newer build of this preview replaced this one")
-	case job.Status == cloud.JobFailed:
-		run.finish(StatusFailed, now, failureMessage(job))
-		if _, ev := job.Failure(); ev != nil && run.Result.Status == StatusFailed &&
-			(cloud.IsWarmingUp(ev.Error) || cloud.IsWarmingUp(ev.GitHubDetail)) {
-			run.Result.FirstRunFailure = true
-		}
-	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
-		if err := e.deploying(ctx, run, job, now); err != nil {
-			if errors.Is(err, cloud.ErrTransient) || e.projectPending(run, err, now) {
-				if late {
-					return timedOut()
-				}
-				if changed {
-					emit()
-				}
-				return e.next(run, nil, now), nil
-			}
-			run.finish(StatusFailed, now, err.Error())
-			emit()
-			return 0, fmt.Errorf("following preview app %q: %w", run.Result.Name, err)
-		}
-		if late && !run.Result.Status.Done() {
-			return timedOut()
-		}
-		emit()
-		return e.next(run, nil, now), nil
-	case job.Status == cloud.JobSuccess:
-		run.finish(StatusSuccess, now, "")
-	case late:
-		return timedOut()
-	default:
 		if changed {
 			emit()
 		}
 		return e.next(run, job, now), nil
 	}
-	emit()
-	return 0, nil
+	phase, id := run.current()
+	job, err := e.Cloud.Job(ctx, id)
+	switch {
+	case errors.Is(err, cloud.ErrNotFound):
+		if grace := orDefault(e.NullJobGrace, DefaultNullJobGrace); !late && now.Sub(run.JobSince) >= grace {
+			return end(StatusFailed, fmt.Sprintf("the Cloud does not know the %s job %s (waited %s)",
+				phase, id, grace), nil)
+		}
+		return again(nil, false)
+	case errors.Is(err, cloud.ErrTransient):
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		if !late {
+			e.log().Warn("reading a job failed; will try again", "app", run.Result.Name, "error", err)
+		}
+		return again(nil, false)
+	case err != nil:
+		return fail(err)
+	}
+
+	changed := run.absorb(job)
+	switch {
+	case job.Status == cloud.JobSkipped:
+		return end(StatusSuperseded, "a newer build of this preview replaced this one", nil)
+	case job.Status == cloud.JobFailed:
+		_, ev := job.Failure()
+		run.Result.FirstRunFailure = ev != nil && (cloud.IsWarmingUp(ev.Error) || cloud.IsWarmingUp(ev.GitHubDetail))
+		return end(StatusFailed, failureMessage(job), nil)
+	case job.Status == cloud.JobSuccess && run.Result.Status == StatusCreating:
+		err := e.deploying(ctx, run, job, now)
+		if errors.Is(err, cloud.ErrTransient) || e.projectPending(run, err, now) {
+			return again(nil, changed)
+		}
+		if err != nil {
+			return fail(err)
+		}
+		// An app with nothing to deploy is up, deadline or not.
+		late = late && !run.Result.Status.Done()
+		return again(nil, true)
+	case job.Status == cloud.JobSuccess:
+		return end(StatusSuccess, "", nil)
+	}
+	return again(job, changed)
 }
 
-// deploying moves a run from its finished creation job to the deployment
-// job, reading the endpoint from the API rather than guessing it from the
-// name.
+// deploying moves a run on to the deployment job, reading the endpoint
+// from the API rather than guessing it from the name.
 func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now time.Time) error {
 	cr, err := job.CreationResult()
 	if err != nil {
@@ -223,8 +192,7 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	r.ConsoleURL = cloud.ConsoleURL(proj.ID)
 	r.DeploymentJobID = cr.GitHubDeploymentJobID
 	r.Status = StatusDeploying
-	// Polls is not reset: the backoff goes on growing through the
-	// deployment job's first task, which has nothing to predict from.
+	// Polls goes on: the deployment's first task has nothing to predict from.
 	run.JobSince = now
 	if r.DeploymentJobID == "" {
 		// Nothing to deploy: the app is up.
@@ -233,9 +201,8 @@ func (e *Engine) deploying(ctx context.Context, run *Run, job *cloud.Job, now ti
 	return nil
 }
 
-// projectPending reports whether err is the null projects_by_pk the Cloud
-// answers right after a creation, still within the grace period; the
-// first such answer starts the period.
+// projectPending reports whether err is the null projects_by_pk of a fresh
+// creation within the grace period, which the first such answer starts.
 func (e *Engine) projectPending(run *Run, err error, now time.Time) bool {
 	if !errors.Is(err, cloud.ErrNotFound) {
 		return false
@@ -243,33 +210,29 @@ func (e *Engine) projectPending(run *Run, err error, now time.Time) bool {
 	if run.ProjectSince.IsZero() {
 		run.ProjectSince = now
 	}
-	return now.Sub(run.ProjectSince) < e.nullGrace()
+	return now.Sub(run.ProjectSince) < orDefault(e.NullJobGrace, DefaultNullJobGrace)
 }
 
-func (e *Engine) nullGrace() time.Duration {
-	if e.NullJobGrace > 0 {
-		return e.NullJobGrace
+// orDefault is v if positive, else d.
+func orDefault[T time.Duration | float64](v, d T) T {
+	if v > 0 {
+		return v
 	}
-	return DefaultNullJobGrace
+	return d
 }
 
-// Ensure creates or rebuilds the app and follows both jobs until success,
-// failure, supersession or the deadline. A failed or superseded build is
-// not an error: read Result.Status. Errors are for what stopped the engine
-// from knowing (a refused token, a cancelled context). A deployment that
-// fails with the Cloud's first-run refusal is rebuilt once.
+// Ensure creates or rebuilds the app and follows both jobs to the end (read
+// Result.Status; errors are for a refused token or a cancelled context). A
+// deployment failing with the Cloud's first-run error is rebuilt once.
 func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (Result, error) {
-	rebuilt := false
 	var deadline time.Time
-	for {
+	for rebuilt := false; ; rebuilt = true {
 		run, err := e.Start(ctx, spec)
 		if err != nil {
 			return Result{Name: spec.Name, Status: StatusFailed, Message: err.Error(), AutoRebuilt: rebuilt}, err
 		}
 		if rebuilt {
-			// The rebuild shares the first build's deadline: the caller's
-			// time (the action's timeout) covers both.
-			run.Deadline = deadline
+			run.Deadline = deadline // the caller's timeout covers both builds
 		}
 		deadline = run.Deadline
 		run.Result.AutoRebuilt = rebuilt
@@ -281,7 +244,6 @@ func (e *Engine) Ensure(ctx context.Context, spec Spec, progress ProgressFunc) (
 			return res, err
 		}
 		e.log().Warn("the first deployment met the Cloud's first-run error; rebuilding once", "app", spec.Name)
-		rebuilt = true
 	}
 }
 
@@ -311,18 +273,12 @@ func (e *Engine) next(run *Run, job *cloud.Job, now time.Time) time.Duration {
 	return w
 }
 
-func (r *Run) phase() string {
+// current is the phase and id of the job the run follows.
+func (r *Run) current() (phase, id string) {
 	if r.Result.Status == StatusDeploying {
-		return JobDeployment
+		return JobDeployment, r.Result.DeploymentJobID
 	}
-	return JobCreation
-}
-
-func (r *Run) jobID() string {
-	if r.Result.Status == StatusDeploying {
-		return r.Result.DeploymentJobID
-	}
-	return r.Result.CreationJobID
+	return JobCreation, r.Result.CreationJobID
 }
 
 func (r *Run) finish(s Status, now time.Time, msg string) {
@@ -339,9 +295,8 @@ func (r *Run) finish(s Status, now time.Time, msg string) {
 // absorb folds the job's tasks into the result and reports whether any
 // task's state changed.
 func (r *Run) absorb(job *cloud.Job) bool {
-	phase := r.phase()
-	var kept []TaskState
-	var old []TaskState
+	phase, _ := r.current()
+	var kept, old []TaskState
 	for _, t := range r.Result.Tasks {
 		if t.Job == phase {
 			old = append(old, t)
@@ -359,12 +314,8 @@ func (r *Run) absorb(job *cloud.Job) bool {
 		}
 		fresh = append(fresh, ts)
 	}
-	changed := len(old) != len(fresh)
-	for i := 0; !changed && i < len(old); i++ {
-		changed = old[i].State != fresh[i].State || old[i].Name != fresh[i].Name
-	}
 	r.Result.Tasks = append(kept, fresh...)
-	return changed
+	return !slices.EqualFunc(old, fresh, func(a, b TaskState) bool { return a.State == b.State && a.Name == b.Name })
 }
 
 // failureMessage names the failing task and its error.

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"log/slog"
 	"maps"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -318,13 +317,8 @@ func TestFollowStopsOnCancel(t *testing.T) {
 // The defaults (real clock, real sleep) with a simulator on the real
 // clock and millisecond jobs; the log names the app but no token.
 func TestEngineOnTheRealClock(t *testing.T) {
-	sim, err := cloudsim.New(cloudsim.Options{PAT: simPAT, CreationDuration: 5 * time.Millisecond, TaskDuration: 2 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath))
+	_, url := cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, CreationDuration: 5 * time.Millisecond, TaskDuration: 2 * time.Millisecond})
+	client, err := cloud.New(simPAT, cloud.WithEndpoint(url))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 )
 
 // EnvVar is one environment variable of a preview app, shaped like the
-// Cloud API's UpdateEnvsObject. The cloud client has an identical type of
-// its own; converting between them is the engine's job.
+// Cloud API's UpdateEnvsObject (the engine converts it to cloud.EnvVar).
 type EnvVar struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
@@ -23,33 +23,27 @@ func (v EnvVar) Sensitive() bool { return LooksSecret(v.Key) || HasCredentials(v
 
 // String shows the key and, unless Sensitive, the value, so that an EnvVar
 // printed by accident (%v in an error) does not leak a secret.
-func (v EnvVar) String() string {
-	if v.Sensitive() {
-		return v.Key + "=***"
-	}
-	return v.Key + "=" + v.Value
-}
+func (v EnvVar) String() string { return v.Key + "=" + v.shown() }
 
 // LogValue masks sensitive values for log/slog.
 func (v EnvVar) LogValue() slog.Value {
-	val := v.Value
-	if v.Sensitive() {
-		val = "***"
-	}
-	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", val))
+	return slog.GroupValue(slog.String("key", v.Key), slog.String("value", v.shown()))
 }
 
-// ParseEnv reads the hasuraEnv input: one KEY=value per line. Unlike the
-// official action it keeps values byte for byte after the first '=' (a ';'
-// or '=' inside a value, as in a JSON JWT secret, survives), supports
-// multi-line values written as GitHub's own file commands write them
-// (KEY<<DELIM, lines, DELIM), and reports malformed lines instead of
-// dropping them. Lines are trimmed of surrounding whitespace; blank lines
-// and lines starting with '#' are skipped; CRLF line ends are accepted.
-//
-// A repeated key keeps the position of its first line and the value of its
-// last, with a warning. Errors name the line number and at most the key,
-// never a value: values are often secrets.
+func (v EnvVar) shown() string {
+	if v.Sensitive() {
+		return "***"
+	}
+	return v.Value
+}
+
+// ParseEnv reads the hasuraEnv input: one KEY=value per line, or a
+// multi-line value as GitHub's file commands write it (KEY<<DELIM, lines,
+// DELIM). Unlike the official action it keeps values byte for byte after the
+// first '=' (a ';' in a JSON JWT secret survives) and reports malformed lines
+// instead of dropping them. Blank and '#' lines are skipped. A repeated key
+// keeps its first position and its last value, with a warning. Errors name
+// the line and at most the key, never a value.
 func ParseEnv(s string) ([]EnvVar, []string, error) {
 	lines := strings.Split(s, "\n")
 	var (
@@ -64,15 +58,22 @@ func ParseEnv(s string) ([]EnvVar, []string, error) {
 		if line == "" || strings.HasPrefix(line, "#") {
 			continue
 		}
-		var key, value string
-		eq := strings.IndexByte(line, '=')
-		heredoc := strings.Index(line, "<<")
-		if heredoc >= 0 && (eq < 0 || heredoc < eq) {
-			key = strings.TrimSpace(line[:heredoc])
-			delim := strings.TrimSpace(line[heredoc+2:])
-			if err := checkKey(key, lineNo); err != nil {
-				return nil, nil, err
-			}
+		// A "<<" before any '=' opens a multi-line value.
+		sep, op := strings.IndexByte(line, '='), "="
+		if h := strings.Index(line, "<<"); h >= 0 && (sep < 0 || h < sep) {
+			sep, op = h, "<<"
+		}
+		if sep < 0 {
+			// The line is not shown: a value pasted without its key is
+			// still a secret.
+			return nil, nil, fmt.Errorf("hasuraEnv line %d: expected KEY=value but found no '='", lineNo)
+		}
+		key, value := strings.TrimSpace(line[:sep]), line[sep+len(op):]
+		if err := checkKey(key, lineNo); err != nil {
+			return nil, nil, err
+		}
+		if op == "<<" {
+			delim := strings.TrimSpace(value)
 			if delim == "" {
 				return nil, nil, fmt.Errorf("hasuraEnv line %d: %s<< needs a delimiter after '<<'", lineNo, key)
 			}
@@ -81,16 +82,6 @@ func ParseEnv(s string) ([]EnvVar, []string, error) {
 				return nil, nil, fmt.Errorf("hasuraEnv line %d: the multi-line value of %s is not terminated: no line %q follows", lineNo, key, delim)
 			}
 			value, i = body, end
-		} else {
-			if eq < 0 {
-				// The line is not shown: a value pasted without its key is
-				// still a secret.
-				return nil, nil, fmt.Errorf("hasuraEnv line %d: expected KEY=value but found no '='", lineNo)
-			}
-			key, value = strings.TrimSpace(line[:eq]), line[eq+1:]
-			if err := checkKey(key, lineNo); err != nil {
-				return nil, nil, err
-			}
 		}
 		if at, seen := index[key]; seen {
 			vars[at].Value = value
@@ -103,9 +94,8 @@ func ParseEnv(s string) ([]EnvVar, []string, error) {
 	return vars, warnings, nil
 }
 
-// readHeredoc collects lines from start up to the delimiter line. Value
-// lines are kept as written except for a trailing '\r'; the delimiter line
-// may carry surrounding whitespace, as indentation in YAML often adds.
+// readHeredoc collects lines from start up to the delimiter line, which may
+// be indented; value lines lose only a trailing '\r'.
 func readHeredoc(lines []string, start int, delim string) (value string, end int, ok bool) {
 	var body []string
 	for j := start; j < len(lines); j++ {
@@ -136,21 +126,13 @@ func checkKey(key string, lineNo int) error {
 // showableKey accepts the near-misses worth quoting in an error (a space,
 // a hyphen, a leading digit) and rejects anything that could be a secret.
 func showableKey(key string) bool {
-	if len(key) > 64 {
-		return false
-	}
-	for i := 0; i < len(key); i++ {
-		c := key[i]
-		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.' || c == ' ') {
-			return false
-		}
-	}
-	return true
+	return len(key) <= 64 && !strings.ContainsFunc(key, func(r rune) bool {
+		return notAlnum(r) && !strings.ContainsRune("_-. ", r)
+	})
 }
 
-// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*. The rule
-// lives in pgdb, which checks the names in postgresDBConfig by it: one rule
-// for both inputs.
+// ValidEnvKey reports whether key matches [A-Za-z_][A-Za-z0-9_]*, pgdb's
+// rule for the names in postgresDBConfig.
 func ValidEnvKey(key string) bool { return pgdb.ValidEnvName(key) }
 
 // secretWords are key fragments that mark a value to mask. Over-masking a
@@ -162,23 +144,15 @@ var secretWords = []string{
 	"DATABASE_URL", "DB_URL", "DATABASE_URI", "DB_URI",
 }
 
-// LooksSecret reports whether a variable named key should be masked in logs:
-// keys mentioning secrets, tokens, passwords, keys, JWTs, admin access or
-// database URLs (HASURA_GRAPHQL_ADMIN_SECRET, HASURA_GRAPHQL_JWT_SECRET,
-// PG_DATABASE_URL, ...). For other URLs use HasCredentials on the value.
+// LooksSecret reports whether a variable named key should be masked in logs
+// (HASURA_GRAPHQL_ADMIN_SECRET, HASURA_GRAPHQL_JWT_SECRET, PG_DATABASE_URL…).
 func LooksSecret(key string) bool {
 	k := strings.ToUpper(key)
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(secretWords, func(w string) bool { return strings.Contains(k, w) })
 }
 
 // HasCredentials reports whether value is a URL carrying a password in its
-// user info (scheme://user:password@host) or in a password query parameter,
-// such as a database URL under a key that does not look secret.
+// user info (scheme://user:password@host) or in a password query parameter.
 func HasCredentials(value string) bool {
 	if !strings.Contains(value, "://") {
 		return false
@@ -198,10 +172,8 @@ func HasCredentials(value string) bool {
 	return q.Get("password") != "" || q.Get("sslpassword") != ""
 }
 
-// MergeEnv overlays override on base: a key in both takes override's value
-// at base's position, new keys follow in override's order. Neither input is
-// modified. A key repeated within one list is treated the same way, later
-// wins.
+// MergeEnv overlays override on base into a new list: a key seen again takes
+// the later value at its first position; new keys follow in order.
 func MergeEnv(base, override []EnvVar) []EnvVar {
 	out := make([]EnvVar, 0, len(base)+len(override))
 	index := make(map[string]int, len(base)+len(override))

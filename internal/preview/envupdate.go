@@ -15,8 +15,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 )
 
-// envUpdateTries bounds the read-change loop of UpdateEnv: each stale hash
-// costs one more read and write.
+// envUpdateTries bounds UpdateEnv's reads: each stale hash costs one more.
 const envUpdateTries = 4
 
 // EnvSpec asks for the live app's environment to be brought to Env in
@@ -24,22 +23,18 @@ const envUpdateTries = 4
 type EnvSpec struct {
 	Name     string
 	TenantID string
-	// Env is the wanted environment (the same list Start was given).
-	Env []EnvVar
+	Env      []EnvVar // the wanted environment (the same list Start was given)
 	// Managed are the keys an earlier build or update set; those no longer
 	// in Env are deleted. Keys the Cloud or a person set are left alone.
 	Managed []string
-	// Databases, when set, names variables its database owns: they are
-	// never touched here (they point at a database made for the build).
+	// Databases, when set, names variables its database owns: left alone.
 	Databases Databases
 }
 
 // UpdateEnv changes the live app's env in place: upsert the keys whose value
-// differs (updateTenantEnv merges the keys sent) and remove managed keys no
-// longer wanted (deleteTenantEnv), each guarded by the hash read just
-// before; a stale hash reads again and retries. Changing env restarts the
-// app; it does not apply metadata or migrations again. A zero EnvUpdate
-// (no keys) means nothing differed.
+// differs (updateTenantEnv merges the keys sent), remove managed keys no
+// longer wanted (deleteTenantEnv), each guarded by the hash just read and
+// retried on a stale one. A zero EnvUpdate means nothing differed.
 func (e *Engine) UpdateEnv(ctx context.Context, spec EnvSpec) (EnvUpdate, error) {
 	owned := map[string]bool{}
 	if spec.Databases != nil {
@@ -60,10 +55,9 @@ func (e *Engine) UpdateEnv(ctx context.Context, spec EnvSpec) (EnvUpdate, error)
 			return classifyEnvErr(err)
 		}
 		var set []cloud.EnvVar
-		for _, v := range spec.Env {
-			if live, ok := cur.Vars[v.Key]; !owned[v.Key] && (!ok || live != want[v.Key]) &&
-				!slices.ContainsFunc(set, func(s cloud.EnvVar) bool { return s.Key == v.Key }) {
-				set = append(set, cloud.EnvVar{Key: v.Key, Value: want[v.Key]})
+		for _, k := range EnvKeys(spec.Env) {
+			if live, ok := cur.Vars[k]; !owned[k] && (!ok || live != want[k]) {
+				set = append(set, cloud.EnvVar{Key: k, Value: want[k]})
 			}
 		}
 		var del []string
@@ -118,10 +112,9 @@ func classifyEnvErr(err error) error {
 	return backoff.Permanent(err)
 }
 
-// EnvSig fingerprints env (keys and values, in order) as an HMAC-SHA256
-// keyed with key: where the fingerprint is stored in the open (a GitHub
-// deployment's payload), a key only the owner holds keeps anyone from
-// testing guesses of a secret value against it.
+// EnvSig fingerprints env (keys and values, in order) as an HMAC-SHA256:
+// stored in the open (a deployment's payload), the owner's key keeps anyone
+// from testing guesses of a secret against it.
 func EnvSig(key string, env []EnvVar) string {
 	h := hmac.New(sha256.New, []byte(key))
 	for _, v := range env {

@@ -2,7 +2,6 @@ package preview
 
 import (
 	"context"
-	"net/http/httptest"
 	"slices"
 	"strings"
 	"sync"
@@ -45,19 +44,11 @@ type harness struct {
 func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clock.NewManual(simStart)}
-	opts := cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
-		CreationDuration: 30 * time.Second, TaskDuration: 20 * time.Second}
-	if mutate != nil {
-		mutate(&opts)
-	}
-	sim, err := cloudsim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.sim = sim
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath),
+	var url string
+	h.sim, url = cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
+		CreationDuration: 30 * time.Second, TaskDuration: 20 * time.Second}, mutate)
+	var err error
+	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(url),
 		cloud.WithSleep(h.clock.Sleep), cloud.WithRetry(6, steadyBackOff))
 	if err != nil {
 		t.Fatal(err)

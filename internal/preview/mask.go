@@ -11,9 +11,8 @@ import (
 	"unicode/utf8"
 )
 
-// Secrets a Masker recognises without being told: GitHub tokens (the
-// Cloud's clone token may come back in a task's error) and passwords in
-// URLs.
+// Secrets a Masker recognises untold: GitHub tokens (the Cloud's clone token
+// may come back in a task's error) and passwords in URLs.
 var (
 	githubTokenRE = regexp.MustCompile(`\b(?:gh[pousr]_[A-Za-z0-9_]{20,}|github_pat_[A-Za-z0-9_]{20,})`)
 	urlPasswordRE = regexp.MustCompile(`(://[^/\s:@]*:)[^@\s/]+@`)
@@ -23,15 +22,12 @@ var (
 // masking every occurrence of a common word.
 const MinSecretLen = 4
 
-// Masker replaces secret values with *** in text shown to people: PR
-// comments, step summaries, deployment descriptions, logs, and what the
-// service stores. The Cloud's error messages are shown as they come, and
-// they may quote the app's environment. Callers mask untrusted text before
-// they escape or encode it; as a second line, a value is also found in the
-// spellings that escaping gives it (Markdown backslashes, JSON, URL and HTML
-// escapes, whitespace folded, a zero-width space after @), since a reader's
-// renderer turns each of them back into the secret. It is safe for
-// concurrent use; the zero value masks only what it recognises by shape.
+// Masker replaces secret values with *** in what people see or the service
+// stores: the Cloud's errors may quote the app's env. Callers mask before
+// escaping; as a second line, a value is also found in its escaped spellings
+// (Markdown, JSON, URL, HTML, folded whitespace), which renderers turn back
+// into the secret. It is safe for concurrent use; the zero value masks only
+// tokens and URL passwords.
 type Masker struct {
 	mu      sync.RWMutex
 	entries []*maskEntry // longest first, so a secret inside another goes with it
@@ -41,9 +37,8 @@ type Masker struct {
 // first time its anchor shows up in a text.
 type maskEntry struct {
 	value string
-	// anchor is the value's longest run of ASCII letters and digits: no
-	// escape changes those, so a text without it holds no spelling of the
-	// value and the pattern need not run.
+	// anchor is the value's longest run of ASCII letters and digits, which
+	// no escape changes: a text without it needs no pattern run.
 	anchor string
 	once   sync.Once
 	re     *regexp.Regexp
@@ -96,17 +91,10 @@ func (m *Masker) Mask(s string) string {
 }
 
 func longestAlnum(v string) string {
-	best, start := "", -1
-	for i := 0; i <= len(v); i++ {
-		alnum := i < len(v) && (v[i] >= 'a' && v[i] <= 'z' || v[i] >= 'A' && v[i] <= 'Z' || v[i] >= '0' && v[i] <= '9')
-		switch {
-		case alnum && start < 0:
-			start = i
-		case !alnum && start >= 0:
-			if i-start > len(best) {
-				best = v[start:i]
-			}
-			start = -1
+	best := ""
+	for _, w := range strings.FieldsFunc(v, notAlnum) {
+		if len(w) > len(best) {
+			best = w
 		}
 	}
 	return best
@@ -118,11 +106,9 @@ var htmlEntities = map[rune][]string{
 	'"': {"&quot;", "&#34;"}, '\'': {"&#39;", "&apos;"},
 }
 
-// spellings is a pattern for v as written and as the escapes of Markdown,
-// JSON, URLs and HTML write it: each character may also come
-// percent-encoded, punctuation may carry backslashes (Markdown, then JSON)
-// and a zero-width space after it, and any run of whitespace may be
-// folded, escaped or encoded.
+// spellings is a pattern for v as written and as Markdown, JSON, URL and
+// HTML escapes write it: characters percent-encoded or as entities,
+// punctuation with backslashes and a zero-width space, whitespace folded.
 func spellings(v string) string {
 	var b strings.Builder
 	b.WriteString("(?:")

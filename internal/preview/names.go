@@ -9,16 +9,13 @@ import (
 	"strings"
 )
 
-// DefaultNameTemplate names a preview after its repository and pull request
-// number, which stays stable across pushes and is unique per repository.
-// It is the action's default, as the official action's README suggests.
+// DefaultNameTemplate, the action's default as the official action's README
+// suggests, is stable across pushes and unique per repository.
 const DefaultNameTemplate = "{repo}-pr-{pr}"
 
-// ServiceNameTemplate is the webhook service's default. One service serves
-// many accounts, and every create and delete in the Cloud is by name: without
-// the owner, evil/shop#7 would rebuild and then delete acme/shop#7's app, and
-// normalisation folds acme/web.shop and acme/web-shop together. {hash}, a
-// stable hash of owner/repo, keeps every repository's names apart.
+// ServiceNameTemplate is the webhook service's default: the Cloud works by
+// name, and {hash} (of owner/repo) keeps evil/shop#7 from rebuilding or
+// deleting acme/shop#7's app, and acme/web.shop's from acme/web-shop's.
 const ServiceNameTemplate = "{repo}-{hash}-pr-{pr}"
 
 // repoHashLen hex digits of the repository hash: 2^24 names, and the store
@@ -29,8 +26,7 @@ const repoHashLen = 6
 // <name>.hasura.app, and a DNS label holds at most 63 bytes.
 const MaxNameLen = 63
 
-// hashLen is long enough that two truncated names in one account will not
-// collide by accident, short enough to leave most of the readable prefix.
+// hashLen is the hash suffix of a truncated name.
 const hashLen = 7
 
 // NameVars are the values a name template can refer to.
@@ -49,11 +45,9 @@ func RepoHash(owner, repo string) string {
 }
 
 // AppName expands tmpl ({owner}, {repo}, {hash}, {pr}, {branch}; empty means
-// DefaultNameTemplate) and normalizes the result into a valid Cloud app
-// name: lowercase ASCII letters and digits, every other run of characters
-// one hyphen, no hyphen at either end. A name longer than MaxNameLen is cut
-// and given a hash of the whole normalized name, so two long branch names
-// that share a prefix still get different apps.
+// DefaultNameTemplate) and normalizes it into a valid Cloud app name. A name
+// longer than MaxNameLen is cut and given a hash of the whole, so that long
+// branch names sharing a prefix still get different apps.
 func AppName(tmpl string, v NameVars) (string, error) {
 	if tmpl == "" {
 		tmpl = DefaultNameTemplate
@@ -70,67 +64,41 @@ func AppName(tmpl string, v NameVars) (string, error) {
 }
 
 func expand(tmpl string, v NameVars) (string, error) {
+	vals := map[string]string{"owner": v.Owner, "repo": v.Repo, "hash": RepoHash(v.Owner, v.Repo),
+		"pr": strconv.Itoa(v.PR), "branch": v.Branch}
 	var b strings.Builder
-	for rest := tmpl; rest != ""; {
-		open := strings.IndexByte(rest, '{')
-		if open < 0 {
-			b.WriteString(rest)
-			break
+	for rest := tmpl; ; {
+		text, after, found := strings.Cut(rest, "{")
+		b.WriteString(text)
+		if !found {
+			return b.String(), nil
 		}
-		b.WriteString(rest[:open])
-		end := strings.IndexByte(rest[open:], '}')
-		if end < 0 {
+		key, after, closed := strings.Cut(after, "}")
+		if !closed {
 			return "", fmt.Errorf("app name template %q: '{' without a closing '}'", tmpl)
 		}
-		key := rest[open+1 : open+end]
-		switch key {
-		case "owner":
-			b.WriteString(v.Owner)
-		case "repo":
-			b.WriteString(v.Repo)
-		case "hash":
-			b.WriteString(RepoHash(v.Owner, v.Repo))
-		case "pr":
-			b.WriteString(strconv.Itoa(v.PR))
-		case "branch":
-			b.WriteString(v.Branch)
-		default:
+		val, known := vals[key]
+		if !known {
 			return "", fmt.Errorf("app name template %q: unknown placeholder {%s} (known: {owner}, {repo}, {hash}, {pr}, {branch})", tmpl, key)
 		}
-		rest = rest[open+end+1:]
+		b.WriteString(val)
+		rest = after
 	}
-	return b.String(), nil
 }
 
 // normalize keeps ASCII letters (lowercased) and digits and turns every run
-// of anything else into one hyphen. Non-ASCII letters become hyphens too:
-// the Cloud and DNS accept only ASCII here.
+// of anything else, non-ASCII letters too (DNS), into one hyphen.
 func normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	pendingHyphen := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'A' && c <= 'Z':
-			c += 'a' - 'A'
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		default:
-			pendingHyphen = b.Len() > 0
-			continue
-		}
-		if pendingHyphen {
-			b.WriteByte('-')
-			pendingHyphen = false
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
+	return strings.ToLower(strings.Join(strings.FieldsFunc(s, notAlnum), "-"))
+}
+
+// notAlnum reports whether r is anything but an ASCII letter or digit.
+func notAlnum(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9')
 }
 
 // shorten cuts a normalized name to MaxNameLen bytes, ending in '-' and a
-// hash of the full name. The cut is trimmed of trailing hyphens so the
-// result never holds two in a row.
+// hash of the full name, never two hyphens in a row.
 func shorten(name string) string {
 	if len(name) <= MaxNameLen {
 		return name
@@ -140,9 +108,8 @@ func shorten(name string) string {
 	return strings.TrimRight(name[:MaxNameLen-hashLen-1], "-") + "-" + suffix
 }
 
-// ValidName checks a name against the Cloud's rule for app names: 1 to 63
-// lowercase ASCII letters, digits and hyphens, not starting or ending with a
-// hyphen (it is used as a DNS label).
+// ValidName checks the Cloud's rule for app names, a DNS label: 1 to 63
+// lowercase ASCII letters, digits and hyphens, no hyphen at either end.
 func ValidName(s string) error {
 	switch {
 	case s == "":
@@ -152,11 +119,8 @@ func ValidName(s string) error {
 	case s[0] == '-' || s[len(s)-1] == '-':
 		return fmt.Errorf("app name %q starts or ends with a hyphen", s)
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-			return fmt.Errorf("app name %q contains %q: only lowercase letters, digits and hyphens are allowed", s, rune(c))
-		}
+	if i := strings.IndexFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-') }); i >= 0 {
+		return fmt.Errorf("app name %q contains %q: only lowercase letters, digits and hyphens are allowed", s, rune(s[i]))
 	}
 	return nil
 }
@@ -165,9 +129,8 @@ func ValidName(s string) error {
 // copy-paste slip from its tier input; nobody means it as a name.
 const legacyDefaultName = "cloud_free"
 
-// IsUnsetName reports whether a configured name means "derive the name from
-// the naming rule": empty, or the official action's accidental default
-// "cloud_free", so workflows written for that action keep working.
+// IsUnsetName reports whether a configured name means "use the naming rule":
+// empty, or the official action's accidental default "cloud_free".
 func IsUnsetName(s string) bool {
 	s = strings.TrimSpace(s)
 	return s == "" || s == legacyDefaultName

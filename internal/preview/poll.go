@@ -18,17 +18,13 @@ type PollPolicy struct {
 	Max time.Duration
 	// Multiplier grows the wait while nothing can be predicted (default 1.5).
 	Multiplier float64
-	// Jitter spreads waits of many previews apart (default 0.2; negative
-	// for none, which tests use to get the same waits every run).
+	// Jitter spreads waits of many previews apart (default 0.2; negative: none).
 	Jitter float64
-	// Fraction caps a wait at this share of the time the run has taken so
-	// far (default 0.1), so the end of a job is noticed within about that
-	// share of its length.
+	// Fraction caps a wait at this share of the run's time so far (default
+	// 0.1): a job's end is noticed within about that share of its length.
 	Fraction float64
 	// CreationFraction is Fraction while the creation job runs (default
-	// 0.5). Noticing the end of the creation job late delays nothing: the
-	// Cloud starts the deployment job by itself, and only the deployment
-	// job's end is waited for by people.
+	// 0.5): the Cloud starts the deployment by itself, so nobody waits.
 	CreationFraction float64
 }
 
@@ -39,33 +35,22 @@ func DefaultPollPolicy() PollPolicy {
 
 func (p PollPolicy) withDefaults() PollPolicy {
 	d := DefaultPollPolicy()
-	if p.Initial <= 0 {
-		p.Initial = d.Initial
-	}
-	if p.Max <= 0 {
-		p.Max = d.Max
-	}
+	p.Initial = orDefault(p.Initial, d.Initial)
+	p.Max = orDefault(p.Max, d.Max)
+	p.Fraction = orDefault(p.Fraction, d.Fraction)
+	p.CreationFraction = orDefault(p.CreationFraction, d.CreationFraction)
 	if p.Multiplier < 1 {
 		p.Multiplier = d.Multiplier
 	}
-	// Zero takes the default like every other field, so a zero PollPolicy
-	// does not poll many previews in lockstep; negative (none) is kept, so
-	// that applying the defaults twice changes nothing.
+	// Zero takes the default, so that previews do not poll in lockstep.
 	if p.Jitter == 0 || p.Jitter >= 1 {
 		p.Jitter = d.Jitter
-	}
-	if p.Fraction <= 0 {
-		p.Fraction = d.Fraction
-	}
-	if p.CreationFraction <= 0 {
-		p.CreationFraction = d.CreationFraction
 	}
 	return p
 }
 
-// backOff is the exponential policy in cenkalti/backoff's terms. A run's
-// state must survive a restart (the webhook service stores it between
-// snoozes), so the position in the sequence is a count, not the object.
+// backOff is cenkalti/backoff's polls-th wait: a run stored between snoozes
+// keeps a count, not the object.
 func (p PollPolicy) backOff(polls int) time.Duration {
 	b := backoff.NewExponentialBackOff()
 	b.InitialInterval = p.Initial
@@ -81,16 +66,11 @@ func (p PollPolicy) backOff(polls int) time.Duration {
 	return w
 }
 
-// wait returns the pause before the next read of job, seen at now, for a
-// run that started at started and has read its jobs polls times.
-//
-// Only the end of the deployment job keeps people waiting: the Cloud moves
-// from task to task, and from the creation job to the deployment job, by
-// itself. So reads are sparse (CreationFraction of the time so far) until
-// the deployment job has finished a task; from then on the tasks it
-// finished tell how long a task takes here, the next read is timed for
-// when the running task should end, and a late task is watched more
-// closely (Fraction of the time so far).
+// wait returns the pause before the next read of job. Only the deployment
+// job's end keeps people waiting, so reads are sparse (CreationFraction)
+// until it has finished a task; then the next read is timed for when the
+// running task should end, and a late task is watched more closely
+// (Fraction).
 func (p PollPolicy) wait(job *cloud.Job, creating bool, started, now time.Time, polls int) time.Duration {
 	p = p.withDefaults()
 	st := statsOf(job)
@@ -135,16 +115,13 @@ func statsOf(job *cloud.Job) taskStats {
 	return st
 }
 
-// predict guesses when the running task will end: its start plus the mean
-// length of the tasks that already ended in this job. It gives no guess
-// when no task has ended, when none runs, or when the guess is past (the
-// task is late: fall back to backing off).
+// predict guesses when the running task will end from the mean length of
+// the job's ended tasks; no guess when there is none or the task is late.
 func (st taskStats) predict(now time.Time) (time.Time, bool) {
 	if st.ended == 0 || st.runningSince.IsZero() {
 		return time.Time{}, false
 	}
-	// A fifth after the expected end, so that a task a little slower than
-	// the mean is seen ended by the read rather than just before it.
+	// A fifth late, so that a task a little slower than the mean has ended.
 	next := st.runningSince.Add(st.mean + st.mean/5)
 	if !next.After(now) || next.Sub(now) > 4*st.mean {
 		return time.Time{}, false
@@ -152,8 +129,7 @@ func (st taskStats) predict(now time.Time) (time.Time, bool) {
 	return next, true
 }
 
-// taskTimes reads when a task started and ended, and its state, from its
-// events.
+// taskTimes reads a task's start, end and state from its events.
 func taskTimes(t *cloud.Task) (start, end time.Time, state string) {
 	state = TaskPending
 	for _, ev := range t.Events {

@@ -20,35 +20,25 @@ type CloudAPI interface {
 	DeleteTenantEnv(ctx context.Context, tenantID, currentHash string, keys []string) (*cloud.TenantEnv, error)
 }
 
-// Databases provisions the ephemeral Postgres database of a preview
-// (internal/pgdb behind an adapter). Ensure returns the env vars that point
-// the app at the fresh database.
+// Databases provisions a preview's ephemeral Postgres database (see
+// PostgresDatabases); Ensure returns the env vars that point at it.
 type Databases interface {
 	Ensure(ctx context.Context, app string) ([]EnvVar, error)
 	Drop(ctx context.Context, app string) error
-	// EnvKeys names the variables Ensure sets, which an in-place env
-	// update must leave alone.
+	// EnvKeys names the variables Ensure sets; env updates leave them alone.
 	EnvKeys() []string
 }
 
 // Spec says which preview to build and from what.
 type Spec struct {
-	// Name is the app's name, already valid (see AppName).
-	Name string
-	// Owner and Repo hold the branch: for a fork, the head repository.
-	Owner, Repo, Branch string
-	// SHA is the commit the preview is for (reported, not sent).
-	SHA string
-	// Directory is the Hasura project's path in the repository ("" = root).
-	Directory string
-	// Cloud is "aws" (default) or "gcp"; Region and Plan as the Cloud names them.
-	Cloud, Region, Plan string
-	// Env is handed to the app; database env vars from Databases override it.
-	Env []EnvVar
-	// GitHubToken lets the Cloud read the branch.
-	GitHubToken string
-	// Databases, when set, makes an ephemeral database for the app.
-	Databases Databases
+	Name                string    // already valid (see AppName)
+	Owner, Repo, Branch string    // the branch: for a fork, the head repository's
+	SHA                 string    // the commit (reported, not sent)
+	Directory           string    // the Hasura project's path ("" = root)
+	Cloud, Region, Plan string    // as the Cloud names them; Cloud "aws" (default) or "gcp"
+	Env                 []EnvVar  // Databases' variables override it
+	GitHubToken         string    // lets the Cloud read the branch
+	Databases           Databases // when set, makes an ephemeral database for the app
 }
 
 // Status is where a preview stands.
@@ -119,29 +109,25 @@ type Result struct {
 	Finished        time.Time   `json:"finished,omitzero"`
 	// Message explains a failure, a timeout or a supersession.
 	Message string `json:"message,omitempty"`
-	// FirstRunFailure marks a deployment that failed with the Cloud's
-	// first-run refusal ("If you have just created this project please
-	// wait a few moments…", action#91): users report that a rerun works,
-	// so the front doors rebuild such a failure once by themselves.
+	// FirstRunFailure marks a deployment refused with the Cloud's first-run
+	// error ("If you have just created this project please wait a few
+	// moments…", action#91: "Rerun works"); it is rebuilt once.
 	FirstRunFailure bool `json:"first_run_failure,omitempty"`
 	// AutoRebuilt marks the build that followed such a failure.
 	AutoRebuilt bool `json:"auto_rebuilt,omitempty"`
-	// EnvUpdate, when set, says the live app's env was changed in place
-	// (no rebuild) after it was built.
+	// EnvUpdate, when set, is an in-place env change made after the build.
 	EnvUpdate *EnvUpdate `json:"env_update,omitempty"`
 }
 
-// EnvUpdate is an in-place change of a live app's environment: the app
-// restarts with it; metadata and migrations are not applied again. It
-// names keys only: values are often secrets.
+// EnvUpdate is an in-place env change: the app restarts, nothing is applied
+// again. It names keys only: values are often secrets.
 type EnvUpdate struct {
 	At      time.Time `json:"at"`
 	Set     []string  `json:"set,omitempty"`
 	Deleted []string  `json:"deleted,omitempty"`
 }
 
-// Masked returns a copy of r with mask applied to every text in it, for
-// showing or storing a result whose texts quote the Cloud.
+// Masked returns a copy of r with mask applied to every text in it.
 func (r Result) Masked(mask func(string) string) Result {
 	for _, s := range []*string{&r.Name, &r.ProjectID, &r.TenantID, &r.Endpoint, &r.ConsoleURL,
 		&r.CreationJobID, &r.DeploymentJobID, &r.Message} {
@@ -157,10 +143,8 @@ func (r Result) Masked(mask func(string) string) Result {
 
 // FailedTask returns the task that failed, or nil.
 func (r *Result) FailedTask() *TaskState {
-	for i := range r.Tasks {
-		if r.Tasks[i].State == TaskFailed {
-			return &r.Tasks[i]
-		}
+	if i := slices.IndexFunc(r.Tasks, func(t TaskState) bool { return t.State == TaskFailed }); i >= 0 {
+		return &r.Tasks[i]
 	}
 	return nil
 }

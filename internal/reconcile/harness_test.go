@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -165,18 +164,10 @@ func newHarness(t *testing.T, o harnessOptions) *harness {
 		h.newApp = h.static.process
 	}
 
-	copts := cloudsim.Options{PAT: simPAT, Clock: clock, Seed: 11, CreationDuration: 30 * time.Second, TaskDuration: 10 * time.Second}
-	if o.cloud != nil {
-		o.cloud(&copts)
-	}
-	sim, err := cloudsim.New(copts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.cloud = sim
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath),
+	var cloudURL string
+	h.cloud, cloudURL = cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Clock: clock, Seed: 11,
+		CreationDuration: 30 * time.Second, TaskDuration: 10 * time.Second}, o.cloud)
+	client, err := cloud.New(simPAT, cloud.WithEndpoint(cloudURL),
 		cloud.WithRetry(3, func() backoff.BackOff { return &backoff.ZeroBackOff{} }),
 		cloud.WithSleep(func(ctx context.Context, d time.Duration) error { clock.Advance(d); return ctx.Err() }))
 	if err != nil {

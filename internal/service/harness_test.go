@@ -10,7 +10,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"sync"
 	"testing"
@@ -67,19 +66,11 @@ type sims struct {
 // Codertocat/Hello-World with its config on main, PR 2.
 func newSims(t testing.TB, mutate ...func(*cloudsim.Options)) *sims {
 	t.Helper()
-	opts := cloudsim.Options{PAT: testPAT, CreationDuration: 300 * time.Millisecond, TaskDuration: 50 * time.Millisecond}
-	for _, m := range mutate {
-		m(&opts)
-	}
-	cs, err := cloudsim.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(cs)
-	t.Cleanup(hs.Close)
+	cs, cloudURL := cloudsim.NewTestServer(t, cloudsim.Options{PAT: testPAT,
+		CreationDuration: 300 * time.Millisecond, TaskDuration: 50 * time.Millisecond}, mutate...)
 	gh, ghURL := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
 	sandbox.Seed(gh, testAppID, &appKey(t).PublicKey, sandbox.FakeSHA("head 1"))
-	return &sims{cloud: cs, cloudURL: hs.URL + cloudsim.DefaultPath, gh: gh, ghURL: ghURL}
+	return &sims{cloud: cs, cloudURL: cloudURL, gh: gh, ghURL: ghURL}
 }
 
 // env is a service configuration as environment variables.

@@ -223,7 +223,7 @@ func TestQuota(t *testing.T) {
 	if e.sim.QuotaUsed() != 2 {
 		t.Errorf("QuotaUsed = %d", e.sim.QuotaUsed())
 	}
-	e.clock.Set(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
+	e.clock.Advance(time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC).Sub(e.clock.Now()))
 	e.create("quota-c", nil)
 }
 
