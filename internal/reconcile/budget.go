@@ -10,7 +10,6 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
-	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
@@ -237,58 +236,5 @@ func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time
 		r.budgets.pause(ctx, id, until)
 	}
 	ps.log.DebugContext(ctx, "GitHub rate limit; reconciling again when it resets", "until", until)
-	return r.resumeWait(until), nil
-}
-
-// whilePaused is a pass while the installation may not call GitHub. A
-// build in flight keeps going in the Cloud, its state saved as usual; all
-// that needs GitHub (the configuration, commands, the comment, the
-// deployment) waits until the limit resets. A build that ends meanwhile
-// owes its final state (state.Reported), which the first pass after the
-// pause shows.
-func (r *Reconciler) whilePaused(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
-	pr, p, s := ps.pr, ps.p, ps.s
-	if pr.Closed && p.Active() {
-		// Nothing may keep running after its PR closed, GitHub's limit or
-		// not: the Cloud delete needs no GitHub call (the database, if
-		// any, is known from the configuration as last read). The comment
-		// and the deployments are owed (state.Reported) and follow the
-		// reset.
-		r.cachedConfig(ps)
-		wait, err := r.remove(ctx, ps, closedReason(pr))
-		if err != nil || p.Active() {
-			return wait, err
-		}
-		return r.resumeWait(until), nil
-	}
-	inFlight := s.building() && s.Run != nil && s.BuildSHA == pr.HeadSHA && !s.Rebuild && !s.Drifted &&
-		!pr.Closed && p.Status == store.StatusBuilding
-	if !inFlight {
-		return r.resumeWait(until), nil
-	}
-	// The configuration as last read, if this process read it: for the
-	// repository's TTL and its secrets' redaction in the log. The first
-	// pass after the pause reads it afresh and corrects the TTL if need be.
-	r.cachedConfig(ps)
-	wait, err := r.engine.Step(ctx, s.Run, nil)
-	if !s.Run.Result.Status.Done() {
-		if err != nil {
-			return 0, err
-		}
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
-		return max(wait, minAgain), nil
-	}
-	if s.Run.Result.Status == preview.StatusSuperseded {
-		// Built again after the pause; start retires the old deployment.
-		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again once GitHub's rate limit resets", "app", p.AppName)
-		s.Drifted = true
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
-	} else if err := r.conclude(ctx, ps); err != nil {
-		return 0, err
-	}
 	return r.resumeWait(until), nil
 }

@@ -118,8 +118,8 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	replaced := p.DeploymentID
 	s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 	s.Builds++
-	s.Starting, s.Rebuild, s.Drifted, s.Run, s.DeployOwed = true, false, false, nil, false
-	s.QueuedAt, s.Reason, s.HoldSHA, s.HoldKind, s.HoldBy = time.Time{}, "", "", "", ""
+	s.Redo, s.Hold, s.Run, s.DeployOwed = "", nil, nil, false
+	s.QueuedAt, s.Reason = time.Time{}, ""
 	p.Status, p.AppName, p.DeploymentID, p.LastError = store.StatusBuilding, ps.name, 0, ""
 	p.Endpoint, p.ConsoleURL, p.TTLWarnedAt = "", "", time.Time{}
 	err = r.save(ctx, ps)
@@ -180,7 +180,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	case err != nil:
 		return 0, err
 	}
-	s.Run, s.Starting = run, false
+	s.Run = run
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
@@ -210,7 +210,6 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 // failStart records a build that never got going and says why.
 func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret error) (time.Duration, error) {
 	now := r.now()
-	ps.s.Starting = false
 	ps.s.Run = &preview.Run{Result: preview.Result{Name: ps.name, Status: preview.StatusFailed, Message: msg, Started: now, Finished: now}}
 	ps.p.Status, ps.p.LastError = store.StatusFailed, msg
 	ps.p.BuiltGeneration, ps.p.BuiltSHA = ps.s.BuildGen, ps.s.BuildSHA
@@ -224,11 +223,12 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 	return 0, ret
 }
 
-// step reads the build's current job once.
-func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) {
+// step reads the build's current job once. While GitHub is paused (until
+// is set), a build that ends is recorded, and shown after the reset.
+func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	// A no-op once the head is reviewed; it catches a restart between the
-	// build's start and its review. finish saves it with the outcome.
+	// build's start and its review. The next save keeps it.
 	r.reviewAPI(ctx, ps)
 	wait, err := r.engine.Step(ctx, s.Run, nil)
 	if !s.Run.Result.Status.Done() {
@@ -242,28 +242,29 @@ func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) 
 		r.progress(ctx, ps)
 		return max(wait, minAgain), nil
 	}
-	return r.finish(ctx, ps, err)
-}
-
-// finish records a build that is over and shows its outcome.
-func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.Duration, error) {
-	p, s := ps.p, ps.s
-	switch afterRun(s) {
+	paused := !until.IsZero()
+	switch afterRun(s, paused) {
 	case runSuperseded:
 		// Someone else's create replaced ours: build again, so the
-		// preview is the one this PR describes.
+		// preview is the one this PR describes. start retires the old
+		// deployment if GitHub cannot be told now.
 		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
-		s.Drifted = true
+		s.Redo = redoDrifted
 		old := p.DeploymentID
-		p.DeploymentID = 0
+		if !paused {
+			p.DeploymentID = 0
+		}
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
+		}
+		if paused {
+			return r.resumeWait(until), nil
 		}
 		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
 		return minAgain, nil
 	case runAutoRebuild:
 		ps.log.WarnContext(ctx, "the first deployment met the Cloud's first-run error; rebuilding once", "app", p.AppName)
-		s.AutoRebuildSHA, s.Drifted = s.BuildSHA, true
+		s.AutoRebuildSHA, s.Redo = s.BuildSHA, redoDrifted
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
@@ -273,11 +274,14 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 	if err := r.conclude(ctx, ps); err != nil {
 		return 0, err
 	}
-	_, err := r.settle(ctx, ps)
-	if errors.Is(stepErr, cloud.ErrUnauthorized) {
-		return 0, jobs.Permanent(stepErr)
+	if paused {
+		return r.resumeWait(until), nil
 	}
-	return 0, err
+	_, serr := r.settle(ctx, ps)
+	if errors.Is(err, cloud.ErrUnauthorized) {
+		return 0, jobs.Permanent(err)
+	}
+	return 0, serr
 }
 
 // conclude records the outcome of a build that is over (and was not
@@ -327,7 +331,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 		return 0, jobs.Permanent(err)
 	case err != nil:
 		ps.log.WarnContext(ctx, "updating the env in place failed; rebuilding instead", "app", p.AppName, "error", ps.red.Mask(err.Error()))
-		s.Rebuild = true
+		s.Redo = redoAsked
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}

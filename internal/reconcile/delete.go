@@ -50,7 +50,7 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 	}
 	p.Status, p.DeletedAt, p.LastError = store.StatusDeleted, r.now(), ""
 	p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = "", "", "", ""
-	s.Run, s.Starting, s.Rebuild, s.Drifted = nil, false, false, false
+	s.Run, s.Redo = nil, ""
 	s.QueuedAt, s.Reason = time.Time{}, reason
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
@@ -107,7 +107,7 @@ func (r *Reconciler) destroyRenamed(ctx context.Context, ps *pass) (time.Duratio
 	}
 	ps.log.InfoContext(ctx, "the app name changed; deleted the app under the old name", "old", old, "new", ps.name)
 	p.Status, p.DeploymentID = store.StatusNone, 0
-	s.Run, s.Starting = nil, false
+	s.Run = nil
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}

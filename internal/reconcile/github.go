@@ -164,38 +164,31 @@ func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
 	return true, err
 }
 
-// command honours a pending command if its author may write to the
-// repository, answers them if not, and clears it either way.
-func (r *Reconciler) command(ctx context.Context, ps *pass) error {
+// command honours the pending command (accept: its author may write) or
+// answers its author, and clears it either way.
+func (r *Reconciler) command(ctx context.Context, ps *pass, accept bool) error {
 	pr, s, cmd := ps.pr, ps.s, ps.pr.Command
-	allowed, err := r.mayWrite(ctx, ps, cmd.Actor)
-	if err != nil {
-		return err
-	}
-	verb := "rebuild"
-	if cmd.Kind == store.CommandDelete {
-		verb = "delete"
-	}
 	switch {
-	case allowed && cmd.Kind == store.CommandRebuild:
-		s.Rebuild = true
-		s.HoldSHA, s.HoldKind, s.HoldBy = "", "", ""
-	case allowed && cmd.Kind == store.CommandDelete:
-		s.Rebuild = false
-		s.HoldSHA, s.HoldKind, s.HoldBy = pr.HeadSHA, holdCommand, cmd.Actor
+	case !accept:
+		ps.log.InfoContext(ctx, "command refused: no write access", "command", cmd.Kind, "actor", cmd.Actor)
+		if err := r.refuse(ctx, ps, cmd); err != nil {
+			return err
+		}
+	case cmd.Kind == store.CommandRebuild:
+		s.Redo, s.Hold = redoAsked, nil
+	case cmd.Kind == store.CommandDelete:
+		if s.Redo == redoAsked {
+			s.Redo = ""
+		}
+		s.Hold = &hold{SHA: pr.HeadSHA, Kind: holdCommand, By: cmd.Actor}
 	}
-	if allowed {
+	if accept {
 		// Saved before the command is cleared: a crash in between repeats
 		// the command rather than losing it.
 		if err := r.save(ctx, ps); err != nil {
 			return err
 		}
 		ps.log.InfoContext(ctx, "command accepted", "command", cmd.Kind, "actor", cmd.Actor)
-	} else {
-		ps.log.InfoContext(ctx, "command refused: no write access", "command", cmd.Kind, "actor", cmd.Actor)
-		if err := r.refuse(ctx, ps, cmd, verb); err != nil {
-			return err
-		}
 	}
 	if _, err := r.st.ClearCommand(ctx, ps.key, cmd.At); err != nil {
 		return err
@@ -213,7 +206,7 @@ const replyWindow = time.Hour
 // refuse answers a refused command: a reply at most once per replyWindow
 // per user and PR (the Store keeps the time, so replicas and restarts
 // agree), a -1 reaction on the command's comment otherwise.
-func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command, verb string) error {
+func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command) error {
 	pr := ps.pr
 	if cmd.Actor == "" {
 		return nil
@@ -223,7 +216,7 @@ func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command, v
 		return err
 	}
 	if reply {
-		body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, verb)
+		body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, cmd.Kind)
 		err := r.gated(ctx, ps, func() error {
 			_, _, err := ps.gh.Issues.CreateComment(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, &github.IssueComment{Body: github.String(body)})
 			return err

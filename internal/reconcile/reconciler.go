@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,26 +40,19 @@ type GitHubApp interface {
 	RepoInstalled(ctx context.Context, installationID int64, owner, repo string) (bool, error)
 }
 
-// Settings are the service-wide knobs the reconciler obeys. SettingsFrom
-// takes them from the service configuration.
+// Settings are the service-wide knobs the reconciler obeys.
 type Settings struct {
 	// MaxPreviewsPerInstallation caps the previews that exist at once per
-	// installation; 0 means no cap. Further PRs wait in line.
+	// installation (0: no cap); further PRs wait in line.
 	MaxPreviewsPerInstallation int
 	// PreviewTTL deletes a preview that long after its last build unless
-	// its PR carries the keep label; 0 means never. A repository's ttl
-	// overrides it.
-	PreviewTTL time.Duration
-	// TTLWarning is how long before the TTL the PR is warned; 0 = no warning.
-	TTLWarning time.Duration
+	// its PR carries the keep label (0: never); a repository's ttl
+	// overrides it. TTLWarning is how long before that the PR is warned.
+	PreviewTTL, TTLWarning time.Duration
 	// SecretEnvPrefix is where repository secrets are looked up in the
-	// service's environment (required).
-	SecretEnvPrefix string
-	// SecretScope says under which name a repository's secret NAME is read:
-	// config.SecretScopeRepo (the default, also "")
-	// <prefix><OWNER>__<REPO>_<hash>__NAME, config.SecretScopeOwner
-	// <prefix><OWNER>__NAME, config.SecretScopeShared <prefix>NAME.
-	SecretScope string
+	// service's environment (required), and SecretScope (config.SecretScope*)
+	// under which name: the repository's, its owner's, or shared.
+	SecretEnvPrefix, SecretScope string
 }
 
 const (
@@ -66,14 +60,15 @@ const (
 	configCacheTTL = time.Minute
 	// queuePoll is how often a queued preview looks for a free slot.
 	queuePoll = 90 * time.Second
-	// inFlightPoll is how often a delete waits for a running creation to
-	// end before it can remove the app.
+	// inFlightPoll is how often a delete waits for a running creation.
 	inFlightPoll = 10 * time.Second
+	// minAgain keeps a build that is not over from returning 0, which
+	// would end its job.
+	minAgain = time.Second
 )
 
 // SettingsFrom takes the reconciler's settings from the service
-// configuration (the engine's deadline, PREVIEW_DEADLINE, belongs on
-// preview.Engine.Deadline).
+// configuration (the engine's deadline belongs on preview.Engine).
 func SettingsFrom(c config.Config) Settings {
 	return Settings{
 		MaxPreviewsPerInstallation: c.MaxPreviewsPerInstallation,
@@ -84,40 +79,33 @@ func SettingsFrom(c config.Config) Settings {
 	}
 }
 
-// Deps is what New needs. Store, GitHub, Engine (with Cloud) and
-// Settings.SecretEnvPrefix are required.
+// Deps is what New needs; defaults in brackets. Store, GitHub, Engine
+// (with Cloud) and Settings.SecretEnvPrefix are required.
 type Deps struct {
 	Store  *store.Store
 	GitHub GitHubApp
-	// Engine builds and deletes apps; its Cloud also answers the sweep's
-	// drift checks.
+	// Engine builds and deletes apps; its Cloud also answers the sweep.
 	Engine   *preview.Engine
 	Settings Settings
 	// Getenv looks repository secrets up [os.Getenv].
 	Getenv func(string) string
-	// NewDatabases makes the ephemeral-database manager of a repository
-	// that configures postgres [pgdb.New + preview.PostgresDatabases].
+	// NewDatabases makes a repository's ephemeral-database manager
+	// [pgdb.New + preview.PostgresDatabases].
 	NewDatabases func(pgdb.Config) (preview.Databases, error)
-	// Logger [slog.Default()].
-	Logger *slog.Logger
-	// Now is the clock of TTLs, queue order and comment pacing [time.Now].
-	Now func() time.Time
+	Logger       *slog.Logger     // [slog.Default()]
+	Now          func() time.Time // the clock of TTLs, queue order and comment pacing [time.Now]
 	// Footer is the comment's last line, e.g. "hasura-preview v1.2.3".
 	Footer string
-	// ReporterOptions are appended to the reconciler's own ghreport
-	// options (tests pass WithSleep and WithBackOff).
+	// ReporterOptions are appended to the reconciler's own ghreport options.
 	ReporterOptions []ghreport.Option
-	// Wake enqueues the PR next in line when a slot of the installation's
-	// cap frees up [nil: it waits for its queue poll].
+	// Wake enqueues the PR next in line when a slot of the cap frees up
+	// [nil: it waits for its queue poll].
 	Wake Enqueuer
 	// Budgets are the installations' GitHub rate limits; its Middleware
-	// must be on GitHub's installation clients for answers to be counted
-	// and calls held back while paused [NewBudgets(Store, Logger, Now),
-	// which only the reconciler's own checks and errors feed].
+	// must be on the installation clients [NewBudgets(Store, Logger, Now)].
 	Budgets *Budgets
-	// Jitter returns a random duration in [0, n), to spread the PRs of an
-	// installation that come back when its GitHub rate limit resets
-	// [math/rand/v2.N].
+	// Jitter returns a random duration in [0, n), to spread the PRs that
+	// come back together [math/rand/v2.N].
 	Jitter func(n time.Duration) time.Duration
 }
 
@@ -142,7 +130,7 @@ type Reconciler struct {
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
 	reps    map[string]*repEntry         // by PR key, while a build is under way
-	configs map[string]cfgEntry          // by owner/repo@ref
+	configs map[string]cfgEntry          // by owner/repo
 	files   map[string]filesEntry        // by PR key@sha
 	warned  map[string]bool              // permission warnings already logged
 	clones  map[string]string            // by PR key: the read token the running build was given
@@ -171,18 +159,10 @@ func New(d Deps) (*Reconciler, error) {
 	}
 	r := &Reconciler{
 		st: d.Store, gh: d.GitHub, engine: d.Engine, set: d.Settings, getenv: d.Getenv, newDBs: d.NewDatabases,
-		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter, wake: d.Wake,
+		log: cmp.Or(d.Logger, slog.Default()), now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter,
+		wake: d.Wake, budgets: d.Budgets, firstPol: cmp.Or(d.Engine.Poll.Initial, preview.DefaultPollPolicy().Initial),
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
-		files: map[string]filesEntry{}, warned: map[string]bool{},
-		clones: map[string]string{}, budgets: d.Budgets,
-	}
-	if r.jitter == nil {
-		r.jitter = func(n time.Duration) time.Duration {
-			if n <= 0 {
-				return 0
-			}
-			return rand.N(n)
-		}
+		files: map[string]filesEntry{}, warned: map[string]bool{}, clones: map[string]string{},
 	}
 	if r.getenv == nil {
 		r.getenv = os.Getenv
@@ -190,20 +170,23 @@ func New(d Deps) (*Reconciler, error) {
 	if r.newDBs == nil {
 		r.newDBs = postgresDatabases
 	}
-	if r.log == nil {
-		r.log = slog.Default()
-	}
 	if r.now == nil {
 		r.now = time.Now
+	}
+	if r.jitter == nil {
+		r.jitter = jitter
 	}
 	if r.budgets == nil {
 		r.budgets = NewBudgets(r.st, r.log, r.now)
 	}
-	r.firstPol = d.Engine.Poll.Initial
-	if r.firstPol <= 0 {
-		r.firstPol = preview.DefaultPollPolicy().Initial
-	}
 	return r, nil
+}
+
+func jitter(n time.Duration) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	return rand.N(n)
 }
 
 func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
@@ -214,10 +197,6 @@ func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
 	return preview.PostgresDatabases(m), nil
 }
 
-// minAgain keeps a build that is not over from returning 0, which would
-// end its job.
-const minAgain = time.Second
-
 // pass is one Reconcile call's view of a PR.
 type pass struct {
 	key   string
@@ -227,12 +206,13 @@ type pass struct {
 	log   *slog.Logger
 	dirty bool
 
-	gh  *github.Client // the installation's client; nil: GitHub is out of reach (uninstalled)
-	bot string
-	rep *ghreport.Reporter
-	red *preview.Masker // masks the repository's secrets in comments and logs
+	gh     *github.Client // the installation's client; nil: GitHub is out of reach
+	online bool           // the pass asked for gh: a rate-limit error becomes a snooze
+	bot    string
+	rep    *ghreport.Reporter
+	red    *preview.Masker // masks the repository's secrets in comments and logs
 
-	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
+	cfgErr  error // what the configuration file says: see facts.cfgErr
 	res     repoconfig.Resolved
 	warns   []repoconfig.Problem
 	name    string
@@ -241,7 +221,9 @@ type pass struct {
 
 // Reconcile brings the preview of the PR keyed prKey in line with the PR's
 // desired state, one step at a time: again > 0 asks to be called again
-// after that long.
+// after that long. It loads the PR, its preview and the installation's
+// GitHub pause, then asks next what to do, fetches the facts next asks
+// for and carries out its answer.
 func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Duration, err error) {
 	pr, err := r.st.GetPR(ctx, prKey)
 	if errors.Is(err, store.ErrNotFound) {
@@ -258,106 +240,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		return 0, err
 	}
 	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &preview.Masker{}}
-	// Registered first so that it runs last: the job's error is stored
-	// (River keeps it with the job) and logged, so it is masked like the
-	// rest of what a pass stores.
-	defer func() { err = maskError(err, ps.red) }()
 	defer func() {
+		if ps.online {
+			again, err = r.snoozeRateLimited(ctx, ps, again, err)
+		}
 		if again == 0 {
 			// Between builds the comment is found again when needed; only
 			// a build's progress edits need the Reporter's memory.
 			r.dropReporter(prKey)
 		}
+		// The job's error is stored (River keeps it) and logged: masked
+		// like the rest of what a pass stores.
+		err = maskError(err, ps.red)
 	}()
-
-	if pr.InstallationID == 0 {
-		ps.log.WarnContext(ctx, "PR came from a repository webhook, not the App: nothing to act with")
-		return r.settle(ctx, ps)
-	}
-	if pr.Uninstalled {
-		gone, err := r.confirmUninstalled(ctx, ps)
-		if err != nil {
-			return 0, err
-		}
-		if gone {
-			return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
-		}
-		pr = ps.pr
-	}
-	until, paused, err := r.budgets.sharedPause(ctx, pr.InstallationID)
-	if err != nil {
-		return 0, err
-	}
-	if paused {
-		return r.whilePaused(ctx, ps, until)
-	}
-	defer func() { again, err = r.snoozeRateLimited(ctx, ps, again, err) }()
-	ps.gh, err = r.gh.Installation(ctx, pr.InstallationID)
-	if errors.Is(err, ghapp.ErrInstallationNotFound) {
-		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
-	}
-	if ps.bot, err = r.gh.BotLogin(ctx); err != nil {
-		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
-	}
-	if pr.HeadSHA == "" {
-		found, err := r.fillHead(ctx, ps)
-		if err != nil {
-			return 0, err
-		}
-		if !found {
-			ps.gh = nil // nothing to show anything on
-			return r.settle(ctx, ps)
-		}
-	}
-	ps.rep, ps.red = r.reporter(ps)
-	if pr.Command != nil {
-		if err := r.command(ctx, ps); err != nil {
-			return 0, err
-		}
-	}
-	cfgErr := r.loadConfig(ctx, ps)
-	ps.red.Set(secretValues(ps.res))
-	if cfgErr != nil && !pr.Closed {
-		// A configuration we could not read matters to a closed PR only
-		// for the database: next removes its preview anyway.
-		return 0, cfgErr
-	}
-	return r.decide(ctx, ps)
-}
-
-// confirmUninstalled asks GitHub whether the App really lost the PR's
-// repository, as a delivery said, before anything is deleted. When it did
-// not, the PR and its installation are reinstated and the pass goes on.
-func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (bool, error) {
-	pr := ps.pr
-	installed, err := r.gh.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
-	if err != nil {
-		return false, fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
-	}
-	if !installed {
-		return true, nil
-	}
-	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
-	if err := r.st.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
-		return false, err
-	}
-	if ps.pr, err = r.st.GetPR(ctx, pr.Key); err != nil {
-		return false, err
-	}
-	return false, nil
-}
-
-// decide asks next what to do with an open or closed PR whose
-// configuration was read, fetches the facts it asks for, and carries out
-// its answer.
-func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error) {
 	f := facts{
-		pr: ps.pr, p: ps.p, s: ps.s, cfgErr: ps.cfgErr, res: &ps.res, name: ps.name,
+		pr: pr, p: p, s: ps.s, res: &ps.res,
 		ttl: r.set.PreviewTTL, warning: r.set.TTLWarning, capacity: r.set.MaxPreviewsPerInstallation,
 		secretsRotated: ps.s.secretsRotated(r.getenv), now: r.now(),
+	}
+	if until, paused, err := r.budgets.sharedPause(ctx, pr.InstallationID); err != nil {
+		return 0, err
+	} else if paused {
+		f.paused = until
 	}
 	var release func() // the installation's cap lease, once taken
 	defer func() {
@@ -370,13 +274,49 @@ func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error
 		if st.ttl != nil {
 			r.applyTTL(ps, st.ttl)
 		}
+		var err error
 		switch st.kind {
-		case stepListFiles:
-			files, err := r.changedFiles(ctx, ps)
-			if err != nil {
-				return 0, err
+		case stepCheckInstalled:
+			f.gone, err = r.confirmUninstalled(ctx, ps)
+			f.pr, f.installed = ps.pr, !f.gone
+		case stepConnect:
+			ps.online = true
+			ps.gh, err = r.gh.Installation(ctx, ps.pr.InstallationID)
+			if errors.Is(err, ghapp.ErrInstallationNotFound) {
+				ps.gh, f.gone, err = nil, true, nil
+				break
 			}
-			f.files, f.filesKnown = files, true
+			if err == nil {
+				ps.bot, err = r.gh.BotLogin(ctx)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
+			}
+			ps.rep, ps.red = r.reporter(ps)
+			f.connected = true
+		case stepFillHead:
+			var found bool
+			found, err = r.fillHead(ctx, ps)
+			if !found {
+				ps.gh, f.headGone = nil, true // nothing to show anything on
+			}
+		case stepCheckWriter:
+			var ok bool
+			ok, err = r.mayWrite(ctx, ps, ps.pr.Command.Actor)
+			f.writer = &ok
+		case stepCommand:
+			err = r.command(ctx, ps, st.accept)
+		case stepLoadConfig:
+			if st.until.IsZero() {
+				f.readErr = r.loadConfig(ctx, ps)
+			} else {
+				r.cachedConfig(ps)
+			}
+			ps.red.Set(secretValues(ps.res))
+			f.configRead, f.cfgErr, f.name = true, ps.cfgErr, ps.name
+		case stepListFiles:
+			f.files, err = r.changedFiles(ctx, ps)
+			f.filesKnown = true
 		case stepRename:
 			if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
 				return wait, err
@@ -384,22 +324,19 @@ func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error
 		case stepCountSlots:
 			// Deciding and taking a slot happen under the installation's
 			// lease in the store, so replicas count the same slots.
-			rel, wait, err := r.leaseCap(ctx, ps.pr.InstallationID)
+			rel, wait, lerr := r.leaseCap(ctx, ps.pr.InstallationID)
 			if rel == nil {
-				return wait, err
+				return wait, lerr
 			}
 			release = rel
-			mine := ps.s.QueuedAt
-			if mine.IsZero() {
-				mine = r.now()
-			}
-			running, ahead, err := r.line(ctx, ps, mine)
-			if err != nil {
-				return 0, err
-			}
-			f.slots = &slotCount{running: running, ahead: ahead, queuedAt: mine}
+			sc := &slotCount{queuedAt: cmp.Or(ps.s.QueuedAt, r.now())}
+			sc.running, sc.ahead, err = r.line(ctx, ps, sc.queuedAt)
+			f.slots = sc
 		default:
 			return r.act(ctx, ps, st, release)
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
 }
@@ -408,12 +345,24 @@ func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error
 // ends the installation's cap lease once the step's decision is saved.
 func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	switch st.kind {
+	case stepSettle:
+		ps.log.WarnContext(ctx, st.reason+": nothing to do")
+		return r.settle(ctx, ps)
+	case stepWait:
+		return r.resumeWait(st.until), nil
+	case stepRetry:
+		return 0, st.err
 	case stepRemove:
 		if st.holdTTL {
-			ps.s.HoldSHA, ps.s.HoldKind, ps.s.HoldBy = ps.pr.HeadSHA, holdTTL, ""
-			ps.dirty = true
+			ps.s.Hold, ps.dirty = &hold{SHA: ps.pr.HeadSHA, Kind: holdTTL}, true
 		}
-		return r.remove(ctx, ps, st.reason)
+		wait, err := r.remove(ctx, ps, st.reason)
+		if err != nil || st.until.IsZero() || ps.p.Active() {
+			return wait, err
+		}
+		// Deleted while GitHub is paused: the comment and the deployments
+		// are owed (state.Reported) and follow the reset.
+		return r.resumeWait(st.until), nil
 	case stepBadConfig:
 		return r.badConfig(ctx, ps, st.problems)
 	case stepQueue:
@@ -421,7 +370,7 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 	case stepStart:
 		return r.start(ctx, ps, release)
 	case stepPoll:
-		return r.step(ctx, ps)
+		return r.step(ctx, ps, st.until)
 	case stepUpdateEnv:
 		return r.updateEnv(ctx, ps)
 	case stepSteady:
@@ -432,6 +381,26 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 		return r.steady(ctx, ps, st.warnTTL)
 	}
 	return 0, fmt.Errorf("reconciling %s: next asked for %s, which ends no pass", ps.key, st.kind)
+}
+
+// confirmUninstalled asks GitHub whether the App really lost the PR's
+// repository, as a delivery said, before anything is deleted. When it did
+// not, the PR and its installation are reinstated.
+func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (gone bool, err error) {
+	pr := ps.pr
+	installed, err := r.gh.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
+	if err != nil {
+		return false, fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
+	}
+	if !installed {
+		return true, nil
+	}
+	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
+	if err := r.st.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
+		return false, err
+	}
+	ps.pr, err = r.st.GetPR(ctx, pr.Key)
+	return false, err
 }
 
 // applyTTL stores the expiry marks of the TTL in force.
@@ -485,13 +454,13 @@ func closedReason(pr *store.PullRequest) string {
 }
 
 func holdReason(s *state, ttl time.Duration) string {
-	if s.HoldKind == holdTTL {
+	if s.Hold.Kind == holdTTL {
 		return fmt.Sprintf("The preview expired (it is kept for %s after its last build). Push a commit, add the %q label or comment /preview rebuild to bring it back.",
 			formatTTL(ttl), s.KeepLabel)
 	}
 	by := ""
-	if s.HoldBy != "" {
-		by = " by " + s.HoldBy
+	if s.Hold.By != "" {
+		by = " by " + s.Hold.By
 	}
 	return "Deleted on request" + by + ". Push a commit or comment /preview rebuild to bring it back."
 }

@@ -19,67 +19,72 @@ const (
 	holdTTL     = "ttl"     // the preview outlived its TTL
 )
 
+// Why a preview is rebuilt although its head did not move.
+const (
+	redoAsked   = "asked"   // a permitted rebuild request not yet acted on
+	redoDrifted = "drifted" // the app vanished, or another build replaced ours
+)
+
 // defaultKeepLabel protects a preview from its TTL when the repository
 // names no label of its own.
 const defaultKeepLabel = "preview"
+
+// hold keeps a preview deleted while the PR's head is still SHA.
+type hold struct {
+	SHA  string `json:"sha"`
+	Kind string `json:"kind"`         // holdCommand or holdTTL
+	By   string `json:"by,omitempty"` // who asked, for holdCommand
+}
 
 // state is the reconciler's own record of a preview, kept as JSON in
 // store.Preview.RunState. Everything the comment shows derives from it and
 // the Preview row, so any process can render the comment again.
 type state struct {
-	// Run is the engine's progress on the current (or last) build.
+	// Run is the engine's progress on the current (or last) build; nil
+	// while the Preview is building means a create may have been sent
+	// without its job id saved (a restart creates again, which the Cloud
+	// takes as a rebuild).
 	Run *preview.Run `json:"run,omitempty"`
 	// BuildGen and BuildSHA are what the current (or last) build is for,
-	// recorded before the Cloud is asked, so a restart knows what it was.
+	// saved before the Cloud is asked; Builds counts the builds started,
+	// so a rebuild of the same commit is a new final state to show.
 	BuildGen int64  `json:"build_gen,omitempty"`
 	BuildSHA string `json:"build_sha,omitempty"`
-	// Builds counts the builds started, so that a rebuild of the same
-	// commit is a new final state to show.
-	Builds int `json:"builds,omitempty"`
-	// Starting is set while a create may have been sent without its job id
-	// saved; a restart creates again (the Cloud takes it as a rebuild).
-	Starting bool `json:"starting,omitempty"`
-	// Rebuild is a permitted rebuild request not yet acted on; Drifted
-	// says the app vanished (or another build replaced ours).
-	Rebuild bool `json:"rebuild,omitempty"`
-	Drifted bool `json:"drifted,omitempty"`
-	// HoldSHA keeps the preview deleted while the head is still this
-	// commit: after "/preview delete" (HoldKind command) or its TTL.
-	HoldSHA  string `json:"hold_sha,omitempty"`
-	HoldKind string `json:"hold_kind,omitempty"`
-	HoldBy   string `json:"hold_by,omitempty"`
+	Builds   int    `json:"builds,omitempty"`
+	// Redo (redoAsked, redoDrifted) asks for a rebuild of the same head.
+	Redo string `json:"redo,omitempty"`
+	Hold *hold  `json:"hold,omitempty"`
 	// QueuedAt orders the previews waiting for a slot of the cap.
 	QueuedAt time.Time `json:"queued_at,omitzero"`
-	// BuiltAt is when the last successful build finished; the TTL counts
-	// from it. ExpiresAt and WarnAt are derived from it and the TTL in
-	// force when last computed, for the sweep to read without GitHub.
+	// BuiltAt is when the last successful build finished; ExpiresAt and
+	// WarnAt derive from it and the TTL in force, for the sweep to read
+	// without GitHub.
 	BuiltAt   time.Time `json:"built_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	WarnAt    time.Time `json:"warn_at,omitzero"`
 	KeepLabel string    `json:"keep_label,omitempty"`
-	// Reason says why the preview was deleted or not built, for the
-	// comment.
+	// Reason says why the preview was deleted or not built.
 	Reason string `json:"reason,omitempty"`
 	// Reported is the final state last shown on GitHub in full (comment
 	// and deployment status); a mismatch means that showing is owed.
 	Reported string `json:"reported,omitempty"`
-	// DeployOwed says the build's deployment could not be created when it
-	// started (a GitHub rate limit or outage, not a missing permission):
-	// it is created with the final status.
+	// DeployOwed: the build's deployment could not be created when it
+	// started (a rate limit or outage, not a missing permission); it is
+	// created with the final status.
 	DeployOwed bool `json:"deploy_owed,omitempty"`
 	// EnvSig fingerprints the env the live app was given (EnvKeys are its
-	// keys), so that a change of env alone is applied in place instead of
-	// rebuilding; EnvUpdates counts those changes, each a state to show.
+	// keys), so a change of env alone is applied in place; EnvUpdates
+	// counts those changes, each a state to show.
 	EnvSig     string   `json:"env_sig,omitempty"`
 	EnvKeys    []string `json:"env_keys,omitempty"`
 	EnvUpdates int      `json:"env_updates,omitempty"`
-	// SecretVars are the service's variables the env's secrets came from
-	// and SecretSig fingerprints their values then: the sweep notices a
-	// rotated secret without reading the repository's configuration.
+	// SecretVars are the service variables the env's secrets came from
+	// and SecretSig fingerprints their values, so the sweep notices a
+	// rotated secret without reading the configuration.
 	SecretVars []string `json:"secret_vars,omitempty"`
 	SecretSig  string   `json:"secret_sig,omitempty"`
-	// AutoRebuildSHA is the commit whose first deployment failed with the
-	// Cloud's first-run error and was rebuilt once for it.
+	// AutoRebuildSHA is the commit rebuilt once after the Cloud's
+	// first-run error.
 	AutoRebuildSHA string `json:"auto_rebuild_sha,omitempty"`
 	// APIReview is the rendered API review of the head APIReviewSHA
 	// against the base branch, and APISummary its one line.
@@ -88,17 +93,37 @@ type state struct {
 	APIReview    string `json:"api_review,omitempty"`
 }
 
+// legacy are the fields of records written before Redo and Hold (and a
+// "starting" flag, now read off the Preview's status) replaced them.
+type legacy struct {
+	Rebuild  bool   `json:"rebuild"`
+	Drifted  bool   `json:"drifted"`
+	HoldSHA  string `json:"hold_sha"`
+	HoldKind string `json:"hold_kind"`
+	HoldBy   string `json:"hold_by"`
+}
+
 func decodeState(raw []byte) *state {
-	s := &state{}
-	if len(raw) == 0 {
-		return s
+	var rec struct {
+		state
+		legacy
 	}
-	if err := json.Unmarshal(raw, s); err != nil {
-		// An unreadable record (an older format) costs at most one
-		// rebuild: start from scratch rather than wedge the PR.
+	if len(raw) > 0 && json.Unmarshal(raw, &rec) != nil {
+		// An unreadable record costs at most one rebuild: start from
+		// scratch rather than wedge the PR.
 		return &state{}
 	}
-	return s
+	s := rec.state
+	switch {
+	case rec.Rebuild:
+		s.Redo = redoAsked
+	case rec.Drifted && s.Redo == "":
+		s.Redo = redoDrifted
+	}
+	if rec.HoldSHA != "" {
+		s.Hold = &hold{SHA: rec.HoldSHA, Kind: rec.HoldKind, By: rec.HoldBy}
+	}
+	return &s
 }
 
 func (s *state) encode() []byte {
@@ -124,8 +149,11 @@ func (s *state) encodeMasked(mask func(string) string) []byte {
 }
 
 // building reports whether a build is under way (or may be).
-func (s *state) building() bool {
-	return s.Starting || (s.Run != nil && !s.Run.Result.Status.Done())
+func building(p *store.Preview, s *state) bool {
+	if s.Run == nil {
+		return p.Status == store.StatusBuilding
+	}
+	return !s.Run.Result.Status.Done()
 }
 
 // reportKey names a final state for Reported.
@@ -137,8 +165,7 @@ func reportKey(p *store.Preview, s *state) string {
 	return fmt.Sprintf("%s@%s#%s", p.Status, builds, strings.TrimSpace(s.Reason))
 }
 
-// envSig fingerprints an env, so the stored state holds no value, secret
-// or not.
+// envSig fingerprints an env, so the stored state holds no value.
 func envSig(env []preview.EnvVar) string { return preview.EnvSig("", env) }
 
 // secretSig fingerprints the current values of the service variables names.
@@ -164,10 +191,10 @@ func (s *state) secretsRotated(getenv func(string) string) bool {
 
 // held reports whether the preview must stay deleted for pr's head.
 func (s *state) held(pr *store.PullRequest, keepLabel string) bool {
-	if s.HoldSHA == "" || s.HoldSHA != pr.HeadSHA {
+	if s.Hold == nil || s.Hold.SHA != pr.HeadSHA {
 		return false
 	}
-	return s.HoldKind != holdTTL || !hasLabel(pr.Labels, keepLabel)
+	return s.Hold.Kind != holdTTL || !hasLabel(pr.Labels, keepLabel)
 }
 
 // setTTL derives the expiry from BuiltAt and the TTL in force.
@@ -184,13 +211,5 @@ func (s *state) setTTL(ttl, warning time.Duration, keepLabel string) {
 }
 
 func hasLabel(labels []string, want string) bool {
-	if want == "" {
-		return false
-	}
-	for _, l := range labels {
-		if strings.EqualFold(l, want) {
-			return true
-		}
-	}
-	return false
+	return want != "" && slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(l, want) })
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -145,7 +146,7 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 		switch {
 		case pr.Closed || pr.Uninstalled:
 			enqueue(p.Key, "closed or uninstalled with a live preview")
-		case s.building() || p.Status == store.StatusQueued || p.Status == store.StatusDeleting:
+		case building(p, s) || p.Status == store.StatusQueued || p.Status == store.StatusDeleting:
 			enqueue(p.Key, "work under way without a job")
 		case pr.Generation > p.BuiltGeneration:
 			enqueue(p.Key, "newer desired state")
@@ -329,7 +330,7 @@ func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
 		return false, nil
 	}
 	s := decodeState(p.RunState)
-	s.Drifted = true
+	s.Redo = cmp.Or(s.Redo, redoDrifted)
 	p.RunState = s.encode()
 	p.LastError = "the app was deleted outside hasura-preview"
 	return true, st.SavePreview(ctx, p)
