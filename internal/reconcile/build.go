@@ -42,29 +42,6 @@ func (r *Reconciler) queue(ctx context.Context, ps *pass, st step, release func(
 	return queuePoll, nil
 }
 
-// line counts the installation's previews that hold a slot, and those
-// waiting ahead of one that started waiting at mine.
-func (r *Reconciler) line(ctx context.Context, ps *pass, mine time.Time) (running, ahead int, err error) {
-	list, err := r.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: ps.pr.InstallationID, ActiveOnly: true, Limit: 100000})
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, o := range list {
-		if o.Key == ps.key {
-			continue
-		}
-		if o.Status != store.StatusQueued {
-			running++
-			continue
-		}
-		at := decodeState(o.RunState).QueuedAt
-		if c := at.Compare(mine); c < 0 || (c == 0 && o.Key < ps.key) {
-			ahead++
-		}
-	}
-	return running, ahead, nil
-}
-
 func queueText(running, limit, position int) string {
 	previews, are := "previews", "are"
 	if running == 1 {
@@ -95,7 +72,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	p, s, pr := ps.p, ps.s, ps.pr
 	// Every create and delete in the Cloud is by name: a name another pull
 	// request's live preview holds is not ours to rebuild (or to delete).
-	holder, err := r.st.ClaimAppName(ctx, ps.name, ps.key)
+	holder, err := r.Store.ClaimAppName(ctx, ps.name, ps.key)
 	if err != nil {
 		if afterSaved != nil {
 			afterSaved()
@@ -136,7 +113,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	// The previous build's token has done its work: the Cloud skips that
 	// build for this one.
 	r.revokeCloneToken(ctx, ps)
-	token, _, err := r.gh.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
+	token, _, err := r.GitHub.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
 	if errors.Is(err, ghapp.ErrRepoNotInstalled) || errors.Is(err, ghapp.ErrPermissionNotGranted) {
 		return r.failStart(ctx, ps, fmt.Sprintf("The App cannot read %s/%s, where the branch lives, so the Cloud could not clone it.",
 			pr.HeadOwner, pr.HeadRepo), nil)
@@ -148,14 +125,14 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	if err != nil {
 		return r.failStart(ctx, ps, "The postgres settings cannot be used: "+err.Error(), nil)
 	}
-	run, err := r.engine.Start(ctx, preview.Spec{
+	run, err := r.Engine.Start(ctx, preview.Spec{
 		Name: ps.name, Owner: pr.HeadOwner, Repo: pr.HeadRepo, Branch: pr.Branch, SHA: pr.HeadSHA,
 		Directory: ps.res.Directory, Cloud: ps.res.Cloud, Region: ps.res.Region, Plan: ps.res.Plan,
 		Env: ps.res.Env, GitHubToken: token, Databases: dbs,
 	})
 	if err == nil {
 		run.Result.AutoRebuilt = s.AutoRebuildSHA == pr.HeadSHA
-		s.recordEnv(&ps.res, r.getenv)
+		s.recordEnv(&ps.res, r.Getenv)
 		s.EnvUpdates = 0
 		r.holdCloneToken(ps, token)
 	} else {
@@ -194,7 +171,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
-		SkipInProgress: r.budgets.low(pr.InstallationID),
+		SkipInProgress: r.Budgets.low(pr.InstallationID),
 	})
 	r.warnGitHub(ctx, ps, "deployments", err)
 	if id != 0 || (err != nil && !errors.Is(err, ghreport.ErrNoPermission)) {
@@ -204,12 +181,12 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		}
 	}
 	r.progress(ctx, ps)
-	return r.firstPol, nil
+	return r.firstPoll, nil
 }
 
 // failStart records a build that never got going and says why.
 func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret error) (time.Duration, error) {
-	now := r.now()
+	now := r.Now()
 	ps.s.Run = &preview.Run{Result: preview.Result{Name: ps.name, Status: preview.StatusFailed, Message: msg, Started: now, Finished: now}}
 	ps.p.Status, ps.p.LastError = store.StatusFailed, msg
 	ps.p.BuiltGeneration, ps.p.BuiltSHA = ps.s.BuildGen, ps.s.BuildSHA
@@ -230,7 +207,7 @@ func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.
 	// A no-op once the head is reviewed; it catches a restart between the
 	// build's start and its review. The next save keeps it.
 	r.reviewAPI(ctx, ps)
-	wait, err := r.engine.Step(ctx, s.Run, nil)
+	wait, err := r.Engine.Step(ctx, s.Run, nil)
 	if !s.Run.Result.Status.Done() {
 		if err != nil {
 			return 0, err
@@ -293,8 +270,8 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	if res.Status == preview.StatusSuccess {
 		p.Status, p.LastError = store.StatusReady, ""
 		p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = res.Endpoint, res.ConsoleURL, res.ProjectID, res.TenantID
-		s.BuiltAt = cmp.Or(res.Finished, r.now())
-		s.setTTL(r.ttlOf(ps), r.set.TTLWarning, s.KeepLabel)
+		s.BuiltAt = cmp.Or(res.Finished, r.Now())
+		s.setTTL(r.ttlOf(ps), r.Settings.TTLWarning, s.KeepLabel)
 		p.TTLWarnedAt = time.Time{}
 	} else {
 		p.Status, p.LastError = store.StatusFailed, res.Message
@@ -317,7 +294,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 	if err != nil {
 		dbs = nil // the database's variables are then simply not special
 	}
-	up, err := r.engine.UpdateEnv(ctx, preview.EnvSpec{
+	up, err := r.Engine.UpdateEnv(ctx, preview.EnvSpec{
 		Name: p.AppName, TenantID: p.TenantID, Env: ps.res.Env, Managed: s.EnvKeys, Databases: dbs,
 	})
 	switch {
@@ -337,7 +314,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 		}
 		return minAgain, nil
 	}
-	s.recordEnv(&ps.res, r.getenv)
+	s.recordEnv(&ps.res, r.Getenv)
 	if len(up.Set)+len(up.Deleted) > 0 {
 		s.EnvUpdates++
 		if s.Run != nil {
@@ -348,7 +325,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	return r.steady(ctx, ps, ttlWarnDue(p, s, ps.pr, r.now()))
+	return r.steady(ctx, ps, ttlWarnDue(p, s, ps.pr, r.Now()))
 }
 
 // cloudSaid quotes the Cloud's message, if it gave one.
@@ -373,14 +350,14 @@ func (r *Reconciler) ttlOf(ps *pass) time.Duration {
 	if ps.res.TTL != nil {
 		return *ps.res.TTL
 	}
-	return r.set.PreviewTTL
+	return r.Settings.PreviewTTL
 }
 
 // steady ends a pass on a preview that is what it should be; warn says
 // the TTL warning is due.
 func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Duration, error) {
 	if warn {
-		ps.p.TTLWarnedAt = r.now()
+		ps.p.TTLWarnedAt = r.Now()
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}

@@ -32,7 +32,7 @@ func (r *Reconciler) revokeCloneToken(ctx context.Context, ps *pass) {
 // revokeToken revokes one read token, best effort: a failure is logged
 // and the token expires by itself.
 func (r *Reconciler) revokeToken(ctx context.Context, ps *pass, token string) {
-	rv, ok := r.gh.(tokenRevoker)
+	rv, ok := r.GitHub.(tokenRevoker)
 	if token == "" || !ok {
 		return
 	}

@@ -48,7 +48,7 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 			return 0, err
 		}
 	}
-	p.Status, p.DeletedAt, p.LastError = store.StatusDeleted, r.now(), ""
+	p.Status, p.DeletedAt, p.LastError = store.StatusDeleted, r.Now(), ""
 	p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = "", "", "", ""
 	s.Run, s.Redo = nil, ""
 	s.QueuedAt, s.Reason = time.Time{}, reason
@@ -69,7 +69,7 @@ func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.D
 	}
 	// Deletes are by name: if another pull request's live preview holds
 	// the name, the app is that preview's, not ours to delete.
-	if holder, err := r.st.ClaimAppName(ctx, name, ps.key); err != nil {
+	if holder, err := r.Store.ClaimAppName(ctx, name, ps.key); err != nil {
 		return 0, err
 	} else if holder != "" {
 		ps.log.WarnContext(ctx, "not deleting: the app name belongs to another pull request's preview", "app", name, "holder", holder)
@@ -85,7 +85,7 @@ func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.D
 		ps.log.WarnContext(ctx, "cannot drop the preview's database", "app", name, "error", err)
 		dbs = nil
 	}
-	_, err = r.engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, InFlightSince: since, Databases: dbs})
+	_, err = r.Engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, InFlightSince: since, Databases: dbs})
 	if errors.Is(err, preview.ErrBuildInFlight) {
 		return inFlightPoll, err
 	}

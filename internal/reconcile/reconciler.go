@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -109,23 +110,13 @@ type Deps struct {
 	Jitter func(n time.Duration) time.Duration
 }
 
-// Reconciler implements jobs.Reconciler. It is safe for concurrent use on
-// different PRs; jobs' per-PR lease keeps two calls off the same PR.
+// Reconciler implements jobs.Reconciler: its Deps, with the defaults
+// filled in, and what it remembers between passes. It is safe for
+// concurrent use on different PRs; jobs' per-PR lease keeps two calls off
+// the same PR.
 type Reconciler struct {
-	st       *store.Store
-	gh       GitHubApp
-	engine   *preview.Engine
-	set      Settings
-	getenv   func(string) string
-	newDBs   func(pgdb.Config) (preview.Databases, error)
-	log      *slog.Logger
-	now      func() time.Time
-	footer   string
-	repOpts  []ghreport.Option
-	firstPol time.Duration
-	jitter   func(time.Duration) time.Duration
-	wake     Enqueuer
-	budgets  *Budgets
+	Deps
+	firstPoll time.Duration
 
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
@@ -157,29 +148,29 @@ func New(d Deps) (*Reconciler, error) {
 	if len(problems) > 0 {
 		return nil, errors.New("reconcile: " + strings.Join(problems, "; "))
 	}
-	r := &Reconciler{
-		st: d.Store, gh: d.GitHub, engine: d.Engine, set: d.Settings, getenv: d.Getenv, newDBs: d.NewDatabases,
-		log: cmp.Or(d.Logger, slog.Default()), now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter,
-		wake: d.Wake, budgets: d.Budgets, firstPol: cmp.Or(d.Engine.Poll.Initial, preview.DefaultPollPolicy().Initial),
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
+	}
+	if d.NewDatabases == nil {
+		d.NewDatabases = postgresDatabases
+	}
+	if d.Logger == nil {
+		d.Logger = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Jitter == nil {
+		d.Jitter = jitter
+	}
+	if d.Budgets == nil {
+		d.Budgets = NewBudgets(d.Store, d.Logger, d.Now)
+	}
+	return &Reconciler{
+		Deps: d, firstPoll: cmp.Or(d.Engine.Poll.Initial, preview.DefaultPollPolicy().Initial),
 		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, warned: map[string]bool{}, clones: map[string]string{},
-	}
-	if r.getenv == nil {
-		r.getenv = os.Getenv
-	}
-	if r.newDBs == nil {
-		r.newDBs = postgresDatabases
-	}
-	if r.now == nil {
-		r.now = time.Now
-	}
-	if r.jitter == nil {
-		r.jitter = jitter
-	}
-	if r.budgets == nil {
-		r.budgets = NewBudgets(r.st, r.log, r.now)
-	}
-	return r, nil
+	}, nil
 }
 
 func jitter(n time.Duration) time.Duration {
@@ -225,21 +216,21 @@ type pass struct {
 // GitHub pause, then asks next what to do, fetches the facts next asks
 // for and carries out its answer.
 func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Duration, err error) {
-	pr, err := r.st.GetPR(ctx, prKey)
+	pr, err := r.Store.GetPR(ctx, prKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	p, err := r.st.GetPreview(ctx, prKey)
+	p, err := r.Store.GetPreview(ctx, prKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p = &store.Preview{Key: prKey, InstallationID: pr.InstallationID}
 	case err != nil:
 		return 0, err
 	}
-	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &preview.Masker{}}
+	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.Logger.With("pr", prKey), red: &preview.Masker{}}
 	defer func() {
 		if ps.online {
 			again, err = r.snoozeRateLimited(ctx, ps, again, err)
@@ -255,10 +246,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	}()
 	f := facts{
 		pr: pr, p: p, s: ps.s, res: &ps.res,
-		ttl: r.set.PreviewTTL, warning: r.set.TTLWarning, capacity: r.set.MaxPreviewsPerInstallation,
-		secretsRotated: ps.s.secretsRotated(r.getenv), now: r.now(),
+		ttl: r.Settings.PreviewTTL, warning: r.Settings.TTLWarning, capacity: r.Settings.MaxPreviewsPerInstallation,
+		secretsRotated: ps.s.secretsRotated(r.Getenv), now: r.Now(),
 	}
-	if until, paused, err := r.budgets.sharedPause(ctx, pr.InstallationID); err != nil {
+	if until, paused, err := r.Budgets.sharedPause(ctx, pr.InstallationID); err != nil {
 		return 0, err
 	} else if paused {
 		f.paused = until
@@ -281,13 +272,13 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 			f.pr, f.installed = ps.pr, !f.gone
 		case stepConnect:
 			ps.online = true
-			ps.gh, err = r.gh.Installation(ctx, ps.pr.InstallationID)
+			ps.gh, err = r.GitHub.Installation(ctx, ps.pr.InstallationID)
 			if errors.Is(err, ghapp.ErrInstallationNotFound) {
 				ps.gh, f.gone, err = nil, true, nil
 				break
 			}
 			if err == nil {
-				ps.bot, err = r.gh.BotLogin(ctx)
+				ps.bot, err = r.GitHub.BotLogin(ctx)
 			}
 			if err != nil {
 				return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
@@ -329,9 +320,12 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 				return wait, lerr
 			}
 			release = rel
-			sc := &slotCount{queuedAt: cmp.Or(ps.s.QueuedAt, r.now())}
-			sc.running, sc.ahead, err = r.line(ctx, ps, sc.queuedAt)
-			f.slots = sc
+			// The slots counted leave this PR out: it holds none.
+			mine := waiting{ps.key, cmp.Or(ps.s.QueuedAt, r.Now())}
+			var line []waiting
+			f.slots = &slotCount{queuedAt: mine.at}
+			f.slots.running, line, err = r.slots(ctx, ps.pr.InstallationID)
+			f.slots.ahead, _ = slices.BinarySearchFunc(line, mine, compareWaiting)
 		default:
 			return r.act(ctx, ps, st, release)
 		}
@@ -375,7 +369,7 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 		return r.updateEnv(ctx, ps)
 	case stepSteady:
 		if st.recordEnv {
-			ps.s.recordEnv(&ps.res, r.getenv)
+			ps.s.recordEnv(&ps.res, r.Getenv)
 			ps.dirty = true
 		}
 		return r.steady(ctx, ps, st.warnTTL)
@@ -388,7 +382,7 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 // not, the PR and its installation are reinstated.
 func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (gone bool, err error) {
 	pr := ps.pr
-	installed, err := r.gh.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
+	installed, err := r.GitHub.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
 	if err != nil {
 		return false, fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
 	}
@@ -396,10 +390,10 @@ func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (gone boo
 		return true, nil
 	}
 	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
-	if err := r.st.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
+	if err := r.Store.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
 		return false, err
 	}
-	ps.pr, err = r.st.GetPR(ctx, pr.Key)
+	ps.pr, err = r.Store.GetPR(ctx, pr.Key)
 	return false, err
 }
 
@@ -420,7 +414,7 @@ func (r *Reconciler) save(ctx context.Context, ps *pass) error {
 	// secrets.
 	ps.p.LastError = ps.red.Mask(ps.p.LastError)
 	ps.p.RunState = ps.s.encodeMasked(ps.red.Mask)
-	if err := r.st.SavePreview(ctx, ps.p); err != nil {
+	if err := r.Store.SavePreview(ctx, ps.p); err != nil {
 		return err
 	}
 	ps.dirty = false

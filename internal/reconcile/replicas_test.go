@@ -151,11 +151,11 @@ func TestPauseRecordedByOneReplicaHoldsTheOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.drive(keys, start.Add(20*time.Minute), nil)
-	until, paused := one.budgets.pausedUntil(instID)
+	until, paused := one.Budgets.pausedUntil(instID)
 	if !paused {
 		t.Fatal("the installation never reached its limit")
 	}
-	if _, known := two.budgets.pausedUntil(instID); known {
+	if _, known := two.Budgets.pausedUntil(instID); known {
 		t.Fatal("the second replica learnt of the pause by itself")
 	}
 
@@ -167,7 +167,7 @@ func TestPauseRecordedByOneReplicaHoldsTheOther(t *testing.T) {
 	if n := h.static.requests(instID) - before; n != 0 || h.static.refused(instID) != refused {
 		t.Errorf("the second replica sent %d requests during the pause", n)
 	}
-	if got, paused := two.budgets.pausedUntil(instID); !paused || !got.Equal(until) {
+	if got, paused := two.Budgets.pausedUntil(instID); !paused || !got.Equal(until) {
 		t.Errorf("the second replica pauses until %v (%v), want %v", got, paused, until)
 	}
 	h.rec = two

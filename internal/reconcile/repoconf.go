@@ -44,7 +44,7 @@ const maxFilePages = 30
 func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
 	pr := ps.pr
 	key := configKey(pr.BaseOwner, pr.BaseRepo)
-	now := r.now()
+	now := r.Now()
 	r.mu.Lock()
 	e, ok := r.configs[key]
 	r.mu.Unlock()
@@ -92,7 +92,7 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
 		return
 	}
-	res, err := e.cfg.Resolve(r.getenv, scope)
+	res, err := e.cfg.Resolve(r.Getenv, scope)
 	if err != nil {
 		ps.cfgErr = err
 		return
@@ -111,7 +111,7 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, error) {
 	pr := ps.pr
 	key := ps.key + "@" + pr.HeadSHA
-	now := r.now()
+	now := r.Now()
 	r.mu.Lock()
 	for k, e := range r.files {
 		if now.Sub(e.at) >= filesTTL {
@@ -154,7 +154,7 @@ func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
 	if ps.res.Postgres == nil {
 		return nil, nil
 	}
-	return r.newDBs(*ps.res.Postgres)
+	return r.NewDatabases(*ps.res.Postgres)
 }
 
 func configKey(owner, repo string) string { return strings.ToLower(owner + "/" + repo) }
@@ -164,13 +164,13 @@ func configKey(owner, repo string) string { return strings.ToLower(owner + "/" +
 // default), a repository names only its own secrets; by owner, those of its
 // account, which any repository of the account can then name.
 func (r *Reconciler) secretPrefix(owner, repo string) (string, error) {
-	switch r.set.SecretScope {
+	switch r.Settings.SecretScope {
 	case config.SecretScopeShared:
-		return r.set.SecretEnvPrefix, nil
+		return r.Settings.SecretEnvPrefix, nil
 	case config.SecretScopeOwner:
-		return SecretPrefix(r.set.SecretEnvPrefix, owner)
+		return SecretPrefix(r.Settings.SecretEnvPrefix, owner)
 	}
-	return RepoSecretPrefix(r.set.SecretEnvPrefix, owner, repo)
+	return RepoSecretPrefix(r.Settings.SecretEnvPrefix, owner, repo)
 }
 
 // SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and - as _.

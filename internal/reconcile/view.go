@@ -19,7 +19,7 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 	name := cmp.Or(p.AppName, ps.name)
 	v := ghreport.View{
 		Branch: pr.Branch, SHA: cmp.Or(s.BuildSHA, pr.HeadSHA), PR: pr.Number,
-		RebuildCheckbox: p.Status != store.StatusNone, Footer: r.footer,
+		RebuildCheckbox: p.Status != store.StatusNone, Footer: r.Footer,
 	}
 	var ce *repoconfig.Error
 	switch {
@@ -86,7 +86,7 @@ func (r *Reconciler) progress(ctx context.Context, ps *pass) {
 	if !r.commentWanted(ps) {
 		return
 	}
-	if r.budgets.low(ps.pr.InstallationID) {
+	if r.Budgets.low(ps.pr.InstallationID) {
 		// Short of GitHub budget: the final state will be shown, and the
 		// deployment already says the preview is pending.
 		return
