@@ -24,10 +24,8 @@ const (
 		"The service's operator needs to check HASURA_CLOUD_ACCESS_TOKEN."
 )
 
-// queue puts the PR in line for a slot of the installation's cap, by the
-// time it started waiting, and the comment says where. release ends the
-// installation's lease once the decision is saved: the comment needs no
-// lease.
+// queue puts the PR in line for a slot of the installation's cap, and the
+// comment says where; the lease ends once that is saved.
 func (r *Reconciler) queue(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	if s.QueuedAt.IsZero() || p.Status != store.StatusQueued || p.AppName != ps.name {
@@ -66,32 +64,24 @@ func ordinal(n int) string {
 }
 
 // start asks the Cloud for a new build of the head commit. What is being
-// built is saved first, so a restart neither forgets nor loops; afterSaved
-// (may be nil) runs once that save is done.
-func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (time.Duration, error) {
+// built is saved first, so a restart neither forgets nor loops.
+func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.Duration, error) {
 	p, s, pr := ps.p, ps.s, ps.pr
-	// Every create and delete in the Cloud is by name: a name another pull
-	// request's live preview holds is not ours to rebuild (or to delete).
+	// Creates and deletes are by name: another PR's name is not ours.
 	holder, err := r.Store.ClaimAppName(ctx, ps.name, ps.key)
 	if err != nil {
-		if afterSaved != nil {
-			afterSaved()
-		}
+		release()
 		return 0, err
 	}
 	if holder != "" {
-		if afterSaved != nil {
-			afterSaved()
-		}
-		// No app name is recorded: nothing of this PR's exists in the
-		// Cloud, and a close must not delete the holder's app.
+		release()
+		// No app name is recorded, so a close does not delete the holder's.
 		s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 		p.AppName = ""
 		return r.failStart(ctx, ps, fmt.Sprintf("The app name %s is already used by the preview of %s, so no preview was built: "+
 			"give this repository another `name` template in %s.", ps.name, holder, repoconfig.Path), nil)
 	}
-	// The previous deployment ends here whatever became of it: GitHub does
-	// not retire transient environments' deployments by itself.
+	// GitHub does not retire transient environments' deployments itself.
 	replaced := p.DeploymentID
 	s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 	s.Builds++
@@ -100,18 +90,12 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	p.Status, p.AppName, p.DeploymentID, p.LastError = store.StatusBuilding, ps.name, 0, ""
 	p.Endpoint, p.ConsoleURL, p.TTLWarnedAt = "", "", time.Time{}
 	err = r.save(ctx, ps)
-	if afterSaved != nil {
-		afterSaved()
-	}
+	release()
 	if err != nil {
 		return 0, err
 	}
-	if replaced != 0 {
-		r.deploymentInactive(ctx, ps, replaced, "Replaced by a newer build")
-	}
-
-	// The previous build's token has done its work: the Cloud skips that
-	// build for this one.
+	r.deploymentInactive(ctx, ps, replaced, "Replaced by a newer build")
+	// The previous build's token is done: the Cloud skips that build.
 	r.revokeCloneToken(ctx, ps)
 	token, _, err := r.GitHub.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
 	if errors.Is(err, ghapp.ErrRepoNotInstalled) || errors.Is(err, ghapp.ErrPermissionNotGranted) {
@@ -140,8 +124,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	}
 	switch {
 	case errors.Is(err, cloud.ErrQuotaExceeded):
-		// Quota texts are not documented and classified broadly: the
-		// Cloud's own words go with ours.
+		// Quota texts are not documented: the Cloud's words go with ours.
 		return r.failStart(ctx, ps, quotaMessage+cloudSaid(err), jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return r.failStart(ctx, ps, unauthorizedMessage, jobs.Permanent(err))
@@ -150,8 +133,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+cloudCode(err)+
 			". Check the name, region, plan and env of "+repoconfig.Path+".", nil)
 	case errors.Is(err, cloud.ErrNotFound), errors.Is(err, cloud.ErrAPI):
-		// Retrying would create again (a new clone token, and the
-		// quota) for an answer that will not change by itself.
+		// A retry would create again, for an answer that will not change.
 		return r.failStart(ctx, ps, "Hasura Cloud refused to build the preview"+cloudCode(err)+"."+cloudSaid(err)+
 			" Push a commit or comment /preview rebuild to try again.", jobs.Permanent(err))
 	case err != nil:
@@ -204,8 +186,7 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 // is set), a build that ends is recorded, and shown after the reset.
 func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
 	p, s := ps.p, ps.s
-	// A no-op once the head is reviewed; it catches a restart between the
-	// build's start and its review. The next save keeps it.
+	// Catches a restart between the build's start and its review.
 	r.reviewAPI(ctx, ps)
 	wait, err := r.Engine.Step(ctx, s.Run, nil)
 	if !s.Run.Result.Status.Done() {
@@ -222,9 +203,8 @@ func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.
 	paused := !until.IsZero()
 	switch afterRun(s, paused) {
 	case runSuperseded:
-		// Someone else's create replaced ours: build again, so the
-		// preview is the one this PR describes. start retires the old
-		// deployment if GitHub cannot be told now.
+		// Another create replaced ours: build again. While GitHub is
+		// paused, start retires the old deployment.
 		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
 		s.Redo = redoDrifted
 		old := p.DeploymentID
@@ -261,8 +241,7 @@ func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.
 	return 0, serr
 }
 
-// conclude records the outcome of a build that is over (and was not
-// superseded); showing it is settle's part.
+// conclude records the outcome of a build that is over; settle shows it.
 func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	r.revokeCloneToken(ctx, ps)
@@ -284,10 +263,8 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	return nil
 }
 
-// updateEnv brings a ready preview's env in line with the configuration
-// without a rebuild: only the env changed (an edited env in the
-// configuration, a rotated secret). Should the Cloud refuse, the preview is
-// rebuilt instead, which applies the env too.
+// updateEnv applies a changed env (edited, or a rotated secret) to a ready
+// preview in place; should the Cloud refuse, the preview is rebuilt.
 func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	dbs, err := r.databases(ps)
@@ -353,8 +330,8 @@ func (r *Reconciler) ttlOf(ps *pass) time.Duration {
 	return r.Settings.PreviewTTL
 }
 
-// steady ends a pass on a preview that is what it should be; warn says
-// the TTL warning is due.
+// steady ends a pass on a preview that is what it should be, warning of
+// its TTL if warn.
 func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Duration, error) {
 	if warn {
 		ps.p.TTLWarnedAt = r.Now()
@@ -366,8 +343,7 @@ func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Dura
 }
 
 // badConfig shows the configuration's problems and builds nothing; an
-// existing preview is left as it is. No error: the next push reads the
-// file again.
+// existing preview stays.
 func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Error) (time.Duration, error) {
 	text := fmt.Sprintf("The preview was not built: `%s` on the default branch has problems.", repoconfig.Path)
 	if ps.p.Active() {

@@ -14,9 +14,8 @@ import (
 // stepKind names what a pass does next.
 type stepKind int
 
-// The steps next can ask for. Those marked "ask" fetch a fact and call
-// next again; "act" ones change something and call next again; the rest
-// end the pass.
+// The steps next can ask for: "ask" fetches a fact and "act" changes
+// something before next is asked again; the rest end the pass.
 const (
 	stepSteady         stepKind = iota // the preview is what it should be: show it, maybe warn of the TTL
 	stepSettle                         // nothing to act with or on: record the generation as seen
@@ -51,31 +50,19 @@ func (k stepKind) String() string {
 
 // step is next's answer: what to do, and why.
 type step struct {
-	kind stepKind
-	// reason says why; for stepRemove it is the sentence the comment shows.
-	reason string
-	// until (stepWait, and stepRemove, stepPoll and stepLoadConfig while
-	// GitHub is paused) is when the installation may call GitHub again.
-	until time.Time
-	// accept (stepCommand) says the command's author may write.
-	accept bool
-	// err (stepRetry) is the error to retry on.
-	err error
-	// ttl carries the expiry marks for the configuration in force, set
-	// whenever the configuration was read; the pass stores them.
-	ttl *ttlMarks
-	// holdTTL (stepRemove): the head stays deleted because the preview
-	// outlived its TTL.
-	holdTTL bool
-	// problems (stepBadConfig) are the configuration's problems to show.
-	problems *repoconfig.Error
-	// recordEnv (stepSteady) notes the env again: the secrets behind it
-	// changed without changing the app.
-	recordEnv bool
-	// warnTTL (stepSteady) says the TTL warning is due now.
-	warnTTL bool
-	// running, limit and position (stepQueue) say where the PR waits,
-	// and queuedAt since when.
+	kind   stepKind
+	reason string    // why; for stepRemove, the sentence the comment shows
+	until  time.Time // while GitHub is paused: when it resumes
+	accept bool      // stepCommand: its author may write
+	err    error     // stepRetry: what to retry on
+	// ttl carries the expiry marks of the TTL in force, once the
+	// configuration was read; the pass stores them.
+	ttl       *ttlMarks
+	holdTTL   bool              // stepRemove: the head stays deleted, the TTL passed
+	problems  *repoconfig.Error // stepBadConfig: the problems to show
+	recordEnv bool              // stepSteady: the secrets behind the env changed, the app's env did not
+	warnTTL   bool              // stepSteady: the TTL warning is due
+	// stepQueue: where the PR waits, and since when.
 	running, limit, position int
 	queuedAt                 time.Time
 }
@@ -87,8 +74,7 @@ type ttlMarks struct {
 }
 
 // slotCount is the installation's cap as counted under its lease: the
-// previews holding a slot, and those waiting ahead of this PR, which waits
-// since queuedAt.
+// previews holding a slot, those ahead of this PR, and its place in line.
 type slotCount struct {
 	running, ahead int
 	queuedAt       time.Time
@@ -97,40 +83,30 @@ type slotCount struct {
 // facts are what next decides from, plain values the pass loaded or
 // asked for. next changes none of them.
 type facts struct {
-	pr *store.PullRequest
-	p  *store.Preview
-	s  *state
-	// paused is when the installation may call GitHub again (zero: now).
-	paused time.Time
+	pr     *store.PullRequest
+	p      *store.Preview
+	s      *state
+	paused time.Time // when the installation may call GitHub again (zero: now)
 	// gone: GitHub confirmed the App lost the repository or installation;
-	// installed: GitHub says it did not, whatever a delivery said.
+	// installed: it did not, whatever a delivery said.
 	gone, installed bool
-	// connected: the installation's client is at hand. headGone: GitHub
-	// does not know the PR.
-	connected, headGone bool
-	// writer says whether the pending command's author may write (nil:
-	// not asked yet).
-	writer *bool
-	// configRead: the configuration was read. readErr is an error worth a
-	// retry; cfgErr is repoconfig.ErrNotConfigured, a *repoconfig.Error,
-	// another problem with it, or nil, and then res and name are the
-	// resolved configuration and app name.
-	configRead bool
-	readErr    error
-	cfgErr     error
-	res        *repoconfig.Resolved
-	name       string
-	// ttl and warning are the service's defaults; capacity is the cap per
-	// installation (0: none).
-	ttl, warning time.Duration
-	capacity     int
-	// files are the PR's changed paths once listed (filesKnown).
-	files      []string
-	filesKnown bool
-	// slots is the cap's count once taken (nil: not counted).
-	slots *slotCount
-	// secretsRotated: a service variable the live env came from changed.
-	secretsRotated bool
+	connected       bool  // the installation's client is at hand
+	headGone        bool  // GitHub does not know the PR
+	writer          *bool // the command's author may write (nil: not asked)
+	// Once configRead: readErr is worth a retry; cfgErr is what the file
+	// says (repoconfig.ErrNotConfigured, a *repoconfig.Error, another
+	// problem); without either, res and name are in force.
+	configRead      bool
+	readErr, cfgErr error
+	res             repoconfig.Resolved
+	name            string
+	// The service's default TTL and warning, and cap per installation.
+	ttl, warning   time.Duration
+	capacity       int
+	files          []string // the PR's changed paths, once filesKnown
+	filesKnown     bool
+	slots          *slotCount // the cap's count, once taken
+	secretsRotated bool       // a service variable the live env came from changed
 	now            time.Time
 }
 
@@ -171,8 +147,7 @@ func next(f facts) step {
 }
 
 // nextPaused decides while the installation may not call GitHub: a closed
-// PR's preview is still deleted and a build in flight still followed in
-// the Cloud, both with the configuration as last read; the rest waits.
+// PR's preview is still deleted and a build in flight followed; the rest waits.
 func nextPaused(f facts) step {
 	pr, p, s := f.pr, f.p, f.s
 	wait := step{kind: stepWait, reason: "GitHub's rate limit is spent", until: f.paused}
@@ -191,8 +166,7 @@ func nextPaused(f facts) step {
 	return wait
 }
 
-// nextWanted decides for an open PR whose configuration was read: the
-// configuration, the TTL and holds, the policy, then building.
+// nextWanted decides for an open PR whose configuration was read.
 func nextWanted(f facts) step {
 	pr, p, s := f.pr, f.p, f.s
 	var ce *repoconfig.Error
@@ -202,11 +176,10 @@ func nextWanted(f facts) step {
 	case errors.As(f.cfgErr, &ce):
 		return step{kind: stepBadConfig, reason: "the configuration has problems", problems: ce}
 	case f.cfgErr != nil:
-		return step{kind: stepBadConfig, reason: "the configuration cannot be read",
-			problems: &repoconfig.Error{Problems: []repoconfig.Problem{{Message: f.cfgErr.Error()}}}}
+		return step{kind: stepBadConfig, reason: "the configuration cannot be read", problems: problem(f.cfgErr)}
 	}
 
-	// The state as the TTL in force sees it; a copy, so next changes nothing.
+	// A copy of the state under the TTL in force.
 	keep, ttl := f.res.KeepLabel, f.ttl
 	if keep == "" {
 		keep = defaultKeepLabel
@@ -239,8 +212,8 @@ func nextWanted(f facts) step {
 	return with(nextBuild(f, &c))
 }
 
-// nextBuild decides for an open PR that should have a preview: c is the
-// state with the TTL in force.
+// nextBuild decides for a PR that should have a preview; c is the state
+// with the TTL in force.
 func nextBuild(f facts, c *state) step {
 	pr, p := f.pr, f.p
 	if p.Active() && p.Status != store.StatusQueued && p.AppName != "" && p.AppName != f.name {
@@ -287,7 +260,7 @@ func nextBuild(f facts, c *state) step {
 }
 
 // nextSteady decides for a preview built from the head: its env may have
-// changed alone, and its TTL warning may be due.
+// changed alone, its TTL warning may be due.
 func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
@@ -296,8 +269,7 @@ func nextSteady(f facts, c *state) step {
 		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
-		// An env that cannot be applied in place (no tenant) is not
-		// recorded as applied.
+		// An env not applied (no tenant) is not recorded as applied.
 		if !changed && (f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars)) {
 			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
 		}
@@ -306,8 +278,8 @@ func nextSteady(f facts, c *state) step {
 	return st
 }
 
-// syntheticEvent is the PR as it is now, as a "synchronize" event: the
-// policy applies whatever the last delivery was about.
+// syntheticEvent is the PR as it is now, for the policy, whatever the last
+// delivery was about.
 func syntheticEvent(pr *store.PullRequest) preview.Event {
 	ev := preview.Event{
 		Action: "synchronize", Closed: pr.Closed, Merged: pr.Merged, Draft: pr.Draft,
@@ -319,8 +291,7 @@ func syntheticEvent(pr *store.PullRequest) preview.Event {
 	return ev
 }
 
-// kept reports whether a built preview counts down its TTL: ready or
-// failed, not protected by the keep label.
+// kept reports whether a built preview counts down its TTL.
 func kept(p *store.Preview, s *state, pr *store.PullRequest) bool {
 	return (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !hasLabel(pr.Labels, s.KeepLabel)
 }
@@ -331,8 +302,7 @@ func expired(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) b
 		p.BuiltSHA == pr.HeadSHA && s.Redo != redoAsked
 }
 
-// ttlWarnDue reports whether the PR is to be warned now that its preview
-// is about to expire.
+// ttlWarnDue reports whether the PR is to be warned of the expiry now.
 func ttlWarnDue(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bool {
 	return kept(p, s, pr) && !s.WarnAt.IsZero() && !now.Before(s.WarnAt) && p.TTLWarnedAt.IsZero()
 }
@@ -346,10 +316,9 @@ const (
 	runAutoRebuild                // the Cloud's first-run error: rebuild once, by ourselves
 )
 
-// afterRun decides what a build that is over leads to. Users of the
-// official action report that a rerun works after the first-run error
-// (action#91), so that failure is rebuilt once per commit, though not
-// while GitHub is paused: then the failure is recorded and shown.
+// afterRun decides what a build that is over leads to. A rerun works after
+// the first-run error (action#91), so it is rebuilt once per commit, unless
+// GitHub is paused: then the failure is recorded.
 func afterRun(s *state, paused bool) runOver {
 	res := s.Run.Result
 	switch {

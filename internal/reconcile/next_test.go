@@ -28,7 +28,7 @@ func readyFacts() facts {
 			Run:      &preview.Run{Result: preview.Result{Name: "octo-shop-7", Status: preview.StatusSuccess}},
 			BuildGen: 2, BuildSHA: "bbb", Builds: 1, BuiltAt: nextNow.Add(-time.Hour), EnvSig: envSig(env),
 		},
-		res:       &repoconfig.Resolved{Env: env, Policy: preview.Policy{SkipDrafts: true, ProjectDir: "hasura"}},
+		res:       repoconfig.Resolved{Env: env, Policy: preview.Policy{SkipDrafts: true, ProjectDir: "hasura"}},
 		name:      "octo-shop-7",
 		connected: true, configRead: true,
 		now: nextNow,
@@ -309,7 +309,7 @@ func TestNext(t *testing.T) {
 			if tt.change != nil {
 				tt.change(&f)
 			}
-			pr, p, s, res := *f.pr, *f.p, string(f.s.encode()), *f.res
+			pr, p, s, res := *f.pr, *f.p, string(f.s.encode()), f.res
 			st := next(f)
 			if st.kind != tt.want {
 				t.Fatalf("next = %s (%q), want %s", st.kind, st.reason, tt.want)
@@ -317,7 +317,7 @@ func TestNext(t *testing.T) {
 			if !strings.Contains(st.reason, tt.reason) {
 				t.Errorf("reason %q, want it to contain %q", st.reason, tt.reason)
 			}
-			if !reflect.DeepEqual(pr, *f.pr) || !reflect.DeepEqual(p, *f.p) || s != string(f.s.encode()) || !reflect.DeepEqual(res, *f.res) {
+			if !reflect.DeepEqual(pr, *f.pr) || !reflect.DeepEqual(p, *f.p) || s != string(f.s.encode()) || !reflect.DeepEqual(res, f.res) {
 				t.Error("next changed its input")
 			}
 			if tt.check != nil {

@@ -188,25 +188,20 @@ func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
 	return preview.PostgresDatabases(m), nil
 }
 
-// pass is one Reconcile call's view of a PR.
+// pass is one Reconcile call's view of a PR: the facts next decides from,
+// and what carrying out its steps needs.
 type pass struct {
+	facts
 	key   string
-	pr    *store.PullRequest
-	p     *store.Preview
-	s     *state
 	log   *slog.Logger
 	dirty bool
 
-	gh     *github.Client // the installation's client; nil: GitHub is out of reach
-	online bool           // the pass asked for gh: a rate-limit error becomes a snooze
-	bot    string
-	rep    *ghreport.Reporter
-	red    *preview.Masker // masks the repository's secrets in comments and logs
-
-	cfgErr  error // what the configuration file says: see facts.cfgErr
-	res     repoconfig.Resolved
+	gh      *github.Client // the installation's client; nil: GitHub is out of reach
+	online  bool           // the pass asked for gh: a rate-limit error becomes a snooze
+	bot     string
+	rep     *ghreport.Reporter
+	red     *preview.Masker // masks the repository's secrets in comments and logs
 	warns   []repoconfig.Problem
-	name    string
 	notices []ghreport.Notice
 }
 
@@ -230,7 +225,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	case err != nil:
 		return 0, err
 	}
-	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.Logger.With("pr", prKey), red: &preview.Masker{}}
+	s := decodeState(p.RunState)
+	ps := &pass{key: prKey, log: r.Logger.With("pr", prKey), red: &preview.Masker{}, facts: facts{
+		pr: pr, p: p, s: s, ttl: r.Settings.PreviewTTL, warning: r.Settings.TTLWarning,
+		capacity: r.Settings.MaxPreviewsPerInstallation, secretsRotated: s.secretsRotated(r.Getenv), now: r.Now(),
+	}}
 	defer func() {
 		if ps.online {
 			again, err = r.snoozeRateLimited(ctx, ps, again, err)
@@ -244,37 +243,28 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		// like the rest of what a pass stores.
 		err = maskError(err, ps.red)
 	}()
-	f := facts{
-		pr: pr, p: p, s: ps.s, res: &ps.res,
-		ttl: r.Settings.PreviewTTL, warning: r.Settings.TTLWarning, capacity: r.Settings.MaxPreviewsPerInstallation,
-		secretsRotated: ps.s.secretsRotated(r.Getenv), now: r.Now(),
-	}
 	if until, paused, err := r.Budgets.sharedPause(ctx, pr.InstallationID); err != nil {
 		return 0, err
 	} else if paused {
-		f.paused = until
+		ps.paused = until
 	}
-	var release func() // the installation's cap lease, once taken
-	defer func() {
-		if release != nil {
-			release()
-		}
-	}()
+	release := func() {} // ends the installation's cap lease, once taken
+	defer func() { release() }()
 	for {
-		st := next(f)
+		st := next(ps.facts)
 		if st.ttl != nil {
 			r.applyTTL(ps, st.ttl)
 		}
 		var err error
 		switch st.kind {
 		case stepCheckInstalled:
-			f.gone, err = r.confirmUninstalled(ctx, ps)
-			f.pr, f.installed = ps.pr, !f.gone
+			ps.gone, err = r.confirmUninstalled(ctx, ps)
+			ps.installed = !ps.gone
 		case stepConnect:
 			ps.online = true
 			ps.gh, err = r.GitHub.Installation(ctx, ps.pr.InstallationID)
 			if errors.Is(err, ghapp.ErrInstallationNotFound) {
-				ps.gh, f.gone, err = nil, true, nil
+				ps.gh, ps.gone, err = nil, true, nil
 				break
 			}
 			if err == nil {
@@ -284,30 +274,27 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 				return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
 			}
 			ps.rep, ps.red = r.reporter(ps)
-			f.connected = true
+			ps.connected = true
 		case stepFillHead:
 			var found bool
 			found, err = r.fillHead(ctx, ps)
 			if !found {
-				ps.gh, f.headGone = nil, true // nothing to show anything on
+				ps.gh, ps.headGone = nil, true // nothing to show anything on
 			}
 		case stepCheckWriter:
 			var ok bool
 			ok, err = r.mayWrite(ctx, ps, ps.pr.Command.Actor)
-			f.writer = &ok
+			ps.writer = &ok
 		case stepCommand:
 			err = r.command(ctx, ps, st.accept)
 		case stepLoadConfig:
-			if st.until.IsZero() {
-				f.readErr = r.loadConfig(ctx, ps)
-			} else {
-				r.cachedConfig(ps)
-			}
+			// While GitHub is paused, the configuration as last read.
+			ps.readErr = r.loadConfig(ctx, ps, st.until.IsZero())
 			ps.red.Set(secretValues(ps.res))
-			f.configRead, f.cfgErr, f.name = true, ps.cfgErr, ps.name
+			ps.configRead = true
 		case stepListFiles:
-			f.files, err = r.changedFiles(ctx, ps)
-			f.filesKnown = true
+			ps.files, err = r.changedFiles(ctx, ps)
+			ps.filesKnown = true
 		case stepRename:
 			if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
 				return wait, err
@@ -323,9 +310,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 			// The slots counted leave this PR out: it holds none.
 			mine := waiting{ps.key, cmp.Or(ps.s.QueuedAt, r.Now())}
 			var line []waiting
-			f.slots = &slotCount{queuedAt: mine.at}
-			f.slots.running, line, err = r.slots(ctx, ps.pr.InstallationID)
-			f.slots.ahead, _ = slices.BinarySearchFunc(line, mine, compareWaiting)
+			ps.slots = &slotCount{queuedAt: mine.at}
+			ps.slots.running, line, err = r.slots(ctx, ps.pr.InstallationID)
+			ps.slots.ahead, _ = slices.BinarySearchFunc(line, mine, compareWaiting)
 		default:
 			return r.act(ctx, ps, st, release)
 		}
@@ -335,8 +322,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	}
 }
 
-// act carries out a step of next that ends the pass. release (may be nil)
-// ends the installation's cap lease once the step's decision is saved.
+// act carries out a step of next that ends the pass. release ends the
+// installation's cap lease once the step's decision is saved.
 func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	switch st.kind {
 	case stepSettle:

@@ -35,49 +35,35 @@ const filesTTL = 10 * time.Minute
 // maxFilePages caps the listing: GitHub stops at 3000 files (30 pages).
 const maxFilePages = 30
 
-// loadConfig reads the repository's configuration from its default branch,
-// through a short cache: a build's every step reads it. Not from the PR's
-// base branch: anyone who can push a branch could open a PR against it
-// with a configuration that names the repository's secrets for an app
-// whose metadata they control. It fills ps.cfgErr with what the file says
-// (missing, broken) and returns only the errors worth a retry.
-func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
+// loadConfig reads the repository's configuration from its default
+// branch, never from the PR's base branch, which anyone who can push a
+// branch can choose (and so name the repository's secrets). It goes
+// through a short cache; with fetch false it takes what this process last
+// read, however old, without asking GitHub. It fills ps.cfgErr with what
+// the file says and returns only the errors worth a retry.
+func (r *Reconciler) loadConfig(ctx context.Context, ps *pass, fetch bool) error {
 	pr := ps.pr
-	key := configKey(pr.BaseOwner, pr.BaseRepo)
+	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo)
 	now := r.Now()
 	r.mu.Lock()
 	e, ok := r.configs[key]
 	r.mu.Unlock()
-	// A stale entry stays until replaced: a pass during a GitHub rate-limit
-	// pause uses it (see cachedConfig).
-	if !ok || now.Sub(e.at) >= configCacheTTL {
+	if fetch && (!ok || now.Sub(e.at) >= configCacheTTL) {
 		// No ref: GitHub's contents API reads the default branch.
 		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, "")
 		var ce *repoconfig.Error
 		if err != nil && !errors.Is(err, repoconfig.ErrNotConfigured) && !errors.As(err, &ce) {
 			return fmt.Errorf("reading the configuration of %s: %w", ps.key, err)
 		}
-		e = cfgEntry{cfg: cfg, err: err, at: now}
+		e, ok = cfgEntry{cfg: cfg, err: err, at: now}, true
 		r.mu.Lock()
 		r.configs[key] = e
 		r.mu.Unlock()
 	}
-	r.applyConfig(ps, e)
-	return nil
-}
-
-// cachedConfig applies the repository's configuration as last read, however
-// old, without asking GitHub (if this process read it at all).
-func (r *Reconciler) cachedConfig(ps *pass) {
-	pr := ps.pr
-	key := configKey(pr.BaseOwner, pr.BaseRepo)
-	r.mu.Lock()
-	e, ok := r.configs[key]
-	r.mu.Unlock()
 	if ok {
 		r.applyConfig(ps, e)
-		ps.red.Set(secretValues(ps.res))
 	}
+	return nil
 }
 
 // applyConfig fills ps with what a configuration says.
@@ -89,7 +75,7 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 	}
 	scope, err := r.secretPrefix(pr.BaseOwner, pr.BaseRepo)
 	if err != nil {
-		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+		ps.cfgErr = problem(err)
 		return
 	}
 	res, err := e.cfg.Resolve(r.Getenv, scope)
@@ -102,7 +88,7 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 		Owner: pr.BaseOwner, Repo: pr.BaseRepo, PR: pr.Number, Branch: pr.Branch,
 	})
 	if err != nil {
-		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+		ps.cfgErr = problem(err)
 	}
 }
 
@@ -157,7 +143,10 @@ func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
 	return r.NewDatabases(*ps.res.Postgres)
 }
 
-func configKey(owner, repo string) string { return strings.ToLower(owner + "/" + repo) }
+// problem is err as a configuration problem to show.
+func problem(err error) *repoconfig.Error {
+	return &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+}
 
 // secretPrefix is where the secrets of a repository are read. The App may
 // be installed on many accounts and repositories: scoped by repository (the
