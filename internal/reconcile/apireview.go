@@ -8,15 +8,11 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/ghproject"
 )
 
-// apiReviewTimeout bounds the two archive downloads of a review; a review
-// that does not finish in time leaves the comment without the section.
+// apiReviewTimeout bounds a review's two archive downloads.
 const apiReviewTimeout = time.Minute
 
-// reviewAPI diffs the project at the base branch against the head commit
-// (one archive each, with the installation's token) and keeps the
-// rendered section in the state, so every later comment shows it, the
-// failed build's too. A head already reviewed is not fetched again. It
-// reports whether the state changed.
+// reviewAPI diffs the project at the base branch against the head, once
+// per head, and keeps the section in the state; it reports a change.
 func (r *Reconciler) reviewAPI(ctx context.Context, ps *pass) bool {
 	pr, s := ps.pr, ps.s
 	if ps.gh == nil || pr.HeadSHA == "" || pr.BaseRef == "" || s.APIReviewSHA == pr.HeadSHA {
@@ -30,8 +26,7 @@ func (r *Reconciler) reviewAPI(ctx context.Context, ps *pass) bool {
 	}
 	rctx, cancel := context.WithTimeout(ctx, apiReviewTimeout)
 	defer cancel()
-	// A fork's head commit is served by the base repository too, which
-	// is the repository the installation token certainly reaches.
+	// The base repository serves a fork's head commit too.
 	rep := ghproject.Review(rctx, ps.gh, nil, pr.BaseOwner, pr.BaseRepo, ps.res.Directory,
 		ghproject.Side{Ref: pr.BaseRef}, ghproject.Side{Ref: pr.HeadSHA}, opts, ghproject.Limits{})
 	s.APIReviewSHA, s.APISummary, s.APIReview = pr.HeadSHA, ps.red.Mask(rep.Summary), ps.red.Mask(rep.Markdown())

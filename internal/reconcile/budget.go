@@ -13,9 +13,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// lowBudgetPercent is the share of an installation's hourly GitHub limit
-// below which only final states are shown (no progress edits, no
-// in_progress deployment status).
+// lowBudgetPercent is the share of the hourly GitHub limit below which only
+// final states are shown.
 const lowBudgetPercent = 10
 
 // ghBudget is what this process knows of one installation's GitHub rate
@@ -25,10 +24,8 @@ type ghBudget struct {
 	reset, until     time.Time
 }
 
-// Budgets is every installation's GitHub rate limit as this process knows
-// it, with the pause kept in the store so that replicas and restarts hold
-// back together. Its Middleware goes on the App's installation clients
-// (ghapp.WithMiddleware); pass the same Budgets to the Reconciler in Deps.
+// Budgets are the installations' GitHub rate limits, the pause kept in the
+// store for every replica. Its Middleware goes on the installation clients.
 type Budgets struct {
 	st  *store.Store
 	log *slog.Logger
@@ -38,8 +35,7 @@ type Budgets struct {
 	m  map[int64]*ghBudget
 }
 
-// NewBudgets returns the budgets of a process whose pauses are shared
-// through st; log and now default to slog.Default and time.Now.
+// NewBudgets returns budgets sharing pauses through st; log and now may be nil.
 func NewBudgets(st *store.Store, log *slog.Logger, now func() time.Time) *Budgets {
 	if log == nil {
 		log = slog.Default()
@@ -62,16 +58,14 @@ func (bs *Budgets) with(id int64, f func(b *ghBudget)) {
 	f(b)
 }
 
-// pausedUntil reports whether installation id must not call GitHub now,
-// and until when, as this process knows it.
+// pausedUntil reports whether installation id must not call GitHub now.
 func (bs *Budgets) pausedUntil(id int64) (until time.Time, paused bool) {
 	now := bs.now()
 	bs.with(id, func(b *ghBudget) { until, paused = b.until, now.Before(b.until) })
 	return until, paused
 }
 
-// sharedPause is pausedUntil with the pause another replica (or an earlier
-// process) recorded in the store; this process then holds back too.
+// sharedPause is pausedUntil with the pause recorded in the store.
 func (bs *Budgets) sharedPause(ctx context.Context, id int64) (time.Time, bool, error) {
 	stored, err := bs.st.GitHubPausedUntil(ctx, id)
 	if err != nil {
@@ -82,8 +76,8 @@ func (bs *Budgets) sharedPause(ctx context.Context, id int64) (time.Time, bool, 
 	return until, paused, nil
 }
 
-// extend moves installation id's pause to end at until if that is later;
-// it reports whether this starts a pause and whether it moved its end.
+// extend moves id's pause to end at until, if later (moved), which may
+// start one.
 func (bs *Budgets) extend(id int64, until time.Time) (started, later bool) {
 	now := bs.now()
 	bs.with(id, func(b *ghBudget) {
@@ -96,8 +90,7 @@ func (bs *Budgets) extend(id int64, until time.Time) (started, later bool) {
 	return started, later
 }
 
-// low reports whether installation id has less than lowBudgetPercent of
-// its limit left in the current window.
+// low reports whether installation id is short of GitHub budget.
 func (bs *Budgets) low(id int64) (low bool) {
 	now := bs.now()
 	bs.with(id, func(b *ghBudget) {
@@ -106,8 +99,7 @@ func (bs *Budgets) low(id int64) (low bool) {
 	return low
 }
 
-// record keeps the rate-limit headers of one answer, if it has them. The
-// search and GraphQL budgets are separate from the core one and ignored.
+// record keeps one answer's rate-limit headers (the core budget's only).
 func (bs *Budgets) record(id int64, h http.Header) {
 	if res := h.Get("X-RateLimit-Resource"); res != "" && res != "core" {
 		return
@@ -121,8 +113,7 @@ func (bs *Budgets) record(id int64, h http.Header) {
 	bs.with(id, func(b *ghBudget) { b.limit, b.remaining, b.reset = limit, remaining, time.Unix(reset, 0) })
 }
 
-// pause stops installation id's GitHub calls until then, in this process
-// and, through the store, in the others; it is logged once per pause.
+// pause stops installation id's GitHub calls until then, in every replica.
 func (bs *Budgets) pause(ctx context.Context, id int64, until time.Time) {
 	started, later := bs.extend(id, until)
 	if started {
@@ -140,18 +131,15 @@ func (bs *Budgets) pause(ctx context.Context, id int64, until time.Time) {
 	}
 }
 
-// resumeWait is how long a pass snoozes for a pause that ends at until:
-// every PR of the installation comes back then, so each adds up to a tenth
-// of the wait (between a second and a minute) to spread them out.
+// resumeWait is how long to snooze for a pause that ends at until, plus a
+// jitter (a tenth, 1s to 1m) that spreads the installation's PRs.
 func (r *Reconciler) resumeWait(until time.Time) time.Duration {
 	d := max(until.Sub(r.Now()), minAgain)
 	return d + r.Jitter(min(max(d/10, time.Second), time.Minute))
 }
 
-// Middleware is the installation's rate-limit bookkeeping, as ghapp
-// middleware: it reads the budget off every answer, pauses the
-// installation on a rate-limit answer that asks for more than a pass may
-// wait, and refuses to send while paused, whichever code path calls.
+// Middleware (ghapp) reads the budget off every answer, pauses on a long
+// rate-limit wait, and refuses to send while paused.
 func (bs *Budgets) Middleware(id int64, next http.RoundTripper) http.RoundTripper {
 	return &budgetTransport{next: next, bs: bs, id: id}
 }
@@ -193,9 +181,8 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// snoozeRateLimited turns a pass that a GitHub rate limit stopped into a
-// snooze until GitHub takes requests again, instead of an error that River
-// would retry every few seconds meanwhile.
+// snoozeRateLimited turns a rate-limit error into a snooze until the reset,
+// instead of an error River would retry every few seconds.
 func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time.Duration, err error) (time.Duration, error) {
 	until, limited := ghreport.RateLimitUntil(err, r.Now())
 	if err == nil || !limited {
@@ -206,8 +193,7 @@ func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time
 		until = u
 	}
 	if until.Sub(r.Now()) > maxRateLimitWait {
-		// Not every limit shows in the headers (a secondary one without
-		// Retry-After): the error is the other way to learn of one.
+		// Not every limit shows in the headers (a secondary one).
 		r.Budgets.pause(ctx, id, until)
 	}
 	ps.log.DebugContext(ctx, "GitHub rate limit; reconciling again when it resets", "until", until)

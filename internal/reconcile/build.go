@@ -250,7 +250,7 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 		p.Status, p.LastError = store.StatusReady, ""
 		p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = res.Endpoint, res.ConsoleURL, res.ProjectID, res.TenantID
 		s.BuiltAt = cmp.Or(res.Finished, r.Now())
-		s.setTTL(r.ttlOf(ps), r.Settings.TTLWarning, s.KeepLabel)
+		s.setTTL(ttlIn(&ps.res, r.Settings.PreviewTTL), r.Settings.TTLWarning, s.KeepLabel)
 		p.TTLWarnedAt = time.Time{}
 	} else {
 		p.Status, p.LastError = store.StatusFailed, res.Message
@@ -323,11 +323,12 @@ func cloudCode(err error) string {
 	return ""
 }
 
-func (r *Reconciler) ttlOf(ps *pass) time.Duration {
-	if ps.res.TTL != nil {
-		return *ps.res.TTL
+// ttlIn is the TTL in force: the repository's, else the service's def.
+func ttlIn(res *repoconfig.Resolved, def time.Duration) time.Duration {
+	if res.TTL != nil {
+		return *res.TTL
 	}
-	return r.Settings.PreviewTTL
+	return def
 }
 
 // steady ends a pass on a preview that is what it should be, warning of

@@ -12,10 +12,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// remove deletes the preview, if there is one, for reason (a sentence the
-// comment shows). A creation job still running could bring the app up
-// after the delete, so the delete waits for it: closing a PR during a build
-// must end with nothing in the Cloud.
+// remove deletes the preview, if any, for reason (shown). It waits for a
+// running creation job, which could bring the app up after the delete.
 func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	if !p.Active() {
@@ -60,15 +58,13 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 	return r.settle(ctx, ps)
 }
 
-// destroy deletes the app called name (and its database when the
-// configuration names one). It returns preview.ErrBuildInFlight, with the
-// wait before trying again, while a creation job may still bring it up.
+// destroy deletes the app called name and its database, if any; while a
+// creation job may bring it up, preview.ErrBuildInFlight and a wait.
 func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.Duration, error) {
 	if name == "" {
 		return 0, nil
 	}
-	// Deletes are by name: if another pull request's live preview holds
-	// the name, the app is that preview's, not ours to delete.
+	// Deletes are by name: another PR's live preview may hold it.
 	if holder, err := r.Store.ClaimAppName(ctx, name, ps.key); err != nil {
 		return 0, err
 	} else if holder != "" {
@@ -92,9 +88,8 @@ func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.D
 	return 0, err
 }
 
-// destroyRenamed deletes the app left under an old name when the
-// repository's name template changed, so that renaming does not leave an
-// orphan behind.
+// destroyRenamed deletes the app left under the old name when the name
+// template changed.
 func (r *Reconciler) destroyRenamed(ctx context.Context, ps *pass) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	old := p.AppName

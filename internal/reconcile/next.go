@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -180,13 +181,7 @@ func nextWanted(f facts) step {
 	}
 
 	// A copy of the state under the TTL in force.
-	keep, ttl := f.res.KeepLabel, f.ttl
-	if keep == "" {
-		keep = defaultKeepLabel
-	}
-	if f.res.TTL != nil {
-		ttl = *f.res.TTL
-	}
+	keep, ttl := cmp.Or(f.res.KeepLabel, defaultKeepLabel), ttlIn(&f.res, f.ttl)
 	c := *s
 	c.setTTL(ttl, f.warning, keep)
 	marks := &ttlMarks{expiresAt: c.ExpiresAt, warnAt: c.WarnAt, keepLabel: c.KeepLabel}

@@ -188,8 +188,8 @@ func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
 	return preview.PostgresDatabases(m), nil
 }
 
-// pass is one Reconcile call's view of a PR: the facts next decides from,
-// and what carrying out its steps needs.
+// pass is one Reconcile call: the facts next decides from, and what
+// carrying out its steps needs.
 type pass struct {
 	facts
 	key   string
@@ -205,11 +205,9 @@ type pass struct {
 	notices []ghreport.Notice
 }
 
-// Reconcile brings the preview of the PR keyed prKey in line with the PR's
-// desired state, one step at a time: again > 0 asks to be called again
-// after that long. It loads the PR, its preview and the installation's
-// GitHub pause, then asks next what to do, fetches the facts next asks
-// for and carries out its answer.
+// Reconcile brings the preview of the PR keyed prKey one step closer to
+// the PR's desired state; again > 0 asks to be called again after that
+// long. It loads, asks next, fetches the facts next asks for, and acts.
 func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Duration, err error) {
 	pr, err := r.Store.GetPR(ctx, prKey)
 	if errors.Is(err, store.ErrNotFound) {
@@ -235,12 +233,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 			again, err = r.snoozeRateLimited(ctx, ps, again, err)
 		}
 		if again == 0 {
-			// Between builds the comment is found again when needed; only
-			// a build's progress edits need the Reporter's memory.
-			r.dropReporter(prKey)
+			r.dropReporter(prKey) // only a build's progress edits need its memory
 		}
-		// The job's error is stored (River keeps it) and logged: masked
-		// like the rest of what a pass stores.
+		// River stores the job's error: masked like the rest.
 		err = maskError(err, ps.red)
 	}()
 	if until, paused, err := r.Budgets.sharedPause(ctx, pr.InstallationID); err != nil {
@@ -300,8 +295,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 				return wait, err
 			}
 		case stepCountSlots:
-			// Deciding and taking a slot happen under the installation's
-			// lease in the store, so replicas count the same slots.
+			// Under the installation's lease, so replicas count alike.
 			rel, wait, lerr := r.leaseCap(ctx, ps.pr.InstallationID)
 			if rel == nil {
 				return wait, lerr
@@ -341,8 +335,7 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 		if err != nil || st.until.IsZero() || ps.p.Active() {
 			return wait, err
 		}
-		// Deleted while GitHub is paused: the comment and the deployments
-		// are owed (state.Reported) and follow the reset.
+		// Deleted while GitHub is paused: what is shown follows the reset.
 		return r.resumeWait(st.until), nil
 	case stepBadConfig:
 		return r.badConfig(ctx, ps, st.problems)
@@ -365,8 +358,7 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 }
 
 // confirmUninstalled asks GitHub whether the App really lost the PR's
-// repository, as a delivery said, before anything is deleted. When it did
-// not, the PR and its installation are reinstated.
+// repository; when it did not, the PR and its installation are reinstated.
 func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (gone bool, err error) {
 	pr := ps.pr
 	installed, err := r.GitHub.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
@@ -393,12 +385,9 @@ func (r *Reconciler) applyTTL(ps *pass, m *ttlMarks) {
 	}
 }
 
-// save writes the preview row with the state; every outward action comes
-// after the save of the state it starts from.
+// save writes the preview row with the state, masked: the dashboard reads
+// it, and the Cloud's errors may quote the repository's secrets.
 func (r *Reconciler) save(ctx context.Context, ps *pass) error {
-	// Only masked text is stored: the dashboard and anyone with the
-	// database read it, and the Cloud's errors may quote the repository's
-	// secrets.
 	ps.p.LastError = ps.red.Mask(ps.p.LastError)
 	ps.p.RunState = ps.s.encodeMasked(ps.red.Mask)
 	if err := r.Store.SavePreview(ctx, ps.p); err != nil {
@@ -408,9 +397,8 @@ func (r *Reconciler) save(ctx context.Context, ps *pass) error {
 	return nil
 }
 
-// settle ends a pass that leaves nothing running: the final state is shown
-// on GitHub, and the generation acted on is recorded so the sweep does not
-// send the PR back.
+// settle ends a pass that leaves nothing running: it shows the final state
+// and records the generation acted on, so the sweep does not send it back.
 func (r *Reconciler) settle(ctx context.Context, ps *pass) (time.Duration, error) {
 	if err := r.publish(ctx, ps); err != nil {
 		return 0, err
@@ -419,12 +407,10 @@ func (r *Reconciler) settle(ctx context.Context, ps *pass) (time.Duration, error
 		ps.p.BuiltGeneration = ps.pr.Generation
 		ps.dirty = true
 	}
-	if ps.dirty {
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
+	if !ps.dirty {
+		return 0, nil
 	}
-	return 0, nil
+	return 0, r.save(ctx, ps)
 }
 
 func closedReason(pr *store.PullRequest) string {
@@ -457,8 +443,7 @@ func formatTTL(d time.Duration) string {
 	return d.String()
 }
 
-// sentence capitalises a reason from preview.Decide and ends it with a
-// full stop, for the comment.
+// sentence makes a reason from preview.Decide a sentence for the comment.
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {

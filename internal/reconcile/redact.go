@@ -6,9 +6,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 )
 
-// secretValues lists what a resolved configuration holds that must not be
-// shown: the values read from secrets or sensitive by name or content, and
-// the database server's URI and password.
+// secretValues lists what a configuration holds that must not be shown:
+// secret values, and the database server's URI and password.
 func secretValues(res repoconfig.Resolved) []string {
 	var out []string
 	for _, v := range res.Env {
@@ -23,8 +22,7 @@ func secretValues(res repoconfig.Resolved) []string {
 	return out
 }
 
-// maskError returns err with its text masked, still unwrapping to err so
-// that callers can classify it.
+// maskError returns err masked, still unwrapping to err.
 func maskError(err error, m *preview.Masker) error {
 	if err == nil {
 		return nil

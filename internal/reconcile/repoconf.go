@@ -14,8 +14,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 )
 
-// cfgEntry is a repository's configuration as last read: a Config, or
-// ErrNotConfigured, or the *repoconfig.Error a broken file gave.
+// cfgEntry is a repository's configuration as last read, or what was wrong.
 type cfgEntry struct {
 	cfg *repoconfig.Config
 	err error
@@ -28,19 +27,16 @@ type filesEntry struct {
 	at    time.Time
 }
 
-// filesTTL bounds the memory of changed paths; the key holds the head SHA,
-// so a push never sees stale files.
+// filesTTL bounds the memory of changed paths (by head SHA).
 const filesTTL = 10 * time.Minute
 
 // maxFilePages caps the listing: GitHub stops at 3000 files (30 pages).
 const maxFilePages = 30
 
-// loadConfig reads the repository's configuration from its default
-// branch, never from the PR's base branch, which anyone who can push a
-// branch can choose (and so name the repository's secrets). It goes
-// through a short cache; with fetch false it takes what this process last
-// read, however old, without asking GitHub. It fills ps.cfgErr with what
-// the file says and returns only the errors worth a retry.
+// loadConfig reads the configuration from the default branch, never from
+// the PR's base branch, which anyone who can push can choose (and so name
+// the repository's secrets). With fetch false it takes what this process
+// last read, however old. It returns only the errors worth a retry.
 func (r *Reconciler) loadConfig(ctx context.Context, ps *pass, fetch bool) error {
 	pr := ps.pr
 	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo)
@@ -92,8 +88,7 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 	}
 }
 
-// changedFiles lists the PR's changed paths (for only_when_changed), once
-// per head commit.
+// changedFiles lists the PR's changed paths, once per head commit.
 func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, error) {
 	pr := ps.pr
 	key := ps.key + "@" + pr.HeadSHA
@@ -134,8 +129,7 @@ func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, erro
 	return files, nil
 }
 
-// databases is the ephemeral-database manager the configuration asks for,
-// or nil.
+// databases is the database manager the configuration asks for, or nil.
 func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
 	if ps.res.Postgres == nil {
 		return nil, nil
@@ -148,10 +142,8 @@ func problem(err error) *repoconfig.Error {
 	return &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
 }
 
-// secretPrefix is where the secrets of a repository are read. The App may
-// be installed on many accounts and repositories: scoped by repository (the
-// default), a repository names only its own secrets; by owner, those of its
-// account, which any repository of the account can then name.
+// secretPrefix is where a repository's secrets are read: by default only
+// its own; by owner, any of its account's.
 func (r *Reconciler) secretPrefix(owner, repo string) (string, error) {
 	switch r.Settings.SecretScope {
 	case config.SecretScopeShared:

@@ -13,16 +13,13 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// Enqueuer is what the reconciler needs of the job queue: a reconcile of
-// another PR, now. *jobs.Client has it.
+// Enqueuer is what the reconciler needs of the job queue; *jobs.Client has it.
 type Enqueuer interface {
-	// Enqueue asks for a reconcile of the PR, waking its job if it is
-	// snoozed.
+	// Enqueue asks for a reconcile of the PR, waking a snoozed job.
 	Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, error)
 }
 
-// EnqueueFunc adapts a function to Enqueuer: the service builds the queue
-// after the reconciler, so it hands over a function that calls the queue.
+// EnqueueFunc adapts a function to Enqueuer (the queue is built later).
 type EnqueueFunc func(ctx context.Context, prKey string) (jobs.Enqueued, error)
 
 // Enqueue implements Enqueuer.
@@ -30,14 +27,12 @@ func (f EnqueueFunc) Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, 
 	return f(ctx, prKey)
 }
 
-// capLease bounds how long a pass may hold its installation's cap: it
-// covers a count and a save, and a crashed holder must not stop the line
-// for long.
+// capLease bounds how long a pass holds its installation's cap: a count
+// and a save, and a crashed holder must not stop the line for long.
 const capLease = 30 * time.Second
 
-// leaseCap takes the installation's lease on its cap, which replicas share
-// through the store. When another pass holds it, release is nil and wait
-// says when to try again: a worker does not block on it.
+// leaseCap takes the installation's lease on its cap in the store; when
+// another pass holds it, release is nil and wait says when to try again.
 func (r *Reconciler) leaseCap(ctx context.Context, id int64) (release func(), wait time.Duration, err error) {
 	key, owner := "installation:"+strconv.FormatInt(id, 10), "cap/"+rand.Text()
 	ok, until, err := r.Store.AcquireLease(ctx, key, owner, capLease)
@@ -45,8 +40,7 @@ func (r *Reconciler) leaseCap(ctx context.Context, id int64) (release func(), wa
 		return nil, 0, err
 	}
 	if !ok {
-		// The holder usually lets go within milliseconds; the jitter keeps
-		// the PRs that met it from coming back together.
+		// The holder lets go within milliseconds; jitter spreads the waiters.
 		return nil, min(max(until.Sub(r.Store.Now()), minAgain), 2*time.Second) + r.Jitter(time.Second), nil
 	}
 	return sync.OnceFunc(func() {
@@ -84,9 +78,8 @@ func (r *Reconciler) slots(ctx context.Context, id int64) (running int, line []w
 	return running, line, nil
 }
 
-// wakeNext enqueues the PRs first in line for the slots the installation
-// has free, so that a freed slot is taken at once rather than at the next
-// queue poll. A failure is logged: the poll still comes.
+// wakeNext enqueues the PRs first in line for the free slots at once; a
+// failure is logged, as the queue poll still comes.
 func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
 	limit := r.Settings.MaxPreviewsPerInstallation
 	if r.Wake == nil || limit <= 0 {
@@ -98,8 +91,7 @@ func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
 		return
 	}
 	for _, w := range line[:max(0, min(limit-running, len(line)))] {
-		// The nudge reaches a job that is running now (its pass may have
-		// counted the slot as taken), the enqueue one that is snoozed.
+		// The nudge reaches a running job, the enqueue a snoozed one.
 		if err := r.Store.Nudge(ctx, w.key); err != nil {
 			ps.log.WarnContext(ctx, "cannot wake the next PR in line", "next", w.key, "error", err)
 			continue
@@ -111,9 +103,8 @@ func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
 // wakeTries bounds how often wakeNext asks again for a job that was running.
 const wakeTries = 4
 
-// enqueueWoken enqueues key. A job that is running may be past its check
-// of the nudge and about to snooze until its queue poll, which River
-// records a moment after the pass: asking again shortly wakes that snooze.
+// enqueueWoken enqueues key, again shortly if the job was running: River
+// records its snooze a moment after its pass.
 func (r *Reconciler) enqueueWoken(ctx context.Context, ps *pass, key string) {
 	for try := 1; ; try++ {
 		e, err := r.Wake.Enqueue(ctx, key)

@@ -25,8 +25,8 @@ const (
 	redoDrifted = "drifted" // the app vanished, or another build replaced ours
 )
 
-// defaultKeepLabel protects a preview from its TTL when the repository
-// names no label of its own.
+// defaultKeepLabel protects a preview from its TTL unless the repository
+// names another.
 const defaultKeepLabel = "preview"
 
 // hold keeps a preview deleted while the PR's head is still SHA.
@@ -37,13 +37,10 @@ type hold struct {
 }
 
 // state is the reconciler's own record of a preview, kept as JSON in
-// store.Preview.RunState. Everything the comment shows derives from it and
-// the Preview row, so any process can render the comment again.
+// store.Preview.RunState; with the Preview row it renders the comment.
 type state struct {
-	// Run is the engine's progress on the current (or last) build; nil
-	// while the Preview is building means a create may have been sent
-	// without its job id saved (a restart creates again, which the Cloud
-	// takes as a rebuild).
+	// Run is the engine's progress on the current (or last) build; none
+	// while building: a create may have been sent without its job id.
 	Run *preview.Run `json:"run,omitempty"`
 	// BuildGen and BuildSHA are what the current (or last) build is for,
 	// saved before the Cloud is asked; Builds counts the builds started,
@@ -56,9 +53,8 @@ type state struct {
 	Hold *hold  `json:"hold,omitempty"`
 	// QueuedAt orders the previews waiting for a slot of the cap.
 	QueuedAt time.Time `json:"queued_at,omitzero"`
-	// BuiltAt is when the last successful build finished; ExpiresAt and
-	// WarnAt derive from it and the TTL in force, for the sweep to read
-	// without GitHub.
+	// The TTL counts from BuiltAt; ExpiresAt and WarnAt are derived, for
+	// the sweep to read without GitHub.
 	BuiltAt   time.Time `json:"built_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	WarnAt    time.Time `json:"warn_at,omitzero"`
@@ -68,33 +64,29 @@ type state struct {
 	// Reported is the final state last shown on GitHub in full (comment
 	// and deployment status); a mismatch means that showing is owed.
 	Reported string `json:"reported,omitempty"`
-	// DeployOwed: the build's deployment could not be created when it
-	// started (a rate limit or outage, not a missing permission); it is
-	// created with the final status.
+	// DeployOwed: the build's deployment could not be created (a rate
+	// limit or outage); it is created with the final status.
 	DeployOwed bool `json:"deploy_owed,omitempty"`
-	// EnvSig fingerprints the env the live app was given (EnvKeys are its
-	// keys), so a change of env alone is applied in place; EnvUpdates
-	// counts those changes, each a state to show.
+	// EnvSig fingerprints the live app's env (EnvKeys its keys), so a
+	// change of env alone is applied in place; EnvUpdates counts those.
 	EnvSig     string   `json:"env_sig,omitempty"`
 	EnvKeys    []string `json:"env_keys,omitempty"`
 	EnvUpdates int      `json:"env_updates,omitempty"`
-	// SecretVars are the service variables the env's secrets came from
-	// and SecretSig fingerprints their values, so the sweep notices a
-	// rotated secret without reading the configuration.
+	// SecretVars are the service variables the env's secrets came from,
+	// SecretSig their values', so the sweep notices a rotated secret.
 	SecretVars []string `json:"secret_vars,omitempty"`
 	SecretSig  string   `json:"secret_sig,omitempty"`
-	// AutoRebuildSHA is the commit rebuilt once after the Cloud's
-	// first-run error.
+	// AutoRebuildSHA was rebuilt once after the Cloud's first-run error.
 	AutoRebuildSHA string `json:"auto_rebuild_sha,omitempty"`
-	// APIReview is the rendered API review of the head APIReviewSHA
-	// against the base branch, and APISummary its one line.
+	// APIReview is the API review of APIReviewSHA against the base, and
+	// APISummary its one line.
 	APIReviewSHA string `json:"api_review_sha,omitempty"`
 	APISummary   string `json:"api_summary,omitempty"`
 	APIReview    string `json:"api_review,omitempty"`
 }
 
-// legacy are the fields of records written before Redo and Hold (and a
-// "starting" flag, now read off the Preview's status) replaced them.
+// legacy are the fields that Redo and Hold replaced (and "starting", now
+// read off the Preview's status).
 type legacy struct {
 	Rebuild  bool   `json:"rebuild"`
 	Drifted  bool   `json:"drifted"`
@@ -109,8 +101,7 @@ func decodeState(raw []byte) *state {
 		legacy
 	}
 	if len(raw) > 0 && json.Unmarshal(raw, &rec) != nil {
-		// An unreadable record costs at most one rebuild: start from
-		// scratch rather than wedge the PR.
+		// Costs at most one rebuild, rather than wedging the PR.
 		return &state{}
 	}
 	s := rec.state
@@ -129,14 +120,12 @@ func decodeState(raw []byte) *state {
 func (s *state) encode() []byte {
 	b, err := json.Marshal(s)
 	if err != nil {
-		// Only plain data lives here; Marshal cannot fail on it.
-		panic("reconcile: encoding state: " + err.Error())
+		panic("reconcile: encoding state: " + err.Error()) // plain data: cannot fail
 	}
 	return b
 }
 
-// encodeMasked is encode with mask applied to the texts that can quote a
-// secret: the run's result and the reason shown.
+// encodeMasked is encode with the texts that can quote a secret masked.
 func (s *state) encodeMasked(mask func(string) string) []byte {
 	c := *s
 	if s.Run != nil {
@@ -177,14 +166,13 @@ func secretSig(getenv func(string) string, names []string) string {
 	return envSig(env)
 }
 
-// recordEnv notes the env a build or an in-place update gave the app.
+// recordEnv notes the env a build or an update gave the app.
 func (s *state) recordEnv(res *repoconfig.Resolved, getenv func(string) string) {
 	s.EnvSig, s.EnvKeys = envSig(res.Env), preview.EnvKeys(res.Env)
 	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), secretSig(getenv, res.SecretVars)
 }
 
-// secretsRotated reports whether a service variable the live app's env
-// came from has changed since.
+// secretsRotated reports whether a variable the live env came from changed.
 func (s *state) secretsRotated(getenv func(string) string) bool {
 	return len(s.SecretVars) > 0 && s.SecretSig != secretSig(getenv, s.SecretVars)
 }

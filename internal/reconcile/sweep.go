@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -28,36 +29,31 @@ type Queue interface {
 
 // SweepOptions tunes NewSweeper; zero fields take the defaults in brackets.
 type SweepOptions struct {
-	// DriftEvery is how often a ready preview is checked for still
-	// existing in the Cloud, one Cloud call each [1h].
+	// DriftEvery is how often a ready app is looked up in the Cloud [1h].
 	DriftEvery time.Duration
 	// KeepDeliveries is how many recorded deliveries survive pruning [10000].
 	KeepDeliveries int
-	// Between OrphanGrace and OrphanWindow after a deletion [10m,
-	// OrphanGrace+2h], the sweep looks the app up once more and deletes it
-	// again if a creation job unknown to the store (a crash before its id
-	// was saved) brought it back.
+	// Between OrphanGrace and OrphanWindow after a deletion [10m, +2h], an
+	// app a lost creation job brought back is deleted again.
 	OrphanGrace, OrphanWindow time.Duration
-	// RetainClosed is how long a closed PR whose preview is deleted is
-	// remembered [720h].
+	// RetainClosed is how long a closed PR is remembered [720h].
 	RetainClosed time.Duration
 }
 
 // sweepLease is how long the sweep holds a PR while it marks drift.
 const sweepLease = 30 * time.Second
 
-// Sweeper is the periodic pass that jobs.New runs as its SweepFunc. It
-// finds work and enqueues it, and writes only a drift mark (under the PR's
-// lease), so a sweep may run any number of times.
+// Sweeper is jobs.New's SweepFunc: it enqueues work and writes only a drift
+// mark, so a sweep may run any number of times.
 type Sweeper struct {
 	r     *Reconciler
 	opts  SweepOptions
 	owner string
 
-	mu      sync.Mutex
+	mu      sync.Mutex           // held by a sweep
 	checked map[string]time.Time // by PR key: last drift check
-	// orphanChecked holds the deletion times already re-checked, by PR
-	// key; after a restart (which makes orphans) all are checked again.
+	// orphanChecked holds the deletions re-checked, by PR key (in memory:
+	// a restart, which makes orphans, checks them all again).
 	orphanChecked map[string]time.Time
 }
 
@@ -83,9 +79,10 @@ func NewSweeper(r *Reconciler, opts SweepOptions) *Sweeper {
 }
 
 // Sweep enqueues into q every PR whose preview is not what it should be,
-// forgets uninstalled installations that have nothing left, and prunes
-// deliveries, leases and reply slots.
+// forgets empty uninstalled installations, and prunes.
 func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
+	sw.mu.Lock() // one sweep at a time
+	defer sw.mu.Unlock()
 	r := sw.r
 	pendingJobs, err := q.Pending(ctx)
 	if err != nil {
@@ -149,7 +146,7 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 			}
 		}
 	}
-	sw.forgetChecks(live)
+	maps.DeleteFunc(sw.checked, func(k string, _ time.Time) bool { return !live[k] })
 
 	open, err := r.Store.ListOpenPRs(ctx)
 	if err != nil {
@@ -162,23 +159,17 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 	}
 
 	errs = append(errs, sw.forgetInstallations(ctx, q))
-	if _, err := r.Store.PruneDeliveries(ctx, sw.opts.KeepDeliveries); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := r.Store.PruneLeases(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := r.Store.PruneReplySlots(ctx, replyWindow); err != nil {
-		errs = append(errs, err)
-	}
+	_, err1 := r.Store.PruneDeliveries(ctx, sw.opts.KeepDeliveries)
+	_, err2 := r.Store.PruneLeases(ctx)
+	_, err3 := r.Store.PruneReplySlots(ctx, replyWindow)
+	errs = append(errs, err1, err2, err3)
 	if enqueued > 0 {
 		r.Logger.InfoContext(ctx, "sweep done", "enqueued", enqueued)
 	}
 	return errors.Join(errs...)
 }
 
-// deletedPreview re-checks a recent deletion for an app that came back, and
-// forgets a PR closed long ago.
+// deletedPreview re-checks a recent deletion; it forgets an old one.
 func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
 	if p.Status != store.StatusDeleted || p.DeletedAt.IsZero() {
 		return nil
@@ -195,10 +186,7 @@ func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
 	case age < sw.opts.OrphanGrace || age > sw.opts.OrphanWindow:
 		return nil
 	}
-	sw.mu.Lock()
-	done := sw.orphanChecked[p.Key].Equal(p.DeletedAt)
-	sw.mu.Unlock()
-	if done || p.AppName == "" {
+	if sw.orphanChecked[p.Key].Equal(p.DeletedAt) || p.AppName == "" {
 		return nil
 	}
 	projects, err := sw.r.Engine.Cloud.ProjectsByName(ctx, p.AppName)
@@ -220,9 +208,7 @@ func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
 			return fmt.Errorf("deleting orphan %s: %w", p.AppName, err)
 		}
 	}
-	sw.mu.Lock()
 	sw.orphanChecked[p.Key] = p.DeletedAt
-	sw.mu.Unlock()
 	return nil
 }
 
@@ -231,14 +217,10 @@ func ttlDue(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bo
 	return kept(p, s, pr) && !s.ExpiresAt.IsZero() && (!now.Before(s.ExpiresAt) || ttlWarnDue(p, s, pr, now))
 }
 
-// drifted checks, at most once per DriftEvery, that a ready preview's app
-// still exists, and marks it for rebuilding when it does not.
+// drifted marks a ready preview whose app is gone (checked once per DriftEvery).
 func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 	now := sw.r.Now()
-	sw.mu.Lock()
-	last, ok := sw.checked[p.Key]
-	sw.mu.Unlock()
-	if ok && now.Sub(last) < sw.opts.DriftEvery {
+	if last, ok := sw.checked[p.Key]; ok && now.Sub(last) < sw.opts.DriftEvery {
 		return false
 	}
 	projects, err := sw.r.Engine.Cloud.ProjectsByName(ctx, p.AppName)
@@ -247,7 +229,7 @@ func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 		return false
 	}
 	if len(projects) > 0 {
-		sw.noteCheck(p.Key, now)
+		sw.checked[p.Key] = now
 		if len(projects) > 1 && p.ProjectID != "" && slices.ContainsFunc(projects, func(c cloud.Project) bool { return c.ID == p.ProjectID }) {
 			// Several projects of one name (graphql-engine#10287): all but
 			// the one this preview was built as are orphans.
@@ -266,31 +248,14 @@ func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 		return false
 	}
 	if marked {
-		sw.noteCheck(p.Key, now)
+		sw.checked[p.Key] = now
 		sw.r.Logger.InfoContext(ctx, "preview app is gone from the Cloud; it will be rebuilt", "pr", p.Key, "app", p.AppName)
 	}
 	return marked
 }
 
-func (sw *Sweeper) noteCheck(key string, at time.Time) {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	sw.checked[key] = at
-}
-
-func (sw *Sweeper) forgetChecks(live map[string]bool) {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	for k := range sw.checked {
-		if !live[k] {
-			delete(sw.checked, k)
-		}
-	}
-}
-
 // markDrifted records the drift under the PR's lease, so that it cannot
-// overwrite what a reconcile saves; a PR someone holds waits for the next
-// sweep.
+// overwrite a reconcile; a held PR waits for the next sweep.
 func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
 	st := sw.r.Store
 	ok, _, err := st.AcquireLease(ctx, key, sw.owner, sweepLease)
@@ -316,8 +281,7 @@ func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
 	return true, st.SavePreview(ctx, p)
 }
 
-// forgetInstallations drops the bookkeeping of uninstalled installations
-// once the reconciler has deleted all their previews.
+// forgetInstallations drops uninstalled installations without previews.
 func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
 	insts, err := sw.r.Store.ListInstallations(ctx)
 	if err != nil {

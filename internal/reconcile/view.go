@@ -12,8 +12,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// view renders the comment from the stored state, so that any pass, in
-// any process, shows the same thing for the same state.
+// view renders the comment from the stored state alone, so every process
+// shows the same.
 func (r *Reconciler) view(ps *pass) ghreport.View {
 	p, s, pr := ps.p, ps.s, ps.pr
 	name := cmp.Or(p.AppName, ps.name)
@@ -48,8 +48,7 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 	for _, w := range ps.warns {
 		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: "`" + repoconfig.Path + "`: " + w.String()})
 	}
-	if (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !p.TTLWarnedAt.IsZero() &&
-		!s.ExpiresAt.IsZero() && !hasLabel(pr.Labels, s.KeepLabel) {
+	if kept(p, s, pr) && !p.TTLWarnedAt.IsZero() && !s.ExpiresAt.IsZero() {
 		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: fmt.Sprintf(
 			"This preview will be deleted at %s — add the `%s` label to keep it.",
 			s.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"), s.KeepLabel)})
@@ -57,8 +56,7 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 	return v
 }
 
-// commentWanted reports whether the PR should carry our comment: whenever
-// it has or had a preview, or the configuration needs fixing, but not in a
+// commentWanted reports whether the PR should carry our comment: not in a
 // repository that does not take part and was never commented on.
 func (r *Reconciler) commentWanted(ps *pass) bool {
 	if ps.gh == nil {
@@ -80,15 +78,14 @@ func (r *Reconciler) commentWanted(ps *pass) bool {
 	return true
 }
 
-// progress shows an intermediate state. The Reporter paces these edits, and
-// a failure only costs a stale comment, so it is logged, not returned.
+// progress shows an intermediate state, paced by the Reporter; a failure
+// only costs a stale comment.
 func (r *Reconciler) progress(ctx context.Context, ps *pass) {
 	if !r.commentWanted(ps) {
 		return
 	}
 	if r.Budgets.low(ps.pr.InstallationID) {
-		// Short of GitHub budget: the final state will be shown, and the
-		// deployment already says the preview is pending.
+		// Short of GitHub budget: only the final state is shown.
 		return
 	}
 	r.warnGitHub(ctx, ps, "comments", ps.rep.Update(ctx, r.view(ps)))
@@ -96,8 +93,7 @@ func (r *Reconciler) progress(ctx context.Context, ps *pass) {
 }
 
 // publish shows the final state: the deployment's last status and the
-// comment. Until both are written, the state is owed (state.Reported), so
-// a failure here is returned and the retry shows it again.
+// comment. A failure is returned: the state is owed until both are written.
 func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	if ps.gh == nil {
 		return nil
@@ -141,10 +137,8 @@ func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	return nil
 }
 
-// owedDeployment creates the deployment a build could not create when it
-// started (see state.DeployOwed), so that its final status has one to go
-// on. It is saved before the status is written: a retry does not create a
-// second one.
+// owedDeployment creates the deployment a build could not (state.DeployOwed),
+// saved before its status is written so a retry does not create another.
 func (r *Reconciler) owedDeployment(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
@@ -161,8 +155,7 @@ func (r *Reconciler) owedDeployment(ctx context.Context, ps *pass) error {
 	return r.save(ctx, ps)
 }
 
-// noteComment remembers our comment's id: it tells later passes that the
-// PR has a comment to keep up to date.
+// noteComment remembers our comment's id, for later passes to keep it up.
 func (r *Reconciler) noteComment(ctx context.Context, ps *pass) {
 	if id := ps.rep.CommentID(); id != 0 && id != ps.p.CommentID {
 		ps.p.CommentID = id
