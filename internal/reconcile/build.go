@@ -122,19 +122,20 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 	} else {
 		r.revokeToken(ctx, ps, token)
 	}
+	code, said := cloudSaid(err)
 	switch {
 	case errors.Is(err, cloud.ErrQuotaExceeded):
 		// Quota texts are not documented: the Cloud's words go with ours.
-		return r.failStart(ctx, ps, quotaMessage+cloudSaid(err), jobs.Permanent(err))
+		return r.failStart(ctx, ps, quotaMessage+said, jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return r.failStart(ctx, ps, unauthorizedMessage, jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrInvalidInput):
 		// Not quoted: a validation message may repeat an env value.
-		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+cloudCode(err)+
+		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+code+
 			". Check the name, region, plan and env of "+repoconfig.Path+".", nil)
 	case errors.Is(err, cloud.ErrNotFound), errors.Is(err, cloud.ErrAPI):
 		// A retry would create again, for an answer that will not change.
-		return r.failStart(ctx, ps, "Hasura Cloud refused to build the preview"+cloudCode(err)+"."+cloudSaid(err)+
+		return r.failStart(ctx, ps, "Hasura Cloud refused to build the preview"+code+"."+said+
 			" Push a commit or comment /preview rebuild to try again.", jobs.Permanent(err))
 	case err != nil:
 		return 0, err
@@ -203,21 +204,16 @@ func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.
 	paused := !until.IsZero()
 	switch afterRun(s, paused) {
 	case runSuperseded:
-		// Another create replaced ours: build again. While GitHub is
-		// paused, start retires the old deployment.
+		// Another create replaced ours: build again (start retires our
+		// deployment).
 		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
 		s.Redo = redoDrifted
-		old := p.DeploymentID
-		if !paused {
-			p.DeploymentID = 0
-		}
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
 		if paused {
 			return r.resumeWait(until), nil
 		}
-		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
 		return minAgain, nil
 	case runAutoRebuild:
 		ps.log.WarnContext(ctx, "the first deployment met the Cloud's first-run error; rebuilding once", "app", p.AppName)
@@ -305,22 +301,16 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 	return r.steady(ctx, ps, ttlWarnDue(p, s, ps.pr, r.Now()))
 }
 
-// cloudSaid quotes the Cloud's message, if it gave one.
-func cloudSaid(err error) string {
-	var ce *cloud.Error
-	if errors.As(err, &ce) && ce.Message != "" {
-		return " Hasura Cloud said: \"" + ce.Message + "\""
-	}
-	return ""
-}
-
-// cloudCode names the Cloud's error code, if it gave one.
-func cloudCode(err error) string {
+// cloudSaid quotes the Cloud's error code and message, if it gave them.
+func cloudSaid(err error) (code, said string) {
 	var ce *cloud.Error
 	if errors.As(err, &ce) && ce.Code != "" {
-		return " (" + ce.Code + ")"
+		code = " (" + ce.Code + ")"
 	}
-	return ""
+	if errors.As(err, &ce) && ce.Message != "" {
+		said = " Hasura Cloud said: \"" + ce.Message + "\""
+	}
+	return code, said
 }
 
 // ttlIn is the TTL in force: the repository's, else the service's def.
@@ -357,4 +347,38 @@ func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Err
 	ps.cfgErr = ce
 	ps.log.InfoContext(ctx, "repository configuration has problems", "problems", len(ce.Problems))
 	return r.settle(ctx, ps)
+}
+
+// tokenRevoker ends a read token early; *ghapp.App has it.
+type tokenRevoker interface {
+	RevokeToken(ctx context.Context, token string) error
+}
+
+// holdCloneToken remembers the running build's read token, in memory only:
+// one lost to a restart expires within the hour.
+func (r *Reconciler) holdCloneToken(ps *pass, token string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clones[ps.key] = token
+}
+
+// revokeCloneToken revokes the PR's held read token once the build is over:
+// the deployment job's tasks (gh-validation, parse-metadata) read the branch too.
+func (r *Reconciler) revokeCloneToken(ctx context.Context, ps *pass) {
+	r.mu.Lock()
+	token := r.clones[ps.key]
+	delete(r.clones, ps.key)
+	r.mu.Unlock()
+	r.revokeToken(ctx, ps, token)
+}
+
+// revokeToken revokes one read token, best effort.
+func (r *Reconciler) revokeToken(ctx context.Context, ps *pass, token string) {
+	rv, ok := r.GitHub.(tokenRevoker)
+	if token == "" || !ok {
+		return
+	}
+	if err := rv.RevokeToken(ctx, token); err != nil {
+		ps.log.WarnContext(ctx, "could not revoke the build's read token; it expires within the hour", "error", err)
+	}
 }

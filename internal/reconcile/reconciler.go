@@ -18,6 +18,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/config"
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
@@ -29,22 +30,19 @@ import (
 type GitHubApp interface {
 	// Installation returns the installation's client (cached by ghapp).
 	Installation(ctx context.Context, id int64) (*github.Client, error)
-	// RepoReadToken mints a contents:read token for one repository, for
-	// the Cloud to clone the PR's branch with.
+	// RepoReadToken mints a contents:read token for the Cloud to clone with.
 	RepoReadToken(ctx context.Context, installationID int64, owner, repo string) (string, time.Time, error)
 	// BotLogin is "<app-slug>[bot]": the author of our comments.
 	BotLogin(ctx context.Context) (string, error)
 	// Forget drops what is cached for an installation that is gone.
 	Forget(installationID int64)
-	// RepoInstalled asks GitHub whether the installation still reaches
-	// the repository.
+	// RepoInstalled asks whether the installation still reaches the repository.
 	RepoInstalled(ctx context.Context, installationID int64, owner, repo string) (bool, error)
 }
 
 // Settings are the service-wide knobs the reconciler obeys.
 type Settings struct {
-	// MaxPreviewsPerInstallation caps the previews that exist at once per
-	// installation (0: no cap); further PRs wait in line.
+	// MaxPreviewsPerInstallation caps the previews per installation (0: none).
 	MaxPreviewsPerInstallation int
 	// PreviewTTL deletes a preview that long after its last build unless
 	// its PR carries the keep label (0: never); a repository's ttl
@@ -63,8 +61,7 @@ const (
 	queuePoll = 90 * time.Second
 	// inFlightPoll is how often a delete waits for a running creation.
 	inFlightPoll = 10 * time.Second
-	// minAgain keeps a build that is not over from returning 0, which
-	// would end its job.
+	// minAgain keeps an unfinished build from returning 0 (ending its job).
 	minAgain = time.Second
 )
 
@@ -83,37 +80,32 @@ func SettingsFrom(c config.Config) Settings {
 // Deps is what New needs; defaults in brackets. Store, GitHub, Engine
 // (with Cloud) and Settings.SecretEnvPrefix are required.
 type Deps struct {
-	Store  *store.Store
-	GitHub GitHubApp
-	// Engine builds and deletes apps; its Cloud also answers the sweep.
-	Engine   *preview.Engine
+	Store    *store.Store
+	GitHub   GitHubApp
+	Engine   *preview.Engine // builds and deletes apps; its Cloud also answers the sweep
 	Settings Settings
 	// Getenv looks repository secrets up [os.Getenv].
 	Getenv func(string) string
-	// NewDatabases makes a repository's ephemeral-database manager
-	// [pgdb.New + preview.PostgresDatabases].
-	NewDatabases func(pgdb.Config) (preview.Databases, error)
-	Logger       *slog.Logger     // [slog.Default()]
-	Now          func() time.Time // the clock of TTLs, queue order and comment pacing [time.Now]
-	// Footer is the comment's last line, e.g. "hasura-preview v1.2.3".
-	Footer string
-	// ReporterOptions are appended to the reconciler's own ghreport options.
-	ReporterOptions []ghreport.Option
-	// Wake enqueues the PR next in line when a slot of the cap frees up
-	// [nil: it waits for its queue poll].
-	Wake Enqueuer
+	// NewDatabases makes a repository's database manager [pgdb.New].
+	NewDatabases    func(pgdb.Config) (preview.Databases, error)
+	Logger          *slog.Logger      // [slog.Default()]
+	Now             func() time.Time  // the clock of TTLs, queue order and comment pacing [time.Now]
+	Footer          string            // the comment's last line, e.g. "hasura-preview v1.2.3"
+	ReporterOptions []ghreport.Option // appended to the reconciler's own
+	// Wake enqueues a reconcile of the PR next in line when a slot frees
+	// up, waking its snoozed job, as jobs.Client.Enqueue does [nil: it
+	// waits for its queue poll].
+	Wake func(ctx context.Context, prKey string) (jobs.Enqueued, error)
 	// Budgets are the installations' GitHub rate limits; its Middleware
 	// must be on the installation clients [NewBudgets(Store, Logger, Now)].
 	Budgets *Budgets
-	// Jitter returns a random duration in [0, n), to spread the PRs that
-	// come back together [math/rand/v2.N].
+	// Jitter returns a random duration in [0, n) [math/rand/v2.N].
 	Jitter func(n time.Duration) time.Duration
 }
 
-// Reconciler implements jobs.Reconciler: its Deps, with the defaults
-// filled in, and what it remembers between passes. It is safe for
-// concurrent use on different PRs; jobs' per-PR lease keeps two calls off
-// the same PR.
+// Reconciler implements jobs.Reconciler: its Deps with the defaults, and
+// what it remembers between passes. jobs' per-PR lease keeps two calls
+// off the same PR.
 type Reconciler struct {
 	Deps
 	firstPoll time.Duration

@@ -218,7 +218,7 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 			Store: st, GitHub: app, Logger: quiet(),
 			Engine:   &preview.Engine{Cloud: client, Poll: preview.PollPolicy{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Jitter: -1}},
 			Settings: Settings{SecretEnvPrefix: prefix, MaxPreviewsPerInstallation: 1},
-			Wake:     EnqueueFunc(func(ctx context.Context, k string) (jobs.Enqueued, error) { return q.Enqueue(ctx, k) }),
+			Wake:     func(ctx context.Context, k string) (jobs.Enqueued, error) { return q.Enqueue(ctx, k) },
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -303,7 +303,7 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 func TestFreedSlotWakesTheFirstInLine(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{settings: func(s *Settings) { s.MaxPreviewsPerInstallation = 1 }})
-	h.deps.Wake = h.queue
+	h.deps.Wake = h.queue.Enqueue
 	h.restart()
 	k7 := h.openBuilt(7)
 	k8 := h.open(8, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -94,11 +95,7 @@ func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, erro
 	key := ps.key + "@" + pr.HeadSHA
 	now := r.Now()
 	r.mu.Lock()
-	for k, e := range r.files {
-		if now.Sub(e.at) >= filesTTL {
-			delete(r.files, k)
-		}
-	}
+	maps.DeleteFunc(r.files, func(_ string, e filesEntry) bool { return now.Sub(e.at) >= filesTTL })
 	e, ok := r.files[key]
 	r.mu.Unlock()
 	if ok {

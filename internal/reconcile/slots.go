@@ -9,23 +9,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
-
-// Enqueuer is what the reconciler needs of the job queue; *jobs.Client has it.
-type Enqueuer interface {
-	// Enqueue asks for a reconcile of the PR, waking a snoozed job.
-	Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, error)
-}
-
-// EnqueueFunc adapts a function to Enqueuer (the queue is built later).
-type EnqueueFunc func(ctx context.Context, prKey string) (jobs.Enqueued, error)
-
-// Enqueue implements Enqueuer.
-func (f EnqueueFunc) Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, error) {
-	return f(ctx, prKey)
-}
 
 // capLease bounds how long a pass holds its installation's cap: a count
 // and a save, and a crashed holder must not stop the line for long.
@@ -107,7 +92,7 @@ const wakeTries = 4
 // records its snooze a moment after its pass.
 func (r *Reconciler) enqueueWoken(ctx context.Context, ps *pass, key string) {
 	for try := 1; ; try++ {
-		e, err := r.Wake.Enqueue(ctx, key)
+		e, err := r.Wake(ctx, key)
 		if err != nil {
 			ps.log.WarnContext(ctx, "cannot wake the next PR in line", "next", key, "error", err)
 			return

@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/apireview"
+	"github.com/hasura-preview/hasura-preview/internal/ghproject"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
@@ -101,12 +104,12 @@ func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	key := reportKey(p, s)
 	owed := (p.Status == store.StatusReady || p.Status == store.StatusFailed || p.Status == store.StatusDeleted) && s.Reported != key
-	if owed && s.DeployOwed && p.DeploymentID == 0 && p.Status != store.StatusDeleted {
-		if err := r.owedDeployment(ctx, ps); err != nil {
-			return err
-		}
-	}
 	if owed {
+		if s.DeployOwed && p.DeploymentID == 0 && p.Status != store.StatusDeleted {
+			if err := r.owedDeployment(ctx, ps); err != nil {
+				return err
+			}
+		}
 		var err error
 		switch {
 		case p.Status == store.StatusReady && p.DeploymentID != 0:
@@ -163,4 +166,30 @@ func (r *Reconciler) noteComment(ctx context.Context, ps *pass) {
 			ps.log.WarnContext(ctx, "saving the comment id", "error", err)
 		}
 	}
+}
+
+// apiReviewTimeout bounds a review's two archive downloads.
+const apiReviewTimeout = time.Minute
+
+// reviewAPI diffs the project at the base branch against the head, once
+// per head, and keeps the section in the state; it reports a change.
+func (r *Reconciler) reviewAPI(ctx context.Context, ps *pass) bool {
+	pr, s := ps.pr, ps.s
+	if ps.gh == nil || pr.HeadSHA == "" || pr.BaseRef == "" || s.APIReviewSHA == pr.HeadSHA {
+		return false
+	}
+	opts := apireview.Options{}
+	for _, e := range ps.res.Env {
+		if e.Key == "HASURA_GRAPHQL_UNAUTHORIZED_ROLE" {
+			opts.UnauthorizedRole = e.Value
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, apiReviewTimeout)
+	defer cancel()
+	// The base repository serves a fork's head commit too.
+	rep := ghproject.Review(rctx, ps.gh, nil, pr.BaseOwner, pr.BaseRepo, ps.res.Directory,
+		ghproject.Side{Ref: pr.BaseRef}, ghproject.Side{Ref: pr.HeadSHA}, opts, ghproject.Limits{})
+	s.APIReviewSHA, s.APISummary, s.APIReview = pr.HeadSHA, ps.red.Mask(rep.Summary), ps.red.Mask(rep.Markdown())
+	ps.log.InfoContext(ctx, "API review", "sha", pr.HeadSHA, "summary", s.APISummary)
+	return true
 }

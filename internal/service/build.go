@@ -245,9 +245,9 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	// reconciler wakes PRs through this variable, set before the queue
 	// starts.
 	var queue *jobs.Client
-	wake := reconcile.EnqueueFunc(func(ctx context.Context, prKey string) (jobs.Enqueued, error) {
+	wake := func(ctx context.Context, prKey string) (jobs.Enqueued, error) {
 		return queue.Enqueue(ctx, prKey)
-	})
+	}
 	rec, err := reconcile.New(reconcile.Deps{
 		Store: s.st, GitHub: app, Engine: s.engine, Settings: reconcile.SettingsFrom(appCfg),
 		Getenv: s.deps.Getenv, Logger: recLog, Budgets: budgets,
