@@ -118,7 +118,11 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 		run.Result.AutoRebuilt = s.AutoRebuildSHA == pr.HeadSHA
 		s.recordEnv(&ps.res, r.Getenv)
 		s.EnvUpdates = 0
-		r.holdCloneToken(ps, token)
+		// Kept in memory only, to revoke when the build is over: one lost
+		// to a restart expires within the hour.
+		r.mu.Lock()
+		r.clones[ps.key] = token
+		r.mu.Unlock()
 	} else {
 		r.revokeToken(ctx, ps, token)
 	}
@@ -164,7 +168,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 		}
 	}
 	r.progress(ctx, ps)
-	return r.firstPoll, nil
+	return cmp.Or(r.Engine.Poll.Initial, preview.DefaultPollPolicy().Initial), nil
 }
 
 // failStart records a build that never got going and says why.
@@ -298,7 +302,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	return r.steady(ctx, ps, ttlWarnDue(p, s, ps.pr, r.Now()))
+	return r.steady(ctx, ps, step{warnTTL: ttlWarnDue(p, s, ps.pr, r.Now())})
 }
 
 // cloudSaid quotes the Cloud's error code and message, if it gave them.
@@ -321,10 +325,14 @@ func ttlIn(res *repoconfig.Resolved, def time.Duration) time.Duration {
 	return def
 }
 
-// steady ends a pass on a preview that is what it should be, warning of
-// its TTL if warn.
-func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Duration, error) {
-	if warn {
+// steady ends a pass on a preview that is what it should be, noting its
+// env or warning of its TTL as st says.
+func (r *Reconciler) steady(ctx context.Context, ps *pass, st step) (time.Duration, error) {
+	if st.recordEnv {
+		ps.s.recordEnv(&ps.res, r.Getenv)
+		ps.dirty = true
+	}
+	if st.warnTTL {
 		ps.p.TTLWarnedAt = r.Now()
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
@@ -352,14 +360,6 @@ func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Err
 // tokenRevoker ends a read token early; *ghapp.App has it.
 type tokenRevoker interface {
 	RevokeToken(ctx context.Context, token string) error
-}
-
-// holdCloneToken remembers the running build's read token, in memory only:
-// one lost to a restart expires within the hour.
-func (r *Reconciler) holdCloneToken(ps *pass, token string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.clones[ps.key] = token
 }
 
 // revokeCloneToken revokes the PR's held read token once the build is over:

@@ -50,12 +50,6 @@ func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *preview.Masker) {
 	return rep, red
 }
 
-func (r *Reconciler) dropReporter(key string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	delete(r.reps, key)
-}
-
 // gate is the installation's write gate, which its Reporters share.
 func (r *Reconciler) gate(id int64) ghreport.WriteGate {
 	r.mu.Lock()
@@ -122,17 +116,17 @@ func (r *Reconciler) deploymentInactive(ctx context.Context, ps *pass, id int64,
 	})
 }
 
-// fillHead reads and records a PR the Store knows only from a comment; it
-// reports false when GitHub does not know the PR either.
-func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
+// fillHead reads and records a PR the Store knows only from a comment.
+// When GitHub does not know it either, there is nothing to show anything on.
+func (r *Reconciler) fillHead(ctx context.Context, ps *pass) error {
 	pr := ps.pr
 	got, _, err := ps.gh.PullRequests.Get(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number)
 	if ghreport.IsNotFound(err) {
-		ps.log.WarnContext(ctx, "GitHub does not know the pull request; nothing to do")
-		return false, nil
+		ps.gh, ps.headGone = nil, true
+		return nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading %s from GitHub: %w", ps.key, err)
+		return fmt.Errorf("reading %s from GitHub: %w", ps.key, err)
 	}
 	pr.Branch, pr.HeadSHA = got.GetHead().GetRef(), got.GetHead().GetSHA()
 	pr.HeadOwner, pr.HeadRepo = "", ""
@@ -147,13 +141,12 @@ func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
 	}
 	pr.EventUpdatedAt = got.GetUpdatedAt().Time
 	if pr.HeadSHA == "" {
-		return false, fmt.Errorf("reading %s from GitHub: the answer has no head commit", ps.key)
+		return fmt.Errorf("reading %s from GitHub: the answer has no head commit", ps.key)
 	}
-	err = r.Store.WithTx(ctx, func(tx *store.Tx) error {
+	return r.Store.WithTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.RecordPullRequest(ctx, pr, false, false)
 		return err
 	})
-	return true, err
 }
 
 // command honours the pending command (accept: its author may write) or

@@ -113,9 +113,8 @@ type facts struct {
 
 const uninstalledReason = "The hasura-preview App was removed from this repository."
 
-// next makes every decision of a pass, in the order doc.go lists. It does
-// no I/O; when a decision needs a fact it does not have, the step says
-// which, and the pass asks again with it.
+// next makes every decision of a pass, in the order doc.go lists, without
+// I/O: a step may ask for a fact, and the pass asks again with it.
 func next(f facts) step {
 	pr := f.pr
 	switch {

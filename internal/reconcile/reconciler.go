@@ -44,13 +44,11 @@ type GitHubApp interface {
 type Settings struct {
 	// MaxPreviewsPerInstallation caps the previews per installation (0: none).
 	MaxPreviewsPerInstallation int
-	// PreviewTTL deletes a preview that long after its last build unless
-	// its PR carries the keep label (0: never); a repository's ttl
-	// overrides it. TTLWarning is how long before that the PR is warned.
+	// PreviewTTL deletes a preview that long after its last build (0:
+	// never; a repository's ttl overrides it), warning TTLWarning before.
 	PreviewTTL, TTLWarning time.Duration
-	// SecretEnvPrefix is where repository secrets are looked up in the
-	// service's environment (required), and SecretScope (config.SecretScope*)
-	// under which name: the repository's, its owner's, or shared.
+	// SecretEnvPrefix (required) and SecretScope (config.SecretScope*) say
+	// where repository secrets are looked up in the service's environment.
 	SecretEnvPrefix, SecretScope string
 }
 
@@ -92,9 +90,8 @@ type Deps struct {
 	Now             func() time.Time  // the clock of TTLs, queue order and comment pacing [time.Now]
 	Footer          string            // the comment's last line, e.g. "hasura-preview v1.2.3"
 	ReporterOptions []ghreport.Option // appended to the reconciler's own
-	// Wake enqueues a reconcile of the PR next in line when a slot frees
-	// up, waking its snoozed job, as jobs.Client.Enqueue does [nil: it
-	// waits for its queue poll].
+	// Wake enqueues the PR next in line when a slot frees up, waking its
+	// snoozed job, as jobs.Client.Enqueue does [nil: its queue poll].
 	Wake func(ctx context.Context, prKey string) (jobs.Enqueued, error)
 	// Budgets are the installations' GitHub rate limits; its Middleware
 	// must be on the installation clients [NewBudgets(Store, Logger, Now)].
@@ -104,11 +101,9 @@ type Deps struct {
 }
 
 // Reconciler implements jobs.Reconciler: its Deps with the defaults, and
-// what it remembers between passes. jobs' per-PR lease keeps two calls
-// off the same PR.
+// what it remembers between passes (jobs' lease keeps one pass per PR).
 type Reconciler struct {
 	Deps
-	firstPoll time.Duration
 
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
@@ -159,8 +154,7 @@ func New(d Deps) (*Reconciler, error) {
 		d.Budgets = NewBudgets(d.Store, d.Logger, d.Now)
 	}
 	return &Reconciler{
-		Deps: d, firstPoll: cmp.Or(d.Engine.Poll.Initial, preview.DefaultPollPolicy().Initial),
-		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
+		Deps: d, gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, warned: map[string]bool{}, clones: map[string]string{},
 	}, nil
 }
@@ -224,8 +218,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		if ps.online {
 			again, err = r.snoozeRateLimited(ctx, ps, again, err)
 		}
-		if again == 0 {
-			r.dropReporter(prKey) // only a build's progress edits need its memory
+		if again == 0 { // only a build's progress edits need the Reporter's memory
+			r.mu.Lock()
+			delete(r.reps, prKey)
+			r.mu.Unlock()
 		}
 		// River stores the job's error: masked like the rest.
 		err = maskError(err, ps.red)
@@ -239,14 +235,15 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	defer func() { release() }()
 	for {
 		st := next(ps.facts)
-		if st.ttl != nil {
-			r.applyTTL(ps, st.ttl)
+		if m, s := st.ttl, ps.s; m != nil &&
+			(!s.ExpiresAt.Equal(m.expiresAt) || !s.WarnAt.Equal(m.warnAt) || s.KeepLabel != m.keepLabel) {
+			s.ExpiresAt, s.WarnAt, s.KeepLabel = m.expiresAt, m.warnAt, m.keepLabel
+			ps.dirty = true
 		}
 		var err error
 		switch st.kind {
 		case stepCheckInstalled:
-			ps.gone, err = r.confirmUninstalled(ctx, ps)
-			ps.installed = !ps.gone
+			err = r.confirmUninstalled(ctx, ps)
 		case stepConnect:
 			ps.online = true
 			ps.gh, err = r.GitHub.Installation(ctx, ps.pr.InstallationID)
@@ -263,11 +260,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 			ps.rep, ps.red = r.reporter(ps)
 			ps.connected = true
 		case stepFillHead:
-			var found bool
-			found, err = r.fillHead(ctx, ps)
-			if !found {
-				ps.gh, ps.headGone = nil, true // nothing to show anything on
-			}
+			err = r.fillHead(ctx, ps)
 		case stepCheckWriter:
 			var ok bool
 			ok, err = r.mayWrite(ctx, ps, ps.pr.Command.Actor)
@@ -340,41 +333,28 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 	case stepUpdateEnv:
 		return r.updateEnv(ctx, ps)
 	case stepSteady:
-		if st.recordEnv {
-			ps.s.recordEnv(&ps.res, r.Getenv)
-			ps.dirty = true
-		}
-		return r.steady(ctx, ps, st.warnTTL)
+		return r.steady(ctx, ps, st)
 	}
 	return 0, fmt.Errorf("reconciling %s: next asked for %s, which ends no pass", ps.key, st.kind)
 }
 
 // confirmUninstalled asks GitHub whether the App really lost the PR's
 // repository; when it did not, the PR and its installation are reinstated.
-func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (gone bool, err error) {
+func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (err error) {
 	pr := ps.pr
-	installed, err := r.GitHub.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
+	ps.installed, err = r.GitHub.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
 	if err != nil {
-		return false, fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
+		return fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
 	}
-	if !installed {
-		return true, nil
+	if ps.gone = !ps.installed; ps.gone {
+		return nil
 	}
 	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
 	if err := r.Store.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
-		return false, err
+		return err
 	}
 	ps.pr, err = r.Store.GetPR(ctx, pr.Key)
-	return false, err
-}
-
-// applyTTL stores the expiry marks of the TTL in force.
-func (r *Reconciler) applyTTL(ps *pass, m *ttlMarks) {
-	s := ps.s
-	if !s.ExpiresAt.Equal(m.expiresAt) || !s.WarnAt.Equal(m.warnAt) || s.KeepLabel != m.keepLabel {
-		s.ExpiresAt, s.WarnAt, s.KeepLabel = m.expiresAt, m.warnAt, m.keepLabel
-		ps.dirty = true
-	}
+	return err
 }
 
 // save writes the preview row with the state, masked: the dashboard reads

@@ -151,10 +151,8 @@ func (r *Reconciler) secretPrefix(owner, repo string) (string, error) {
 	return RepoSecretPrefix(r.Settings.SecretEnvPrefix, owner, repo)
 }
 
-// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and - as _.
-// GitHub owners are letters, digits and single inner hyphens, so the
-// mapping is one to one and never holds "__"; an owner outside
-// [A-Za-z0-9-] is refused rather than mapped onto another's scope.
+// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and - as _: one
+// to one for GitHub's owner names, any other is refused.
 func SecretPrefix(prefix, owner string) (string, error) {
 	if owner == "" || strings.Trim(owner, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" ||
 		strings.Contains(owner, "--") {
@@ -163,10 +161,8 @@ func SecretPrefix(prefix, owner string) (string, error) {
 	return prefix + strings.ToUpper(strings.ReplaceAll(owner, "-", "_")) + "__", nil
 }
 
-// RepoSecretPrefix is <prefix><OWNER>__<REPO>_<hash>__: the repository's
-// name upper-cased with every other character as _, for the reader, and
-// the hash of owner/repo that the service's app names carry, so that
-// web.shop and web-shop, which read alike, never share a scope.
+// RepoSecretPrefix is <prefix><OWNER>__<REPO>_<hash>__: the hash of
+// owner/repo keeps web.shop and web-shop, which read alike, apart.
 func RepoSecretPrefix(prefix, owner, repo string) (string, error) {
 	p, err := SecretPrefix(prefix, owner)
 	if err != nil {

@@ -43,9 +43,8 @@ type state struct {
 	// Run is the engine's progress on the current (or last) build; none
 	// while building: a create may have been sent without its job id.
 	Run *preview.Run `json:"run,omitempty"`
-	// BuildGen and BuildSHA are what the current (or last) build is for,
-	// saved before the Cloud is asked; Builds counts the builds started,
-	// so a rebuild of the same commit is a new final state to show.
+	// BuildGen and BuildSHA are what the current (or last) build is for;
+	// Builds counts them, so a rebuild is a new final state to show.
 	BuildGen int64  `json:"build_gen,omitempty"`
 	BuildSHA string `json:"build_sha,omitempty"`
 	Builds   int    `json:"builds,omitempty"`

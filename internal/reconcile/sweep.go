@@ -112,14 +112,12 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 		return err
 	}
 	byKey := make(map[string]*store.Preview, len(previews))
-	live := map[string]bool{}
 	for _, p := range previews {
 		byKey[p.Key] = p
 		if !p.Active() {
 			errs = append(errs, sw.deletedPreview(ctx, p))
 			continue
 		}
-		live[p.Key] = true
 		pr, err := r.Store.GetPR(ctx, p.Key)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
@@ -146,7 +144,7 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 			}
 		}
 	}
-	maps.DeleteFunc(sw.checked, func(k string, _ time.Time) bool { return !live[k] })
+	maps.DeleteFunc(sw.checked, func(k string, _ time.Time) bool { return byKey[k] == nil || !byKey[k].Active() })
 
 	open, err := r.Store.ListOpenPRs(ctx)
 	if err != nil {

@@ -62,23 +62,16 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 // commentWanted reports whether the PR should carry our comment: not in a
 // repository that does not take part and was never commented on.
 func (r *Reconciler) commentWanted(ps *pass) bool {
-	if ps.gh == nil {
-		return false
-	}
-	if ps.p.CommentID != 0 {
-		return true
-	}
 	var ce *repoconfig.Error
-	if errors.As(ps.cfgErr, &ce) && !ps.pr.Closed {
-		return true
-	}
-	switch ps.p.Status {
-	case store.StatusNone:
+	switch {
+	case ps.gh == nil:
 		return false
-	case store.StatusDeleted:
+	case ps.p.CommentID != 0, errors.As(ps.cfgErr, &ce) && !ps.pr.Closed:
+		return true
+	case ps.p.Status == store.StatusDeleted:
 		return !errors.Is(ps.cfgErr, repoconfig.ErrNotConfigured)
 	}
-	return true
+	return ps.p.Status != store.StatusNone
 }
 
 // progress shows an intermediate state, paced by the Reporter; a failure
