@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -37,9 +38,7 @@ type Budgets struct {
 
 // NewBudgets returns budgets sharing pauses through st; log and now may be nil.
 func NewBudgets(st *store.Store, log *slog.Logger, now func() time.Time) *Budgets {
-	if log == nil {
-		log = slog.Default()
-	}
+	log = cmp.Or(log, slog.Default())
 	if now == nil {
 		now = time.Now
 	}

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -230,11 +231,7 @@ func (r *Reconciler) mayWrite(ctx context.Context, ps *pass, login string) (bool
 	if err != nil {
 		return false, fmt.Errorf("checking the permission of %s on %s: %w", login, ps.key, err)
 	}
-	switch lvl.GetPermission() {
-	case "admin", "maintain", "write":
-		return true, nil
-	}
-	return false, nil
+	return slices.Contains([]string{"admin", "maintain", "write"}, lvl.GetPermission()), nil
 }
 
 // untick clears the rebuild checkbox of our comment when the command came

@@ -141,29 +141,18 @@ func New(d Deps) (*Reconciler, error) {
 	if d.NewDatabases == nil {
 		d.NewDatabases = postgresDatabases
 	}
-	if d.Logger == nil {
-		d.Logger = slog.Default()
-	}
+	d.Logger = cmp.Or(d.Logger, slog.Default())
 	if d.Now == nil {
 		d.Now = time.Now
 	}
 	if d.Jitter == nil {
-		d.Jitter = jitter
+		d.Jitter = rand.N[time.Duration] // every caller asks for at least a second
 	}
-	if d.Budgets == nil {
-		d.Budgets = NewBudgets(d.Store, d.Logger, d.Now)
-	}
+	d.Budgets = cmp.Or(d.Budgets, NewBudgets(d.Store, d.Logger, d.Now))
 	return &Reconciler{
 		Deps: d, gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
 		files: map[string]filesEntry{}, warned: map[string]bool{}, clones: map[string]string{},
 	}, nil
-}
-
-func jitter(n time.Duration) time.Duration {
-	if n <= 0 {
-		return 0
-	}
-	return rand.N(n)
 }
 
 func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
@@ -262,9 +251,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 		case stepFillHead:
 			err = r.fillHead(ctx, ps)
 		case stepCheckWriter:
-			var ok bool
-			ok, err = r.mayWrite(ctx, ps, ps.pr.Command.Actor)
-			ps.writer = &ok
+			var may bool
+			may, err = r.mayWrite(ctx, ps, ps.pr.Command.Actor)
+			ps.writer = &may
 		case stepCommand:
 			err = r.command(ctx, ps, st.accept)
 		case stepLoadConfig:

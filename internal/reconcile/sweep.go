@@ -138,10 +138,8 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 			enqueue(p.Key, "TTL warning or expiry due")
 		case p.Status == store.StatusReady && s.secretsRotated(r.Getenv):
 			enqueue(p.Key, "a secret of its env changed in the service's environment")
-		case p.Status == store.StatusReady:
-			if sw.drifted(ctx, p) {
-				enqueue(p.Key, "app deleted outside hasura-preview")
-			}
+		case p.Status == store.StatusReady && sw.drifted(ctx, p):
+			enqueue(p.Key, "app deleted outside hasura-preview")
 		}
 	}
 	maps.DeleteFunc(sw.checked, func(k string, _ time.Time) bool { return byKey[k] == nil || !byKey[k].Active() })
@@ -290,12 +288,8 @@ func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
 		if !in.Deleted {
 			continue
 		}
-		live, err := sw.r.Store.CountActivePreviews(ctx, in.ID)
-		if err != nil {
+		if live, err := sw.r.Store.CountActivePreviews(ctx, in.ID); err != nil || live > 0 {
 			errs = append(errs, err)
-			continue
-		}
-		if live > 0 {
 			continue
 		}
 		if err := q.ForgetInstallation(ctx, in.ID); err != nil {

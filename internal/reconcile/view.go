@@ -77,12 +77,8 @@ func (r *Reconciler) commentWanted(ps *pass) bool {
 // progress shows an intermediate state, paced by the Reporter; a failure
 // only costs a stale comment.
 func (r *Reconciler) progress(ctx context.Context, ps *pass) {
-	if !r.commentWanted(ps) {
-		return
-	}
-	if r.Budgets.low(ps.pr.InstallationID) {
-		// Short of GitHub budget: only the final state is shown.
-		return
+	if !r.commentWanted(ps) || r.Budgets.low(ps.pr.InstallationID) {
+		return // short of GitHub budget, only the final state is shown
 	}
 	r.warnGitHub(ctx, ps, "comments", ps.rep.Update(ctx, r.view(ps)))
 	r.noteComment(ctx, ps)
