@@ -33,7 +33,7 @@ type Budgets struct {
 	now func() time.Time
 
 	mu sync.Mutex
-	m  map[int64]*ghBudget
+	m  map[int64]ghBudget
 }
 
 // NewBudgets returns budgets sharing pauses through st; log and now may be nil.
@@ -42,7 +42,7 @@ func NewBudgets(st *store.Store, log *slog.Logger, now func() time.Time) *Budget
 	if now == nil {
 		now = time.Now
 	}
-	return &Budgets{st: st, log: log, now: now, m: map[int64]*ghBudget{}}
+	return &Budgets{st: st, log: log, now: now, m: map[int64]ghBudget{}}
 }
 
 // with runs f on installation id's budget, under the lock.
@@ -50,11 +50,8 @@ func (bs *Budgets) with(id int64, f func(b *ghBudget)) {
 	bs.mu.Lock()
 	defer bs.mu.Unlock()
 	b := bs.m[id]
-	if b == nil {
-		b = &ghBudget{}
-		bs.m[id] = b
-	}
-	f(b)
+	f(&b)
+	bs.m[id] = b
 }
 
 // pausedUntil reports whether installation id must not call GitHub now.

@@ -17,10 +17,8 @@ import (
 func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	if !p.Active() {
-		if s.Reason != reason {
-			s.Reason = reason
-			ps.dirty = true
-		}
+		ps.dirty = ps.dirty || s.Reason != reason
+		s.Reason = reason
 		return r.settle(ctx, ps)
 	}
 	if p.Status != store.StatusQueued {
@@ -106,8 +104,6 @@ func (r *Reconciler) destroyRenamed(ctx context.Context, ps *pass) (time.Duratio
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	if ps.gh != nil {
-		r.warnGitHub(ctx, ps, "deployments", ps.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(old)))
-	}
+	r.warnGitHub(ctx, ps, "deployments", ps.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(old)))
 	return 0, nil
 }

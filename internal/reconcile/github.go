@@ -72,15 +72,12 @@ func (r *Reconciler) write(ctx context.Context, ps *pass, what string, write fun
 // warnGitHub logs a failed GitHub write and carries on: a preview does not
 // fail for its comment. A missing permission is logged once per repository.
 func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err error) {
-	if err == nil {
-		return
-	}
-	if _, limited := ghreport.RateLimitUntil(err, r.Now()); limited {
+	switch _, limited := ghreport.RateLimitUntil(err, r.Now()); {
+	case err == nil:
+	case limited:
 		// The pause is logged once for the installation.
 		ps.log.DebugContext(ctx, "GitHub "+what+" not updated: rate limit", "error", err)
-		return
-	}
-	if ghreport.IsNoPermission(err) {
+	case ghreport.IsNoPermission(err):
 		k := strings.ToLower(ps.pr.BaseOwner+"/"+ps.pr.BaseRepo) + " " + what
 		r.mu.Lock()
 		first := !r.warned[k]
@@ -89,9 +86,9 @@ func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err 
 		if first {
 			ps.log.WarnContext(ctx, "the App may not write "+what+" in this repository; carrying on without", "error", err)
 		}
-		return
+	default:
+		ps.log.WarnContext(ctx, "GitHub "+what+" not updated", "error", err)
 	}
-	ps.log.WarnContext(ctx, "GitHub "+what+" not updated", "error", err)
 }
 
 // mustGitHub is warnGitHub for writes that show a final state: anything but
@@ -130,10 +127,8 @@ func (r *Reconciler) fillHead(ctx context.Context, ps *pass) error {
 		return fmt.Errorf("reading %s from GitHub: %w", ps.key, err)
 	}
 	pr.Branch, pr.HeadSHA = got.GetHead().GetRef(), got.GetHead().GetSHA()
-	pr.HeadOwner, pr.HeadRepo = "", ""
-	if h := got.GetHead().GetRepo(); h != nil {
-		pr.HeadOwner, pr.HeadRepo = h.GetOwner().GetLogin(), h.GetName()
-	}
+	head := got.GetHead().GetRepo() // nil when the fork is gone: go-github's getters give ""
+	pr.HeadOwner, pr.HeadRepo = head.GetOwner().GetLogin(), head.GetName()
 	pr.BaseRef, pr.Title, pr.Author = got.GetBase().GetRef(), got.GetTitle(), got.GetUser().GetLogin()
 	pr.Closed, pr.Draft, pr.Merged = got.GetState() == "closed", got.GetDraft(), got.GetMerged()
 	pr.Labels = pr.Labels[:0]

@@ -84,31 +84,28 @@ type slotCount struct {
 // facts are what next decides from, plain values the pass loaded or
 // asked for. next changes none of them.
 type facts struct {
-	pr     *store.PullRequest
-	p      *store.Preview
-	s      *state
-	paused time.Time // when the installation may call GitHub again (zero: now)
-	// gone: GitHub confirmed the App lost the repository or installation;
-	// installed: it did not, whatever a delivery said.
-	gone, installed bool
-	connected       bool  // the installation's client is at hand
-	headGone        bool  // GitHub does not know the PR
-	writer          *bool // the command's author may write (nil: not asked)
-	// Once configRead: readErr is worth a retry; cfgErr is what the file
-	// says (repoconfig.ErrNotConfigured, a *repoconfig.Error, another
-	// problem); without either, res and name are in force.
+	pr        *store.PullRequest
+	p         *store.Preview
+	s         *state
+	paused    time.Time // when the installation may call GitHub again (zero: now)
+	gone      bool      // GitHub confirmed the App lost the repository or installation
+	installed bool      // GitHub says the App did not, whatever a delivery said
+	connected bool      // the installation's client is at hand
+	headGone  bool      // GitHub does not know the PR
+	writer    *bool     // the command's author may write (nil: not asked)
+	// Once configRead, readErr is worth a retry and cfgErr is what the file
+	// says (see nextWanted); without either, res and name are in force.
 	configRead      bool
 	readErr, cfgErr error
 	res             repoconfig.Resolved
 	name            string
-	// The service's default TTL and warning, and cap per installation.
-	ttl, warning   time.Duration
-	capacity       int
-	files          []string // the PR's changed paths, once filesKnown
-	filesKnown     bool
-	slots          *slotCount // the cap's count, once taken
-	secretsRotated bool       // a service variable the live env came from changed
-	now            time.Time
+	ttl, warning    time.Duration // the service's defaults
+	capacity        int           // the cap per installation (0: none)
+	files           []string      // the PR's changed paths, once filesKnown
+	filesKnown      bool
+	slots           *slotCount // the cap's count, once taken
+	secretsRotated  bool       // a service variable the live env came from changed
+	now             time.Time
 }
 
 const uninstalledReason = "The hasura-preview App was removed from this repository."

@@ -85,20 +85,17 @@ type state struct {
 	APIReview    string `json:"api_review,omitempty"`
 }
 
-// legacy are the fields that Redo and Hold replaced (and "starting", now
-// read off the Preview's status).
-type legacy struct {
-	Rebuild  bool   `json:"rebuild"`
-	Drifted  bool   `json:"drifted"`
-	HoldSHA  string `json:"hold_sha"`
-	HoldKind string `json:"hold_kind"`
-	HoldBy   string `json:"hold_by"`
-}
-
+// decodeState reads a stored state, older records too.
 func decodeState(raw []byte) *state {
 	var rec struct {
 		state
-		legacy
+		// The fields Redo and Hold replaced ("starting" is now read off
+		// the Preview's status).
+		Rebuild  bool   `json:"rebuild"`
+		Drifted  bool   `json:"drifted"`
+		HoldSHA  string `json:"hold_sha"`
+		HoldKind string `json:"hold_kind"`
+		HoldBy   string `json:"hold_by"`
 	}
 	if len(raw) > 0 && json.Unmarshal(raw, &rec) != nil {
 		// Costs at most one rebuild, rather than wedging the PR.

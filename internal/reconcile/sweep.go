@@ -50,11 +50,9 @@ type Sweeper struct {
 	opts  SweepOptions
 	owner string
 
-	mu      sync.Mutex           // held by a sweep
-	checked map[string]time.Time // by PR key: last drift check
-	// orphanChecked holds the deletions re-checked, by PR key (in memory:
-	// a restart, which makes orphans, checks them all again).
-	orphanChecked map[string]time.Time
+	mu            sync.Mutex           // held by a sweep
+	checked       map[string]time.Time // by PR key: last drift check
+	orphanChecked map[string]time.Time // deletions re-checked, by PR key (a restart checks again)
 }
 
 // NewSweeper returns the sweep of r's previews.
