@@ -18,8 +18,7 @@ import (
 // pauses the installation's GitHub calls instead (budget.go).
 const maxRateLimitWait = 20 * time.Second
 
-// repEntry is a PR's Reporter while a build is under way: it remembers the
-// comment and paces progress edits across passes.
+// repEntry is a PR's Reporter while a build is under way, pacing its edits.
 type repEntry struct {
 	rep *ghreport.Reporter
 	gh  *github.Client // the installation's client it was made with

@@ -51,14 +51,12 @@ func (k stepKind) String() string {
 
 // step is next's answer: what to do, and why.
 type step struct {
-	kind   stepKind
-	reason string    // why; for stepRemove, the sentence the comment shows
-	until  time.Time // while GitHub is paused: when it resumes
-	accept bool      // stepCommand: its author may write
-	err    error     // stepRetry: what to retry on
-	// ttl carries the expiry marks of the TTL in force, once the
-	// configuration was read; the pass stores them.
-	ttl       *ttlMarks
+	kind      stepKind
+	reason    string            // why; for stepRemove, the sentence the comment shows
+	until     time.Time         // while GitHub is paused: when it resumes
+	accept    bool              // stepCommand: its author may write
+	err       error             // stepRetry: what to retry on
+	ttl       *ttlMarks         // the TTL in force, for the pass to store
 	holdTTL   bool              // stepRemove: the head stays deleted, the TTL passed
 	problems  *repoconfig.Error // stepBadConfig: the problems to show
 	recordEnv bool              // stepSteady: the secrets behind the env changed, the app's env did not

@@ -49,18 +49,16 @@ type state struct {
 	BuildSHA string `json:"build_sha,omitempty"`
 	Builds   int    `json:"builds,omitempty"`
 	// Redo (redoAsked, redoDrifted) asks for a rebuild of the same head.
-	Redo string `json:"redo,omitempty"`
-	Hold *hold  `json:"hold,omitempty"`
-	// QueuedAt orders the previews waiting for a slot of the cap.
-	QueuedAt time.Time `json:"queued_at,omitzero"`
+	Redo     string    `json:"redo,omitempty"`
+	Hold     *hold     `json:"hold,omitempty"`
+	QueuedAt time.Time `json:"queued_at,omitzero"` // orders the previews waiting for a slot
 	// The TTL counts from BuiltAt; ExpiresAt and WarnAt are derived, for
 	// the sweep to read without GitHub.
 	BuiltAt   time.Time `json:"built_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	WarnAt    time.Time `json:"warn_at,omitzero"`
 	KeepLabel string    `json:"keep_label,omitempty"`
-	// Reason says why the preview was deleted or not built.
-	Reason string `json:"reason,omitempty"`
+	Reason    string    `json:"reason,omitempty"` // why the preview was deleted or not built
 	// Reported is the final state last shown on GitHub in full (comment
 	// and deployment status); a mismatch means that showing is owed.
 	Reported string `json:"reported,omitempty"`
