@@ -114,7 +114,7 @@ func next(f facts) step {
 	pr := f.pr
 	switch {
 	case pr.InstallationID == 0:
-		return step{kind: stepSettle, reason: "the PR came from a repository webhook, not the App: nothing to act with"}
+		return step{kind: stepSettle, reason: "the PR came from a repository webhook, not the App"}
 	case f.gone:
 		return step{kind: stepRemove, reason: uninstalledReason}
 	case pr.Uninstalled && !f.installed:

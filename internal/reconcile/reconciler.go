@@ -295,7 +295,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	switch st.kind {
 	case stepSettle:
-		ps.log.WarnContext(ctx, st.reason+": nothing to do")
+		ps.log.WarnContext(ctx, st.reason+": nothing to act with")
 		return r.settle(ctx, ps)
 	case stepWait:
 		return r.resumeWait(st.until), nil

@@ -106,22 +106,24 @@ func TestDecodeOldState(t *testing.T) {
 		name, raw string
 		redo      string
 		hold      *hold
-		building  bool // with the preview building and no run
 	}{
-		{"rebuild asked", `{"builds":2,"rebuild":true}`, redoAsked, nil, true},
-		{"drifted", `{"builds":2,"drifted":true}`, redoDrifted, nil, true},
-		{"rebuild asked after a drift", `{"rebuild":true,"drifted":true}`, redoAsked, nil, true},
-		{"deleted on request", `{"hold_sha":"abc","hold_kind":"command","hold_by":"alice"}`, "", &hold{SHA: "abc", Kind: holdCommand, By: "alice"}, true},
-		{"expired", `{"hold_sha":"abc","hold_kind":"ttl"}`, "", &hold{SHA: "abc", Kind: holdTTL}, true},
-		{"create sent, job id not saved", `{"build_sha":"abc","starting":true}`, "", nil, true},
+		{"rebuild asked", `{"builds":2,"rebuild":true}`, redoAsked, nil},
+		{"drifted", `{"builds":2,"drifted":true}`, redoDrifted, nil},
+		{"rebuild asked after a drift", `{"rebuild":true,"drifted":true}`, redoAsked, nil},
+		{"deleted on request", `{"hold_sha":"abc","hold_kind":"command","hold_by":"alice"}`, "", &hold{SHA: "abc", Kind: holdCommand, By: "alice"}},
+		{"expired", `{"hold_sha":"abc","hold_kind":"ttl"}`, "", &hold{SHA: "abc", Kind: holdTTL}},
 	} {
 		s := decodeState([]byte(tt.raw))
 		if s.Redo != tt.redo || !reflect.DeepEqual(s.Hold, tt.hold) {
 			t.Errorf("%s: redo %q hold %+v, want %q %+v", tt.name, s.Redo, s.Hold, tt.redo, tt.hold)
 		}
-		if got := building(&store.Preview{Status: store.StatusBuilding}, s); got != tt.building {
-			t.Errorf("%s: building = %v", tt.name, got)
-		}
+	}
+	// "starting": a create sent without its job id saved, which the
+	// Preview's status now says.
+	f := readyFacts()
+	f.p.Status, f.s = store.StatusBuilding, decodeState([]byte(`{"build_sha":"bbb","builds":1,"starting":true}`))
+	if st := next(f); !building(f.p, f.s) || st.kind != stepStart {
+		t.Errorf("an old record of a create in flight: next = %s (%q), want it sent again", st.kind, st.reason)
 	}
 	old := decodeState([]byte(`{"run":{"result":{"status":"success"}},"build_sha":"abc","builds":3,"reported":"ready@3#","deploy_owed":true,"hold_sha":"abc","hold_kind":"ttl"}`))
 	if old.Run == nil || old.BuildSHA != "abc" || old.Builds != 3 || old.Reported != "ready@3#" || !old.DeployOwed {
