@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"net/http"
@@ -10,62 +11,92 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
-	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// lowBudgetPercent is the share of an installation's hourly GitHub limit
-// below which only final states are shown: progress edits and the
-// in_progress deployment status, which a final status supersedes anyway,
-// are left out so that what remains goes to the states reviewers act on.
+// lowBudgetPercent is the share of the hourly GitHub limit below which only
+// final states are shown.
 const lowBudgetPercent = 10
 
-// ghBudget is what the reconciler knows of one installation's GitHub rate
-// limit, read from the headers of every answer. The budget lives in memory:
-// a restarted process learns it again from its first answer. The pause is
-// also kept in the store, which every pass reads first, so that replicas
-// and restarts hold back together.
+// ghBudget is what this process knows of one installation's GitHub rate
+// limit, read off every answer; until is when it may call GitHub again.
 type ghBudget struct {
-	mu        sync.Mutex
-	limit     int
-	remaining int
-	reset     time.Time
-	// until is when the installation may call GitHub again; GitHub calls
-	// wait until then (zero or past: no pause).
-	until time.Time
+	limit, remaining int
+	reset, until     time.Time
 }
 
-// pausedUntil reports whether GitHub calls must wait, and until when.
-func (b *ghBudget) pausedUntil(now time.Time) (time.Time, bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.until, now.Before(b.until)
+// Budgets are the installations' GitHub rate limits, the pause kept in the
+// store for every replica. Its Middleware goes on the installation clients.
+type Budgets struct {
+	st  *store.Store
+	log *slog.Logger
+	now func() time.Time
+
+	mu sync.Mutex
+	m  map[int64]ghBudget
 }
 
-// pause makes GitHub calls wait until then; it reports whether this starts
-// a pause and whether it moved the pause's end.
-func (b *ghBudget) pause(until, now time.Time) (started, later bool) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	later = until.After(b.until) && until.After(now)
-	started = later && !now.Before(b.until)
-	if later {
-		b.until = until
+// NewBudgets returns budgets sharing pauses through st; log and now may be nil.
+func NewBudgets(st *store.Store, log *slog.Logger, now func() time.Time) *Budgets {
+	log = cmp.Or(log, slog.Default())
+	if now == nil {
+		now = time.Now
 	}
+	return &Budgets{st: st, log: log, now: now, m: map[int64]ghBudget{}}
+}
+
+// with runs f on installation id's budget, under the lock.
+func (bs *Budgets) with(id int64, f func(b *ghBudget)) {
+	bs.mu.Lock()
+	defer bs.mu.Unlock()
+	b := bs.m[id]
+	f(&b)
+	bs.m[id] = b
+}
+
+// pausedUntil reports whether installation id must not call GitHub now.
+func (bs *Budgets) pausedUntil(id int64) (until time.Time, paused bool) {
+	now := bs.now()
+	bs.with(id, func(b *ghBudget) { until, paused = b.until, now.Before(b.until) })
+	return until, paused
+}
+
+// sharedPause is pausedUntil with the pause recorded in the store.
+func (bs *Budgets) sharedPause(ctx context.Context, id int64) (time.Time, bool, error) {
+	stored, err := bs.st.GitHubPausedUntil(ctx, id)
+	if err != nil {
+		return time.Time{}, false, err
+	}
+	bs.extend(id, stored)
+	until, paused := bs.pausedUntil(id)
+	return until, paused, nil
+}
+
+// extend moves id's pause to end at until, if later (moved), which may
+// start one.
+func (bs *Budgets) extend(id int64, until time.Time) (started, later bool) {
+	now := bs.now()
+	bs.with(id, func(b *ghBudget) {
+		later = until.After(b.until) && until.After(now)
+		started = later && !now.Before(b.until)
+		if later {
+			b.until = until
+		}
+	})
 	return started, later
 }
 
-// low reports whether less than lowBudgetPercent of the limit is left in
-// the current window.
-func (b *ghBudget) low(now time.Time) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.limit > 0 && now.Before(b.reset) && b.remaining*100 < b.limit*lowBudgetPercent
+// low reports whether installation id is short of GitHub budget.
+func (bs *Budgets) low(id int64) (low bool) {
+	now := bs.now()
+	bs.with(id, func(b *ghBudget) {
+		low = b.limit > 0 && now.Before(b.reset) && b.remaining*100 < b.limit*lowBudgetPercent
+	})
+	return low
 }
 
-// record keeps the rate-limit headers of one answer, if it has them. The
-// search and GraphQL budgets are separate from the core one and ignored.
-func (b *ghBudget) record(h http.Header) {
+// record keeps one answer's rate-limit headers (the core budget's only).
+func (bs *Budgets) record(id int64, h http.Header) {
 	if res := h.Get("X-RateLimit-Resource"); res != "" && res != "core" {
 		return
 	}
@@ -75,77 +106,12 @@ func (b *ghBudget) record(h http.Header) {
 	if err1 != nil || err2 != nil || err3 != nil {
 		return
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.limit, b.remaining, b.reset = limit, remaining, time.Unix(reset, 0)
+	bs.with(id, func(b *ghBudget) { b.limit, b.remaining, b.reset = limit, remaining, time.Unix(reset, 0) })
 }
 
-// Budgets is every installation's GitHub rate limit as this process knows
-// it, with the pause kept in the store. Its Middleware goes on the App's
-// installation clients (ghapp.WithMiddleware), so that every GitHub call,
-// whichever code path makes it, is counted and held back in one place;
-// pass the same Budgets to the Reconciler in Deps.
-type Budgets struct {
-	st  *store.Store
-	log *slog.Logger
-	now func() time.Time
-
-	mu sync.Mutex
-	m  map[int64]*ghBudget
-}
-
-// NewBudgets returns the budgets of a process whose pauses are shared
-// through st; log and now default to slog.Default and time.Now.
-func NewBudgets(st *store.Store, log *slog.Logger, now func() time.Time) *Budgets {
-	if log == nil {
-		log = slog.Default()
-	}
-	if now == nil {
-		now = time.Now
-	}
-	return &Budgets{st: st, log: log, now: now, m: map[int64]*ghBudget{}}
-}
-
-func (bs *Budgets) budget(id int64) *ghBudget {
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	b := bs.m[id]
-	if b == nil {
-		b = &ghBudget{}
-		bs.m[id] = b
-	}
-	return b
-}
-
-// pausedUntil reports whether installation id must not call GitHub now,
-// and until when, as this process knows it.
-func (bs *Budgets) pausedUntil(id int64) (time.Time, bool) {
-	return bs.budget(id).pausedUntil(bs.now())
-}
-
-// sharedPause is pausedUntil with the pause another replica (or an earlier
-// process) recorded in the store; this process then holds back too.
-func (bs *Budgets) sharedPause(ctx context.Context, id int64) (time.Time, bool, error) {
-	stored, err := bs.st.GitHubPausedUntil(ctx, id)
-	if err != nil {
-		return time.Time{}, false, err
-	}
-	b := bs.budget(id)
-	b.pause(stored, bs.now())
-	until, paused := b.pausedUntil(bs.now())
-	return until, paused, nil
-}
-
-// low reports whether installation id is short of GitHub budget.
-func (bs *Budgets) low(id int64) bool {
-	return bs.budget(id).low(bs.now())
-}
-
-// pause stops installation id's GitHub calls until then, in this process
-// and, through the store, in the others; the first call that notices says
-// so in the log, once per pause and process.
+// pause stops installation id's GitHub calls until then, in every replica.
 func (bs *Budgets) pause(ctx context.Context, id int64, until time.Time) {
-	started, later := bs.budget(id).pause(until, bs.now())
+	started, later := bs.extend(id, until)
 	if started {
 		bs.log.WarnContext(ctx, "GitHub rate limit of the installation reached; its GitHub calls wait until it resets, builds in flight carry on",
 			"installation", id, "until", until)
@@ -161,34 +127,29 @@ func (bs *Budgets) pause(ctx context.Context, id int64, until time.Time) {
 	}
 }
 
-// resumeWait is how long a pass snoozes for a pause that ends at until:
-// every PR of the installation comes back then, so each adds up to a tenth
-// of the wait (between a second and a minute) to spread them out.
+// resumeWait is how long to snooze for a pause that ends at until, plus a
+// jitter (a tenth, 1s to 1m) that spreads the installation's PRs.
 func (r *Reconciler) resumeWait(until time.Time) time.Duration {
-	d := max(until.Sub(r.now()), minAgain)
-	return d + r.jitter(min(max(d/10, time.Second), time.Minute))
+	d := max(until.Sub(r.Now()), minAgain)
+	return d + r.Jitter(min(max(d/10, time.Second), time.Minute))
 }
 
-// Middleware is the installation's rate-limit bookkeeping, as ghapp
-// middleware: it reads the budget off every answer, pauses the
-// installation on a rate-limit answer that asks for more than a pass may
-// wait, and refuses to send while paused, so that no code path (comment,
-// deployment, configuration, command) spends requests GitHub would refuse.
+// Middleware (ghapp) reads the budget off every answer, pauses on a long
+// rate-limit wait, and refuses to send while paused.
 func (bs *Budgets) Middleware(id int64, next http.RoundTripper) http.RoundTripper {
-	return &budgetTransport{next: next, bs: bs, id: id, b: bs.budget(id)}
+	return &budgetTransport{next: next, bs: bs, id: id}
 }
 
 type budgetTransport struct {
 	next http.RoundTripper
 	bs   *Budgets
 	id   int64
-	b    *ghBudget
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	now := t.bs.now()
-	if until, paused := t.b.pausedUntil(now); paused {
+	if until, paused := t.bs.pausedUntil(t.id); paused {
 		if req.Body != nil {
 			_ = req.Body.Close()
 		}
@@ -198,7 +159,7 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return resp, err
 	}
-	t.b.record(resp.Header)
+	t.bs.record(t.id, resp.Header)
 	var until time.Time
 	switch {
 	case resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusTooManyRequests:
@@ -216,79 +177,21 @@ func (t *budgetTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
-// snoozeRateLimited turns a pass that a GitHub rate limit stopped into a
-// snooze until GitHub takes requests again, instead of an error that River
-// would retry every few seconds meanwhile.
+// snoozeRateLimited turns a rate-limit error into a snooze until the reset,
+// instead of an error River would retry every few seconds.
 func (r *Reconciler) snoozeRateLimited(ctx context.Context, ps *pass, again time.Duration, err error) (time.Duration, error) {
-	if err == nil {
-		return again, nil
-	}
-	id := ps.pr.InstallationID
-	until, limited := ghreport.RateLimitUntil(err, r.now())
-	if !limited {
+	until, limited := ghreport.RateLimitUntil(err, r.Now())
+	if err == nil || !limited {
 		return again, err
 	}
-	if u, paused := r.budgets.pausedUntil(id); paused && u.After(until) {
+	id := ps.pr.InstallationID
+	if u, paused := r.Budgets.pausedUntil(id); paused && u.After(until) {
 		until = u
 	}
-	if until.Sub(r.now()) > maxRateLimitWait {
-		// Not every limit shows in the headers (a secondary one without
-		// Retry-After): the error is the other way to learn of one.
-		r.budgets.pause(ctx, id, until)
+	if until.Sub(r.Now()) > maxRateLimitWait {
+		// Not every limit shows in the headers (a secondary one).
+		r.Budgets.pause(ctx, id, until)
 	}
 	ps.log.DebugContext(ctx, "GitHub rate limit; reconciling again when it resets", "until", until)
-	return r.resumeWait(until), nil
-}
-
-// whilePaused is a pass while the installation may not call GitHub. A
-// build in flight keeps going in the Cloud, its state saved as usual; all
-// that needs GitHub (the configuration, commands, the comment, the
-// deployment) waits until the limit resets. A build that ends meanwhile
-// owes its final state (state.Reported), which the first pass after the
-// pause shows.
-func (r *Reconciler) whilePaused(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
-	pr, p, s := ps.pr, ps.p, ps.s
-	if pr.Closed && p.Active() {
-		// Nothing may keep running after its PR closed, GitHub's limit or
-		// not: the Cloud delete needs no GitHub call (the database, if
-		// any, is known from the configuration as last read). The comment
-		// and the deployments are owed (state.Reported) and follow the
-		// reset.
-		r.cachedConfig(ps)
-		wait, err := r.remove(ctx, ps, closedReason(pr))
-		if err != nil || p.Active() {
-			return wait, err
-		}
-		return r.resumeWait(until), nil
-	}
-	inFlight := s.building() && s.Run != nil && s.BuildSHA == pr.HeadSHA && !s.Rebuild && !s.Drifted &&
-		!pr.Closed && p.Status == store.StatusBuilding
-	if !inFlight {
-		return r.resumeWait(until), nil
-	}
-	// The configuration as last read, if this process read it: for the
-	// repository's TTL and its secrets' redaction in the log. The first
-	// pass after the pause reads it afresh and corrects the TTL if need be.
-	r.cachedConfig(ps)
-	wait, err := r.engine.Step(ctx, s.Run, nil)
-	if !s.Run.Result.Status.Done() {
-		if err != nil {
-			return 0, err
-		}
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
-		return max(wait, minAgain), nil
-	}
-	if s.Run.Result.Status == preview.StatusSuperseded {
-		// Built again after the pause; start retires the old deployment.
-		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again once GitHub's rate limit resets", "app", p.AppName)
-		s.Drifted = true
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
-	} else if err := r.conclude(ctx, ps); err != nil {
-		return 0, err
-	}
 	return r.resumeWait(until), nil
 }

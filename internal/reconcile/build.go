@@ -24,10 +24,8 @@ const (
 		"The service's operator needs to check HASURA_CLOUD_ACCESS_TOKEN."
 )
 
-// queue puts the PR in line for a slot of the installation's cap, by the
-// time it started waiting, and the comment says where. release ends the
-// installation's lease once the decision is saved: the comment needs no
-// lease.
+// queue puts the PR in line for a slot of the installation's cap, and the
+// comment says where; the lease ends once that is saved.
 func (r *Reconciler) queue(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	if s.QueuedAt.IsZero() || p.Status != store.StatusQueued || p.AppName != ps.name {
@@ -40,29 +38,6 @@ func (r *Reconciler) queue(ctx context.Context, ps *pass, st step, release func(
 	ps.notices = append(ps.notices, ghreport.Notice{Kind: ghreport.NoticeNote, Text: queueText(st.running, st.limit, st.position)})
 	r.progress(ctx, ps)
 	return queuePoll, nil
-}
-
-// line counts the installation's previews that hold a slot, and those
-// waiting ahead of one that started waiting at mine.
-func (r *Reconciler) line(ctx context.Context, ps *pass, mine time.Time) (running, ahead int, err error) {
-	list, err := r.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: ps.pr.InstallationID, ActiveOnly: true, Limit: 100000})
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, o := range list {
-		if o.Key == ps.key {
-			continue
-		}
-		if o.Status != store.StatusQueued {
-			running++
-			continue
-		}
-		at := decodeState(o.RunState).QueuedAt
-		if c := at.Compare(mine); c < 0 || (c == 0 && o.Key < ps.key) {
-			ahead++
-		}
-	}
-	return running, ahead, nil
 }
 
 func queueText(running, limit, position int) string {
@@ -89,54 +64,40 @@ func ordinal(n int) string {
 }
 
 // start asks the Cloud for a new build of the head commit. What is being
-// built is saved first, so a restart neither forgets nor loops; afterSaved
-// (may be nil) runs once that save is done.
-func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (time.Duration, error) {
+// built is saved first, so a restart neither forgets nor loops.
+func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.Duration, error) {
 	p, s, pr := ps.p, ps.s, ps.pr
-	// Every create and delete in the Cloud is by name: a name another pull
-	// request's live preview holds is not ours to rebuild (or to delete).
-	holder, err := r.st.ClaimAppName(ctx, ps.name, ps.key)
+	// Creates and deletes are by name: another PR's name is not ours.
+	holder, err := r.Store.ClaimAppName(ctx, ps.name, ps.key)
 	if err != nil {
-		if afterSaved != nil {
-			afterSaved()
-		}
+		release()
 		return 0, err
 	}
 	if holder != "" {
-		if afterSaved != nil {
-			afterSaved()
-		}
-		// No app name is recorded: nothing of this PR's exists in the
-		// Cloud, and a close must not delete the holder's app.
+		release()
+		// No app name is recorded, so a close does not delete the holder's.
 		s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 		p.AppName = ""
 		return r.failStart(ctx, ps, fmt.Sprintf("The app name %s is already used by the preview of %s, so no preview was built: "+
 			"give this repository another `name` template in %s.", ps.name, holder, repoconfig.Path), nil)
 	}
-	// The previous deployment ends here whatever became of it: GitHub does
-	// not retire transient environments' deployments by itself.
+	// GitHub does not retire transient environments' deployments itself.
 	replaced := p.DeploymentID
 	s.BuildGen, s.BuildSHA = pr.Generation, pr.HeadSHA
 	s.Builds++
-	s.Starting, s.Rebuild, s.Drifted, s.Run, s.DeployOwed = true, false, false, nil, false
-	s.QueuedAt, s.Reason, s.HoldSHA, s.HoldKind, s.HoldBy = time.Time{}, "", "", "", ""
+	s.Redo, s.Hold, s.Run, s.DeployOwed = "", nil, nil, false
+	s.QueuedAt, s.Reason = time.Time{}, ""
 	p.Status, p.AppName, p.DeploymentID, p.LastError = store.StatusBuilding, ps.name, 0, ""
 	p.Endpoint, p.ConsoleURL, p.TTLWarnedAt = "", "", time.Time{}
 	err = r.save(ctx, ps)
-	if afterSaved != nil {
-		afterSaved()
-	}
+	release()
 	if err != nil {
 		return 0, err
 	}
-	if replaced != 0 {
-		r.deploymentInactive(ctx, ps, replaced, "Replaced by a newer build")
-	}
-
-	// The previous build's token has done its work: the Cloud skips that
-	// build for this one.
+	r.deploymentInactive(ctx, ps, replaced, "Replaced by a newer build")
+	// The previous build's token is done: the Cloud skips that build.
 	r.revokeCloneToken(ctx, ps)
-	token, _, err := r.gh.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
+	token, _, err := r.GitHub.RepoReadToken(ctx, pr.InstallationID, pr.HeadOwner, pr.HeadRepo)
 	if errors.Is(err, ghapp.ErrRepoNotInstalled) || errors.Is(err, ghapp.ErrPermissionNotGranted) {
 		return r.failStart(ctx, ps, fmt.Sprintf("The App cannot read %s/%s, where the branch lives, so the Cloud could not clone it.",
 			pr.HeadOwner, pr.HeadRepo), nil)
@@ -148,39 +109,42 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 	if err != nil {
 		return r.failStart(ctx, ps, "The postgres settings cannot be used: "+err.Error(), nil)
 	}
-	run, err := r.engine.Start(ctx, preview.Spec{
+	run, err := r.Engine.Start(ctx, preview.Spec{
 		Name: ps.name, Owner: pr.HeadOwner, Repo: pr.HeadRepo, Branch: pr.Branch, SHA: pr.HeadSHA,
 		Directory: ps.res.Directory, Cloud: ps.res.Cloud, Region: ps.res.Region, Plan: ps.res.Plan,
 		Env: ps.res.Env, GitHubToken: token, Databases: dbs,
 	})
 	if err == nil {
 		run.Result.AutoRebuilt = s.AutoRebuildSHA == pr.HeadSHA
-		s.recordEnv(&ps.res, r.getenv)
+		s.recordEnv(&ps.res, r.Getenv)
 		s.EnvUpdates = 0
-		r.holdCloneToken(ps, token)
+		// Kept in memory only, to revoke when the build is over: one lost
+		// to a restart expires within the hour.
+		r.mu.Lock()
+		r.clones[ps.key] = token
+		r.mu.Unlock()
 	} else {
 		r.revokeToken(ctx, ps, token)
 	}
+	code, said := cloudSaid(err)
 	switch {
 	case errors.Is(err, cloud.ErrQuotaExceeded):
-		// Quota texts are not documented and classified broadly: the
-		// Cloud's own words go with ours.
-		return r.failStart(ctx, ps, quotaMessage+cloudSaid(err), jobs.Permanent(err))
+		// Quota texts are not documented: the Cloud's words go with ours.
+		return r.failStart(ctx, ps, quotaMessage+said, jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrUnauthorized):
 		return r.failStart(ctx, ps, unauthorizedMessage, jobs.Permanent(err))
 	case errors.Is(err, cloud.ErrInvalidInput):
 		// Not quoted: a validation message may repeat an env value.
-		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+cloudCode(err)+
+		return r.failStart(ctx, ps, "Hasura Cloud refused the preview's settings as invalid"+code+
 			". Check the name, region, plan and env of "+repoconfig.Path+".", nil)
 	case errors.Is(err, cloud.ErrNotFound), errors.Is(err, cloud.ErrAPI):
-		// Retrying would create again (a new clone token, and the
-		// quota) for an answer that will not change by itself.
-		return r.failStart(ctx, ps, "Hasura Cloud refused to build the preview"+cloudCode(err)+"."+cloudSaid(err)+
+		// A retry would create again, for an answer that will not change.
+		return r.failStart(ctx, ps, "Hasura Cloud refused to build the preview"+code+"."+said+
 			" Push a commit or comment /preview rebuild to try again.", jobs.Permanent(err))
 	case err != nil:
 		return 0, err
 	}
-	s.Run, s.Starting = run, false
+	s.Run = run
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
@@ -194,7 +158,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
-		SkipInProgress: r.budgets.low(pr.InstallationID),
+		SkipInProgress: r.Budgets.low(pr.InstallationID),
 	})
 	r.warnGitHub(ctx, ps, "deployments", err)
 	if id != 0 || (err != nil && !errors.Is(err, ghreport.ErrNoPermission)) {
@@ -204,13 +168,12 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, afterSaved func()) (ti
 		}
 	}
 	r.progress(ctx, ps)
-	return r.firstPol, nil
+	return cmp.Or(r.Engine.Poll.Initial, preview.DefaultPollPolicy().Initial), nil
 }
 
 // failStart records a build that never got going and says why.
 func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret error) (time.Duration, error) {
-	now := r.now()
-	ps.s.Starting = false
+	now := r.Now()
 	ps.s.Run = &preview.Run{Result: preview.Result{Name: ps.name, Status: preview.StatusFailed, Message: msg, Started: now, Finished: now}}
 	ps.p.Status, ps.p.LastError = store.StatusFailed, msg
 	ps.p.BuiltGeneration, ps.p.BuiltSHA = ps.s.BuildGen, ps.s.BuildSHA
@@ -224,13 +187,13 @@ func (r *Reconciler) failStart(ctx context.Context, ps *pass, msg string, ret er
 	return 0, ret
 }
 
-// step reads the build's current job once.
-func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) {
+// step reads the build's current job once. While GitHub is paused (until
+// is set), a build that ends is recorded, and shown after the reset.
+func (r *Reconciler) step(ctx context.Context, ps *pass, until time.Time) (time.Duration, error) {
 	p, s := ps.p, ps.s
-	// A no-op once the head is reviewed; it catches a restart between the
-	// build's start and its review. finish saves it with the outcome.
+	// Catches a restart between the build's start and its review.
 	r.reviewAPI(ctx, ps)
-	wait, err := r.engine.Step(ctx, s.Run, nil)
+	wait, err := r.Engine.Step(ctx, s.Run, nil)
 	if !s.Run.Result.Status.Done() {
 		if err != nil {
 			return 0, err
@@ -242,28 +205,23 @@ func (r *Reconciler) step(ctx context.Context, ps *pass) (time.Duration, error) 
 		r.progress(ctx, ps)
 		return max(wait, minAgain), nil
 	}
-	return r.finish(ctx, ps, err)
-}
-
-// finish records a build that is over and shows its outcome.
-func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.Duration, error) {
-	p, s := ps.p, ps.s
-	switch afterRun(s) {
+	paused := !until.IsZero()
+	switch afterRun(s, paused) {
 	case runSuperseded:
-		// Someone else's create replaced ours: build again, so the
-		// preview is the one this PR describes.
+		// Another create replaced ours: build again (start retires our
+		// deployment).
 		ps.log.InfoContext(ctx, "preview build was superseded by another create; building again", "app", p.AppName)
-		s.Drifted = true
-		old := p.DeploymentID
-		p.DeploymentID = 0
+		s.Redo = redoDrifted
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
-		r.deploymentInactive(ctx, ps, old, "Replaced by another build")
+		if paused {
+			return r.resumeWait(until), nil
+		}
 		return minAgain, nil
 	case runAutoRebuild:
 		ps.log.WarnContext(ctx, "the first deployment met the Cloud's first-run error; rebuilding once", "app", p.AppName)
-		s.AutoRebuildSHA, s.Drifted = s.BuildSHA, true
+		s.AutoRebuildSHA, s.Redo = s.BuildSHA, redoDrifted
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
@@ -273,15 +231,17 @@ func (r *Reconciler) finish(ctx context.Context, ps *pass, stepErr error) (time.
 	if err := r.conclude(ctx, ps); err != nil {
 		return 0, err
 	}
-	_, err := r.settle(ctx, ps)
-	if errors.Is(stepErr, cloud.ErrUnauthorized) {
-		return 0, jobs.Permanent(stepErr)
+	if paused {
+		return r.resumeWait(until), nil
 	}
-	return 0, err
+	_, serr := r.settle(ctx, ps)
+	if errors.Is(err, cloud.ErrUnauthorized) {
+		return 0, jobs.Permanent(err)
+	}
+	return 0, serr
 }
 
-// conclude records the outcome of a build that is over (and was not
-// superseded); showing it is settle's part.
+// conclude records the outcome of a build that is over; settle shows it.
 func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	r.revokeCloneToken(ctx, ps)
@@ -289,8 +249,8 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	if res.Status == preview.StatusSuccess {
 		p.Status, p.LastError = store.StatusReady, ""
 		p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = res.Endpoint, res.ConsoleURL, res.ProjectID, res.TenantID
-		s.BuiltAt = cmp.Or(res.Finished, r.now())
-		s.setTTL(r.ttlOf(ps), r.set.TTLWarning, s.KeepLabel)
+		s.BuiltAt = cmp.Or(res.Finished, r.Now())
+		s.setTTL(ttlIn(&ps.res, r.Settings.PreviewTTL), r.Settings.TTLWarning, s.KeepLabel)
 		p.TTLWarnedAt = time.Time{}
 	} else {
 		p.Status, p.LastError = store.StatusFailed, res.Message
@@ -303,17 +263,15 @@ func (r *Reconciler) conclude(ctx context.Context, ps *pass) error {
 	return nil
 }
 
-// updateEnv brings a ready preview's env in line with the configuration
-// without a rebuild: only the env changed (an edited env in the
-// configuration, a rotated secret). Should the Cloud refuse, the preview is
-// rebuilt instead, which applies the env too.
+// updateEnv applies a changed env (edited, or a rotated secret) to a ready
+// preview in place; should the Cloud refuse, the preview is rebuilt.
 func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	dbs, err := r.databases(ps)
 	if err != nil {
 		dbs = nil // the database's variables are then simply not special
 	}
-	up, err := r.engine.UpdateEnv(ctx, preview.EnvSpec{
+	up, err := r.Engine.UpdateEnv(ctx, preview.EnvSpec{
 		Name: p.AppName, TenantID: p.TenantID, Env: ps.res.Env, Managed: s.EnvKeys, Databases: dbs,
 	})
 	switch {
@@ -327,13 +285,13 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 		return 0, jobs.Permanent(err)
 	case err != nil:
 		ps.log.WarnContext(ctx, "updating the env in place failed; rebuilding instead", "app", p.AppName, "error", ps.red.Mask(err.Error()))
-		s.Rebuild = true
+		s.Redo = redoAsked
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
 		return minAgain, nil
 	}
-	s.recordEnv(&ps.res, r.getenv)
+	s.recordEnv(&ps.res, r.Getenv)
 	if len(up.Set)+len(up.Deleted) > 0 {
 		s.EnvUpdates++
 		if s.Run != nil {
@@ -344,39 +302,38 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	return r.steady(ctx, ps, ttlWarnDue(p, s, ps.pr, r.now()))
+	return r.steady(ctx, ps, step{warnTTL: ttlWarnDue(p, s, ps.pr, r.Now())})
 }
 
-// cloudSaid quotes the Cloud's message, if it gave one.
-func cloudSaid(err error) string {
-	var ce *cloud.Error
-	if errors.As(err, &ce) && ce.Message != "" {
-		return " Hasura Cloud said: \"" + ce.Message + "\""
-	}
-	return ""
-}
-
-// cloudCode names the Cloud's error code, if it gave one.
-func cloudCode(err error) string {
+// cloudSaid quotes the Cloud's error code and message, if it gave them.
+func cloudSaid(err error) (code, said string) {
 	var ce *cloud.Error
 	if errors.As(err, &ce) && ce.Code != "" {
-		return " (" + ce.Code + ")"
+		code = " (" + ce.Code + ")"
 	}
-	return ""
+	if errors.As(err, &ce) && ce.Message != "" {
+		said = " Hasura Cloud said: \"" + ce.Message + "\""
+	}
+	return code, said
 }
 
-func (r *Reconciler) ttlOf(ps *pass) time.Duration {
-	if ps.res.TTL != nil {
-		return *ps.res.TTL
+// ttlIn is the TTL in force: the repository's, else the service's def.
+func ttlIn(res *repoconfig.Resolved, def time.Duration) time.Duration {
+	if res.TTL != nil {
+		return *res.TTL
 	}
-	return r.set.PreviewTTL
+	return def
 }
 
-// steady ends a pass on a preview that is what it should be; warn says
-// the TTL warning is due.
-func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Duration, error) {
-	if warn {
-		ps.p.TTLWarnedAt = r.now()
+// steady ends a pass on a preview that is what it should be, noting its
+// env or warning of its TTL as st says.
+func (r *Reconciler) steady(ctx context.Context, ps *pass, st step) (time.Duration, error) {
+	if st.recordEnv {
+		ps.s.recordEnv(&ps.res, r.Getenv)
+		ps.dirty = true
+	}
+	if st.warnTTL {
+		ps.p.TTLWarnedAt = r.Now()
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}
@@ -385,8 +342,7 @@ func (r *Reconciler) steady(ctx context.Context, ps *pass, warn bool) (time.Dura
 }
 
 // badConfig shows the configuration's problems and builds nothing; an
-// existing preview is left as it is. No error: the next push reads the
-// file again.
+// existing preview stays.
 func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Error) (time.Duration, error) {
 	text := fmt.Sprintf("The preview was not built: `%s` on the default branch has problems.", repoconfig.Path)
 	if ps.p.Active() {
@@ -399,4 +355,30 @@ func (r *Reconciler) badConfig(ctx context.Context, ps *pass, ce *repoconfig.Err
 	ps.cfgErr = ce
 	ps.log.InfoContext(ctx, "repository configuration has problems", "problems", len(ce.Problems))
 	return r.settle(ctx, ps)
+}
+
+// tokenRevoker ends a read token early; *ghapp.App has it.
+type tokenRevoker interface {
+	RevokeToken(ctx context.Context, token string) error
+}
+
+// revokeCloneToken revokes the PR's held read token once the build is over:
+// the deployment job's tasks (gh-validation, parse-metadata) read the branch too.
+func (r *Reconciler) revokeCloneToken(ctx context.Context, ps *pass) {
+	r.mu.Lock()
+	token := r.clones[ps.key]
+	delete(r.clones, ps.key)
+	r.mu.Unlock()
+	r.revokeToken(ctx, ps, token)
+}
+
+// revokeToken revokes one read token, best effort.
+func (r *Reconciler) revokeToken(ctx context.Context, ps *pass, token string) {
+	rv, ok := r.GitHub.(tokenRevoker)
+	if token == "" || !ok {
+		return
+	}
+	if err := rv.RevokeToken(ctx, token); err != nil {
+		ps.log.WarnContext(ctx, "could not revoke the build's read token; it expires within the hour", "error", err)
+	}
 }

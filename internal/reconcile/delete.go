@@ -12,17 +12,13 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// remove deletes the preview, if there is one, for reason (a sentence the
-// comment shows). A creation job still running could bring the app up
-// after the delete, so the delete waits for it: closing a PR during a build
-// must end with nothing in the Cloud.
+// remove deletes the preview, if any, for reason (shown). It waits for a
+// running creation job, which could bring the app up after the delete.
 func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	if !p.Active() {
-		if s.Reason != reason {
-			s.Reason = reason
-			ps.dirty = true
-		}
+		ps.dirty = ps.dirty || s.Reason != reason
+		s.Reason = reason
 		return r.settle(ctx, ps)
 	}
 	if p.Status != store.StatusQueued {
@@ -48,9 +44,9 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 			return 0, err
 		}
 	}
-	p.Status, p.DeletedAt, p.LastError = store.StatusDeleted, r.now(), ""
+	p.Status, p.DeletedAt, p.LastError = store.StatusDeleted, r.Now(), ""
 	p.Endpoint, p.ConsoleURL, p.ProjectID, p.TenantID = "", "", "", ""
-	s.Run, s.Starting, s.Rebuild, s.Drifted = nil, false, false, false
+	s.Run, s.Redo = nil, ""
 	s.QueuedAt, s.Reason = time.Time{}, reason
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
@@ -60,16 +56,14 @@ func (r *Reconciler) remove(ctx context.Context, ps *pass, reason string) (time.
 	return r.settle(ctx, ps)
 }
 
-// destroy deletes the app called name (and its database when the
-// configuration names one). It returns preview.ErrBuildInFlight, with the
-// wait before trying again, while a creation job may still bring it up.
+// destroy deletes the app called name and its database, if any; while a
+// creation job may bring it up, preview.ErrBuildInFlight and a wait.
 func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.Duration, error) {
 	if name == "" {
 		return 0, nil
 	}
-	// Deletes are by name: if another pull request's live preview holds
-	// the name, the app is that preview's, not ours to delete.
-	if holder, err := r.st.ClaimAppName(ctx, name, ps.key); err != nil {
+	// Deletes are by name: another PR's live preview may hold it.
+	if holder, err := r.Store.ClaimAppName(ctx, name, ps.key); err != nil {
 		return 0, err
 	} else if holder != "" {
 		ps.log.WarnContext(ctx, "not deleting: the app name belongs to another pull request's preview", "app", name, "holder", holder)
@@ -85,16 +79,15 @@ func (r *Reconciler) destroy(ctx context.Context, ps *pass, name string) (time.D
 		ps.log.WarnContext(ctx, "cannot drop the preview's database", "app", name, "error", err)
 		dbs = nil
 	}
-	_, err = r.engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, InFlightSince: since, Databases: dbs})
+	_, err = r.Engine.Destroy(ctx, preview.DestroySpec{Name: name, InFlightJob: inFlight, InFlightSince: since, Databases: dbs})
 	if errors.Is(err, preview.ErrBuildInFlight) {
 		return inFlightPoll, err
 	}
 	return 0, err
 }
 
-// destroyRenamed deletes the app left under an old name when the
-// repository's name template changed, so that renaming does not leave an
-// orphan behind.
+// destroyRenamed deletes the app left under the old name when the name
+// template changed.
 func (r *Reconciler) destroyRenamed(ctx context.Context, ps *pass) (time.Duration, error) {
 	p, s := ps.p, ps.s
 	old := p.AppName
@@ -107,12 +100,10 @@ func (r *Reconciler) destroyRenamed(ctx context.Context, ps *pass) (time.Duratio
 	}
 	ps.log.InfoContext(ctx, "the app name changed; deleted the app under the old name", "old", old, "new", ps.name)
 	p.Status, p.DeploymentID = store.StatusNone, 0
-	s.Run, s.Starting = nil, false
+	s.Run = nil
 	if err := r.save(ctx, ps); err != nil {
 		return 0, err
 	}
-	if ps.gh != nil {
-		r.warnGitHub(ctx, ps, "deployments", ps.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(old)))
-	}
+	r.warnGitHub(ctx, ps, "deployments", ps.rep.DeactivateEnvironment(ctx, ghreport.EnvironmentName(old)))
 	return 0, nil
 }

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,12 +15,10 @@ import (
 )
 
 // maxRateLimitWait keeps a pass short: a longer GitHub rate-limit wait
-// pauses the installation's GitHub calls until it ends (see budget.go), and
-// its PRs snooze meanwhile instead of holding workers or failing.
+// pauses the installation's GitHub calls instead (budget.go).
 const maxRateLimitWait = 20 * time.Second
 
-// repEntry is a PR's Reporter while a build is under way: it remembers the
-// comment and paces progress edits across passes.
+// repEntry is a PR's Reporter while a build is under way, pacing its edits.
 type repEntry struct {
 	rep *ghreport.Reporter
 	gh  *github.Client // the installation's client it was made with
@@ -27,39 +26,34 @@ type repEntry struct {
 }
 
 // reporter returns the PR's Reporter and the redactor it writes through.
-// Only one pass of a PR runs at a time (jobs' lease), so the Reporter is
-// made outside the lock.
+// Only one pass of a PR runs at a time (jobs' lease).
 func (r *Reconciler) reporter(ps *pass) (*ghreport.Reporter, *preview.Masker) {
 	r.mu.Lock()
-	if e := r.reps[ps.key]; e != nil && e.gh == ps.gh {
-		r.mu.Unlock()
+	e := r.reps[ps.key]
+	r.mu.Unlock()
+	if e != nil && e.gh == ps.gh {
 		return e.rep, e.red
 	}
-	gate := r.gateLocked(ps.pr.InstallationID)
-	r.mu.Unlock()
 	red := &preview.Masker{}
 	opts := []ghreport.Option{
 		ghreport.WithRedact(red.Mask),
-		ghreport.WithWriteGate(gate),
+		ghreport.WithWriteGate(r.gate(ps.pr.InstallationID)),
 		ghreport.WithCommentAuthor(ps.bot),
-		ghreport.WithClock(r.now),
+		ghreport.WithClock(r.Now),
 		ghreport.WithLogger(ps.log),
 		ghreport.WithMaxRateLimitWait(maxRateLimitWait),
 	}
-	rep := ghreport.New(ps.gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.repOpts...)...)
+	rep := ghreport.New(ps.gh, ps.pr.BaseOwner, ps.pr.BaseRepo, ps.pr.Number, append(opts, r.ReporterOptions...)...)
 	r.mu.Lock()
 	r.reps[ps.key] = &repEntry{rep: rep, gh: ps.gh, red: red}
 	r.mu.Unlock()
 	return rep, red
 }
 
-func (r *Reconciler) dropReporter(key string) {
+// gate is the installation's write gate, which its Reporters share.
+func (r *Reconciler) gate(id int64) ghreport.WriteGate {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	delete(r.reps, key)
-}
-
-func (r *Reconciler) gateLocked(id int64) ghreport.WriteGate {
 	g := r.gates[id]
 	if g == nil {
 		g = ghreport.NewWriteGate()
@@ -68,29 +62,21 @@ func (r *Reconciler) gateLocked(id int64) ghreport.WriteGate {
 	return g
 }
 
-// gated runs a content write of our own (a reply, an unticked box, a
-// deployment status) through the installation's write gate, which the
-// Reporters share.
-func (r *Reconciler) gated(ctx context.Context, ps *pass, write func() error) error {
-	r.mu.Lock()
-	g := r.gateLocked(ps.pr.InstallationID)
-	r.mu.Unlock()
-	return g.Do(ctx, write)
+// write makes a content write of our own (a reply, an unticked box, a
+// deployment status) through the installation's write gate, best effort.
+func (r *Reconciler) write(ctx context.Context, ps *pass, what string, write func() error) {
+	r.warnGitHub(ctx, ps, what, r.gate(ps.pr.InstallationID).Do(ctx, write))
 }
 
 // warnGitHub logs a failed GitHub write and carries on: a preview does not
 // fail for its comment. A missing permission is logged once per repository.
 func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err error) {
-	if err == nil {
-		return
-	}
-	if _, limited := ghreport.RateLimitUntil(err, r.now()); limited {
-		// The pause says so once for the installation; a line per write
-		// would flood the log of a busy one.
+	switch _, limited := ghreport.RateLimitUntil(err, r.Now()); {
+	case err == nil:
+	case limited:
+		// The pause is logged once for the installation.
 		ps.log.DebugContext(ctx, "GitHub "+what+" not updated: rate limit", "error", err)
-		return
-	}
-	if ghreport.IsNoPermission(err) {
+	case ghreport.IsNoPermission(err):
 		k := strings.ToLower(ps.pr.BaseOwner+"/"+ps.pr.BaseRepo) + " " + what
 		r.mu.Lock()
 		first := !r.warned[k]
@@ -99,9 +85,9 @@ func (r *Reconciler) warnGitHub(ctx context.Context, ps *pass, what string, err 
 		if first {
 			ps.log.WarnContext(ctx, "the App may not write "+what+" in this repository; carrying on without", "error", err)
 		}
-		return
+	default:
+		ps.log.WarnContext(ctx, "GitHub "+what+" not updated", "error", err)
 	}
-	ps.log.WarnContext(ctx, "GitHub "+what+" not updated", "error", err)
 }
 
 // mustGitHub is warnGitHub for writes that show a final state: anything but
@@ -114,39 +100,34 @@ func (r *Reconciler) mustGitHub(ctx context.Context, ps *pass, what string, err 
 	return fmt.Errorf("showing the preview of %s on GitHub: %w", ps.key, err)
 }
 
-// deploymentInactive marks one deployment inactive (a build replaced by a
-// newer one), best effort: GitHub also retires it once a later deployment
-// of the environment succeeds.
+// deploymentInactive marks a replaced build's deployment inactive, best
+// effort: GitHub also retires it once a later one succeeds.
 func (r *Reconciler) deploymentInactive(ctx context.Context, ps *pass, id int64, description string) {
 	if id == 0 || ps.gh == nil {
 		return
 	}
-	err := r.gated(ctx, ps, func() error {
+	r.write(ctx, ps, "deployments", func() error {
 		_, _, err := ps.gh.Repositories.CreateDeploymentStatus(ctx, ps.pr.BaseOwner, ps.pr.BaseRepo, id,
 			&github.DeploymentStatusRequest{State: github.String("inactive"), Description: github.String(description)})
 		return err
 	})
-	r.warnGitHub(ctx, ps, "deployments", err)
 }
 
-// fillHead reads a PR the Store knows only from a comment (no head yet)
-// from the API and records it. It reports false when GitHub does not know
-// the PR either.
-func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
+// fillHead reads and records a PR the Store knows only from a comment.
+// When GitHub does not know it either, there is nothing to show anything on.
+func (r *Reconciler) fillHead(ctx context.Context, ps *pass) error {
 	pr := ps.pr
 	got, _, err := ps.gh.PullRequests.Get(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number)
 	if ghreport.IsNotFound(err) {
-		ps.log.WarnContext(ctx, "GitHub does not know the pull request; nothing to do")
-		return false, nil
+		ps.gh, ps.headGone = nil, true
+		return nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("reading %s from GitHub: %w", ps.key, err)
+		return fmt.Errorf("reading %s from GitHub: %w", ps.key, err)
 	}
 	pr.Branch, pr.HeadSHA = got.GetHead().GetRef(), got.GetHead().GetSHA()
-	pr.HeadOwner, pr.HeadRepo = "", ""
-	if h := got.GetHead().GetRepo(); h != nil {
-		pr.HeadOwner, pr.HeadRepo = h.GetOwner().GetLogin(), h.GetName()
-	}
+	head := got.GetHead().GetRepo() // nil when the fork is gone: go-github's getters give ""
+	pr.HeadOwner, pr.HeadRepo = head.GetOwner().GetLogin(), head.GetName()
 	pr.BaseRef, pr.Title, pr.Author = got.GetBase().GetRef(), got.GetTitle(), got.GetUser().GetLogin()
 	pr.Closed, pr.Draft, pr.Merged = got.GetState() == "closed", got.GetDraft(), got.GetMerged()
 	pr.Labels = pr.Labels[:0]
@@ -155,49 +136,40 @@ func (r *Reconciler) fillHead(ctx context.Context, ps *pass) (bool, error) {
 	}
 	pr.EventUpdatedAt = got.GetUpdatedAt().Time
 	if pr.HeadSHA == "" {
-		return false, fmt.Errorf("reading %s from GitHub: the answer has no head commit", ps.key)
+		return fmt.Errorf("reading %s from GitHub: the answer has no head commit", ps.key)
 	}
-	err = r.st.WithTx(ctx, func(tx *store.Tx) error {
+	return r.Store.WithTx(ctx, func(tx *store.Tx) error {
 		_, err := tx.RecordPullRequest(ctx, pr, false, false)
 		return err
 	})
-	return true, err
 }
 
-// command honours a pending command if its author may write to the
-// repository, answers them if not, and clears it either way.
-func (r *Reconciler) command(ctx context.Context, ps *pass) error {
+// command honours the pending command (accept: its author may write) or
+// answers its author, and clears it either way.
+func (r *Reconciler) command(ctx context.Context, ps *pass, accept bool) error {
 	pr, s, cmd := ps.pr, ps.s, ps.pr.Command
-	allowed, err := r.mayWrite(ctx, ps, cmd.Actor)
-	if err != nil {
-		return err
-	}
-	verb := "rebuild"
-	if cmd.Kind == store.CommandDelete {
-		verb = "delete"
-	}
 	switch {
-	case allowed && cmd.Kind == store.CommandRebuild:
-		s.Rebuild = true
-		s.HoldSHA, s.HoldKind, s.HoldBy = "", "", ""
-	case allowed && cmd.Kind == store.CommandDelete:
-		s.Rebuild = false
-		s.HoldSHA, s.HoldKind, s.HoldBy = pr.HeadSHA, holdCommand, cmd.Actor
+	case !accept:
+		ps.log.InfoContext(ctx, "command refused: no write access", "command", cmd.Kind, "actor", cmd.Actor)
+		if err := r.refuse(ctx, ps, cmd); err != nil {
+			return err
+		}
+	case cmd.Kind == store.CommandRebuild:
+		s.Redo, s.Hold = redoAsked, nil
+	case cmd.Kind == store.CommandDelete:
+		if s.Redo == redoAsked {
+			s.Redo = ""
+		}
+		s.Hold = &hold{SHA: pr.HeadSHA, Kind: holdCommand, By: cmd.Actor}
 	}
-	if allowed {
-		// Saved before the command is cleared: a crash in between repeats
-		// the command rather than losing it.
+	if accept {
+		// Saved before the command is cleared: a crash repeats it.
 		if err := r.save(ctx, ps); err != nil {
 			return err
 		}
 		ps.log.InfoContext(ctx, "command accepted", "command", cmd.Kind, "actor", cmd.Actor)
-	} else {
-		ps.log.InfoContext(ctx, "command refused: no write access", "command", cmd.Kind, "actor", cmd.Actor)
-		if err := r.refuse(ctx, ps, cmd, verb); err != nil {
-			return err
-		}
 	}
-	if _, err := r.st.ClearCommand(ctx, ps.key, cmd.At); err != nil {
+	if _, err := r.Store.ClearCommand(ctx, ps.key, cmd.At); err != nil {
 		return err
 	}
 	pr.Command = nil
@@ -206,29 +178,26 @@ func (r *Reconciler) command(ctx context.Context, ps *pass) error {
 }
 
 // replyWindow is how long one user's refused commands on one PR get a
-// reaction instead of another reply: anyone may comment on a public PR,
-// and a reply per comment would let them make the bot post at their pace.
+// reaction instead of another reply, so nobody makes the bot post at will.
 const replyWindow = time.Hour
 
 // refuse answers a refused command: a reply at most once per replyWindow
-// per user and PR (the Store keeps the time, so replicas and restarts
-// agree), a -1 reaction on the command's comment otherwise.
-func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command, verb string) error {
+// per user and PR (kept in the Store), a -1 reaction otherwise.
+func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command) error {
 	pr := ps.pr
 	if cmd.Actor == "" {
 		return nil
 	}
-	reply, err := r.st.TakeReplySlot(ctx, ps.key, cmd.Actor, replyWindow)
+	reply, err := r.Store.TakeReplySlot(ctx, ps.key, cmd.Actor, replyWindow)
 	if err != nil {
 		return err
 	}
 	if reply {
-		body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, verb)
-		err := r.gated(ctx, ps, func() error {
+		body := fmt.Sprintf("@%s, only people with write access to this repository can %s this preview.", cmd.Actor, cmd.Kind)
+		r.write(ctx, ps, "comments", func() error {
 			_, _, err := ps.gh.Issues.CreateComment(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, &github.IssueComment{Body: github.String(body)})
 			return err
 		})
-		r.warnGitHub(ctx, ps, "comments", err)
 		return nil
 	}
 	if cmd.CommentID == 0 {
@@ -237,11 +206,10 @@ func (r *Reconciler) refuse(ctx context.Context, ps *pass, cmd *store.Command, v
 	// "Create reaction for an issue comment": POST
 	// /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions with
 	// {"content": "-1"}; 200 when this reaction is already there.
-	err = r.gated(ctx, ps, func() error {
+	r.write(ctx, ps, "reactions", func() error {
 		_, _, err := ps.gh.Reactions.CreateIssueCommentReaction(ctx, pr.BaseOwner, pr.BaseRepo, cmd.CommentID, "-1")
 		return err
 	})
-	r.warnGitHub(ctx, ps, "reactions", err)
 	return nil
 }
 
@@ -257,16 +225,11 @@ func (r *Reconciler) mayWrite(ctx context.Context, ps *pass, login string) (bool
 	if err != nil {
 		return false, fmt.Errorf("checking the permission of %s on %s: %w", login, ps.key, err)
 	}
-	switch lvl.GetPermission() {
-	case "admin", "maintain", "write":
-		return true, nil
-	}
-	return false, nil
+	return slices.Contains([]string{"admin", "maintain", "write"}, lvl.GetPermission()), nil
 }
 
 // untick clears the rebuild checkbox of our comment when the command came
-// from ticking it, so that the next tick is noticed again. A command from
-// any other comment leaves that comment alone.
+// from ticking it, so that the next tick is noticed; other comments stay.
 func (r *Reconciler) untick(ctx context.Context, ps *pass, commentID int64) {
 	if commentID == 0 {
 		return
@@ -284,10 +247,9 @@ func (r *Reconciler) untick(ctx context.Context, ps *pass, commentID int64) {
 		!strings.HasPrefix(strings.TrimSpace(body), ghreport.Marker) || !ghreport.ParseRebuildTicked(body) {
 		return
 	}
-	err = r.gated(ctx, ps, func() error {
+	r.write(ctx, ps, "comments", func() error {
 		_, _, err := ps.gh.Issues.EditComment(ctx, pr.BaseOwner, pr.BaseRepo, commentID,
 			&github.IssueComment{Body: github.String(ghreport.ClearRebuildTick(body))})
 		return err
 	})
-	r.warnGitHub(ctx, ps, "comments", err)
 }

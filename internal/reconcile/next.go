@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -14,22 +15,32 @@ import (
 // stepKind names what a pass does next.
 type stepKind int
 
-// The steps next can ask for. Those marked "ask again" need a fact that
-// costs I/O; the pass fetches it and calls next once more.
+// The steps next can ask for: "ask" fetches a fact and "act" changes
+// something before next is asked again; the rest end the pass.
 const (
-	stepSteady     stepKind = iota // the preview is what it should be: show it, maybe warn of the TTL
-	stepRemove                     // delete the preview, or keep it deleted, for the step's reason
-	stepBadConfig                  // show the configuration's problems and build nothing
-	stepListFiles                  // the path filter needs the PR's changed files (ask again)
-	stepRename                     // delete the app under its old name first (ask again)
-	stepCountSlots                 // take the installation's cap lease and count its slots (ask again)
-	stepQueue                      // wait in line for a slot of the cap
-	stepStart                      // ask the Cloud for a build of the head
-	stepPoll                       // read the running build's job once
-	stepUpdateEnv                  // apply a changed env to the live app without a rebuild
+	stepSteady         stepKind = iota // the preview is what it should be: show it, maybe warn of the TTL
+	stepSettle                         // nothing to act with or on: record the generation as seen
+	stepWait                           // GitHub is paused: come back when it resumes
+	stepRetry                          // the configuration could not be read: fail the job, River retries
+	stepRemove                         // delete the preview, or keep it deleted, for the step's reason
+	stepBadConfig                      // show the configuration's problems and build nothing
+	stepQueue                          // wait in line for a slot of the cap
+	stepStart                          // ask the Cloud for a build of the head
+	stepPoll                           // read the running build's job once
+	stepUpdateEnv                      // apply a changed env to the live app without a rebuild
+	stepCheckInstalled                 // ask GitHub whether the App really left the repository (ask)
+	stepConnect                        // get the installation's client (ask)
+	stepFillHead                       // read a PR known only from a comment (ask)
+	stepCheckWriter                    // ask whether the command's author may write (ask)
+	stepLoadConfig                     // read the repository's configuration (ask)
+	stepListFiles                      // the path filter needs the PR's changed files (ask)
+	stepCountSlots                     // take the installation's cap lease and count its slots (ask)
+	stepCommand                        // honour or refuse the pending command, and clear it (act)
+	stepRename                         // delete the app under its old name first (act)
 )
 
-var stepNames = [...]string{"steady", "remove", "bad config", "list files", "rename", "count slots", "queue", "start", "poll", "update env"}
+var stepNames = [...]string{"steady", "settle", "wait", "retry", "remove", "bad config", "queue", "start", "poll", "update env",
+	"check installed", "connect", "fill head", "check writer", "load config", "list files", "count slots", "command", "rename"}
 
 func (k stepKind) String() string {
 	if int(k) < len(stepNames) {
@@ -40,24 +51,17 @@ func (k stepKind) String() string {
 
 // step is next's answer: what to do, and why.
 type step struct {
-	kind stepKind
-	// reason says why; for stepRemove it is the sentence the comment shows.
-	reason string
-	// ttl carries the expiry marks for the configuration in force, set
-	// whenever the configuration was read; the pass stores them.
-	ttl *ttlMarks
-	// holdTTL (stepRemove) records that the head stays deleted because
-	// the preview outlived its TTL.
-	holdTTL bool
-	// problems (stepBadConfig) are the configuration's problems to show.
-	problems *repoconfig.Error
-	// recordEnv (stepSteady) notes the env again: a secret rotated, or the
-	// secrets the env uses changed, without changing the app.
-	recordEnv bool
-	// warnTTL (stepSteady) says the TTL warning is due now.
-	warnTTL bool
-	// running, limit and position (stepQueue) say where the PR waits,
-	// and queuedAt since when.
+	kind      stepKind
+	reason    string            // why; for stepRemove, the sentence the comment shows
+	until     time.Time         // while GitHub is paused: when it resumes
+	accept    bool              // stepCommand: its author may write
+	err       error             // stepRetry: what to retry on
+	ttl       *ttlMarks         // the TTL in force, for the pass to store
+	holdTTL   bool              // stepRemove: the head stays deleted, the TTL passed
+	problems  *repoconfig.Error // stepBadConfig: the problems to show
+	recordEnv bool              // stepSteady: the secrets behind the env changed, the app's env did not
+	warnTTL   bool              // stepSteady: the TTL warning is due
+	// stepQueue: where the PR waits, and since when.
 	running, limit, position int
 	queuedAt                 time.Time
 }
@@ -69,50 +73,97 @@ type ttlMarks struct {
 }
 
 // slotCount is the installation's cap as counted under its lease: the
-// previews holding a slot, and those waiting ahead of this PR, which waits
-// since queuedAt (now, if it was not waiting yet).
+// previews holding a slot, those ahead of this PR, and its place in line.
 type slotCount struct {
 	running, ahead int
 	queuedAt       time.Time
 }
 
-// facts are what next decides from, all plain values the pass loaded. next
-// reads them and changes none of them.
+// facts are what next decides from, plain values the pass loaded or
+// asked for. next changes none of them.
 type facts struct {
-	pr *store.PullRequest
-	p  *store.Preview
-	s  *state
-	// cfgErr is repoconfig.ErrNotConfigured, a *repoconfig.Error, another
-	// error reading the configuration, or nil; res and name are the
-	// resolved configuration and app name when it is nil.
-	cfgErr error
-	res    *repoconfig.Resolved
-	name   string
-	// ttl and warning are the service's defaults; capacity is the cap per
-	// installation (0: none).
-	ttl, warning time.Duration
-	capacity     int
-	// files are the PR's changed paths once listed (filesKnown).
-	files      []string
-	filesKnown bool
-	// slots is the cap's count once taken (nil: not counted).
-	slots *slotCount
-	// secretsRotated says a service variable the live env came from has
-	// changed since it was applied.
-	secretsRotated bool
-	now            time.Time
+	pr        *store.PullRequest
+	p         *store.Preview
+	s         *state
+	paused    time.Time // when the installation may call GitHub again (zero: now)
+	gone      bool      // GitHub confirmed the App lost the repository or installation
+	installed bool      // GitHub says the App did not, whatever a delivery said
+	connected bool      // the installation's client is at hand
+	headGone  bool      // GitHub does not know the PR
+	writer    *bool     // the command's author may write (nil: not asked)
+	// Once configRead, readErr is worth a retry and cfgErr is what the file
+	// says (see nextWanted); without either, res and name are in force.
+	configRead      bool
+	readErr, cfgErr error
+	res             repoconfig.Resolved
+	name            string
+	ttl, warning    time.Duration // the service's defaults
+	capacity        int           // the cap per installation (0: none)
+	files           []string      // the PR's changed paths, once filesKnown
+	filesKnown      bool
+	slots           *slotCount // the cap's count, once taken
+	secretsRotated  bool       // a service variable the live env came from changed
+	now             time.Time
 }
 
-// next makes every decision of a pass on a PR that is still there and
-// installed, in the order doc.go lists: closed, configuration, TTL and
-// holds, policy, then building, queueing and keeping the preview current.
-// It does no I/O; when a decision needs a fact it does not have, the step
-// says which, and the pass asks again with it.
+const uninstalledReason = "The hasura-preview App was removed from this repository."
+
+// next makes every decision of a pass, in the order doc.go lists, without
+// I/O: a step may ask for a fact, and the pass asks again with it.
 func next(f facts) step {
-	pr, p, s := f.pr, f.p, f.s
-	if pr.Closed {
+	pr := f.pr
+	switch {
+	case pr.InstallationID == 0:
+		return step{kind: stepSettle, reason: "the PR came from a repository webhook, not the App"}
+	case f.gone:
+		return step{kind: stepRemove, reason: uninstalledReason}
+	case pr.Uninstalled && !f.installed:
+		return step{kind: stepCheckInstalled, reason: "a delivery said the App was removed: GitHub confirms it first"}
+	case !f.paused.IsZero():
+		return nextPaused(f)
+	case !f.connected:
+		return step{kind: stepConnect, reason: "the pass needs GitHub"}
+	case pr.HeadSHA == "" && f.headGone:
+		return step{kind: stepSettle, reason: "GitHub does not know the pull request"}
+	case pr.HeadSHA == "":
+		return step{kind: stepFillHead, reason: "the PR is known only from a comment"}
+	case pr.Command != nil && f.writer == nil:
+		return step{kind: stepCheckWriter, reason: "a command is pending"}
+	case pr.Command != nil:
+		return step{kind: stepCommand, accept: *f.writer, reason: "a command is pending"}
+	case !f.configRead:
+		return step{kind: stepLoadConfig, reason: "the configuration decides the rest"}
+	case pr.Closed:
 		return step{kind: stepRemove, reason: closedReason(pr)}
+	case f.readErr != nil:
+		return step{kind: stepRetry, reason: "the configuration cannot be read now", err: f.readErr}
 	}
+	return nextWanted(f)
+}
+
+// nextPaused decides while the installation may not call GitHub: a closed
+// PR's preview is still deleted and a build in flight followed; the rest waits.
+func nextPaused(f facts) step {
+	pr, p, s := f.pr, f.p, f.s
+	wait := step{kind: stepWait, reason: "GitHub's rate limit is spent", until: f.paused}
+	inFlight := building(p, s) && s.Run != nil && s.BuildSHA == pr.HeadSHA && s.Redo == "" &&
+		!pr.Closed && p.Status == store.StatusBuilding
+	switch {
+	case !(pr.Closed && p.Active()) && !inFlight:
+		return wait
+	case !f.configRead:
+		wait.kind = stepLoadConfig
+	case inFlight:
+		wait.kind, wait.reason = stepPoll, "the build goes on in the Cloud"
+	default:
+		wait.kind, wait.reason = stepRemove, closedReason(pr)
+	}
+	return wait
+}
+
+// nextWanted decides for an open PR whose configuration was read.
+func nextWanted(f facts) step {
+	pr, p, s := f.pr, f.p, f.s
 	var ce *repoconfig.Error
 	switch {
 	case errors.Is(f.cfgErr, repoconfig.ErrNotConfigured):
@@ -120,18 +171,11 @@ func next(f facts) step {
 	case errors.As(f.cfgErr, &ce):
 		return step{kind: stepBadConfig, reason: "the configuration has problems", problems: ce}
 	case f.cfgErr != nil:
-		return step{kind: stepBadConfig, reason: "the configuration cannot be read",
-			problems: &repoconfig.Error{Problems: []repoconfig.Problem{{Message: f.cfgErr.Error()}}}}
+		return step{kind: stepBadConfig, reason: "the configuration cannot be read", problems: problem(f.cfgErr)}
 	}
 
-	// The state as the TTL in force sees it; a copy, so next changes nothing.
-	keep, ttl := f.res.KeepLabel, f.ttl
-	if keep == "" {
-		keep = defaultKeepLabel
-	}
-	if f.res.TTL != nil {
-		ttl = *f.res.TTL
-	}
+	// A copy of the state under the TTL in force.
+	keep, ttl := cmp.Or(f.res.KeepLabel, defaultKeepLabel), ttlIn(&f.res, f.ttl)
 	c := *s
 	c.setTTL(ttl, f.warning, keep)
 	marks := &ttlMarks{expiresAt: c.ExpiresAt, warnAt: c.WarnAt, keepLabel: c.KeepLabel}
@@ -139,7 +183,7 @@ func next(f facts) step {
 
 	expired := expired(p, &c, pr, f.now)
 	if expired {
-		c.HoldSHA, c.HoldKind, c.HoldBy = pr.HeadSHA, holdTTL, ""
+		c.Hold = &hold{SHA: pr.HeadSHA, Kind: holdTTL}
 	}
 	if c.held(pr, keep) {
 		return with(step{kind: stepRemove, reason: holdReason(&c, ttl), holdTTL: expired})
@@ -157,18 +201,18 @@ func next(f facts) step {
 	return with(nextBuild(f, &c))
 }
 
-// nextBuild decides for an open PR that should have a preview: c is the
-// state with the TTL in force.
+// nextBuild decides for a PR that should have a preview; c is the state
+// with the TTL in force.
 func nextBuild(f facts, c *state) step {
 	pr, p := f.pr, f.p
 	if p.Active() && p.Status != store.StatusQueued && p.AppName != "" && p.AppName != f.name {
 		return step{kind: stepRename, reason: "the name template changed: the app under the old name goes first"}
 	}
-	if c.building() {
+	if building(p, c) {
 		switch {
 		case c.BuildSHA != pr.HeadSHA:
 			return step{kind: stepStart, reason: "the head moved during a build: the Cloud skips the older job"}
-		case c.Rebuild || c.Drifted:
+		case c.Redo != "":
 			return step{kind: stepStart, reason: "a rebuild was asked for during a build"}
 		case c.Run == nil:
 			return step{kind: stepStart, reason: "a create may have been sent before a crash: send it again"}
@@ -183,9 +227,9 @@ func nextBuild(f facts, c *state) step {
 		why = "the preview waits for a slot"
 	case p.BuiltSHA != pr.HeadSHA:
 		why = "the head moved"
-	case c.Rebuild:
+	case c.Redo == redoAsked:
 		why = "a rebuild was asked for"
-	case c.Drifted:
+	case c.Redo == redoDrifted:
 		why = "the app vanished or another build replaced it"
 	}
 	if why == "" {
@@ -205,7 +249,7 @@ func nextBuild(f facts, c *state) step {
 }
 
 // nextSteady decides for a preview built from the head: its env may have
-// changed alone, and its TTL warning may be due.
+// changed alone, its TTL warning may be due.
 func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
@@ -214,8 +258,7 @@ func nextSteady(f facts, c *state) step {
 		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
-		// A changed env that cannot be applied in place (no tenant) must
-		// not be recorded as applied.
+		// An env not applied (no tenant) is not recorded as applied.
 		if !changed && (f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars)) {
 			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
 		}
@@ -224,9 +267,8 @@ func nextSteady(f facts, c *state) step {
 	return st
 }
 
-// syntheticEvent is the PR as it is now, as a "synchronize" event: the
-// policy's drafts, required label, forks and path filter apply whatever the
-// last delivery was about.
+// syntheticEvent is the PR as it is now, for the policy, whatever the last
+// delivery was about.
 func syntheticEvent(pr *store.PullRequest) preview.Event {
 	ev := preview.Event{
 		Action: "synchronize", Closed: pr.Closed, Merged: pr.Merged, Draft: pr.Draft,
@@ -238,18 +280,20 @@ func syntheticEvent(pr *store.PullRequest) preview.Event {
 	return ev
 }
 
-// expired reports whether the built preview outlived its TTL.
-func expired(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bool {
-	return (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !s.building() &&
-		!s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt) && !hasLabel(pr.Labels, s.KeepLabel) &&
-		p.BuiltSHA == pr.HeadSHA && !s.Rebuild
+// kept reports whether a built preview counts down its TTL.
+func kept(p *store.Preview, s *state, pr *store.PullRequest) bool {
+	return (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !hasLabel(pr.Labels, s.KeepLabel)
 }
 
-// ttlWarnDue reports whether the PR is to be warned now that its preview
-// is about to expire.
+// expired reports whether the built preview outlived its TTL.
+func expired(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bool {
+	return kept(p, s, pr) && !building(p, s) && !s.ExpiresAt.IsZero() && !now.Before(s.ExpiresAt) &&
+		p.BuiltSHA == pr.HeadSHA && s.Redo != redoAsked
+}
+
+// ttlWarnDue reports whether the PR is to be warned of the expiry now.
 func ttlWarnDue(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bool {
-	return (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !s.WarnAt.IsZero() &&
-		!now.Before(s.WarnAt) && p.TTLWarnedAt.IsZero() && !hasLabel(pr.Labels, s.KeepLabel)
+	return kept(p, s, pr) && !s.WarnAt.IsZero() && !now.Before(s.WarnAt) && p.TTLWarnedAt.IsZero()
 }
 
 // runOver names what becomes of a build whose job is over.
@@ -261,15 +305,15 @@ const (
 	runAutoRebuild                // the Cloud's first-run error: rebuild once, by ourselves
 )
 
-// afterRun decides what a build that is over leads to. Users of the
-// official action report that a rerun works after the first-run error
-// (action#91), so that failure is rebuilt once per commit.
-func afterRun(s *state) runOver {
+// afterRun decides what a build that is over leads to. A rerun works after
+// the first-run error (action#91), so it is rebuilt once per commit, unless
+// GitHub is paused: then the failure is recorded.
+func afterRun(s *state, paused bool) runOver {
 	res := s.Run.Result
 	switch {
 	case res.Status == preview.StatusSuperseded:
 		return runSuperseded
-	case res.Status == preview.StatusFailed && res.FirstRunFailure && s.AutoRebuildSHA != s.BuildSHA:
+	case res.Status == preview.StatusFailed && res.FirstRunFailure && s.AutoRebuildSHA != s.BuildSHA && !paused:
 		return runAutoRebuild
 	}
 	return runConclude

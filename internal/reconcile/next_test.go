@@ -20,7 +20,7 @@ func readyFacts() facts {
 	env := []preview.EnvVar{{Key: "HASURA_GRAPHQL_ENABLE_CONSOLE", Value: "true"}}
 	return facts{
 		pr: &store.PullRequest{
-			Key: "octo/shop#7", Number: 7, BaseOwner: "octo", BaseRepo: "shop", BaseRef: "main",
+			Key: "octo/shop#7", InstallationID: 42, Number: 7, BaseOwner: "octo", BaseRepo: "shop", BaseRef: "main",
 			HeadOwner: "octo", HeadRepo: "shop", Branch: "feature", HeadSHA: "bbb", Generation: 2,
 		},
 		p: &store.Preview{Key: "octo/shop#7", Status: store.StatusReady, AppName: "octo-shop-7", BuiltSHA: "bbb", TenantID: "tenant-1"},
@@ -28,17 +28,27 @@ func readyFacts() facts {
 			Run:      &preview.Run{Result: preview.Result{Name: "octo-shop-7", Status: preview.StatusSuccess}},
 			BuildGen: 2, BuildSHA: "bbb", Builds: 1, BuiltAt: nextNow.Add(-time.Hour), EnvSig: envSig(env),
 		},
-		res:  &repoconfig.Resolved{Env: env, Policy: preview.Policy{SkipDrafts: true, ProjectDir: "hasura"}},
-		name: "octo-shop-7",
-		now:  nextNow,
+		res:       repoconfig.Resolved{Env: env, Policy: preview.Policy{SkipDrafts: true, ProjectDir: "hasura"}},
+		name:      "octo-shop-7",
+		connected: true, configRead: true,
+		now: nextNow,
 	}
 }
 
 func ptr[T any](v T) *T { return &v }
 
-// TestNext has one row per rule of doc.go's "What a call decides" that
-// next makes (rules 3 to 5), and the rules of keeping a built preview
-// current: the env applied in place, a rotated secret, the TTL warning.
+func wantUntil(until time.Time) func(*testing.T, step) {
+	return func(t *testing.T, st step) {
+		if !st.until.Equal(until) {
+			t.Errorf("until %v, want %v", st.until, until)
+		}
+	}
+}
+
+// TestNext has one row per rule of doc.go's "What a call decides", the
+// GitHub pause, the facts next asks for, and the rules of keeping a built
+// preview current: the env applied in place, a rotated secret, the TTL
+// warning.
 func TestNext(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {
@@ -49,6 +59,80 @@ func TestNext(t *testing.T) {
 		reason string
 		check  func(t *testing.T, st step)
 	}{
+		// 1. Gone, uninstalled, or no installation.
+		{name: "no installation: nothing to act with", change: func(f *facts) { f.pr.InstallationID = 0 }, want: stepSettle},
+		{name: "uninstalled: GitHub confirms first", change: func(f *facts) { f.pr.Uninstalled, f.connected = true, false },
+			want: stepCheckInstalled},
+		{name: "uninstalled, confirmed: remove without GitHub", change: func(f *facts) {
+			f.pr.Uninstalled, f.gone, f.connected, f.configRead = true, true, false, false
+		}, want: stepRemove, reason: uninstalledReason},
+		{name: "uninstalled, but GitHub says installed: carry on", change: func(f *facts) { f.pr.Uninstalled, f.installed = true, true },
+			want: stepSteady},
+		{name: "the installation is gone: remove", change: func(f *facts) { f.gone, f.connected, f.configRead = true, false, false },
+			want: stepRemove, reason: uninstalledReason},
+		{name: "GitHub is needed: connect", change: func(f *facts) { f.connected, f.configRead = false, false }, want: stepConnect},
+		{name: "a PR known only from a comment: read it", change: func(f *facts) { f.pr.HeadSHA, f.configRead = "", false }, want: stepFillHead},
+		{name: "a PR GitHub does not know: nothing to do", change: func(f *facts) {
+			f.pr.HeadSHA, f.headGone, f.configRead = "", true, false
+		}, want: stepSettle},
+
+		// 2. Commands are honoured only for writers.
+		{name: "a command: its author's permission first", change: func(f *facts) {
+			f.pr.Command, f.configRead = &store.Command{Kind: store.CommandRebuild, Actor: "bob"}, false
+		}, want: stepCheckWriter},
+		{name: "a writer's command: honoured", change: func(f *facts) {
+			f.pr.Command, f.writer, f.configRead = &store.Command{Kind: store.CommandDelete, Actor: "alice"}, ptr(true), false
+		}, want: stepCommand, check: func(t *testing.T, st step) {
+			if !st.accept {
+				t.Error("a writer's command refused")
+			}
+		}},
+		{name: "a reader's command: refused", change: func(f *facts) {
+			f.pr.Command, f.writer, f.configRead = &store.Command{Kind: store.CommandRebuild, Actor: "bob"}, ptr(false), false
+		}, want: stepCommand, check: func(t *testing.T, st step) {
+			if st.accept {
+				t.Error("a reader's command honoured")
+			}
+		}},
+
+		// The configuration is read once the commands are done.
+		{name: "configuration not read yet: read it", change: func(f *facts) { f.configRead = false }, want: stepLoadConfig},
+		{name: "configuration unreadable for now: retry", change: func(f *facts) { f.readErr = errors.New("502") }, want: stepRetry,
+			check: func(t *testing.T, st step) {
+				if st.err == nil || st.err.Error() != "502" {
+					t.Errorf("err %v", st.err)
+				}
+			}},
+		{name: "configuration unreadable, PR closed: remove all the same", change: func(f *facts) {
+			f.pr.Closed, f.readErr = true, errors.New("502")
+		}, want: stepRemove, reason: "closed"},
+
+		// GitHub's rate limit is spent: the installation's GitHub calls pause.
+		{name: "paused: wait until it resumes", change: func(f *facts) {
+			f.paused, f.connected, f.configRead = nextNow.Add(time.Hour), false, false
+		}, want: stepWait, check: wantUntil(nextNow.Add(time.Hour))},
+		{name: "paused with a command pending: it waits too", change: func(f *facts) {
+			f.paused, f.pr.Command = nextNow.Add(time.Hour), &store.Command{Kind: store.CommandRebuild, Actor: "alice"}
+		}, want: stepWait},
+		{name: "paused, PR closed with a live preview: the configuration as last read", change: func(f *facts) {
+			f.paused, f.pr.Closed, f.configRead = nextNow.Add(time.Hour), true, false
+		}, want: stepLoadConfig, check: wantUntil(nextNow.Add(time.Hour))},
+		{name: "paused, PR closed with a live preview: deleted all the same", change: func(f *facts) {
+			f.paused, f.pr.Closed = nextNow.Add(time.Hour), true
+		}, want: stepRemove, reason: "closed", check: wantUntil(nextNow.Add(time.Hour))},
+		{name: "paused, PR closed, preview gone: wait", change: func(f *facts) {
+			f.paused, f.pr.Closed, f.p.Status = nextNow.Add(time.Hour), true, store.StatusDeleted
+		}, want: stepWait},
+		{name: "paused, build in flight: followed in the Cloud", change: func(f *facts) {
+			f.paused, f.p.Status, f.s.Run.Result.Status = nextNow.Add(time.Hour), store.StatusBuilding, preview.StatusCreating
+		}, want: stepPoll, check: wantUntil(nextNow.Add(time.Hour))},
+		{name: "paused, build in flight for an older head: wait", change: func(f *facts) {
+			f.paused, f.p.Status, f.s.Run.Result.Status, f.pr.HeadSHA = nextNow.Add(time.Hour), store.StatusBuilding, preview.StatusCreating, "ccc"
+		}, want: stepWait},
+		{name: "paused, build in flight but a rebuild is due: wait", change: func(f *facts) {
+			f.paused, f.p.Status, f.s.Run.Result.Status, f.s.Redo = nextNow.Add(time.Hour), store.StatusBuilding, preview.StatusCreating, redoDrifted
+		}, want: stepWait},
+
 		{name: "an up-to-date preview stays", want: stepSteady, check: func(t *testing.T, st step) {
 			if st.recordEnv || st.warnTTL {
 				t.Errorf("steady step asks for more: %+v", st)
@@ -84,10 +168,10 @@ func TestNext(t *testing.T) {
 
 		// 4. ... someone asked, the TTL passed ...
 		{name: "deleted on request: stays deleted for the head", change: func(f *facts) {
-			f.p.Status, f.s.HoldSHA, f.s.HoldKind, f.s.HoldBy = store.StatusDeleted, "bbb", holdCommand, "alice"
+			f.p.Status, f.s.Hold = store.StatusDeleted, &hold{SHA: "bbb", Kind: holdCommand, By: "alice"}
 		}, want: stepRemove, reason: "Deleted on request by alice."},
 		{name: "deleted on request, then a push: built again", change: func(f *facts) {
-			f.p.Status, f.s.HoldSHA, f.s.HoldKind = store.StatusDeleted, "aaa", holdCommand
+			f.p.Status, f.s.Hold = store.StatusDeleted, &hold{SHA: "aaa", Kind: holdCommand}
 		}, want: stepStart, reason: "there is no preview"},
 		{name: "TTL passed: remove and hold the head", change: func(f *facts) { f.ttl = 30 * time.Minute },
 			want: stepRemove, reason: "The preview expired (it is kept for 30m0s after its last build)", check: func(t *testing.T, st step) {
@@ -109,14 +193,14 @@ func TestNext(t *testing.T) {
 			f.ttl, f.res.KeepLabel, f.pr.Labels = 30*time.Minute, "keep-me", []string{"Keep-Me"}
 		}, want: stepSteady},
 		{name: "expired earlier, same head: stays deleted", change: func(f *facts) {
-			f.ttl, f.p.Status, f.s.HoldSHA, f.s.HoldKind = 30*time.Minute, store.StatusDeleted, "bbb", holdTTL
+			f.ttl, f.p.Status, f.s.Hold = 30*time.Minute, store.StatusDeleted, &hold{SHA: "bbb", Kind: holdTTL}
 		}, want: stepRemove, reason: "The preview expired", check: func(t *testing.T, st step) {
 			if st.holdTTL {
 				t.Error("a preview that is gone was held again")
 			}
 		}},
 		{name: "expired earlier, the keep label added: built again", change: func(f *facts) {
-			f.p.Status, f.s.HoldSHA, f.s.HoldKind, f.pr.Labels = store.StatusDeleted, "bbb", holdTTL, []string{"preview"}
+			f.p.Status, f.s.Hold, f.pr.Labels = store.StatusDeleted, &hold{SHA: "bbb", Kind: holdTTL}, []string{"preview"}
 		}, want: stepStart},
 		{name: "TTL warning due", change: func(f *facts) { f.ttl, f.warning = 2*time.Hour, 90*time.Minute }, want: stepSteady,
 			check: func(t *testing.T, st step) {
@@ -149,19 +233,19 @@ func TestNext(t *testing.T) {
 		// rebuild was asked for, or the app vanished.
 		{name: "no preview: start", change: func(f *facts) { f.p.Status, f.s.Run = store.StatusNone, nil }, want: stepStart, reason: "there is no preview"},
 		{name: "head moved: start", change: func(f *facts) { f.pr.HeadSHA = "ccc" }, want: stepStart, reason: "the head moved"},
-		{name: "rebuild asked for: start", change: func(f *facts) { f.s.Rebuild = true }, want: stepStart, reason: "rebuild"},
-		{name: "app vanished: start", change: func(f *facts) { f.s.Drifted = true }, want: stepStart, reason: "vanished"},
+		{name: "rebuild asked for: start", change: func(f *facts) { f.s.Redo = redoAsked }, want: stepStart, reason: "rebuild"},
+		{name: "app vanished: start", change: func(f *facts) { f.s.Redo = redoDrifted }, want: stepStart, reason: "vanished"},
 		{name: "build under way: poll", change: func(f *facts) {
 			f.p.Status, f.s.Run.Result.Status = store.StatusBuilding, preview.StatusCreating
 		}, want: stepPoll},
 		{name: "create maybe sent before a crash: send it again", change: func(f *facts) {
-			f.p.Status, f.s.Starting, f.s.Run = store.StatusBuilding, true, nil
+			f.p.Status, f.s.Run = store.StatusBuilding, nil
 		}, want: stepStart, reason: "crash"},
 		{name: "head moved during a build: start over", change: func(f *facts) {
 			f.p.Status, f.s.Run.Result.Status, f.pr.HeadSHA = store.StatusBuilding, preview.StatusCreating, "ccc"
 		}, want: stepStart, reason: "head moved during a build"},
 		{name: "rebuild asked for during a build: start over", change: func(f *facts) {
-			f.p.Status, f.s.Run.Result.Status, f.s.Rebuild = store.StatusBuilding, preview.StatusCreating, true
+			f.p.Status, f.s.Run.Result.Status, f.s.Redo = store.StatusBuilding, preview.StatusCreating, redoAsked
 		}, want: stepStart},
 		{name: "name template changed: the old app goes first", change: func(f *facts) { f.name = "shop-pr-7" }, want: stepRename},
 
@@ -225,7 +309,7 @@ func TestNext(t *testing.T) {
 			if tt.change != nil {
 				tt.change(&f)
 			}
-			pr, p, s, res := *f.pr, *f.p, string(f.s.encode()), *f.res
+			pr, p, s, res := *f.pr, *f.p, string(f.s.encode()), f.res
 			st := next(f)
 			if st.kind != tt.want {
 				t.Fatalf("next = %s (%q), want %s", st.kind, st.reason, tt.want)
@@ -233,7 +317,7 @@ func TestNext(t *testing.T) {
 			if !strings.Contains(st.reason, tt.reason) {
 				t.Errorf("reason %q, want it to contain %q", st.reason, tt.reason)
 			}
-			if !reflect.DeepEqual(pr, *f.pr) || !reflect.DeepEqual(p, *f.p) || s != string(f.s.encode()) || !reflect.DeepEqual(res, *f.res) {
+			if !reflect.DeepEqual(pr, *f.pr) || !reflect.DeepEqual(p, *f.p) || s != string(f.s.encode()) || !reflect.DeepEqual(res, f.res) {
 				t.Error("next changed its input")
 			}
 			if tt.check != nil {
@@ -261,8 +345,12 @@ func TestAfterRun(t *testing.T) {
 		{"first-run error again after the rebuild: failed", preview.Result{Status: preview.StatusFailed, FirstRunFailure: true}, "bbb", runConclude},
 	} {
 		s := &state{BuildSHA: "bbb", AutoRebuildSHA: tt.auto, Run: &preview.Run{Result: tt.res}}
-		if got := afterRun(s); got != tt.want {
+		if got := afterRun(s, false); got != tt.want {
 			t.Errorf("%s: afterRun = %d, want %d", tt.name, got, tt.want)
 		}
+	}
+	s := &state{BuildSHA: "bbb", Run: &preview.Run{Result: preview.Result{Status: preview.StatusFailed, FirstRunFailure: true}}}
+	if got := afterRun(s, true); got != runConclude {
+		t.Errorf("first-run error while GitHub is paused: afterRun = %d, want the failure recorded", got)
 	}
 }

@@ -54,7 +54,7 @@ func TestInstallationAtItsLimitWaitsForTheReset(t *testing.T) {
 	)
 	observe := func(key string, again time.Duration, err error) {
 		wasPaused := !pausedAt.IsZero()
-		if u, paused := h.rec.budgets.pausedUntil(instID); paused && !wasPaused {
+		if u, paused := h.rec.Budgets.pausedUntil(instID); paused && !wasPaused {
 			pausedAt, until, atPause = h.clock.Now(), u, h.static.requests(instID)
 		}
 		if !wasPaused || !slices.Contains(ours, key) || h.clock.Now().After(until) {
@@ -138,7 +138,7 @@ func TestLongSecondaryLimitPausesAndTheDeploymentFollows(t *testing.T) {
 	if res.errors != 0 || res.left != 1 {
 		t.Fatalf("during the wait: %+v", res)
 	}
-	until, paused := h.rec.budgets.pausedUntil(instID)
+	until, paused := h.rec.Budgets.pausedUntil(instID)
 	if !paused || !until.Equal(start.Add(30*time.Minute)) {
 		t.Fatalf("paused %v until %v, want until %v", paused, until, start.Add(30*time.Minute))
 	}
@@ -174,7 +174,7 @@ func TestRestartDuringPauseSendsNothing(t *testing.T) {
 	start := h.clock.Now()
 	keys := []string{h.open(1, nil), h.open(2, nil)}
 	h.drive(keys, start.Add(20*time.Minute), nil)
-	if _, paused := h.rec.budgets.pausedUntil(instID); !paused {
+	if _, paused := h.rec.Budgets.pausedUntil(instID); !paused {
 		t.Fatal("the installation never reached its limit")
 	}
 	h.restart()
@@ -249,7 +249,7 @@ func TestCloseDuringPauseDeletesAtOnce(t *testing.T) {
 	start := h.clock.Now()
 	keys := []string{h.open(1, nil), h.open(2, nil)}
 	h.drive(keys, start.Add(20*time.Minute), nil)
-	until, paused := h.rec.budgets.pausedUntil(instID)
+	until, paused := h.rec.Budgets.pausedUntil(instID)
 	if !paused {
 		t.Fatal("the installation never reached its limit")
 	}

@@ -1,12 +1,14 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/config"
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
+	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
@@ -27,38 +30,26 @@ import (
 type GitHubApp interface {
 	// Installation returns the installation's client (cached by ghapp).
 	Installation(ctx context.Context, id int64) (*github.Client, error)
-	// RepoReadToken mints a contents:read token for one repository, for
-	// the Cloud to clone the PR's branch with.
+	// RepoReadToken mints a contents:read token for the Cloud to clone with.
 	RepoReadToken(ctx context.Context, installationID int64, owner, repo string) (string, time.Time, error)
 	// BotLogin is "<app-slug>[bot]": the author of our comments.
 	BotLogin(ctx context.Context) (string, error)
 	// Forget drops what is cached for an installation that is gone.
 	Forget(installationID int64)
-	// RepoInstalled asks GitHub whether the installation still reaches
-	// the repository.
+	// RepoInstalled asks whether the installation still reaches the repository.
 	RepoInstalled(ctx context.Context, installationID int64, owner, repo string) (bool, error)
 }
 
-// Settings are the service-wide knobs the reconciler obeys. SettingsFrom
-// takes them from the service configuration.
+// Settings are the service-wide knobs the reconciler obeys.
 type Settings struct {
-	// MaxPreviewsPerInstallation caps the previews that exist at once per
-	// installation; 0 means no cap. Further PRs wait in line.
+	// MaxPreviewsPerInstallation caps the previews per installation (0: none).
 	MaxPreviewsPerInstallation int
-	// PreviewTTL deletes a preview that long after its last build unless
-	// its PR carries the keep label; 0 means never. A repository's ttl
-	// overrides it.
-	PreviewTTL time.Duration
-	// TTLWarning is how long before the TTL the PR is warned; 0 = no warning.
-	TTLWarning time.Duration
-	// SecretEnvPrefix is where repository secrets are looked up in the
-	// service's environment (required).
-	SecretEnvPrefix string
-	// SecretScope says under which name a repository's secret NAME is read:
-	// config.SecretScopeRepo (the default, also "")
-	// <prefix><OWNER>__<REPO>_<hash>__NAME, config.SecretScopeOwner
-	// <prefix><OWNER>__NAME, config.SecretScopeShared <prefix>NAME.
-	SecretScope string
+	// PreviewTTL deletes a preview that long after its last build (0:
+	// never; a repository's ttl overrides it), warning TTLWarning before.
+	PreviewTTL, TTLWarning time.Duration
+	// SecretEnvPrefix (required) and SecretScope (config.SecretScope*) say
+	// where repository secrets are looked up in the service's environment.
+	SecretEnvPrefix, SecretScope string
 }
 
 const (
@@ -66,14 +57,14 @@ const (
 	configCacheTTL = time.Minute
 	// queuePoll is how often a queued preview looks for a free slot.
 	queuePoll = 90 * time.Second
-	// inFlightPoll is how often a delete waits for a running creation to
-	// end before it can remove the app.
+	// inFlightPoll is how often a delete waits for a running creation.
 	inFlightPoll = 10 * time.Second
+	// minAgain keeps an unfinished build from returning 0 (ending its job).
+	minAgain = time.Second
 )
 
 // SettingsFrom takes the reconciler's settings from the service
-// configuration (the engine's deadline, PREVIEW_DEADLINE, belongs on
-// preview.Engine.Deadline).
+// configuration (the engine's deadline belongs on preview.Engine).
 func SettingsFrom(c config.Config) Settings {
 	return Settings{
 		MaxPreviewsPerInstallation: c.MaxPreviewsPerInstallation,
@@ -84,65 +75,40 @@ func SettingsFrom(c config.Config) Settings {
 	}
 }
 
-// Deps is what New needs. Store, GitHub, Engine (with Cloud) and
-// Settings.SecretEnvPrefix are required.
+// Deps is what New needs; defaults in brackets. Store, GitHub, Engine
+// (with Cloud) and Settings.SecretEnvPrefix are required.
 type Deps struct {
-	Store  *store.Store
-	GitHub GitHubApp
-	// Engine builds and deletes apps; its Cloud also answers the sweep's
-	// drift checks.
-	Engine   *preview.Engine
+	Store    *store.Store
+	GitHub   GitHubApp
+	Engine   *preview.Engine // builds and deletes apps; its Cloud also answers the sweep
 	Settings Settings
 	// Getenv looks repository secrets up [os.Getenv].
 	Getenv func(string) string
-	// NewDatabases makes the ephemeral-database manager of a repository
-	// that configures postgres [pgdb.New + preview.PostgresDatabases].
-	NewDatabases func(pgdb.Config) (preview.Databases, error)
-	// Logger [slog.Default()].
-	Logger *slog.Logger
-	// Now is the clock of TTLs, queue order and comment pacing [time.Now].
-	Now func() time.Time
-	// Footer is the comment's last line, e.g. "hasura-preview v1.2.3".
-	Footer string
-	// ReporterOptions are appended to the reconciler's own ghreport
-	// options (tests pass WithSleep and WithBackOff).
-	ReporterOptions []ghreport.Option
-	// Wake enqueues the PR next in line when a slot of the installation's
-	// cap frees up [nil: it waits for its queue poll].
-	Wake Enqueuer
+	// NewDatabases makes a repository's database manager [pgdb.New].
+	NewDatabases    func(pgdb.Config) (preview.Databases, error)
+	Logger          *slog.Logger      // [slog.Default()]
+	Now             func() time.Time  // the clock of TTLs, queue order and comment pacing [time.Now]
+	Footer          string            // the comment's last line, e.g. "hasura-preview v1.2.3"
+	ReporterOptions []ghreport.Option // appended to the reconciler's own
+	// Wake enqueues the PR next in line when a slot frees up, waking its
+	// snoozed job, as jobs.Client.Enqueue does [nil: its queue poll].
+	Wake func(ctx context.Context, prKey string) (jobs.Enqueued, error)
 	// Budgets are the installations' GitHub rate limits; its Middleware
-	// must be on GitHub's installation clients for answers to be counted
-	// and calls held back while paused [NewBudgets(Store, Logger, Now),
-	// which only the reconciler's own checks and errors feed].
+	// must be on the installation clients [NewBudgets(Store, Logger, Now)].
 	Budgets *Budgets
-	// Jitter returns a random duration in [0, n), to spread the PRs of an
-	// installation that come back when its GitHub rate limit resets
-	// [math/rand/v2.N].
+	// Jitter returns a random duration in [0, n) [math/rand/v2.N].
 	Jitter func(n time.Duration) time.Duration
 }
 
-// Reconciler implements jobs.Reconciler. It is safe for concurrent use on
-// different PRs; jobs' per-PR lease keeps two calls off the same PR.
+// Reconciler implements jobs.Reconciler: its Deps with the defaults, and
+// what it remembers between passes (jobs' lease keeps one pass per PR).
 type Reconciler struct {
-	st       *store.Store
-	gh       GitHubApp
-	engine   *preview.Engine
-	set      Settings
-	getenv   func(string) string
-	newDBs   func(pgdb.Config) (preview.Databases, error)
-	log      *slog.Logger
-	now      func() time.Time
-	footer   string
-	repOpts  []ghreport.Option
-	firstPol time.Duration
-	jitter   func(time.Duration) time.Duration
-	wake     Enqueuer
-	budgets  *Budgets
+	Deps
 
 	mu      sync.Mutex
 	gates   map[int64]ghreport.WriteGate // one per installation: GitHub limits content writes per installation
 	reps    map[string]*repEntry         // by PR key, while a build is under way
-	configs map[string]cfgEntry          // by owner/repo@ref
+	configs map[string]cfgEntry          // by owner/repo
 	files   map[string]filesEntry        // by PR key@sha
 	warned  map[string]bool              // permission warnings already logged
 	clones  map[string]string            // by PR key: the read token the running build was given
@@ -169,41 +135,24 @@ func New(d Deps) (*Reconciler, error) {
 	if len(problems) > 0 {
 		return nil, errors.New("reconcile: " + strings.Join(problems, "; "))
 	}
-	r := &Reconciler{
-		st: d.Store, gh: d.GitHub, engine: d.Engine, set: d.Settings, getenv: d.Getenv, newDBs: d.NewDatabases,
-		log: d.Logger, now: d.Now, footer: d.Footer, repOpts: d.ReporterOptions, jitter: d.Jitter, wake: d.Wake,
-		gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
-		files: map[string]filesEntry{}, warned: map[string]bool{},
-		clones: map[string]string{}, budgets: d.Budgets,
+	if d.Getenv == nil {
+		d.Getenv = os.Getenv
 	}
-	if r.jitter == nil {
-		r.jitter = func(n time.Duration) time.Duration {
-			if n <= 0 {
-				return 0
-			}
-			return rand.N(n)
-		}
+	if d.NewDatabases == nil {
+		d.NewDatabases = postgresDatabases
 	}
-	if r.getenv == nil {
-		r.getenv = os.Getenv
+	d.Logger = cmp.Or(d.Logger, slog.Default())
+	if d.Now == nil {
+		d.Now = time.Now
 	}
-	if r.newDBs == nil {
-		r.newDBs = postgresDatabases
+	if d.Jitter == nil {
+		d.Jitter = rand.N[time.Duration] // every caller asks for at least a second
 	}
-	if r.log == nil {
-		r.log = slog.Default()
-	}
-	if r.now == nil {
-		r.now = time.Now
-	}
-	if r.budgets == nil {
-		r.budgets = NewBudgets(r.st, r.log, r.now)
-	}
-	r.firstPol = d.Engine.Poll.Initial
-	if r.firstPol <= 0 {
-		r.firstPol = preview.DefaultPollPolicy().Initial
-	}
-	return r, nil
+	d.Budgets = cmp.Or(d.Budgets, NewBudgets(d.Store, d.Logger, d.Now))
+	return &Reconciler{
+		Deps: d, gates: map[int64]ghreport.WriteGate{}, reps: map[string]*repEntry{}, configs: map[string]cfgEntry{},
+		files: map[string]filesEntry{}, warned: map[string]bool{}, clones: map[string]string{},
+	}, nil
 }
 
 func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
@@ -214,206 +163,154 @@ func postgresDatabases(c pgdb.Config) (preview.Databases, error) {
 	return preview.PostgresDatabases(m), nil
 }
 
-// minAgain keeps a build that is not over from returning 0, which would
-// end its job.
-const minAgain = time.Second
-
-// pass is one Reconcile call's view of a PR.
+// pass is one Reconcile call: the facts next decides from, and what
+// carrying out its steps needs.
 type pass struct {
+	facts
 	key   string
-	pr    *store.PullRequest
-	p     *store.Preview
-	s     *state
 	log   *slog.Logger
 	dirty bool
 
-	gh  *github.Client // the installation's client; nil: GitHub is out of reach (uninstalled)
-	bot string
-	rep *ghreport.Reporter
-	red *preview.Masker // masks the repository's secrets in comments and logs
-
-	cfgErr  error // repoconfig.ErrNotConfigured, a *repoconfig.Error, or nil
-	res     repoconfig.Resolved
+	gh      *github.Client // the installation's client; nil: GitHub is out of reach
+	online  bool           // the pass asked for gh: a rate-limit error becomes a snooze
+	bot     string
+	rep     *ghreport.Reporter
+	red     *preview.Masker // masks the repository's secrets in comments and logs
 	warns   []repoconfig.Problem
-	name    string
 	notices []ghreport.Notice
 }
 
-// Reconcile brings the preview of the PR keyed prKey in line with the PR's
-// desired state, one step at a time: again > 0 asks to be called again
-// after that long.
+// Reconcile brings the preview of the PR keyed prKey one step closer to
+// the PR's desired state; again > 0 asks to be called again after that
+// long. It loads, asks next, fetches the facts next asks for, and acts.
 func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Duration, err error) {
-	pr, err := r.st.GetPR(ctx, prKey)
+	pr, err := r.Store.GetPR(ctx, prKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
-	p, err := r.st.GetPreview(ctx, prKey)
+	p, err := r.Store.GetPreview(ctx, prKey)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		p = &store.Preview{Key: prKey, InstallationID: pr.InstallationID}
 	case err != nil:
 		return 0, err
 	}
-	ps := &pass{key: prKey, pr: pr, p: p, s: decodeState(p.RunState), log: r.log.With("pr", prKey), red: &preview.Masker{}}
-	// Registered first so that it runs last: the job's error is stored
-	// (River keeps it with the job) and logged, so it is masked like the
-	// rest of what a pass stores.
-	defer func() { err = maskError(err, ps.red) }()
+	s := decodeState(p.RunState)
+	ps := &pass{key: prKey, log: r.Logger.With("pr", prKey), red: &preview.Masker{}, facts: facts{
+		pr: pr, p: p, s: s, ttl: r.Settings.PreviewTTL, warning: r.Settings.TTLWarning,
+		capacity: r.Settings.MaxPreviewsPerInstallation, secretsRotated: s.secretsRotated(r.Getenv), now: r.Now(),
+	}}
 	defer func() {
-		if again == 0 {
-			// Between builds the comment is found again when needed; only
-			// a build's progress edits need the Reporter's memory.
-			r.dropReporter(prKey)
+		if ps.online {
+			again, err = r.snoozeRateLimited(ctx, ps, again, err)
 		}
+		if again == 0 { // only a build's progress edits need the Reporter's memory
+			r.mu.Lock()
+			delete(r.reps, prKey)
+			r.mu.Unlock()
+		}
+		// River stores the job's error: masked like the rest.
+		err = maskError(err, ps.red)
 	}()
-
-	if pr.InstallationID == 0 {
-		ps.log.WarnContext(ctx, "PR came from a repository webhook, not the App: nothing to act with")
-		return r.settle(ctx, ps)
-	}
-	if pr.Uninstalled {
-		gone, err := r.confirmUninstalled(ctx, ps)
-		if err != nil {
-			return 0, err
-		}
-		if gone {
-			return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
-		}
-		pr = ps.pr
-	}
-	until, paused, err := r.budgets.sharedPause(ctx, pr.InstallationID)
-	if err != nil {
+	if until, paused, err := r.Budgets.sharedPause(ctx, pr.InstallationID); err != nil {
 		return 0, err
+	} else if paused {
+		ps.paused = until
 	}
-	if paused {
-		return r.whilePaused(ctx, ps, until)
-	}
-	defer func() { again, err = r.snoozeRateLimited(ctx, ps, again, err) }()
-	ps.gh, err = r.gh.Installation(ctx, pr.InstallationID)
-	if errors.Is(err, ghapp.ErrInstallationNotFound) {
-		return r.remove(ctx, ps, "The hasura-preview App was removed from this repository.")
-	}
-	if err != nil {
-		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
-	}
-	if ps.bot, err = r.gh.BotLogin(ctx); err != nil {
-		return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
-	}
-	if pr.HeadSHA == "" {
-		found, err := r.fillHead(ctx, ps)
-		if err != nil {
-			return 0, err
-		}
-		if !found {
-			ps.gh = nil // nothing to show anything on
-			return r.settle(ctx, ps)
-		}
-	}
-	ps.rep, ps.red = r.reporter(ps)
-	if pr.Command != nil {
-		if err := r.command(ctx, ps); err != nil {
-			return 0, err
-		}
-	}
-	cfgErr := r.loadConfig(ctx, ps)
-	ps.red.Set(secretValues(ps.res))
-	if cfgErr != nil && !pr.Closed {
-		// A configuration we could not read matters to a closed PR only
-		// for the database: next removes its preview anyway.
-		return 0, cfgErr
-	}
-	return r.decide(ctx, ps)
-}
-
-// confirmUninstalled asks GitHub whether the App really lost the PR's
-// repository, as a delivery said, before anything is deleted. When it did
-// not, the PR and its installation are reinstated and the pass goes on.
-func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (bool, error) {
-	pr := ps.pr
-	installed, err := r.gh.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
-	if err != nil {
-		return false, fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
-	}
-	if !installed {
-		return true, nil
-	}
-	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
-	if err := r.st.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
-		return false, err
-	}
-	if ps.pr, err = r.st.GetPR(ctx, pr.Key); err != nil {
-		return false, err
-	}
-	return false, nil
-}
-
-// decide asks next what to do with an open or closed PR whose
-// configuration was read, fetches the facts it asks for, and carries out
-// its answer.
-func (r *Reconciler) decide(ctx context.Context, ps *pass) (time.Duration, error) {
-	f := facts{
-		pr: ps.pr, p: ps.p, s: ps.s, cfgErr: ps.cfgErr, res: &ps.res, name: ps.name,
-		ttl: r.set.PreviewTTL, warning: r.set.TTLWarning, capacity: r.set.MaxPreviewsPerInstallation,
-		secretsRotated: ps.s.secretsRotated(r.getenv), now: r.now(),
-	}
-	var release func() // the installation's cap lease, once taken
-	defer func() {
-		if release != nil {
-			release()
-		}
-	}()
+	release := func() {} // ends the installation's cap lease, once taken
+	defer func() { release() }()
 	for {
-		st := next(f)
-		if st.ttl != nil {
-			r.applyTTL(ps, st.ttl)
+		st := next(ps.facts)
+		if m, s := st.ttl, ps.s; m != nil &&
+			(!s.ExpiresAt.Equal(m.expiresAt) || !s.WarnAt.Equal(m.warnAt) || s.KeepLabel != m.keepLabel) {
+			s.ExpiresAt, s.WarnAt, s.KeepLabel = m.expiresAt, m.warnAt, m.keepLabel
+			ps.dirty = true
 		}
+		var err error
 		switch st.kind {
-		case stepListFiles:
-			files, err := r.changedFiles(ctx, ps)
-			if err != nil {
-				return 0, err
+		case stepCheckInstalled:
+			err = r.confirmUninstalled(ctx, ps)
+		case stepConnect:
+			ps.online = true
+			ps.gh, err = r.GitHub.Installation(ctx, ps.pr.InstallationID)
+			if errors.Is(err, ghapp.ErrInstallationNotFound) {
+				ps.gh, ps.gone, err = nil, true, nil
+				break
 			}
-			f.files, f.filesKnown = files, true
+			if err == nil {
+				ps.bot, err = r.GitHub.BotLogin(ctx)
+			}
+			if err != nil {
+				return 0, fmt.Errorf("reconciling %s: %w", prKey, err)
+			}
+			ps.rep, ps.red = r.reporter(ps)
+			ps.connected = true
+		case stepFillHead:
+			err = r.fillHead(ctx, ps)
+		case stepCheckWriter:
+			var may bool
+			may, err = r.mayWrite(ctx, ps, ps.pr.Command.Actor)
+			ps.writer = &may
+		case stepCommand:
+			err = r.command(ctx, ps, st.accept)
+		case stepLoadConfig:
+			// While GitHub is paused, the configuration as last read.
+			ps.readErr = r.loadConfig(ctx, ps, st.until.IsZero())
+			ps.red.Set(secretValues(ps.res))
+			ps.configRead = true
+		case stepListFiles:
+			ps.files, err = r.changedFiles(ctx, ps)
+			ps.filesKnown = true
 		case stepRename:
 			if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
 				return wait, err
 			}
 		case stepCountSlots:
-			// Deciding and taking a slot happen under the installation's
-			// lease in the store, so replicas count the same slots.
-			rel, wait, err := r.leaseCap(ctx, ps.pr.InstallationID)
+			// Under the installation's lease, so replicas count alike.
+			rel, wait, lerr := r.leaseCap(ctx, ps.pr.InstallationID)
 			if rel == nil {
-				return wait, err
+				return wait, lerr
 			}
 			release = rel
-			mine := ps.s.QueuedAt
-			if mine.IsZero() {
-				mine = r.now()
-			}
-			running, ahead, err := r.line(ctx, ps, mine)
-			if err != nil {
-				return 0, err
-			}
-			f.slots = &slotCount{running: running, ahead: ahead, queuedAt: mine}
+			// The slots counted leave this PR out: it holds none.
+			mine := waiting{ps.key, cmp.Or(ps.s.QueuedAt, r.Now())}
+			var line []waiting
+			ps.slots = &slotCount{queuedAt: mine.at}
+			ps.slots.running, line, err = r.slots(ctx, ps.pr.InstallationID)
+			ps.slots.ahead, _ = slices.BinarySearchFunc(line, mine, compareWaiting)
 		default:
 			return r.act(ctx, ps, st, release)
+		}
+		if err != nil {
+			return 0, err
 		}
 	}
 }
 
-// act carries out a step of next that ends the pass. release (may be nil)
-// ends the installation's cap lease once the step's decision is saved.
+// act carries out a step of next that ends the pass. release ends the
+// installation's cap lease once the step's decision is saved.
 func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func()) (time.Duration, error) {
 	switch st.kind {
+	case stepSettle:
+		ps.log.WarnContext(ctx, st.reason+": nothing to act with")
+		return r.settle(ctx, ps)
+	case stepWait:
+		return r.resumeWait(st.until), nil
+	case stepRetry:
+		return 0, st.err
 	case stepRemove:
 		if st.holdTTL {
-			ps.s.HoldSHA, ps.s.HoldKind, ps.s.HoldBy = ps.pr.HeadSHA, holdTTL, ""
-			ps.dirty = true
+			ps.s.Hold, ps.dirty = &hold{SHA: ps.pr.HeadSHA, Kind: holdTTL}, true
 		}
-		return r.remove(ctx, ps, st.reason)
+		wait, err := r.remove(ctx, ps, st.reason)
+		if err != nil || st.until.IsZero() || ps.p.Active() {
+			return wait, err
+		}
+		// Deleted while GitHub is paused: what is shown follows the reset.
+		return r.resumeWait(st.until), nil
 	case stepBadConfig:
 		return r.badConfig(ctx, ps, st.problems)
 	case stepQueue:
@@ -421,46 +318,48 @@ func (r *Reconciler) act(ctx context.Context, ps *pass, st step, release func())
 	case stepStart:
 		return r.start(ctx, ps, release)
 	case stepPoll:
-		return r.step(ctx, ps)
+		return r.step(ctx, ps, st.until)
 	case stepUpdateEnv:
 		return r.updateEnv(ctx, ps)
 	case stepSteady:
-		if st.recordEnv {
-			ps.s.recordEnv(&ps.res, r.getenv)
-			ps.dirty = true
-		}
-		return r.steady(ctx, ps, st.warnTTL)
+		return r.steady(ctx, ps, st)
 	}
 	return 0, fmt.Errorf("reconciling %s: next asked for %s, which ends no pass", ps.key, st.kind)
 }
 
-// applyTTL stores the expiry marks of the TTL in force.
-func (r *Reconciler) applyTTL(ps *pass, m *ttlMarks) {
-	s := ps.s
-	if !s.ExpiresAt.Equal(m.expiresAt) || !s.WarnAt.Equal(m.warnAt) || s.KeepLabel != m.keepLabel {
-		s.ExpiresAt, s.WarnAt, s.KeepLabel = m.expiresAt, m.warnAt, m.keepLabel
-		ps.dirty = true
+// confirmUninstalled asks GitHub whether the App really lost the PR's
+// repository; when it did not, the PR and its installation are reinstated.
+func (r *Reconciler) confirmUninstalled(ctx context.Context, ps *pass) (err error) {
+	pr := ps.pr
+	ps.installed, err = r.GitHub.RepoInstalled(ctx, pr.InstallationID, pr.BaseOwner, pr.BaseRepo)
+	if err != nil {
+		return fmt.Errorf("confirming that the App left %s/%s: %w", pr.BaseOwner, pr.BaseRepo, err)
 	}
+	if ps.gone = !ps.installed; ps.gone {
+		return nil
+	}
+	ps.log.WarnContext(ctx, "a delivery said the App was removed from the repository, but GitHub says it is installed: nothing is deleted")
+	if err := r.Store.Reinstate(ctx, pr.Key, pr.InstallationID); err != nil {
+		return err
+	}
+	ps.pr, err = r.Store.GetPR(ctx, pr.Key)
+	return err
 }
 
-// save writes the preview row with the state; every outward action comes
-// after the save of the state it starts from.
+// save writes the preview row with the state, masked: the dashboard reads
+// it, and the Cloud's errors may quote the repository's secrets.
 func (r *Reconciler) save(ctx context.Context, ps *pass) error {
-	// Only masked text is stored: the dashboard and anyone with the
-	// database read it, and the Cloud's errors may quote the repository's
-	// secrets.
 	ps.p.LastError = ps.red.Mask(ps.p.LastError)
 	ps.p.RunState = ps.s.encodeMasked(ps.red.Mask)
-	if err := r.st.SavePreview(ctx, ps.p); err != nil {
+	if err := r.Store.SavePreview(ctx, ps.p); err != nil {
 		return err
 	}
 	ps.dirty = false
 	return nil
 }
 
-// settle ends a pass that leaves nothing running: the final state is shown
-// on GitHub, and the generation acted on is recorded so the sweep does not
-// send the PR back.
+// settle ends a pass that leaves nothing running: it shows the final state
+// and records the generation acted on, so the sweep does not send it back.
 func (r *Reconciler) settle(ctx context.Context, ps *pass) (time.Duration, error) {
 	if err := r.publish(ctx, ps); err != nil {
 		return 0, err
@@ -469,12 +368,10 @@ func (r *Reconciler) settle(ctx context.Context, ps *pass) (time.Duration, error
 		ps.p.BuiltGeneration = ps.pr.Generation
 		ps.dirty = true
 	}
-	if ps.dirty {
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
+	if !ps.dirty {
+		return 0, nil
 	}
-	return 0, nil
+	return 0, r.save(ctx, ps)
 }
 
 func closedReason(pr *store.PullRequest) string {
@@ -485,13 +382,13 @@ func closedReason(pr *store.PullRequest) string {
 }
 
 func holdReason(s *state, ttl time.Duration) string {
-	if s.HoldKind == holdTTL {
+	if s.Hold.Kind == holdTTL {
 		return fmt.Sprintf("The preview expired (it is kept for %s after its last build). Push a commit, add the %q label or comment /preview rebuild to bring it back.",
 			formatTTL(ttl), s.KeepLabel)
 	}
 	by := ""
-	if s.HoldBy != "" {
-		by = " by " + s.HoldBy
+	if s.Hold.By != "" {
+		by = " by " + s.Hold.By
 	}
 	return "Deleted on request" + by + ". Push a commit or comment /preview rebuild to bring it back."
 }
@@ -507,8 +404,7 @@ func formatTTL(d time.Duration) string {
 	return d.String()
 }
 
-// sentence capitalises a reason from preview.Decide and ends it with a
-// full stop, for the comment.
+// sentence makes a reason from preview.Decide a sentence for the comment.
 func sentence(s string) string {
 	s = strings.TrimSpace(s)
 	if s == "" {

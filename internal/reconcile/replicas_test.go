@@ -151,11 +151,11 @@ func TestPauseRecordedByOneReplicaHoldsTheOther(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.drive(keys, start.Add(20*time.Minute), nil)
-	until, paused := one.budgets.pausedUntil(instID)
+	until, paused := one.Budgets.pausedUntil(instID)
 	if !paused {
 		t.Fatal("the installation never reached its limit")
 	}
-	if _, known := two.budgets.pausedUntil(instID); known {
+	if _, known := two.Budgets.pausedUntil(instID); known {
 		t.Fatal("the second replica learnt of the pause by itself")
 	}
 
@@ -167,7 +167,7 @@ func TestPauseRecordedByOneReplicaHoldsTheOther(t *testing.T) {
 	if n := h.static.requests(instID) - before; n != 0 || h.static.refused(instID) != refused {
 		t.Errorf("the second replica sent %d requests during the pause", n)
 	}
-	if got, paused := two.budgets.pausedUntil(instID); !paused || !got.Equal(until) {
+	if got, paused := two.Budgets.pausedUntil(instID); !paused || !got.Equal(until) {
 		t.Errorf("the second replica pauses until %v (%v), want %v", got, paused, until)
 	}
 	h.rec = two
@@ -218,7 +218,7 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 			Store: st, GitHub: app, Logger: quiet(),
 			Engine:   &preview.Engine{Cloud: client, Poll: preview.PollPolicy{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Jitter: -1}},
 			Settings: Settings{SecretEnvPrefix: prefix, MaxPreviewsPerInstallation: 1},
-			Wake:     EnqueueFunc(func(ctx context.Context, k string) (jobs.Enqueued, error) { return q.Enqueue(ctx, k) }),
+			Wake:     func(ctx context.Context, k string) (jobs.Enqueued, error) { return q.Enqueue(ctx, k) },
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -303,7 +303,7 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 func TestFreedSlotWakesTheFirstInLine(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{settings: func(s *Settings) { s.MaxPreviewsPerInstallation = 1 }})
-	h.deps.Wake = h.queue
+	h.deps.Wake = h.queue.Enqueue
 	h.restart()
 	k7 := h.openBuilt(7)
 	k8 := h.open(8, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -14,8 +15,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 )
 
-// cfgEntry is a repository's configuration as last read: a Config, or
-// ErrNotConfigured, or the *repoconfig.Error a broken file gave.
+// cfgEntry is a repository's configuration as last read, or what was wrong.
 type cfgEntry struct {
 	cfg *repoconfig.Config
 	err error
@@ -28,56 +28,39 @@ type filesEntry struct {
 	at    time.Time
 }
 
-// filesTTL bounds the memory of changed paths; the key holds the head SHA,
-// so a push never sees stale files.
+// filesTTL bounds the memory of changed paths (by head SHA).
 const filesTTL = 10 * time.Minute
 
 // maxFilePages caps the listing: GitHub stops at 3000 files (30 pages).
 const maxFilePages = 30
 
-// loadConfig reads the repository's configuration from its default branch,
-// through a short cache: a build's every step reads it. Not from the PR's
-// base branch: anyone who can push a branch could open a PR against it
-// with a configuration that names the repository's secrets for an app
-// whose metadata they control. It fills ps.cfgErr with what the file says
-// (missing, broken) and returns only the errors worth a retry.
-func (r *Reconciler) loadConfig(ctx context.Context, ps *pass) error {
+// loadConfig reads the configuration from the default branch, never from
+// the PR's base branch, which anyone who can push can choose (and so name
+// the repository's secrets). With fetch false it takes what this process
+// last read, however old. It returns only the errors worth a retry.
+func (r *Reconciler) loadConfig(ctx context.Context, ps *pass, fetch bool) error {
 	pr := ps.pr
-	key := configKey(pr.BaseOwner, pr.BaseRepo)
-	now := r.now()
+	key := strings.ToLower(pr.BaseOwner + "/" + pr.BaseRepo)
+	now := r.Now()
 	r.mu.Lock()
 	e, ok := r.configs[key]
 	r.mu.Unlock()
-	// A stale entry stays until replaced: a pass during a GitHub rate-limit
-	// pause uses it (see cachedConfig).
-	if !ok || now.Sub(e.at) >= configCacheTTL {
+	if fetch && (!ok || now.Sub(e.at) >= configCacheTTL) {
 		// No ref: GitHub's contents API reads the default branch.
 		cfg, err := repoconfig.Fetch(ctx, ps.gh, pr.BaseOwner, pr.BaseRepo, "")
 		var ce *repoconfig.Error
 		if err != nil && !errors.Is(err, repoconfig.ErrNotConfigured) && !errors.As(err, &ce) {
 			return fmt.Errorf("reading the configuration of %s: %w", ps.key, err)
 		}
-		e = cfgEntry{cfg: cfg, err: err, at: now}
+		e, ok = cfgEntry{cfg: cfg, err: err, at: now}, true
 		r.mu.Lock()
 		r.configs[key] = e
 		r.mu.Unlock()
 	}
-	r.applyConfig(ps, e)
-	return nil
-}
-
-// cachedConfig applies the repository's configuration as last read, however
-// old, without asking GitHub (if this process read it at all).
-func (r *Reconciler) cachedConfig(ps *pass) {
-	pr := ps.pr
-	key := configKey(pr.BaseOwner, pr.BaseRepo)
-	r.mu.Lock()
-	e, ok := r.configs[key]
-	r.mu.Unlock()
 	if ok {
 		r.applyConfig(ps, e)
-		ps.red.Set(secretValues(ps.res))
 	}
+	return nil
 }
 
 // applyConfig fills ps with what a configuration says.
@@ -89,10 +72,10 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 	}
 	scope, err := r.secretPrefix(pr.BaseOwner, pr.BaseRepo)
 	if err != nil {
-		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+		ps.cfgErr = problem(err)
 		return
 	}
-	res, err := e.cfg.Resolve(r.getenv, scope)
+	res, err := e.cfg.Resolve(r.Getenv, scope)
 	if err != nil {
 		ps.cfgErr = err
 		return
@@ -102,22 +85,17 @@ func (r *Reconciler) applyConfig(ps *pass, e cfgEntry) {
 		Owner: pr.BaseOwner, Repo: pr.BaseRepo, PR: pr.Number, Branch: pr.Branch,
 	})
 	if err != nil {
-		ps.cfgErr = &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+		ps.cfgErr = problem(err)
 	}
 }
 
-// changedFiles lists the PR's changed paths (for only_when_changed), once
-// per head commit.
+// changedFiles lists the PR's changed paths, once per head commit.
 func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, error) {
 	pr := ps.pr
 	key := ps.key + "@" + pr.HeadSHA
-	now := r.now()
+	now := r.Now()
 	r.mu.Lock()
-	for k, e := range r.files {
-		if now.Sub(e.at) >= filesTTL {
-			delete(r.files, k)
-		}
-	}
+	maps.DeleteFunc(r.files, func(_ string, e filesEntry) bool { return now.Sub(e.at) >= filesTTL })
 	e, ok := r.files[key]
 	r.mu.Unlock()
 	if ok {
@@ -148,35 +126,33 @@ func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, erro
 	return files, nil
 }
 
-// databases is the ephemeral-database manager the configuration asks for,
-// or nil.
+// databases is the database manager the configuration asks for, or nil.
 func (r *Reconciler) databases(ps *pass) (preview.Databases, error) {
 	if ps.res.Postgres == nil {
 		return nil, nil
 	}
-	return r.newDBs(*ps.res.Postgres)
+	return r.NewDatabases(*ps.res.Postgres)
 }
 
-func configKey(owner, repo string) string { return strings.ToLower(owner + "/" + repo) }
+// problem is err as a configuration problem to show.
+func problem(err error) *repoconfig.Error {
+	return &repoconfig.Error{Problems: []repoconfig.Problem{{Message: err.Error()}}}
+}
 
-// secretPrefix is where the secrets of a repository are read. The App may
-// be installed on many accounts and repositories: scoped by repository (the
-// default), a repository names only its own secrets; by owner, those of its
-// account, which any repository of the account can then name.
+// secretPrefix is where a repository's secrets are read: by default only
+// its own; by owner, any of its account's.
 func (r *Reconciler) secretPrefix(owner, repo string) (string, error) {
-	switch r.set.SecretScope {
+	switch r.Settings.SecretScope {
 	case config.SecretScopeShared:
-		return r.set.SecretEnvPrefix, nil
+		return r.Settings.SecretEnvPrefix, nil
 	case config.SecretScopeOwner:
-		return SecretPrefix(r.set.SecretEnvPrefix, owner)
+		return SecretPrefix(r.Settings.SecretEnvPrefix, owner)
 	}
-	return RepoSecretPrefix(r.set.SecretEnvPrefix, owner, repo)
+	return RepoSecretPrefix(r.Settings.SecretEnvPrefix, owner, repo)
 }
 
-// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and - as _.
-// GitHub owners are letters, digits and single inner hyphens, so the
-// mapping is one to one and never holds "__"; an owner outside
-// [A-Za-z0-9-] is refused rather than mapped onto another's scope.
+// SecretPrefix is <prefix><OWNER>__ with OWNER upper-cased and - as _: one
+// to one for GitHub's owner names, any other is refused.
 func SecretPrefix(prefix, owner string) (string, error) {
 	if owner == "" || strings.Trim(owner, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" ||
 		strings.Contains(owner, "--") {
@@ -185,10 +161,8 @@ func SecretPrefix(prefix, owner string) (string, error) {
 	return prefix + strings.ToUpper(strings.ReplaceAll(owner, "-", "_")) + "__", nil
 }
 
-// RepoSecretPrefix is <prefix><OWNER>__<REPO>_<hash>__: the repository's
-// name upper-cased with every other character as _, for the reader, and
-// the hash of owner/repo that the service's app names carry, so that
-// web.shop and web-shop, which read alike, never share a scope.
+// RepoSecretPrefix is <prefix><OWNER>__<REPO>_<hash>__: the hash of
+// owner/repo keeps web.shop and web-shop, which read alike, apart.
 func RepoSecretPrefix(prefix, owner, repo string) (string, error) {
 	p, err := SecretPrefix(prefix, owner)
 	if err != nil {

@@ -4,82 +4,54 @@ import (
 	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/hasura-preview/hasura-preview/internal/jobs"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// Enqueuer is what the reconciler needs of the job queue: a reconcile of
-// another PR, now. *jobs.Client has it.
-type Enqueuer interface {
-	// Enqueue asks for a reconcile of the PR, waking its job if it is
-	// snoozed.
-	Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, error)
-}
-
-// EnqueueFunc adapts a function to Enqueuer: the service builds the queue
-// after the reconciler, so it hands over a function that calls the queue.
-type EnqueueFunc func(ctx context.Context, prKey string) (jobs.Enqueued, error)
-
-// Enqueue implements Enqueuer.
-func (f EnqueueFunc) Enqueue(ctx context.Context, prKey string) (jobs.Enqueued, error) {
-	return f(ctx, prKey)
-}
-
-// capLease bounds how long a pass may hold its installation's cap: it
-// covers a count and a save, and a crashed holder must not stop the line
-// for long.
+// capLease bounds how long a pass holds its installation's cap: a count
+// and a save, and a crashed holder must not stop the line for long.
 const capLease = 30 * time.Second
 
-// leaseCap takes the installation's lease on its cap, which replicas share
-// through the store. When another pass holds it, release is nil and wait
-// says when to try again: a worker does not block on it.
+// leaseCap takes the installation's lease on its cap in the store; when
+// another pass holds it, release is nil and wait says when to try again.
 func (r *Reconciler) leaseCap(ctx context.Context, id int64) (release func(), wait time.Duration, err error) {
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	key, owner := "installation:"+strconv.FormatInt(id, 10), "cap/"+hex.EncodeToString(b[:])
-	ok, until, err := r.st.AcquireLease(ctx, key, owner, capLease)
+	key, owner := "installation:"+strconv.FormatInt(id, 10), "cap/"+rand.Text()
+	ok, until, err := r.Store.AcquireLease(ctx, key, owner, capLease)
 	if err != nil {
 		return nil, 0, err
 	}
 	if !ok {
-		// The holder usually lets go within milliseconds; the jitter keeps
-		// the PRs that met it from coming back together.
-		return nil, min(max(until.Sub(r.st.Now()), minAgain), 2*time.Second) + r.jitter(time.Second), nil
+		// The holder lets go within milliseconds; jitter spreads the waiters.
+		return nil, min(max(until.Sub(r.Store.Now()), minAgain), 2*time.Second) + r.Jitter(time.Second), nil
 	}
 	return sync.OnceFunc(func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := r.st.ReleaseLease(rctx, key, owner); err != nil {
-			r.log.WarnContext(rctx, "releasing the installation's cap lease", "installation", id, "error", err)
+		if err := r.Store.ReleaseLease(rctx, key, owner); err != nil {
+			r.Logger.WarnContext(rctx, "releasing the installation's cap lease", "installation", id, "error", err)
 		}
 	}), 0, nil
 }
 
-// wakeNext enqueues the PRs first in line for the slots the installation
-// has free, so that a freed slot is taken at once rather than at the next
-// queue poll. A failure is logged: the poll still comes.
-func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
-	limit := r.set.MaxPreviewsPerInstallation
-	if r.wake == nil || limit <= 0 {
-		return
-	}
-	list, err := r.st.ListPreviews(ctx, store.PreviewFilter{InstallationID: ps.pr.InstallationID, ActiveOnly: true, Limit: 100000})
+// waiting is a PR in line for a slot of its installation's cap, since at.
+type waiting struct {
+	key string
+	at  time.Time
+}
+
+func compareWaiting(a, b waiting) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) }
+
+// slots counts the installation's previews that hold a slot, and lists
+// those waiting for one, first in line first.
+func (r *Reconciler) slots(ctx context.Context, id int64) (running int, line []waiting, err error) {
+	list, err := r.Store.ListPreviews(ctx, store.PreviewFilter{InstallationID: id, ActiveOnly: true, Limit: 100000})
 	if err != nil {
-		ps.log.WarnContext(ctx, "cannot look for the next PR in line", "error", err)
-		return
+		return 0, nil, err
 	}
-	type waiting struct {
-		key string
-		at  time.Time
-	}
-	var line []waiting
-	running := 0
 	for _, o := range list {
 		if o.Status != store.StatusQueued {
 			running++
@@ -87,11 +59,25 @@ func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
 		}
 		line = append(line, waiting{o.Key, decodeState(o.RunState).QueuedAt})
 	}
-	slices.SortFunc(line, func(a, b waiting) int { return cmp.Or(a.at.Compare(b.at), cmp.Compare(a.key, b.key)) })
+	slices.SortFunc(line, compareWaiting)
+	return running, line, nil
+}
+
+// wakeNext enqueues the PRs first in line for the free slots at once; a
+// failure is logged, as the queue poll still comes.
+func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
+	limit := r.Settings.MaxPreviewsPerInstallation
+	if r.Wake == nil || limit <= 0 {
+		return
+	}
+	running, line, err := r.slots(ctx, ps.pr.InstallationID)
+	if err != nil {
+		ps.log.WarnContext(ctx, "cannot look for the next PR in line", "error", err)
+		return
+	}
 	for _, w := range line[:max(0, min(limit-running, len(line)))] {
-		// The nudge reaches a job that is running now (its pass may have
-		// counted the slot as taken), the enqueue one that is snoozed.
-		if err := r.st.Nudge(ctx, w.key); err != nil {
+		// The nudge reaches a running job, the enqueue a snoozed one.
+		if err := r.Store.Nudge(ctx, w.key); err != nil {
 			ps.log.WarnContext(ctx, "cannot wake the next PR in line", "next", w.key, "error", err)
 			continue
 		}
@@ -102,12 +88,11 @@ func (r *Reconciler) wakeNext(ctx context.Context, ps *pass) {
 // wakeTries bounds how often wakeNext asks again for a job that was running.
 const wakeTries = 4
 
-// enqueueWoken enqueues key. A job that is running may be past its check
-// of the nudge and about to snooze until its queue poll, which River
-// records a moment after the pass: asking again shortly wakes that snooze.
+// enqueueWoken enqueues key, again shortly if the job was running: River
+// records its snooze a moment after its pass.
 func (r *Reconciler) enqueueWoken(ctx context.Context, ps *pass, key string) {
 	for try := 1; ; try++ {
-		e, err := r.wake.Enqueue(ctx, key)
+		e, err := r.Wake(ctx, key)
 		if err != nil {
 			ps.log.WarnContext(ctx, "cannot wake the next PR in line", "next", key, "error", err)
 			return

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 	"github.com/hasura-preview/hasura-preview/internal/store"
@@ -19,99 +20,107 @@ const (
 	holdTTL     = "ttl"     // the preview outlived its TTL
 )
 
-// defaultKeepLabel protects a preview from its TTL when the repository
-// names no label of its own.
+// Why a preview is rebuilt although its head did not move.
+const (
+	redoAsked   = "asked"   // a permitted rebuild request not yet acted on
+	redoDrifted = "drifted" // the app vanished, or another build replaced ours
+)
+
+// defaultKeepLabel protects a preview from its TTL unless the repository
+// names another.
 const defaultKeepLabel = "preview"
 
+// hold keeps a preview deleted while the PR's head is still SHA.
+type hold struct {
+	SHA  string `json:"sha"`
+	Kind string `json:"kind"`         // holdCommand or holdTTL
+	By   string `json:"by,omitempty"` // who asked, for holdCommand
+}
+
 // state is the reconciler's own record of a preview, kept as JSON in
-// store.Preview.RunState. Everything the comment shows derives from it and
-// the Preview row, so any process can render the comment again.
+// store.Preview.RunState; with the Preview row it renders the comment.
 type state struct {
-	// Run is the engine's progress on the current (or last) build.
+	// Run is the engine's progress on the current (or last) build; none
+	// while building: a create may have been sent without its job id.
 	Run *preview.Run `json:"run,omitempty"`
-	// BuildGen and BuildSHA are what the current (or last) build is for,
-	// recorded before the Cloud is asked, so a restart knows what it was.
+	// BuildGen and BuildSHA are what the current (or last) build is for;
+	// Builds counts them, so a rebuild is a new final state to show.
 	BuildGen int64  `json:"build_gen,omitempty"`
 	BuildSHA string `json:"build_sha,omitempty"`
-	// Builds counts the builds started, so that a rebuild of the same
-	// commit is a new final state to show.
-	Builds int `json:"builds,omitempty"`
-	// Starting is set while a create may have been sent without its job id
-	// saved; a restart creates again (the Cloud takes it as a rebuild).
-	Starting bool `json:"starting,omitempty"`
-	// Rebuild is a permitted rebuild request not yet acted on; Drifted
-	// says the app vanished (or another build replaced ours).
-	Rebuild bool `json:"rebuild,omitempty"`
-	Drifted bool `json:"drifted,omitempty"`
-	// HoldSHA keeps the preview deleted while the head is still this
-	// commit: after "/preview delete" (HoldKind command) or its TTL.
-	HoldSHA  string `json:"hold_sha,omitempty"`
-	HoldKind string `json:"hold_kind,omitempty"`
-	HoldBy   string `json:"hold_by,omitempty"`
-	// QueuedAt orders the previews waiting for a slot of the cap.
-	QueuedAt time.Time `json:"queued_at,omitzero"`
-	// BuiltAt is when the last successful build finished; the TTL counts
-	// from it. ExpiresAt and WarnAt are derived from it and the TTL in
-	// force when last computed, for the sweep to read without GitHub.
+	Builds   int    `json:"builds,omitempty"`
+	// Redo (redoAsked, redoDrifted) asks for a rebuild of the same head.
+	Redo     string    `json:"redo,omitempty"`
+	Hold     *hold     `json:"hold,omitempty"`
+	QueuedAt time.Time `json:"queued_at,omitzero"` // orders the previews waiting for a slot
+	// The TTL counts from BuiltAt; ExpiresAt and WarnAt are derived, for
+	// the sweep to read without GitHub.
 	BuiltAt   time.Time `json:"built_at,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	WarnAt    time.Time `json:"warn_at,omitzero"`
 	KeepLabel string    `json:"keep_label,omitempty"`
-	// Reason says why the preview was deleted or not built, for the
-	// comment.
-	Reason string `json:"reason,omitempty"`
+	Reason    string    `json:"reason,omitempty"` // why the preview was deleted or not built
 	// Reported is the final state last shown on GitHub in full (comment
 	// and deployment status); a mismatch means that showing is owed.
 	Reported string `json:"reported,omitempty"`
-	// DeployOwed says the build's deployment could not be created when it
-	// started (a GitHub rate limit or outage, not a missing permission):
-	// it is created with the final status.
+	// DeployOwed: the build's deployment could not be created (a rate
+	// limit or outage); it is created with the final status.
 	DeployOwed bool `json:"deploy_owed,omitempty"`
-	// EnvSig fingerprints the env the live app was given (EnvKeys are its
-	// keys), so that a change of env alone is applied in place instead of
-	// rebuilding; EnvUpdates counts those changes, each a state to show.
+	// EnvSig fingerprints the live app's env (EnvKeys its keys), so a
+	// change of env alone is applied in place; EnvUpdates counts those.
 	EnvSig     string   `json:"env_sig,omitempty"`
 	EnvKeys    []string `json:"env_keys,omitempty"`
 	EnvUpdates int      `json:"env_updates,omitempty"`
-	// SecretVars are the service's variables the env's secrets came from
-	// and SecretSig fingerprints their values then: the sweep notices a
-	// rotated secret without reading the repository's configuration.
+	// SecretVars are the service variables the env's secrets came from,
+	// SecretSig their values', so the sweep notices a rotated secret.
 	SecretVars []string `json:"secret_vars,omitempty"`
 	SecretSig  string   `json:"secret_sig,omitempty"`
-	// AutoRebuildSHA is the commit whose first deployment failed with the
-	// Cloud's first-run error and was rebuilt once for it.
+	// AutoRebuildSHA was rebuilt once after the Cloud's first-run error.
 	AutoRebuildSHA string `json:"auto_rebuild_sha,omitempty"`
-	// APIReview is the rendered API review of the head APIReviewSHA
-	// against the base branch, and APISummary its one line.
+	// APIReview is the API review of APIReviewSHA against the base, and
+	// APISummary its one line.
 	APIReviewSHA string `json:"api_review_sha,omitempty"`
 	APISummary   string `json:"api_summary,omitempty"`
 	APIReview    string `json:"api_review,omitempty"`
 }
 
+// decodeState reads a stored state, older records too.
 func decodeState(raw []byte) *state {
-	s := &state{}
-	if len(raw) == 0 {
-		return s
+	var rec struct {
+		state
+		// The fields Redo and Hold replaced ("starting" is now read off
+		// the Preview's status).
+		Rebuild  bool   `json:"rebuild"`
+		Drifted  bool   `json:"drifted"`
+		HoldSHA  string `json:"hold_sha"`
+		HoldKind string `json:"hold_kind"`
+		HoldBy   string `json:"hold_by"`
 	}
-	if err := json.Unmarshal(raw, s); err != nil {
-		// An unreadable record (an older format) costs at most one
-		// rebuild: start from scratch rather than wedge the PR.
+	if len(raw) > 0 && json.Unmarshal(raw, &rec) != nil {
+		// Costs at most one rebuild, rather than wedging the PR.
 		return &state{}
 	}
-	return s
+	s := rec.state
+	switch {
+	case rec.Rebuild:
+		s.Redo = redoAsked
+	case rec.Drifted && s.Redo == "":
+		s.Redo = redoDrifted
+	}
+	if rec.HoldSHA != "" {
+		s.Hold = &hold{SHA: rec.HoldSHA, Kind: rec.HoldKind, By: rec.HoldBy}
+	}
+	return &s
 }
 
 func (s *state) encode() []byte {
 	b, err := json.Marshal(s)
 	if err != nil {
-		// Only plain data lives here; Marshal cannot fail on it.
-		panic("reconcile: encoding state: " + err.Error())
+		panic("reconcile: encoding state: " + err.Error()) // plain data: cannot fail
 	}
 	return b
 }
 
-// encodeMasked is encode with mask applied to the texts that can quote a
-// secret: the run's result and the reason shown.
+// encodeMasked is encode with the texts that can quote a secret masked.
 func (s *state) encodeMasked(mask func(string) string) []byte {
 	c := *s
 	if s.Run != nil {
@@ -124,8 +133,11 @@ func (s *state) encodeMasked(mask func(string) string) []byte {
 }
 
 // building reports whether a build is under way (or may be).
-func (s *state) building() bool {
-	return s.Starting || (s.Run != nil && !s.Run.Result.Status.Done())
+func building(p *store.Preview, s *state) bool {
+	if s.Run == nil {
+		return p.Status == store.StatusBuilding
+	}
+	return !s.Run.Result.Status.Done()
 }
 
 // reportKey names a final state for Reported.
@@ -137,8 +149,7 @@ func reportKey(p *store.Preview, s *state) string {
 	return fmt.Sprintf("%s@%s#%s", p.Status, builds, strings.TrimSpace(s.Reason))
 }
 
-// envSig fingerprints an env, so the stored state holds no value, secret
-// or not.
+// envSig fingerprints an env, so the stored state holds no value.
 func envSig(env []preview.EnvVar) string { return preview.EnvSig("", env) }
 
 // secretSig fingerprints the current values of the service variables names.
@@ -150,24 +161,23 @@ func secretSig(getenv func(string) string, names []string) string {
 	return envSig(env)
 }
 
-// recordEnv notes the env a build or an in-place update gave the app.
+// recordEnv notes the env a build or an update gave the app.
 func (s *state) recordEnv(res *repoconfig.Resolved, getenv func(string) string) {
 	s.EnvSig, s.EnvKeys = envSig(res.Env), preview.EnvKeys(res.Env)
 	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), secretSig(getenv, res.SecretVars)
 }
 
-// secretsRotated reports whether a service variable the live app's env
-// came from has changed since.
+// secretsRotated reports whether a variable the live env came from changed.
 func (s *state) secretsRotated(getenv func(string) string) bool {
 	return len(s.SecretVars) > 0 && s.SecretSig != secretSig(getenv, s.SecretVars)
 }
 
 // held reports whether the preview must stay deleted for pr's head.
 func (s *state) held(pr *store.PullRequest, keepLabel string) bool {
-	if s.HoldSHA == "" || s.HoldSHA != pr.HeadSHA {
+	if s.Hold == nil || s.Hold.SHA != pr.HeadSHA {
 		return false
 	}
-	return s.HoldKind != holdTTL || !hasLabel(pr.Labels, keepLabel)
+	return s.Hold.Kind != holdTTL || !hasLabel(pr.Labels, keepLabel)
 }
 
 // setTTL derives the expiry from BuiltAt and the TTL in force.
@@ -184,13 +194,41 @@ func (s *state) setTTL(ttl, warning time.Duration, keepLabel string) {
 }
 
 func hasLabel(labels []string, want string) bool {
-	if want == "" {
-		return false
-	}
-	for _, l := range labels {
-		if strings.EqualFold(l, want) {
-			return true
+	return want != "" && slices.ContainsFunc(labels, func(l string) bool { return strings.EqualFold(l, want) })
+}
+
+// secretValues lists what a configuration holds that must not be shown:
+// secret values, and the database server's URI and password.
+func secretValues(res repoconfig.Resolved) []string {
+	var out []string
+	for _, v := range res.Env {
+		if res.IsSecret(v) {
+			out = append(out, v.Value)
 		}
 	}
-	return false
+	if pg := res.Postgres; pg != nil {
+		out = append(out, pg.ServerURI)
+		out = append(out, pgdb.PasswordForms(pg.ServerURI)...)
+	}
+	return out
 }
+
+// maskError returns err masked, still unwrapping to err.
+func maskError(err error, m *preview.Masker) error {
+	if err == nil {
+		return nil
+	}
+	text := m.Mask(err.Error())
+	if text == err.Error() {
+		return err
+	}
+	return &maskedError{err: err, text: text}
+}
+
+type maskedError struct {
+	err  error
+	text string
+}
+
+func (e *maskedError) Error() string { return e.text }
+func (e *maskedError) Unwrap() error { return e.err }

@@ -1,11 +1,12 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -28,42 +29,30 @@ type Queue interface {
 
 // SweepOptions tunes NewSweeper; zero fields take the defaults in brackets.
 type SweepOptions struct {
-	// DriftEvery is how often a ready preview is checked for still
-	// existing in the Cloud [1h]; each check is one Cloud API call.
+	// DriftEvery is how often a ready app is looked up in the Cloud [1h].
 	DriftEvery time.Duration
-	// KeepDeliveries is how many recorded deliveries survive pruning
-	// [10000]: deduplication forgets older ones.
+	// KeepDeliveries is how many recorded deliveries survive pruning [10000].
 	KeepDeliveries int
-	// OrphanGrace and OrphanWindow bound the re-check of deleted previews
-	// [10m, OrphanGrace+2h]: between them after a deletion, the sweep looks the app up
-	// once more (one Cloud call) and deletes it again if it is back. A
-	// creation job that was in flight but unknown to the store (a crash
-	// between sending the create and saving its job id) brings an app up
-	// after the delete found nothing.
+	// Between OrphanGrace and OrphanWindow after a deletion [10m, +2h], an
+	// app a lost creation job brought back is deleted again.
 	OrphanGrace, OrphanWindow time.Duration
-	// RetainClosed is how long the records of a closed PR whose preview
-	// is deleted are kept [720h]; then the PR is forgotten.
+	// RetainClosed is how long a closed PR is remembered [720h].
 	RetainClosed time.Duration
 }
 
 // sweepLease is how long the sweep holds a PR while it marks drift.
 const sweepLease = 30 * time.Second
 
-// Sweeper is the periodic pass that jobs.New runs as its SweepFunc. It
-// finds work and enqueues it; the only state it writes itself is a drift
-// mark (under the PR's lease). The reconciler does everything else, so a
-// sweep may run any number of times.
+// Sweeper is jobs.New's SweepFunc: it enqueues work and writes only a drift
+// mark, so a sweep may run any number of times.
 type Sweeper struct {
 	r     *Reconciler
 	opts  SweepOptions
 	owner string
 
-	mu      sync.Mutex
-	checked map[string]time.Time // by PR key: last drift check
-	// orphanChecked holds the deletions already re-checked, by PR key and
-	// deletion time. It lives in memory: after a restart (the case that
-	// makes orphans) every recent deletion is checked again.
-	orphanChecked map[string]time.Time
+	mu            sync.Mutex           // held by a sweep
+	checked       map[string]time.Time // by PR key: last drift check
+	orphanChecked map[string]time.Time // deletions re-checked, by PR key (a restart checks again)
 }
 
 // NewSweeper returns the sweep of r's previews.
@@ -83,19 +72,15 @@ func NewSweeper(r *Reconciler, opts SweepOptions) *Sweeper {
 	if opts.RetainClosed <= 0 {
 		opts.RetainClosed = 30 * 24 * time.Hour
 	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	return &Sweeper{r: r, opts: opts, owner: "sweep/" + hex.EncodeToString(b[:]),
+	return &Sweeper{r: r, opts: opts, owner: "sweep/" + rand.Text(),
 		checked: map[string]time.Time{}, orphanChecked: map[string]time.Time{}}
 }
 
-// Sweep enqueues every PR whose preview is not what it should be: a
-// closed or uninstalled PR with a live preview, a PR whose newest
-// generation was not acted on, a build without a job, a preview due for
-// its TTL warning or deletion, or one deleted by hand in the Cloud. Then
-// it forgets uninstalled installations that have nothing left, and prunes
-// deliveries and expired leases. q is the queue it enqueues into.
+// Sweep enqueues into q every PR whose preview is not what it should be,
+// forgets empty uninstalled installations, and prunes.
 func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
+	sw.mu.Lock() // one sweep at a time
+	defer sw.mu.Unlock()
 	r := sw.r
 	pendingJobs, err := q.Pending(ctx)
 	if err != nil {
@@ -117,23 +102,21 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 		}
 		pending[key] = true
 		enqueued++
-		r.log.InfoContext(ctx, "sweep enqueued a PR", "pr", key, "why", why)
+		r.Logger.InfoContext(ctx, "sweep enqueued a PR", "pr", key, "why", why)
 	}
 
-	previews, err := r.st.ListPreviews(ctx, store.PreviewFilter{Limit: 1 << 30})
+	previews, err := r.Store.ListPreviews(ctx, store.PreviewFilter{Limit: 1 << 30})
 	if err != nil {
 		return err
 	}
 	byKey := make(map[string]*store.Preview, len(previews))
-	live := map[string]bool{}
 	for _, p := range previews {
 		byKey[p.Key] = p
 		if !p.Active() {
 			errs = append(errs, sw.deletedPreview(ctx, p))
 			continue
 		}
-		live[p.Key] = true
-		pr, err := r.st.GetPR(ctx, p.Key)
+		pr, err := r.Store.GetPR(ctx, p.Key)
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
@@ -145,23 +128,21 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 		switch {
 		case pr.Closed || pr.Uninstalled:
 			enqueue(p.Key, "closed or uninstalled with a live preview")
-		case s.building() || p.Status == store.StatusQueued || p.Status == store.StatusDeleting:
+		case building(p, s) || p.Status == store.StatusQueued || p.Status == store.StatusDeleting:
 			enqueue(p.Key, "work under way without a job")
 		case pr.Generation > p.BuiltGeneration:
 			enqueue(p.Key, "newer desired state")
-		case ttlDue(p, s, pr, r.now()):
+		case ttlDue(p, s, pr, r.Now()):
 			enqueue(p.Key, "TTL warning or expiry due")
-		case p.Status == store.StatusReady && s.secretsRotated(r.getenv):
+		case p.Status == store.StatusReady && s.secretsRotated(r.Getenv):
 			enqueue(p.Key, "a secret of its env changed in the service's environment")
-		case p.Status == store.StatusReady:
-			if sw.drifted(ctx, p) {
-				enqueue(p.Key, "app deleted outside hasura-preview")
-			}
+		case p.Status == store.StatusReady && sw.drifted(ctx, p):
+			enqueue(p.Key, "app deleted outside hasura-preview")
 		}
 	}
-	sw.forgetChecks(live)
+	maps.DeleteFunc(sw.checked, func(k string, _ time.Time) bool { return byKey[k] == nil || !byKey[k].Active() })
 
-	open, err := r.st.ListOpenPRs(ctx)
+	open, err := r.Store.ListOpenPRs(ctx)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -172,146 +153,105 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 	}
 
 	errs = append(errs, sw.forgetInstallations(ctx, q))
-	if _, err := r.st.PruneDeliveries(ctx, sw.opts.KeepDeliveries); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := r.st.PruneLeases(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	if _, err := r.st.PruneReplySlots(ctx, replyWindow); err != nil {
-		errs = append(errs, err)
-	}
+	_, err1 := r.Store.PruneDeliveries(ctx, sw.opts.KeepDeliveries)
+	_, err2 := r.Store.PruneLeases(ctx)
+	_, err3 := r.Store.PruneReplySlots(ctx, replyWindow)
+	errs = append(errs, err1, err2, err3)
 	if enqueued > 0 {
-		r.log.InfoContext(ctx, "sweep done", "enqueued", enqueued)
+		r.Logger.InfoContext(ctx, "sweep done", "enqueued", enqueued)
 	}
 	return errors.Join(errs...)
 }
 
-// deletedPreview re-checks a recent deletion for an app that came back, and
-// forgets a PR closed long ago.
+// deletedPreview re-checks a recent deletion; it forgets an old one.
 func (sw *Sweeper) deletedPreview(ctx context.Context, p *store.Preview) error {
 	if p.Status != store.StatusDeleted || p.DeletedAt.IsZero() {
 		return nil
 	}
-	age := sw.r.now().Sub(p.DeletedAt)
+	age := sw.r.Now().Sub(p.DeletedAt)
 	switch {
 	case age >= sw.opts.RetainClosed:
-		pr, err := sw.r.st.GetPR(ctx, p.Key)
+		pr, err := sw.r.Store.GetPR(ctx, p.Key)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && (pr.Closed || pr.Uninstalled)) {
-			sw.r.log.InfoContext(ctx, "forgetting a long-closed pull request", "pr", p.Key)
-			return sw.r.st.ForgetPR(ctx, p.Key)
+			sw.r.Logger.InfoContext(ctx, "forgetting a long-closed pull request", "pr", p.Key)
+			return sw.r.Store.ForgetPR(ctx, p.Key)
 		}
 		return err
 	case age < sw.opts.OrphanGrace || age > sw.opts.OrphanWindow:
 		return nil
 	}
-	sw.mu.Lock()
-	done := sw.orphanChecked[p.Key].Equal(p.DeletedAt)
-	sw.mu.Unlock()
-	if done || p.AppName == "" {
+	if sw.orphanChecked[p.Key].Equal(p.DeletedAt) || p.AppName == "" {
 		return nil
 	}
-	projects, err := sw.r.engine.Cloud.ProjectsByName(ctx, p.AppName)
+	projects, err := sw.r.Engine.Cloud.ProjectsByName(ctx, p.AppName)
 	switch {
 	case err != nil:
-		sw.r.log.WarnContext(ctx, "orphan check failed", "pr", p.Key, "app", p.AppName, "error", err)
+		sw.r.Logger.WarnContext(ctx, "orphan check failed", "pr", p.Key, "app", p.AppName, "error", err)
 		return nil
 	case len(projects) > 0:
-		// The PR may have been reopened meanwhile: then its reconcile
-		// owns the app, and the preview row would not say deleted.
-		pr, err := sw.r.st.GetPR(ctx, p.Key)
+		// A PR reopened meanwhile owns its app again.
+		pr, err := sw.r.Store.GetPR(ctx, p.Key)
 		if err == nil && !pr.Closed && !pr.Uninstalled && pr.Generation > p.BuiltGeneration {
 			return nil
 		}
-		if holder, err := sw.r.st.ClaimAppName(ctx, p.AppName, p.Key); err != nil || holder != "" {
-			// Another pull request's preview holds the name now: the app
-			// is that one's.
-			return err
+		if holder, err := sw.r.Store.ClaimAppName(ctx, p.AppName, p.Key); err != nil || holder != "" {
+			return err // the app is another PR's preview now
 		}
-		sw.r.log.WarnContext(ctx, "a deleted preview app is back in the Cloud; deleting it again", "pr", p.Key, "app", p.AppName)
-		if _, err := sw.r.engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName}); err != nil {
+		sw.r.Logger.WarnContext(ctx, "a deleted preview app is back in the Cloud; deleting it again", "pr", p.Key, "app", p.AppName)
+		if _, err := sw.r.Engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName}); err != nil {
 			return fmt.Errorf("deleting orphan %s: %w", p.AppName, err)
 		}
 	}
-	sw.mu.Lock()
 	sw.orphanChecked[p.Key] = p.DeletedAt
-	sw.mu.Unlock()
 	return nil
 }
 
 // ttlDue reports whether the preview's TTL warning or deletion is due.
 func ttlDue(p *store.Preview, s *state, pr *store.PullRequest, now time.Time) bool {
-	if (p.Status != store.StatusReady && p.Status != store.StatusFailed) || s.ExpiresAt.IsZero() || hasLabel(pr.Labels, s.KeepLabel) {
-		return false
-	}
-	if !now.Before(s.ExpiresAt) {
-		return true
-	}
-	return !s.WarnAt.IsZero() && !now.Before(s.WarnAt) && p.TTLWarnedAt.IsZero()
+	return kept(p, s, pr) && !s.ExpiresAt.IsZero() && (!now.Before(s.ExpiresAt) || ttlWarnDue(p, s, pr, now))
 }
 
-// drifted checks, at most once per DriftEvery, that a ready preview's app
-// still exists, and marks it for rebuilding when it does not.
+// drifted marks a ready preview whose app is gone (checked once per DriftEvery).
 func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
-	now := sw.r.now()
-	sw.mu.Lock()
-	last, ok := sw.checked[p.Key]
-	sw.mu.Unlock()
-	if ok && now.Sub(last) < sw.opts.DriftEvery {
+	now := sw.r.Now()
+	if last, ok := sw.checked[p.Key]; ok && now.Sub(last) < sw.opts.DriftEvery {
 		return false
 	}
-	projects, err := sw.r.engine.Cloud.ProjectsByName(ctx, p.AppName)
+	projects, err := sw.r.Engine.Cloud.ProjectsByName(ctx, p.AppName)
 	if err != nil {
-		sw.r.log.WarnContext(ctx, "drift check failed", "pr", p.Key, "app", p.AppName, "error", err)
+		sw.r.Logger.WarnContext(ctx, "drift check failed", "pr", p.Key, "app", p.AppName, "error", err)
 		return false
 	}
 	if len(projects) > 0 {
-		sw.noteCheck(p.Key, now)
+		sw.checked[p.Key] = now
 		if len(projects) > 1 && p.ProjectID != "" && slices.ContainsFunc(projects, func(c cloud.Project) bool { return c.ID == p.ProjectID }) {
 			// Several projects of one name (graphql-engine#10287): all but
 			// the one this preview was built as are orphans.
-			res, err := sw.r.engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName, Keep: p.ProjectID})
+			res, err := sw.r.Engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName, Keep: p.ProjectID})
 			if err != nil {
-				sw.r.log.WarnContext(ctx, "deleting duplicate projects failed", "pr", p.Key, "app", p.AppName, "error", err)
+				sw.r.Logger.WarnContext(ctx, "deleting duplicate projects failed", "pr", p.Key, "app", p.AppName, "error", err)
 			} else if res.Deleted > 0 {
-				sw.r.log.WarnContext(ctx, "deleted duplicate projects of a preview app", "pr", p.Key, "app", p.AppName, "deleted", res.Deleted)
+				sw.r.Logger.WarnContext(ctx, "deleted duplicate projects of a preview app", "pr", p.Key, "app", p.AppName, "deleted", res.Deleted)
 			}
 		}
 		return false
 	}
 	marked, merr := sw.markDrifted(ctx, p.Key)
 	if merr != nil {
-		sw.r.log.WarnContext(ctx, "marking drift failed", "pr", p.Key, "error", merr)
+		sw.r.Logger.WarnContext(ctx, "marking drift failed", "pr", p.Key, "error", merr)
 		return false
 	}
 	if marked {
-		sw.noteCheck(p.Key, now)
-		sw.r.log.InfoContext(ctx, "preview app is gone from the Cloud; it will be rebuilt", "pr", p.Key, "app", p.AppName)
+		sw.checked[p.Key] = now
+		sw.r.Logger.InfoContext(ctx, "preview app is gone from the Cloud; it will be rebuilt", "pr", p.Key, "app", p.AppName)
 	}
 	return marked
 }
 
-func (sw *Sweeper) noteCheck(key string, at time.Time) {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	sw.checked[key] = at
-}
-
-func (sw *Sweeper) forgetChecks(live map[string]bool) {
-	sw.mu.Lock()
-	defer sw.mu.Unlock()
-	for k := range sw.checked {
-		if !live[k] {
-			delete(sw.checked, k)
-		}
-	}
-}
-
 // markDrifted records the drift under the PR's lease, so that it cannot
-// overwrite what a reconcile running at the same moment saves. A PR
-// someone else holds is left for the next sweep.
+// overwrite a reconcile; a held PR waits for the next sweep.
 func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
-	st := sw.r.st
+	st := sw.r.Store
 	ok, _, err := st.AcquireLease(ctx, key, sw.owner, sweepLease)
 	if err != nil || !ok {
 		return false, err
@@ -329,16 +269,15 @@ func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
 		return false, nil
 	}
 	s := decodeState(p.RunState)
-	s.Drifted = true
+	s.Redo = cmp.Or(s.Redo, redoDrifted)
 	p.RunState = s.encode()
 	p.LastError = "the app was deleted outside hasura-preview"
 	return true, st.SavePreview(ctx, p)
 }
 
-// forgetInstallations drops the bookkeeping of uninstalled installations
-// once the reconciler has deleted all their previews.
+// forgetInstallations drops uninstalled installations without previews.
 func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
-	insts, err := sw.r.st.ListInstallations(ctx)
+	insts, err := sw.r.Store.ListInstallations(ctx)
 	if err != nil {
 		return err
 	}
@@ -347,19 +286,15 @@ func (sw *Sweeper) forgetInstallations(ctx context.Context, q Queue) error {
 		if !in.Deleted {
 			continue
 		}
-		live, err := sw.r.st.CountActivePreviews(ctx, in.ID)
-		if err != nil {
+		if live, err := sw.r.Store.CountActivePreviews(ctx, in.ID); err != nil || live > 0 {
 			errs = append(errs, err)
-			continue
-		}
-		if live > 0 {
 			continue
 		}
 		if err := q.ForgetInstallation(ctx, in.ID); err != nil {
 			errs = append(errs, fmt.Errorf("forgetting installation %d: %w", in.ID, err))
 			continue
 		}
-		sw.r.gh.Forget(in.ID)
+		sw.r.GitHub.Forget(in.ID)
 	}
 	return errors.Join(errs...)
 }

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -65,11 +66,11 @@ func TestStateHoldAndTTL(t *testing.T) {
 		t.Fatal("TTL 0 expires")
 	}
 	pr := &store.PullRequest{HeadSHA: "a", Labels: []string{"Keep"}}
-	s.HoldSHA, s.HoldKind = "a", holdTTL
+	s.Hold = &hold{SHA: "a", Kind: holdTTL}
 	if s.held(pr, "keep") {
 		t.Error("the keep label does not lift a TTL hold")
 	}
-	s.HoldKind = holdCommand
+	s.Hold.Kind = holdCommand
 	if !s.held(pr, "keep") {
 		t.Error("the keep label lifted a delete command")
 	}
@@ -77,11 +78,11 @@ func TestStateHoldAndTTL(t *testing.T) {
 	if s.held(pr, "keep") {
 		t.Error("a push does not lift the hold")
 	}
-	if d := decodeState([]byte("{not json")); d.Run != nil || d.building() {
+	if d := decodeState([]byte("{not json")); d.Run != nil || building(&store.Preview{}, d) {
 		t.Errorf("unreadable state: %+v", d)
 	}
-	round := decodeState((&state{Builds: 3, HoldSHA: "x", QueuedAt: built}).encode())
-	if round.Builds != 3 || round.HoldSHA != "x" || !round.QueuedAt.Equal(built) {
+	round := decodeState((&state{Builds: 3, Hold: &hold{SHA: "x"}, QueuedAt: built}).encode())
+	if round.Builds != 3 || round.Hold.SHA != "x" || !round.QueuedAt.Equal(built) {
 		t.Errorf("round trip: %+v", round)
 	}
 }
@@ -94,5 +95,41 @@ func TestSecretValuesCoverThePasswordAsWritten(t *testing.T) {
 	values := secretValues(res)
 	if !slices.Contains(values, "p%40ss%2fword") || !slices.Contains(values, "p@ss/word") {
 		t.Fatalf("secret values %q miss a spelling of the password", values)
+	}
+}
+
+// TestDecodeOldState: records written before Redo and Hold replaced the
+// rebuild, drifted, hold_* and starting fields keep their meaning.
+func TestDecodeOldState(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name, raw string
+		redo      string
+		hold      *hold
+	}{
+		{"rebuild asked", `{"builds":2,"rebuild":true}`, redoAsked, nil},
+		{"drifted", `{"builds":2,"drifted":true}`, redoDrifted, nil},
+		{"rebuild asked after a drift", `{"rebuild":true,"drifted":true}`, redoAsked, nil},
+		{"deleted on request", `{"hold_sha":"abc","hold_kind":"command","hold_by":"alice"}`, "", &hold{SHA: "abc", Kind: holdCommand, By: "alice"}},
+		{"expired", `{"hold_sha":"abc","hold_kind":"ttl"}`, "", &hold{SHA: "abc", Kind: holdTTL}},
+	} {
+		s := decodeState([]byte(tt.raw))
+		if s.Redo != tt.redo || !reflect.DeepEqual(s.Hold, tt.hold) {
+			t.Errorf("%s: redo %q hold %+v, want %q %+v", tt.name, s.Redo, s.Hold, tt.redo, tt.hold)
+		}
+	}
+	// "starting": a create sent without its job id saved, which the
+	// Preview's status now says.
+	f := readyFacts()
+	f.p.Status, f.s = store.StatusBuilding, decodeState([]byte(`{"build_sha":"bbb","builds":1,"starting":true}`))
+	if st := next(f); !building(f.p, f.s) || st.kind != stepStart {
+		t.Errorf("an old record of a create in flight: next = %s (%q), want it sent again", st.kind, st.reason)
+	}
+	old := decodeState([]byte(`{"run":{"result":{"status":"success"}},"build_sha":"abc","builds":3,"reported":"ready@3#","deploy_owed":true,"hold_sha":"abc","hold_kind":"ttl"}`))
+	if old.Run == nil || old.BuildSHA != "abc" || old.Builds != 3 || old.Reported != "ready@3#" || !old.DeployOwed {
+		t.Errorf("the other fields: %+v", old)
+	}
+	if again := decodeState(old.encode()); !reflect.DeepEqual(again, old) {
+		t.Errorf("re-encoded: %+v, want %+v", again, old)
 	}
 }

@@ -5,21 +5,24 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/apireview"
+	"github.com/hasura-preview/hasura-preview/internal/ghproject"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/repoconfig"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// view renders the comment from the stored state, so that any pass, in
-// any process, shows the same thing for the same state.
+// view renders the comment from the stored state alone, so every process
+// shows the same.
 func (r *Reconciler) view(ps *pass) ghreport.View {
 	p, s, pr := ps.p, ps.s, ps.pr
 	name := cmp.Or(p.AppName, ps.name)
 	v := ghreport.View{
 		Branch: pr.Branch, SHA: cmp.Or(s.BuildSHA, pr.HeadSHA), PR: pr.Number,
-		RebuildCheckbox: p.Status != store.StatusNone, Footer: r.footer,
+		RebuildCheckbox: p.Status != store.StatusNone, Footer: r.Footer,
 	}
 	var ce *repoconfig.Error
 	switch {
@@ -48,8 +51,7 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 	for _, w := range ps.warns {
 		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: "`" + repoconfig.Path + "`: " + w.String()})
 	}
-	if (p.Status == store.StatusReady || p.Status == store.StatusFailed) && !p.TTLWarnedAt.IsZero() &&
-		!s.ExpiresAt.IsZero() && !hasLabel(pr.Labels, s.KeepLabel) {
+	if kept(p, s, pr) && !p.TTLWarnedAt.IsZero() && !s.ExpiresAt.IsZero() {
 		v.Notices = append(v.Notices, ghreport.Notice{Kind: ghreport.NoticeWarning, Text: fmt.Sprintf(
 			"This preview will be deleted at %s — add the `%s` label to keep it.",
 			s.ExpiresAt.UTC().Format("2006-01-02 15:04 UTC"), s.KeepLabel)})
@@ -57,47 +59,33 @@ func (r *Reconciler) view(ps *pass) ghreport.View {
 	return v
 }
 
-// commentWanted reports whether the PR should carry our comment: whenever
-// it has or had a preview, or the configuration needs fixing, but not in a
+// commentWanted reports whether the PR should carry our comment: not in a
 // repository that does not take part and was never commented on.
 func (r *Reconciler) commentWanted(ps *pass) bool {
-	if ps.gh == nil {
-		return false
-	}
-	if ps.p.CommentID != 0 {
-		return true
-	}
 	var ce *repoconfig.Error
-	if errors.As(ps.cfgErr, &ce) && !ps.pr.Closed {
-		return true
-	}
-	switch ps.p.Status {
-	case store.StatusNone:
+	switch {
+	case ps.gh == nil:
 		return false
-	case store.StatusDeleted:
+	case ps.p.CommentID != 0, errors.As(ps.cfgErr, &ce) && !ps.pr.Closed:
+		return true
+	case ps.p.Status == store.StatusDeleted:
 		return !errors.Is(ps.cfgErr, repoconfig.ErrNotConfigured)
 	}
-	return true
+	return ps.p.Status != store.StatusNone
 }
 
-// progress shows an intermediate state. The Reporter paces these edits, and
-// a failure only costs a stale comment, so it is logged, not returned.
+// progress shows an intermediate state, paced by the Reporter; a failure
+// only costs a stale comment.
 func (r *Reconciler) progress(ctx context.Context, ps *pass) {
-	if !r.commentWanted(ps) {
-		return
-	}
-	if r.budgets.low(ps.pr.InstallationID) {
-		// Short of GitHub budget: the final state will be shown, and the
-		// deployment already says the preview is pending.
-		return
+	if !r.commentWanted(ps) || r.Budgets.low(ps.pr.InstallationID) {
+		return // short of GitHub budget, only the final state is shown
 	}
 	r.warnGitHub(ctx, ps, "comments", ps.rep.Update(ctx, r.view(ps)))
 	r.noteComment(ctx, ps)
 }
 
 // publish shows the final state: the deployment's last status and the
-// comment. Until both are written, the state is owed (state.Reported), so
-// a failure here is returned and the retry shows it again.
+// comment. A failure is returned: the state is owed until both are written.
 func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	if ps.gh == nil {
 		return nil
@@ -105,12 +93,12 @@ func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	key := reportKey(p, s)
 	owed := (p.Status == store.StatusReady || p.Status == store.StatusFailed || p.Status == store.StatusDeleted) && s.Reported != key
-	if owed && s.DeployOwed && p.DeploymentID == 0 && p.Status != store.StatusDeleted {
-		if err := r.owedDeployment(ctx, ps); err != nil {
-			return err
-		}
-	}
 	if owed {
+		if s.DeployOwed && p.DeploymentID == 0 && p.Status != store.StatusDeleted {
+			if err := r.owedDeployment(ctx, ps); err != nil {
+				return err
+			}
+		}
 		var err error
 		switch {
 		case p.Status == store.StatusReady && p.DeploymentID != 0:
@@ -141,10 +129,8 @@ func (r *Reconciler) publish(ctx context.Context, ps *pass) error {
 	return nil
 }
 
-// owedDeployment creates the deployment a build could not create when it
-// started (see state.DeployOwed), so that its final status has one to go
-// on. It is saved before the status is written: a retry does not create a
-// second one.
+// owedDeployment creates the deployment a build could not (state.DeployOwed),
+// saved before its status is written so a retry does not create another.
 func (r *Reconciler) owedDeployment(ctx context.Context, ps *pass) error {
 	p, s := ps.p, ps.s
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
@@ -161,8 +147,7 @@ func (r *Reconciler) owedDeployment(ctx context.Context, ps *pass) error {
 	return r.save(ctx, ps)
 }
 
-// noteComment remembers our comment's id: it tells later passes that the
-// PR has a comment to keep up to date.
+// noteComment remembers our comment's id, for later passes to keep it up.
 func (r *Reconciler) noteComment(ctx context.Context, ps *pass) {
 	if id := ps.rep.CommentID(); id != 0 && id != ps.p.CommentID {
 		ps.p.CommentID = id
@@ -170,4 +155,30 @@ func (r *Reconciler) noteComment(ctx context.Context, ps *pass) {
 			ps.log.WarnContext(ctx, "saving the comment id", "error", err)
 		}
 	}
+}
+
+// apiReviewTimeout bounds a review's two archive downloads.
+const apiReviewTimeout = time.Minute
+
+// reviewAPI diffs the project at the base branch against the head, once
+// per head, and keeps the section in the state; it reports a change.
+func (r *Reconciler) reviewAPI(ctx context.Context, ps *pass) bool {
+	pr, s := ps.pr, ps.s
+	if ps.gh == nil || pr.HeadSHA == "" || pr.BaseRef == "" || s.APIReviewSHA == pr.HeadSHA {
+		return false
+	}
+	opts := apireview.Options{}
+	for _, e := range ps.res.Env {
+		if e.Key == "HASURA_GRAPHQL_UNAUTHORIZED_ROLE" {
+			opts.UnauthorizedRole = e.Value
+		}
+	}
+	rctx, cancel := context.WithTimeout(ctx, apiReviewTimeout)
+	defer cancel()
+	// The base repository serves a fork's head commit too.
+	rep := ghproject.Review(rctx, ps.gh, nil, pr.BaseOwner, pr.BaseRepo, ps.res.Directory,
+		ghproject.Side{Ref: pr.BaseRef}, ghproject.Side{Ref: pr.HeadSHA}, opts, ghproject.Limits{})
+	s.APIReviewSHA, s.APISummary, s.APIReview = pr.HeadSHA, ps.red.Mask(rep.Summary), ps.red.Mask(rep.Markdown())
+	ps.log.InfoContext(ctx, "API review", "sha", pr.HeadSHA, "summary", s.APISummary)
+	return true
 }

@@ -221,9 +221,9 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 
 	// The reconciler wakes PRs through the queue, built after it.
 	var queue *jobs.Client
-	wake := reconcile.EnqueueFunc(func(ctx context.Context, prKey string) (jobs.Enqueued, error) {
+	wake := func(ctx context.Context, prKey string) (jobs.Enqueued, error) {
 		return queue.Enqueue(ctx, prKey)
-	})
+	}
 	rec, err := reconcile.New(reconcile.Deps{
 		Store: s.st, GitHub: app, Engine: s.engine, Settings: reconcile.SettingsFrom(appCfg),
 		Getenv: s.deps.Getenv, Logger: recLog, Budgets: budgets,
