@@ -116,7 +116,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 	})
 	if err == nil {
 		run.Result.AutoRebuilt = s.AutoRebuildSHA == pr.HeadSHA
-		s.recordEnv(&ps.res, r.Getenv)
+		s.recordEnv(&ps.res, r.fingerprints())
 		s.EnvUpdates = 0
 		// Kept in memory only, to revoke when the build is over: one lost
 		// to a restart expires within the hour.
@@ -291,7 +291,7 @@ func (r *Reconciler) updateEnv(ctx context.Context, ps *pass) (time.Duration, er
 		}
 		return minAgain, nil
 	}
-	s.recordEnv(&ps.res, r.Getenv)
+	s.recordEnv(&ps.res, r.fingerprints())
 	if len(up.Set)+len(up.Deleted) > 0 {
 		s.EnvUpdates++
 		if s.Run != nil {
@@ -329,7 +329,7 @@ func ttlIn(res *repoconfig.Resolved, def time.Duration) time.Duration {
 // env or warning of its TTL as st says.
 func (r *Reconciler) steady(ctx context.Context, ps *pass, st step) (time.Duration, error) {
 	if st.recordEnv {
-		ps.s.recordEnv(&ps.res, r.Getenv)
+		ps.s.recordEnv(&ps.res, r.fingerprints())
 		ps.dirty = true
 	}
 	if st.warnTTL {

@@ -103,6 +103,7 @@ type facts struct {
 	filesKnown      bool
 	slots           *slotCount // the cap's count, once taken
 	secretsRotated  bool       // a service variable the live env came from changed
+	sigKey          string     // keys the env fingerprints (Settings.EnvSigKey)
 	now             time.Time
 }
 
@@ -254,7 +255,7 @@ func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
 	if p.Status == store.StatusReady && c.EnvSig != "" {
-		changed := c.EnvSig != envSig(f.res.Env)
+		changed := c.EnvSig != preview.EnvSig(f.sigKey, f.res.Env)
 		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}

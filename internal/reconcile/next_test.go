@@ -26,7 +26,7 @@ func readyFacts() facts {
 		p: &store.Preview{Key: "octo/shop#7", Status: store.StatusReady, AppName: "octo-shop-7", BuiltSHA: "bbb", TenantID: "tenant-1"},
 		s: &state{
 			Run:      &preview.Run{Result: preview.Result{Name: "octo-shop-7", Status: preview.StatusSuccess}},
-			BuildGen: 2, BuildSHA: "bbb", Builds: 1, BuiltAt: nextNow.Add(-time.Hour), EnvSig: envSig(env),
+			BuildGen: 2, BuildSHA: "bbb", Builds: 1, BuiltAt: nextNow.Add(-time.Hour), EnvSig: preview.EnvSig("", env),
 		},
 		res:       repoconfig.Resolved{Env: env, Policy: preview.Policy{SkipDrafts: true, ProjectDir: "hasura"}},
 		name:      "octo-shop-7",

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
+	"github.com/hasura-preview/hasura-preview/internal/config"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
@@ -171,5 +172,27 @@ func TestPermanentCreateRefusalIsNotRetried(t *testing.T) {
 	}
 	if rc.calls != 1 {
 		t.Errorf("%d creates, want 1", rc.calls)
+	}
+}
+
+// The run state's fingerprints are keyed with the service's Cloud token:
+// someone who reads the database and knows the configuration (it is in the
+// repository) cannot check a guess of a secret against them.
+func TestEnvFingerprintsAreKeyed(t *testing.T) {
+	t.Parallel()
+	const key = "hcpat-service-token"
+	h := newHarness(t, harnessOptions{settings: func(s *Settings) {
+		*s = SettingsFrom(config.Config{SecretEnvPrefix: s.SecretEnvPrefix, CloudToken: key})
+	}})
+	s := decodeState(h.preview(h.openBuilt(34)).RunState)
+	guess := []preview.EnvVar{{Key: repoScope + "ADMIN", Value: "s3cret-admin"}}
+	if s.SecretSig == "" || s.EnvSig == "" {
+		t.Fatalf("no fingerprints recorded: %+v", s)
+	}
+	if s.SecretSig == preview.EnvSig("", guess) {
+		t.Error("the secret's fingerprint is unkeyed: a right guess can be checked against the database")
+	}
+	if s.SecretSig != preview.EnvSig(key, guess) {
+		t.Error("the secret's fingerprint is not keyed with the Cloud token")
 	}
 }

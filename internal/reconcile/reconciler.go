@@ -50,6 +50,9 @@ type Settings struct {
 	// SecretEnvPrefix (required) and SecretScope (config.SecretScope*) say
 	// where repository secrets are looked up in the service's environment.
 	SecretEnvPrefix, SecretScope string
+	// EnvSigKey keys the env fingerprints kept in the run state (the
+	// service's Cloud token, as the action keys its deployment payload).
+	EnvSigKey string
 }
 
 const (
@@ -72,6 +75,7 @@ func SettingsFrom(c config.Config) Settings {
 		TTLWarning:                 c.TTLWarning,
 		SecretEnvPrefix:            c.SecretEnvPrefix,
 		SecretScope:                c.SecretScope,
+		EnvSigKey:                  c.CloudToken,
 	}
 }
 
@@ -201,7 +205,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 	s := decodeState(p.RunState)
 	ps := &pass{key: prKey, log: r.Logger.With("pr", prKey), red: &preview.Masker{}, facts: facts{
 		pr: pr, p: p, s: s, ttl: r.Settings.PreviewTTL, warning: r.Settings.TTLWarning,
-		capacity: r.Settings.MaxPreviewsPerInstallation, secretsRotated: s.secretsRotated(r.Getenv), now: r.Now(),
+		capacity: r.Settings.MaxPreviewsPerInstallation, secretsRotated: s.secretsRotated(r.fingerprints()), sigKey: r.Settings.EnvSigKey, now: r.Now(),
 	}}
 	defer func() {
 		if ps.online {

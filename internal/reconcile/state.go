@@ -149,27 +149,33 @@ func reportKey(p *store.Preview, s *state) string {
 	return fmt.Sprintf("%s@%s#%s", p.Status, builds, strings.TrimSpace(s.Reason))
 }
 
-// envSig fingerprints an env, so the stored state holds no value.
-func envSig(env []preview.EnvVar) string { return preview.EnvSig("", env) }
+// fingerprints hash envs for the run state, keyed with Settings.EnvSigKey
+// so that whoever reads the database cannot test guesses of a secret.
+type fingerprints struct {
+	key    string
+	getenv func(string) string
+}
 
-// secretSig fingerprints the current values of the service variables names.
-func secretSig(getenv func(string) string, names []string) string {
+func (fp fingerprints) env(env []preview.EnvVar) string { return preview.EnvSig(fp.key, env) }
+
+// secrets fingerprints the current values of the service variables names.
+func (fp fingerprints) secrets(names []string) string {
 	env := make([]preview.EnvVar, len(names))
 	for i, n := range names {
-		env[i] = preview.EnvVar{Key: n, Value: getenv(n)}
+		env[i] = preview.EnvVar{Key: n, Value: fp.getenv(n)}
 	}
-	return envSig(env)
+	return fp.env(env)
 }
 
 // recordEnv notes the env a build or an update gave the app.
-func (s *state) recordEnv(res *repoconfig.Resolved, getenv func(string) string) {
-	s.EnvSig, s.EnvKeys = envSig(res.Env), preview.EnvKeys(res.Env)
-	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), secretSig(getenv, res.SecretVars)
+func (s *state) recordEnv(res *repoconfig.Resolved, fp fingerprints) {
+	s.EnvSig, s.EnvKeys = fp.env(res.Env), preview.EnvKeys(res.Env)
+	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), fp.secrets(res.SecretVars)
 }
 
 // secretsRotated reports whether a variable the live env came from changed.
-func (s *state) secretsRotated(getenv func(string) string) bool {
-	return len(s.SecretVars) > 0 && s.SecretSig != secretSig(getenv, s.SecretVars)
+func (s *state) secretsRotated(fp fingerprints) bool {
+	return len(s.SecretVars) > 0 && s.SecretSig != fp.secrets(s.SecretVars)
 }
 
 // held reports whether the preview must stay deleted for pr's head.
@@ -232,3 +238,7 @@ type maskedError struct {
 
 func (e *maskedError) Error() string { return e.text }
 func (e *maskedError) Unwrap() error { return e.err }
+
+func (r *Reconciler) fingerprints() fingerprints {
+	return fingerprints{key: r.Settings.EnvSigKey, getenv: r.Getenv}
+}

@@ -134,7 +134,7 @@ func (sw *Sweeper) Sweep(ctx context.Context, q Queue) error {
 			enqueue(p.Key, "newer desired state")
 		case ttlDue(p, s, pr, r.Now()):
 			enqueue(p.Key, "TTL warning or expiry due")
-		case p.Status == store.StatusReady && s.secretsRotated(r.Getenv):
+		case p.Status == store.StatusReady && s.secretsRotated(r.fingerprints()):
 			enqueue(p.Key, "a secret of its env changed in the service's environment")
 		case p.Status == store.StatusReady && sw.drifted(ctx, p):
 			enqueue(p.Key, "app deleted outside hasura-preview")
