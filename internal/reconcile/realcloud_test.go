@@ -144,6 +144,33 @@ func TestDuplicateProjectsAreOrphans(t *testing.T) {
 	}
 }
 
+// The sweep deletes duplicates only under the PR's lease: while the PR's
+// job holds it (it may be rebuilding or deleting the app), they are left to
+// a later sweep.
+func TestDuplicatesWaitForThePRsLease(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{})
+	key := h.openBuilt(35)
+	live := h.preview(key).ProjectID
+	h.cloud.Duplicate("shop-pr-35")
+	if ok, _, err := h.st.AcquireLease(context.Background(), key, "its-job", 24*time.Hour); !ok || err != nil {
+		t.Fatalf("lease: %v %v", ok, err)
+	}
+	h.clock.Advance(time.Hour)
+	h.wantSweep("with the job running")
+	if left := h.cloud.Projects(); len(left) != 2 {
+		t.Fatalf("the sweep deleted under the job's lease: %+v", left)
+	}
+	if err := h.st.ReleaseLease(context.Background(), key, "its-job"); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Hour)
+	h.wantSweep("after the job")
+	if left := h.cloud.Projects(); len(left) != 1 || left[0].ID != live {
+		t.Fatalf("after the lease: %+v, want only %s", left, live)
+	}
+}
+
 // refusingCreate answers every create with an error retrying cannot fix.
 type refusingCreate struct {
 	preview.CloudAPI

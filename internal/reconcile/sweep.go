@@ -227,11 +227,20 @@ func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 		if len(projects) > 1 && p.ProjectID != "" && slices.ContainsFunc(projects, func(c cloud.Project) bool { return c.ID == p.ProjectID }) {
 			// Several projects of one name (graphql-engine#10287): all but
 			// the one this preview was built as are orphans.
-			res, err := sw.r.Engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName, Keep: p.ProjectID})
+			// Under the PR's lease, and only if the preview is still the one
+			// listed: its job may have rebuilt or deleted it since.
+			err := sw.leased(ctx, p.Key, func(cur *store.Preview) error {
+				if cur.Status != store.StatusReady || cur.AppName != p.AppName || cur.ProjectID != p.ProjectID {
+					return nil
+				}
+				res, err := sw.r.Engine.Destroy(ctx, preview.DestroySpec{Name: p.AppName, Keep: p.ProjectID})
+				if err == nil && res.Deleted > 0 {
+					sw.r.Logger.WarnContext(ctx, "deleted duplicate projects of a preview app", "pr", p.Key, "app", p.AppName, "deleted", res.Deleted)
+				}
+				return err
+			})
 			if err != nil {
 				sw.r.Logger.WarnContext(ctx, "deleting duplicate projects failed", "pr", p.Key, "app", p.AppName, "error", err)
-			} else if res.Deleted > 0 {
-				sw.r.Logger.WarnContext(ctx, "deleted duplicate projects of a preview app", "pr", p.Key, "app", p.AppName, "deleted", res.Deleted)
 			}
 		}
 		return false
@@ -250,11 +259,28 @@ func (sw *Sweeper) drifted(ctx context.Context, p *store.Preview) bool {
 
 // markDrifted records the drift under the PR's lease, so that it cannot
 // overwrite a reconcile; a held PR waits for the next sweep.
-func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
+func (sw *Sweeper) markDrifted(ctx context.Context, key string) (marked bool, err error) {
+	err = sw.leased(ctx, key, func(p *store.Preview) error {
+		if p.Status != store.StatusReady {
+			return nil
+		}
+		s := decodeState(p.RunState)
+		s.Redo = cmp.Or(s.Redo, redoDrifted)
+		p.RunState = s.encode()
+		p.LastError = "the app was deleted outside hasura-preview"
+		marked = true
+		return sw.r.Store.SavePreview(ctx, p)
+	})
+	return marked, err
+}
+
+// leased runs fn on the preview as it is now, holding the PR's lease as its
+// job would; while the job holds it, fn does not run.
+func (sw *Sweeper) leased(ctx context.Context, key string, fn func(*store.Preview) error) error {
 	st := sw.r.Store
 	ok, _, err := st.AcquireLease(ctx, key, sw.owner, sweepLease)
 	if err != nil || !ok {
-		return false, err
+		return err
 	}
 	defer func() {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -263,16 +289,9 @@ func (sw *Sweeper) markDrifted(ctx context.Context, key string) (bool, error) {
 	}()
 	p, err := st.GetPreview(ctx, key)
 	if err != nil {
-		return false, err
+		return err
 	}
-	if p.Status != store.StatusReady {
-		return false, nil
-	}
-	s := decodeState(p.RunState)
-	s.Redo = cmp.Or(s.Redo, redoDrifted)
-	p.RunState = s.encode()
-	p.LastError = "the app was deleted outside hasura-preview"
-	return true, st.SavePreview(ctx, p)
+	return fn(p)
 }
 
 // forgetInstallations drops uninstalled installations without previews.
