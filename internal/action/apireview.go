@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,14 +46,11 @@ type apiReview struct {
 // Base comes through the API (one archive); head from the workspace when
 // the checkout holds the head commit, else through the API as well.
 func (r *runner) startAPIReview(ctx context.Context) *apiReview {
-	if r.t.Event == nil || r.t.PR == 0 || r.in.GitHubToken == "" {
+	if r.t.Event == nil || r.t.Number == 0 || r.in.GitHubToken == "" {
 		return nil
 	}
-	pr := r.t.Event.GetPullRequest()
-	baseRef := pr.GetBase().GetSHA()
-	if baseRef == "" {
-		baseRef = pr.GetBase().GetRef()
-	}
+	base := r.t.Event.PullRequest.Base
+	baseRef := cmp.Or(base.SHA, base.Ref)
 	dir, err := ghproject.CleanDir(r.in.ProjectDir)
 	if baseRef == "" || err != nil {
 		return nil
@@ -75,7 +73,7 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	go func() {
 		defer close(a.done)
 		// A fork's head commit is served by the base repository too.
-		rep := ghproject.Review(ctx, gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseRepo, dir,
+		rep := ghproject.Review(ctx, gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseName, dir,
 			ghproject.Side{Ref: baseRef}, head, opts, ghproject.Limits{})
 		js, err := json.Marshal(rep)
 		if len(js) > maxAPIChangesOutput {

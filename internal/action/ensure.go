@@ -14,11 +14,11 @@ import (
 // ensure creates or rebuilds the preview and follows it to the end.
 func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	spec := preview.Spec{
-		Name: r.name, Owner: r.t.Owner, Repo: r.t.Repo, Branch: r.t.Branch, SHA: r.t.SHA,
+		Name: r.name, Owner: r.t.Owner, Repo: r.t.Name, Branch: r.t.Branch, SHA: r.t.SHA,
 		Directory: r.in.ProjectDir, Cloud: r.in.Cloud, Region: r.in.Region, Plan: r.in.Tier,
 		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
 	}
-	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Repo, r.t.Branch))
+	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Name, r.t.Branch))
 	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
 	last := r.readLastBuild(ctx)
 	if err == nil {

@@ -14,7 +14,7 @@ import (
 // Each deployment records it, so that a later run can tell whether the
 // app of a name was built by this pull request's branch.
 func (r *runner) source() string {
-	return strings.ToLower(r.t.Owner+"/"+r.t.Repo) + "@" + r.t.Branch
+	return strings.ToLower(r.t.Owner+"/"+r.t.Name) + "@" + r.t.Branch
 }
 
 // lastBuild is what the newest GitHub deployment of the app's environment

@@ -17,7 +17,7 @@ import (
 // a PR and a token; without them both are off. When the token goes to the
 // Cloud (cloning), it also checks what the token may do.
 func (r *runner) setupReporter(ctx context.Context, cloning bool) {
-	r.comment, r.deploy = r.in.Comment && r.t.PR > 0, r.in.Deployment && r.t.SHA != ""
+	r.comment, r.deploy = r.in.Comment && r.t.Number > 0, r.in.Deployment && r.t.SHA != ""
 	if !r.comment && !r.deploy && !cloning {
 		return
 	}
@@ -48,7 +48,7 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 	if r.d.Sleep != nil {
 		opts = append(opts, ghreport.WithSleep(r.d.Sleep))
 	}
-	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseRepo, r.t.PR, opts...)
+	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseName, r.t.Number, opts...)
 }
 
 // githubRequestTimeout bounds one GitHub API request of the action.
@@ -80,7 +80,7 @@ func (r *runner) view(res preview.Result) ghreport.View {
 	if r.d.Version != "" {
 		footer += " " + r.d.Version
 	}
-	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.PR, LogURL: r.logURL, Footer: footer,
+	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.Number, LogURL: r.logURL, Footer: footer,
 		Section: r.api.Section()}
 }
 

@@ -7,7 +7,6 @@ package action
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
@@ -57,14 +55,13 @@ type Deps struct {
 	Version string
 }
 
-// target is the pull request (or branch) the run is about.
+// target is the pull request (or branch) the run is about: Owner/Name hold
+// the branch (the head repository for a fork), BaseOwner/BaseName the PR
+// (comments and deployments go there). Number and Event are zero without a
+// pull request.
 type target struct {
-	// Owner/Repo hold the branch (the head repository for a fork).
-	Owner, Repo, Branch, SHA string
-	// BaseOwner/BaseRepo hold the PR (comments and deployments go there).
-	BaseOwner, BaseRepo string
-	PR                  int
-	Event               *github.PullRequestEvent
+	preview.Repo
+	Event *ghevent.PullRequestEvent
 }
 
 // Run is the whole action. It returns nil on success or a clean skip.
@@ -123,11 +120,11 @@ func (r *runner) run(ctx context.Context) error {
 	if ghctx.ServerURL != "" && ghctx.Repository != "" && ghctx.RunID != 0 {
 		r.logURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, ghctx.Repository, ghctx.RunID)
 	}
-	tmpl, err := nameTemplate(in.NameTemplate, r.t.PR)
+	tmpl, err := nameTemplate(in.NameTemplate, r.t.Number)
 	if err != nil {
 		return r.fail("Naming the preview app", err)
 	}
-	r.name, err = preview.AppName(tmpl, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseRepo, PR: r.t.PR, Branch: r.t.Branch})
+	r.name, err = preview.AppName(tmpl, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseName, PR: r.t.Number, Branch: r.t.Branch})
 	if err != nil {
 		return r.fail("Naming the preview app", err)
 	}
@@ -220,31 +217,26 @@ func (r *runner) plan() preview.Plan {
 }
 
 func (r *runner) isFork() bool {
-	return r.t.Event != nil && (r.t.Owner != r.t.BaseOwner || r.t.Repo != r.t.BaseRepo)
+	return r.t.Event != nil && (r.t.Owner != r.t.BaseOwner || r.t.Name != r.t.BaseName)
 }
 
 // readTarget finds the PR and branch from the event file, or, for other
 // events, from GITHUB_HEAD_REF / GITHUB_REF as the official action does.
 func readTarget(ghctx *githubactions.GitHubContext, getenv func(string) string) (target, error) {
 	owner, repo := ghctx.Repo()
-	t := target{Owner: owner, Repo: repo, BaseOwner: owner, BaseRepo: repo, SHA: ghctx.SHA}
+	t := target{Repo: preview.Repo{Owner: owner, Name: repo, BaseOwner: owner, BaseName: repo, SHA: ghctx.SHA}}
 	if (ghctx.EventName == "pull_request" || ghctx.EventName == "pull_request_target" || ghctx.EventName == "") && ghctx.EventPath != "" {
 		raw, err := os.ReadFile(ghctx.EventPath)
 		if err != nil {
 			return t, fmt.Errorf("reading GITHUB_EVENT_PATH: %w", err)
 		}
-		var ev github.PullRequestEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		ev, err := ghevent.Decode(raw)
+		if err != nil {
 			return t, fmt.Errorf("the event file is not a pull_request event: %w", err)
 		}
 		if ev.PullRequest != nil {
-			tr, err := ghevent.Target(&ev)
-			if err != nil {
-				return t, err
-			}
-			t = target{Owner: tr.Owner, Repo: tr.Name, Branch: tr.Branch, SHA: tr.SHA, BaseOwner: tr.BaseOwner,
-				BaseRepo: tr.BaseName, PR: tr.Number, Event: &ev}
-			return t, nil
+			tr, err := ghevent.Target(ev)
+			return target{Repo: tr, Event: ev}, err
 		}
 	}
 	t.Branch = getenv("GITHUB_HEAD_REF")

@@ -1,30 +1,27 @@
 package ghevent_test
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/hasura-preview/hasura-preview/internal/ghevent"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-func loadEvent(t *testing.T, name string) *github.PullRequestEvent {
+func loadEvent(t *testing.T, name string) *ghevent.PullRequestEvent {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev github.PullRequestEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
+	ev, err := ghevent.Decode(b)
+	if err != nil {
 		t.Fatalf("decoding %s: %v", name, err)
 	}
-	return &ev
+	return ev
 }
 
 func TestDecide(t *testing.T) {
@@ -146,11 +143,11 @@ func TestDecideMalformed(t *testing.T) {
 	if got := preview.Decide(ghevent.Event(nil), preview.DefaultPolicy()); got.Action != preview.ActionSkip {
 		t.Errorf("nil event: %+v", got)
 	}
-	if got := preview.Decide(ghevent.Event(&github.PullRequestEvent{Action: github.String("opened")}), preview.DefaultPolicy()); got.Action != preview.ActionSkip {
+	if got := preview.Decide(ghevent.Event(&ghevent.PullRequestEvent{Action: "opened"}), preview.DefaultPolicy()); got.Action != preview.ActionSkip {
 		t.Errorf("no pull request: %+v", got)
 	}
 	ev := loadEvent(t, "pull_request.opened.json")
-	ev.Action = nil
+	ev.Action = ""
 	if got := preview.Decide(ghevent.Event(ev), preview.DefaultPolicy()); got.Action != preview.ActionSkip || got.Reason == "" {
 		t.Errorf("no action: %+v", got)
 	}
@@ -188,14 +185,14 @@ func TestTargetErrors(t *testing.T) {
 	noHead := loadEvent(t, "pull_request.opened.json")
 	noHead.PullRequest.Head = nil
 	noNumber := loadEvent(t, "pull_request.opened.json")
-	noNumber.PullRequest.Number, noNumber.Number = nil, nil
+	noNumber.PullRequest.Number, noNumber.Number = 0, 0
 	tests := []struct {
 		name string
-		ev   *github.PullRequestEvent
+		ev   *ghevent.PullRequestEvent
 		msg  string
 	}{
 		{"nil event", nil, "no event"},
-		{"nil pull request", &github.PullRequestEvent{}, "no pull_request"},
+		{"nil pull request", &ghevent.PullRequestEvent{}, "no pull_request"},
 		{"nil head", noHead, "no head"},
 		{"deleted fork", loadEvent(t, "pull_request.opened.deleted_fork.json"), "head.repo is missing"},
 		{"empty branch", loadEvent(t, "pull_request.opened.empty_branch.json"), "branch"},
