@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -59,21 +60,18 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 
 	v := Inputs{
 		NameTemplate: in("name"),
-		ProjectDir:   in("hasuraProjectDirectoryPath"),
-		Region:       orDefault(in("region"), "us-west-1"),
-		Tier:         orDefault(in("tier"), "cloud_free"),
-		Cloud:        strings.ToLower(orDefault(in("cloud"), "aws")),
-		Delete:       strings.ToLower(orDefault(in("delete"), DeleteAuto)),
-		Endpoint:     orDefault(in("hasuraCloudGraphQLEndpoint"), cloud.DefaultEndpoint),
+		// The official action's README calls the directory input
+		// hasuraCloudProjectDirPath while its action.yml says
+		// hasuraProjectDirectoryPath: accept both.
+		ProjectDir: cmp.Or(in("hasuraProjectDirectoryPath"), in("hasuraCloudProjectDirPath")),
+		Region:     cmp.Or(in("region"), "us-west-1"),
+		Tier:       cmp.Or(in("tier"), "cloud_free"),
+		Cloud:      strings.ToLower(cmp.Or(in("cloud"), "aws")),
+		Delete:     strings.ToLower(cmp.Or(in("delete"), DeleteAuto)),
+		Endpoint:   cmp.Or(in("hasuraCloudGraphQLEndpoint"), cloud.DefaultEndpoint),
 	}
 	if preview.IsUnsetName(v.NameTemplate) {
 		v.NameTemplate = ""
-	}
-	// The official action's README calls the directory input
-	// hasuraCloudProjectDirPath while its action.yml says
-	// hasuraProjectDirectoryPath: accept both.
-	if v.ProjectDir == "" {
-		v.ProjectDir = in("hasuraCloudProjectDirPath")
 	}
 	v.ProjectDir = strings.Trim(strings.TrimPrefix(v.ProjectDir, "./"), "/")
 	if v.ProjectDir == "." {
@@ -122,8 +120,8 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 
 	// The official action reads both tokens from the environment; an input
 	// wins when given.
-	v.GitHubToken = orDefault(in("github-token"), getenv("GITHUB_TOKEN"))
-	v.CloudToken = orDefault(in("hasuraCloudAccessToken"), getenv("HASURA_CLOUD_ACCESS_TOKEN"))
+	v.GitHubToken = cmp.Or(in("github-token"), getenv("GITHUB_TOKEN"))
+	v.CloudToken = cmp.Or(in("hasuraCloudAccessToken"), getenv("HASURA_CLOUD_ACCESS_TOKEN"))
 	v.CommentAuthor = in("comment-author")
 
 	if len(problems) > 0 {
@@ -137,13 +135,6 @@ type InputError struct{ Problems []string }
 
 func (e *InputError) Error() string {
 	return "invalid inputs:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
-
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
 }
 
 func parseBool(v string, def bool, name string, bad func(string, ...any)) bool {
