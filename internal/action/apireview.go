@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/apireview"
@@ -34,11 +33,8 @@ const maxAPIChangesOutput = 256 << 10
 
 // apiReview is the API review running beside the build.
 type apiReview struct {
-	done    chan struct{}
-	mu      sync.Mutex
-	summary string // masked summary line, "" until done
-	section string // masked Markdown, "" until done
-	json    string // masked apiChanges output
+	done                   chan struct{} // closed once the masked fields below are set
+	summary, section, json string
 }
 
 // startAPIReview diffs the project at the PR's base and head while the
@@ -46,17 +42,13 @@ type apiReview struct {
 // Base comes through the API (one archive); head from the workspace when
 // the checkout holds the head commit, else through the API as well.
 func (r *runner) startAPIReview(ctx context.Context) *apiReview {
-	if r.t.Event == nil || r.t.Number == 0 || r.in.GitHubToken == "" {
+	if r.t.Event == nil || r.t.Number == 0 || r.gh == nil {
 		return nil
 	}
 	base := r.t.Event.PullRequest.Base
 	baseRef := cmp.Or(base.SHA, base.Ref)
 	dir, err := ghproject.CleanDir(r.in.ProjectDir)
 	if baseRef == "" || err != nil {
-		return nil
-	}
-	gh, err := newGitHubClient(r.d.HTTPClient, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
-	if err != nil {
 		return nil
 	}
 	opts := apireview.Options{}
@@ -73,7 +65,7 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	go func() {
 		defer close(a.done)
 		// A fork's head commit is served by the base repository too.
-		rep := ghproject.Review(ctx, gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseName, dir,
+		rep := ghproject.Review(ctx, r.gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseName, dir,
 			ghproject.Side{Ref: baseRef}, head, opts, ghproject.Limits{})
 		js, err := json.Marshal(rep)
 		if len(js) > maxAPIChangesOutput {
@@ -82,23 +74,22 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 		if err != nil {
 			js = []byte(`{}`)
 		}
-		a.mu.Lock()
-		a.summary = r.secrets.Mask(rep.Summary)
-		a.section = r.secrets.Mask(rep.Markdown())
-		a.json = r.secrets.Mask(string(js))
-		a.mu.Unlock()
+		a.summary, a.section, a.json = r.secrets.Mask(rep.Summary), r.secrets.Mask(rep.Markdown()), r.secrets.Mask(string(js))
 	}()
 	return a
 }
 
-// Section is the rendered review, "" while it runs (or with no review).
-func (a *apiReview) Section() string {
+// finished reports whether the review is over (false with no review).
+func (a *apiReview) finished() bool {
 	if a == nil {
-		return ""
+		return false
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.section
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // wait waits for the review, at most d.
@@ -106,24 +97,11 @@ func (a *apiReview) wait(ctx context.Context, d time.Duration) {
 	if a == nil {
 		return
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-a.done:
 	case <-ctx.Done():
-	case <-t.C:
+	case <-time.After(d):
 	}
-}
-
-// output is the apiChanges output and the summary line, "" when the
-// review did not finish.
-func (a *apiReview) output() (json, summary string) {
-	if a == nil {
-		return "", ""
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.json, a.summary
 }
 
 // checkedOut returns the commit the workspace's checkout holds, or "".

@@ -81,9 +81,9 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		"projectName": r.name, "projectId": res.ProjectID, "status": string(res.Status),
 		"jobId": res.CreationJobID, "deploymentJobId": res.DeploymentJobID,
 	}
-	if js, summary := r.api.output(); js != "" {
-		out["apiChanges"] = js
-		r.gha.Infof("API review: %s", summary)
+	if r.api.finished() {
+		out["apiChanges"] = r.api.json
+		r.gha.Infof("API review: %s", r.api.summary)
 	}
 	if oerr := r.outputs(out); oerr != nil {
 		return oerr
@@ -112,7 +112,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		msg = err.Error()
 	}
 	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", r.secrets.Mask(msg))
-	return fmt.Errorf("%w: %s", ErrFailed, r.secrets.Mask(msg))
+	return fmt.Errorf("the preview app failed: %s", r.secrets.Mask(msg))
 }
 
 // cancelGrace bounds the writes of a cancelled run. The runner stops a
@@ -131,7 +131,7 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 	if errors.Is(context.Cause(ctx), errRunTimeout) {
 		why = "The run passed its timeout before the preview was ready; the next run rebuilds it."
 	}
-	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.now()
+	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.d.Now()
 	if r.comment {
 		view := r.view(res)
 		view.Headline = "Preview " + r.name + ": build cancelled"
@@ -199,11 +199,4 @@ func (r *runner) summary(res preview.Result) {
 	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
 		r.gha.Warningf("step summary: %v", err)
 	}
-}
-
-func (r *runner) now() time.Time {
-	if r.d.Now != nil {
-		return r.d.Now()
-	}
-	return time.Now()
 }

@@ -44,7 +44,7 @@ func (r *runner) envOnly(ctx context.Context, engine *preview.Engine, dbs previe
 		return preview.Result{}, false
 	}
 	proj := projects[0]
-	started := r.now()
+	started := r.d.Now()
 	up, err := engine.UpdateEnv(ctx, preview.EnvSpec{
 		Name: r.name, TenantID: proj.TenantID, Env: r.in.Env, Managed: was.EnvKeys, Databases: dbs,
 	})
@@ -58,6 +58,6 @@ func (r *runner) envOnly(ctx context.Context, engine *preview.Engine, dbs previe
 	r.gha.Noticef("Preview app %s: only the env changed, so it was updated in place (no rebuild)", r.name)
 	return preview.Result{
 		Name: r.name, Status: preview.StatusSuccess, ProjectID: proj.ID, TenantID: proj.TenantID,
-		Endpoint: proj.GraphQLURL(), ConsoleURL: cloud.ConsoleURL(proj.ID), Started: started, Finished: r.now(), EnvUpdate: &up,
+		Endpoint: proj.GraphQLURL(), ConsoleURL: cloud.ConsoleURL(proj.ID), Started: started, Finished: r.d.Now(), EnvUpdate: &up,
 	}, true
 }

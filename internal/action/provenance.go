@@ -10,9 +10,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// source names what a run builds from: the head repository and branch.
-// Each deployment records it, so that a later run can tell whether the
-// app of a name was built by this pull request's branch.
+// source names what a run builds from, as each deployment records it: the
+// head repository and branch.
 func (r *runner) source() string {
 	return strings.ToLower(r.t.Owner+"/"+r.t.Name) + "@" + r.t.Branch
 }
@@ -24,8 +23,8 @@ type lastBuild struct {
 	payload    deployPayload
 }
 
-// readLastBuild reads the newest deployment of the app's environment once
-// for the run: both the ownership check and the env-only update need it.
+// readLastBuild reads the newest deployment of the app's environment, for
+// the ownership check and the env-only update.
 func (r *runner) readLastBuild(ctx context.Context) lastBuild {
 	if !r.deploy {
 		return lastBuild{}
@@ -49,14 +48,10 @@ func (r *runner) explicitName() bool {
 }
 
 // mayTouch reports whether this run may rebuild or delete the existing app
-// of its name. Every create and delete in the Cloud is by name, and a
-// name that expands from a template can name another branch's app (a fork
-// on pull_request_target picks its branch's name; two repositories sharing
-// a Cloud account can share a name). So unless the name was fixed by the
-// workflow, the app must have been built by this repository and branch, as
-// the newest GitHub deployment of its environment records. Without that
-// record (deployments off, or an app this action never built) a fork's run
-// may not, and a run from the repository itself may, as before.
+// of its name. A templated name can name another branch's app (a fork
+// picks its branch name; repositories can share a Cloud account), so the
+// newest deployment of the app's environment must record this repository
+// and branch as its source. Without that record only a fork is refused.
 func (r *runner) mayTouch(exists bool, last lastBuild) (bool, string) {
 	if !exists || r.explicitName() {
 		return true, ""

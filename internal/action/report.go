@@ -34,21 +34,16 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 		r.comment, r.deploy = false, false
 		return
 	}
+	r.gh = gh
 	author := r.identify(ctx, gh, cloning)
 	if !r.comment && !r.deploy {
 		return
 	}
 	// Only our own marked comment is edited: anyone can paste the marker
 	// into a comment of theirs.
-	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger()),
-		ghreport.WithCommentAuthor(author)}
-	if r.d.Now != nil {
-		opts = append(opts, ghreport.WithClock(r.d.Now))
-	}
-	if r.d.Sleep != nil {
-		opts = append(opts, ghreport.WithSleep(r.d.Sleep))
-	}
-	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseName, r.t.Number, opts...)
+	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseName, r.t.Number, ghreport.WithRedact(r.secrets.Mask),
+		ghreport.WithLogger(r.logger()), ghreport.WithCommentAuthor(author), ghreport.WithClock(r.d.Now),
+		ghreport.WithSleep(r.d.Sleep))
 }
 
 // githubRequestTimeout bounds one GitHub API request of the action.
@@ -80,8 +75,11 @@ func (r *runner) view(res preview.Result) ghreport.View {
 	if r.d.Version != "" {
 		footer += " " + r.d.Version
 	}
-	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.Number, LogURL: r.logURL, Footer: footer,
-		Section: r.api.Section()}
+	v := ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.Number, LogURL: r.logURL, Footer: footer}
+	if r.api.finished() {
+		v.Section = r.api.section
+	}
+	return v
 }
 
 // updateComment writes the comment; a missing permission turns comments off

@@ -18,18 +18,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/ghevent"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
-
-// ErrFailed means the preview failed or timed out; the failure was already
-// reported to the runner. main exits 1 on any error.
-var ErrFailed = errors.New("the preview app failed")
 
 // RunGrace is how long a run may go on past its timeout input: the engine
 // gives up at the timeout, and the comment, deployment status and outputs
@@ -72,6 +70,12 @@ func Run(ctx context.Context, d Deps) error {
 	if d.Stdout == nil {
 		d.Stdout = os.Stdout
 	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Sleep == nil {
+		d.Sleep = clock.Sleep
+	}
 	gha := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(d.Stdout))
 	r := &runner{d: d, gha: gha, secrets: &preview.Masker{}}
 	return r.run(ctx)
@@ -84,6 +88,7 @@ type runner struct {
 	in      Inputs
 	t       target
 	name    string
+	gh      *github.Client // set by setupReporter when there is a token
 	rep     *ghreport.Reporter
 	// comment and deploy say what rep is for (rep is nil when neither
 	// is on); each turns off after a permission warning.

@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"net/http"
 	"slices"
@@ -25,23 +26,31 @@ var readOnlyScopes = []string{
 	"read:enterprise",
 }
 
-// tokenIdentity asks GitHub who the token is. GET /user answers for a
-// person's token (classic or fine-grained) with its login, and for a classic
-// one lists its scopes in X-OAuth-Scopes ("Octokit's scopes(): GET /user,
-// headers['X-OAuth-Scopes']"). An installation token, GITHUB_TOKEN
-// included, gets 403 "Resource not accessible by integration" (GitHub's
-// answer quoted in actions/create-github-app-token#258). It returns the
-// login that writes the comment and the classic scopes ("" when the API
-// does not say).
-func tokenIdentity(ctx context.Context, gh *github.Client) (login string, scopes string, err error) {
+// identify finds the comment's author and warns when the token handed to
+// the Cloud can write to repositories, as far as the API says so.
+//
+// GET /user answers for a person's token (classic or fine-grained) with its
+// login, and for a classic one lists its scopes in X-OAuth-Scopes
+// ("Octokit's scopes(): GET /user, headers['X-OAuth-Scopes']"). An
+// installation token, GITHUB_TOKEN included, gets 403 "Resource not
+// accessible by integration" (GitHub's answer quoted in
+// actions/create-github-app-token#258). Any other failure only costs the
+// author filter's precision: it falls back to GITHUB_TOKEN's bot.
+func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) string {
+	login, scopes := actionsBot, ""
 	u, resp, err := gh.Users.Get(ctx, "")
-	if err != nil {
-		if resp != nil && resp.StatusCode == http.StatusForbidden {
-			return actionsBot, "", nil
-		}
-		return "", "", err
+	switch {
+	case err == nil:
+		login, scopes = u.GetLogin(), resp.Header.Get("X-OAuth-Scopes")
+	case resp == nil || resp.StatusCode != http.StatusForbidden:
+		r.gha.Warningf("Could not tell whose the GitHub token is (%s); the PR comment is matched to %s", r.secrets.Mask(err.Error()), actionsBot)
 	}
-	return u.GetLogin(), resp.Header.Get("X-OAuth-Scopes"), nil
+	if ws := writeScopes(scopes); cloning && len(ws) > 0 {
+		r.gha.Warningf("The GitHub token handed to Hasura Cloud to clone the branch has write scopes (%s). "+
+			"Use a fine-grained token with only `contents: read` on this repository, or GITHUB_TOKEN with `permissions: contents: read`.",
+			strings.Join(ws, ", "))
+	}
+	return cmp.Or(r.in.CommentAuthor, login)
 }
 
 // writeScopes returns the scopes of a classic token's X-OAuth-Scopes that
@@ -55,25 +64,4 @@ func writeScopes(header string) []string {
 		}
 	}
 	return out
-}
-
-// identify finds the comment's author and warns when the token handed to
-// the Cloud can write to repositories, as far as the API says so. A
-// failure only costs the author filter's precision: it falls back to
-// GITHUB_TOKEN's bot.
-func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) string {
-	login, scopes, err := tokenIdentity(ctx, gh)
-	if err != nil {
-		r.gha.Warningf("Could not tell whose the GitHub token is (%s); the PR comment is matched to %s", r.secrets.Mask(err.Error()), actionsBot)
-		login = actionsBot
-	}
-	if ws := writeScopes(scopes); cloning && len(ws) > 0 {
-		r.gha.Warningf("The GitHub token handed to Hasura Cloud to clone the branch has write scopes (%s). "+
-			"Use a fine-grained token with only `contents: read` on this repository, or GITHUB_TOKEN with `permissions: contents: read`.",
-			strings.Join(ws, ", "))
-	}
-	if r.in.CommentAuthor != "" {
-		return r.in.CommentAuthor
-	}
-	return login
 }
