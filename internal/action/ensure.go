@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
@@ -37,12 +38,9 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	envRes, envOnly := r.envOnly(ctx, engine, dbs, existing, last)
 	r.startDeployment(ctx)
 	seen := map[string]string{}
-	firstProgress := true
+	waitForReview := sync.OnceFunc(func() { r.api.wait(ctx, apiReviewFirstWait) })
 	progress := func(res preview.Result) {
-		if firstProgress {
-			firstProgress = false
-			r.api.wait(ctx, apiReviewFirstWait)
-		}
+		waitForReview()
 		for _, t := range res.Tasks {
 			key := t.Job + "/" + t.Name
 			if seen[key] == t.State {

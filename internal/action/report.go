@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/hasura-preview/hasura-preview/internal/ghapp"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
@@ -28,9 +26,18 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 		r.comment, r.deploy = false, false
 		return
 	}
-	gh, err := newGitHubClient(r.d.HTTPClient, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
+	// Each request is bounded: a GitHub that accepts and never answers
+	// must not hold the run until its deadline.
+	hc := http.Client{}
+	if r.d.HTTPClient != nil {
+		hc = *r.d.HTTPClient
+	}
+	if hc.Timeout <= 0 {
+		hc.Timeout = githubRequestTimeout
+	}
+	gh, err := ghapp.TokenClient(&hc, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
 	if err != nil {
-		r.gha.Warningf("GitHub client: %s", r.secrets.Mask(err.Error()))
+		r.gha.Warningf("GitHub client: GITHUB_API_URL is not an absolute http(s) URL without credentials")
 		r.comment, r.deploy = false, false
 		return
 	}
@@ -48,26 +55,6 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 
 // githubRequestTimeout bounds one GitHub API request of the action.
 const githubRequestTimeout = 30 * time.Second
-
-// newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
-// or a test server), with the roots read as the App service reads them.
-func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
-	// Each request is bounded: a GitHub that accepts and never answers
-	// must not hold the run until its deadline.
-	bounded := &http.Client{Timeout: githubRequestTimeout}
-	if hc != nil {
-		c := *hc
-		if c.Timeout <= 0 {
-			c.Timeout = githubRequestTimeout
-		}
-		bounded = &c
-	}
-	gh, err := ghapp.TokenClient(bounded, apiURL, token)
-	if err != nil {
-		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
-	}
-	return gh, nil
-}
 
 // view is what the comment shows for a result.
 func (r *runner) view(res preview.Result) ghreport.View {

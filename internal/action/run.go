@@ -6,6 +6,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -125,9 +126,14 @@ func (r *runner) run(ctx context.Context) error {
 	if ghctx.ServerURL != "" && ghctx.Repository != "" && ghctx.RunID != 0 {
 		r.logURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, ghctx.Repository, ghctx.RunID)
 	}
-	tmpl, err := nameTemplate(in.NameTemplate, r.t.Number)
-	if err != nil {
-		return r.fail("Naming the preview app", err)
+	tmpl := in.NameTemplate
+	if r.t.Number == 0 {
+		// The default {repo}-pr-{pr} would give every branch's preview the
+		// name <repo>-pr-0: without a pull request, name it by its branch.
+		if strings.Contains(tmpl, "{pr}") {
+			return r.fail("Naming the preview app", fmt.Errorf("the name input %q uses {pr}, but this run is not for a pull request: use {branch}, or run on pull_request", tmpl))
+		}
+		tmpl = cmp.Or(tmpl, "{repo}-{branch}")
 	}
 	r.name, err = preview.AppName(tmpl, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseName, PR: r.t.Number, Branch: r.t.Branch})
 	if err != nil {
@@ -170,27 +176,6 @@ func (r *runner) run(ctx context.Context) error {
 		return r.fail("Missing GitHub token", errors.New("the Cloud needs a token to read the branch: set GITHUB_TOKEN in env (or the github-token input)"))
 	}
 	return r.ensure(ctx, engine, dbs)
-}
-
-// branchNameTemplate names a preview built outside a pull request (a
-// branch push, a manual dispatch).
-const branchNameTemplate = "{repo}-{branch}"
-
-// nameTemplate picks the name template for the run. Without a pull request
-// there is no number: the default {repo}-pr-{pr} would name every branch's
-// preview <repo>-pr-0, so that branches overwrite each other's app; a
-// branch-based name is used instead, and an explicit {pr} is refused.
-func nameTemplate(tmpl string, pr int) (string, error) {
-	if pr > 0 {
-		return tmpl, nil
-	}
-	if tmpl == "" {
-		return branchNameTemplate, nil
-	}
-	if strings.Contains(tmpl, "{pr}") {
-		return "", fmt.Errorf("the name input %q uses {pr}, but this run is not for a pull request: use {branch}, or run on pull_request", tmpl)
-	}
-	return tmpl, nil
 }
 
 // plan decides between ensure, destroy and skip from the delete input and
