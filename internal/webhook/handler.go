@@ -7,6 +7,7 @@ package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -28,11 +29,9 @@ import (
 // MaxBodyBytes is GitHub's own cap on a payload: 25 MiB.
 const MaxBodyBytes = 25 << 20
 
-// MaxBytesInFlight bounds the request bodies held in memory at once, read
-// or being read. Every body is held before its signature can be checked,
-// so this, not the number of requests, is what keeps an unauthenticated
-// sender from exhausting memory; one payload of GitHub's maximum fits.
-// Bodies are held in reused chunks (body.go).
+// MaxBytesInFlight bounds the body bytes held at once. Every body is held
+// before its signature can be checked, so this is what keeps an
+// unauthenticated sender from exhausting memory.
 const MaxBytesInFlight = 32 << 20
 
 // txTimeout bounds recording one delivery: a hung database must not hold
@@ -53,9 +52,8 @@ type Config struct {
 	Store *store.Store
 	// Queue enqueues reconcile jobs; required.
 	Queue Enqueuer
-	// AppSlug is the GitHub App's slug; its bot is "<slug>[bot]". BotLogin
-	// overrides that. One of them is required: comments by the bot are ours.
-	AppSlug  string
+	// BotLogin is the GitHub App's bot, "<slug>[bot]"; required: comments
+	// by the bot are ours.
 	BotLogin string
 	// Registerer receives the intake's metrics (nil: not registered).
 	Registerer prometheus.Registerer
@@ -93,12 +91,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Queue == nil {
 		problems = append(problems, "a queue is required")
 	}
-	bot := cfg.BotLogin
-	if bot == "" && cfg.AppSlug != "" {
-		bot = cfg.AppSlug + "[bot]"
-	}
-	if bot == "" {
-		problems = append(problems, "the App slug (or its bot login) is required")
+	if cfg.BotLogin == "" {
+		problems = append(problems, "the App's bot login is required")
 	}
 	if len(problems) > 0 {
 		return nil, errors.New("webhook: " + strings.Join(problems, "; "))
@@ -107,11 +101,8 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhook: registering metrics: %w", err)
 	}
-	h := &Handler{secret: bytes.Clone(cfg.Secret), st: cfg.Store, q: cfg.Queue, botLogin: bot, m: m,
-		log: cfg.Logger, now: cfg.Now}
-	if h.log == nil {
-		h.log = slog.Default()
-	}
+	h := &Handler{secret: bytes.Clone(cfg.Secret), st: cfg.Store, q: cfg.Queue, botLogin: cfg.BotLogin, m: m,
+		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
 	if h.now == nil {
 		h.now = time.Now
 	}
