@@ -16,14 +16,13 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/ghproject"
 )
 
-// apiReviewWait bounds how long the end of a run waits for the API review
-// once the build is over; the review usually finished long before.
-const apiReviewWait = 2 * time.Minute
-
-// apiReviewFirstWait bounds how long the first comment of a build waits
-// for the review, so that it usually has the section from the start. The
-// build itself does not wait: it started before.
-const apiReviewFirstWait = 15 * time.Second
+const (
+	// apiReviewFirstWait bounds how long the build's first comment waits
+	// for the API review, so that it usually shows the review from the start.
+	apiReviewFirstWait = 15 * time.Second
+	// apiReviewWait bounds how long the end of a run waits for it.
+	apiReviewWait = 2 * time.Minute
+)
 
 // maxAPIChangesOutput keeps the apiChanges output well inside GitHub's
 // limit: "Outputs can be a maximum of 1 MB per job. ... Size is
@@ -135,10 +134,9 @@ func checkedOut(ws string) string {
 	return ""
 }
 
-// noSymlinkFS reads a checkout without following symbolic links: a link
-// in the pull request to /proc/self/environ or a runner file must not end
-// up quoted in the comment.
-// The project directory itself is checked too: it is in the pull request.
+// noSymlinkFS reads a checkout without following symbolic links, the
+// project directory's own included: a link in the pull request to
+// /proc/self/environ or a runner file must not end up quoted in the comment.
 type noSymlinkFS struct {
 	root string // the workspace, trusted
 	dir  string // the project directory in it, slash-separated, "" for the root

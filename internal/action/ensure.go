@@ -68,9 +68,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	r.api.wait(ctx, apiReviewWait)
 
 	if res.Status != preview.StatusSuperseded {
-		// A superseded run learns of it only at its next read of the job,
-		// possibly after the newer run has written "ready": the comment is
-		// the newer run's now.
+		// The comment is the newer run's now, perhaps already "ready".
 		r.updateComment(ctx, res)
 	}
 	r.finishDeployment(ctx, res)
@@ -113,15 +111,13 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	return fmt.Errorf("the preview app failed: %s", r.secrets.Mask(msg))
 }
 
-// cancelGrace bounds the writes of a cancelled run. The runner stops a
+// cancelGrace bounds the writes of a cancelled run: the runner stops a
 // cancelled step with SIGINT and kills it about 7.5 s later.
 const cancelGrace = 5 * time.Second
 
-// cancelled reports a run the runner stopped before the preview was ready:
-// a newer push (cancel-in-progress) or a person. Every write with the run's
-// context would fail at once, leaving the deployment in_progress and the
-// comment "building" for good, so the last writes get a short context of
-// their own. The Cloud build goes on; the next run takes the app over.
+// cancelled reports a run stopped before the preview was ready (a newer
+// push, a person, the timeout). The run's context is done, so the last
+// writes get a short context of their own; the next run takes the app over.
 func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
 	defer cancel()
@@ -146,8 +142,7 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 // destroy deletes the preview (idempotent) and says so in the PR.
 func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	r.gha.Group("Preview app " + r.name + ": delete")
-	// A name the workflow fixed needs no ownership check, and Destroy
-	// looks the app up anyway: only a templated name costs a lookup here.
+	// Only a templated name needs the ownership check's lookup.
 	exists, last := false, lastBuild{}
 	if !r.explicitName() {
 		existing, err := engine.Cloud.ProjectsByName(ctx, r.name)

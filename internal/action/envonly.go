@@ -9,11 +9,9 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// deployPayload is what the action records in each GitHub deployment of a
-// preview, so that a later run of the same commit (a re-run with another
-// hasuraEnv) knows what the live app was given without storage of its own.
-// envSig is keyed with the Cloud token: deployment payloads are readable by
-// anyone who can read the repository.
+// deployPayload is what each GitHub deployment of a preview records for a
+// later run. EnvSig is keyed with the Cloud token: anyone who can read the
+// repository can read deployment payloads.
 type deployPayload struct {
 	EnvSig  string   `json:"hasura_preview_env_sig"`
 	EnvKeys []string `json:"hasura_preview_env_keys"`
@@ -25,11 +23,9 @@ func (r *runner) payload() deployPayload {
 	return deployPayload{EnvSig: preview.EnvSig(r.in.CloudToken, r.in.Env), EnvKeys: preview.EnvKeys(r.in.Env), Source: r.source()}
 }
 
-// envOnly handles a run for a commit whose preview is already up and whose
-// env alone changed: the live app's env is updated in place instead of a
-// full rebuild. It needs the deployment record (so the deployment input on
-// and the permission granted); whenever anything is unsure it reports
-// false and the caller rebuilds.
+// envOnly updates the live app's env in place when only the env changed
+// since the deployment of this commit. Whenever anything is unsure it
+// reports false and the caller rebuilds.
 func (r *runner) envOnly(ctx context.Context, engine *preview.Engine, dbs preview.Databases,
 	projects []cloud.Project, last lastBuild) (preview.Result, bool) {
 	if r.t.SHA == "" || last.sha != r.t.SHA || last.state != ghreport.DeploySuccess {

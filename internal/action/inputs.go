@@ -89,11 +89,10 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 		bad("input hasuraCloudGraphQLEndpoint must be an http(s) URL")
 	}
 
-	env, warnings, err := preview.ParseEnv(in("hasuraEnv"))
-	if err != nil {
+	var err error
+	if v.Env, v.EnvWarnings, err = preview.ParseEnv(in("hasuraEnv")); err != nil {
 		bad("input hasuraEnv: %v", err)
 	}
-	v.Env, v.EnvWarnings = env, warnings
 
 	if raw := in("postgresDBConfig"); raw != "" {
 		cfg, err := pgdb.ParseConfig(raw)
@@ -114,9 +113,15 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 		}
 		v.Timeout = d
 	}
-	v.Comment = parseBool(in("comment"), true, "comment", bad)
-	v.Deployment = parseBool(in("deployment"), true, "deployment", bad)
-	v.AllowForks = parseBool(in("allow-forks"), false, "allow-forks", bad)
+	boolInput := func(name string, def bool) bool {
+		b, err := strconv.ParseBool(strings.ToLower(cmp.Or(in(name), strconv.FormatBool(def))))
+		if err != nil {
+			bad("input %s must be true or false", name)
+			return def
+		}
+		return b
+	}
+	v.Comment, v.Deployment, v.AllowForks = boolInput("comment", true), boolInput("deployment", true), boolInput("allow-forks", false)
 
 	// The official action reads both tokens from the environment; an input
 	// wins when given.
@@ -135,18 +140,6 @@ type InputError struct{ Problems []string }
 
 func (e *InputError) Error() string {
 	return "invalid inputs:\n  - " + strings.Join(e.Problems, "\n  - ")
-}
-
-func parseBool(v string, def bool, name string, bad func(string, ...any)) bool {
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(strings.ToLower(v))
-	if err != nil {
-		bad("input %s must be true or false", name)
-		return def
-	}
-	return b
 }
 
 // parseTimeout accepts a Go duration ("20m", "1h30m") or whole minutes.

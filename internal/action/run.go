@@ -30,9 +30,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// RunGrace is how long a run may go on past its timeout input: the engine
-// gives up at the timeout, and the comment, deployment status and outputs
-// still need writing.
+// RunGrace is how long a run may go on past its timeout input, at which the
+// engine gives up: the comment, deployment and outputs still need writing.
 const RunGrace = 2 * time.Minute
 
 // errRunTimeout is the cause of a run stopped at its timeout plus RunGrace.
@@ -108,9 +107,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Invalid inputs", err)
 	}
-	// Every wait below (the Cloud, GitHub, the database server) ends by
-	// the timeout input plus a grace for the last reports, whatever a
-	// server answers.
+	// Every wait below ends by then, whatever a server answers.
 	ctx, cancel := context.WithTimeoutCause(ctx, in.Timeout+RunGrace, errRunTimeout)
 	defer cancel()
 	for _, w := range in.EnvWarnings {
@@ -244,13 +241,9 @@ func (r *runner) logger() *slog.Logger {
 		if a.Key == slog.TimeKey {
 			return slog.Attr{}
 		}
-		switch a.Value.Kind() {
-		case slog.KindGroup, slog.KindLogValuer:
-		case slog.KindString:
-			a.Value = slog.StringValue(r.secrets.Mask(a.Value.String()))
-		default:
-			// Errors (KindAny) print through fmt, and a wrapped error can
-			// quote a secret: a transport error, a body the API echoed.
+		// Errors (KindAny) print through fmt too, and a wrapped error can
+		// quote a secret: a transport error, a body the API echoed.
+		if k := a.Value.Kind(); k != slog.KindGroup && k != slog.KindLogValuer {
 			if s := a.Value.String(); r.secrets.Mask(s) != s {
 				a.Value = slog.StringValue(r.secrets.Mask(s))
 			}
@@ -266,8 +259,7 @@ func (r *runner) fail(title string, err error) error {
 	return fmt.Errorf("%s: %w", title, err)
 }
 
-// outputs writes every output through GITHUB_OUTPUT with a random
-// delimiter per value.
+// outputs writes every output through GITHUB_OUTPUT.
 func (r *runner) outputs(kv map[string]string) error {
 	path := r.d.Getenv("GITHUB_OUTPUT")
 	if path == "" {

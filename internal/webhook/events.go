@@ -67,20 +67,19 @@ const (
 
 // intent is a decoded delivery: what it says and what the intake will do.
 type intent struct {
-	event, action string
-	repo          string // "owner/repo", for the log and the deliveries table
-	number        int
-	outcome       store.Outcome // accepted or ignored, before applying
-	reason        string
-	kind          kind
-	pr            *store.PullRequest
-	demandsWork   bool
-	reopened      bool
-	command       store.Command
-	commandKey    string // the signed comment the command came from
-	installation  *store.Installation
-	reposAdded    []string
-	reposRemoved  []string
+	action       string
+	repo         string // "owner/repo", for the log and the deliveries table
+	number       int
+	outcome      store.Outcome // accepted or ignored, before applying
+	reason       string
+	kind         kind
+	pr           *store.PullRequest
+	reopened     bool
+	command      store.Command
+	commandKey   string // the signed comment the command came from
+	installation *store.Installation
+	reposAdded   []string
+	reposRemoved []string
 }
 
 // workActions are the pull_request actions that can change what the preview
@@ -101,7 +100,7 @@ func decode(event string, body []byte, botLogin string) (*intent, error) {
 	case "installation", "installation_repositories":
 		return decodeInstallation(event, body)
 	}
-	return &intent{event: event, outcome: store.OutcomeIgnored, reason: "event not handled"}, nil
+	return &intent{outcome: store.OutcomeIgnored, reason: "event not handled"}, nil
 }
 
 func decodePullRequest(body []byte) (*intent, error) {
@@ -120,7 +119,7 @@ func decodePullRequest(body []byte) (*intent, error) {
 	case base == nil || base.Owner.Login == "" || base.Name == "":
 		return nil, ghevent.BadPayload("pull_request.base.repo is missing")
 	}
-	in := &intent{event: "pull_request", action: ev.Action, repo: base.Owner.Login + "/" + base.Name, number: p.Number}
+	in := &intent{action: ev.Action, repo: base.Owner.Login + "/" + base.Name, number: p.Number}
 	if !workActions[ev.Action] {
 		in.outcome, in.reason = store.OutcomeIgnored, "action needs no work"
 		return in, nil
@@ -139,8 +138,7 @@ func decodePullRequest(body []byte) (*intent, error) {
 	if h := p.Head.Repo; h != nil {
 		pr.HeadOwner, pr.HeadRepo = h.Owner.Login, h.Name
 	}
-	in.outcome, in.kind, in.pr, in.demandsWork = store.OutcomeAccepted, kindPullRequest, pr, true
-	in.reopened = ev.Action == "reopened"
+	in.outcome, in.kind, in.pr, in.reopened = store.OutcomeAccepted, kindPullRequest, pr, ev.Action == "reopened"
 	return in, nil
 }
 
@@ -149,7 +147,7 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 	if err := ghevent.Read("issue_comment", body, &ev); err != nil {
 		return nil, err
 	}
-	in := &intent{event: "issue_comment", action: ev.Action, outcome: store.OutcomeIgnored}
+	in := &intent{action: ev.Action, outcome: store.OutcomeIgnored}
 	switch {
 	case ev.Action == "":
 		return nil, ghevent.BadPayload("action is missing")
@@ -213,7 +211,7 @@ func decodeInstallation(event string, body []byte) (*intent, error) {
 	if err := ghevent.Read(event, body, &ev); err != nil {
 		return nil, err
 	}
-	in := &intent{event: event, action: ev.Action, outcome: store.OutcomeAccepted}
+	in := &intent{action: ev.Action, outcome: store.OutcomeAccepted}
 	if event == "installation" && (ev.RepositoriesAdded != nil || ev.RepositoriesRemoved != nil) {
 		return nil, ghevent.BadPayload("installation payloads have no \"repositories_added\": this is another event's payload")
 	}

@@ -169,8 +169,7 @@ type result struct {
 // after Close or while too many body bytes are in flight.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	hdr := r.Header
-	event, guid := hdr.Get("X-GitHub-Event"), hdr.Get("X-GitHub-Delivery")
+	event, guid := r.Header.Get("X-GitHub-Event"), r.Header.Get("X-GitHub-Delivery")
 	res, in := h.serve(w, r, start, event, guid)
 
 	elapsed := h.now().Sub(start)
@@ -251,15 +250,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if err != nil {
 		return reject(http.StatusBadRequest, "reading the body failed"), nil
 	}
-	signed := held.signedBy(want)
-	var body []byte
-	if signed {
-		body = held.bytes()
-	}
-	held.release()
-	if !signed {
+	if !held.signedBy(want) {
+		held.release()
 		return reject(http.StatusUnauthorized, "bad signature"), nil
 	}
+	body := held.bytes()
+	held.release()
 	if event == "ping" {
 		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
@@ -270,7 +266,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 		// it, but not its hash: the same body under its right event type
 		// is still to be read.
 		d.BodyHash = ""
-		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
+		bad := &intent{outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
 		res.err = h.record(r.Context(), d, bad).err
 		return res, nil

@@ -52,7 +52,7 @@ func (h *Handler) apply(ctx context.Context, tx *store.Tx, d *store.Delivery, in
 	var keys []string
 	switch in.kind {
 	case kindPullRequest:
-		applied, err := tx.RecordPullRequest(ctx, in.pr, in.demandsWork, in.reopened)
+		applied, err := tx.RecordPullRequest(ctx, in.pr, true, in.reopened)
 		if err != nil {
 			return result{}, nil, err
 		}
