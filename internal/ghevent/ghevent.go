@@ -86,10 +86,8 @@ type presence bool
 func (p *presence) UnmarshalJSON([]byte) error { *p = true; return nil }
 
 // Keys are the top-level keys that set events' payloads apart. A payload
-// type embeds Keys, and its own field of the same name hides the one
-// here, so a key left in Keys belongs to another event. The event type
-// comes from an unsigned header: a signed issue_comment body posted as
-// "installation" must not read as an uninstall.
+// type embeds Keys; its own field of the same name hides the one here, so
+// a key left in Keys is another event's.
 type Keys struct {
 	Comment     presence `json:"comment"`
 	Issue       presence `json:"issue"`
@@ -117,9 +115,10 @@ func (k Keys) foreign() string {
 // Payload is a payload type: a struct that embeds Keys.
 type Payload interface{ foreign() string }
 
-// Read decodes the payload of event into v. Its errors wrap ErrBadPayload
-// and say what is wrong in the payload's terms, including that the
-// payload is another event's.
+// Read decodes the payload of event into v. The event type comes from an
+// unsigned header, so another event's payload is refused: a signed
+// issue_comment body posted as "installation" must not read as an
+// uninstall. Errors wrap ErrBadPayload and speak in the payload's terms.
 func Read(event string, body []byte, v Payload) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var syn *json.SyntaxError
@@ -164,8 +163,8 @@ func LabelNames(ls []Label) []string {
 	return out
 }
 
-// Event is what preview.Decide needs of a pull_request event. A nil event or
-// one without a pull request gives an Event that Decide skips.
+// Event is what preview.Decide needs of a pull_request event; Decide skips
+// a nil event or one without a pull request.
 func Event(ev *PullRequestEvent) preview.Event {
 	if ev == nil {
 		return preview.Event{}

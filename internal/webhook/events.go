@@ -181,7 +181,7 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 		}
 		kind = k
 	case "edited":
-		if !isBot(ev.Comment.User, botLogin) || !strings.Contains(ev.Comment.Body, CommentMarker) {
+		if !isBot(ev.Comment.User, botLogin) || !strings.Contains(ev.Comment.Body, ghreport.Marker) {
 			in.reason = "edit of a comment that is not ours"
 			return in, nil
 		}
@@ -257,6 +257,23 @@ func decodeInstallation(event string, body []byte) (*intent, error) {
 		in.outcome, in.reason = store.OutcomeIgnored, "action needs no work"
 	}
 	return in, nil
+}
+
+// slashCommand reads "/preview rebuild" or "/preview delete" from the
+// comment's first line.
+func slashCommand(body string) (store.CommandKind, bool) {
+	line, _, _ := strings.Cut(body, "\n")
+	f := strings.Fields(line)
+	if len(f) != 2 || !strings.EqualFold(f[0], "/preview") {
+		return "", false
+	}
+	switch strings.ToLower(f[1]) {
+	case "rebuild":
+		return store.CommandRebuild, true
+	case "delete":
+		return store.CommandDelete, true
+	}
+	return "", false
 }
 
 func isBot(u ghevent.User, botLogin string) bool {

@@ -1,8 +1,7 @@
 // Package webhook is the service's front door: it checks a GitHub delivery's
 // headers and signature, decodes it, and records the PR's desired state, the
-// delivery and a reconcile job in one transaction, answering in
-// milliseconds. It never calls GitHub or the Cloud; the reconciler does that
-// later.
+// delivery and a reconcile job in one transaction. It never calls GitHub or
+// the Cloud; the reconciler does that later.
 package webhook
 
 import (
@@ -109,10 +108,9 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// Close stops accepting deliveries (later ones get 503, and GitHub may
-// redeliver them) and waits until those in flight are recorded and
-// answered, or ctx ends. Call it after the HTTP server's Shutdown and
-// before closing the Store.
+// Close stops accepting deliveries (later ones get 503) and waits until
+// those in flight are answered, or ctx ends. Call it after the HTTP
+// server's Shutdown and before closing the Store.
 func (h *Handler) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -127,8 +125,8 @@ func (h *Handler) Close(ctx context.Context) error {
 	}
 }
 
-// admit reserves n body bytes for a request and counts it in flight; it
-// answers why not when the intake is closing or the bytes are taken.
+// admit reserves n body bytes for a request and counts it in flight, or
+// answers why not.
 func (h *Handler) admit(n int64) (release func(), refused *result) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -214,9 +212,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintf(w, "{\"outcome\":%q,\"reason\":%q}\n", res.outcome, res.reason)
 }
 
-// serve checks everything the headers can tell before it reads a byte of
-// the body, then reads exactly Content-Length bytes into a buffer of that
-// size, checks the signature, decodes and records.
+// serve checks everything the headers tell before it reads the body, then
+// reads exactly Content-Length bytes, checks the signature, decodes and
+// records.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string) (result, *intent) {
 	if r.Method != http.MethodPost {
 		return refuse(http.StatusMethodNotAllowed, "only POST"), nil
@@ -262,9 +260,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start, BodyHash: bodyHash(body)}
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
-		// Signed by GitHub yet unreadable: record it so the dashboard shows
-		// it, but not its hash: the same body under its right event type
-		// is still to be read.
+		// Record it for the dashboard, without its hash: the same body under
+		// its right event type is still to be read.
 		d.BodyHash = ""
 		bad := &intent{outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
