@@ -64,7 +64,7 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	go func() {
 		defer close(a.done)
 		// A fork's head commit is served by the base repository too.
-		rep := ghproject.Review(ctx, r.gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseName, dir,
+		rep := ghproject.Review(ctx, r.gh, nil, r.t.BaseOwner, r.t.BaseName, dir,
 			ghproject.Side{Ref: baseRef}, head, opts, ghproject.Limits{})
 		js, err := json.Marshal(rep)
 		if len(js) > maxAPIChangesOutput {
@@ -144,42 +144,25 @@ type noSymlinkFS struct {
 
 var errSymlink = errors.New("is a symbolic link, not read")
 
-func (f noSymlinkFS) path(name string) (string, error) {
+// Open implements fs.FS (fs.ReadDir and fs.Stat go through it too).
+func (f noSymlinkFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
-		return "", &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	rel := path.Join(f.dir, name)
 	p := f.root
 	if rel == "." {
-		return p, nil
+		return os.Open(p)
 	}
 	for _, part := range strings.Split(rel, "/") {
 		p = filepath.Join(p, part)
 		st, err := os.Lstat(p)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if st.Mode()&fs.ModeSymlink != 0 {
-			return "", &fs.PathError{Op: "open", Path: name, Err: errSymlink}
+			return nil, &fs.PathError{Op: "open", Path: name, Err: errSymlink}
 		}
 	}
-	return p, nil
-}
-
-// Open implements fs.FS.
-func (f noSymlinkFS) Open(name string) (fs.File, error) {
-	p, err := f.path(name)
-	if err != nil {
-		return nil, err
-	}
 	return os.Open(p)
-}
-
-// ReadDir implements fs.ReadDirFS.
-func (f noSymlinkFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	p, err := f.path(name)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadDir(p)
 }

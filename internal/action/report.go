@@ -32,14 +32,7 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 	}
 	// Each request is bounded: a GitHub that accepts and never answers
 	// must not hold the run until its deadline.
-	hc := http.Client{}
-	if r.d.HTTPClient != nil {
-		hc = *r.d.HTTPClient
-	}
-	if hc.Timeout <= 0 {
-		hc.Timeout = githubRequestTimeout
-	}
-	gh, err := ghapp.TokenClient(&hc, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
+	gh, err := ghapp.TokenClient(&http.Client{Timeout: githubRequestTimeout}, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
 	if err != nil {
 		r.gha.Warningf("GitHub client: GITHUB_API_URL is not an absolute http(s) URL without credentials")
 		r.comment, r.deploy = false, false

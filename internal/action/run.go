@@ -13,7 +13,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -42,13 +41,9 @@ type Deps struct {
 	Getenv func(string) string
 	// Stdout receives workflow commands and the log.
 	Stdout io.Writer
-	// HTTPClient is used for GitHub and the Cloud (nil: a default client).
-	HTTPClient *http.Client
 	// Now and Sleep default to the real clock.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Poll overrides the engine's poll policy (tests).
-	Poll preview.PollPolicy
 	// Version is shown in the comment's footer.
 	Version string
 }
@@ -150,12 +145,11 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		return r.fail("Missing Hasura Cloud token", errors.New("set the HASURA_CLOUD_ACCESS_TOKEN environment variable (or the hasuraCloudAccessToken input) from a secret"))
 	}
-	client, err := cloud.New(in.CloudToken, cloud.WithEndpoint(in.Endpoint), cloud.WithHTTPClient(r.d.HTTPClient),
-		cloud.WithLogger(r.logger()))
+	client, err := cloud.New(in.CloudToken, cloud.WithEndpoint(in.Endpoint), cloud.WithLogger(r.logger()))
 	if err != nil {
 		return r.fail("Hasura Cloud client", err)
 	}
-	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Poll: r.d.Poll, Deadline: in.Timeout, Log: r.logger()}
+	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Deadline: in.Timeout, Log: r.logger()}
 	r.setupReporter(ctx, plan.Action == preview.ActionEnsure)
 
 	var dbs preview.Databases
