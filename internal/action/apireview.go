@@ -107,10 +107,7 @@ func (a *apiReview) wait(ctx context.Context, d time.Duration) {
 // actions/checkout leaves HEAD detached at a sha for pull requests.
 func checkedOut(ws string) string {
 	gitDir := filepath.Join(ws, ".git")
-	head, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
-	if err != nil {
-		return ""
-	}
+	head, _ := os.ReadFile(filepath.Join(gitDir, "HEAD"))
 	h := strings.TrimSpace(string(head))
 	ref, isRef := strings.CutPrefix(h, "ref: ")
 	if !isRef {
@@ -122,11 +119,8 @@ func checkedOut(ws string) string {
 	if b, err := os.ReadFile(filepath.Join(gitDir, filepath.FromSlash(ref))); err == nil {
 		return strings.TrimSpace(string(b))
 	}
-	packed, err := os.ReadFile(filepath.Join(gitDir, "packed-refs"))
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(packed), "\n") {
+	packed, _ := os.ReadFile(filepath.Join(gitDir, "packed-refs"))
+	for line := range strings.SplitSeq(string(packed), "\n") {
 		if sha, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
 			return sha
 		}

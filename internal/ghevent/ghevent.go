@@ -97,17 +97,11 @@ type Keys struct {
 }
 
 func (k Keys) foreign() string {
-	switch {
-	case bool(k.Comment):
-		return "comment"
-	case bool(k.Issue):
-		return "issue"
-	case bool(k.PullRequest):
-		return "pull_request"
-	case bool(k.Review):
-		return "review"
-	case bool(k.Thread):
-		return "thread"
+	names := []string{"comment", "issue", "pull_request", "review", "thread"}
+	for i, present := range []presence{k.Comment, k.Issue, k.PullRequest, k.Review, k.Thread} {
+		if present {
+			return names[i]
+		}
 	}
 	return ""
 }

@@ -132,8 +132,8 @@ func (h *Handler) admit(n int64) (release func(), refused *result) {
 	defer h.mu.Unlock()
 	switch {
 	case h.closed:
-		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "shutting down", err: errClosed,
-			unread: true}
+		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "shutting down",
+			err: errors.New("the intake is shutting down"), unread: true}
 	case h.held+n > MaxBytesInFlight:
 		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "too many bytes in flight; try again",
 			retryAfter: true, unread: true}
@@ -147,9 +147,6 @@ func (h *Handler) admit(n int64) (release func(), refused *result) {
 		h.inFlight.Done()
 	}, nil
 }
-
-// errClosed answers deliveries that arrive after Close.
-var errClosed = errors.New("the intake is shutting down")
 
 // result is what the handler answers and logs for one request.
 type result struct {
