@@ -37,9 +37,8 @@ type apiReview struct {
 }
 
 // startAPIReview diffs the project at the PR's base and head while the
-// preview builds, so that the comment shows it whatever the build does.
-// Base comes through the API (one archive); head from the workspace when
-// the checkout holds the head commit, else through the API as well.
+// preview builds. Base comes through the API (one archive); head from the
+// workspace when the checkout holds the head commit, else through the API.
 func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	if r.t.Event == nil || r.t.Number == 0 || r.gh == nil {
 		return nil

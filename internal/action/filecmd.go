@@ -9,14 +9,11 @@ import (
 	"strings"
 )
 
-// writeFileCommand appends name=value to one of the runner's file commands
-// (GITHUB_OUTPUT, GITHUB_ENV, GITHUB_STATE) in the heredoc form, with a
-// delimiter drawn at random for each value as @actions/core does.
-//
-// go-githubactions v1.3.0 uses one fixed delimiter, so a value containing it
-// (a branch name, a PR title, an API error) could end the heredoc early and
-// inject further outputs or environment variables. It also panics when the
-// file variable is unset; here that is an error.
+// writeFileCommand appends name=value to a runner's file command (GITHUB_OUTPUT,
+// GITHUB_ENV) in the heredoc form, with a random delimiter per value as
+// @actions/core does. go-githubactions v1.3.0 uses one fixed delimiter, so a
+// value containing it (a branch name, a PR title, an API error) could inject
+// further outputs or environment variables; it also panics on an unset file.
 func writeFileCommand(path, name, value string) error {
 	// The runner splits a line at the first "=" or "<<": a name holding
 	// either would be read as a different name and value.

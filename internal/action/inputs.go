@@ -47,14 +47,10 @@ type Inputs struct {
 	CommentAuthor string
 }
 
-// getter reads one input by name: githubactions.Action.GetInput, which
-// reads INPUT_<NAME> as the runner sets it (spaces as underscores, upper
-// case, hyphens kept) and trims it.
-type getter func(name string) string
-
-// readInputs reads every input and reports every problem at once. Error
-// texts name inputs, never their values: values may be secrets.
-func readInputs(in getter, getenv func(string) string) (Inputs, error) {
+// readInputs reads every input through in (githubactions.Action.GetInput)
+// and reports every problem at once. Error texts name inputs, never their
+// values: values may be secrets.
+func readInputs(in func(name string) string, getenv func(string) string) (Inputs, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
@@ -155,4 +151,36 @@ func parseTimeout(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must lie between 1m and 6h (a job runs at most 6 hours)")
 	}
 	return d, nil
+}
+
+// registerSecrets collects every secret and registers it with the runner
+// (::add-mask::), line by line for multi-line values: the runner masks
+// single lines.
+func (r *runner) registerSecrets() {
+	add := func(v string) {
+		if strings.TrimSpace(v) == "" {
+			return
+		}
+		r.secrets.Add(v)
+		for _, line := range strings.Split(v, "\n") {
+			line = strings.TrimSpace(line)
+			if len(line) >= preview.MinSecretLen {
+				r.secrets.Add(line)
+				r.gha.AddMask(line)
+			}
+		}
+	}
+	add(r.in.CloudToken)
+	add(r.in.GitHubToken)
+	for _, v := range r.in.Env {
+		if v.Sensitive() {
+			add(v.Value)
+		}
+	}
+	if r.in.Postgres != nil {
+		add(r.in.Postgres.ServerURI)
+		for _, p := range pgdb.PasswordForms(r.in.Postgres.ServerURI) {
+			add(p)
+		}
+	}
 }

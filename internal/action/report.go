@@ -136,15 +136,12 @@ var readOnlyScopes = []string{
 }
 
 // identify finds the comment's author and warns when the token handed to
-// the Cloud can write to repositories, as far as the API says so.
-//
-// GET /user answers for a person's token (classic or fine-grained) with its
-// login, and for a classic one lists its scopes in X-OAuth-Scopes
-// ("Octokit's scopes(): GET /user, headers['X-OAuth-Scopes']"). An
-// installation token, GITHUB_TOKEN included, gets 403 "Resource not
-// accessible by integration" (GitHub's answer quoted in
-// actions/create-github-app-token#258). Any other failure only costs the
-// author filter's precision: it falls back to GITHUB_TOKEN's bot.
+// the Cloud can write to repositories. GET /user answers for a person's
+// token with its login, and for a classic one lists its scopes in
+// X-OAuth-Scopes ("Octokit's scopes(): GET /user, headers['X-OAuth-Scopes']").
+// An installation token, GITHUB_TOKEN included, gets 403 "Resource not
+// accessible by integration" (quoted in actions/create-github-app-token#258).
+// Any other failure falls back to GITHUB_TOKEN's bot as the author.
 func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) string {
 	login, scopes := actionsBot, ""
 	u, resp, err := gh.Users.Get(ctx, "")

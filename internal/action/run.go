@@ -1,8 +1,7 @@
-// Package action is the GitHub Action: it reads the inputs (INPUT_*, which
-// action.yml's step passes on) and the event the runner gives, builds or
-// deletes the pull request's preview app through the preview engine, keeps
-// the PR comment and the deployment up to date through ghreport, and writes
-// outputs, a step summary and an exit status. cmd/action only calls Run.
+// Package action is the GitHub Action: from the inputs and the event the
+// runner gives, it builds or deletes the pull request's preview app through
+// the preview engine, reports it through ghreport (PR comment, deployment)
+// and writes outputs, a step summary and an exit status.
 package action
 
 import (
@@ -186,12 +185,10 @@ func (r *runner) plan() preview.Plan {
 	}
 	// The workflow's own `on:` filter chooses which events run; drafts are
 	// not skipped here, as with the official action.
-	p := preview.Policy{AllowForks: r.in.AllowForks}
-	plan := preview.Decide(ghevent.Event(r.t.Event), p)
+	plan := preview.Decide(ghevent.Event(r.t.Event), preview.Policy{AllowForks: r.in.AllowForks})
 	if plan.Action == preview.ActionDestroy && r.isFork() && !r.in.AllowForks {
-		// No preview was built for a fork's pull request, so none is its to
-		// delete; on pull_request_target a fork's close would otherwise
-		// delete whatever app its name (its branch's, say) expands to.
+		// On pull_request_target a fork's close would otherwise delete
+		// whatever app its name (its branch's, say) expands to.
 		return preview.Plan{Action: preview.ActionSkip, Reason: "pull requests from forks get no preview, so a fork's close deletes nothing (set allow-forks: true to change this)"}
 	}
 	return plan

@@ -1,7 +1,6 @@
-// Package ghevent reads GitHub's webhook payloads for both front doors, the
-// webhook intake and the action, and turns a pull_request event into the
-// preview domain's terms, so that internal/preview knows nothing of
-// GitHub's API.
+// Package ghevent reads GitHub's webhook payloads for both front doors (the
+// intake and the action) and turns a pull_request event into the preview
+// domain's terms, so that internal/preview knows nothing of GitHub's API.
 package ghevent
 
 import (
@@ -14,12 +13,10 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// ErrBadPayload marks a payload that is not JSON or not its event's shape.
-var ErrBadPayload = errors.New("bad payload")
-
-// BadPayload returns an error that wraps ErrBadPayload.
+// BadPayload is the error for a payload that is not JSON or not its
+// event's shape.
 func BadPayload(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrBadPayload}, args...)...)
+	return fmt.Errorf("bad payload: "+format, args...)
 }
 
 // The payload types hold only the fields the service reads, so that a
@@ -112,7 +109,7 @@ type Payload interface{ foreign() string }
 // Read decodes the payload of event into v. The event type comes from an
 // unsigned header, so another event's payload is refused: a signed
 // issue_comment body posted as "installation" must not read as an
-// uninstall. Errors wrap ErrBadPayload and speak in the payload's terms.
+// uninstall. Errors are BadPayload's, in the payload's terms.
 func Read(event string, body []byte, v Payload) error {
 	if err := json.Unmarshal(body, v); err != nil {
 		var syn *json.SyntaxError

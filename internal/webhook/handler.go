@@ -43,23 +43,16 @@ type Enqueuer interface {
 	EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]jobs.Enqueued, error)
 }
 
-// Config is what New needs.
+// Config is what New needs; Secret, Store, Queue and BotLogin are required.
 type Config struct {
-	// Secret is the webhook secret; required.
-	Secret []byte
-	// Store records deliveries and desired state; required.
-	Store *store.Store
-	// Queue enqueues reconcile jobs; required.
-	Queue Enqueuer
-	// BotLogin is the GitHub App's bot, "<slug>[bot]"; required: comments
-	// by the bot are ours.
-	BotLogin string
+	Secret   []byte // the webhook secret
+	Store    *store.Store
+	Queue    Enqueuer
+	BotLogin string // the App's bot, "<slug>[bot]": its comments are ours
 	// Registerer receives the intake's metrics (nil: not registered).
 	Registerer prometheus.Registerer
-	// Logger gets one line per delivery [slog.Default()].
-	Logger *slog.Logger
-	// Now is the clock for latency and received times [time.Now].
-	Now func() time.Time
+	Logger     *slog.Logger     // one line per delivery [slog.Default()]
+	Now        func() time.Time // for latency and received times [time.Now]
 }
 
 // Handler serves POST /webhook.
