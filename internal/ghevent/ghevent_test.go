@@ -207,3 +207,23 @@ func TestTargetErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestDecodeRefuses: the one pull_request decoder names what is wrong, and
+// refuses another event's payload (the event type is an unsigned header).
+func TestDecodeRefuses(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"action":"opened"`:              "malformed JSON",
+		`[1]`:                             "wrong type",
+		`{"pull_request":{"number":"2"}}`: "wrong type",
+		`{"action":"created","comment":{},"issue":{}}`:         `no "comment": this is another event's payload`,
+		`{"action":"submitted","pull_request":{},"review":{}}`: `no "review"`,
+	} {
+		if _, err := ghevent.Decode([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode(%s) = %v, want an error saying %q", body, err, want)
+		}
+	}
+	ev, err := ghevent.Decode([]byte(`{"action":"closed","number":3,"pull_request":{"number":3,"base":{}},"repository":{"name":"r","owner":{"login":"o"}}}`))
+	if err != nil || ev.BaseRepo().Name != "r" {
+		t.Errorf("Decode = %+v, %v: the base repository falls back to the event's", ev, err)
+	}
+}
