@@ -217,10 +217,7 @@ func readTarget(ghctx *githubactions.GitHubContext, getenv func(string) string) 
 			return target{Repo: tr, Event: ev}, err
 		}
 	}
-	t.Branch = getenv("GITHUB_HEAD_REF")
-	if t.Branch == "" {
-		t.Branch = strings.TrimPrefix(ghctx.Ref, "refs/heads/")
-	}
+	t.Branch = cmp.Or(getenv("GITHUB_HEAD_REF"), strings.TrimPrefix(ghctx.Ref, "refs/heads/"))
 	if t.Branch == "" || strings.HasPrefix(t.Branch, "refs/") {
 		return t, errors.New("cannot tell the branch: run on pull_request or on a branch push")
 	}
