@@ -202,7 +202,7 @@ func openIntake(ctx context.Context, backend, pgURL string) (*intakeEnv, error) 
 		closeAll()
 		return nil, err
 	}
-	h, err := webhook.New(webhook.Config{Secret: intakeSecret, Store: st, Queue: q, AppSlug: "hasura-preview",
+	h, err := webhook.New(webhook.Config{Secret: intakeSecret, Store: st, Queue: q, BotLogin: "hasura-preview[bot]",
 		Registerer: prometheus.NewRegistry(), Logger: quiet})
 	if err != nil {
 		closeAll()

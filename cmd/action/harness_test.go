@@ -23,7 +23,6 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/hasura-preview/hasura-preview/internal/action"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
@@ -347,7 +346,7 @@ func readFile(t *testing.T, path string) string {
 // never sets one output twice.
 func parseOutputs(text string) (map[string]string, error) {
 	out := map[string]string{}
-	kv, err := action.ParseFileCommands(text)
+	kv, err := ghsim.ParseFileCommands(text)
 	for _, e := range kv {
 		if _, dup := out[e[0]]; dup {
 			return out, fmt.Errorf("%s set twice", e[0])

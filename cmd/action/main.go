@@ -18,8 +18,7 @@ import (
 var version = "dev"
 
 func main() {
-	// The runner passes no arguments; -version lets a release job and a
-	// user check which build a binary is.
+	// The runner passes no arguments; -version names the build.
 	if len(os.Args) == 2 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
 		fmt.Println(version)
 		return

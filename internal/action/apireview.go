@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,21 +10,19 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/apireview"
 	"github.com/hasura-preview/hasura-preview/internal/ghproject"
 )
 
-// apiReviewWait bounds how long the end of a run waits for the API review
-// once the build is over; the review usually finished long before.
-const apiReviewWait = 2 * time.Minute
-
-// apiReviewFirstWait bounds how long the first comment of a build waits
-// for the review, so that it usually has the section from the start. The
-// build itself does not wait: it started before.
-const apiReviewFirstWait = 15 * time.Second
+const (
+	// apiReviewFirstWait bounds how long the build's first comment waits
+	// for the API review, so that it usually shows the review from the start.
+	apiReviewFirstWait = 15 * time.Second
+	// apiReviewWait bounds how long the end of a run waits for it.
+	apiReviewWait = 2 * time.Minute
+)
 
 // maxAPIChangesOutput keeps the apiChanges output well inside GitHub's
 // limit: "Outputs can be a maximum of 1 MB per job. ... Size is
@@ -33,32 +32,21 @@ const maxAPIChangesOutput = 256 << 10
 
 // apiReview is the API review running beside the build.
 type apiReview struct {
-	done    chan struct{}
-	mu      sync.Mutex
-	summary string // masked summary line, "" until done
-	section string // masked Markdown, "" until done
-	json    string // masked apiChanges output
+	done                   chan struct{} // closed once the masked fields below are set
+	summary, section, json string
 }
 
 // startAPIReview diffs the project at the PR's base and head while the
-// preview builds, so that the comment shows it whatever the build does.
-// Base comes through the API (one archive); head from the workspace when
-// the checkout holds the head commit, else through the API as well.
+// preview builds. Base comes through the API (one archive); head from the
+// workspace when the checkout holds the head commit, else through the API.
 func (r *runner) startAPIReview(ctx context.Context) *apiReview {
-	if r.t.Event == nil || r.t.PR == 0 || r.in.GitHubToken == "" {
+	if r.t.Event == nil || r.t.Number == 0 || r.gh == nil {
 		return nil
 	}
-	pr := r.t.Event.GetPullRequest()
-	baseRef := pr.GetBase().GetSHA()
-	if baseRef == "" {
-		baseRef = pr.GetBase().GetRef()
-	}
+	base := r.t.Event.PullRequest.Base
+	baseRef := cmp.Or(base.SHA, base.Ref)
 	dir, err := ghproject.CleanDir(r.in.ProjectDir)
 	if baseRef == "" || err != nil {
-		return nil
-	}
-	gh, err := newGitHubClient(r.d.HTTPClient, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
-	if err != nil {
 		return nil
 	}
 	opts := apireview.Options{}
@@ -75,7 +63,7 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	go func() {
 		defer close(a.done)
 		// A fork's head commit is served by the base repository too.
-		rep := ghproject.Review(ctx, gh, r.d.HTTPClient, r.t.BaseOwner, r.t.BaseRepo, dir,
+		rep := ghproject.Review(ctx, r.gh, nil, r.t.BaseOwner, r.t.BaseName, dir,
 			ghproject.Side{Ref: baseRef}, head, opts, ghproject.Limits{})
 		js, err := json.Marshal(rep)
 		if len(js) > maxAPIChangesOutput {
@@ -84,23 +72,22 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 		if err != nil {
 			js = []byte(`{}`)
 		}
-		a.mu.Lock()
-		a.summary = r.secrets.Mask(rep.Summary)
-		a.section = r.secrets.Mask(rep.Markdown())
-		a.json = r.secrets.Mask(string(js))
-		a.mu.Unlock()
+		a.summary, a.section, a.json = r.secrets.Mask(rep.Summary), r.secrets.Mask(rep.Markdown()), r.secrets.Mask(string(js))
 	}()
 	return a
 }
 
-// Section is the rendered review, "" while it runs (or with no review).
-func (a *apiReview) Section() string {
+// finished reports whether the review is over (false with no review).
+func (a *apiReview) finished() bool {
 	if a == nil {
-		return ""
+		return false
 	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.section
+	select {
+	case <-a.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // wait waits for the review, at most d.
@@ -108,34 +95,18 @@ func (a *apiReview) wait(ctx context.Context, d time.Duration) {
 	if a == nil {
 		return
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
 	select {
 	case <-a.done:
 	case <-ctx.Done():
-	case <-t.C:
+	case <-time.After(d):
 	}
-}
-
-// output is the apiChanges output and the summary line, "" when the
-// review did not finish.
-func (a *apiReview) output() (json, summary string) {
-	if a == nil {
-		return "", ""
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.json, a.summary
 }
 
 // checkedOut returns the commit the workspace's checkout holds, or "".
 // actions/checkout leaves HEAD detached at a sha for pull requests.
 func checkedOut(ws string) string {
 	gitDir := filepath.Join(ws, ".git")
-	head, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
-	if err != nil {
-		return ""
-	}
+	head, _ := os.ReadFile(filepath.Join(gitDir, "HEAD"))
 	h := strings.TrimSpace(string(head))
 	ref, isRef := strings.CutPrefix(h, "ref: ")
 	if !isRef {
@@ -147,11 +118,8 @@ func checkedOut(ws string) string {
 	if b, err := os.ReadFile(filepath.Join(gitDir, filepath.FromSlash(ref))); err == nil {
 		return strings.TrimSpace(string(b))
 	}
-	packed, err := os.ReadFile(filepath.Join(gitDir, "packed-refs"))
-	if err != nil {
-		return ""
-	}
-	for _, line := range strings.Split(string(packed), "\n") {
+	packed, _ := os.ReadFile(filepath.Join(gitDir, "packed-refs"))
+	for line := range strings.SplitSeq(string(packed), "\n") {
 		if sha, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
 			return sha
 		}
@@ -159,10 +127,9 @@ func checkedOut(ws string) string {
 	return ""
 }
 
-// noSymlinkFS reads a checkout without following symbolic links: a link
-// in the pull request to /proc/self/environ or a runner file must not end
-// up quoted in the comment.
-// The project directory itself is checked too: it is in the pull request.
+// noSymlinkFS reads a checkout without following symbolic links, the
+// project directory's own included: a link in the pull request to
+// /proc/self/environ or a runner file must not end up quoted in the comment.
 type noSymlinkFS struct {
 	root string // the workspace, trusted
 	dir  string // the project directory in it, slash-separated, "" for the root
@@ -170,42 +137,25 @@ type noSymlinkFS struct {
 
 var errSymlink = errors.New("is a symbolic link, not read")
 
-func (f noSymlinkFS) path(name string) (string, error) {
+// Open implements fs.FS (fs.ReadDir and fs.Stat go through it too).
+func (f noSymlinkFS) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
-		return "", &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
 	}
 	rel := path.Join(f.dir, name)
 	p := f.root
 	if rel == "." {
-		return p, nil
+		return os.Open(p)
 	}
 	for _, part := range strings.Split(rel, "/") {
 		p = filepath.Join(p, part)
 		st, err := os.Lstat(p)
 		if err != nil {
-			return "", err
+			return nil, err
 		}
 		if st.Mode()&fs.ModeSymlink != 0 {
-			return "", &fs.PathError{Op: "open", Path: name, Err: errSymlink}
+			return nil, &fs.PathError{Op: "open", Path: name, Err: errSymlink}
 		}
 	}
-	return p, nil
-}
-
-// Open implements fs.FS.
-func (f noSymlinkFS) Open(name string) (fs.File, error) {
-	p, err := f.path(name)
-	if err != nil {
-		return nil, err
-	}
 	return os.Open(p)
-}
-
-// ReadDir implements fs.ReadDirFS.
-func (f noSymlinkFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	p, err := f.path(name)
-	if err != nil {
-		return nil, err
-	}
-	return os.ReadDir(p)
 }

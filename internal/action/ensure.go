@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
@@ -14,11 +15,11 @@ import (
 // ensure creates or rebuilds the preview and follows it to the end.
 func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	spec := preview.Spec{
-		Name: r.name, Owner: r.t.Owner, Repo: r.t.Repo, Branch: r.t.Branch, SHA: r.t.SHA,
+		Name: r.name, Owner: r.t.Owner, Repo: r.t.Name, Branch: r.t.Branch, SHA: r.t.SHA,
 		Directory: r.in.ProjectDir, Cloud: r.in.Cloud, Region: r.in.Region, Plan: r.in.Tier,
 		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
 	}
-	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Repo, r.t.Branch))
+	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Name, r.t.Branch))
 	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
 	last := r.readLastBuild(ctx)
 	if err == nil {
@@ -37,12 +38,9 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	envRes, envOnly := r.envOnly(ctx, engine, dbs, existing, last)
 	r.startDeployment(ctx)
 	seen := map[string]string{}
-	firstProgress := true
+	waitForReview := sync.OnceFunc(func() { r.api.wait(ctx, apiReviewFirstWait) })
 	progress := func(res preview.Result) {
-		if firstProgress {
-			firstProgress = false
-			r.api.wait(ctx, apiReviewFirstWait)
-		}
+		waitForReview()
 		for _, t := range res.Tasks {
 			key := t.Job + "/" + t.Name
 			if seen[key] == t.State {
@@ -70,9 +68,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	r.api.wait(ctx, apiReviewWait)
 
 	if res.Status != preview.StatusSuperseded {
-		// A superseded run learns of it only at its next read of the job,
-		// possibly after the newer run has written "ready": the comment is
-		// the newer run's now.
+		// The comment is the newer run's now, perhaps already "ready".
 		r.updateComment(ctx, res)
 	}
 	r.finishDeployment(ctx, res)
@@ -81,9 +77,9 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		"projectName": r.name, "projectId": res.ProjectID, "status": string(res.Status),
 		"jobId": res.CreationJobID, "deploymentJobId": res.DeploymentJobID,
 	}
-	if js, summary := r.api.output(); js != "" {
-		out["apiChanges"] = js
-		r.gha.Infof("API review: %s", summary)
+	if r.api.finished() {
+		out["apiChanges"] = r.api.json
+		r.gha.Infof("API review: %s", r.api.summary)
 	}
 	if oerr := r.outputs(out); oerr != nil {
 		return oerr
@@ -112,18 +108,16 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		msg = err.Error()
 	}
 	r.gha.WithFieldsMap(map[string]string{"title": title}).Errorf("%s", r.secrets.Mask(msg))
-	return fmt.Errorf("%w: %s", ErrFailed, r.secrets.Mask(msg))
+	return fmt.Errorf("the preview app failed: %s", r.secrets.Mask(msg))
 }
 
-// cancelGrace bounds the writes of a cancelled run. The runner stops a
+// cancelGrace bounds the writes of a cancelled run: the runner stops a
 // cancelled step with SIGINT and kills it about 7.5 s later.
 const cancelGrace = 5 * time.Second
 
-// cancelled reports a run the runner stopped before the preview was ready:
-// a newer push (cancel-in-progress) or a person. Every write with the run's
-// context would fail at once, leaving the deployment in_progress and the
-// comment "building" for good, so the last writes get a short context of
-// their own. The Cloud build goes on; the next run takes the app over.
+// cancelled reports a run stopped before the preview was ready (a newer
+// push, a person, the timeout). The run's context is done, so the last
+// writes get a short context of their own; the next run takes the app over.
 func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cancelGrace)
 	defer cancel()
@@ -131,7 +125,7 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 	if errors.Is(context.Cause(ctx), errRunTimeout) {
 		why = "The run passed its timeout before the preview was ready; the next run rebuilds it."
 	}
-	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.now()
+	res.Status, res.Message, res.Finished = preview.StatusSuperseded, why, r.d.Now()
 	if r.comment {
 		view := r.view(res)
 		view.Headline = "Preview " + r.name + ": build cancelled"
@@ -148,8 +142,7 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 // destroy deletes the preview (idempotent) and says so in the PR.
 func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	r.gha.Group("Preview app " + r.name + ": delete")
-	// A name the workflow fixed needs no ownership check, and Destroy
-	// looks the app up anyway: only a templated name costs a lookup here.
+	// Only a templated name needs the ownership check's lookup.
 	exists, last := false, lastBuild{}
 	if !r.explicitName() {
 		existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
@@ -199,11 +192,4 @@ func (r *runner) summary(res preview.Result) {
 	if err := appendFile(path, body+"\n"); err != nil && !errors.Is(err, context.Canceled) {
 		r.gha.Warningf("step summary: %v", err)
 	}
-}
-
-func (r *runner) now() time.Time {
-	if r.d.Now != nil {
-		return r.d.Now()
-	}
-	return time.Now()
 }

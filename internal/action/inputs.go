@@ -1,6 +1,7 @@
 package action
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/url"
@@ -46,34 +47,27 @@ type Inputs struct {
 	CommentAuthor string
 }
 
-// getter reads one input by name: githubactions.Action.GetInput, which
-// reads INPUT_<NAME> as the runner sets it (spaces as underscores, upper
-// case, hyphens kept) and trims it.
-type getter func(name string) string
-
-// readInputs reads every input and reports every problem at once. Error
-// texts name inputs, never their values: values may be secrets.
-func readInputs(in getter, getenv func(string) string) (Inputs, error) {
+// readInputs reads every input through in (githubactions.Action.GetInput)
+// and reports every problem at once. Error texts name inputs, never their
+// values: values may be secrets.
+func readInputs(in func(name string) string, getenv func(string) string) (Inputs, error) {
 	var problems []string
 	bad := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 
 	v := Inputs{
 		NameTemplate: in("name"),
-		ProjectDir:   in("hasuraProjectDirectoryPath"),
-		Region:       orDefault(in("region"), "us-west-1"),
-		Tier:         orDefault(in("tier"), "cloud_free"),
-		Cloud:        strings.ToLower(orDefault(in("cloud"), "aws")),
-		Delete:       strings.ToLower(orDefault(in("delete"), DeleteAuto)),
-		Endpoint:     orDefault(in("hasuraCloudGraphQLEndpoint"), cloud.DefaultEndpoint),
+		// The official action's README calls the directory input
+		// hasuraCloudProjectDirPath while its action.yml says
+		// hasuraProjectDirectoryPath: accept both.
+		ProjectDir: cmp.Or(in("hasuraProjectDirectoryPath"), in("hasuraCloudProjectDirPath")),
+		Region:     cmp.Or(in("region"), "us-west-1"),
+		Tier:       cmp.Or(in("tier"), "cloud_free"),
+		Cloud:      strings.ToLower(cmp.Or(in("cloud"), "aws")),
+		Delete:     strings.ToLower(cmp.Or(in("delete"), DeleteAuto)),
+		Endpoint:   cmp.Or(in("hasuraCloudGraphQLEndpoint"), cloud.DefaultEndpoint),
 	}
 	if preview.IsUnsetName(v.NameTemplate) {
 		v.NameTemplate = ""
-	}
-	// The official action's README calls the directory input
-	// hasuraCloudProjectDirPath while its action.yml says
-	// hasuraProjectDirectoryPath: accept both.
-	if v.ProjectDir == "" {
-		v.ProjectDir = in("hasuraCloudProjectDirPath")
 	}
 	v.ProjectDir = strings.Trim(strings.TrimPrefix(v.ProjectDir, "./"), "/")
 	if v.ProjectDir == "." {
@@ -91,11 +85,10 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 		bad("input hasuraCloudGraphQLEndpoint must be an http(s) URL")
 	}
 
-	env, warnings, err := preview.ParseEnv(in("hasuraEnv"))
-	if err != nil {
+	var err error
+	if v.Env, v.EnvWarnings, err = preview.ParseEnv(in("hasuraEnv")); err != nil {
 		bad("input hasuraEnv: %v", err)
 	}
-	v.Env, v.EnvWarnings = env, warnings
 
 	if raw := in("postgresDBConfig"); raw != "" {
 		cfg, err := pgdb.ParseConfig(raw)
@@ -116,14 +109,20 @@ func readInputs(in getter, getenv func(string) string) (Inputs, error) {
 		}
 		v.Timeout = d
 	}
-	v.Comment = parseBool(in("comment"), true, "comment", bad)
-	v.Deployment = parseBool(in("deployment"), true, "deployment", bad)
-	v.AllowForks = parseBool(in("allow-forks"), false, "allow-forks", bad)
+	boolInput := func(name string, def bool) bool {
+		b, err := strconv.ParseBool(strings.ToLower(cmp.Or(in(name), strconv.FormatBool(def))))
+		if err != nil {
+			bad("input %s must be true or false", name)
+			return def
+		}
+		return b
+	}
+	v.Comment, v.Deployment, v.AllowForks = boolInput("comment", true), boolInput("deployment", true), boolInput("allow-forks", false)
 
 	// The official action reads both tokens from the environment; an input
 	// wins when given.
-	v.GitHubToken = orDefault(in("github-token"), getenv("GITHUB_TOKEN"))
-	v.CloudToken = orDefault(in("hasuraCloudAccessToken"), getenv("HASURA_CLOUD_ACCESS_TOKEN"))
+	v.GitHubToken = cmp.Or(in("github-token"), getenv("GITHUB_TOKEN"))
+	v.CloudToken = cmp.Or(in("hasuraCloudAccessToken"), getenv("HASURA_CLOUD_ACCESS_TOKEN"))
 	v.CommentAuthor = in("comment-author")
 
 	if len(problems) > 0 {
@@ -139,25 +138,6 @@ func (e *InputError) Error() string {
 	return "invalid inputs:\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
-func orDefault(v, def string) string {
-	if v == "" {
-		return def
-	}
-	return v
-}
-
-func parseBool(v string, def bool, name string, bad func(string, ...any)) bool {
-	if v == "" {
-		return def
-	}
-	b, err := strconv.ParseBool(strings.ToLower(v))
-	if err != nil {
-		bad("input %s must be true or false", name)
-		return def
-	}
-	return b
-}
-
 // parseTimeout accepts a Go duration ("20m", "1h30m") or whole minutes.
 func parseTimeout(s string) (time.Duration, error) {
 	if n, err := strconv.Atoi(s); err == nil {
@@ -171,4 +151,36 @@ func parseTimeout(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("must lie between 1m and 6h (a job runs at most 6 hours)")
 	}
 	return d, nil
+}
+
+// registerSecrets collects every secret and registers it with the runner
+// (::add-mask::), line by line for multi-line values: the runner masks
+// single lines.
+func (r *runner) registerSecrets() {
+	add := func(v string) {
+		if strings.TrimSpace(v) == "" {
+			return
+		}
+		r.secrets.Add(v)
+		for _, line := range strings.Split(v, "\n") {
+			line = strings.TrimSpace(line)
+			if len(line) >= preview.MinSecretLen {
+				r.secrets.Add(line)
+				r.gha.AddMask(line)
+			}
+		}
+	}
+	add(r.in.CloudToken)
+	add(r.in.GitHubToken)
+	for _, v := range r.in.Env {
+		if v.Sensitive() {
+			add(v.Value)
+		}
+	}
+	if r.in.Postgres != nil {
+		add(r.in.Postgres.ServerURI)
+		for _, p := range pgdb.PasswordForms(r.in.Postgres.ServerURI) {
+			add(p)
+		}
+	}
 }

@@ -1,9 +1,12 @@
 package action
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/go-github/v60/github"
@@ -13,11 +16,10 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// setupReporter builds the comment and deployment reporter when the run has
-// a PR and a token; without them both are off. When the token goes to the
-// Cloud (cloning), it also checks what the token may do.
+// setupReporter builds the GitHub client and the comment and deployment
+// reporter, and checks what a token that goes to the Cloud (cloning) may do.
 func (r *runner) setupReporter(ctx context.Context, cloning bool) {
-	r.comment, r.deploy = r.in.Comment && r.t.PR > 0, r.in.Deployment && r.t.SHA != ""
+	r.comment, r.deploy = r.in.Comment && r.t.Number > 0, r.in.Deployment && r.t.SHA != ""
 	if !r.comment && !r.deploy && !cloning {
 		return
 	}
@@ -28,66 +30,41 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 		r.comment, r.deploy = false, false
 		return
 	}
-	gh, err := newGitHubClient(r.d.HTTPClient, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
+	// Each request is bounded: a GitHub that accepts and never answers
+	// must not hold the run until its deadline.
+	gh, err := ghapp.TokenClient(&http.Client{Timeout: githubRequestTimeout}, r.d.Getenv("GITHUB_API_URL"), r.in.GitHubToken)
 	if err != nil {
-		r.gha.Warningf("GitHub client: %s", r.secrets.Mask(err.Error()))
+		r.gha.Warningf("GitHub client: GITHUB_API_URL is not an absolute http(s) URL without credentials")
 		r.comment, r.deploy = false, false
 		return
 	}
+	r.gh = gh
 	author := r.identify(ctx, gh, cloning)
 	if !r.comment && !r.deploy {
 		return
 	}
 	// Only our own marked comment is edited: anyone can paste the marker
 	// into a comment of theirs.
-	opts := []ghreport.Option{ghreport.WithRedact(r.secrets.Mask), ghreport.WithLogger(r.logger()),
-		ghreport.WithCommentAuthor(author)}
-	if r.d.Now != nil {
-		opts = append(opts, ghreport.WithClock(r.d.Now))
-	}
-	if r.d.Sleep != nil {
-		opts = append(opts, ghreport.WithSleep(r.d.Sleep))
-	}
-	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseRepo, r.t.PR, opts...)
+	r.rep = ghreport.New(gh, r.t.BaseOwner, r.t.BaseName, r.t.Number, ghreport.WithRedact(r.secrets.Mask),
+		ghreport.WithLogger(r.logger()), ghreport.WithCommentAuthor(author), ghreport.WithClock(r.d.Now),
+		ghreport.WithSleep(r.d.Sleep))
 }
 
 // githubRequestTimeout bounds one GitHub API request of the action.
 const githubRequestTimeout = 30 * time.Second
 
-// newGitHubClient points go-github at GITHUB_API_URL (GitHub Enterprise,
-// or a test server), with the roots read as the App service reads them.
-func newGitHubClient(hc *http.Client, apiURL, token string) (*github.Client, error) {
-	// Each request is bounded: a GitHub that accepts and never answers
-	// must not hold the run until its deadline.
-	bounded := &http.Client{Timeout: githubRequestTimeout}
-	if hc != nil {
-		c := *hc
-		if c.Timeout <= 0 {
-			c.Timeout = githubRequestTimeout
-		}
-		bounded = &c
-	}
-	gh, err := ghapp.TokenClient(bounded, apiURL, token)
-	if err != nil {
-		return nil, errors.New("GITHUB_API_URL is not an absolute http(s) URL without credentials")
-	}
-	return gh, nil
-}
-
 // view is what the comment shows for a result.
 func (r *runner) view(res preview.Result) ghreport.View {
-	footer := "hasura-preview"
-	if r.d.Version != "" {
-		footer += " " + r.d.Version
+	v := ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.Number, LogURL: r.logURL,
+		Footer: strings.TrimSpace("hasura-preview " + r.d.Version)}
+	if r.api.finished() {
+		v.Section = r.api.section
 	}
-	return ghreport.View{Result: res, Branch: r.t.Branch, SHA: r.t.SHA, PR: r.t.PR, LogURL: r.logURL, Footer: footer,
-		Section: r.api.Section()}
+	return v
 }
 
-// updateComment writes the comment; a missing permission turns comments off
-// with one warning, other errors warn and carry on: the preview matters more.
-// A final result is always written (ghreport holds back only progress), so
-// nothing is left to Flush after it.
+// updateComment writes the comment; an error only warns: the preview
+// matters more. ghreport holds back only progress, never a final result.
 func (r *runner) updateComment(ctx context.Context, res preview.Result) {
 	if !r.comment {
 		return
@@ -140,4 +117,57 @@ func (r *runner) finishDeployment(ctx context.Context, res preview.Result) {
 	}
 	err := r.rep.FinishDeployment(ctx, r.deployID, state, res.Endpoint, r.logURL, desc)
 	r.warnGitHub("Deployment status", err, &r.deploy)
+}
+
+// actionsBot is the login GitHub shows for what GITHUB_TOKEN writes;
+// actions/github-script's own workflow finds its earlier comment by this
+// account ("comment.user.id === 41898282"), and peter-evans/find-comment
+// documents `comment-author: 'github-actions[bot]'` for the same purpose.
+const actionsBot = "github-actions[bot]"
+
+// readOnlyScopes are the classic scopes that grant no write access; any
+// other scope in X-OAuth-Scopes ("repo", "public_repo", "workflow",
+// "write:...", "admin:...", "delete_repo") lets the token's holder change
+// repositories.
+var readOnlyScopes = []string{
+	"read:org", "read:user", "user:email", "read:packages", "read:discussion", "read:project",
+	"read:public_key", "read:repo_hook", "read:gpg_key", "read:ssh_signing_key", "read:audit_log",
+	"read:enterprise",
+}
+
+// identify finds the comment's author and warns when the token handed to
+// the Cloud can write to repositories. GET /user answers for a person's
+// token with its login, and for a classic one lists its scopes in
+// X-OAuth-Scopes ("Octokit's scopes(): GET /user, headers['X-OAuth-Scopes']").
+// An installation token, GITHUB_TOKEN included, gets 403 "Resource not
+// accessible by integration" (quoted in actions/create-github-app-token#258).
+// Any other failure falls back to GITHUB_TOKEN's bot as the author.
+func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) string {
+	login, scopes := actionsBot, ""
+	u, resp, err := gh.Users.Get(ctx, "")
+	switch {
+	case err == nil:
+		login, scopes = u.GetLogin(), resp.Header.Get("X-OAuth-Scopes")
+	case resp == nil || resp.StatusCode != http.StatusForbidden:
+		r.gha.Warningf("Could not tell whose the GitHub token is (%s); the PR comment is matched to %s", r.secrets.Mask(err.Error()), actionsBot)
+	}
+	if ws := writeScopes(scopes); cloning && len(ws) > 0 {
+		r.gha.Warningf("The GitHub token handed to Hasura Cloud to clone the branch has write scopes (%s). "+
+			"Use a fine-grained token with only `contents: read` on this repository, or GITHUB_TOKEN with `permissions: contents: read`.",
+			strings.Join(ws, ", "))
+	}
+	return cmp.Or(r.in.CommentAuthor, login)
+}
+
+// writeScopes returns the scopes of a classic token's X-OAuth-Scopes that
+// grant more than reading.
+func writeScopes(header string) []string {
+	var out []string
+	for s := range strings.SplitSeq(header, ",") {
+		s = strings.TrimSpace(s)
+		if s != "" && !slices.Contains(readOnlyScopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }

@@ -1,19 +1,17 @@
-// Package action is the GitHub Action: it reads the inputs (INPUT_*, which
-// action.yml's step passes on) and the event the runner gives, builds or
-// deletes the pull request's preview app through the preview engine, keeps
-// the PR comment and the deployment up to date through ghreport, and writes
-// outputs, a step summary and an exit status. cmd/action only calls Run.
+// Package action is the GitHub Action: from the inputs and the event the
+// runner gives, it builds or deletes the pull request's preview app through
+// the preview engine, reports it through ghreport (PR comment, deployment)
+// and writes outputs, a step summary and an exit status.
 package action
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
-	"net/http"
 	"os"
 	"slices"
 	"strings"
@@ -22,6 +20,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/sethvargo/go-githubactions"
 
+	"github.com/hasura-preview/hasura-preview/internal/clock"
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
 	"github.com/hasura-preview/hasura-preview/internal/ghevent"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
@@ -29,13 +28,8 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-// ErrFailed means the preview failed or timed out; the failure was already
-// reported to the runner. main exits 1 on any error.
-var ErrFailed = errors.New("the preview app failed")
-
-// RunGrace is how long a run may go on past its timeout input: the engine
-// gives up at the timeout, and the comment, deployment status and outputs
-// still need writing.
+// RunGrace is how long a run may go on past its timeout input, at which the
+// engine gives up: the comment, deployment and outputs still need writing.
 const RunGrace = 2 * time.Minute
 
 // errRunTimeout is the cause of a run stopped at its timeout plus RunGrace.
@@ -46,25 +40,20 @@ type Deps struct {
 	Getenv func(string) string
 	// Stdout receives workflow commands and the log.
 	Stdout io.Writer
-	// HTTPClient is used for GitHub and the Cloud (nil: a default client).
-	HTTPClient *http.Client
 	// Now and Sleep default to the real clock.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
-	// Poll overrides the engine's poll policy (tests).
-	Poll preview.PollPolicy
 	// Version is shown in the comment's footer.
 	Version string
 }
 
-// target is the pull request (or branch) the run is about.
+// target is the pull request (or branch) the run is about: Owner/Name hold
+// the branch (the head repository for a fork), BaseOwner/BaseName the PR
+// (comments and deployments go there). Number and Event are zero without a
+// pull request.
 type target struct {
-	// Owner/Repo hold the branch (the head repository for a fork).
-	Owner, Repo, Branch, SHA string
-	// BaseOwner/BaseRepo hold the PR (comments and deployments go there).
-	BaseOwner, BaseRepo string
-	PR                  int
-	Event               *github.PullRequestEvent
+	preview.Repo
+	Event *ghevent.PullRequestEvent
 }
 
 // Run is the whole action. It returns nil on success or a clean skip.
@@ -74,6 +63,12 @@ func Run(ctx context.Context, d Deps) error {
 	}
 	if d.Stdout == nil {
 		d.Stdout = os.Stdout
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Sleep == nil {
+		d.Sleep = clock.Sleep
 	}
 	gha := githubactions.New(githubactions.WithGetenv(d.Getenv), githubactions.WithWriter(d.Stdout))
 	r := &runner{d: d, gha: gha, secrets: &preview.Masker{}}
@@ -87,6 +82,7 @@ type runner struct {
 	in      Inputs
 	t       target
 	name    string
+	gh      *github.Client // set by setupReporter when there is a token
 	rep     *ghreport.Reporter
 	// comment and deploy say what rep is for (rep is nil when neither
 	// is on); each turns off after a permission warning.
@@ -105,9 +101,7 @@ func (r *runner) run(ctx context.Context) error {
 	if err != nil {
 		return r.fail("Invalid inputs", err)
 	}
-	// Every wait below (the Cloud, GitHub, the database server) ends by
-	// the timeout input plus a grace for the last reports, whatever a
-	// server answers.
+	// Every wait below ends by then, whatever a server answers.
 	ctx, cancel := context.WithTimeoutCause(ctx, in.Timeout+RunGrace, errRunTimeout)
 	defer cancel()
 	for _, w := range in.EnvWarnings {
@@ -123,11 +117,16 @@ func (r *runner) run(ctx context.Context) error {
 	if ghctx.ServerURL != "" && ghctx.Repository != "" && ghctx.RunID != 0 {
 		r.logURL = fmt.Sprintf("%s/%s/actions/runs/%d", ghctx.ServerURL, ghctx.Repository, ghctx.RunID)
 	}
-	tmpl, err := nameTemplate(in.NameTemplate, r.t.PR)
-	if err != nil {
-		return r.fail("Naming the preview app", err)
+	tmpl := in.NameTemplate
+	if r.t.Number == 0 {
+		// The default {repo}-pr-{pr} would give every branch's preview the
+		// name <repo>-pr-0: without a pull request, name it by its branch.
+		if strings.Contains(tmpl, "{pr}") {
+			return r.fail("Naming the preview app", fmt.Errorf("the name input %q uses {pr}, but this run is not for a pull request: use {branch}, or run on pull_request", tmpl))
+		}
+		tmpl = cmp.Or(tmpl, "{repo}-{branch}")
 	}
-	r.name, err = preview.AppName(tmpl, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseRepo, PR: r.t.PR, Branch: r.t.Branch})
+	r.name, err = preview.AppName(tmpl, preview.NameVars{Owner: r.t.BaseOwner, Repo: r.t.BaseName, PR: r.t.Number, Branch: r.t.Branch})
 	if err != nil {
 		return r.fail("Naming the preview app", err)
 	}
@@ -145,12 +144,11 @@ func (r *runner) run(ctx context.Context) error {
 		}
 		return r.fail("Missing Hasura Cloud token", errors.New("set the HASURA_CLOUD_ACCESS_TOKEN environment variable (or the hasuraCloudAccessToken input) from a secret"))
 	}
-	client, err := cloud.New(in.CloudToken, cloud.WithEndpoint(in.Endpoint), cloud.WithHTTPClient(r.d.HTTPClient),
-		cloud.WithLogger(r.logger()))
+	client, err := cloud.New(in.CloudToken, cloud.WithEndpoint(in.Endpoint), cloud.WithLogger(r.logger()))
 	if err != nil {
 		return r.fail("Hasura Cloud client", err)
 	}
-	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Poll: r.d.Poll, Deadline: in.Timeout, Log: r.logger()}
+	engine := &preview.Engine{Cloud: client, Now: r.d.Now, Sleep: r.d.Sleep, Deadline: in.Timeout, Log: r.logger()}
 	r.setupReporter(ctx, plan.Action == preview.ActionEnsure)
 
 	var dbs preview.Databases
@@ -170,27 +168,6 @@ func (r *runner) run(ctx context.Context) error {
 	return r.ensure(ctx, engine, dbs)
 }
 
-// branchNameTemplate names a preview built outside a pull request (a
-// branch push, a manual dispatch).
-const branchNameTemplate = "{repo}-{branch}"
-
-// nameTemplate picks the name template for the run. Without a pull request
-// there is no number: the default {repo}-pr-{pr} would name every branch's
-// preview <repo>-pr-0, so that branches overwrite each other's app; a
-// branch-based name is used instead, and an explicit {pr} is refused.
-func nameTemplate(tmpl string, pr int) (string, error) {
-	if pr > 0 {
-		return tmpl, nil
-	}
-	if tmpl == "" {
-		return branchNameTemplate, nil
-	}
-	if strings.Contains(tmpl, "{pr}") {
-		return "", fmt.Errorf("the name input %q uses {pr}, but this run is not for a pull request: use {branch}, or run on pull_request", tmpl)
-	}
-	return tmpl, nil
-}
-
 // plan decides between ensure, destroy and skip from the delete input and
 // the event.
 func (r *runner) plan() preview.Plan {
@@ -208,49 +185,39 @@ func (r *runner) plan() preview.Plan {
 	}
 	// The workflow's own `on:` filter chooses which events run; drafts are
 	// not skipped here, as with the official action.
-	p := preview.Policy{AllowForks: r.in.AllowForks}
-	plan := preview.Decide(ghevent.Event(r.t.Event), p)
+	plan := preview.Decide(ghevent.Event(r.t.Event), preview.Policy{AllowForks: r.in.AllowForks})
 	if plan.Action == preview.ActionDestroy && r.isFork() && !r.in.AllowForks {
-		// No preview was built for a fork's pull request, so none is its to
-		// delete; on pull_request_target a fork's close would otherwise
-		// delete whatever app its name (its branch's, say) expands to.
+		// On pull_request_target a fork's close would otherwise delete
+		// whatever app its name (its branch's, say) expands to.
 		return preview.Plan{Action: preview.ActionSkip, Reason: "pull requests from forks get no preview, so a fork's close deletes nothing (set allow-forks: true to change this)"}
 	}
 	return plan
 }
 
 func (r *runner) isFork() bool {
-	return r.t.Event != nil && (r.t.Owner != r.t.BaseOwner || r.t.Repo != r.t.BaseRepo)
+	return r.t.Event != nil && (r.t.Owner != r.t.BaseOwner || r.t.Name != r.t.BaseName)
 }
 
 // readTarget finds the PR and branch from the event file, or, for other
 // events, from GITHUB_HEAD_REF / GITHUB_REF as the official action does.
 func readTarget(ghctx *githubactions.GitHubContext, getenv func(string) string) (target, error) {
 	owner, repo := ghctx.Repo()
-	t := target{Owner: owner, Repo: repo, BaseOwner: owner, BaseRepo: repo, SHA: ghctx.SHA}
+	t := target{Repo: preview.Repo{Owner: owner, Name: repo, BaseOwner: owner, BaseName: repo, SHA: ghctx.SHA}}
 	if (ghctx.EventName == "pull_request" || ghctx.EventName == "pull_request_target" || ghctx.EventName == "") && ghctx.EventPath != "" {
 		raw, err := os.ReadFile(ghctx.EventPath)
 		if err != nil {
 			return t, fmt.Errorf("reading GITHUB_EVENT_PATH: %w", err)
 		}
-		var ev github.PullRequestEvent
-		if err := json.Unmarshal(raw, &ev); err != nil {
+		ev, err := ghevent.Decode(raw)
+		if err != nil {
 			return t, fmt.Errorf("the event file is not a pull_request event: %w", err)
 		}
 		if ev.PullRequest != nil {
-			tr, err := ghevent.Target(&ev)
-			if err != nil {
-				return t, err
-			}
-			t = target{Owner: tr.Owner, Repo: tr.Name, Branch: tr.Branch, SHA: tr.SHA, BaseOwner: tr.BaseOwner,
-				BaseRepo: tr.BaseName, PR: tr.Number, Event: &ev}
-			return t, nil
+			tr, err := ghevent.Target(ev)
+			return target{Repo: tr, Event: ev}, err
 		}
 	}
-	t.Branch = getenv("GITHUB_HEAD_REF")
-	if t.Branch == "" {
-		t.Branch = strings.TrimPrefix(ghctx.Ref, "refs/heads/")
-	}
+	t.Branch = cmp.Or(getenv("GITHUB_HEAD_REF"), strings.TrimPrefix(ghctx.Ref, "refs/heads/"))
 	if t.Branch == "" || strings.HasPrefix(t.Branch, "refs/") {
 		return t, errors.New("cannot tell the branch: run on pull_request or on a branch push")
 	}
@@ -262,13 +229,9 @@ func (r *runner) logger() *slog.Logger {
 		if a.Key == slog.TimeKey {
 			return slog.Attr{}
 		}
-		switch a.Value.Kind() {
-		case slog.KindGroup, slog.KindLogValuer:
-		case slog.KindString:
-			a.Value = slog.StringValue(r.secrets.Mask(a.Value.String()))
-		default:
-			// Errors (KindAny) print through fmt, and a wrapped error can
-			// quote a secret: a transport error, a body the API echoed.
+		// Errors (KindAny) print through fmt too, and a wrapped error can
+		// quote a secret: a transport error, a body the API echoed.
+		if k := a.Value.Kind(); k != slog.KindGroup && k != slog.KindLogValuer {
 			if s := a.Value.String(); r.secrets.Mask(s) != s {
 				a.Value = slog.StringValue(r.secrets.Mask(s))
 			}
@@ -284,8 +247,7 @@ func (r *runner) fail(title string, err error) error {
 	return fmt.Errorf("%s: %w", title, err)
 }
 
-// outputs writes every output through GITHUB_OUTPUT with a random
-// delimiter per value.
+// outputs writes every output through GITHUB_OUTPUT.
 func (r *runner) outputs(kv map[string]string) error {
 	path := r.d.Getenv("GITHUB_OUTPUT")
 	if path == "" {

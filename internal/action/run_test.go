@@ -116,7 +116,7 @@ func (p *inproc) outputs() map[string]string {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	kv, err := ParseFileCommands(string(raw))
+	kv, err := ghsim.ParseFileCommands(string(raw))
 	if err != nil {
 		p.t.Fatalf("GITHUB_OUTPUT: %v", err)
 	}

@@ -1,30 +1,27 @@
 package ghevent_test
 
 import (
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-github/v60/github"
-
 	"github.com/hasura-preview/hasura-preview/internal/ghevent"
 	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
-func loadEvent(t *testing.T, name string) *github.PullRequestEvent {
+func loadEvent(t *testing.T, name string) *ghevent.PullRequestEvent {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev github.PullRequestEvent
-	if err := json.Unmarshal(b, &ev); err != nil {
+	ev, err := ghevent.Decode(b)
+	if err != nil {
 		t.Fatalf("decoding %s: %v", name, err)
 	}
-	return &ev
+	return ev
 }
 
 func TestDecide(t *testing.T) {
@@ -146,11 +143,11 @@ func TestDecideMalformed(t *testing.T) {
 	if got := preview.Decide(ghevent.Event(nil), preview.DefaultPolicy()); got.Action != preview.ActionSkip {
 		t.Errorf("nil event: %+v", got)
 	}
-	if got := preview.Decide(ghevent.Event(&github.PullRequestEvent{Action: github.String("opened")}), preview.DefaultPolicy()); got.Action != preview.ActionSkip {
+	if got := preview.Decide(ghevent.Event(&ghevent.PullRequestEvent{Action: "opened"}), preview.DefaultPolicy()); got.Action != preview.ActionSkip {
 		t.Errorf("no pull request: %+v", got)
 	}
 	ev := loadEvent(t, "pull_request.opened.json")
-	ev.Action = nil
+	ev.Action = ""
 	if got := preview.Decide(ghevent.Event(ev), preview.DefaultPolicy()); got.Action != preview.ActionSkip || got.Reason == "" {
 		t.Errorf("no action: %+v", got)
 	}
@@ -188,14 +185,14 @@ func TestTargetErrors(t *testing.T) {
 	noHead := loadEvent(t, "pull_request.opened.json")
 	noHead.PullRequest.Head = nil
 	noNumber := loadEvent(t, "pull_request.opened.json")
-	noNumber.PullRequest.Number, noNumber.Number = nil, nil
+	noNumber.PullRequest.Number, noNumber.Number = 0, 0
 	tests := []struct {
 		name string
-		ev   *github.PullRequestEvent
+		ev   *ghevent.PullRequestEvent
 		msg  string
 	}{
 		{"nil event", nil, "no event"},
-		{"nil pull request", &github.PullRequestEvent{}, "no pull_request"},
+		{"nil pull request", &ghevent.PullRequestEvent{}, "no pull_request"},
 		{"nil head", noHead, "no head"},
 		{"deleted fork", loadEvent(t, "pull_request.opened.deleted_fork.json"), "head.repo is missing"},
 		{"empty branch", loadEvent(t, "pull_request.opened.empty_branch.json"), "branch"},
@@ -208,5 +205,25 @@ func TestTargetErrors(t *testing.T) {
 				t.Errorf("Target error = %v, want preview.ErrMalformedEvent mentioning %q", err, tc.msg)
 			}
 		})
+	}
+}
+
+// TestDecodeRefuses: the one pull_request decoder names what is wrong, and
+// refuses another event's payload (the event type is an unsigned header).
+func TestDecodeRefuses(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"action":"opened"`:              "malformed JSON",
+		`[1]`:                             "wrong type",
+		`{"pull_request":{"number":"2"}}`: "wrong type",
+		`{"action":"created","comment":{},"issue":{}}`:         `no "comment": this is another event's payload`,
+		`{"action":"submitted","pull_request":{},"review":{}}`: `no "review"`,
+	} {
+		if _, err := ghevent.Decode([]byte(body)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Decode(%s) = %v, want an error saying %q", body, err, want)
+		}
+	}
+	ev, err := ghevent.Decode([]byte(`{"action":"closed","number":3,"pull_request":{"number":3,"base":{}},"repository":{"name":"r","owner":{"login":"o"}}}`))
+	if err != nil || ev.BaseRepo().Name != "r" {
+		t.Errorf("Decode = %+v, %v: the base repository falls back to the event's", ev, err)
 	}
 }

@@ -3,14 +3,14 @@ package release
 import (
 	"fmt"
 
-	"github.com/hasura-preview/hasura-preview/internal/action"
+	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
 
 // ActionOutputs reads the step's GITHUB_OUTPUT file as the runner does and
 // returns the action's outputs, each evaluated from action.yml's value
 // expression as a workflow sees them (steps.<id>.outputs.<name>).
 func (a *Action) ActionOutputs(githubOutput string) (map[string]string, error) {
-	pairs, err := action.ParseFileCommands(githubOutput)
+	pairs, err := ghsim.ParseFileCommands(githubOutput)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hasura-preview/hasura-preview/internal/action"
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 )
@@ -79,7 +78,7 @@ func TestActionUnderFaults(t *testing.T) {
 			b, _ := os.ReadFile(p)
 			texts[kind+" "+f] = string(b)
 		}
-		outputs, err := action.ParseFileCommands(texts[kind+" GITHUB_OUTPUT"])
+		outputs, err := ghsim.ParseFileCommands(texts[kind+" GITHUB_OUTPUT"])
 		if err != nil {
 			t.Fatalf("%s: GITHUB_OUTPUT: %v", kind, err)
 		}

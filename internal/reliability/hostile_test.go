@@ -38,7 +38,7 @@ func TestHostileDeliveriesAtIntake(t *testing.T) {
 				t.Fatal(err)
 			}
 			h, err := webhook.New(webhook.Config{Secret: []byte(hostileSecret), Store: st, Queue: q,
-				AppSlug: "hasura-preview", Registerer: prometheus.NewRegistry(), Logger: log})
+				BotLogin: "hasura-preview[bot]", Registerer: prometheus.NewRegistry(), Logger: log})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,9 +8,8 @@ import (
 )
 
 // chunkSize is the piece in which bodies are held until their signature
-// is checked. The pieces are reused across requests, so a refused body
-// leaves no garbage behind and the intake's memory stays near the bytes in
-// flight, however many unsigned bodies arrive.
+// is checked. Pieces are reused, so a refused body leaves no garbage and
+// memory stays near the bytes in flight.
 const chunkSize = 64 << 10
 
 var chunks = sync.Pool{New: func() any { return new([chunkSize]byte) }}

@@ -2,148 +2,54 @@ package webhook
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/hasura-preview/hasura-preview/internal/ghevent"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 )
 
-// Payload shapes: only the fields the intake reads. Decoding into these
-// instead of go-github's full types keeps a 30 KB payload to a few small
-// allocations.
-
-type user struct {
-	Login string `json:"login"`
-	Type  string `json:"type"`
-}
-
-type repository struct {
-	Name     string `json:"name"`
-	FullName string `json:"full_name"`
-	Owner    user   `json:"owner"`
-}
-
-type label struct {
-	Name string `json:"name"`
-}
-
-type installationRef struct {
-	ID int64 `json:"id"`
-}
-
-// presence records that a key was in a payload, without keeping its value.
-type presence bool
-
-// UnmarshalJSON marks the key present, whatever its value.
-func (p *presence) UnmarshalJSON([]byte) error { *p = true; return nil }
-
-// foreignKeys are top-level keys that set other events' payloads apart. The
-// event type comes from an unsigned header, so a decoder refuses a payload
-// that carries the key of another event (a signed issue_comment body posted
-// as "installation" must not read as an uninstall). An event struct's own
-// field of the same name hides the one here.
-type foreignKeys struct {
-	Comment     presence `json:"comment"`
-	Issue       presence `json:"issue"`
-	PullRequest presence `json:"pull_request"`
-	Review      presence `json:"review"`
-	Thread      presence `json:"thread"`
-}
-
-// foreign names the first key of another event in the payload, or "".
-func (f foreignKeys) foreign(event string) string {
-	for _, k := range []struct {
-		name    string
-		present presence
-		own     bool // the event's own key
-	}{
-		{"comment", f.Comment, event == "issue_comment"},
-		{"issue", f.Issue, event == "issue_comment"},
-		{"pull_request", f.PullRequest, event == "pull_request"},
-		{"review", f.Review, false},
-		{"thread", f.Thread, false},
-	} {
-		if bool(k.present) && !k.own {
-			return k.name
-		}
-	}
-	return ""
-}
-
-type pullRequestEvent struct {
-	foreignKeys
-	Action       string           `json:"action"`
-	PullRequest  *pullRequest     `json:"pull_request"`
-	Repository   *repository      `json:"repository"`
-	Installation *installationRef `json:"installation"`
-}
-
-type pullRequest struct {
-	Number    int       `json:"number"`
-	State     string    `json:"state"`
-	Title     string    `json:"title"`
-	Draft     bool      `json:"draft"`
-	Merged    bool      `json:"merged"`
-	UpdatedAt time.Time `json:"updated_at"`
-	User      user      `json:"user"`
-	Labels    []label   `json:"labels"`
-	Head      prHead    `json:"head"`
-	Base      prBase    `json:"base"`
-}
-
-type prHead struct {
-	Ref  string      `json:"ref"`
-	SHA  string      `json:"sha"`
-	Repo *repository `json:"repo"` // null when the fork was deleted
-}
-
-type prBase struct {
-	Ref  string      `json:"ref"`
-	Repo *repository `json:"repo"`
-}
+// The intake's payload types besides pull_request's (ghevent.Decode).
 
 type issueCommentEvent struct {
-	foreignKeys
+	ghevent.Keys
 	Action string `json:"action"`
 	Issue  *struct {
 		Number      int              `json:"number"`
 		Title       string           `json:"title"`
 		State       string           `json:"state"`
-		User        user             `json:"user"`
-		Labels      []label          `json:"labels"`
+		User        ghevent.User     `json:"user"`
+		Labels      []ghevent.Label  `json:"labels"`
 		PullRequest *json.RawMessage `json:"pull_request"`
 	} `json:"issue"`
 	Comment *struct {
-		ID        int64  `json:"id"`
-		Body      string `json:"body"`
-		User      user   `json:"user"`
-		UpdatedAt string `json:"updated_at"`
+		ID        int64        `json:"id"`
+		Body      string       `json:"body"`
+		User      ghevent.User `json:"user"`
+		UpdatedAt string       `json:"updated_at"`
 	} `json:"comment"`
 	Changes *struct {
 		Body *struct {
 			From string `json:"from"`
 		} `json:"body"`
 	} `json:"changes"`
-	Repository   *repository      `json:"repository"`
-	Installation *installationRef `json:"installation"`
-	Sender       user             `json:"sender"`
+	Repository   *ghevent.Repository  `json:"repository"`
+	Installation ghevent.Installation `json:"installation"`
+	Sender       ghevent.User         `json:"sender"`
 }
 
 type installationEvent struct {
-	foreignKeys
+	ghevent.Keys
 	Action       string `json:"action"`
 	Installation *struct {
-		ID                  int64  `json:"id"`
-		Account             user   `json:"account"`
-		RepositorySelection string `json:"repository_selection"`
+		ID                  int64        `json:"id"`
+		Account             ghevent.User `json:"account"`
+		RepositorySelection string       `json:"repository_selection"`
 	} `json:"installation"`
-	Repositories        []repository  `json:"repositories"`
-	RepositoriesAdded   *[]repository `json:"repositories_added"`
-	RepositoriesRemoved *[]repository `json:"repositories_removed"`
+	Repositories        []ghevent.Repository  `json:"repositories"`
+	RepositoriesAdded   *[]ghevent.Repository `json:"repositories_added"`
+	RepositoriesRemoved *[]ghevent.Repository `json:"repositories_removed"`
 }
 
 // kind says what applying an intent writes.
@@ -161,28 +67,19 @@ const (
 
 // intent is a decoded delivery: what it says and what the intake will do.
 type intent struct {
-	event, action string
-	repo          string // "owner/repo", for the log and the deliveries table
-	number        int
-	outcome       store.Outcome // accepted or ignored, before applying
-	reason        string
-	kind          kind
-	pr            *store.PullRequest
-	demandsWork   bool
-	reopened      bool
-	command       store.Command
-	commandKey    string // the signed comment the command came from
-	installation  *store.Installation
-	reposAdded    []string
-	reposRemoved  []string
-}
-
-// errBadPayload marks a payload that is not JSON or not the event's shape;
-// the handler answers 400 with its text.
-var errBadPayload = errors.New("bad payload")
-
-func badPayload(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{errBadPayload}, args...)...)
+	action       string
+	repo         string // "owner/repo", for the log and the deliveries table
+	number       int
+	outcome      store.Outcome // accepted or ignored, before applying
+	reason       string
+	kind         kind
+	pr           *store.PullRequest
+	reopened     bool
+	command      store.Command
+	commandKey   string // the signed comment the command came from
+	installation *store.Installation
+	reposAdded   []string
+	reposRemoved []string
 }
 
 // workActions are the pull_request actions that can change what the preview
@@ -203,92 +100,63 @@ func decode(event string, body []byte, botLogin string) (*intent, error) {
 	case "installation", "installation_repositories":
 		return decodeInstallation(event, body)
 	}
-	return &intent{event: event, outcome: store.OutcomeIgnored, reason: "event not handled"}, nil
-}
-
-func unmarshal(body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		var syn *json.SyntaxError
-		var typ *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &syn):
-			return badPayload("malformed JSON at byte %d", syn.Offset)
-		case errors.As(err, &typ):
-			return badPayload("field %q has the wrong type (%s, want %s)", typ.Field, typ.Value, typ.Type)
-		}
-		return badPayload("malformed JSON: %v", err)
-	}
-	return nil
+	return &intent{outcome: store.OutcomeIgnored, reason: "event not handled"}, nil
 }
 
 func decodePullRequest(body []byte) (*intent, error) {
-	var ev pullRequestEvent
-	if err := unmarshal(body, &ev); err != nil {
+	ev, err := ghevent.Decode(body)
+	if err != nil {
 		return nil, err
 	}
-	in := &intent{event: "pull_request", action: ev.Action}
-	p := ev.PullRequest
+	p, base := ev.PullRequest, ev.BaseRepo()
 	switch {
-	case ev.foreign("pull_request") != "":
-		return nil, badPayload("a pull_request payload has no %q: this is another event's payload", ev.foreign("pull_request"))
 	case ev.Action == "":
-		return nil, badPayload("action is missing")
+		return nil, ghevent.BadPayload("action is missing")
 	case p == nil:
-		return nil, badPayload("pull_request is missing")
+		return nil, ghevent.BadPayload("pull_request is missing")
 	case p.Number <= 0:
-		return nil, badPayload("pull_request.number is missing")
+		return nil, ghevent.BadPayload("pull_request.number is missing")
+	case base == nil || base.Owner.Login == "" || base.Name == "":
+		return nil, ghevent.BadPayload("pull_request.base.repo is missing")
 	}
-	base := p.Base.Repo
-	if base == nil {
-		base = ev.Repository
-	}
-	if base == nil || base.Owner.Login == "" || base.Name == "" {
-		return nil, badPayload("pull_request.base.repo is missing")
-	}
-	in.repo, in.number = base.Owner.Login+"/"+base.Name, p.Number
+	in := &intent{action: ev.Action, repo: base.Owner.Login + "/" + base.Name, number: p.Number}
 	if !workActions[ev.Action] {
 		in.outcome, in.reason = store.OutcomeIgnored, "action needs no work"
 		return in, nil
 	}
-	if p.Head.SHA == "" || p.UpdatedAt.IsZero() {
-		return nil, badPayload("pull_request.head.sha or updated_at is missing")
+	if p.Head == nil || p.Head.SHA == "" || p.UpdatedAt.IsZero() {
+		return nil, ghevent.BadPayload("pull_request.head.sha or updated_at is missing")
 	}
 	pr := &store.PullRequest{
-		Key:       store.PRKey(base.Owner.Login, base.Name, p.Number),
+		Key: store.PRKey(base.Owner.Login, base.Name, p.Number), InstallationID: ev.Installation.ID,
 		BaseOwner: base.Owner.Login, BaseRepo: base.Name, Number: p.Number,
 		Branch: p.Head.Ref, HeadSHA: p.Head.SHA, BaseRef: p.Base.Ref,
 		Title: p.Title, Author: p.User.Login,
 		Closed: p.State == "closed", Draft: p.Draft, Merged: p.Merged,
-		Labels: labelNames(p.Labels), EventUpdatedAt: p.UpdatedAt,
+		Labels: ghevent.LabelNames(p.Labels), EventUpdatedAt: p.UpdatedAt,
 	}
 	if h := p.Head.Repo; h != nil {
 		pr.HeadOwner, pr.HeadRepo = h.Owner.Login, h.Name
 	}
-	if ev.Installation != nil {
-		pr.InstallationID = ev.Installation.ID
-	}
-	in.outcome, in.kind, in.pr, in.demandsWork = store.OutcomeAccepted, kindPullRequest, pr, true
-	in.reopened = ev.Action == "reopened"
+	in.outcome, in.kind, in.pr, in.reopened = store.OutcomeAccepted, kindPullRequest, pr, ev.Action == "reopened"
 	return in, nil
 }
 
 func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 	var ev issueCommentEvent
-	if err := unmarshal(body, &ev); err != nil {
+	if err := ghevent.Read("issue_comment", body, &ev); err != nil {
 		return nil, err
 	}
-	in := &intent{event: "issue_comment", action: ev.Action, outcome: store.OutcomeIgnored}
+	in := &intent{action: ev.Action, outcome: store.OutcomeIgnored}
 	switch {
-	case ev.foreign("issue_comment") != "":
-		return nil, badPayload("an issue_comment payload has no %q: this is another event's payload", ev.foreign("issue_comment"))
 	case ev.Action == "":
-		return nil, badPayload("action is missing")
+		return nil, ghevent.BadPayload("action is missing")
 	case ev.Issue == nil || ev.Issue.Number <= 0:
-		return nil, badPayload("issue.number is missing")
+		return nil, ghevent.BadPayload("issue.number is missing")
 	case ev.Comment == nil:
-		return nil, badPayload("comment is missing")
+		return nil, ghevent.BadPayload("comment is missing")
 	case ev.Repository == nil || ev.Repository.Owner.Login == "" || ev.Repository.Name == "":
-		return nil, badPayload("repository is missing")
+		return nil, ghevent.BadPayload("repository is missing")
 	}
 	in.repo, in.number = ev.Repository.Owner.Login+"/"+ev.Repository.Name, ev.Issue.Number
 	if ev.Issue.PullRequest == nil || string(*ev.Issue.PullRequest) == "null" {
@@ -313,7 +181,7 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 		}
 		kind = k
 	case "edited":
-		if !isBot(ev.Comment.User, botLogin) || !strings.Contains(ev.Comment.Body, CommentMarker) {
+		if !isBot(ev.Comment.User, botLogin) || !strings.Contains(ev.Comment.Body, ghreport.Marker) {
 			in.reason = "edit of a comment that is not ours"
 			return in, nil
 		}
@@ -333,45 +201,38 @@ func decodeIssueComment(body []byte, botLogin string) (*intent, error) {
 		Key:       store.PRKey(ev.Repository.Owner.Login, ev.Repository.Name, ev.Issue.Number),
 		BaseOwner: ev.Repository.Owner.Login, BaseRepo: ev.Repository.Name, Number: ev.Issue.Number,
 		Title: ev.Issue.Title, Author: ev.Issue.User.Login, Closed: ev.Issue.State == "closed",
-		Labels: labelNames(ev.Issue.Labels),
-	}
-	if ev.Installation != nil {
-		in.pr.InstallationID = ev.Installation.ID
+		Labels: ghevent.LabelNames(ev.Issue.Labels), InstallationID: ev.Installation.ID,
 	}
 	return in, nil
 }
 
 func decodeInstallation(event string, body []byte) (*intent, error) {
 	var ev installationEvent
-	if err := unmarshal(body, &ev); err != nil {
+	if err := ghevent.Read(event, body, &ev); err != nil {
 		return nil, err
 	}
-	in := &intent{event: event, action: ev.Action, outcome: store.OutcomeAccepted}
-	f := ev.foreign(event)
-	if f == "" && event == "installation" && (ev.RepositoriesAdded != nil || ev.RepositoriesRemoved != nil) {
-		f = "repositories_added"
-	}
-	if f != "" {
-		return nil, badPayload("an %s payload has no %q: this is another event's payload", event, f)
+	in := &intent{action: ev.Action, outcome: store.OutcomeAccepted}
+	if event == "installation" && (ev.RepositoriesAdded != nil || ev.RepositoriesRemoved != nil) {
+		return nil, ghevent.BadPayload("installation payloads have no \"repositories_added\": this is another event's payload")
 	}
 	if ev.Action == "" {
-		return nil, badPayload("action is missing")
+		return nil, ghevent.BadPayload("action is missing")
 	}
 	if ev.Installation == nil || ev.Installation.ID <= 0 {
-		return nil, badPayload("installation.id is missing")
+		return nil, ghevent.BadPayload("installation.id is missing")
 	}
 	// Every other event names the installation by id alone; these two
 	// carry the whole installation object, whose account is required
 	// (GitHub's webhook schema for "installation" and
 	// "installation_repositories").
 	if ev.Installation.Account.Login == "" {
-		return nil, badPayload("installation.account is missing: this is another event's payload")
+		return nil, ghevent.BadPayload("installation.account is missing: this is another event's payload")
 	}
 	inst := &store.Installation{ID: ev.Installation.ID, Account: ev.Installation.Account.Login}
 	in.installation, in.repo = inst, inst.Account
 	if event == "installation_repositories" {
 		if ev.RepositoriesAdded == nil || ev.RepositoriesRemoved == nil {
-			return nil, badPayload("repositories_added or repositories_removed is missing")
+			return nil, ghevent.BadPayload("repositories_added or repositories_removed is missing")
 		}
 		in.reposAdded, in.reposRemoved = fullNames(*ev.RepositoriesAdded), fullNames(*ev.RepositoriesRemoved)
 		if ev.Action != "added" && ev.Action != "removed" {
@@ -398,19 +259,28 @@ func decodeInstallation(event string, body []byte) (*intent, error) {
 	return in, nil
 }
 
-func isBot(u user, botLogin string) bool {
+// slashCommand reads "/preview rebuild" or "/preview delete" from the
+// comment's first line.
+func slashCommand(body string) (store.CommandKind, bool) {
+	line, _, _ := strings.Cut(body, "\n")
+	f := strings.Fields(line)
+	if len(f) != 2 || !strings.EqualFold(f[0], "/preview") {
+		return "", false
+	}
+	switch strings.ToLower(f[1]) {
+	case "rebuild":
+		return store.CommandRebuild, true
+	case "delete":
+		return store.CommandDelete, true
+	}
+	return "", false
+}
+
+func isBot(u ghevent.User, botLogin string) bool {
 	return botLogin != "" && strings.EqualFold(u.Login, botLogin)
 }
 
-func labelNames(ls []label) []string {
-	out := make([]string, 0, len(ls))
-	for _, l := range ls {
-		out = append(out, l.Name)
-	}
-	return out
-}
-
-func fullNames(rs []repository) []string {
+func fullNames(rs []ghevent.Repository) []string {
 	out := make([]string, 0, len(rs))
 	for _, r := range rs {
 		if r.FullName != "" {

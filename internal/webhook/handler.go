@@ -1,12 +1,12 @@
 // Package webhook is the service's front door: it checks a GitHub delivery's
 // headers and signature, decodes it, and records the PR's desired state, the
-// delivery and a reconcile job in one transaction, answering in
-// milliseconds. It never calls GitHub or the Cloud; the reconciler does that
-// later.
+// delivery and a reconcile job in one transaction. It never calls GitHub or
+// the Cloud; the reconciler does that later.
 package webhook
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -28,11 +28,9 @@ import (
 // MaxBodyBytes is GitHub's own cap on a payload: 25 MiB.
 const MaxBodyBytes = 25 << 20
 
-// MaxBytesInFlight bounds the request bodies held in memory at once, read
-// or being read. Every body is held before its signature can be checked,
-// so this, not the number of requests, is what keeps an unauthenticated
-// sender from exhausting memory; one payload of GitHub's maximum fits.
-// Bodies are held in reused chunks (body.go).
+// MaxBytesInFlight bounds the body bytes held at once. Every body is held
+// before its signature can be checked, so this is what keeps an
+// unauthenticated sender from exhausting memory.
 const MaxBytesInFlight = 32 << 20
 
 // txTimeout bounds recording one delivery: a hung database must not hold
@@ -45,24 +43,16 @@ type Enqueuer interface {
 	EnqueueManyTx(ctx context.Context, tx *store.Tx, prKeys []string) ([]jobs.Enqueued, error)
 }
 
-// Config is what New needs.
+// Config is what New needs; Secret, Store, Queue and BotLogin are required.
 type Config struct {
-	// Secret is the webhook secret; required.
-	Secret []byte
-	// Store records deliveries and desired state; required.
-	Store *store.Store
-	// Queue enqueues reconcile jobs; required.
-	Queue Enqueuer
-	// AppSlug is the GitHub App's slug; its bot is "<slug>[bot]". BotLogin
-	// overrides that. One of them is required: comments by the bot are ours.
-	AppSlug  string
-	BotLogin string
+	Secret   []byte // the webhook secret
+	Store    *store.Store
+	Queue    Enqueuer
+	BotLogin string // the App's bot, "<slug>[bot]": its comments are ours
 	// Registerer receives the intake's metrics (nil: not registered).
 	Registerer prometheus.Registerer
-	// Logger gets one line per delivery [slog.Default()].
-	Logger *slog.Logger
-	// Now is the clock for latency and received times [time.Now].
-	Now func() time.Time
+	Logger     *slog.Logger     // one line per delivery [slog.Default()]
+	Now        func() time.Time // for latency and received times [time.Now]
 }
 
 // Handler serves POST /webhook.
@@ -93,12 +83,8 @@ func New(cfg Config) (*Handler, error) {
 	if cfg.Queue == nil {
 		problems = append(problems, "a queue is required")
 	}
-	bot := cfg.BotLogin
-	if bot == "" && cfg.AppSlug != "" {
-		bot = cfg.AppSlug + "[bot]"
-	}
-	if bot == "" {
-		problems = append(problems, "the App slug (or its bot login) is required")
+	if cfg.BotLogin == "" {
+		problems = append(problems, "the App's bot login is required")
 	}
 	if len(problems) > 0 {
 		return nil, errors.New("webhook: " + strings.Join(problems, "; "))
@@ -107,21 +93,17 @@ func New(cfg Config) (*Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("webhook: registering metrics: %w", err)
 	}
-	h := &Handler{secret: bytes.Clone(cfg.Secret), st: cfg.Store, q: cfg.Queue, botLogin: bot, m: m,
-		log: cfg.Logger, now: cfg.Now}
-	if h.log == nil {
-		h.log = slog.Default()
-	}
+	h := &Handler{secret: bytes.Clone(cfg.Secret), st: cfg.Store, q: cfg.Queue, botLogin: cfg.BotLogin, m: m,
+		log: cmp.Or(cfg.Logger, slog.Default()), now: cfg.Now}
 	if h.now == nil {
 		h.now = time.Now
 	}
 	return h, nil
 }
 
-// Close stops accepting deliveries (later ones get 503, and GitHub may
-// redeliver them) and waits until those in flight are recorded and
-// answered, or ctx ends. Call it after the HTTP server's Shutdown and
-// before closing the Store.
+// Close stops accepting deliveries (later ones get 503) and waits until
+// those in flight are answered, or ctx ends. Call it after the HTTP
+// server's Shutdown and before closing the Store.
 func (h *Handler) Close(ctx context.Context) error {
 	h.mu.Lock()
 	h.closed = true
@@ -136,15 +118,15 @@ func (h *Handler) Close(ctx context.Context) error {
 	}
 }
 
-// admit reserves n body bytes for a request and counts it in flight; it
-// answers why not when the intake is closing or the bytes are taken.
+// admit reserves n body bytes for a request and counts it in flight, or
+// answers why not.
 func (h *Handler) admit(n int64) (release func(), refused *result) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	switch {
 	case h.closed:
-		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "shutting down", err: errClosed,
-			unread: true}
+		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "shutting down",
+			err: errors.New("the intake is shutting down"), unread: true}
 	case h.held+n > MaxBytesInFlight:
 		return nil, &result{status: http.StatusServiceUnavailable, outcome: "error", reason: "too many bytes in flight; try again",
 			retryAfter: true, unread: true}
@@ -158,9 +140,6 @@ func (h *Handler) admit(n int64) (release func(), refused *result) {
 		h.inFlight.Done()
 	}, nil
 }
-
-// errClosed answers deliveries that arrive after Close.
-var errClosed = errors.New("the intake is shutting down")
 
 // result is what the handler answers and logs for one request.
 type result struct {
@@ -178,8 +157,7 @@ type result struct {
 // after Close or while too many body bytes are in flight.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
-	hdr := r.Header
-	event, guid := hdr.Get("X-GitHub-Event"), hdr.Get("X-GitHub-Delivery")
+	event, guid := r.Header.Get("X-GitHub-Event"), r.Header.Get("X-GitHub-Delivery")
 	res, in := h.serve(w, r, start, event, guid)
 
 	elapsed := h.now().Sub(start)
@@ -224,9 +202,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintf(w, "{\"outcome\":%q,\"reason\":%q}\n", res.outcome, res.reason)
 }
 
-// serve checks everything the headers can tell before it reads a byte of
-// the body, then reads exactly Content-Length bytes into a buffer of that
-// size, checks the signature, decodes and records.
+// serve checks everything the headers tell before it reads the body, then
+// reads exactly Content-Length bytes, checks the signature, decodes and
+// records.
 func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string) (result, *intent) {
 	if r.Method != http.MethodPost {
 		return refuse(http.StatusMethodNotAllowed, "only POST"), nil
@@ -260,26 +238,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if err != nil {
 		return reject(http.StatusBadRequest, "reading the body failed"), nil
 	}
-	signed := held.signedBy(want)
-	var body []byte
-	if signed {
-		body = held.bytes()
-	}
-	held.release()
-	if !signed {
+	if !held.signedBy(want) {
+		held.release()
 		return reject(http.StatusUnauthorized, "bad signature"), nil
 	}
+	body := held.bytes()
+	held.release()
 	if event == "ping" {
 		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
 	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start, BodyHash: bodyHash(body)}
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
-		// Signed by GitHub yet unreadable: record it so the dashboard shows
-		// it, but not its hash: the same body under its right event type
-		// is still to be read.
+		// Record it for the dashboard, without its hash: the same body under
+		// its right event type is still to be read.
 		d.BodyHash = ""
-		bad := &intent{event: event, outcome: store.OutcomeRejected, reason: err.Error()}
+		bad := &intent{outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
 		res.err = h.record(r.Context(), d, bad).err
 		return res, nil

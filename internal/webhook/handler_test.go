@@ -67,7 +67,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 	}
 	e := &env{t: t, st: st, q: q, reg: prometheus.NewPedanticRegistry(), logs: &lockedBuffer{}}
 	h, err := webhook.New(webhook.Config{
-		Secret: secret, Store: st, Queue: q, AppSlug: "hasura-preview", Registerer: e.reg,
+		Secret: secret, Store: st, Queue: q, BotLogin: "hasura-preview[bot]", Registerer: e.reg,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, nil)),
 	})
 	if err != nil {
@@ -414,9 +414,9 @@ func TestNewRefusesMissingConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, cfg := range map[string]webhook.Config{
-		"no secret": {Store: st, Queue: q, AppSlug: "x"},
+		"no secret": {Store: st, Queue: q, BotLogin: "x[bot]"},
 		"no slug":   {Secret: secret, Store: st, Queue: q},
-		"no store":  {Secret: secret, Queue: q, AppSlug: "x"},
+		"no store":  {Secret: secret, Queue: q, BotLogin: "x[bot]"},
 	} {
 		if _, err := webhook.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)

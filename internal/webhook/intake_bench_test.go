@@ -59,7 +59,7 @@ func benchIntake(b *testing.B, st *store.Store) (http.Handler, func(i int) []byt
 	if err != nil {
 		b.Fatal(err)
 	}
-	h, err := webhook.New(webhook.Config{Secret: secret, Store: st, Queue: q, AppSlug: "hasura-preview",
+	h, err := webhook.New(webhook.Config{Secret: secret, Store: st, Queue: q, BotLogin: "hasura-preview[bot]",
 		Registerer: prometheus.NewRegistry(), Logger: quiet})
 	if err != nil {
 		b.Fatal(err)

@@ -52,7 +52,7 @@ func (h *Handler) apply(ctx context.Context, tx *store.Tx, d *store.Delivery, in
 	var keys []string
 	switch in.kind {
 	case kindPullRequest:
-		applied, err := tx.RecordPullRequest(ctx, in.pr, in.demandsWork, in.reopened)
+		applied, err := tx.RecordPullRequest(ctx, in.pr, true, in.reopened)
 		if err != nil {
 			return result{}, nil, err
 		}
@@ -71,9 +71,8 @@ func (h *Handler) apply(ctx context.Context, tx *store.Tx, d *store.Delivery, in
 			return result{status: http.StatusOK, outcome: string(store.OutcomeDuplicate), reason: reason}, nil,
 				tx.SetDeliveryOutcome(ctx, d.Source, d.GUID, store.OutcomeDuplicate, reason)
 		}
-		c := in.command
-		c.At = d.ReceivedAt
-		if err := tx.RecordCommand(ctx, in.pr, c); err != nil {
+		in.command.At = d.ReceivedAt
+		if err := tx.RecordCommand(ctx, in.pr, in.command); err != nil {
 			return result{}, nil, err
 		}
 		keys = []string{in.pr.Key}
