@@ -255,13 +255,19 @@ func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
 	if p.Status == store.StatusReady && c.EnvSig != "" {
-		changed := c.EnvSig != preview.EnvSig(f.sigKey, f.res.Env)
+		keyed := preview.EnvSig(f.sigKey, f.res.Env)
+		// A record written before the fingerprints were keyed still counts.
+		changed := c.EnvSig != keyed && c.EnvSig != preview.EnvSig("", f.res.Env)
 		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
 		// An env not applied (no tenant) is not recorded as applied.
-		if !changed && (f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars)) {
+		switch {
+		case changed:
+		case f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars):
 			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
+		case c.EnvSig != keyed:
+			st.recordEnv, st.reason = true, "the env's fingerprint is recorded keyed"
 		}
 	}
 	st.warnTTL = ttlWarnDue(p, c, f.pr, f.now)

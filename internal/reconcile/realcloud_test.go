@@ -223,3 +223,27 @@ func TestEnvFingerprintsAreKeyed(t *testing.T) {
 		t.Error("the secret's fingerprint is not keyed with the Cloud token")
 	}
 }
+
+// Records written before the fingerprints were keyed are not taken for a
+// changed env (no update in place, no sweep of every preview after the
+// upgrade): the next pass records them keyed.
+func TestUnkeyedFingerprintsAreRekeyed(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{}) // no key, as before the upgrade
+	key := h.openBuilt(36)
+	h.deps.Settings.EnvSigKey = "hcpat-after-the-upgrade"
+	h.restart()
+	h.sweep = NewSweeper(h.rec, SweepOptions{})
+	h.clock.Advance(time.Hour)
+	h.wantSweep("after the upgrade")
+	h.update(36, func(pr *store.PullRequest) { pr.Labels = append(pr.Labels, "reviewed") })
+	h.mustSettle(key)
+	if p, _ := h.cloud.Project("shop-pr-36"); p.EnvUpdates != 0 || p.Builds != 1 {
+		t.Errorf("after the upgrade: %d env updates, %d builds", p.EnvUpdates, p.Builds)
+	}
+	s := decodeState(h.preview(key).RunState)
+	guess := []preview.EnvVar{{Key: repoScope + "ADMIN", Value: "s3cret-admin"}}
+	if s.SecretSig != preview.EnvSig("hcpat-after-the-upgrade", guess) || s.EnvSig == "" {
+		t.Errorf("not re-keyed: %+v", s)
+	}
+}

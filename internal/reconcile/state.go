@@ -83,17 +83,22 @@ type state struct {
 	APIReview    string `json:"api_review,omitempty"`
 }
 
+// legacyFields are the flags Redo and Hold replaced ("starting" is now read
+// off the Preview's status). They are still written, so that an older
+// replica in a rolling upgrade keeps a pending rebuild and a hold.
+type legacyFields struct {
+	Rebuild  bool   `json:"rebuild,omitempty"`
+	Drifted  bool   `json:"drifted,omitempty"`
+	HoldSHA  string `json:"hold_sha,omitempty"`
+	HoldKind string `json:"hold_kind,omitempty"`
+	HoldBy   string `json:"hold_by,omitempty"`
+}
+
 // decodeState reads a stored state, older records too.
 func decodeState(raw []byte) *state {
 	var rec struct {
 		state
-		// The fields Redo and Hold replaced ("starting" is now read off
-		// the Preview's status).
-		Rebuild  bool   `json:"rebuild"`
-		Drifted  bool   `json:"drifted"`
-		HoldSHA  string `json:"hold_sha"`
-		HoldKind string `json:"hold_kind"`
-		HoldBy   string `json:"hold_by"`
+		legacyFields
 	}
 	if len(raw) > 0 && json.Unmarshal(raw, &rec) != nil {
 		// Costs at most one rebuild, rather than wedging the PR.
@@ -101,19 +106,27 @@ func decodeState(raw []byte) *state {
 	}
 	s := rec.state
 	switch {
-	case rec.Rebuild:
+	case rec.Rebuild && s.Redo == "":
 		s.Redo = redoAsked
 	case rec.Drifted && s.Redo == "":
 		s.Redo = redoDrifted
 	}
-	if rec.HoldSHA != "" {
+	if rec.HoldSHA != "" && s.Hold == nil {
 		s.Hold = &hold{SHA: rec.HoldSHA, Kind: rec.HoldKind, By: rec.HoldBy}
 	}
 	return &s
 }
 
 func (s *state) encode() []byte {
-	b, err := json.Marshal(s)
+	rec := struct {
+		*state
+		legacyFields
+	}{state: s}
+	rec.Rebuild, rec.Drifted = s.Redo == redoAsked, s.Redo == redoDrifted
+	if s.Hold != nil {
+		rec.HoldSHA, rec.HoldKind, rec.HoldBy = s.Hold.SHA, s.Hold.Kind, s.Hold.By
+	}
+	b, err := json.Marshal(rec)
 	if err != nil {
 		panic("reconcile: encoding state: " + err.Error()) // plain data: cannot fail
 	}
@@ -158,24 +171,30 @@ type fingerprints struct {
 
 func (fp fingerprints) env(env []preview.EnvVar) string { return preview.EnvSig(fp.key, env) }
 
-// secrets fingerprints the current values of the service variables names.
-func (fp fingerprints) secrets(names []string) string {
+// matches reports whether stored fingerprints env, keyed or, as records
+// written before the key were, unkeyed (those are re-keyed on their next pass).
+func (fp fingerprints) matches(stored string, env []preview.EnvVar) bool {
+	return stored == fp.env(env) || stored == preview.EnvSig("", env)
+}
+
+// secrets is the current values of the service variables names.
+func (fp fingerprints) secrets(names []string) []preview.EnvVar {
 	env := make([]preview.EnvVar, len(names))
 	for i, n := range names {
 		env[i] = preview.EnvVar{Key: n, Value: fp.getenv(n)}
 	}
-	return fp.env(env)
+	return env
 }
 
 // recordEnv notes the env a build or an update gave the app.
 func (s *state) recordEnv(res *repoconfig.Resolved, fp fingerprints) {
 	s.EnvSig, s.EnvKeys = fp.env(res.Env), preview.EnvKeys(res.Env)
-	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), fp.secrets(res.SecretVars)
+	s.SecretVars, s.SecretSig = slices.Clone(res.SecretVars), fp.env(fp.secrets(res.SecretVars))
 }
 
 // secretsRotated reports whether a variable the live env came from changed.
 func (s *state) secretsRotated(fp fingerprints) bool {
-	return len(s.SecretVars) > 0 && s.SecretSig != fp.secrets(s.SecretVars)
+	return len(s.SecretVars) > 0 && !fp.matches(s.SecretSig, fp.secrets(s.SecretVars))
 }
 
 // held reports whether the preview must stay deleted for pr's head.

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"encoding/json"
 	"reflect"
 	"slices"
 	"testing"
@@ -131,5 +132,32 @@ func TestDecodeOldState(t *testing.T) {
 	}
 	if again := decodeState(old.encode()); !reflect.DeepEqual(again, old) {
 		t.Errorf("re-encoded: %+v, want %+v", again, old)
+	}
+}
+
+// TestNewStateReadsAsOld: during a rolling upgrade an older replica reads
+// the records newer ones write; the pending rebuild and the hold must reach
+// it in the fields it knows.
+func TestNewStateReadsAsOld(t *testing.T) {
+	t.Parallel()
+	for _, s := range []*state{
+		{Builds: 2, Redo: redoAsked},
+		{Builds: 2, Redo: redoDrifted},
+		{Hold: &hold{SHA: "abc", Kind: holdCommand, By: "alice"}},
+	} {
+		var old legacyFields
+		if err := json.Unmarshal(s.encode(), &old); err != nil {
+			t.Fatal(err)
+		}
+		want := legacyFields{Rebuild: s.Redo == redoAsked, Drifted: s.Redo == redoDrifted}
+		if s.Hold != nil {
+			want.HoldSHA, want.HoldKind, want.HoldBy = s.Hold.SHA, s.Hold.Kind, s.Hold.By
+		}
+		if old != want {
+			t.Errorf("%+v reads as %+v to an older replica, want %+v", s, old, want)
+		}
+		if again := decodeState(s.encode()); !reflect.DeepEqual(again, s) {
+			t.Errorf("round trip: %+v, want %+v", again, s)
+		}
 	}
 }
