@@ -47,9 +47,14 @@ func TestForkCloseDoesNotDeleteTheMaintainersPreview(t *testing.T) {
 		t.Fatalf("the fork rebuilt the maintainers' app: exit %d, %d creates", res.code, w.cloud.Count("createGitHubPreviewApp"))
 	}
 
-	// The maintainers' own close still deletes it.
+	// The maintainers' own close still deletes it, with one lookup of
+	// the app for the ownership check and the delete.
+	lookups := w.cloud.Count("projects")
 	if res := w.run(runOpts{event: "closed", inputs: branchName}); res.code != 0 {
 		t.Fatalf("the maintainers' close: exit %d", res.code)
+	}
+	if n := w.cloud.Count("projects") - lookups; n != 1 {
+		t.Errorf("the close looked the app up %d times, want 1", n)
 	}
 	if _, ok := w.cloud.Project(app); ok {
 		t.Error("the maintainers' close left their app")

@@ -142,24 +142,26 @@ func (r *runner) cancelled(ctx context.Context, res preview.Result) error {
 // destroy deletes the preview (idempotent) and says so in the PR.
 func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	r.gha.Group("Preview app " + r.name + ": delete")
-	// Only a templated name needs the ownership check's lookup.
-	exists, last := false, lastBuild{}
+	// Only a templated name needs the ownership check's lookup, which
+	// Destroy then uses.
+	spec, last := preview.DestroySpec{Name: r.name, Databases: dbs}, lastBuild{}
 	if !r.explicitName() {
 		existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
 		if err != nil {
 			r.gha.EndGroup()
 			return r.fail("Deleting preview app "+r.name, err)
 		}
-		if exists = len(existing) > 0; exists {
+		spec.Projects, spec.Listed = existing, true
+		if len(existing) > 0 {
 			last = r.readLastBuild(ctx)
 		}
 	}
-	if ok, why := r.mayTouch(exists, last); !ok {
+	if ok, why := r.mayTouch(len(spec.Projects) > 0, last); !ok {
 		r.gha.EndGroup()
 		r.gha.Warningf("%s", r.secrets.Mask("Not deleting: "+why+". Delete it by hand if it is this pull request's."))
 		return r.outputs(map[string]string{"status": "skipped", "projectName": r.name})
 	}
-	dr, err := engine.Destroy(ctx, preview.DestroySpec{Name: r.name, Databases: dbs})
+	dr, err := engine.Destroy(ctx, spec)
 	r.gha.EndGroup()
 	if err != nil {
 		return r.fail("Deleting preview app "+r.name, err)

@@ -27,6 +27,10 @@ type DestroySpec struct {
 	Keep string
 	// Databases, when set, drops the app's ephemeral database too.
 	Databases Databases
+	// Projects are the app's projects when the caller has just listed
+	// them (Listed); otherwise Destroy lists them.
+	Projects []cloud.Project
+	Listed   bool
 }
 
 // DestroyResult says what Destroy found.
@@ -56,9 +60,12 @@ func (e *Engine) Destroy(ctx context.Context, spec DestroySpec) (DestroyResult, 
 		}
 	}
 	res := DestroyResult{At: e.now()}
-	projects, err := e.Cloud.ProjectsByName(ctx, spec.Name)
-	if err != nil {
-		return res, fmt.Errorf("looking up preview app %q: %w", spec.Name, err)
+	projects := spec.Projects
+	if !spec.Listed {
+		var err error
+		if projects, err = e.Cloud.ProjectsByName(ctx, spec.Name); err != nil {
+			return res, fmt.Errorf("looking up preview app %q: %w", spec.Name, err)
+		}
 	}
 	for _, proj := range projects {
 		if proj.ID == spec.Keep {
