@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -194,12 +193,7 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 	gh.SetFile(owner, repo, "main", cfgPath, "directory: hasura\n")
 	gh.AddPull(owner, repo, ghsimPull(7))
 	gh.AddPull(owner, repo, ghsimPull(8))
-	sim, err := cloudsim.New(cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	sim, cloudURL := cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
 	url := storetest.PostgresURL(t)
 
 	var replicas []*jobs.Client
@@ -208,7 +202,7 @@ func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath))
+		client, err := cloud.New(simPAT, cloud.WithEndpoint(cloudURL))
 		if err != nil {
 			t.Fatal(err)
 		}

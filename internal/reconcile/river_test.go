@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -35,13 +34,8 @@ func TestThroughRiverOnSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim, err := cloudsim.New(cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath))
+	sim, cloudURL := cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
+	client, err := cloud.New(simPAT, cloud.WithEndpoint(cloudURL))
 	if err != nil {
 		t.Fatal(err)
 	}
