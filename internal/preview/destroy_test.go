@@ -131,7 +131,7 @@ func TestDestroyRacingAHandDelete(t *testing.T) {
 func TestDestroyErrors(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.client.Endpoint()))
+	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.url))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -132,15 +132,6 @@ func (tx *Tx) editRepos(ctx context.Context, id int64, add, remove []string) err
 	return wrapf(err, "updating repositories of %d", id)
 }
 
-// GetInstallation returns the installation, or ErrNotFound.
-func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, error) {
-	inst, err := scanInstallation(s.q.queryRow(ctx, stGetInstallation, id))
-	if noRows(err) {
-		return nil, fmt.Errorf("installation %d: %w", id, ErrNotFound)
-	}
-	return inst, wrapf(err, "reading installation %d", id)
-}
-
 // ListInstallations returns every installation the Store knows, by id.
 func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) {
 	out, err := list(ctx, s.q, stListInstallations, scanInstallation)

@@ -336,7 +336,7 @@ func TestInstallations(t *testing.T) {
 		if err != nil || len(removed) != 1 || removed[0] != pr2.Key {
 			t.Fatalf("repos removed: %v %v", removed, err)
 		}
-		inst, err := s.GetInstallation(ctx, 1)
+		inst, err := storetest.Installation(ctx, s, 1)
 		if err != nil || len(inst.Repositories) != 1 || inst.Account != "Codertocat" {
 			t.Fatalf("installation: %+v %v", inst, err)
 		}
@@ -366,7 +366,7 @@ func TestInstallations(t *testing.T) {
 		if _, err := s.GetPreview(ctx, pr.Key); !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("preview survived: %v", err)
 		}
-		if inst, err := s.GetInstallation(ctx, 1); err != nil || !inst.Deleted {
+		if inst, err := storetest.Installation(ctx, s, 1); err != nil || !inst.Deleted {
 			t.Fatalf("installation after forget: %+v %v", inst, err)
 		}
 	})
