@@ -57,6 +57,16 @@ func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
 	return h
 }
 
+// built runs Ensure for the test spec named name and wants a success.
+func (h *harness) built(name string) Result {
+	h.t.Helper()
+	res, err := h.engine.Ensure(context.Background(), testSpec(name), nil)
+	if err != nil || res.Status != StatusSuccess {
+		h.t.Fatalf("Ensure = %s, %v", res.Status, err)
+	}
+	return res
+}
+
 func (h *harness) sleep(ctx context.Context, d time.Duration) error {
 	h.mu.Lock()
 	h.waits = append(h.waits, d)
