@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-const installationColumns = `id, account, repositories, suspended, deleted, created_at, updated_at`
+const installationColumns = `id, account, repositories, suspended, deleted`
 
 var (
 	stUpsertInstallation = newStmt(`INSERT INTO installations (id, account, repositories, suspended, deleted, created_at, updated_at)
@@ -174,11 +174,10 @@ func encodeRepos(repos []string) (string, error) {
 
 func scanInstallation(r row) (*Installation, error) {
 	var (
-		inst             Installation
-		repos            string
-		created, updated int64
+		inst  Installation
+		repos string
 	)
-	if err := r.Scan(&inst.ID, &inst.Account, &repos, &inst.Suspended, &inst.Deleted, &created, &updated); err != nil {
+	if err := r.Scan(&inst.ID, &inst.Account, &repos, &inst.Suspended, &inst.Deleted); err != nil {
 		return nil, err
 	}
 	if repos != "" {
@@ -186,7 +185,5 @@ func scanInstallation(r row) (*Installation, error) {
 			return nil, fmt.Errorf("repositories of installation %d: %w", inst.ID, err)
 		}
 	}
-	inst.CreatedAt = fromMicros(created)
-	inst.UpdatedAt = fromMicros(updated)
 	return &inst, nil
 }
