@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -245,12 +244,7 @@ const (
 func newSims(t *testing.T, dbPath string) *sims {
 	t.Helper()
 	// A creation of a few seconds leaves time to kill the process mid-build.
-	cs, err := cloudsim.New(cloudsim.Options{PAT: pat, CreationDuration: 4 * time.Second, TaskDuration: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(cs)
-	t.Cleanup(hs.Close)
+	cs, cloudURL := cloudsim.NewTestServer(t, cloudsim.Options{PAT: pat, CreationDuration: 4 * time.Second, TaskDuration: 200 * time.Millisecond})
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -259,7 +253,7 @@ func newSims(t *testing.T, dbPath string) *sims {
 	sandbox.Seed(gh, appID, &key.PublicKey, sandbox.FakeSHA("crash head"))
 	return &sims{cloud: cs, gh: gh, env: map[string]string{
 		"HASURA_CLOUD_ACCESS_TOKEN": pat,
-		"HASURA_CLOUD_ENDPOINT":     hs.URL + cloudsim.DefaultPath,
+		"HASURA_CLOUD_ENDPOINT":     cloudURL,
 		"GITHUB_APP_ID":             fmt.Sprint(appID),
 		"GITHUB_APP_PRIVATE_KEY":    string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)})),
 		"GITHUB_WEBHOOK_SECRET":     secret,

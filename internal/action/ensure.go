@@ -15,7 +15,7 @@ import (
 // ensure creates or rebuilds the preview and follows it to the end.
 func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview.Databases) error {
 	spec := preview.Spec{
-		Name: r.name, Owner: r.t.Owner, Repo: r.t.Name, Branch: r.t.Branch, SHA: r.t.SHA,
+		Name: r.name, Owner: r.t.Owner, Repo: r.t.Name, Branch: r.t.Branch,
 		Directory: r.in.ProjectDir, Cloud: r.in.Cloud, Region: r.in.Region, Plan: r.in.Tier,
 		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
 	}

@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -43,12 +42,7 @@ type inproc struct {
 func newInproc(t *testing.T) *inproc {
 	t.Helper()
 	clock := clock.NewManual(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
-	cs, err := cloudsim.New(cloudsim.Options{PAT: testPAT, Clock: clock, CreationDuration: 30 * time.Second, TaskDuration: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(cs)
-	t.Cleanup(hs.Close)
+	cs, cloudURL := cloudsim.NewTestServer(t, cloudsim.Options{PAT: testPAT, Clock: clock, CreationDuration: 30 * time.Second, TaskDuration: 5 * time.Second})
 	gh, api := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/", Now: clock.Now})
 	gh.AddRepo("Codertocat", "Hello-World")
 	gh.AddPull("Codertocat", "Hello-World", ghsim.PullSpec{Number: 2, HeadRef: "changes", HeadSHA: testSHA})
@@ -64,7 +58,7 @@ func newInproc(t *testing.T) *inproc {
 		write(t, filepath.Join(dir, f), "")
 	}
 	return &inproc{t: t, clock: clock, cloud: cs, gh: gh, dir: dir, env: map[string]string{
-		"INPUT_HASURACLOUDGRAPHQLENDPOINT": hs.URL + cloudsim.DefaultPath,
+		"INPUT_HASURACLOUDGRAPHQLENDPOINT": cloudURL,
 		"GITHUB_OUTPUT":                    filepath.Join(dir, "output"),
 		"GITHUB_STEP_SUMMARY":              filepath.Join(dir, "summary"),
 		"GITHUB_EVENT_NAME":                "pull_request",

@@ -25,9 +25,8 @@ type Options struct {
 	WebhookURL string // registered as the App's webhook URL
 	// WebURL is GitHub's web root (https://github.com, or https://HOST
 	// for GitHub Enterprise Server), APIURL its REST API root.
-	WebURL     string
-	APIURL     string
-	HTTPClient *http.Client // makes the code exchange [http.DefaultClient]
+	WebURL string
+	APIURL string
 	// States, Storage, ActiveAppID (0 in setup mode) and Activate (serve
 	// with the stored c) are required.
 	States      States
@@ -154,7 +153,7 @@ func (h *Handler) callback(w http.ResponseWriter, r *http.Request) {
 		h.render(w, http.StatusConflict, view{Problem: "This service already runs with GitHub App " + strconv.FormatInt(id, 10) + ". Delete the App GitHub just created in its settings on GitHub."})
 		return
 	}
-	creds, err := Exchange(ctx, h.o.HTTPClient, h.o.APIURL, code)
+	creds, err := Exchange(ctx, h.o.APIURL, code)
 	if err != nil {
 		h.fail(w, r, http.StatusBadGateway, "exchanging the code for the App's credentials", err)
 		return

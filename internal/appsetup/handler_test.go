@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/http/httputil"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -231,11 +232,11 @@ func TestForgedStateIsRefused(t *testing.T) {
 // the code.
 func TestExchangeErrorsHideTheCode(t *testing.T) {
 	f := newFlow(t, true)
-	_, err := appsetup.Exchange(context.Background(), nil, f.apiURL, "0123456789abcdef0123")
+	_, err := appsetup.Exchange(context.Background(), f.apiURL, "0123456789abcdef0123")
 	if err == nil || strings.Contains(err.Error(), "0123456789abcdef0123") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("Exchange(unknown) = %v", err)
 	}
-	if _, err := appsetup.Exchange(context.Background(), nil, f.apiURL, "../../app"); err == nil {
+	if _, err := appsetup.Exchange(context.Background(), f.apiURL, "../../app"); err == nil {
 		t.Error("a code with a path in it was sent")
 	}
 }
@@ -301,20 +302,23 @@ func TestSetupPageHeaders(t *testing.T) {
 	}
 }
 
-// slowTransport holds each request a while before sending it.
-type slowTransport struct{ delay time.Duration }
-
-func (s slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	time.Sleep(s.delay)
-	return http.DefaultTransport.RoundTrip(r)
-}
-
 // A browser that gives up while the service exchanges the code (a closed
 // tab) does not cost the App: the code buys the private key once, so the
 // service finishes storing and starting with it.
 func TestClosedTabDoesNotLoseTheApp(t *testing.T) {
 	f := newFlow(t, true, func(o *appsetup.Options) {
-		o.HTTPClient = &http.Client{Transport: slowTransport{500 * time.Millisecond}}
+		// GitHub answers the exchange after the browser has given up.
+		api, err := url.Parse(o.APIURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: api.Scheme, Host: api.Host})
+		slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(500 * time.Millisecond)
+			proxy.ServeHTTP(w, r)
+		}))
+		t.Cleanup(slow.Close)
+		o.APIURL = slow.URL + api.Path
 	})
 	action, manifest := f.form(t, "")
 	callback := f.submit(t, action, manifest)

@@ -70,7 +70,7 @@ var codeRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,128}$`)
 // https://HOST/api/v3/), answered with "the GitHub App's id, pem (private
 // key), and webhook_secret" (and client_id, client_secret). The code is
 // a credential until it is used: no error quotes it.
-func Exchange(ctx context.Context, hc *http.Client, apiURL, code string) (*Credentials, error) {
+func Exchange(ctx context.Context, apiURL, code string) (*Credentials, error) {
 	if !codeRe.MatchString(code) {
 		return nil, errors.New("the code GitHub sent back is malformed")
 	}
@@ -78,10 +78,7 @@ func Exchange(ctx context.Context, hc *http.Client, apiURL, code string) (*Crede
 	if err != nil {
 		return nil, err
 	}
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	gh := github.NewClient(hc)
+	gh := github.NewClient(nil)
 	gh.BaseURL, gh.UploadURL = base, upload
 	cfg, resp, err := gh.Apps.CompleteAppManifest(ctx, code)
 	if err != nil {

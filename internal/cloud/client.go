@@ -53,7 +53,6 @@ type Observer func(op string, d time.Duration, err error)
 type Client struct {
 	endpoint   string
 	pat        string
-	hc         *http.Client
 	gql        *graphql.Client
 	timeout    time.Duration
 	maxTries   int
@@ -69,10 +68,6 @@ type Option func(*Client)
 
 // WithEndpoint sets the API's URL (cloudsim, a proxy).
 func WithEndpoint(endpoint string) Option { return func(c *Client) { c.endpoint = endpoint } }
-
-// WithHTTPClient sets the HTTP client. Its transport is wrapped, not
-// replaced; its own Timeout is left as it is.
-func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.hc = hc } }
 
 // WithTimeout bounds each HTTP attempt.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
@@ -133,19 +128,9 @@ func New(pat string, opts ...Option) (*Client, error) {
 	if u, err := url.Parse(c.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, errors.New("hasura cloud: the endpoint is not an absolute http(s) URL")
 	}
-	base := c.hc
-	if base == nil {
-		base = &http.Client{}
-	}
-	wrapped := *base
-	inner := base.Transport
-	if inner == nil {
-		inner = http.DefaultTransport
-	}
-	wrapped.Transport = captureTransport{inner: inner}
 	// machinebox/graphql's Log would print the request headers, PAT
 	// included: it is left at its no-op default on purpose.
-	c.gql = graphql.NewClient(c.endpoint, graphql.WithHTTPClient(&wrapped))
+	c.gql = graphql.NewClient(c.endpoint, graphql.WithHTTPClient(&http.Client{Transport: captureTransport{inner: http.DefaultTransport}}))
 	return c, nil
 }
 
@@ -161,9 +146,6 @@ func (c *Client) GoString() string { return c.String() }
 func (c *Client) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("endpoint", c.endpoint), slog.String("pat", "[redacted]"))
 }
-
-// Endpoint returns the API URL the client calls.
-func (c *Client) Endpoint() string { return c.endpoint }
 
 // run sends one operation, retrying transient failures, into out.
 func (c *Client) run(ctx context.Context, op, query string, vars map[string]any, out any) error {

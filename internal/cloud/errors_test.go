@@ -233,7 +233,7 @@ func TestNewRefusesBadConfig(t *testing.T) {
 		}
 	}
 	c, err := cloud.New(testPAT)
-	if err != nil || c.Endpoint() != cloud.DefaultEndpoint {
+	if err != nil || cloud.EndpointOf(c) != cloud.DefaultEndpoint {
 		t.Errorf("New() = %v, %v", c, err)
 	}
 }

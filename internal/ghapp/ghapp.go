@@ -156,9 +156,6 @@ func (a *App) newClient(rt http.RoundTripper) *github.Client {
 	return c
 }
 
-// AppID returns the App's ID.
-func (a *App) AppID() int64 { return a.appID }
-
 // AppClient returns the client that authenticates as the App itself (a
 // fresh JWT per request), for App-level endpoints such as GET /app.
 func (a *App) AppClient() *github.Client { return a.appClient }

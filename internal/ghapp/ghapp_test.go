@@ -258,8 +258,8 @@ func TestBotLogin(t *testing.T) {
 	if n := sim.CountRequests("GET", "/app"); n != 1 {
 		t.Errorf("GET /app made %d times, want 1 (cached)", n)
 	}
-	if app.AppID() != appID {
-		t.Errorf("AppID = %d", app.AppID())
+	if app.appID != appID {
+		t.Errorf("AppID = %d", app.appID)
 	}
 }
 

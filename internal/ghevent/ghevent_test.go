@@ -2,6 +2,7 @@ package ghevent_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,10 +154,11 @@ func TestDecideMalformed(t *testing.T) {
 	}
 }
 
-func TestActionString(t *testing.T) {
+// The actions print under the names logs and outputs use.
+func TestActionNames(t *testing.T) {
 	for a, want := range map[preview.Action]string{preview.ActionEnsure: "ensure", preview.ActionDestroy: "destroy", preview.ActionSkip: "skip"} {
-		if a.String() != want {
-			t.Errorf("%q.String() = %q", string(a), a.String())
+		if got := fmt.Sprint(a); got != want {
+			t.Errorf("%q prints as %q", string(a), got)
 		}
 	}
 }

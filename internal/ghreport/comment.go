@@ -55,13 +55,6 @@ func (r *Reporter) Flush(ctx context.Context) error {
 	return r.write(ctx, r.pending)
 }
 
-// Pending reports whether Update is holding back a progress view.
-func (r *Reporter) Pending() bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.pending != ""
-}
-
 // body renders view with this Reporter's redaction, cut to GitHub's limit.
 func (r *Reporter) body(view View) string {
 	b := RenderMasked(view, r.redact)

@@ -20,9 +20,6 @@ const (
 	ActionSkip Action = "skip"
 )
 
-// String returns the action's name as used in logs and outputs.
-func (a Action) String() string { return string(a) }
-
 // Plan is the outcome of Decide. Reason is a sentence meant for the person
 // reading the log or the pull request comment, so every skip explains itself.
 type Plan struct {

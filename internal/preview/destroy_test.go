@@ -24,10 +24,7 @@ func TestDestroyMissingAppIsSuccess(t *testing.T) {
 func TestDestroyExistingApp(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	built, err := h.engine.Ensure(ctx, testSpec("shop-pr-41"), nil)
-	if err != nil || built.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", built.Status, err)
-	}
+	built := h.built("shop-pr-41")
 	res, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-41"})
 	if err != nil || !res.Existed || res.ProjectID != built.ProjectID || res.TenantID != built.TenantID {
 		t.Errorf("Destroy = %+v, %v; built %+v", res, err, built)
@@ -87,9 +84,7 @@ func TestDestroyDuringCreateLeavesNothing(t *testing.T) {
 func TestDestroyWithUnknownInFlightJob(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-43"), nil); err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", res.Status, err)
-	}
+	h.built("shop-pr-43")
 	res, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-43", InFlightJob: "00000000-0000-4000-8000-000000000000"})
 	if err != nil || !res.Existed {
 		t.Errorf("Destroy = %+v, %v", res, err)
@@ -115,9 +110,7 @@ func (g *goneBeforeDelete) DeleteTenant(ctx context.Context, tenantID string) er
 func TestDestroyRacingAHandDelete(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-44"), nil); err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", res.Status, err)
-	}
+	h.built("shop-pr-44")
 	h.engine.Cloud = &goneBeforeDelete{CloudAPI: h.client, sim: h.sim}
 	res, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-44"})
 	if err != nil || !res.Existed {
@@ -131,7 +124,7 @@ func TestDestroyRacingAHandDelete(t *testing.T) {
 func TestDestroyErrors(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.client.Endpoint()))
+	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.url))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,9 +145,7 @@ func TestDestroyErrors(t *testing.T) {
 	}
 
 	h.sim.ClearFaults()
-	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-45"), nil); err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", res.Status, err)
-	}
+	h.built("shop-pr-45")
 	h.sim.Inject(cloudsim.Fault{Op: cloud.OpDeleteTenant, Kind: cloudsim.FaultServerError, Count: 100})
 	res, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-45", Databases: db})
 	if !errors.Is(err, cloud.ErrTransient) || !res.Existed || len(db.dropped) != 0 {

@@ -145,9 +145,7 @@ func TestPushWhileBuildingSupersedes(t *testing.T) {
 				}
 				_ = h.sleep(ctx, wait)
 			}
-			spec := testSpec("shop-pr-2")
-			spec.SHA = "4567def"
-			second, err := h.engine.Start(ctx, spec)
+			second, err := h.engine.Start(ctx, testSpec("shop-pr-2"))
 			if err != nil {
 				t.Fatal(err)
 			}

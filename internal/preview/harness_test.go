@@ -33,6 +33,7 @@ type harness struct {
 	sim    *cloudsim.Server
 	clock  *clock.Manual
 	client *cloud.Client
+	url    string // the simulator's GraphQL endpoint
 	engine *Engine
 
 	mu    sync.Mutex
@@ -44,17 +45,26 @@ type harness struct {
 func newHarness(t *testing.T, mutate func(*cloudsim.Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clock.NewManual(simStart)}
-	var url string
-	h.sim, url = cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
+	h.sim, h.url = cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Clock: h.clock, Seed: 7,
 		CreationDuration: 30 * time.Second, TaskDuration: 20 * time.Second}, mutate)
 	var err error
-	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(url),
+	h.client, err = cloud.New(simPAT, cloud.WithEndpoint(h.url),
 		cloud.WithSleep(h.clock.Sleep), cloud.WithRetry(6, steadyBackOff))
 	if err != nil {
 		t.Fatal(err)
 	}
 	h.engine = &Engine{Cloud: h.client, Now: h.clock.Now, Sleep: h.sleep, Poll: steadyPoll()}
 	return h
+}
+
+// built runs Ensure for the test spec named name and wants a success.
+func (h *harness) built(name string) Result {
+	h.t.Helper()
+	res, err := h.engine.Ensure(context.Background(), testSpec(name), nil)
+	if err != nil || res.Status != StatusSuccess {
+		h.t.Fatalf("Ensure = %s, %v", res.Status, err)
+	}
+	return res
 }
 
 func (h *harness) sleep(ctx context.Context, d time.Duration) error {
@@ -80,7 +90,7 @@ func steadyBackOff() backoff.BackOff {
 
 func testSpec(name string) Spec {
 	return Spec{
-		Name: name, Owner: "acme", Repo: "shop", Branch: "feature-x", SHA: "0123abc", Directory: "hasura",
+		Name: name, Owner: "acme", Repo: "shop", Branch: "feature-x", Directory: "hasura",
 		Region: "us-east-2", Plan: "cloud_free", GitHubToken: "ghp_branchReader",
 		Env: []EnvVar{{Key: "HASURA_GRAPHQL_ADMIN_SECRET", Value: "s3cret"}},
 	}

@@ -113,9 +113,7 @@ func TestNullProjectAfterCreationIsWaitedFor(t *testing.T) {
 func TestDestroyDeletesEveryProjectOfTheName(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-76"), nil); err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", res.Status, err)
-	}
+	h.built("shop-pr-76")
 	h.sim.Duplicate("shop-pr-76")
 	h.sim.Duplicate("shop-pr-76")
 	res, err := h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-76"})
@@ -127,9 +125,7 @@ func TestDestroyDeletesEveryProjectOfTheName(t *testing.T) {
 	}
 
 	// Keep spares the live preview and removes its duplicates only.
-	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-77"), nil); err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", res.Status, err)
-	}
+	h.built("shop-pr-77")
 	live, _ := h.sim.Project("shop-pr-77")
 	h.sim.Duplicate("shop-pr-77")
 	res, err = h.engine.Destroy(ctx, DestroySpec{Name: "shop-pr-77", Keep: live.ID})
@@ -226,9 +222,7 @@ func (s *staleOnce) UpdateTenantEnv(ctx context.Context, tenantID, hash string, 
 func TestUpdateEnvRetriesAStaleHash(t *testing.T) {
 	h := newHarness(t, nil)
 	ctx := context.Background()
-	if res, err := h.engine.Ensure(ctx, testSpec("shop-pr-80"), nil); err != nil || res.Status != StatusSuccess {
-		t.Fatalf("Ensure = %s, %v", res.Status, err)
-	}
+	h.built("shop-pr-80")
 	info, _ := h.sim.Project("shop-pr-80")
 	e := *h.engine
 	e.Cloud = &staleOnce{CloudAPI: h.client}

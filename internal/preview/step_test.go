@@ -105,7 +105,7 @@ func TestTransientFaultsDoNotFailTheRun(t *testing.T) {
 
 func TestPermanentErrorsStopTheRun(t *testing.T) {
 	h := newHarness(t, nil)
-	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.client.Endpoint()))
+	wrong, err := cloud.New("hcpat-wrong", cloud.WithEndpoint(h.url))
 	if err != nil {
 		t.Fatal(err)
 	}

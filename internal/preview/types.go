@@ -33,7 +33,6 @@ type Databases interface {
 type Spec struct {
 	Name                string    // already valid (see AppName)
 	Owner, Repo, Branch string    // the branch: for a fork, the head repository's
-	SHA                 string    // the commit (reported, not sent)
 	Directory           string    // the Hasura project's path ("" = root)
 	Cloud, Region, Plan string    // as the Cloud names them; Cloud "aws" (default) or "gcp"
 	Env                 []EnvVar  // Databases' variables override it

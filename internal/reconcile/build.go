@@ -110,7 +110,7 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 		return r.failStart(ctx, ps, "The postgres settings cannot be used: "+err.Error(), nil)
 	}
 	run, err := r.Engine.Start(ctx, preview.Spec{
-		Name: ps.name, Owner: pr.HeadOwner, Repo: pr.HeadRepo, Branch: pr.Branch, SHA: pr.HeadSHA,
+		Name: ps.name, Owner: pr.HeadOwner, Repo: pr.HeadRepo, Branch: pr.Branch,
 		Directory: ps.res.Directory, Cloud: ps.res.Cloud, Region: ps.res.Region, Plan: ps.res.Plan,
 		Env: ps.res.Env, GitHubToken: token, Databases: dbs,
 	})

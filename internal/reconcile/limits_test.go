@@ -10,6 +10,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/store"
+	"github.com/hasura-preview/hasura-preview/internal/store/storetest"
 )
 
 func TestCapPerInstallationQueuesInOrder(t *testing.T) {
@@ -245,7 +246,7 @@ func TestUninstallIsConfirmedWithGitHub(t *testing.T) {
 	if err != nil || pr.Uninstalled {
 		t.Fatalf("the PR was not reinstated: %+v %v", pr, err)
 	}
-	if inst, err := h.st.GetInstallation(h.ctx, instID); err != nil || inst.Deleted {
+	if inst, err := storetest.Installation(h.ctx, h.st, instID); err != nil || inst.Deleted {
 		t.Fatalf("the installation was not reinstated: %+v %v", inst, err)
 	}
 	if p, _ := h.st.GetPreview(h.ctx, key); p.Status != store.StatusReady {

@@ -2,20 +2,13 @@ package reconcile
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/cenkalti/backoff/v4"
 	"github.com/jackc/pgx/v5"
-	"github.com/riverqueue/river"
 
 	"github.com/hasura-preview/hasura-preview/internal/cloud"
-	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
-	"github.com/hasura-preview/hasura-preview/internal/ghapp"
-	"github.com/hasura-preview/hasura-preview/internal/ghsim"
 	"github.com/hasura-preview/hasura-preview/internal/jobs"
-	"github.com/hasura-preview/hasura-preview/internal/preview"
 	"github.com/hasura-preview/hasura-preview/internal/store"
 	"github.com/hasura-preview/hasura-preview/internal/store/storetest"
 )
@@ -188,61 +181,21 @@ func TestPauseRecordedByOneReplicaHoldsTheOther(t *testing.T) {
 func TestFreedSlotStartsNextPRAtOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	gh, base := ghsim.NewTestServer(t, ghsim.Options{})
-	gh.AddApp(appID, &key().PublicKey)
-	gh.AddInstallation(appID, instID, owner, []string{repo})
-	gh.SetFile(owner, repo, "main", cfgPath, "directory: hasura\n")
-	gh.AddPull(owner, repo, ghsimPull(7))
-	gh.AddPull(owner, repo, ghsimPull(8))
-	sim, err := cloudsim.New(cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	rig := newRiverRig(t, 7, 8)
+	sim := rig.sim
 	url := storetest.PostgresURL(t)
 
 	var replicas []*jobs.Client
 	for range 2 {
-		app, err := ghapp.New(appID, key(), base, ghapp.WithBackOff(func() backoff.BackOff { return &backoff.StopBackOff{} }))
-		if err != nil {
-			t.Fatal(err)
-		}
-		client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath))
-		if err != nil {
-			t.Fatal(err)
-		}
 		st := storetest.Open(t, url, store.Options{})
 		var q *jobs.Client
-		rec, err := New(Deps{
-			Store: st, GitHub: app, Logger: quiet(),
-			Engine:   &preview.Engine{Cloud: client, Poll: preview.PollPolicy{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Jitter: -1}},
-			Settings: Settings{SecretEnvPrefix: prefix, MaxPreviewsPerInstallation: 1},
-			Wake:     func(ctx context.Context, k string) (jobs.Enqueued, error) { return q.Enqueue(ctx, k) },
-		})
+		d := rig.deps(t, st, Settings{SecretEnvPrefix: prefix, MaxPreviewsPerInstallation: 1})
+		d.Wake = func(ctx context.Context, k string) (jobs.Enqueued, error) { return q.Enqueue(ctx, k) }
+		rec, err := New(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		sw := NewSweeper(rec, SweepOptions{})
-		q, err = jobs.New(st, rec, func(ctx context.Context, jq *jobs.Client) error { return sw.Sweep(ctx, jq) }, jobs.Options{
-			Workers: 2, Logger: quiet(), SweepEvery: time.Hour,
-			Configure: func(cfg *river.Config) {
-				cfg.TestOnly = true
-				cfg.FetchPollInterval = 20 * time.Millisecond
-				cfg.FetchCooldown = 5 * time.Millisecond
-			},
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := q.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_ = q.Stop(sctx)
-		})
+		q = startRiver(t, st, rec)
 		replicas = append(replicas, q)
 	}
 	st := storetest.Open(t, url, store.Options{})

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"context"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -26,54 +25,14 @@ import (
 func TestThroughRiverOnSQLite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	gh, base := ghsim.NewTestServer(t, ghsim.Options{})
-	gh.AddApp(appID, &key().PublicKey)
-	gh.AddInstallation(appID, instID, owner, []string{repo})
-	gh.SetFile(owner, repo, "main", cfgPath, "directory: hasura\n")
-	gh.AddPull(owner, repo, ghsimPull(7))
-	app, err := ghapp.New(appID, key(), base, ghapp.WithBackOff(func() backoff.BackOff { return &backoff.StopBackOff{} }))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim, err := cloudsim.New(cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	client, err := cloud.New(simPAT, cloud.WithEndpoint(srv.URL+cloudsim.DefaultPath))
-	if err != nil {
-		t.Fatal(err)
-	}
-	poll := preview.PollPolicy{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Jitter: -1}
+	rig := newRiverRig(t, 7)
+	gh, sim := rig.gh, rig.sim
 	st := storetest.SQLite(t, store.Options{})
-	rec, err := New(Deps{
-		Store: st, GitHub: app, Engine: &preview.Engine{Cloud: client, Poll: poll},
-		Settings: Settings{SecretEnvPrefix: prefix}, Logger: quiet(),
-	})
+	rec, err := New(rig.deps(t, st, Settings{SecretEnvPrefix: prefix}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sw := NewSweeper(rec, SweepOptions{})
-	q, err := jobs.New(st, rec, func(ctx context.Context, q *jobs.Client) error { return sw.Sweep(ctx, q) }, jobs.Options{
-		Workers: 2, Logger: quiet(), SweepEvery: time.Hour,
-		Configure: func(cfg *river.Config) {
-			cfg.TestOnly = true
-			cfg.FetchPollInterval = 20 * time.Millisecond
-			cfg.FetchCooldown = 5 * time.Millisecond
-		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := q.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = q.Stop(sctx)
-	})
+	q := startRiver(t, st, rec)
 
 	pr := &store.PullRequest{
 		Key: store.PRKey(owner, repo, 7), InstallationID: instID, BaseOwner: owner, BaseRepo: repo, Number: 7,
@@ -122,6 +81,72 @@ func TestThroughRiverOnSQLite(t *testing.T) {
 		pending, err := q.Pending(ctx)
 		return err == nil && len(pending) == 0
 	})
+}
+
+// riverRig is what the reconciler talks to when it runs under River in
+// real time: ghsim with the App installed on owner/repo, its config and
+// some PRs open, and cloudsim building in well under a second.
+type riverRig struct {
+	gh             *ghsim.Server
+	sim            *cloudsim.Server
+	base, cloudURL string
+}
+
+func newRiverRig(t *testing.T, prs ...int) *riverRig {
+	t.Helper()
+	r := &riverRig{}
+	r.gh, r.base = ghsim.NewTestServer(t, ghsim.Options{})
+	r.gh.AddApp(appID, &key().PublicKey)
+	r.gh.AddInstallation(appID, instID, owner, []string{repo})
+	r.gh.SetFile(owner, repo, "main", cfgPath, "directory: hasura\n")
+	for _, n := range prs {
+		r.gh.AddPull(owner, repo, ghsimPull(n))
+	}
+	r.sim, r.cloudURL = cloudsim.NewTestServer(t, cloudsim.Options{PAT: simPAT, Seed: 5, CreationDuration: 150 * time.Millisecond, TaskDuration: 20 * time.Millisecond})
+	return r
+}
+
+// deps are a reconciler's dependencies on st, with an App and a Cloud
+// client of their own over the rig.
+func (r *riverRig) deps(t *testing.T, st *store.Store, settings Settings) Deps {
+	t.Helper()
+	app, err := ghapp.New(appID, key(), r.base, ghapp.WithBackOff(func() backoff.BackOff { return &backoff.StopBackOff{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := cloud.New(simPAT, cloud.WithEndpoint(r.cloudURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll := preview.PollPolicy{Initial: 20 * time.Millisecond, Max: 100 * time.Millisecond, Jitter: -1}
+	return Deps{Store: st, GitHub: app, Engine: &preview.Engine{Cloud: client, Poll: poll}, Settings: settings, Logger: quiet()}
+}
+
+// startRiver works rec's jobs, and its sweep, with River on st (two
+// workers, quick fetches) until the test ends.
+func startRiver(t *testing.T, st *store.Store, rec *Reconciler) *jobs.Client {
+	t.Helper()
+	sw := NewSweeper(rec, SweepOptions{})
+	q, err := jobs.New(st, rec, func(ctx context.Context, q *jobs.Client) error { return sw.Sweep(ctx, q) }, jobs.Options{
+		Workers: 2, Logger: quiet(), SweepEvery: time.Hour,
+		Configure: func(cfg *river.Config) {
+			cfg.TestOnly = true
+			cfg.FetchPollInterval = 20 * time.Millisecond
+			cfg.FetchCooldown = 5 * time.Millisecond
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := q.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = q.Stop(sctx)
+	})
+	return q
 }
 
 // waitFor polls cond; the deadline only guards against a hung test.

@@ -189,15 +189,13 @@ func builtAsset(t *testing.T, root string, tg Target) []byte {
 
 func newGitHub(t *testing.T) (*ghsim.Server, string) {
 	t.Helper()
-	gh := ghsim.New(ghsim.Options{Prefix: "/api/v3/"})
+	gh, base := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
 	gh.AddRepo("Codertocat", "Hello-World")
 	gh.AddPull("Codertocat", "Hello-World", ghsim.PullSpec{Number: 2, HeadRef: "changes", HeadSHA: headSHA,
 		User: "Codertocat", Title: "Update the README with new information."})
 	gh.AddToken(testToken, ghsim.TokenSpec{Label: "GITHUB_TOKEN", Repos: []string{"Codertocat/Hello-World"},
 		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "deployments": "write"}})
-	srv := httptest.NewServer(gh)
-	t.Cleanup(srv.Close)
-	return gh, srv.URL + "/api/v3"
+	return gh, strings.TrimSuffix(base, "/")
 }
 
 // newCloud is cloudsim with quick jobs, and a count of the GraphQL
@@ -205,14 +203,9 @@ func newGitHub(t *testing.T) (*ghsim.Server, string) {
 func newCloud(t *testing.T) (string, *atomic.Int64) {
 	t.Helper()
 	var n atomic.Int64
-	sim, err := cloudsim.New(cloudsim.Options{PAT: testPAT, CreationDuration: 100 * time.Millisecond,
+	_, url := cloudsim.NewTestServer(t, cloudsim.Options{PAT: testPAT, CreationDuration: 100 * time.Millisecond,
 		TaskDuration: 20 * time.Millisecond, Seed: 3, OnRequest: func(cloudsim.Record) { n.Add(1) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return srv.URL + cloudsim.DefaultPath, &n
+	return url, &n
 }
 
 func dist(assets map[string][]byte, version string) map[string][]byte {

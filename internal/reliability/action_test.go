@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -29,22 +28,9 @@ const (
 func TestActionUnderFaults(t *testing.T) {
 	t.Parallel() // mostly waiting on subprocesses and poll intervals
 	bin := builtAction(t)
-	sim, err := cloudsim.New(cloudsim.Options{PAT: actionPAT, CreationDuration: 100 * time.Millisecond,
+	env := newActionSims(t, cloudsim.Options{PAT: actionPAT, CreationDuration: 100 * time.Millisecond,
 		TaskDuration: 20 * time.Millisecond, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sim.SetRandomFaults(0.3, 5)
-	cs := httptest.NewServer(sim)
-	defer cs.Close()
-	gh := ghsim.New(ghsim.Options{Prefix: "/api/v3/"})
-	gh.AddRepo("Codertocat", "Hello-World")
-	gh.AddPull("Codertocat", "Hello-World", ghsim.PullSpec{Number: 2, HeadRef: "changes", HeadSHA: FixtureHeadSHA,
-		User: "Codertocat", Title: "Update the README with new information."})
-	gh.AddToken(actionGitHubToken, ghsim.TokenSpec{Label: "GITHUB_TOKEN", Repos: []string{"Codertocat/Hello-World"},
-		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "deployments": "write"}})
-	ghs := httptest.NewServer(gh)
-	defer ghs.Close()
+	env.sim.SetRandomFaults(0.3, 5)
 
 	texts := map[string]string{}
 	for _, kind := range []string{"opened", "closed"} {
@@ -54,9 +40,9 @@ func TestActionUnderFaults(t *testing.T) {
 				m["pull_request"].(map[string]any)["state"] = "closed"
 			}
 		})
-		step, err := ActionRunner{Dir: t.TempDir(), Event: event, GitHubAPI: ghs.URL + "/api/v3",
+		step, err := ActionRunner{Dir: t.TempDir(), Event: event, GitHubAPI: env.api,
 			GitHubToken: actionGitHubToken, CloudPAT: actionPAT, Inputs: map[string]string{
-				"hasuraCloudGraphQLEndpoint": cs.URL + cloudsim.DefaultPath, "region": "us-west-1",
+				"hasuraCloudGraphQLEndpoint": env.cloud, "region": "us-west-1",
 				"tier": "cloud_free", "cloud": "aws", "delete": "auto", "timeout": "5m", "comment": "true", "deployment": "true",
 				"hasuraEnv": "HASURA_GRAPHQL_ADMIN_SECRET=" + actionAdminSecret + "\nPLAIN=1"}}.Prepare()
 		if err != nil {
@@ -87,10 +73,10 @@ func TestActionUnderFaults(t *testing.T) {
 			t.Fatalf("%s: output status = %q, want %q\noutputs: %q\nstdout:\n%s", kind, status, want, outputs, stdout.String())
 		}
 	}
-	if ps := sim.Projects(); len(ps) != 0 {
+	if ps := env.sim.Projects(); len(ps) != 0 {
 		t.Fatalf("orphans after close: %v", ps)
 	}
-	for i, c := range gh.Comments("Codertocat", "Hello-World", 2) {
+	for i, c := range env.gh.Comments("Codertocat", "Hello-World", 2) {
 		texts[fmt.Sprintf("comment %d", i)] = c.Body
 	}
 	leaks, err := ScanSecrets(map[string]string{"PAT": actionPAT, "GitHub token": actionGitHubToken,

@@ -240,7 +240,6 @@ func (s *engineStorm) lifecycle(ctx context.Context, i int) error {
 		Env: []preview.EnvVar{{Key: "HASURA_GRAPHQL_ADMIN_SECRET", Value: StormAdminSecret}}}
 	midBuild := s.cfg.CloseDuringBuildEvery > 0 && i%s.cfg.CloseDuringBuildEvery == s.cfg.CloseDuringBuildEvery-1
 	for p := range s.cfg.Pushes {
-		spec.SHA = fmt.Sprintf("%040x", i*100+p)
 		if midBuild && p == s.cfg.Pushes-1 {
 			run, err := s.start(ctx, spec)
 			if err != nil {

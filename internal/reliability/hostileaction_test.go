@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -27,24 +26,26 @@ type hostileActionEnv struct {
 	api   string // ghsim's API base
 }
 
-func newHostileActionEnv(t *testing.T) *hostileActionEnv {
+// newActionSims starts a Cloud simulator with opts and a GitHub simulator
+// holding the fixture's PR Codertocat/Hello-World#2 and a GITHUB_TOKEN
+// that may read contents, comment and deploy.
+func newActionSims(t *testing.T, opts cloudsim.Options) *hostileActionEnv {
 	t.Helper()
-	sim, err := cloudsim.New(cloudsim.Options{PAT: actionPAT, CreationDuration: 50 * time.Millisecond,
-		TaskDuration: 10 * time.Millisecond, Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cs := httptest.NewServer(sim)
-	t.Cleanup(cs.Close)
-	gh := ghsim.New(ghsim.Options{Prefix: "/api/v3/"})
+	sim, cloudURL := cloudsim.NewTestServer(t, opts)
+	gh, api := ghsim.NewTestServer(t, ghsim.Options{Prefix: "/api/v3/"})
 	gh.AddRepo("Codertocat", "Hello-World")
 	gh.AddPull("Codertocat", "Hello-World", ghsim.PullSpec{Number: 2, HeadRef: "changes", HeadSHA: FixtureHeadSHA,
 		User: "Codertocat", Title: "Update the README with new information."})
 	gh.AddToken(actionGitHubToken, ghsim.TokenSpec{Label: "GITHUB_TOKEN", Repos: []string{"Codertocat/Hello-World"},
 		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "deployments": "write"}})
-	ghs := httptest.NewServer(gh)
-	t.Cleanup(ghs.Close)
-	return &hostileActionEnv{sim: sim, gh: gh, cloud: cs.URL + cloudsim.DefaultPath, api: ghs.URL + "/api/v3"}
+	// GITHUB_API_URL has no trailing slash, as the runner sets it.
+	return &hostileActionEnv{sim: sim, gh: gh, cloud: cloudURL, api: strings.TrimSuffix(api, "/")}
+}
+
+func newHostileActionEnv(t *testing.T) *hostileActionEnv {
+	t.Helper()
+	return newActionSims(t, cloudsim.Options{PAT: actionPAT, CreationDuration: 50 * time.Millisecond,
+		TaskDuration: 10 * time.Millisecond, Seed: 9})
 }
 
 // actionRun is what one run of the binary left behind.

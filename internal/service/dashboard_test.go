@@ -1,7 +1,6 @@
 package service_test
 
 import (
-	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -40,10 +39,7 @@ func TestDashboardOnlyOnLoopbackListener(t *testing.T) {
 	env := s.env(t, storetest.SQLitePath(t))
 	env["DASHBOARD_LISTEN_ADDR"] = "127.0.0.1:0"
 	deps := fastDeps(t)
-	public, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	public := listenOn(t, "0.0.0.0:0")
 	deps.Listener = public
 	svc := start(t, load(t, env), deps)
 	if !strings.HasPrefix(svc.url, "http://127.0.0.1:") {
@@ -61,10 +57,7 @@ func TestDashboardListenerRefusesProxiedRequests(t *testing.T) {
 	s := newSims(t)
 	env := s.env(t, storetest.SQLitePath(t))
 	deps := fastDeps(t)
-	dash, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	dash := listener(t)
 	deps.DashboardListener = dash
 	start(t, load(t, env), deps)
 	url := "http://" + dash.Addr().String() + "/"
@@ -86,10 +79,7 @@ func TestDashboardPasswordOnPublicListener(t *testing.T) {
 	env := s.env(t, storetest.SQLitePath(t))
 	env["DASHBOARD_PASSWORD"] = "dash-s3cret"
 	deps := fastDeps(t)
-	public, err := net.Listen("tcp", "0.0.0.0:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	public := listenOn(t, "0.0.0.0:0")
 	deps.Listener = public
 	svc := start(t, load(t, env), deps)
 	if got := getWith(t, svc.url+"/", nil, "", ""); got != http.StatusUnauthorized {

@@ -157,9 +157,12 @@ func start(t testing.TB, cfg config.Config, deps service.Deps) *running {
 
 // listener listens on a free loopback port, for a test that needs the
 // service's URL before it starts (PUBLIC_URL).
-func listener(t testing.TB) net.Listener {
+func listener(t testing.TB) net.Listener { return listenOn(t, "127.0.0.1:0") }
+
+// listenOn listens on addr.
+func listenOn(t testing.TB, addr string) net.Listener {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -204,7 +204,7 @@ func TestUninstall(t *testing.T) {
 	if _, err := st.GetPreview(context.Background(), key); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("GetPreview after the uninstall: %v, want ErrNotFound", err)
 	}
-	if inst, err := st.GetInstallation(context.Background(), sandbox.InstallationID); err == nil && !inst.Deleted {
+	if inst, err := storetest.Installation(context.Background(), st, sandbox.InstallationID); err == nil && !inst.Deleted {
 		t.Errorf("installation %d is still recorded as installed", inst.ID)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-const installationColumns = `id, account, repositories, suspended, deleted, created_at, updated_at`
+const installationColumns = `id, account, repositories, suspended, deleted`
 
 var (
 	stUpsertInstallation = newStmt(`INSERT INTO installations (id, account, repositories, suspended, deleted, created_at, updated_at)
@@ -132,15 +132,6 @@ func (tx *Tx) editRepos(ctx context.Context, id int64, add, remove []string) err
 	return wrapf(err, "updating repositories of %d", id)
 }
 
-// GetInstallation returns the installation, or ErrNotFound.
-func (s *Store) GetInstallation(ctx context.Context, id int64) (*Installation, error) {
-	inst, err := scanInstallation(s.q.queryRow(ctx, stGetInstallation, id))
-	if noRows(err) {
-		return nil, fmt.Errorf("installation %d: %w", id, ErrNotFound)
-	}
-	return inst, wrapf(err, "reading installation %d", id)
-}
-
 // ListInstallations returns every installation the Store knows, by id.
 func (s *Store) ListInstallations(ctx context.Context) ([]*Installation, error) {
 	out, err := list(ctx, s.q, stListInstallations, scanInstallation)
@@ -183,11 +174,10 @@ func encodeRepos(repos []string) (string, error) {
 
 func scanInstallation(r row) (*Installation, error) {
 	var (
-		inst             Installation
-		repos            string
-		created, updated int64
+		inst  Installation
+		repos string
 	)
-	if err := r.Scan(&inst.ID, &inst.Account, &repos, &inst.Suspended, &inst.Deleted, &created, &updated); err != nil {
+	if err := r.Scan(&inst.ID, &inst.Account, &repos, &inst.Suspended, &inst.Deleted); err != nil {
 		return nil, err
 	}
 	if repos != "" {
@@ -195,7 +185,5 @@ func scanInstallation(r row) (*Installation, error) {
 			return nil, fmt.Errorf("repositories of installation %d: %w", inst.ID, err)
 		}
 	}
-	inst.CreatedAt = fromMicros(created)
-	inst.UpdatedAt = fromMicros(updated)
 	return &inst, nil
 }

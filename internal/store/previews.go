@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"time"
 )
 
 const previewColumns = `pr_key, installation_id, app_name, status, endpoint, console_url, project_id, tenant_id,
@@ -28,12 +27,10 @@ RETURNING created_at, installation_id`)
 	// Zero values switch a filter off; column comparisons come first so that
 	// PostgreSQL infers each parameter's type from its column.
 	stListPreviews = newStmt(`SELECT ` + previewColumns + ` FROM previews
-WHERE (status = $1 OR $1 = '')
-  AND (installation_id = $2 OR $2 = 0)
-  AND (updated_at < $3 OR $3 = 0)
-  AND (status NOT IN ('', 'deleted') OR $4 = FALSE)
+WHERE (installation_id = $1 OR $1 = 0)
+  AND (status NOT IN ('', 'deleted') OR $2 = FALSE)
 ORDER BY updated_at, pr_key
-LIMIT $5`)
+LIMIT $3`)
 
 	stCountActive = newStmt(`SELECT count(*) FROM previews
 WHERE installation_id = $1 AND status NOT IN ('', 'deleted')`)
@@ -71,11 +68,9 @@ func (s *Store) GetPreview(ctx context.Context, key string) (*Preview, error) {
 
 // PreviewFilter selects previews; zero fields do not filter.
 type PreviewFilter struct {
-	Status         Status    // exactly this status
-	InstallationID int64     // of this installation
-	UpdatedBefore  time.Time // last saved before this time (TTL, stale checks)
-	ActiveOnly     bool      // status neither "" nor "deleted"
-	Limit          int       // default 1000
+	InstallationID int64 // of this installation
+	ActiveOnly     bool  // status neither "" nor "deleted"
+	Limit          int   // default 1000
 }
 
 // ListPreviews returns matching previews, least recently updated first.
@@ -84,7 +79,7 @@ func (s *Store) ListPreviews(ctx context.Context, f PreviewFilter) ([]*Preview, 
 	if limit <= 0 {
 		limit = 1000
 	}
-	out, err := list(ctx, s.q, stListPreviews, scanPreview, string(f.Status), f.InstallationID, micros(f.UpdatedBefore), f.ActiveOnly, limit)
+	out, err := list(ctx, s.q, stListPreviews, scanPreview, f.InstallationID, f.ActiveOnly, limit)
 	return out, wrapf(err, "listing previews")
 }
 

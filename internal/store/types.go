@@ -149,6 +149,4 @@ type Installation struct {
 	Repositories []string
 	Suspended    bool
 	Deleted      bool
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/store"
+	"github.com/hasura-preview/hasura-preview/internal/store/storetest"
 	"github.com/hasura-preview/hasura-preview/internal/webhook"
 )
 
@@ -106,7 +107,7 @@ func TestUninstallMarksThenForgets(t *testing.T) {
 		ctx := context.Background()
 		e.expect(delivery{event: "installation", guid: "i1", body: fixture(t, "installation.created.json")}, 202, "accepted")
 		e.expect(delivery{event: "pull_request", guid: "p1", body: fixture(t, "pull_request.opened.json")}, 202, "accepted")
-		inst, err := e.st.GetInstallation(ctx, 1)
+		inst, err := storetest.Installation(ctx, e.st, 1)
 		if err != nil || inst.Account != "Codertocat" || len(inst.Repositories) != 2 {
 			t.Fatalf("installation: %+v %v", inst, err)
 		}
@@ -142,7 +143,7 @@ func TestRepositoryRemovedMarksItsPRs(t *testing.T) {
 	if pr := e.pr(key); !pr.Uninstalled {
 		t.Fatal("PR of a removed repository not marked")
 	}
-	inst, _ := e.st.GetInstallation(context.Background(), 1)
+	inst, _ := storetest.Installation(context.Background(), e.st, 1)
 	if len(inst.Repositories) != 1 || inst.Repositories[0] != "Codertocat/Other" {
 		t.Fatalf("repositories: %v", inst.Repositories)
 	}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hasura-preview/hasura-preview/internal/store/storetest"
 )
 
 // Headers are not signed; these tests post signed payloads under headers
@@ -121,7 +123,7 @@ func TestPayloadMustMatchEvent(t *testing.T) {
 		if pr := e.pr(key); pr.Uninstalled || pr.Closed || pr.Generation != 1 {
 			t.Fatalf("the PR after mismatched payloads: %+v", pr)
 		}
-		if inst, err := e.st.GetInstallation(ctx, 1); err != nil || inst.Deleted || len(inst.Repositories) != 2 {
+		if inst, err := storetest.Installation(ctx, e.st, 1); err != nil || inst.Deleted || len(inst.Repositories) != 2 {
 			t.Fatalf("the installation after mismatched payloads: %+v %v", inst, err)
 		}
 		// The real ones still work.

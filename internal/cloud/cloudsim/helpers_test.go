@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -30,17 +29,8 @@ type simEnv struct {
 func newSim(t *testing.T, mutate func(*Options)) *simEnv {
 	t.Helper()
 	clock := clock.NewManual(t0)
-	opts := Options{PAT: testPAT, Clock: clock, Seed: 42}
-	if mutate != nil {
-		mutate(&opts)
-	}
-	sim, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return &simEnv{t: t, sim: sim, clock: clock, url: srv.URL + "/v1/graphql"}
+	sim, url := NewTestServer(t, Options{PAT: testPAT, Clock: clock, Seed: 42}, mutate)
+	return &simEnv{t: t, sim: sim, clock: clock, url: url}
 }
 
 // post sends one GraphQL request; auth is the whole Authorization header

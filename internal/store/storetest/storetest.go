@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -108,4 +109,19 @@ type Backend struct {
 // when the server is not configured.
 func Backends() []Backend {
 	return []Backend{{Name: "sqlite", Open: SQLite}, {Name: "postgres", Open: Postgres}}
+}
+
+// Installation finds installation id among ListInstallations, or returns an
+// error wrapping store.ErrNotFound.
+func Installation(ctx context.Context, s *store.Store, id int64) (*store.Installation, error) {
+	all, err := s.ListInstallations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, inst := range all {
+		if inst.ID == id {
+			return inst, nil
+		}
+	}
+	return nil, fmt.Errorf("installation %d: %w", id, store.ErrNotFound)
 }
