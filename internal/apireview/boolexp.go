@@ -147,41 +147,19 @@ func implied(a, b *cond, steps *int) bool {
 		return false
 	}
 	implies := func(a, b *cond) bool { return implied(a, b, steps) }
+	fromA := func(s *cond) bool { return implies(a, s) }
+	toB := func(s *cond) bool { return implies(s, b) }
 	switch {
 	case a.key == b.key, b.isTrue():
 		return true
 	case a.op == "or" && len(a.subs) == 0:
 		return true // _or: [] matches nothing
 	case b.op == "and":
-		for _, s := range b.subs {
-			if !implies(a, s) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(b.subs, func(s *cond) bool { return !fromA(s) })
 	case a.op == "or":
-		for _, s := range a.subs {
-			if !implies(s, b) {
-				return false
-			}
-		}
+		return !slices.ContainsFunc(a.subs, func(s *cond) bool { return !toB(s) })
+	case a.op == "and" && slices.ContainsFunc(a.subs, toB), b.op == "or" && slices.ContainsFunc(b.subs, fromA):
 		return true
-	}
-	if a.op == "and" {
-		for _, s := range a.subs {
-			if implies(s, b) {
-				return true
-			}
-		}
-	}
-	if b.op == "or" {
-		for _, s := range b.subs {
-			if implies(a, s) {
-				return true
-			}
-		}
-	}
-	switch {
 	case a.op == "rel" && b.op == "rel" && a.name == b.name,
 		a.op == "exists" && b.op == "exists" && a.name == b.name:
 		return implies(a.subs[0], b.subs[0])
@@ -196,33 +174,17 @@ func implied(a, b *cond, steps *int) bool {
 // cmpImplies handles the comparisons that commonly move between rules:
 // an _eq inside an _in list, and an _in list inside a larger one.
 func cmpImplies(a, b *cond) bool {
-	in := func(v any, list any) bool {
-		l, ok := list.([]any)
-		if !ok {
-			return false
-		}
+	inB := func(v any) bool {
+		l, _ := b.val.([]any)
 		k := canonical(v)
-		for _, e := range l {
-			if canonical(e) == k {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(l, func(e any) bool { return canonical(e) == k })
 	}
 	switch {
 	case a.cmp == "_eq" && b.cmp == "_in":
-		return in(a.val, b.val)
+		return inB(a.val)
 	case a.cmp == "_in" && b.cmp == "_in":
 		l, ok := a.val.([]any)
-		if !ok {
-			return false
-		}
-		for _, e := range l {
-			if !in(e, b.val) {
-				return false
-			}
-		}
-		return true
+		return ok && !slices.ContainsFunc(l, func(e any) bool { return !inB(e) })
 	}
 	return false
 }

@@ -15,7 +15,7 @@ var (
 // code renders untrusted text as inline code on one line, whatever
 // backticks it holds, cut to n runes.
 func code(s string, n int) string {
-	s = strings.Join(strings.Fields(neutralise(s)), " ")
+	s = compactSpace(neutralise(s))
 	// CommonMark shows a code span's content as text, but a closing tag
 	// costs nothing to break too, should a renderer disagree.
 	s = strings.ReplaceAll(s, "</", "<"+mdsafe.ZWSP+"/")
