@@ -191,15 +191,11 @@ func (d *differ) tableParts(b, h *Table) {
 }
 
 func (d *differ) functions() {
-	for _, k := range sortedKeys(d.base.Functions, d.head.Functions) {
-		switch {
-		case !d.base.Functions[k]:
-			d.r.Functions = append(d.r.Functions, Change{Change: Added, Name: k})
-		case !d.head.Functions[k]:
-			d.r.Functions = append(d.r.Functions, Change{Change: Removed, Name: k})
-		}
-	}
+	d.r.Functions = diffNamed(d.base.Functions, d.head.Functions, same, nil, never)
 }
+
+// never is the edit test of things that are only added or removed.
+func never(_, _ bool, _ *Change) bool { return false }
 
 func (d *differ) inheritedRoles() {
 	d.r.InheritedRoles = diffNamed(d.base.InheritedRoles, d.head.InheritedRoles, same,
@@ -320,14 +316,8 @@ func (d *differ) restEndpoints() {
 }
 
 func (d *differ) allowList() {
-	for _, k := range sortedKeys(d.base.AllowList, d.head.AllowList) {
-		switch {
-		case !d.base.AllowList[k]:
-			d.r.AllowList = append(d.r.AllowList, Change{Change: Added, Name: k, Warn: "every query in this collection is now allowed"})
-		case !d.head.AllowList[k]:
-			d.r.AllowList = append(d.r.AllowList, Change{Change: Removed, Name: k})
-		}
-	}
+	d.r.AllowList = diffNamed(d.base.AllowList, d.head.AllowList, same,
+		func(_ bool, c *Change) { c.Warn = "every query in this collection is now allowed" }, never)
 	d.r.Queries = diffNamed(d.base.Queries, d.head.Queries, same, nil, func(b, h string, c *Change) bool {
 		c.Details = []Detail{{Field: "query", Before: b, After: h}}
 		return b != h
@@ -344,18 +334,17 @@ func (d *differ) migrations() {
 	for _, k := range sortedKeys(d.base.Migrations, d.head.Migrations) {
 		b, bok := d.base.Migrations[k]
 		h, hok := d.head.Migrations[k]
-		var c MigrationChange
+		m, change := h, Edited
 		switch {
 		case !bok:
-			c = MigrationChange{Database: h.Database, Name: h.Name, Path: h.Path, Change: Added}
+			change = Added
 		case !hok:
-			c = MigrationChange{Database: b.Database, Name: b.Name, Path: b.Path, Change: Removed}
-		case b.SQL != h.SQL:
-			c = MigrationChange{Database: h.Database, Name: h.Name, Path: h.Path, Change: Edited}
-		default:
+			m, change = b, Removed
+		case b.SQL == h.SQL:
 			continue
 		}
-		if c.Change != Removed {
+		c := MigrationChange{Database: m.Database, Name: m.Name, Path: m.Path, Change: change}
+		if hok {
 			c.Destructive = DestructiveStatements(h.SQL)
 		}
 		d.r.Migrations = append(d.r.Migrations, c)

@@ -49,11 +49,8 @@ func (r *reader) migrationFile(p *Project, db, file, name string) {
 		}
 		return
 	}
-	data, missing, ok := r.readFile(file)
+	data, ok := r.read(file, true) // a migration may have only down.sql, or up.yaml
 	if !ok {
-		if missing {
-			return // a migration with only down.sql, or up.yaml
-		}
 		return
 	}
 	p.Migrations[db+"/"+name] = Migration{Database: db, Name: name, Path: file, SQL: string(data)}

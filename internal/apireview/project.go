@@ -231,72 +231,81 @@ func (r *reader) metadataV2(p *Project, dir string) {
 
 // common reads the files v2 and v3 share.
 func (r *reader) common(p *Project, dir string) {
-	if s, ok := r.optional(path.Join(dir, "actions.yaml")); ok {
-		r.actions(p, s)
-	}
-	if s, ok := r.optional(path.Join(dir, "remote_schemas.yaml")); ok {
-		r.remoteSchemas(p, s)
-	}
-	if s, ok := r.optional(path.Join(dir, "cron_triggers.yaml")); ok {
-		r.cronTriggers(p, s)
-	}
-	if s, ok := r.optional(path.Join(dir, "inherited_roles.yaml")); ok {
-		for _, it := range r.items(s, "inherited roles") {
-			name := r.str(it, "role_name")
-			if name == "" {
-				continue
-			}
-			var set []string
-			if rs, ok := r.get(it, "role_set"); ok {
-				for _, role := range r.items(rs, "role_set") {
-					if role.n.Kind == yaml.ScalarNode {
-						set = append(set, role.n.Value)
-					}
-				}
-			}
-			slices.Sort(set)
-			p.InheritedRoles[name] = slices.Compact(set)
+	for _, f := range []struct {
+		name string
+		read func(*Project, src)
+	}{
+		{"actions.yaml", r.actions},
+		{"remote_schemas.yaml", r.remoteSchemas},
+		{"cron_triggers.yaml", r.cronTriggers},
+		{"inherited_roles.yaml", r.inheritedRoles},
+		{"rest_endpoints.yaml", r.restEndpoints},
+		{"allow_list.yaml", r.allowList},
+		{"query_collections.yaml", r.queryCollections},
+	} {
+		if s, ok := r.optional(path.Join(dir, f.name)); ok {
+			f.read(p, s)
 		}
 	}
-	if s, ok := r.optional(path.Join(dir, "rest_endpoints.yaml")); ok {
-		for _, it := range r.items(s, "REST endpoints") {
-			name := r.str(it, "name")
-			if name == "" {
-				continue
-			}
-			e := RestEndpoint{URL: r.str(it, "url")}
-			if ms, ok := r.get(it, "methods"); ok {
-				for _, m := range r.items(ms, "methods") {
-					e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
-				}
-				slices.Sort(e.Methods)
-			}
-			if def, ok := r.get(it, "definition"); ok {
-				if q, ok := r.get(def, "query"); ok {
-					e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
+}
+
+func (r *reader) inheritedRoles(p *Project, s src) {
+	for _, it := range r.items(s, "inherited roles") {
+		name := r.str(it, "role_name")
+		if name == "" {
+			continue
+		}
+		var set []string
+		if rs, ok := r.get(it, "role_set"); ok {
+			for _, role := range r.items(rs, "role_set") {
+				if role.n.Kind == yaml.ScalarNode {
+					set = append(set, role.n.Value)
 				}
 			}
-			p.RestEndpoints[name] = e
+		}
+		slices.Sort(set)
+		p.InheritedRoles[name] = slices.Compact(set)
+	}
+}
+
+func (r *reader) restEndpoints(p *Project, s src) {
+	for _, it := range r.items(s, "REST endpoints") {
+		name := r.str(it, "name")
+		if name == "" {
+			continue
+		}
+		e := RestEndpoint{URL: r.str(it, "url")}
+		if ms, ok := r.get(it, "methods"); ok {
+			for _, m := range r.items(ms, "methods") {
+				e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
+			}
+			slices.Sort(e.Methods)
+		}
+		if def, ok := r.get(it, "definition"); ok {
+			if q, ok := r.get(def, "query"); ok {
+				e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
+			}
+		}
+		p.RestEndpoints[name] = e
+	}
+}
+
+func (r *reader) allowList(p *Project, s src) {
+	for _, it := range r.items(s, "allow list") {
+		if c := r.str(it, "collection"); c != "" {
+			p.AllowList[c] = true
 		}
 	}
-	if s, ok := r.optional(path.Join(dir, "allow_list.yaml")); ok {
-		for _, it := range r.items(s, "allow list") {
-			if c := r.str(it, "collection"); c != "" {
-				p.AllowList[c] = true
-			}
+}
+
+func (r *reader) queryCollections(p *Project, s src) {
+	for _, coll := range r.items(s, "query collections") {
+		cname := r.str(coll, "name")
+		def, ok := r.get(coll, "definition")
+		if cname == "" || !ok {
+			continue
 		}
-	}
-	if s, ok := r.optional(path.Join(dir, "query_collections.yaml")); ok {
-		for _, coll := range r.items(s, "query collections") {
-			cname := r.str(coll, "name")
-			def, ok := r.get(coll, "definition")
-			if cname == "" || !ok {
-				continue
-			}
-			qs, ok := r.get(def, "queries")
-			if !ok {
-				continue
-			}
+		if qs, ok := r.get(def, "queries"); ok {
 			for _, q := range r.items(qs, "queries") {
 				p.Queries[cname+"/"+r.str(q, "name")] = compactSpace(r.str(q, "query"))
 			}

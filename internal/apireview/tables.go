@@ -1,6 +1,7 @@
 package apireview
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 
@@ -30,12 +31,8 @@ func (r *reader) tableName(s src) (schema, name string, ok bool) {
 	if t.n.Kind == yaml.ScalarNode {
 		return "public", t.n.Value, t.n.Value != ""
 	}
-	schema = r.str(t, "schema")
-	if schema == "" {
-		schema = r.str(t, "dataset")
-	}
-	if schema == "" {
-		schema = "public"
+	if schema = r.str(t, "schema"); schema == "" {
+		schema = cmp.Or(r.str(t, "dataset"), "public")
 	}
 	name = r.str(t, "name")
 	return schema, name, name != ""
@@ -87,11 +84,8 @@ func (r *reader) sharedTable(it src, db string) (*Table, bool) {
 	if !ok {
 		return nil, true // reported
 	}
-	data, missing, ok := r.readFile(p)
+	data, ok := r.read(p, false)
 	if !ok {
-		if missing {
-			r.problem(p, 0, "file not found")
-		}
 		return nil, true
 	}
 	key := db + "\x00" + p + "\x00" + string(data)
@@ -130,15 +124,7 @@ func (r *reader) table(ts src, db string) *Table {
 		t.Config = canonical(v)
 	}
 	for _, kind := range []string{"object", "array", "remote"} {
-		rels, ok := r.get(ts, kind+"_relationships")
-		if !ok {
-			continue
-		}
-		for _, rel := range r.items(rels, kind+"_relationships") {
-			rn := r.str(rel, "name")
-			if rn == "" {
-				continue
-			}
+		r.named(ts, kind+"_relationships", func(rn string, rel src) {
 			def := rel
 			if d, ok := r.get(rel, "using"); ok {
 				def = d
@@ -147,7 +133,7 @@ func (r *reader) table(ts src, db string) *Table {
 			}
 			v, _ := r.value(def)
 			t.Relationships[rn] = Relationship{Kind: kind, Def: canonical(v)}
-		}
+		})
 	}
 	for _, op := range operations {
 		perms, ok := r.get(ts, op+"_permissions")
@@ -160,29 +146,37 @@ func (r *reader) table(ts src, db string) *Table {
 			}
 		}
 	}
-	if ets, ok := r.get(ts, "event_triggers"); ok {
-		for _, et := range r.items(ets, "event_triggers") {
-			en := r.str(et, "name")
-			if en == "" {
-				continue
-			}
-			v, _ := r.value(et)
-			t.EventTriggers[en] = EventTrigger{Webhook: webhook(r, et), Def: canonical(v)}
-		}
-	}
+	r.named(ts, "event_triggers", func(en string, et src) {
+		v, _ := r.value(et)
+		t.EventTriggers[en] = EventTrigger{Webhook: r.fromEnv(et, "webhook"), Def: canonical(v)}
+	})
 	return t
 }
 
 func tableKey(db, schema, name string) string { return db + "." + schema + "." + name }
 
-func webhook(r *reader, s src) string {
-	if w := r.str(s, "webhook"); w != "" {
-		return w
+// fromEnv reads key, or key_from_env as "env NAME".
+func (r *reader) fromEnv(s src, key string) string {
+	if v := r.str(s, key); v != "" {
+		return v
 	}
-	if e := r.str(s, "webhook_from_env"); e != "" {
+	if e := r.str(s, key+"_from_env"); e != "" {
 		return "env " + e
 	}
 	return ""
+}
+
+// named calls fn with each entry of the list under key that has a name.
+func (r *reader) named(s src, key string, fn func(name string, it src)) {
+	list, ok := r.get(s, key)
+	if !ok {
+		return
+	}
+	for _, it := range r.items(list, key) {
+		if name := r.str(it, "name"); name != "" {
+			fn(name, it)
+		}
+	}
 }
 
 func (r *reader) permission(s src, op string) (Permission, bool) {
@@ -237,10 +231,7 @@ func (r *reader) functions(p *Project, db string, s src) {
 			p.Functions[tableKey(db, "public", fs.n.Value)] = true
 			continue
 		}
-		schema := r.str(fs, "schema")
-		if schema == "" {
-			schema = "public"
-		}
+		schema := cmp.Or(r.str(fs, "schema"), "public")
 		if name := r.str(fs, "name"); name != "" {
 			p.Functions[tableKey(db, schema, name)] = true
 		}
@@ -248,15 +239,7 @@ func (r *reader) functions(p *Project, db string, s src) {
 }
 
 func (r *reader) actions(p *Project, s src) {
-	list, ok := r.get(s, "actions")
-	if !ok {
-		return
-	}
-	for _, a := range r.items(list, "actions") {
-		name := r.str(a, "name")
-		if name == "" {
-			continue
-		}
+	r.named(s, "actions", func(name string, a src) {
 		act := Action{}
 		if def, ok := r.get(a, "definition"); ok {
 			act.Handler = r.str(def, "handler")
@@ -265,7 +248,7 @@ func (r *reader) actions(p *Project, s src) {
 		}
 		act.Roles = r.roles(a)
 		p.Actions[name] = act
-	}
+	})
 }
 
 // roles reads `permissions: [{role: …}]`, sorted.
@@ -292,12 +275,7 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 		}
 		out := RemoteSchema{Roles: r.roles(rs)}
 		if def, ok := r.get(rs, "definition"); ok {
-			out.URL = r.str(def, "url")
-			if out.URL == "" {
-				if e := r.str(def, "url_from_env"); e != "" {
-					out.URL = "env " + e
-				}
-			}
+			out.URL = r.fromEnv(def, "url")
 			v, _ := r.value(def)
 			out.Def = canonical(v)
 		}
@@ -307,12 +285,10 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 
 func (r *reader) cronTriggers(p *Project, s src) {
 	for _, ct := range r.items(s, "cron triggers") {
-		name := r.str(ct, "name")
-		if name == "" {
-			continue
+		if name := r.str(ct, "name"); name != "" {
+			v, _ := r.value(ct)
+			p.CronTriggers[name] = CronTrigger{Webhook: r.fromEnv(ct, "webhook"), Schedule: r.str(ct, "schedule"), Def: canonical(v)}
 		}
-		v, _ := r.value(ct)
-		p.CronTriggers[name] = CronTrigger{Webhook: webhook(r, ct), Schedule: r.str(ct, "schedule"), Def: canonical(v)}
 	}
 }
 

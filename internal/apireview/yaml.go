@@ -23,17 +23,6 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
-func (p Problem) String() string {
-	s := p.File
-	if p.Line > 0 {
-		s += ":" + strconv.Itoa(p.Line)
-	}
-	if s != "" {
-		s += ": "
-	}
-	return s + p.Message
-}
-
 // reader reads the YAML files of one side under a node and byte budget.
 // Once a budget runs out it stops reading altogether: half a project
 // diffed against a whole one would report everything as removed.
@@ -83,63 +72,60 @@ func (r *reader) problem(file string, line int, format string, args ...any) {
 	r.problems = append(r.problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// readFile reads a file under the size caps. missing reports whether it
-// does not exist (which callers often accept).
-func (r *reader) readFile(p string) (data []byte, missing bool, ok bool) {
+// read reads a file under the size caps. A missing file is a problem
+// unless optional is set (the CLI omits files with nothing in them).
+func (r *reader) read(p string, optional bool) ([]byte, bool) {
 	if r.over {
-		return nil, false, false
+		return nil, false
 	}
 	if !fs.ValidPath(p) {
 		r.problem(p, 0, "not a valid path")
-		return nil, false, false
+		return nil, false
 	}
 	f, err := r.fsys.Open(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, true, false
+		if !errors.Is(err, fs.ErrNotExist) {
+			r.problem(p, 0, "cannot open: %v", err)
+		} else if !optional {
+			r.problem(p, 0, "file not found")
 		}
-		r.problem(p, 0, "cannot open: %v", err)
-		return nil, false, false
+		return nil, false
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil {
 		if st.IsDir() {
 			r.problem(p, 0, "is a directory, not a file")
-			return nil, false, false
+			return nil, false
 		}
 		if st.Size() > r.lim.MaxFileBytes {
 			r.problem(p, 0, "refused: %d bytes, over the %d-byte limit per file", st.Size(), r.lim.MaxFileBytes)
-			return nil, false, false
+			return nil, false
 		}
 	}
-	data, err = io.ReadAll(io.LimitReader(f, r.lim.MaxFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, r.lim.MaxFileBytes+1))
 	if err != nil {
 		r.problem(p, 0, "cannot read: %v", err)
-		return nil, false, false
+		return nil, false
 	}
 	if int64(len(data)) > r.lim.MaxFileBytes {
 		r.problem(p, 0, "refused: over the %d-byte limit per file", r.lim.MaxFileBytes)
-		return nil, false, false
+		return nil, false
 	}
 	r.bytes += int64(len(data))
 	if r.bytes > r.lim.MaxTotalBytes {
 		r.problem(p, 0, "refused: the project is over the %d-byte limit; stopped reading", r.lim.MaxTotalBytes)
 		r.over = true
-		return nil, false, false
+		return nil, false
 	}
-	return data, false, true
+	return data, true
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
-// parse reads and parses one YAML file. A missing file is not a problem
-// when optional is set: the CLI omits files with nothing in them.
+// parse reads and parses one YAML file.
 func (r *reader) parse(p string, up *chain, optional bool) (src, bool) {
-	data, missing, ok := r.readFile(p)
+	data, ok := r.read(p, optional)
 	if !ok {
-		if missing && !optional {
-			r.problem(p, 0, "file not found")
-		}
 		return src{}, false
 	}
 	return r.parseData(p, data, up)
