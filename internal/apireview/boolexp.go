@@ -1,6 +1,7 @@
 package apireview
 
 import (
+	"cmp"
 	"maps"
 	"regexp"
 	"slices"
@@ -224,10 +225,10 @@ var sessionVarRE = regexp.MustCompile(`(?i)^x-hasura-[a-z0-9_-]+$`)
 
 // sessionVars lists the session variables a rule reads, sorted.
 func sessionVars(vs ...any) []string {
-	seen := map[string]string{}
+	seen := map[string]string{} // lower case → the first spelling met
 	note := func(s string) {
-		if _, ok := seen[strings.ToLower(s)]; !ok {
-			seen[strings.ToLower(s)] = s
+		if sessionVarRE.MatchString(s) {
+			seen[strings.ToLower(s)] = cmp.Or(seen[strings.ToLower(s)], s)
 		}
 	}
 	var walk func(v any, depth int)
@@ -237,18 +238,14 @@ func sessionVars(vs ...any) []string {
 		}
 		switch x := v.(type) {
 		case string:
-			if sessionVarRE.MatchString(x) {
-				note(x)
-			}
+			note(x)
 		case []any:
 			for _, e := range x {
 				walk(e, depth+1)
 			}
 		case map[string]any:
 			for k, e := range x {
-				if sessionVarRE.MatchString(k) {
-					note(k)
-				}
+				note(k)
 				walk(e, depth+1)
 			}
 		}
@@ -256,10 +253,9 @@ func sessionVars(vs ...any) []string {
 	for _, v := range vs {
 		walk(v, 0)
 	}
-	keys := slices.Sorted(maps.Keys(seen))
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = seen[k]
+	out := make([]string, 0, len(seen))
+	for _, k := range slices.Sorted(maps.Keys(seen)) {
+		out = append(out, seen[k])
 	}
 	return out
 }

@@ -208,24 +208,17 @@ func (d *differ) inheritedRoles() {
 				return false
 			}
 			c.Details = []Detail{{Field: "roles", Before: strings.Join(b, ", "), After: strings.Join(h, ", ")}}
-			for _, role := range h {
-				if !slices.Contains(b, role) {
-					c.Warn = "gains the permissions of " + role
-					break
-				}
+			if added := notIn(h, b); len(added) > 0 {
+				c.Warn = "gains the permissions of " + added[0]
 			}
 			return true
 		})
 }
 
-// roleWarn flags roles newly allowed on an action or remote schema.
+// roleWarn flags roles newly allowed on an action or remote schema (both
+// lists sorted).
 func (d *differ) roleWarn(before, after []string) string {
-	var added []string
-	for _, r := range after {
-		if !slices.Contains(before, r) {
-			added = append(added, r)
-		}
-	}
+	added := notIn(after, before)
 	if len(added) == 0 {
 		return ""
 	}

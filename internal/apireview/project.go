@@ -143,14 +143,15 @@ func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	version, metaDir, migDir := r.config()
 	r.root = metaDir
 	if !r.over {
-		if version >= 3 || r.exists(path.Join(metaDir, "databases/databases.yaml")) {
+		if _, err := fs.Stat(fsys, path.Join(metaDir, "databases/databases.yaml")); version >= 3 || err == nil {
 			r.metadataV3(p, metaDir)
 		} else {
 			r.metadataV2(p, metaDir)
 		}
+		r.common(p, metaDir)
 	}
 	if !r.over {
-		r.migrations(p, migDir, version >= 3)
+		r.migrations(p, migDir)
 	}
 	p.Problems = r.problems
 	if r.over {
@@ -159,11 +160,6 @@ func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 		*p = Project{Problems: problems, Incomplete: true}
 	}
 	return p
-}
-
-func (r *reader) exists(p string) bool {
-	_, err := fs.Stat(r.fsys, p)
-	return err == nil
 }
 
 // config reads config.yaml: its version and where metadata and migrations
@@ -195,11 +191,6 @@ func (r *reader) config() (version int, metaDir, migDir string) {
 	return version, metaDir, migDir
 }
 
-// optional parses a metadata file the CLI may leave out.
-func (r *reader) optional(p string) (src, bool) {
-	return r.parse(p, nil, true)
-}
-
 func (r *reader) metadataV3(p *Project, dir string) {
 	if dbs, ok := r.parse(path.Join(dir, "databases/databases.yaml"), nil, false); ok {
 		for _, db := range r.items(dbs, "databases") {
@@ -216,17 +207,15 @@ func (r *reader) metadataV3(p *Project, dir string) {
 			}
 		}
 	}
-	r.common(p, dir)
 }
 
 func (r *reader) metadataV2(p *Project, dir string) {
-	if tables, ok := r.optional(path.Join(dir, "tables.yaml")); ok {
+	if tables, ok := r.parse(path.Join(dir, "tables.yaml"), nil, true); ok {
 		r.tables(p, "default", tables)
 	}
-	if fns, ok := r.optional(path.Join(dir, "functions.yaml")); ok {
+	if fns, ok := r.parse(path.Join(dir, "functions.yaml"), nil, true); ok {
 		r.functions(p, "default", fns)
 	}
-	r.common(p, dir)
 }
 
 // common reads the files v2 and v3 share.
@@ -243,7 +232,7 @@ func (r *reader) common(p *Project, dir string) {
 		{"allow_list.yaml", r.allowList},
 		{"query_collections.yaml", r.queryCollections},
 	} {
-		if s, ok := r.optional(path.Join(dir, f.name)); ok {
+		if s, ok := r.parse(path.Join(dir, f.name), nil, true); ok {
 			f.read(p, s)
 		}
 	}

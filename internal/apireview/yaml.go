@@ -195,11 +195,9 @@ func includeTarget(n *yaml.Node) (string, bool) {
 	if n.Tag == "!include" {
 		return strings.TrimSpace(n.Value), true
 	}
-	if n.Tag == "!!str" && strings.HasPrefix(n.Value, "!include") {
-		rest := strings.TrimPrefix(n.Value, "!include")
-		if rest == "" || rest[0] == ' ' || rest[0] == '\t' {
-			return strings.TrimSpace(rest), true
-		}
+	rest, ok := strings.CutPrefix(n.Value, "!include")
+	if n.Tag == "!!str" && ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+		return strings.TrimSpace(rest), true
 	}
 	return "", false
 }
