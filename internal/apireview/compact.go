@@ -73,14 +73,7 @@ func writeScalar(b *strings.Builder, s string) {
 
 // compactJSON renders a canonical JSON text the same way.
 func compactJSON(s string) string {
-	if s == "" {
-		return "none"
-	}
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return cut(s, maxCompact)
-	}
-	return compactText(v)
+	return compactText(decode(s))
 }
 
 func cut(s string, n int) string {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 )
 
 // Heading starts the section in the comment and the step summary.
@@ -21,7 +23,7 @@ const maxName = 120
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	b.WriteString(Heading + "\n\n")
-	b.WriteString(plainText(r.Summary) + "\n")
+	b.WriteString(mdsafe.PlainText(r.Summary) + "\n")
 	if !r.Changed && len(r.Problems) == 0 {
 		return b.String()
 	}
@@ -41,7 +43,7 @@ func (r *Report) Markdown() string {
 		if p.Side != "" {
 			side = " (" + p.Side + ")"
 		}
-		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, plainText(cut(p.Message, 300)))
+		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, mdsafe.PlainText(cut(p.Message, 300)))
 	})
 	if len(r.Problems) > 0 {
 		w.line("\n_What those files hold is not compared._")
@@ -103,24 +105,19 @@ func changeLine(c Change) string {
 	b.WriteString(c.Change + " " + code(c.Name, maxName))
 	writeDetails(&b, c.Details)
 	if c.Warn != "" {
-		b.WriteString(" — **" + plainText(c.Warn) + "**")
+		b.WriteString(" — **" + mdsafe.PlainText(c.Warn) + "**")
 	}
 	return b.String()
 }
 
 func writeDetails(b *strings.Builder, ds []Detail) {
-	i := 0
+	sep := ": "
 	for _, d := range ds {
 		if d.Before == "" && d.After == "" {
 			continue
 		}
-		i++
-		if i == 1 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(plainText(d.Field) + " ")
+		b.WriteString(sep + mdsafe.PlainText(d.Field) + " ")
+		sep = "; "
 		switch {
 		case d.Before != "" && d.After != "":
 			b.WriteString(code(d.Before, maxCompact) + " → " + code(d.After, maxCompact))
@@ -134,16 +131,7 @@ func writeDetails(b *strings.Builder, ds []Detail) {
 
 func permissionLine(p PermissionChange) string {
 	var b strings.Builder
-	switch p.Effect {
-	case Widened:
-		b.WriteString("⚠ **widened** ")
-	case Changed:
-		b.WriteString("⚠ **rewritten** ")
-	case Narrowed:
-		b.WriteString("narrowed ")
-	default:
-		b.WriteString("changed ")
-	}
+	b.WriteString(map[Effect]string{Widened: "⚠ **widened** ", Changed: "⚠ **rewritten** ", Narrowed: "narrowed ", Same: "changed "}[p.Effect])
 	fmt.Fprintf(&b, "%s %s on %s", code(p.Role, maxName), p.Op, code(p.Table, maxName))
 	if p.Unauthenticated {
 		b.WriteString(" (**unauthenticated role**)")
@@ -160,7 +148,7 @@ func permissionLine(p PermissionChange) string {
 	}
 	writeDetails(&b, append(ds, p.Details...))
 	if p.Warn != "" {
-		b.WriteString(" — " + plainText(p.Warn))
+		b.WriteString(" — " + mdsafe.PlainText(p.Warn))
 	}
 	if len(p.SessionVariables) > 0 {
 		b.WriteString("; session variables " + codeList(p.SessionVariables))
@@ -196,4 +184,18 @@ func migrationLine(m MigrationChange) string {
 		fmt.Fprintf(&b, "; **destructive** %s at line %d: %s", d.Kind, d.Line, code(d.Statement, 160))
 	}
 	return b.String()
+}
+
+// code renders untrusted text (every name here comes from the pull
+// request's files) as inline code on one line, whatever backticks it
+// holds, cut to n runes.
+func code(s string, n int) string {
+	s = compactSpace(mdsafe.Neutralise(s))
+	// CommonMark shows a code span's content as text, but a closing tag
+	// costs nothing to break too, should a renderer disagree.
+	s = strings.ReplaceAll(s, "</", "<"+mdsafe.ZWSP+"/")
+	if s = mdsafe.CodeSpan(cut(s, n)); s == "" {
+		return "` `"
+	}
+	return s
 }

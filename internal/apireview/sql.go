@@ -89,23 +89,20 @@ func splitSQL(sql string, fn func(statement)) {
 		case c == '/' && i+1 < n && sql[i+1] == '*':
 			depth := 0
 			for i < n {
-				if sql[i] == '/' && i+1 < n && sql[i+1] == '*' {
+				switch {
+				case strings.HasPrefix(sql[i:], "/*"):
 					depth++
-					i += 2
-					continue
-				}
-				if sql[i] == '*' && i+1 < n && sql[i+1] == '/' {
+					i++
+				case strings.HasPrefix(sql[i:], "*/"):
 					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-					continue
-				}
-				if sql[i] == '\n' {
+					i++
+				case sql[i] == '\n':
 					line++
 				}
 				i++
+				if depth == 0 {
+					break
+				}
 			}
 		case c == '\'':
 			start, l0 := i, line

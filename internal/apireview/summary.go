@@ -39,7 +39,9 @@ func (d *differ) summarise() {
 	add(kind(r.Relationships, Added), "relationship added", "relationships added", "")
 	add(kind(r.Relationships, Removed), "relationship removed", "relationships removed", "")
 	add(kind(r.Relationships, Edited), "relationship changed", "relationships changed", "")
-	effect := func(e Effect) int { return countIf(r.Permissions, func(p PermissionChange) bool { return p.Effect == e }) }
+	effect := func(e Effect) int {
+		return countIf(r.Permissions, func(p PermissionChange) bool { return p.Effect == e })
+	}
 	widened, rewritten := effect(Widened), effect(Changed)
 	note := ""
 	if unauth := countIf(r.Permissions, func(p PermissionChange) bool { return p.Effect == Widened && p.Unauthenticated }); unauth > 0 {
