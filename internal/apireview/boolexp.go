@@ -42,13 +42,13 @@ func norm(v any, depth int) *cond {
 	for k, sub := range m {
 		switch k {
 		case "_and", "_or":
+			l, ok := sub.([]any)
+			if !ok {
+				l = []any{sub}
+			}
 			var ops []*cond
-			if l, ok := sub.([]any); ok {
-				for _, e := range l {
-					ops = append(ops, norm(e, depth+1))
-				}
-			} else {
-				ops = append(ops, norm(sub, depth+1))
+			for _, e := range l {
+				ops = append(ops, norm(e, depth+1))
 			}
 			parts = append(parts, junction(strings.TrimPrefix(k, "_"), ops))
 		case "_not":

@@ -24,11 +24,7 @@ func (d *differ) permission(table string, b Permission, bok bool, h Permission, 
 	case !bok:
 		pc.Change = Added
 		widened = append(widened, "new role on this table")
-		if h.AllColumns {
-			pc.ColumnsGranted = []string{"*"}
-		} else {
-			pc.ColumnsGranted = h.Columns
-		}
+		pc.ColumnsGranted, _ = columnDiff(Permission{}, h)
 		for _, rule := range []struct{ field, v string }{{"filter", h.Filter}, {"check", h.Check}} {
 			if rule.v != "" {
 				pc.Details = append(pc.Details, Detail{Field: rule.field, After: compactJSON(rule.v)})

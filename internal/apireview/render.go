@@ -28,8 +28,23 @@ func (r *Report) Markdown() string {
 		return b.String()
 	}
 	b.WriteString("\n<details><summary>What changed</summary>\n\n")
-	w := &sectionWriter{b: &b}
-	w.section("Could not be read", len(r.Problems), func(i int) string {
+	dropped := 0
+	section := func(title string, n int, item func(int) string) {
+		for i := 0; i < n; i++ {
+			if i == 0 && b.Len() <= maxSection {
+				b.WriteString("\n**" + title + "**\n\n")
+			}
+			if b.Len() > maxSection {
+				dropped += n - i
+				return
+			}
+			b.WriteString("- " + item(i) + "\n")
+		}
+	}
+	changes := func(title string, cs []Change) {
+		section(title, len(cs), func(i int) string { return changeLine(cs[i]) })
+	}
+	section("Could not be read", len(r.Problems), func(i int) string {
 		p := r.Problems[i]
 		loc := ""
 		if p.File != "" {
@@ -46,55 +61,26 @@ func (r *Report) Markdown() string {
 		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, mdsafe.PlainText(cut(p.Message, 300)))
 	})
 	if len(r.Problems) > 0 {
-		w.line("\n_What those files hold is not compared._")
+		b.WriteString("\n_What those files hold is not compared._\n")
 	}
-	w.changes("Tables and views", r.Tables)
-	w.changes("Functions", r.Functions)
-	w.changes("Relationships", r.Relationships)
-	w.section("Permissions", len(r.Permissions), func(i int) string { return permissionLine(r.Permissions[i]) })
-	w.changes("Inherited roles", r.InheritedRoles)
-	w.changes("Actions", r.Actions)
-	w.changes("Remote schemas", r.RemoteSchemas)
-	w.changes("Event triggers", r.EventTriggers)
-	w.changes("Cron triggers", r.CronTriggers)
-	w.changes("REST endpoints", r.RestEndpoints)
-	w.changes("Allow list", r.AllowList)
-	w.changes("Query collections", r.Queries)
-	w.section("Migrations", len(r.Migrations), func(i int) string { return migrationLine(r.Migrations[i]) })
-	if w.dropped > 0 {
-		fmt.Fprintf(&b, "\n… %d more not shown here; the action's `apiChanges` output has them all.\n", w.dropped)
+	changes("Tables and views", r.Tables)
+	changes("Functions", r.Functions)
+	changes("Relationships", r.Relationships)
+	section("Permissions", len(r.Permissions), func(i int) string { return permissionLine(r.Permissions[i]) })
+	changes("Inherited roles", r.InheritedRoles)
+	changes("Actions", r.Actions)
+	changes("Remote schemas", r.RemoteSchemas)
+	changes("Event triggers", r.EventTriggers)
+	changes("Cron triggers", r.CronTriggers)
+	changes("REST endpoints", r.RestEndpoints)
+	changes("Allow list", r.AllowList)
+	changes("Query collections", r.Queries)
+	section("Migrations", len(r.Migrations), func(i int) string { return migrationLine(r.Migrations[i]) })
+	if dropped > 0 {
+		fmt.Fprintf(&b, "\n… %d more not shown here; the action's `apiChanges` output has them all.\n", dropped)
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
-}
-
-type sectionWriter struct {
-	b       *strings.Builder
-	dropped int
-}
-
-func (w *sectionWriter) line(s string) { w.b.WriteString(s + "\n") }
-
-func (w *sectionWriter) section(title string, n int, item func(int) string) {
-	if n == 0 {
-		return
-	}
-	if w.b.Len() > maxSection {
-		w.dropped += n
-		return
-	}
-	w.b.WriteString("\n**" + title + "**\n\n")
-	for i := 0; i < n; i++ {
-		if w.b.Len() > maxSection {
-			w.dropped += n - i
-			return
-		}
-		w.b.WriteString("- " + item(i) + "\n")
-	}
-}
-
-func (w *sectionWriter) changes(title string, cs []Change) {
-	w.section(title, len(cs), func(i int) string { return changeLine(cs[i]) })
 }
 
 func changeLine(c Change) string {

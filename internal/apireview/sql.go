@@ -131,10 +131,8 @@ func splitSQL(sql string, fn func(statement)) {
 				end := strings.Index(sql[body:], tag)
 				if end < 0 {
 					end = n - body
-					i = n
-				} else {
-					i = body + end + len(tag)
 				}
+				i = min(n, body+end+len(tag))
 				line += strings.Count(sql[body:body+end], "\n")
 				emit(token{kind: tString, line: l0, pos: start})
 				continue

@@ -39,39 +39,27 @@ func (r *reader) tableName(s src) (schema, name string, ok bool) {
 }
 
 func (r *reader) tables(p *Project, db string, s src) {
-	if s.n == nil || isNull(s.n) {
-		return
-	}
-	if s.n.Kind != yaml.SequenceNode {
-		r.problem(s.file, s.n.Line, "tables should be a list")
-		return
-	}
-	for _, item := range s.n.Content {
+	for _, item := range r.list(s, "tables") {
 		if r.over {
 			return
 		}
 		it := src{n: item, file: s.file, chain: s.chain}
-		if t, ok := r.sharedTable(it, db); ok {
-			if t != nil {
-				p.Tables[tableKey(db, t.Schema, t.Name)] = t
-			}
-			continue
-		}
-		ts, ok := r.deref(it)
+		t, ok := r.sharedTable(it, db)
 		if !ok {
-			continue
+			if ts, found := r.deref(it); found {
+				t = r.table(ts, db)
+			}
 		}
-		if t := r.table(ts, db); t != nil {
+		if t != nil {
 			p.Tables[tableKey(db, t.Schema, t.Name)] = t
 		}
 	}
 }
 
-// sharedTable reads a table entry that is an !include of one file through
-// the cache LoadPair shares between the two sides: a file whose bytes are
-// the same at the same path under the same database is parsed once. ok
-// is false when the entry is not such an include, or on a read problem
-// (then the normal path reports it).
+// sharedTable reads a table entry that is an !include through the cache
+// LoadPair shares between the two sides: a file of the same bytes at the
+// same path under the same database is parsed once. ok is false when the
+// entry is not such an include.
 func (r *reader) sharedTable(it src, db string) (*Table, bool) {
 	if r.shared == nil || it.n.Kind != yaml.ScalarNode {
 		return nil, false
@@ -120,8 +108,7 @@ func (r *reader) table(ts src, db string) *Table {
 		EventTriggers: map[string]EventTrigger{},
 	}
 	if c, ok := r.get(ts, "configuration"); ok {
-		v, _ := r.value(c)
-		t.Config = canonical(v)
+		t.Config = r.canonical(c)
 	}
 	for _, kind := range []string{"object", "array", "remote"} {
 		r.named(ts, kind+"_relationships", func(rn string, rel src) {
@@ -131,8 +118,7 @@ func (r *reader) table(ts src, db string) *Table {
 			} else if d, ok := r.get(rel, "definition"); ok {
 				def = d
 			}
-			v, _ := r.value(def)
-			t.Relationships[rn] = Relationship{Kind: kind, Def: canonical(v)}
+			t.Relationships[rn] = Relationship{Kind: kind, Def: r.canonical(def)}
 		})
 	}
 	for _, op := range operations {
@@ -147,8 +133,7 @@ func (r *reader) table(ts src, db string) *Table {
 		}
 	}
 	r.named(ts, "event_triggers", func(en string, et src) {
-		v, _ := r.value(et)
-		t.EventTriggers[en] = EventTrigger{Webhook: r.fromEnv(et, "webhook"), Def: canonical(v)}
+		t.EventTriggers[en] = EventTrigger{Def: r.canonical(et), Webhook: r.fromEnv(et, "webhook")}
 	})
 	return t
 }
@@ -276,8 +261,7 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 		out := RemoteSchema{Roles: r.roles(rs)}
 		if def, ok := r.get(rs, "definition"); ok {
 			out.URL = r.fromEnv(def, "url")
-			v, _ := r.value(def)
-			out.Def = canonical(v)
+			out.Def = r.canonical(def)
 		}
 		p.RemoteSchemas[name] = out
 	}
@@ -286,10 +270,15 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 func (r *reader) cronTriggers(p *Project, s src) {
 	for _, ct := range r.items(s, "cron triggers") {
 		if name := r.str(ct, "name"); name != "" {
-			v, _ := r.value(ct)
-			p.CronTriggers[name] = CronTrigger{Webhook: r.fromEnv(ct, "webhook"), Schedule: r.str(ct, "schedule"), Def: canonical(v)}
+			p.CronTriggers[name] = CronTrigger{Def: r.canonical(ct), Webhook: r.fromEnv(ct, "webhook"), Schedule: r.str(ct, "schedule")}
 		}
 	}
+}
+
+// canonical reads a subtree as canonical text.
+func (r *reader) canonical(s src) string {
+	v, _ := r.value(s)
+	return canonical(v)
 }
 
 // present returns the canonical JSON of m[key], or "" when key is absent.

@@ -296,8 +296,8 @@ func (r *reader) get(s src, key string) (src, bool) {
 	return src{}, false
 }
 
-// items returns the entries of a sequence, each dereferenced.
-func (r *reader) items(s src, what string) []src {
+// list returns the entries of a sequence; null is an empty one.
+func (r *reader) list(s src, what string) []*yaml.Node {
 	if s.n == nil || isNull(s.n) {
 		return nil
 	}
@@ -305,8 +305,14 @@ func (r *reader) items(s src, what string) []src {
 		r.problem(s.file, s.n.Line, "%s should be a list", what)
 		return nil
 	}
-	out := make([]src, 0, len(s.n.Content))
-	for _, c := range s.n.Content {
+	return s.n.Content
+}
+
+// items returns the entries of a sequence, each dereferenced.
+func (r *reader) items(s src, what string) []src {
+	l := r.list(s, what)
+	out := make([]src, 0, len(l))
+	for _, c := range l {
 		d, ok := r.deref(src{n: c, file: s.file, chain: s.chain})
 		if !ok {
 			if r.over {
