@@ -8,11 +8,10 @@ import (
 	"strings"
 )
 
-// cond is a permission's boolean expression in a normal form: nested
+// cond is a permission's boolean expression in a normal form (nested
 // _and/_or flattened, one-element ones unwrapped, operands sorted and
-// deduplicated, a mapping of several keys read as their conjunction. Two
-// rules that mean the same thing through key order, formatting or a
-// one-element _and get the same key.
+// deduplicated, a mapping the conjunction of its keys), so that rules
+// written differently with the same meaning get the same key.
 type cond struct {
 	op   string // and, or, not, cmp, rel, exists, raw
 	name string // cmp: column; rel: relationship; exists: table
@@ -134,9 +133,8 @@ func (c *cond) isTrue() bool { return c.op == "and" && len(c.subs) == 0 }
 // exponential, and running out only means "cannot show it".
 const maxImplySteps = 100_000
 
-// implies reports whether every row a meets also meets b. It is sound but
-// incomplete: false means "cannot show it", which a caller reads as
-// possibly wider.
+// implies reports whether every row a meets also meets b. False means
+// "cannot show it", which a caller reads as possibly wider.
 func implies(a, b *cond) bool {
 	steps := 0
 	return implied(a, b, &steps)

@@ -73,10 +73,9 @@ func sortedKeys[V any](ms ...map[string]V) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// diffNamed compares two maps of named things key by key, in key order: one
-// only in head is Added (added, if set, fills the change in), one only in
-// base Removed, and one in both goes to edited, which fills the change in
-// and reports whether anything differs.
+// diffNamed compares two maps in key order: a thing only in head is Added
+// (added, if set, fills it in), only in base Removed; for one in both,
+// edited fills the change in and reports whether anything differs.
 func diffNamed[T any](base, head map[string]T, name func(string) string,
 	added func(h T, c *Change), edited func(b, h T, c *Change) bool) []Change {
 	var out []Change
@@ -104,9 +103,8 @@ func diffNamed[T any](base, head map[string]T, name func(string) string,
 
 func same(k string) string { return k }
 
-// unread lists the files of a side that could not be read: a table whose
-// file is among them on the other side is not reported as added or
-// removed, as what the file holds is unknown.
+// unread lists the files of a side that could not be read: a table in
+// them on the other side is not reported as added or removed.
 func unread(p *Project) map[string]bool {
 	m := map[string]bool{}
 	for _, pr := range p.Problems {
@@ -247,8 +245,7 @@ func (d *differ) actions() {
 		})
 }
 
-// rolesChanged notes a change of the roles allowed on an action or a
-// remote schema.
+// rolesChanged notes a change of the roles allowed on an action or a remote schema.
 func (d *differ) rolesChanged(before, after []string, c *Change) {
 	if !slices.Equal(before, after) {
 		c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(before, ", "), After: strings.Join(after, ", ")})

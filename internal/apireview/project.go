@@ -62,9 +62,8 @@ type Permission struct {
 	AllColumns bool
 	Columns    []string // sorted
 	// Filter (select, update, delete), Check (insert, update) and Set
-	// (column presets) are canonical JSON, empty when absent: text is a
-	// fraction of the memory of the decoded rule, and a rule is decoded
-	// again only when it changed.
+	// (column presets) are canonical JSON, empty when absent: text takes
+	// less memory, and a rule is decoded again only when it changed.
 	Filter    string
 	Check     string
 	Set       string
@@ -118,10 +117,9 @@ type Migration struct {
 	SQL      string
 }
 
-// load reads the Hasura project at the root of fsys (config.yaml, the
-// metadata directory and migrations), parsing each table file once across
-// calls that share shared. It never fails: what it cannot read is listed in
-// Problems.
+// load reads the Hasura project at the root of fsys, parsing each table
+// file once across calls that share shared. What it cannot read is listed
+// in Problems.
 func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	p := &Project{
 		Tables:         map[string]*Table{},
@@ -306,9 +304,8 @@ func compactSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// LoadPair reads the base and head of a review. Table files that are the
-// same bytes at the same path on both sides are parsed once, which is
-// most of them in a usual pull request.
+// LoadPair reads the base and head of a review, parsing once a table file
+// that has the same bytes at the same path on both sides.
 func LoadPair(base, head fs.FS, lim Limits) (*Project, *Project) {
 	shared := map[string]*Table{}
 	return load(base, lim, shared), load(head, lim, shared)

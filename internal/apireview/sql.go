@@ -17,10 +17,8 @@ type Destructive struct {
 type tokKind uint8
 
 const (
-	tWord tokKind = iota
-	tQuoted
-	tString
-	tNumber
+	tWord  tokKind = iota
+	tValue         // a string, a number or a quoted name: never a keyword
 	tPunct
 )
 
@@ -46,11 +44,10 @@ const maxStmtTokens = 20000
 // maxDestructive caps the statements listed for one migration.
 const maxDestructive = 100
 
-// splitSQL tokenizes PostgreSQL text and calls fn with each statement in
-// turn (the token slice is reused after fn returns). It knows what hides
-// a semicolon or a keyword: -- and nested /* */ comments, ” strings with
-// doubled quotes, E” strings with backslash escapes, "quoted identifiers"
-// and $tag$ dollar quoting. Text left unterminated runs to the end.
+// splitSQL tokenizes PostgreSQL text and calls fn with each statement (the
+// token slice is reused after fn returns). It knows what hides a semicolon
+// or a keyword: -- and nested /* */ comments, ” and E” strings, "quoted
+// identifiers" and $tag$ dollar quoting; unterminated text runs to the end.
 func splitSQL(sql string, fn func(statement)) {
 	var (
 		cur  statement
@@ -104,14 +101,10 @@ func splitSQL(sql string, fn func(statement)) {
 					break
 				}
 			}
-		case c == '\'':
+		case c == '\'' || c == '"':
 			start, l0 := i, line
-			i, line = skipQuoted(sql, i, line, '\'', false)
-			emit(token{kind: tString, line: l0, pos: start})
-		case c == '"':
-			start, l0 := i, line
-			i, line = skipQuoted(sql, i, line, '"', false)
-			emit(token{kind: tQuoted, line: l0, pos: start})
+			i, line = skipQuoted(sql, i, line, c, false)
+			emit(token{kind: tValue, line: l0, pos: start})
 		case c == '$' && i+1 < n && sql[i+1] >= '0' && sql[i+1] <= '9':
 			start := i
 			i++
@@ -134,7 +127,7 @@ func splitSQL(sql string, fn func(statement)) {
 				}
 				i = min(n, body+end+len(tag))
 				line += strings.Count(sql[body:body+end], "\n")
-				emit(token{kind: tString, line: l0, pos: start})
+				emit(token{kind: tValue, line: l0, pos: start})
 				continue
 			}
 			emit(token{kind: tPunct, text: "$", line: line, pos: i})
@@ -151,7 +144,7 @@ func splitSQL(sql string, fn func(statement)) {
 			for i < n && (isIdentChar(sql[i], false) || sql[i] == '.') {
 				i++
 			}
-			emit(token{kind: tNumber, text: sql[start:i], line: line, pos: start})
+			emit(token{kind: tValue, text: sql[start:i], line: line, pos: start})
 		case isIdentChar(c, true):
 			start := i
 			for i < n && isIdentChar(sql[i], false) {
@@ -161,7 +154,7 @@ func splitSQL(sql string, fn func(statement)) {
 			// A prefixed string: E'…' takes backslash escapes; B'…', X'…', N'…' do not.
 			if up := strings.ToUpper(word); i < n && sql[i] == '\'' && (up == "E" || up == "B" || up == "X" || up == "N") {
 				i, line = skipQuoted(sql, i, line, '\'', up == "E")
-				emit(token{kind: tString, line: line, pos: start})
+				emit(token{kind: tValue, line: line, pos: start})
 				continue
 			}
 			if strings.EqualFold(word, "U") && i+1 < n && sql[i] == '&' && (sql[i+1] == '\'' || sql[i+1] == '"') {
@@ -180,9 +173,8 @@ func splitSQL(sql string, fn func(statement)) {
 	}
 }
 
-// skipQuoted skips text quoted by q starting at sql[i] == q, a doubled q
-// standing for itself. With backslash set (E strings) a backslash escapes
-// the next byte.
+// skipQuoted skips text quoted by q from sql[i] == q (a doubled q stands
+// for itself); with backslash set (E strings) a backslash escapes a byte.
 func skipQuoted(sql string, i, line int, q byte, backslash bool) (int, int) {
 	n := len(sql)
 	for i++; i < n; i++ {

@@ -149,11 +149,10 @@ func (r *reader) parseData(p string, data []byte, up *chain) (src, bool) {
 		r.problem(p, line, "invalid YAML: %s", msg)
 		return src{}, false
 	}
-	depth := 0
+	c := &chain{file: p, up: up}
 	if up != nil {
-		depth = up.depth + 1
+		c.depth = up.depth + 1
 	}
-	c := &chain{file: p, up: up, depth: depth}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return src{n: &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, file: p, chain: c}, true
 	}
@@ -227,11 +226,9 @@ func (r *reader) derefAlias(s src) (d src, alias bool, ok bool) {
 		if !found {
 			return src{}, alias, false
 		}
-		next, parsed := r.parse(p, s.chain, false)
-		if !parsed {
+		if s, ok = r.parse(p, s.chain, false); !ok {
 			return src{}, alias, false
 		}
-		s = next
 	}
 }
 
@@ -338,9 +335,8 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || (n.Tag == "" && n.Value == ""))
 }
 
-// value converts a subtree into plain Go values (map[string]any, []any,
-// string, int64, float64, bool, nil), charging every node to the budget,
-// so a filter full of aliases cannot expand without bound.
+// value converts a subtree into plain Go values, charging every node to
+// the budget so that a filter full of aliases cannot expand without bound.
 func (r *reader) value(s src) (any, bool) { return r.walk(s, false) }
 
 func (r *reader) walk(s src, aliased bool) (any, bool) {
@@ -425,8 +421,7 @@ func scalar(n *yaml.Node) any {
 	return n.Value
 }
 
-// separators counts the bytes that can start a YAML node, an upper
-// estimate of half the nodes a file parses into, found without parsing.
+// separators estimates a file's YAML nodes without parsing it.
 func separators(data []byte) int {
 	n := 0
 	for _, c := range data {

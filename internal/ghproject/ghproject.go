@@ -1,8 +1,6 @@
-// Package ghproject brings a Hasura project directory at a commit out of
-// GitHub for the API review: one tarball per side (GET
-// /repos/{owner}/{repo}/tarball/{ref}), only the files under the project
-// directory kept, under size caps. Review then diffs the two sides with
-// internal/apireview.
+// Package ghproject fetches a Hasura project directory at a commit from
+// GitHub, one tarball (GET /repos/{owner}/{repo}/tarball/{ref}) under size
+// caps, and reviews the two sides of a pull request with apireview.
 package ghproject
 
 import (
@@ -72,11 +70,9 @@ func CleanDir(dir string) (string, error) {
 }
 
 // Fetch downloads owner/repo at ref as one tarball and returns the files
-// under dir, relative to it. The archive link is asked for with gh; the
-// download goes through gh's own client when the link is on the API's
-// host (GitHub Enterprise, the simulator) and through http.DefaultClient
-// otherwise: a codeload.github.com link is signed already, and the API
-// token has no business there.
+// under dir, relative to it. The download uses gh's client only when the
+// link is on the API's host (GitHub Enterprise): a codeload.github.com
+// link is signed already, and the API token has no business there.
 func Fetch(ctx context.Context, gh *github.Client, owner, repo, ref, dir string, lim Limits) (fstest.MapFS, error) {
 	lim = lim.orDefault()
 	dir, err := CleanDir(dir)
@@ -183,10 +179,9 @@ type Side struct {
 	Ref string
 }
 
-// Review reads both sides (at most one archive request each, under
-// DefaultLimits) and diffs them. A side that cannot be fetched becomes a
-// problem line in the report, never an error: the review must not fail a
-// preview.
+// Review reads both sides (at most one archive each, under DefaultLimits)
+// and diffs them. A side that cannot be fetched is a problem line in the
+// report, not an error: the review must not fail a preview.
 func Review(ctx context.Context, gh *github.Client, owner, repo, dir string, base, head Side, opts apireview.Options) *apireview.Report {
 	fetch := func(s Side, name string) (fs.FS, string) {
 		if s.FS != nil {
