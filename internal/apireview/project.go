@@ -151,12 +151,11 @@ func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	if !r.over {
 		r.migrations(p, migDir)
 	}
-	p.Problems = r.problems
 	if r.over {
 		// Half a project would diff as mass removal: keep nothing.
-		problems := p.Problems
-		*p = Project{Problems: problems, Incomplete: true}
+		return &Project{Problems: r.problems, Incomplete: true}
 	}
+	p.Problems = r.problems
 	return p
 }
 
@@ -197,12 +196,10 @@ func (r *reader) metadataV3(p *Project, dir string) {
 				r.problem(db.file, db.n.Line, "a database without a name")
 				continue
 			}
-			if tables, ok := r.get(db, "tables"); ok {
-				r.tables(p, name, tables)
-			}
-			if fns, ok := r.get(db, "functions"); ok {
-				r.functions(p, name, fns)
-			}
+			tables, _ := r.get(db, "tables")
+			r.tables(p, name, tables)
+			fns, _ := r.get(db, "functions")
+			r.functions(p, name, fns)
 		}
 	}
 }
@@ -243,11 +240,10 @@ func (r *reader) inheritedRoles(p *Project, s src) {
 			continue
 		}
 		var set []string
-		if rs, ok := r.get(it, "role_set"); ok {
-			for _, role := range r.items(rs, "role_set") {
-				if role.n.Kind == yaml.ScalarNode {
-					set = append(set, role.n.Value)
-				}
+		rs, _ := r.get(it, "role_set")
+		for _, role := range r.items(rs, "role_set") {
+			if role.n.Kind == yaml.ScalarNode {
+				set = append(set, role.n.Value)
 			}
 		}
 		slices.Sort(set)
@@ -262,16 +258,14 @@ func (r *reader) restEndpoints(p *Project, s src) {
 			continue
 		}
 		e := RestEndpoint{URL: r.str(it, "url")}
-		if ms, ok := r.get(it, "methods"); ok {
-			for _, m := range r.items(ms, "methods") {
-				e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
-			}
-			slices.Sort(e.Methods)
+		ms, _ := r.get(it, "methods")
+		for _, m := range r.items(ms, "methods") {
+			e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
 		}
-		if def, ok := r.get(it, "definition"); ok {
-			if q, ok := r.get(def, "query"); ok {
-				e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
-			}
+		slices.Sort(e.Methods)
+		def, _ := r.get(it, "definition")
+		if q, ok := r.get(def, "query"); ok {
+			e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
 		}
 		p.RestEndpoints[name] = e
 	}
@@ -288,14 +282,13 @@ func (r *reader) allowList(p *Project, s src) {
 func (r *reader) queryCollections(p *Project, s src) {
 	for _, coll := range r.items(s, "query collections") {
 		cname := r.str(coll, "name")
-		def, ok := r.get(coll, "definition")
-		if cname == "" || !ok {
+		def, _ := r.get(coll, "definition")
+		if cname == "" {
 			continue
 		}
-		if qs, ok := r.get(def, "queries"); ok {
-			for _, q := range r.items(qs, "queries") {
-				p.Queries[cname+"/"+r.str(q, "name")] = compactSpace(r.str(q, "query"))
-			}
+		qs, _ := r.get(def, "queries")
+		for _, q := range r.items(qs, "queries") {
+			p.Queries[cname+"/"+r.str(q, "name")] = compactSpace(r.str(q, "query"))
 		}
 	}
 }

@@ -122,10 +122,7 @@ func (r *reader) table(ts src, db string) *Table {
 		})
 	}
 	for _, op := range operations {
-		perms, ok := r.get(ts, op+"_permissions")
-		if !ok {
-			continue
-		}
+		perms, _ := r.get(ts, op+"_permissions")
 		for _, ps := range r.items(perms, op+"_permissions") {
 			if perm, ok := r.permission(ps, op); ok {
 				t.Permissions[perm.Role+"/"+op] = perm
@@ -153,10 +150,7 @@ func (r *reader) fromEnv(s src, key string) string {
 
 // named calls fn with each entry of the list under key that has a name.
 func (r *reader) named(s src, key string, fn func(name string, it src)) {
-	list, ok := r.get(s, key)
-	if !ok {
-		return
-	}
+	list, _ := r.get(s, key)
 	for _, it := range r.items(list, key) {
 		if name := r.str(it, "name"); name != "" {
 			fn(name, it)
@@ -238,10 +232,7 @@ func (r *reader) actions(p *Project, s src) {
 
 // roles reads `permissions: [{role: …}]`, sorted.
 func (r *reader) roles(s src) []string {
-	perms, ok := r.get(s, "permissions")
-	if !ok {
-		return nil
-	}
+	perms, _ := r.get(s, "permissions")
 	var out []string
 	for _, pm := range r.items(perms, "permissions") {
 		if role := r.str(pm, "role"); role != "" {

@@ -279,7 +279,8 @@ func quoteName(s string) string {
 	return strconv.Quote(s)
 }
 
-// get returns the value under key in a mapping.
+// get returns the value under key in a mapping; when there is none, an
+// empty src, which has no items and no keys.
 func (r *reader) get(s src, key string) (src, bool) {
 	if s.n == nil || s.n.Kind != yaml.MappingNode {
 		return src{}, false
@@ -371,16 +372,14 @@ func (r *reader) walk(s src, aliased bool) (any, bool) {
 			if !ok {
 				return nil, false
 			}
-			if k.n.Value == "<<" {
+			if mm, isMap := v.(map[string]any); isMap && k.n.Value == "<<" {
 				// A merge key: the merged mapping's keys, ours winning.
-				if mm, isMap := v.(map[string]any); isMap {
-					for mk, mv := range mm {
-						if _, set := m[mk]; !set {
-							m[mk] = mv
-						}
+				for mk, mv := range mm {
+					if _, set := m[mk]; !set {
+						m[mk] = mv
 					}
-					continue
 				}
+				continue
 			}
 			m[k.n.Value] = v
 		}
