@@ -20,14 +20,13 @@ func Diff(base, head *Project, opts Options) *Report {
 		opts.UnauthorizedRole = "anonymous"
 	}
 	d := &differ{r: &Report{}, base: base, head: head, opts: opts}
-	for _, side := range []struct {
-		name string
-		p    *Project
-	}{{"base", base}, {"head", head}} {
-		for _, pr := range side.p.Problems {
-			pr.Side = side.name
-			d.r.Problems = append(d.r.Problems, pr)
-		}
+	for _, pr := range base.Problems {
+		pr.Side = "base"
+		d.r.Problems = append(d.r.Problems, pr)
+	}
+	for _, pr := range head.Problems {
+		pr.Side = "head"
+		d.r.Problems = append(d.r.Problems, pr)
 	}
 	if base.Incomplete || head.Incomplete {
 		d.r.Summary = "not compared: the project could not be read ⚠"

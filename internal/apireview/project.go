@@ -168,7 +168,7 @@ func (r *reader) config() (version int, metaDir, migDir string) {
 	if !ok {
 		return version, metaDir, migDir
 	}
-	if v, ok := r.get(s, "version"); ok {
+	if v := r.get(s, "version"); v.found() {
 		if n, isInt := scalar(v.n).(int64); isInt {
 			version = int(n)
 		}
@@ -196,10 +196,8 @@ func (r *reader) metadataV3(p *Project, dir string) {
 				r.problem(db.file, db.n.Line, "a database without a name")
 				continue
 			}
-			tables, _ := r.get(db, "tables")
-			r.tables(p, name, tables)
-			fns, _ := r.get(db, "functions")
-			r.functions(p, name, fns)
+			r.tables(p, name, r.get(db, "tables"))
+			r.functions(p, name, r.get(db, "functions"))
 		}
 	}
 }
@@ -240,8 +238,7 @@ func (r *reader) inheritedRoles(p *Project, s src) {
 			continue
 		}
 		var set []string
-		rs, _ := r.get(it, "role_set")
-		for _, role := range r.items(rs, "role_set") {
+		for _, role := range r.items(r.get(it, "role_set"), "role_set") {
 			if role.n.Kind == yaml.ScalarNode {
 				set = append(set, role.n.Value)
 			}
@@ -258,13 +255,11 @@ func (r *reader) restEndpoints(p *Project, s src) {
 			continue
 		}
 		e := RestEndpoint{URL: r.str(it, "url")}
-		ms, _ := r.get(it, "methods")
-		for _, m := range r.items(ms, "methods") {
+		for _, m := range r.items(r.get(it, "methods"), "methods") {
 			e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
 		}
 		slices.Sort(e.Methods)
-		def, _ := r.get(it, "definition")
-		if q, ok := r.get(def, "query"); ok {
+		if q := r.get(r.get(it, "definition"), "query"); q.found() {
 			e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
 		}
 		p.RestEndpoints[name] = e
@@ -282,12 +277,11 @@ func (r *reader) allowList(p *Project, s src) {
 func (r *reader) queryCollections(p *Project, s src) {
 	for _, coll := range r.items(s, "query collections") {
 		cname := r.str(coll, "name")
-		def, _ := r.get(coll, "definition")
+		def := r.get(coll, "definition")
 		if cname == "" {
 			continue
 		}
-		qs, _ := r.get(def, "queries")
-		for _, q := range r.items(qs, "queries") {
+		for _, q := range r.items(r.get(def, "queries"), "queries") {
 			p.Queries[cname+"/"+r.str(q, "name")] = compactSpace(r.str(q, "query"))
 		}
 	}

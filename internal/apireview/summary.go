@@ -1,6 +1,7 @@
 package apireview
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 )
@@ -66,11 +67,7 @@ func (d *differ) summarise() {
 	r.Changed = len(parts) > 0
 	add(len(r.Problems), "file could not be read", "files could not be read", " ⚠")
 	r.Warnings += widened + rewritten + destructive + edited + len(r.Problems)
-	if len(parts) == 0 {
-		r.Summary = "no API change"
-		return
-	}
-	r.Summary = strings.Join(parts, " · ")
+	r.Summary = cmp.Or(strings.Join(parts, " · "), "no API change")
 }
 
 func countIf[T any](l []T, f func(T) bool) int {

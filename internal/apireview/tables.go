@@ -24,8 +24,8 @@ func canonical(v any) string {
 // tableName reads `table:` as {schema, name} (or {dataset, name}, or a
 // bare name in old metadata).
 func (r *reader) tableName(s src) (schema, name string, ok bool) {
-	t, ok := r.get(s, "table")
-	if !ok {
+	t := r.get(s, "table")
+	if !t.found() {
 		return "", "", false
 	}
 	if t.n.Kind == yaml.ScalarNode {
@@ -107,23 +107,22 @@ func (r *reader) table(ts src, db string) *Table {
 		Permissions:   map[string]Permission{},
 		EventTriggers: map[string]EventTrigger{},
 	}
-	if c, ok := r.get(ts, "configuration"); ok {
+	if c := r.get(ts, "configuration"); c.found() {
 		t.Config = r.canonical(c)
 	}
 	for _, kind := range []string{"object", "array", "remote"} {
 		r.named(ts, kind+"_relationships", func(rn string, rel src) {
 			def := rel
-			if d, ok := r.get(rel, "using"); ok {
+			if d := r.get(rel, "using"); d.found() {
 				def = d
-			} else if d, ok := r.get(rel, "definition"); ok {
+			} else if d := r.get(rel, "definition"); d.found() {
 				def = d
 			}
 			t.Relationships[rn] = Relationship{Kind: kind, Def: r.canonical(def)}
 		})
 	}
 	for _, op := range operations {
-		perms, _ := r.get(ts, op+"_permissions")
-		for _, ps := range r.items(perms, op+"_permissions") {
+		for _, ps := range r.items(r.get(ts, op+"_permissions"), op+"_permissions") {
 			if perm, ok := r.permission(ps, op); ok {
 				t.Permissions[perm.Role+"/"+op] = perm
 			}
@@ -150,8 +149,7 @@ func (r *reader) fromEnv(s src, key string) string {
 
 // named calls fn with each entry of the list under key that has a name.
 func (r *reader) named(s src, key string, fn func(name string, it src)) {
-	list, _ := r.get(s, key)
-	for _, it := range r.items(list, key) {
+	for _, it := range r.items(r.get(s, key), key) {
 		if name := r.str(it, "name"); name != "" {
 			fn(name, it)
 		}
@@ -165,11 +163,11 @@ func (r *reader) permission(s src, op string) (Permission, bool) {
 		return Permission{}, false
 	}
 	p := Permission{Role: role, Op: op}
-	ps, ok := r.get(s, "permission")
-	if !ok || ps.n.Kind != yaml.MappingNode {
+	ps := r.get(s, "permission")
+	if !ps.found() || ps.n.Kind != yaml.MappingNode {
 		return p, true
 	}
-	v, ok := r.value(ps)
+	v, ok := r.value(ps, false)
 	if !ok {
 		return Permission{}, false
 	}
@@ -202,8 +200,8 @@ func (r *reader) permission(s src, op string) (Permission, bool) {
 
 func (r *reader) functions(p *Project, db string, s src) {
 	for _, f := range r.items(s, "functions") {
-		fs, ok := r.get(f, "function")
-		if !ok {
+		fs := r.get(f, "function")
+		if !fs.found() {
 			continue
 		}
 		if fs.n.Kind == yaml.ScalarNode {
@@ -220,7 +218,7 @@ func (r *reader) functions(p *Project, db string, s src) {
 func (r *reader) actions(p *Project, s src) {
 	r.named(s, "actions", func(name string, a src) {
 		act := Action{}
-		if def, ok := r.get(a, "definition"); ok {
+		if def := r.get(a, "definition"); def.found() {
 			act.Handler = r.str(def, "handler")
 			act.Kind = r.str(def, "kind")
 			act.Type = r.str(def, "type")
@@ -232,9 +230,8 @@ func (r *reader) actions(p *Project, s src) {
 
 // roles reads `permissions: [{role: …}]`, sorted.
 func (r *reader) roles(s src) []string {
-	perms, _ := r.get(s, "permissions")
 	var out []string
-	for _, pm := range r.items(perms, "permissions") {
+	for _, pm := range r.items(r.get(s, "permissions"), "permissions") {
 		if role := r.str(pm, "role"); role != "" {
 			out = append(out, role)
 		}
@@ -250,7 +247,7 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 			continue
 		}
 		out := RemoteSchema{Roles: r.roles(rs)}
-		if def, ok := r.get(rs, "definition"); ok {
+		if def := r.get(rs, "definition"); def.found() {
 			out.URL = r.fromEnv(def, "url")
 			out.Def = r.canonical(def)
 		}
@@ -268,7 +265,7 @@ func (r *reader) cronTriggers(p *Project, s src) {
 
 // canonical reads a subtree as canonical text.
 func (r *reader) canonical(s src) string {
-	v, _ := r.value(s)
+	v, _ := r.value(s, false)
 	return canonical(v)
 }
 

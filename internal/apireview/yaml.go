@@ -279,20 +279,24 @@ func quoteName(s string) string {
 	return strconv.Quote(s)
 }
 
-// get returns the value under key in a mapping; when there is none, an
-// empty src, which has no items and no keys.
-func (r *reader) get(s src, key string) (src, bool) {
+// get returns the value under key in a mapping; when there is none (or
+// it cannot be read), an empty src, which has no items and no keys.
+func (r *reader) get(s src, key string) src {
 	if s.n == nil || s.n.Kind != yaml.MappingNode {
-		return src{}, false
+		return src{}
 	}
 	for i := 0; i+1 < len(s.n.Content); i += 2 {
 		k := s.n.Content[i]
 		if k.Kind == yaml.ScalarNode && k.Value == key {
-			return r.deref(src{n: s.n.Content[i+1], file: s.file, chain: s.chain})
+			d, _ := r.deref(src{n: s.n.Content[i+1], file: s.file, chain: s.chain})
+			return d
 		}
 	}
-	return src{}, false
+	return src{}
 }
+
+// found reports whether s holds a node (see get).
+func (s src) found() bool { return s.n != nil }
 
 // list returns the entries of a sequence; null is an empty one.
 func (r *reader) list(s src, what string) []*yaml.Node {
@@ -325,8 +329,8 @@ func (r *reader) items(s src, what string) []src {
 
 // str returns a scalar's text ("" for anything else).
 func (r *reader) str(s src, key string) string {
-	v, ok := r.get(s, key)
-	if !ok || v.n.Kind != yaml.ScalarNode || isNull(v.n) {
+	v := r.get(s, key)
+	if !v.found() || v.n.Kind != yaml.ScalarNode || isNull(v.n) {
 		return ""
 	}
 	return v.n.Value
@@ -338,9 +342,8 @@ func isNull(n *yaml.Node) bool {
 
 // value converts a subtree into plain Go values, charging every node to
 // the budget so that a filter full of aliases cannot expand without bound.
-func (r *reader) value(s src) (any, bool) { return r.walk(s, false) }
-
-func (r *reader) walk(s src, aliased bool) (any, bool) {
+// aliased says the subtree was reached through an alias.
+func (r *reader) value(s src, aliased bool) (any, bool) {
 	d, viaAlias, ok := r.derefAlias(s)
 	if !ok {
 		return nil, false
@@ -368,7 +371,7 @@ func (r *reader) walk(s src, aliased bool) (any, bool) {
 				r.problem(d.file, k.n.Line, "a mapping key that is not a plain value")
 				continue
 			}
-			v, ok := r.walk(src{n: n.Content[i+1], file: d.file, chain: d.chain}, aliased)
+			v, ok := r.value(src{n: n.Content[i+1], file: d.file, chain: d.chain}, aliased)
 			if !ok {
 				return nil, false
 			}
@@ -387,7 +390,7 @@ func (r *reader) walk(s src, aliased bool) (any, bool) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, ok := r.walk(src{n: c, file: d.file, chain: d.chain}, aliased)
+			v, ok := r.value(src{n: c, file: d.file, chain: d.chain}, aliased)
 			if !ok {
 				return nil, false
 			}
