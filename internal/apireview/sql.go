@@ -290,7 +290,7 @@ func alterTable(toks []token) string {
 	for i := start; i <= len(toks); i++ {
 		switch {
 		case i == len(toks) || depth == 0 && toks[i].kind == tPunct && toks[i].text == ",":
-			found = cmp.Or(found, alterAction(toks[min(start, i):i]))
+			found = cmp.Or(found, alterAction(toks[start:i]))
 			start = i + 1
 		case toks[i].kind == tPunct && toks[i].text == "(":
 			depth++
