@@ -63,8 +63,8 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	go func() {
 		defer close(a.done)
 		// A fork's head commit is served by the base repository too.
-		rep := ghproject.Review(ctx, r.gh, nil, r.t.BaseOwner, r.t.BaseName, dir,
-			ghproject.Side{Ref: baseRef}, head, opts, ghproject.Limits{})
+		rep := ghproject.Review(ctx, r.gh, r.t.BaseOwner, r.t.BaseName, dir,
+			ghproject.Side{Ref: baseRef}, head, opts)
 		js, err := json.Marshal(rep)
 		if len(js) > maxAPIChangesOutput {
 			js, err = json.Marshal(rep.Brief())

@@ -1,17 +1,17 @@
 package apireview
 
 import (
+	"cmp"
 	"maps"
 	"regexp"
 	"slices"
 	"strings"
 )
 
-// cond is a permission's boolean expression in a normal form: nested
+// cond is a permission's boolean expression in a normal form (nested
 // _and/_or flattened, one-element ones unwrapped, operands sorted and
-// deduplicated, a mapping of several keys read as their conjunction. Two
-// rules that mean the same thing through key order, formatting or a
-// one-element _and get the same key.
+// deduplicated, a mapping the conjunction of its keys), so that rules
+// written differently with the same meaning get the same key.
 type cond struct {
 	op   string // and, or, not, cmp, rel, exists, raw
 	name string // cmp: column; rel: relationship; exists: table
@@ -41,13 +41,13 @@ func norm(v any, depth int) *cond {
 	for k, sub := range m {
 		switch k {
 		case "_and", "_or":
+			l, ok := sub.([]any)
+			if !ok {
+				l = []any{sub}
+			}
 			var ops []*cond
-			if l, ok := sub.([]any); ok {
-				for _, e := range l {
-					ops = append(ops, norm(e, depth+1))
-				}
-			} else {
-				ops = append(ops, norm(sub, depth+1))
+			for _, e := range l {
+				ops = append(ops, norm(e, depth+1))
 			}
 			parts = append(parts, junction(strings.TrimPrefix(k, "_"), ops))
 		case "_not":
@@ -133,9 +133,8 @@ func (c *cond) isTrue() bool { return c.op == "and" && len(c.subs) == 0 }
 // exponential, and running out only means "cannot show it".
 const maxImplySteps = 100_000
 
-// implies reports whether every row a meets also meets b. It is sound but
-// incomplete: false means "cannot show it", which a caller reads as
-// possibly wider.
+// implies reports whether every row a meets also meets b. False means
+// "cannot show it", which a caller reads as possibly wider.
 func implies(a, b *cond) bool {
 	steps := 0
 	return implied(a, b, &steps)
@@ -147,41 +146,19 @@ func implied(a, b *cond, steps *int) bool {
 		return false
 	}
 	implies := func(a, b *cond) bool { return implied(a, b, steps) }
+	fromA := func(s *cond) bool { return implies(a, s) }
+	toB := func(s *cond) bool { return implies(s, b) }
 	switch {
 	case a.key == b.key, b.isTrue():
 		return true
 	case a.op == "or" && len(a.subs) == 0:
 		return true // _or: [] matches nothing
 	case b.op == "and":
-		for _, s := range b.subs {
-			if !implies(a, s) {
-				return false
-			}
-		}
-		return true
+		return !slices.ContainsFunc(b.subs, func(s *cond) bool { return !fromA(s) })
 	case a.op == "or":
-		for _, s := range a.subs {
-			if !implies(s, b) {
-				return false
-			}
-		}
+		return !slices.ContainsFunc(a.subs, func(s *cond) bool { return !toB(s) })
+	case a.op == "and" && slices.ContainsFunc(a.subs, toB), b.op == "or" && slices.ContainsFunc(b.subs, fromA):
 		return true
-	}
-	if a.op == "and" {
-		for _, s := range a.subs {
-			if implies(s, b) {
-				return true
-			}
-		}
-	}
-	if b.op == "or" {
-		for _, s := range b.subs {
-			if implies(a, s) {
-				return true
-			}
-		}
-	}
-	switch {
 	case a.op == "rel" && b.op == "rel" && a.name == b.name,
 		a.op == "exists" && b.op == "exists" && a.name == b.name:
 		return implies(a.subs[0], b.subs[0])
@@ -196,33 +173,17 @@ func implied(a, b *cond, steps *int) bool {
 // cmpImplies handles the comparisons that commonly move between rules:
 // an _eq inside an _in list, and an _in list inside a larger one.
 func cmpImplies(a, b *cond) bool {
-	in := func(v any, list any) bool {
-		l, ok := list.([]any)
-		if !ok {
-			return false
-		}
+	inB := func(v any) bool {
+		l, _ := b.val.([]any)
 		k := canonical(v)
-		for _, e := range l {
-			if canonical(e) == k {
-				return true
-			}
-		}
-		return false
+		return slices.ContainsFunc(l, func(e any) bool { return canonical(e) == k })
 	}
 	switch {
 	case a.cmp == "_eq" && b.cmp == "_in":
-		return in(a.val, b.val)
+		return inB(a.val)
 	case a.cmp == "_in" && b.cmp == "_in":
 		l, ok := a.val.([]any)
-		if !ok {
-			return false
-		}
-		for _, e := range l {
-			if !in(e, b.val) {
-				return false
-			}
-		}
-		return true
+		return ok && !slices.ContainsFunc(l, func(e any) bool { return !inB(e) })
 	}
 	return false
 }
@@ -262,10 +223,10 @@ var sessionVarRE = regexp.MustCompile(`(?i)^x-hasura-[a-z0-9_-]+$`)
 
 // sessionVars lists the session variables a rule reads, sorted.
 func sessionVars(vs ...any) []string {
-	seen := map[string]string{}
+	seen := map[string]string{} // lower case → the first spelling met
 	note := func(s string) {
-		if _, ok := seen[strings.ToLower(s)]; !ok {
-			seen[strings.ToLower(s)] = s
+		if sessionVarRE.MatchString(s) {
+			seen[strings.ToLower(s)] = cmp.Or(seen[strings.ToLower(s)], s)
 		}
 	}
 	var walk func(v any, depth int)
@@ -275,18 +236,14 @@ func sessionVars(vs ...any) []string {
 		}
 		switch x := v.(type) {
 		case string:
-			if sessionVarRE.MatchString(x) {
-				note(x)
-			}
+			note(x)
 		case []any:
 			for _, e := range x {
 				walk(e, depth+1)
 			}
 		case map[string]any:
 			for k, e := range x {
-				if sessionVarRE.MatchString(k) {
-					note(k)
-				}
+				note(k)
 				walk(e, depth+1)
 			}
 		}
@@ -294,10 +251,9 @@ func sessionVars(vs ...any) []string {
 	for _, v := range vs {
 		walk(v, 0)
 	}
-	keys := slices.Sorted(maps.Keys(seen))
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = seen[k]
+	out := make([]string, 0, len(seen))
+	for _, k := range slices.Sorted(maps.Keys(seen)) {
+		out = append(out, seen[k])
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package apireview
 
 import (
 	"encoding/json"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -33,13 +34,8 @@ func writeCompact(b *strings.Builder, v any, depth int) {
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
 		b.WriteByte('{')
-		for i, k := range keys {
+		for i, k := range slices.Sorted(maps.Keys(x)) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
@@ -77,14 +73,7 @@ func writeScalar(b *strings.Builder, s string) {
 
 // compactJSON renders a canonical JSON text the same way.
 func compactJSON(s string) string {
-	if s == "" {
-		return "none"
-	}
-	var v any
-	if err := json.Unmarshal([]byte(s), &v); err != nil {
-		return cut(s, maxCompact)
-	}
-	return compactText(v)
+	return compactText(decode(s))
 }
 
 func cut(s string, n int) string {

@@ -20,14 +20,13 @@ func Diff(base, head *Project, opts Options) *Report {
 		opts.UnauthorizedRole = "anonymous"
 	}
 	d := &differ{r: &Report{}, base: base, head: head, opts: opts}
-	for _, side := range []struct {
-		name string
-		p    *Project
-	}{{"base", base}, {"head", head}} {
-		for _, pr := range side.p.Problems {
-			pr.Side = side.name
-			d.r.Problems = append(d.r.Problems, pr)
-		}
+	for _, pr := range base.Problems {
+		pr.Side = "base"
+		d.r.Problems = append(d.r.Problems, pr)
+	}
+	for _, pr := range head.Problems {
+		pr.Side = "head"
+		d.r.Problems = append(d.r.Problems, pr)
 	}
 	if base.Incomplete || head.Incomplete {
 		d.r.Summary = "not compared: the project could not be read ⚠"
@@ -73,10 +72,9 @@ func sortedKeys[V any](ms ...map[string]V) []string {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// diffNamed compares two maps of named things key by key, in key order: one
-// only in head is Added (added, if set, fills the change in), one only in
-// base Removed, and one in both goes to edited, which fills the change in
-// and reports whether anything differs.
+// diffNamed compares two maps in key order: a thing only in head is Added
+// (added, if set, fills it in), only in base Removed; for one in both,
+// edited fills the change in and reports whether anything differs.
 func diffNamed[T any](base, head map[string]T, name func(string) string,
 	added func(h T, c *Change), edited func(b, h T, c *Change) bool) []Change {
 	var out []Change
@@ -104,9 +102,8 @@ func diffNamed[T any](base, head map[string]T, name func(string) string,
 
 func same(k string) string { return k }
 
-// unread lists the files of a side that could not be read: a table whose
-// file is among them on the other side is not reported as added or
-// removed, as what the file holds is unknown.
+// unread lists the files of a side that could not be read: a table in
+// them on the other side is not reported as added or removed.
 func unread(p *Project) map[string]bool {
 	m := map[string]bool{}
 	for _, pr := range p.Problems {
@@ -191,15 +188,11 @@ func (d *differ) tableParts(b, h *Table) {
 }
 
 func (d *differ) functions() {
-	for _, k := range sortedKeys(d.base.Functions, d.head.Functions) {
-		switch {
-		case !d.base.Functions[k]:
-			d.r.Functions = append(d.r.Functions, Change{Change: Added, Name: k})
-		case !d.head.Functions[k]:
-			d.r.Functions = append(d.r.Functions, Change{Change: Removed, Name: k})
-		}
-	}
+	d.r.Functions = diffNamed(d.base.Functions, d.head.Functions, same, nil, never)
 }
+
+// never is the edit test of things that are only added or removed.
+func never(_, _ bool, _ *Change) bool { return false }
 
 func (d *differ) inheritedRoles() {
 	d.r.InheritedRoles = diffNamed(d.base.InheritedRoles, d.head.InheritedRoles, same,
@@ -212,24 +205,17 @@ func (d *differ) inheritedRoles() {
 				return false
 			}
 			c.Details = []Detail{{Field: "roles", Before: strings.Join(b, ", "), After: strings.Join(h, ", ")}}
-			for _, role := range h {
-				if !slices.Contains(b, role) {
-					c.Warn = "gains the permissions of " + role
-					break
-				}
+			if added := notIn(h, b); len(added) > 0 {
+				c.Warn = "gains the permissions of " + added[0]
 			}
 			return true
 		})
 }
 
-// roleWarn flags roles newly allowed on an action or remote schema.
+// roleWarn flags roles newly allowed on an action or remote schema (both
+// lists sorted).
 func (d *differ) roleWarn(before, after []string) string {
-	var added []string
-	for _, r := range after {
-		if !slices.Contains(before, r) {
-			added = append(added, r)
-		}
-	}
+	added := notIn(after, before)
 	if len(added) == 0 {
 		return ""
 	}
@@ -258,8 +244,7 @@ func (d *differ) actions() {
 		})
 }
 
-// rolesChanged notes a change of the roles allowed on an action or a
-// remote schema.
+// rolesChanged notes a change of the roles allowed on an action or a remote schema.
 func (d *differ) rolesChanged(before, after []string, c *Change) {
 	if !slices.Equal(before, after) {
 		c.Details = append(c.Details, Detail{Field: "roles", Before: strings.Join(before, ", "), After: strings.Join(after, ", ")})
@@ -320,14 +305,8 @@ func (d *differ) restEndpoints() {
 }
 
 func (d *differ) allowList() {
-	for _, k := range sortedKeys(d.base.AllowList, d.head.AllowList) {
-		switch {
-		case !d.base.AllowList[k]:
-			d.r.AllowList = append(d.r.AllowList, Change{Change: Added, Name: k, Warn: "every query in this collection is now allowed"})
-		case !d.head.AllowList[k]:
-			d.r.AllowList = append(d.r.AllowList, Change{Change: Removed, Name: k})
-		}
-	}
+	d.r.AllowList = diffNamed(d.base.AllowList, d.head.AllowList, same,
+		func(_ bool, c *Change) { c.Warn = "every query in this collection is now allowed" }, never)
 	d.r.Queries = diffNamed(d.base.Queries, d.head.Queries, same, nil, func(b, h string, c *Change) bool {
 		c.Details = []Detail{{Field: "query", Before: b, After: h}}
 		return b != h
@@ -344,18 +323,17 @@ func (d *differ) migrations() {
 	for _, k := range sortedKeys(d.base.Migrations, d.head.Migrations) {
 		b, bok := d.base.Migrations[k]
 		h, hok := d.head.Migrations[k]
-		var c MigrationChange
+		m, change := h, Edited
 		switch {
 		case !bok:
-			c = MigrationChange{Database: h.Database, Name: h.Name, Path: h.Path, Change: Added}
+			change = Added
 		case !hok:
-			c = MigrationChange{Database: b.Database, Name: b.Name, Path: b.Path, Change: Removed}
-		case b.SQL != h.SQL:
-			c = MigrationChange{Database: h.Database, Name: h.Name, Path: h.Path, Change: Edited}
-		default:
+			m, change = b, Removed
+		case b.SQL == h.SQL:
 			continue
 		}
-		if c.Change != Removed {
+		c := MigrationChange{Database: m.Database, Name: m.Name, Path: m.Path, Change: change}
+		if hok {
 			c.Destructive = DestructiveStatements(h.SQL)
 		}
 		d.r.Migrations = append(d.r.Migrations, c)

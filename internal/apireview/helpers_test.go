@@ -15,7 +15,7 @@ func diffDirs(t *testing.T, name string) *Report {
 	t.Helper()
 	base, head := LoadPair(os.DirFS("testdata/"+name+"/base"), os.DirFS("testdata/"+name+"/head"), Limits{})
 	for _, p := range append(base.Problems, head.Problems...) {
-		t.Errorf("unexpected problem reading %s: %s", name, p)
+		t.Errorf("unexpected problem reading %s: %+v", name, p)
 	}
 	return Diff(base, head, Options{})
 }

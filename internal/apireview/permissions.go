@@ -24,11 +24,7 @@ func (d *differ) permission(table string, b Permission, bok bool, h Permission, 
 	case !bok:
 		pc.Change = Added
 		widened = append(widened, "new role on this table")
-		if h.AllColumns {
-			pc.ColumnsGranted = []string{"*"}
-		} else {
-			pc.ColumnsGranted = h.Columns
-		}
+		pc.ColumnsGranted, _ = columnDiff(Permission{}, h)
 		for _, rule := range []struct{ field, v string }{{"filter", h.Filter}, {"check", h.Check}} {
 			if rule.v != "" {
 				pc.Details = append(pc.Details, Detail{Field: rule.field, After: compactJSON(rule.v)})
@@ -151,15 +147,16 @@ func columnDiff(b, h Permission) (granted, revoked []string) {
 	case b.AllColumns:
 		return nil, []string{"* (now only " + strings.Join(h.Columns, ", ") + ")"}
 	}
-	for _, c := range h.Columns {
-		if _, found := slices.BinarySearch(b.Columns, c); !found {
-			granted = append(granted, c)
+	return notIn(h.Columns, b.Columns), notIn(b.Columns, h.Columns)
+}
+
+// notIn returns the elements of l missing from the sorted list in.
+func notIn(l, in []string) []string {
+	var out []string
+	for _, c := range l {
+		if _, found := slices.BinarySearch(in, c); !found {
+			out = append(out, c)
 		}
 	}
-	for _, c := range b.Columns {
-		if _, found := slices.BinarySearch(h.Columns, c); !found {
-			revoked = append(revoked, c)
-		}
-	}
-	return granted, revoked
+	return out
 }

@@ -62,9 +62,8 @@ type Permission struct {
 	AllColumns bool
 	Columns    []string // sorted
 	// Filter (select, update, delete), Check (insert, update) and Set
-	// (column presets) are canonical JSON, empty when absent: text is a
-	// fraction of the memory of the decoded rule, and a rule is decoded
-	// again only when it changed.
+	// (column presets) are canonical JSON, empty when absent: text takes
+	// less memory, and a rule is decoded again only when it changed.
 	Filter    string
 	Check     string
 	Set       string
@@ -118,10 +117,9 @@ type Migration struct {
 	SQL      string
 }
 
-// load reads the Hasura project at the root of fsys (config.yaml, the
-// metadata directory and migrations), parsing each table file once across
-// calls that share shared. It never fails: what it cannot read is listed in
-// Problems.
+// load reads the Hasura project at the root of fsys, parsing each table
+// file once across calls that share shared. What it cannot read is listed
+// in Problems.
 func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	p := &Project{
 		Tables:         map[string]*Table{},
@@ -143,27 +141,22 @@ func load(fsys fs.FS, lim Limits, shared map[string]*Table) *Project {
 	version, metaDir, migDir := r.config()
 	r.root = metaDir
 	if !r.over {
-		if version >= 3 || r.exists(path.Join(metaDir, "databases/databases.yaml")) {
+		if _, err := fs.Stat(fsys, path.Join(metaDir, "databases/databases.yaml")); version >= 3 || err == nil {
 			r.metadataV3(p, metaDir)
 		} else {
 			r.metadataV2(p, metaDir)
 		}
+		r.common(p, metaDir)
 	}
 	if !r.over {
-		r.migrations(p, migDir, version >= 3)
+		r.migrations(p, migDir)
 	}
-	p.Problems = r.problems
 	if r.over {
 		// Half a project would diff as mass removal: keep nothing.
-		problems := p.Problems
-		*p = Project{Problems: problems, Incomplete: true}
+		return &Project{Problems: r.problems, Incomplete: true}
 	}
+	p.Problems = r.problems
 	return p
-}
-
-func (r *reader) exists(p string) bool {
-	_, err := fs.Stat(r.fsys, p)
-	return err == nil
 }
 
 // config reads config.yaml: its version and where metadata and migrations
@@ -175,7 +168,7 @@ func (r *reader) config() (version int, metaDir, migDir string) {
 	if !ok {
 		return version, metaDir, migDir
 	}
-	if v, ok := r.get(s, "version"); ok {
+	if v := r.get(s, "version"); v.found() {
 		if n, isInt := scalar(v.n).(int64); isInt {
 			version = int(n)
 		}
@@ -195,11 +188,6 @@ func (r *reader) config() (version int, metaDir, migDir string) {
 	return version, metaDir, migDir
 }
 
-// optional parses a metadata file the CLI may leave out.
-func (r *reader) optional(p string) (src, bool) {
-	return r.parse(p, nil, true)
-}
-
 func (r *reader) metadataV3(p *Project, dir string) {
 	if dbs, ok := r.parse(path.Join(dir, "databases/databases.yaml"), nil, false); ok {
 		for _, db := range r.items(dbs, "databases") {
@@ -208,98 +196,93 @@ func (r *reader) metadataV3(p *Project, dir string) {
 				r.problem(db.file, db.n.Line, "a database without a name")
 				continue
 			}
-			if tables, ok := r.get(db, "tables"); ok {
-				r.tables(p, name, tables)
-			}
-			if fns, ok := r.get(db, "functions"); ok {
-				r.functions(p, name, fns)
-			}
+			r.tables(p, name, r.get(db, "tables"))
+			r.functions(p, name, r.get(db, "functions"))
 		}
 	}
-	r.common(p, dir)
 }
 
 func (r *reader) metadataV2(p *Project, dir string) {
-	if tables, ok := r.optional(path.Join(dir, "tables.yaml")); ok {
+	if tables, ok := r.parse(path.Join(dir, "tables.yaml"), nil, true); ok {
 		r.tables(p, "default", tables)
 	}
-	if fns, ok := r.optional(path.Join(dir, "functions.yaml")); ok {
+	if fns, ok := r.parse(path.Join(dir, "functions.yaml"), nil, true); ok {
 		r.functions(p, "default", fns)
 	}
-	r.common(p, dir)
 }
 
 // common reads the files v2 and v3 share.
 func (r *reader) common(p *Project, dir string) {
-	if s, ok := r.optional(path.Join(dir, "actions.yaml")); ok {
-		r.actions(p, s)
-	}
-	if s, ok := r.optional(path.Join(dir, "remote_schemas.yaml")); ok {
-		r.remoteSchemas(p, s)
-	}
-	if s, ok := r.optional(path.Join(dir, "cron_triggers.yaml")); ok {
-		r.cronTriggers(p, s)
-	}
-	if s, ok := r.optional(path.Join(dir, "inherited_roles.yaml")); ok {
-		for _, it := range r.items(s, "inherited roles") {
-			name := r.str(it, "role_name")
-			if name == "" {
-				continue
-			}
-			var set []string
-			if rs, ok := r.get(it, "role_set"); ok {
-				for _, role := range r.items(rs, "role_set") {
-					if role.n.Kind == yaml.ScalarNode {
-						set = append(set, role.n.Value)
-					}
-				}
-			}
-			slices.Sort(set)
-			p.InheritedRoles[name] = slices.Compact(set)
+	for _, f := range []struct {
+		name string
+		read func(*Project, src)
+	}{
+		{"actions.yaml", r.actions},
+		{"remote_schemas.yaml", r.remoteSchemas},
+		{"cron_triggers.yaml", r.cronTriggers},
+		{"inherited_roles.yaml", r.inheritedRoles},
+		{"rest_endpoints.yaml", r.restEndpoints},
+		{"allow_list.yaml", r.allowList},
+		{"query_collections.yaml", r.queryCollections},
+	} {
+		if s, ok := r.parse(path.Join(dir, f.name), nil, true); ok {
+			f.read(p, s)
 		}
 	}
-	if s, ok := r.optional(path.Join(dir, "rest_endpoints.yaml")); ok {
-		for _, it := range r.items(s, "REST endpoints") {
-			name := r.str(it, "name")
-			if name == "" {
-				continue
-			}
-			e := RestEndpoint{URL: r.str(it, "url")}
-			if ms, ok := r.get(it, "methods"); ok {
-				for _, m := range r.items(ms, "methods") {
-					e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
-				}
-				slices.Sort(e.Methods)
-			}
-			if def, ok := r.get(it, "definition"); ok {
-				if q, ok := r.get(def, "query"); ok {
-					e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
-				}
-			}
-			p.RestEndpoints[name] = e
+}
+
+func (r *reader) inheritedRoles(p *Project, s src) {
+	for _, it := range r.items(s, "inherited roles") {
+		name := r.str(it, "role_name")
+		if name == "" {
+			continue
 		}
-	}
-	if s, ok := r.optional(path.Join(dir, "allow_list.yaml")); ok {
-		for _, it := range r.items(s, "allow list") {
-			if c := r.str(it, "collection"); c != "" {
-				p.AllowList[c] = true
+		var set []string
+		for _, role := range r.items(r.get(it, "role_set"), "role_set") {
+			if role.n.Kind == yaml.ScalarNode {
+				set = append(set, role.n.Value)
 			}
 		}
+		slices.Sort(set)
+		p.InheritedRoles[name] = slices.Compact(set)
 	}
-	if s, ok := r.optional(path.Join(dir, "query_collections.yaml")); ok {
-		for _, coll := range r.items(s, "query collections") {
-			cname := r.str(coll, "name")
-			def, ok := r.get(coll, "definition")
-			if cname == "" || !ok {
-				continue
-			}
-			qs, ok := r.get(def, "queries")
-			if !ok {
-				continue
-			}
-			for _, q := range r.items(qs, "queries") {
-				p.Queries[cname+"/"+r.str(q, "name")] = compactSpace(r.str(q, "query"))
-			}
+}
+
+func (r *reader) restEndpoints(p *Project, s src) {
+	for _, it := range r.items(s, "REST endpoints") {
+		name := r.str(it, "name")
+		if name == "" {
+			continue
+		}
+		e := RestEndpoint{URL: r.str(it, "url")}
+		for _, m := range r.items(r.get(it, "methods"), "methods") {
+			e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
+		}
+		slices.Sort(e.Methods)
+		if q := r.get(r.get(it, "definition"), "query"); q.found() {
+			e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
+		}
+		p.RestEndpoints[name] = e
+	}
+}
+
+func (r *reader) allowList(p *Project, s src) {
+	for _, it := range r.items(s, "allow list") {
+		if c := r.str(it, "collection"); c != "" {
+			p.AllowList[c] = true
+		}
+	}
+}
+
+func (r *reader) queryCollections(p *Project, s src) {
+	for _, coll := range r.items(s, "query collections") {
+		cname := r.str(coll, "name")
+		def := r.get(coll, "definition")
+		if cname == "" {
+			continue
+		}
+		for _, q := range r.items(r.get(def, "queries"), "queries") {
+			p.Queries[cname+"/"+r.str(q, "name")] = compactSpace(r.str(q, "query"))
 		}
 	}
 }
@@ -308,9 +291,8 @@ func compactSpace(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// LoadPair reads the base and head of a review. Table files that are the
-// same bytes at the same path on both sides are parsed once, which is
-// most of them in a usual pull request.
+// LoadPair reads the base and head of a review, parsing once a table file
+// that has the same bytes at the same path on both sides.
 func LoadPair(base, head fs.FS, lim Limits) (*Project, *Project) {
 	shared := map[string]*Table{}
 	return load(base, lim, shared), load(head, lim, shared)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/hasura-preview/hasura-preview/internal/mdsafe"
 )
 
 // Heading starts the section in the comment and the step summary.
@@ -21,13 +23,28 @@ const maxName = 120
 func (r *Report) Markdown() string {
 	var b strings.Builder
 	b.WriteString(Heading + "\n\n")
-	b.WriteString(plainText(r.Summary) + "\n")
+	b.WriteString(mdsafe.PlainText(r.Summary) + "\n")
 	if !r.Changed && len(r.Problems) == 0 {
 		return b.String()
 	}
 	b.WriteString("\n<details><summary>What changed</summary>\n\n")
-	w := &sectionWriter{b: &b}
-	w.section("Could not be read", len(r.Problems), func(i int) string {
+	dropped := 0
+	section := func(title string, n int, item func(int) string) {
+		for i := 0; i < n; i++ {
+			if i == 0 && b.Len() <= maxSection {
+				b.WriteString("\n**" + title + "**\n\n")
+			}
+			if b.Len() > maxSection {
+				dropped += n - i
+				return
+			}
+			b.WriteString("- " + item(i) + "\n")
+		}
+	}
+	changes := func(title string, cs []Change) {
+		section(title, len(cs), func(i int) string { return changeLine(cs[i]) })
+	}
+	section("Could not be read", len(r.Problems), func(i int) string {
 		p := r.Problems[i]
 		loc := ""
 		if p.File != "" {
@@ -41,58 +58,29 @@ func (r *Report) Markdown() string {
 		if p.Side != "" {
 			side = " (" + p.Side + ")"
 		}
-		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, plainText(cut(p.Message, 300)))
+		return fmt.Sprintf("⚠ refused or broken%s: %s%s", side, loc, mdsafe.PlainText(cut(p.Message, 300)))
 	})
 	if len(r.Problems) > 0 {
-		w.line("\n_What those files hold is not compared._")
+		b.WriteString("\n_What those files hold is not compared._\n")
 	}
-	w.changes("Tables and views", r.Tables)
-	w.changes("Functions", r.Functions)
-	w.changes("Relationships", r.Relationships)
-	w.section("Permissions", len(r.Permissions), func(i int) string { return permissionLine(r.Permissions[i]) })
-	w.changes("Inherited roles", r.InheritedRoles)
-	w.changes("Actions", r.Actions)
-	w.changes("Remote schemas", r.RemoteSchemas)
-	w.changes("Event triggers", r.EventTriggers)
-	w.changes("Cron triggers", r.CronTriggers)
-	w.changes("REST endpoints", r.RestEndpoints)
-	w.changes("Allow list", r.AllowList)
-	w.changes("Query collections", r.Queries)
-	w.section("Migrations", len(r.Migrations), func(i int) string { return migrationLine(r.Migrations[i]) })
-	if w.dropped > 0 {
-		fmt.Fprintf(&b, "\n… %d more not shown here; the action's `apiChanges` output has them all.\n", w.dropped)
+	changes("Tables and views", r.Tables)
+	changes("Functions", r.Functions)
+	changes("Relationships", r.Relationships)
+	section("Permissions", len(r.Permissions), func(i int) string { return permissionLine(r.Permissions[i]) })
+	changes("Inherited roles", r.InheritedRoles)
+	changes("Actions", r.Actions)
+	changes("Remote schemas", r.RemoteSchemas)
+	changes("Event triggers", r.EventTriggers)
+	changes("Cron triggers", r.CronTriggers)
+	changes("REST endpoints", r.RestEndpoints)
+	changes("Allow list", r.AllowList)
+	changes("Query collections", r.Queries)
+	section("Migrations", len(r.Migrations), func(i int) string { return migrationLine(r.Migrations[i]) })
+	if dropped > 0 {
+		fmt.Fprintf(&b, "\n… %d more not shown here; the action's `apiChanges` output has them all.\n", dropped)
 	}
 	b.WriteString("\n</details>\n")
 	return b.String()
-}
-
-type sectionWriter struct {
-	b       *strings.Builder
-	dropped int
-}
-
-func (w *sectionWriter) line(s string) { w.b.WriteString(s + "\n") }
-
-func (w *sectionWriter) section(title string, n int, item func(int) string) {
-	if n == 0 {
-		return
-	}
-	if w.b.Len() > maxSection {
-		w.dropped += n
-		return
-	}
-	w.b.WriteString("\n**" + title + "**\n\n")
-	for i := 0; i < n; i++ {
-		if w.b.Len() > maxSection {
-			w.dropped += n - i
-			return
-		}
-		w.b.WriteString("- " + item(i) + "\n")
-	}
-}
-
-func (w *sectionWriter) changes(title string, cs []Change) {
-	w.section(title, len(cs), func(i int) string { return changeLine(cs[i]) })
 }
 
 func changeLine(c Change) string {
@@ -103,24 +91,19 @@ func changeLine(c Change) string {
 	b.WriteString(c.Change + " " + code(c.Name, maxName))
 	writeDetails(&b, c.Details)
 	if c.Warn != "" {
-		b.WriteString(" — **" + plainText(c.Warn) + "**")
+		b.WriteString(" — **" + mdsafe.PlainText(c.Warn) + "**")
 	}
 	return b.String()
 }
 
 func writeDetails(b *strings.Builder, ds []Detail) {
-	i := 0
+	sep := ": "
 	for _, d := range ds {
 		if d.Before == "" && d.After == "" {
 			continue
 		}
-		i++
-		if i == 1 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(plainText(d.Field) + " ")
+		b.WriteString(sep + mdsafe.PlainText(d.Field) + " ")
+		sep = "; "
 		switch {
 		case d.Before != "" && d.After != "":
 			b.WriteString(code(d.Before, maxCompact) + " → " + code(d.After, maxCompact))
@@ -134,16 +117,7 @@ func writeDetails(b *strings.Builder, ds []Detail) {
 
 func permissionLine(p PermissionChange) string {
 	var b strings.Builder
-	switch p.Effect {
-	case Widened:
-		b.WriteString("⚠ **widened** ")
-	case Changed:
-		b.WriteString("⚠ **rewritten** ")
-	case Narrowed:
-		b.WriteString("narrowed ")
-	default:
-		b.WriteString("changed ")
-	}
+	b.WriteString(map[Effect]string{Widened: "⚠ **widened** ", Changed: "⚠ **rewritten** ", Narrowed: "narrowed ", Same: "changed "}[p.Effect])
 	fmt.Fprintf(&b, "%s %s on %s", code(p.Role, maxName), p.Op, code(p.Table, maxName))
 	if p.Unauthenticated {
 		b.WriteString(" (**unauthenticated role**)")
@@ -160,7 +134,7 @@ func permissionLine(p PermissionChange) string {
 	}
 	writeDetails(&b, append(ds, p.Details...))
 	if p.Warn != "" {
-		b.WriteString(" — " + plainText(p.Warn))
+		b.WriteString(" — " + mdsafe.PlainText(p.Warn))
 	}
 	if len(p.SessionVariables) > 0 {
 		b.WriteString("; session variables " + codeList(p.SessionVariables))
@@ -196,4 +170,18 @@ func migrationLine(m MigrationChange) string {
 		fmt.Fprintf(&b, "; **destructive** %s at line %d: %s", d.Kind, d.Line, code(d.Statement, 160))
 	}
 	return b.String()
+}
+
+// code renders untrusted text (every name here comes from the pull
+// request's files) as inline code on one line, whatever backticks it
+// holds, cut to n runes.
+func code(s string, n int) string {
+	s = compactSpace(mdsafe.Neutralise(s))
+	// CommonMark shows a code span's content as text, but a closing tag
+	// costs nothing to break too, should a renderer disagree.
+	s = strings.ReplaceAll(s, "</", "<"+mdsafe.ZWSP+"/")
+	if s = mdsafe.CodeSpan(cut(s, n)); s == "" {
+		return "` `"
+	}
+	return s
 }

@@ -59,8 +59,7 @@ type PermissionChange struct {
 	Effect Effect `json:"effect,omitempty"`
 	// Unauthenticated is set for the role requests without credentials get.
 	Unauthenticated bool `json:"unauthenticated,omitempty"`
-	// InheritedBy lists the inherited roles that include this role and so
-	// gain what it gains.
+	// InheritedBy lists the inherited roles that gain what this role gains.
 	InheritedBy    []string `json:"inheritedBy,omitempty"`
 	ColumnsGranted []string `json:"columnsGranted,omitempty"`
 	ColumnsRevoked []string `json:"columnsRevoked,omitempty"`
@@ -90,8 +89,7 @@ func Unavailable(reason string) *Report {
 	}
 }
 
-// Brief is the report without its lists (the summary, the counts and the
-// first problems), for an output that must stay small.
+// Brief is the report without its lists, for an output that must stay small.
 func (r *Report) Brief() *Report {
 	return &Report{Summary: r.Summary, Changed: r.Changed, Warnings: r.Warnings, Truncated: true,
 		Problems: r.Problems[:min(len(r.Problems), 20)]}

@@ -1,8 +1,8 @@
 package apireview
 
 import (
+	"cmp"
 	"strings"
-	"unicode/utf8"
 )
 
 // Destructive is a statement in a migration that loses data or breaks
@@ -17,16 +17,14 @@ type Destructive struct {
 type tokKind uint8
 
 const (
-	tWord tokKind = iota
-	tQuoted
-	tString
-	tNumber
+	tWord  tokKind = iota
+	tValue         // a string, a number or a quoted name: never a keyword
 	tPunct
 )
 
 type token struct {
 	kind tokKind
-	text string // words upper-cased; punctuation as is; strings empty
+	text string // words upper-cased; punctuation as is; strings and quoted names empty
 	line int
 	pos  int
 }
@@ -46,11 +44,10 @@ const maxStmtTokens = 20000
 // maxDestructive caps the statements listed for one migration.
 const maxDestructive = 100
 
-// splitSQL tokenizes PostgreSQL text and calls fn with each statement in
-// turn (the token slice is reused after fn returns). It knows what hides
-// a semicolon or a keyword: -- and nested /* */ comments, ” strings with
-// doubled quotes, E” strings with backslash escapes, "quoted identifiers"
-// and $tag$ dollar quoting. Text left unterminated runs to the end.
+// splitSQL tokenizes PostgreSQL text and calls fn with each statement (the
+// token slice is reused after fn returns). It knows what hides a semicolon
+// or a keyword: -- and nested /* */ comments, ” and E” strings, "quoted
+// identifiers" and $tag$ dollar quoting; unterminated text runs to the end.
 func splitSQL(sql string, fn func(statement)) {
 	var (
 		cur  statement
@@ -89,49 +86,25 @@ func splitSQL(sql string, fn func(statement)) {
 		case c == '/' && i+1 < n && sql[i+1] == '*':
 			depth := 0
 			for i < n {
-				if sql[i] == '/' && i+1 < n && sql[i+1] == '*' {
+				switch {
+				case strings.HasPrefix(sql[i:], "/*"):
 					depth++
-					i += 2
-					continue
-				}
-				if sql[i] == '*' && i+1 < n && sql[i+1] == '/' {
+					i++
+				case strings.HasPrefix(sql[i:], "*/"):
 					depth--
-					i += 2
-					if depth == 0 {
-						break
-					}
-					continue
-				}
-				if sql[i] == '\n' {
+					i++
+				case sql[i] == '\n':
 					line++
 				}
 				i++
-			}
-		case c == '\'':
-			start, l0 := i, line
-			i, line = skipString(sql, i, line, false)
-			emit(token{kind: tString, line: l0, pos: start})
-		case c == '"':
-			start, l0 := i, line
-			i++
-			var b strings.Builder
-			for i < n {
-				if sql[i] == '"' {
-					if i+1 < n && sql[i+1] == '"' {
-						b.WriteByte('"')
-						i += 2
-						continue
-					}
-					i++
+				if depth == 0 {
 					break
 				}
-				if sql[i] == '\n' {
-					line++
-				}
-				b.WriteByte(sql[i])
-				i++
 			}
-			emit(token{kind: tQuoted, text: b.String(), line: l0, pos: start})
+		case c == '\'' || c == '"':
+			start, l0 := i, line
+			i, line = skipQuoted(sql, i, line, c, false)
+			emit(token{kind: tValue, line: l0, pos: start})
 		case c == '$' && i+1 < n && sql[i+1] >= '0' && sql[i+1] <= '9':
 			start := i
 			i++
@@ -151,12 +124,10 @@ func splitSQL(sql string, fn func(statement)) {
 				end := strings.Index(sql[body:], tag)
 				if end < 0 {
 					end = n - body
-					i = n
-				} else {
-					i = body + end + len(tag)
 				}
+				i = min(n, body+end+len(tag))
 				line += strings.Count(sql[body:body+end], "\n")
-				emit(token{kind: tString, line: l0, pos: start})
+				emit(token{kind: tValue, line: l0, pos: start})
 				continue
 			}
 			emit(token{kind: tPunct, text: "$", line: line, pos: i})
@@ -173,26 +144,18 @@ func splitSQL(sql string, fn func(statement)) {
 			for i < n && (isIdentChar(sql[i], false) || sql[i] == '.') {
 				i++
 			}
-			emit(token{kind: tNumber, text: sql[start:i], line: line, pos: start})
+			emit(token{kind: tValue, text: sql[start:i], line: line, pos: start})
 		case isIdentChar(c, true):
 			start := i
 			for i < n && isIdentChar(sql[i], false) {
 				i++
 			}
 			word := sql[start:i]
-			if i < n && sql[i] == '\'' {
-				// A prefixed string: E'…' takes backslash escapes;
-				// B'…', X'…', N'…' do not.
-				switch strings.ToUpper(word) {
-				case "E":
-					i, line = skipString(sql, i, line, true)
-					emit(token{kind: tString, line: line, pos: start})
-					continue
-				case "B", "X", "N":
-					i, line = skipString(sql, i, line, false)
-					emit(token{kind: tString, line: line, pos: start})
-					continue
-				}
+			// A prefixed string: E'…' takes backslash escapes; B'…', X'…', N'…' do not.
+			if up := strings.ToUpper(word); i < n && sql[i] == '\'' && (up == "E" || up == "B" || up == "X" || up == "N") {
+				i, line = skipQuoted(sql, i, line, '\'', up == "E")
+				emit(token{kind: tValue, line: line, pos: start})
+				continue
 			}
 			if strings.EqualFold(word, "U") && i+1 < n && sql[i] == '&' && (sql[i+1] == '\'' || sql[i+1] == '"') {
 				i++ // U&'…' and U&"…": the quote is handled next round
@@ -210,31 +173,28 @@ func splitSQL(sql string, fn func(statement)) {
 	}
 }
 
-// skipString skips a quoted string starting at sql[i] == '\”. With
-// backslash set (E strings) a backslash escapes the next byte.
-func skipString(sql string, i, line int, backslash bool) (int, int) {
+// skipQuoted skips text quoted by q from sql[i] == q (a doubled q stands
+// for itself); with backslash set (E strings) a backslash escapes a byte.
+func skipQuoted(sql string, i, line int, q byte, backslash bool) (int, int) {
 	n := len(sql)
-	i++
-	for i < n {
+	for i++; i < n; i++ {
 		switch sql[i] {
 		case '\\':
 			if backslash {
 				if i+1 < n && sql[i+1] == '\n' {
 					line++
 				}
-				i += 2
-				continue
+				i++
 			}
-		case '\'':
-			if i+1 < n && sql[i+1] == '\'' {
-				i += 2
+		case q:
+			if i+1 < n && sql[i+1] == q {
+				i++
 				continue
 			}
 			return i + 1, line
 		case '\n':
 			line++
 		}
-		i++
 	}
 	return n, line
 }
@@ -255,19 +215,10 @@ func DestructiveStatements(sql string) []Destructive {
 	var out []Destructive
 	splitSQL(sql, func(st statement) {
 		if kind := classify(st.toks, st.topWhere); kind != "" && len(out) < maxDestructive {
-			out = append(out, Destructive{Kind: kind, Line: st.toks[0].line, Statement: snippet(sql[st.start:st.end])})
+			out = append(out, Destructive{Kind: kind, Line: st.toks[0].line, Statement: cut(compactSpace(sql[st.start:st.end]), 160)})
 		}
 	})
 	return out
-}
-
-func snippet(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if utf8.RuneCountInString(s) <= 160 {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:159]) + "…"
 }
 
 // kw reports whether toks[i] is the keyword k (quoted identifiers never are).
@@ -321,26 +272,6 @@ func classify(toks []token, topWhere bool) string {
 // alterTable looks at each comma-separated action of ALTER TABLE.
 func alterTable(toks []token) string {
 	depth, start := 0, 2
-	var found string
-	check := func(a []token) {
-		switch {
-		case kw(a, 0, "DROP") && !kw(a, 1, "CONSTRAINT") && len(a) > 1:
-			if found == "" {
-				found = "DROP COLUMN"
-			}
-		case kw(a, 0, "ALTER"):
-			i := 1
-			if kw(a, i, "COLUMN") {
-				i++
-			}
-			i++ // the column name
-			if kw(a, i, "TYPE") || (kw(a, i, "SET") && kw(a, i+1, "DATA") && kw(a, i+2, "TYPE")) {
-				if found == "" {
-					found = "ALTER COLUMN TYPE"
-				}
-			}
-		}
-	}
 	// Actions follow the table name: [IF EXISTS] [ONLY] name[.name][*].
 	if kw(toks, start, "IF") && kw(toks, start+1, "EXISTS") {
 		start += 2
@@ -355,20 +286,35 @@ func alterTable(toks []token) string {
 	if start < len(toks) && toks[start].kind == tPunct && toks[start].text == "*" {
 		start++
 	}
-	for i := start; i < len(toks); i++ {
-		t := toks[i]
+	var found string
+	for i := start; i <= len(toks); i++ {
 		switch {
-		case t.kind == tPunct && t.text == "(":
-			depth++
-		case t.kind == tPunct && t.text == ")":
-			depth--
-		case depth == 0 && t.kind == tPunct && t.text == ",":
-			check(toks[start:i])
+		case i == len(toks) || depth == 0 && toks[i].kind == tPunct && toks[i].text == ",":
+			found = cmp.Or(found, alterAction(toks[start:i]))
 			start = i + 1
+		case toks[i].kind == tPunct && toks[i].text == "(":
+			depth++
+		case toks[i].kind == tPunct && toks[i].text == ")":
+			depth--
 		}
 	}
-	if start < len(toks) {
-		check(toks[start:])
-	}
 	return found
+}
+
+// alterAction names what one action of ALTER TABLE destroys.
+func alterAction(a []token) string {
+	switch {
+	case kw(a, 0, "DROP") && !kw(a, 1, "CONSTRAINT") && len(a) > 1:
+		return "DROP COLUMN"
+	case kw(a, 0, "ALTER"):
+		i := 1
+		if kw(a, i, "COLUMN") {
+			i++
+		}
+		i++ // the column name
+		if kw(a, i, "TYPE") || (kw(a, i, "SET") && kw(a, i+1, "DATA") && kw(a, i+2, "TYPE")) {
+			return "ALTER COLUMN TYPE"
+		}
+	}
+	return ""
 }

@@ -1,6 +1,7 @@
 package apireview
 
 import (
+	"cmp"
 	"encoding/json"
 	"slices"
 
@@ -23,58 +24,42 @@ func canonical(v any) string {
 // tableName reads `table:` as {schema, name} (or {dataset, name}, or a
 // bare name in old metadata).
 func (r *reader) tableName(s src) (schema, name string, ok bool) {
-	t, ok := r.get(s, "table")
-	if !ok {
+	t := r.get(s, "table")
+	if !t.found() {
 		return "", "", false
 	}
 	if t.n.Kind == yaml.ScalarNode {
 		return "public", t.n.Value, t.n.Value != ""
 	}
-	schema = r.str(t, "schema")
-	if schema == "" {
-		schema = r.str(t, "dataset")
-	}
-	if schema == "" {
-		schema = "public"
+	if schema = r.str(t, "schema"); schema == "" {
+		schema = cmp.Or(r.str(t, "dataset"), "public")
 	}
 	name = r.str(t, "name")
 	return schema, name, name != ""
 }
 
 func (r *reader) tables(p *Project, db string, s src) {
-	if s.n == nil || isNull(s.n) {
-		return
-	}
-	if s.n.Kind != yaml.SequenceNode {
-		r.problem(s.file, s.n.Line, "tables should be a list")
-		return
-	}
-	for _, item := range s.n.Content {
+	for _, item := range r.list(s, "tables") {
 		if r.over {
 			return
 		}
 		it := src{n: item, file: s.file, chain: s.chain}
-		if t, ok := r.sharedTable(it, db); ok {
-			if t != nil {
-				p.Tables[tableKey(db, t.Schema, t.Name)] = t
-			}
-			continue
-		}
-		ts, ok := r.deref(it)
+		t, ok := r.sharedTable(it, db)
 		if !ok {
-			continue
+			if ts, found := r.deref(it); found {
+				t = r.table(ts, db)
+			}
 		}
-		if t := r.table(ts, db); t != nil {
+		if t != nil {
 			p.Tables[tableKey(db, t.Schema, t.Name)] = t
 		}
 	}
 }
 
-// sharedTable reads a table entry that is an !include of one file through
-// the cache LoadPair shares between the two sides: a file whose bytes are
-// the same at the same path under the same database is parsed once. ok
-// is false when the entry is not such an include, or on a read problem
-// (then the normal path reports it).
+// sharedTable reads a table entry that is an !include through the cache
+// LoadPair shares between the two sides: a file of the same bytes at the
+// same path under the same database is parsed once. ok is false when the
+// entry is not such an include.
 func (r *reader) sharedTable(it src, db string) (*Table, bool) {
 	if r.shared == nil || it.n.Kind != yaml.ScalarNode {
 		return nil, false
@@ -87,11 +72,8 @@ func (r *reader) sharedTable(it src, db string) (*Table, bool) {
 	if !ok {
 		return nil, true // reported
 	}
-	data, missing, ok := r.readFile(p)
+	data, ok := r.read(p, false)
 	if !ok {
-		if missing {
-			r.problem(p, 0, "file not found")
-		}
 		return nil, true
 	}
 	key := db + "\x00" + p + "\x00" + string(data)
@@ -125,64 +107,53 @@ func (r *reader) table(ts src, db string) *Table {
 		Permissions:   map[string]Permission{},
 		EventTriggers: map[string]EventTrigger{},
 	}
-	if c, ok := r.get(ts, "configuration"); ok {
-		v, _ := r.value(c)
-		t.Config = canonical(v)
+	if c := r.get(ts, "configuration"); c.found() {
+		t.Config = r.canonical(c)
 	}
 	for _, kind := range []string{"object", "array", "remote"} {
-		rels, ok := r.get(ts, kind+"_relationships")
-		if !ok {
-			continue
-		}
-		for _, rel := range r.items(rels, kind+"_relationships") {
-			rn := r.str(rel, "name")
-			if rn == "" {
-				continue
-			}
+		r.named(ts, kind+"_relationships", func(rn string, rel src) {
 			def := rel
-			if d, ok := r.get(rel, "using"); ok {
+			if d := r.get(rel, "using"); d.found() {
 				def = d
-			} else if d, ok := r.get(rel, "definition"); ok {
+			} else if d := r.get(rel, "definition"); d.found() {
 				def = d
 			}
-			v, _ := r.value(def)
-			t.Relationships[rn] = Relationship{Kind: kind, Def: canonical(v)}
-		}
+			t.Relationships[rn] = Relationship{Kind: kind, Def: r.canonical(def)}
+		})
 	}
 	for _, op := range operations {
-		perms, ok := r.get(ts, op+"_permissions")
-		if !ok {
-			continue
-		}
-		for _, ps := range r.items(perms, op+"_permissions") {
+		for _, ps := range r.items(r.get(ts, op+"_permissions"), op+"_permissions") {
 			if perm, ok := r.permission(ps, op); ok {
 				t.Permissions[perm.Role+"/"+op] = perm
 			}
 		}
 	}
-	if ets, ok := r.get(ts, "event_triggers"); ok {
-		for _, et := range r.items(ets, "event_triggers") {
-			en := r.str(et, "name")
-			if en == "" {
-				continue
-			}
-			v, _ := r.value(et)
-			t.EventTriggers[en] = EventTrigger{Webhook: webhook(r, et), Def: canonical(v)}
-		}
-	}
+	r.named(ts, "event_triggers", func(en string, et src) {
+		t.EventTriggers[en] = EventTrigger{Def: r.canonical(et), Webhook: r.fromEnv(et, "webhook")}
+	})
 	return t
 }
 
 func tableKey(db, schema, name string) string { return db + "." + schema + "." + name }
 
-func webhook(r *reader, s src) string {
-	if w := r.str(s, "webhook"); w != "" {
-		return w
+// fromEnv reads key, or key_from_env as "env NAME".
+func (r *reader) fromEnv(s src, key string) string {
+	if v := r.str(s, key); v != "" {
+		return v
 	}
-	if e := r.str(s, "webhook_from_env"); e != "" {
+	if e := r.str(s, key+"_from_env"); e != "" {
 		return "env " + e
 	}
 	return ""
+}
+
+// named calls fn with each entry of the list under key that has a name.
+func (r *reader) named(s src, key string, fn func(name string, it src)) {
+	for _, it := range r.items(r.get(s, key), key) {
+		if name := r.str(it, "name"); name != "" {
+			fn(name, it)
+		}
+	}
 }
 
 func (r *reader) permission(s src, op string) (Permission, bool) {
@@ -192,11 +163,11 @@ func (r *reader) permission(s src, op string) (Permission, bool) {
 		return Permission{}, false
 	}
 	p := Permission{Role: role, Op: op}
-	ps, ok := r.get(s, "permission")
-	if !ok || ps.n.Kind != yaml.MappingNode {
+	ps := r.get(s, "permission")
+	if !ps.found() || ps.n.Kind != yaml.MappingNode {
 		return p, true
 	}
-	v, ok := r.value(ps)
+	v, ok := r.value(ps, false)
 	if !ok {
 		return Permission{}, false
 	}
@@ -229,18 +200,15 @@ func (r *reader) permission(s src, op string) (Permission, bool) {
 
 func (r *reader) functions(p *Project, db string, s src) {
 	for _, f := range r.items(s, "functions") {
-		fs, ok := r.get(f, "function")
-		if !ok {
+		fs := r.get(f, "function")
+		if !fs.found() {
 			continue
 		}
 		if fs.n.Kind == yaml.ScalarNode {
 			p.Functions[tableKey(db, "public", fs.n.Value)] = true
 			continue
 		}
-		schema := r.str(fs, "schema")
-		if schema == "" {
-			schema = "public"
-		}
+		schema := cmp.Or(r.str(fs, "schema"), "public")
 		if name := r.str(fs, "name"); name != "" {
 			p.Functions[tableKey(db, schema, name)] = true
 		}
@@ -248,34 +216,22 @@ func (r *reader) functions(p *Project, db string, s src) {
 }
 
 func (r *reader) actions(p *Project, s src) {
-	list, ok := r.get(s, "actions")
-	if !ok {
-		return
-	}
-	for _, a := range r.items(list, "actions") {
-		name := r.str(a, "name")
-		if name == "" {
-			continue
-		}
+	r.named(s, "actions", func(name string, a src) {
 		act := Action{}
-		if def, ok := r.get(a, "definition"); ok {
+		if def := r.get(a, "definition"); def.found() {
 			act.Handler = r.str(def, "handler")
 			act.Kind = r.str(def, "kind")
 			act.Type = r.str(def, "type")
 		}
 		act.Roles = r.roles(a)
 		p.Actions[name] = act
-	}
+	})
 }
 
 // roles reads `permissions: [{role: …}]`, sorted.
 func (r *reader) roles(s src) []string {
-	perms, ok := r.get(s, "permissions")
-	if !ok {
-		return nil
-	}
 	var out []string
-	for _, pm := range r.items(perms, "permissions") {
+	for _, pm := range r.items(r.get(s, "permissions"), "permissions") {
 		if role := r.str(pm, "role"); role != "" {
 			out = append(out, role)
 		}
@@ -291,15 +247,9 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 			continue
 		}
 		out := RemoteSchema{Roles: r.roles(rs)}
-		if def, ok := r.get(rs, "definition"); ok {
-			out.URL = r.str(def, "url")
-			if out.URL == "" {
-				if e := r.str(def, "url_from_env"); e != "" {
-					out.URL = "env " + e
-				}
-			}
-			v, _ := r.value(def)
-			out.Def = canonical(v)
+		if def := r.get(rs, "definition"); def.found() {
+			out.URL = r.fromEnv(def, "url")
+			out.Def = r.canonical(def)
 		}
 		p.RemoteSchemas[name] = out
 	}
@@ -307,13 +257,16 @@ func (r *reader) remoteSchemas(p *Project, s src) {
 
 func (r *reader) cronTriggers(p *Project, s src) {
 	for _, ct := range r.items(s, "cron triggers") {
-		name := r.str(ct, "name")
-		if name == "" {
-			continue
+		if name := r.str(ct, "name"); name != "" {
+			p.CronTriggers[name] = CronTrigger{Def: r.canonical(ct), Webhook: r.fromEnv(ct, "webhook"), Schedule: r.str(ct, "schedule")}
 		}
-		v, _ := r.value(ct)
-		p.CronTriggers[name] = CronTrigger{Webhook: webhook(r, ct), Schedule: r.str(ct, "schedule"), Def: canonical(v)}
 	}
+}
+
+// canonical reads a subtree as canonical text.
+func (r *reader) canonical(s src) string {
+	v, _ := r.value(s, false)
+	return canonical(v)
 }
 
 // present returns the canonical JSON of m[key], or "" when key is absent.

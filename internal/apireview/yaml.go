@@ -23,17 +23,6 @@ type Problem struct {
 	Message string `json:"message"`
 }
 
-func (p Problem) String() string {
-	s := p.File
-	if p.Line > 0 {
-		s += ":" + strconv.Itoa(p.Line)
-	}
-	if s != "" {
-		s += ": "
-	}
-	return s + p.Message
-}
-
 // reader reads the YAML files of one side under a node and byte budget.
 // Once a budget runs out it stops reading altogether: half a project
 // diffed against a whole one would report everything as removed.
@@ -83,63 +72,60 @@ func (r *reader) problem(file string, line int, format string, args ...any) {
 	r.problems = append(r.problems, Problem{File: file, Line: line, Message: fmt.Sprintf(format, args...)})
 }
 
-// readFile reads a file under the size caps. missing reports whether it
-// does not exist (which callers often accept).
-func (r *reader) readFile(p string) (data []byte, missing bool, ok bool) {
+// read reads a file under the size caps. A missing file is a problem
+// unless optional is set (the CLI omits files with nothing in them).
+func (r *reader) read(p string, optional bool) ([]byte, bool) {
 	if r.over {
-		return nil, false, false
+		return nil, false
 	}
 	if !fs.ValidPath(p) {
 		r.problem(p, 0, "not a valid path")
-		return nil, false, false
+		return nil, false
 	}
 	f, err := r.fsys.Open(p)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, true, false
+		if !errors.Is(err, fs.ErrNotExist) {
+			r.problem(p, 0, "cannot open: %v", err)
+		} else if !optional {
+			r.problem(p, 0, "file not found")
 		}
-		r.problem(p, 0, "cannot open: %v", err)
-		return nil, false, false
+		return nil, false
 	}
 	defer f.Close()
 	if st, err := f.Stat(); err == nil {
 		if st.IsDir() {
 			r.problem(p, 0, "is a directory, not a file")
-			return nil, false, false
+			return nil, false
 		}
 		if st.Size() > r.lim.MaxFileBytes {
 			r.problem(p, 0, "refused: %d bytes, over the %d-byte limit per file", st.Size(), r.lim.MaxFileBytes)
-			return nil, false, false
+			return nil, false
 		}
 	}
-	data, err = io.ReadAll(io.LimitReader(f, r.lim.MaxFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, r.lim.MaxFileBytes+1))
 	if err != nil {
 		r.problem(p, 0, "cannot read: %v", err)
-		return nil, false, false
+		return nil, false
 	}
 	if int64(len(data)) > r.lim.MaxFileBytes {
 		r.problem(p, 0, "refused: over the %d-byte limit per file", r.lim.MaxFileBytes)
-		return nil, false, false
+		return nil, false
 	}
 	r.bytes += int64(len(data))
 	if r.bytes > r.lim.MaxTotalBytes {
 		r.problem(p, 0, "refused: the project is over the %d-byte limit; stopped reading", r.lim.MaxTotalBytes)
 		r.over = true
-		return nil, false, false
+		return nil, false
 	}
-	return data, false, true
+	return data, true
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)`)
 
-// parse reads and parses one YAML file. A missing file is not a problem
-// when optional is set: the CLI omits files with nothing in them.
+// parse reads and parses one YAML file.
 func (r *reader) parse(p string, up *chain, optional bool) (src, bool) {
-	data, missing, ok := r.readFile(p)
+	data, ok := r.read(p, optional)
 	if !ok {
-		if missing && !optional {
-			r.problem(p, 0, "file not found")
-		}
 		return src{}, false
 	}
 	return r.parseData(p, data, up)
@@ -163,11 +149,10 @@ func (r *reader) parseData(p string, data []byte, up *chain) (src, bool) {
 		r.problem(p, line, "invalid YAML: %s", msg)
 		return src{}, false
 	}
-	depth := 0
+	c := &chain{file: p, up: up}
 	if up != nil {
-		depth = up.depth + 1
+		c.depth = up.depth + 1
 	}
-	c := &chain{file: p, up: up, depth: depth}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		return src{n: &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, file: p, chain: c}, true
 	}
@@ -209,11 +194,9 @@ func includeTarget(n *yaml.Node) (string, bool) {
 	if n.Tag == "!include" {
 		return strings.TrimSpace(n.Value), true
 	}
-	if n.Tag == "!!str" && strings.HasPrefix(n.Value, "!include") {
-		rest := strings.TrimPrefix(n.Value, "!include")
-		if rest == "" || rest[0] == ' ' || rest[0] == '\t' {
-			return strings.TrimSpace(rest), true
-		}
+	rest, ok := strings.CutPrefix(n.Value, "!include")
+	if n.Tag == "!!str" && ok && (rest == "" || rest[0] == ' ' || rest[0] == '\t') {
+		return strings.TrimSpace(rest), true
 	}
 	return "", false
 }
@@ -243,11 +226,9 @@ func (r *reader) derefAlias(s src) (d src, alias bool, ok bool) {
 		if !found {
 			return src{}, alias, false
 		}
-		next, parsed := r.parse(p, s.chain, false)
-		if !parsed {
+		if s, ok = r.parse(p, s.chain, false); !ok {
 			return src{}, alias, false
 		}
-		s = next
 	}
 }
 
@@ -298,22 +279,27 @@ func quoteName(s string) string {
 	return strconv.Quote(s)
 }
 
-// get returns the value under key in a mapping.
-func (r *reader) get(s src, key string) (src, bool) {
+// get returns the value under key in a mapping; when there is none (or
+// it cannot be read), an empty src, which has no items and no keys.
+func (r *reader) get(s src, key string) src {
 	if s.n == nil || s.n.Kind != yaml.MappingNode {
-		return src{}, false
+		return src{}
 	}
 	for i := 0; i+1 < len(s.n.Content); i += 2 {
 		k := s.n.Content[i]
 		if k.Kind == yaml.ScalarNode && k.Value == key {
-			return r.deref(src{n: s.n.Content[i+1], file: s.file, chain: s.chain})
+			d, _ := r.deref(src{n: s.n.Content[i+1], file: s.file, chain: s.chain})
+			return d
 		}
 	}
-	return src{}, false
+	return src{}
 }
 
-// items returns the entries of a sequence, each dereferenced.
-func (r *reader) items(s src, what string) []src {
+// found reports whether s holds a node (see get).
+func (s src) found() bool { return s.n != nil }
+
+// list returns the entries of a sequence; null is an empty one.
+func (r *reader) list(s src, what string) []*yaml.Node {
 	if s.n == nil || isNull(s.n) {
 		return nil
 	}
@@ -321,8 +307,14 @@ func (r *reader) items(s src, what string) []src {
 		r.problem(s.file, s.n.Line, "%s should be a list", what)
 		return nil
 	}
-	out := make([]src, 0, len(s.n.Content))
-	for _, c := range s.n.Content {
+	return s.n.Content
+}
+
+// items returns the entries of a sequence, each dereferenced.
+func (r *reader) items(s src, what string) []src {
+	l := r.list(s, what)
+	out := make([]src, 0, len(l))
+	for _, c := range l {
 		d, ok := r.deref(src{n: c, file: s.file, chain: s.chain})
 		if !ok {
 			if r.over {
@@ -337,8 +329,8 @@ func (r *reader) items(s src, what string) []src {
 
 // str returns a scalar's text ("" for anything else).
 func (r *reader) str(s src, key string) string {
-	v, ok := r.get(s, key)
-	if !ok || v.n.Kind != yaml.ScalarNode || isNull(v.n) {
+	v := r.get(s, key)
+	if !v.found() || v.n.Kind != yaml.ScalarNode || isNull(v.n) {
 		return ""
 	}
 	return v.n.Value
@@ -348,12 +340,10 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && (n.Tag == "!!null" || (n.Tag == "" && n.Value == ""))
 }
 
-// value converts a subtree into plain Go values (map[string]any, []any,
-// string, int64, float64, bool, nil), charging every node to the budget,
-// so a filter full of aliases cannot expand without bound.
-func (r *reader) value(s src) (any, bool) { return r.walk(s, false) }
-
-func (r *reader) walk(s src, aliased bool) (any, bool) {
+// value converts a subtree into plain Go values, charging every node to
+// the budget so that a filter full of aliases cannot expand without bound.
+// aliased says the subtree was reached through an alias.
+func (r *reader) value(s src, aliased bool) (any, bool) {
 	d, viaAlias, ok := r.derefAlias(s)
 	if !ok {
 		return nil, false
@@ -381,20 +371,18 @@ func (r *reader) walk(s src, aliased bool) (any, bool) {
 				r.problem(d.file, k.n.Line, "a mapping key that is not a plain value")
 				continue
 			}
-			v, ok := r.walk(src{n: n.Content[i+1], file: d.file, chain: d.chain}, aliased)
+			v, ok := r.value(src{n: n.Content[i+1], file: d.file, chain: d.chain}, aliased)
 			if !ok {
 				return nil, false
 			}
-			if k.n.Value == "<<" {
+			if mm, isMap := v.(map[string]any); isMap && k.n.Value == "<<" {
 				// A merge key: the merged mapping's keys, ours winning.
-				if mm, isMap := v.(map[string]any); isMap {
-					for mk, mv := range mm {
-						if _, set := m[mk]; !set {
-							m[mk] = mv
-						}
+				for mk, mv := range mm {
+					if _, set := m[mk]; !set {
+						m[mk] = mv
 					}
-					continue
 				}
+				continue
 			}
 			m[k.n.Value] = v
 		}
@@ -402,7 +390,7 @@ func (r *reader) walk(s src, aliased bool) (any, bool) {
 	case yaml.SequenceNode:
 		l := make([]any, 0, len(n.Content))
 		for _, c := range n.Content {
-			v, ok := r.walk(src{n: c, file: d.file, chain: d.chain}, aliased)
+			v, ok := r.value(src{n: c, file: d.file, chain: d.chain}, aliased)
 			if !ok {
 				return nil, false
 			}
@@ -435,8 +423,7 @@ func scalar(n *yaml.Node) any {
 	return n.Value
 }
 
-// separators counts the bytes that can start a YAML node, an upper
-// estimate of half the nodes a file parses into, found without parsing.
+// separators estimates a file's YAML nodes without parsing it.
 func separators(data []byte) int {
 	n := 0
 	for _, c := range data {

@@ -1,8 +1,6 @@
-// Package ghproject brings a Hasura project directory at a commit out of
-// GitHub for the API review: one tarball per side (GET
-// /repos/{owner}/{repo}/tarball/{ref}), only the files under the project
-// directory kept, under size caps. Review then diffs the two sides with
-// internal/apireview.
+// Package ghproject fetches a Hasura project directory at a commit from
+// GitHub, one tarball (GET /repos/{owner}/{repo}/tarball/{ref}) under size
+// caps, and reviews the two sides of a pull request with apireview.
 package ghproject
 
 import (
@@ -72,12 +70,10 @@ func CleanDir(dir string) (string, error) {
 }
 
 // Fetch downloads owner/repo at ref as one tarball and returns the files
-// under dir, relative to it. The archive link is asked for with gh; the
-// download goes through gh's own client when the link is on the API's
-// host (GitHub Enterprise, the simulator) and through download otherwise:
-// a codeload.github.com link is signed already, and the API token has no
-// business there.
-func Fetch(ctx context.Context, gh *github.Client, download *http.Client, owner, repo, ref, dir string, lim Limits) (fstest.MapFS, error) {
+// under dir, relative to it. The download uses gh's client only when the
+// link is on the API's host (GitHub Enterprise): a codeload.github.com
+// link is signed already, and the API token has no business there.
+func Fetch(ctx context.Context, gh *github.Client, owner, repo, ref, dir string, lim Limits) (fstest.MapFS, error) {
 	lim = lim.orDefault()
 	dir, err := CleanDir(dir)
 	if err != nil {
@@ -87,12 +83,9 @@ func Fetch(ctx context.Context, gh *github.Client, download *http.Client, owner,
 	if err != nil {
 		return nil, fmt.Errorf("asking GitHub for the archive of %s/%s at %s: %w", owner, repo, ref, err)
 	}
-	hc := download
+	hc := http.DefaultClient
 	if u.Host == gh.BaseURL.Host {
 		hc = gh.Client()
-	}
-	if hc == nil {
-		hc = http.DefaultClient
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
@@ -102,24 +95,13 @@ func Fetch(ctx context.Context, gh *github.Client, download *http.Client, owner,
 	if err != nil {
 		// The link of a private repository carries a token: say which
 		// host failed, not the URL.
-		return nil, fmt.Errorf("downloading the archive from %s: %w", u.Host, unwrapURL(err))
+		return nil, fmt.Errorf("downloading the archive from %s: %w", u.Host, cmp.Or(errors.Unwrap(err), err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("downloading the archive from %s: HTTP %d", u.Host, resp.StatusCode)
 	}
 	return unpack(resp.Body, dir, lim)
-}
-
-// unwrapURL drops the *url.Error wrapper, whose text holds the URL.
-func unwrapURL(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
-	}
-	return err
 }
 
 // capped fails a read past n bytes instead of ending quietly, so that an
@@ -197,15 +179,15 @@ type Side struct {
 	Ref string
 }
 
-// Review reads both sides (at most one archive request each) and diffs
-// them. A side that cannot be fetched becomes a problem line in the
-// report, never an error: the review must not fail a preview.
-func Review(ctx context.Context, gh *github.Client, download *http.Client, owner, repo, dir string, base, head Side, opts apireview.Options, lim Limits) *apireview.Report {
+// Review reads both sides (at most one archive each, under DefaultLimits)
+// and diffs them. A side that cannot be fetched is a problem line in the
+// report, not an error: the review must not fail a preview.
+func Review(ctx context.Context, gh *github.Client, owner, repo, dir string, base, head Side, opts apireview.Options) *apireview.Report {
 	fetch := func(s Side, name string) (fs.FS, string) {
 		if s.FS != nil {
 			return s.FS, ""
 		}
-		m, err := Fetch(ctx, gh, download, owner, repo, s.Ref, dir, lim)
+		m, err := Fetch(ctx, gh, owner, repo, s.Ref, dir, Limits{})
 		if err != nil {
 			return nil, fmt.Sprintf("%s: %v", name, err)
 		}

@@ -69,9 +69,9 @@ func TestReviewThroughTheSimulator(t *testing.T) {
 	sim.AddPull("acme", "shop", ghsim.PullSpec{Number: 7, HeadRef: "coupons", HeadSHA: "2222222222222222222222222222222222222222"})
 	seed(t, sim, "coupons", fixtures+"nextjs-13/head")
 
-	r := Review(context.Background(), gh, nil, "acme", "shop", "hasura",
+	r := Review(context.Background(), gh, "acme", "shop", "hasura",
 		Side{Ref: "1111111111111111111111111111111111111111"}, Side{Ref: "2222222222222222222222222222222222222222"},
-		apireview.Options{}, Limits{})
+		apireview.Options{})
 	base, head := apireview.LoadPair(os.DirFS(fixtures+"nextjs-13/base"), os.DirFS(fixtures+"nextjs-13/head"), apireview.Limits{})
 	want := apireview.Diff(base, head, apireview.Options{})
 	if r.Summary != want.Summary || len(r.Problems) > 0 {
@@ -95,7 +95,7 @@ func TestReviewThroughTheSimulator(t *testing.T) {
 func TestFetchKeepsOnlyTheProject(t *testing.T) {
 	sim, gh := newSim(t)
 	seed(t, sim, "main", fixtures+"cloud-preview-apps/base")
-	m, err := Fetch(context.Background(), gh, nil, "acme", "shop", "main", "./hasura/", Limits{})
+	m, err := Fetch(context.Background(), gh, "acme", "shop", "main", "./hasura/", Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestFetchKeepsOnlyTheProject(t *testing.T) {
 			t.Errorf("kept %s", p)
 		}
 	}
-	all, err := Fetch(context.Background(), gh, nil, "acme", "shop", "main", "", Limits{})
+	all, err := Fetch(context.Background(), gh, "acme", "shop", "main", "", Limits{})
 	if err != nil || all["README.md"] == nil || all["hasura/config.yaml"] == nil {
 		t.Errorf("whole repository: %v %v", err, keys(all))
 	}
@@ -136,13 +136,13 @@ func TestFetchLimits(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := Fetch(context.Background(), gh, nil, "acme", "shop", "main", "hasura", c.lim)
+			_, err := Fetch(context.Background(), gh, "acme", "shop", "main", "hasura", c.lim)
 			if !errors.Is(err, ErrTooLarge) {
 				t.Errorf("err = %v, want ErrTooLarge", err)
 			}
 		})
 	}
-	if _, err := Fetch(context.Background(), gh, nil, "acme", "shop", "main", "../etc", Limits{}); err == nil {
+	if _, err := Fetch(context.Background(), gh, "acme", "shop", "main", "../etc", Limits{}); err == nil {
 		t.Error("a directory outside the repository was accepted")
 	}
 }
@@ -151,7 +151,7 @@ func TestFetchLimits(t *testing.T) {
 func TestReviewMissingRef(t *testing.T) {
 	sim, gh := newSim(t)
 	seed(t, sim, "main", fixtures+"cloud-preview-apps/base")
-	r := Review(context.Background(), gh, nil, "acme", "shop", "hasura", Side{Ref: "main"}, Side{Ref: "no-such-sha"}, apireview.Options{}, Limits{})
+	r := Review(context.Background(), gh, "acme", "shop", "hasura", Side{Ref: "main"}, Side{Ref: "no-such-sha"}, apireview.Options{})
 	md := r.Markdown()
 	if r.Changed || len(r.Problems) != 1 || !strings.Contains(r.Problems[0].Message, "head: asking GitHub for the archive") || !strings.Contains(md, "not compared") {
 		t.Errorf("%+v\n%s", r, md)
@@ -185,7 +185,7 @@ func TestFetchCrossHostLink(t *testing.T) {
 	}))
 	defer api.Close()
 	gh, _ := github.NewClient(nil).WithAuthToken(token).WithEnterpriseURLs(api.URL+"/api/v3/", api.URL+"/api/v3/")
-	m, err := Fetch(context.Background(), gh, nil, "acme", "shop", "abc1234", "hasura", Limits{})
+	m, err := Fetch(context.Background(), gh, "acme", "shop", "abc1234", "hasura", Limits{})
 	if err != nil || string(m["config.yaml"].Data) != "version: 3\n" || len(m) != 1 {
 		t.Fatalf("%v %v", err, keys(m))
 	}

@@ -176,8 +176,8 @@ func (r *Reconciler) reviewAPI(ctx context.Context, ps *pass) bool {
 	rctx, cancel := context.WithTimeout(ctx, apiReviewTimeout)
 	defer cancel()
 	// The base repository serves a fork's head commit too.
-	rep := ghproject.Review(rctx, ps.gh, nil, pr.BaseOwner, pr.BaseRepo, ps.res.Directory,
-		ghproject.Side{Ref: pr.BaseRef}, ghproject.Side{Ref: pr.HeadSHA}, opts, ghproject.Limits{})
+	rep := ghproject.Review(rctx, ps.gh, pr.BaseOwner, pr.BaseRepo, ps.res.Directory,
+		ghproject.Side{Ref: pr.BaseRef}, ghproject.Side{Ref: pr.HeadSHA}, opts)
 	s.APIReviewSHA, s.APISummary, s.APIReview = pr.HeadSHA, ps.red.Mask(rep.Summary), ps.red.Mask(rep.Markdown())
 	ps.log.InfoContext(ctx, "API review", "sha", pr.HeadSHA, "summary", s.APISummary)
 	return true
