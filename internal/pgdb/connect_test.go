@@ -2,50 +2,20 @@ package pgdb_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/hasura-preview/hasura-preview/internal/pgdb"
+	"github.com/hasura-preview/hasura-preview/internal/testnet"
 )
-
-// blackHole accepts connections and never answers, as a firewall that
-// drops packets or a wedged server does.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
-}
 
 // TestConnectIsBounded: a server that never answers ends the call with an
 // error after the connect timeout, even when the caller's context has no
 // deadline (the action's had none).
 func TestConnectIsBounded(t *testing.T) {
 	const password = "pw-of-the-black-hole"
-	uri := "postgres://admin:" + password + "@" + blackHole(t) + "/postgres?sslmode=disable"
+	uri := "postgres://admin:" + password + "@" + testnet.BlackHole(t) + "/postgres?sslmode=disable"
 	m, err := pgdb.NewWithConnectTimeout(pgdb.Config{ServerURI: uri, EnvVars: []string{"PG_DATABASE_URL"}}, 200*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/hasura-preview/hasura-preview/internal/cloud/cloudsim"
 	"github.com/hasura-preview/hasura-preview/internal/ghreport"
 	"github.com/hasura-preview/hasura-preview/internal/ghsim"
+	"github.com/hasura-preview/hasura-preview/internal/testnet"
 )
 
 // hostileActionEnv is one run of the action binary between its own
@@ -156,7 +156,7 @@ func TestHostileActionOutputs(t *testing.T) {
 		t.Parallel()
 		e := newHostileActionEnv(t)
 		const password = "pw_RELIABILITY_blackhole_5e1f"
-		hole := blackHole(t)
+		hole := testnet.BlackHole(t)
 		r := e.run(t, actionGitHubToken, map[string]string{"postgresDBConfig": "POSTGRES_SERVER_CONNECTION_URI=postgres://admin:" +
 			password + "@" + hole + "/postgres?sslmode=disable\nPG_ENV_VARS_FOR_HASURA=PG_DATABASE_URL"}, 90*time.Second)
 		if r.killed {
@@ -187,33 +187,4 @@ func TestHostileActionOutputs(t *testing.T) {
 			t.Errorf("leaks: %v %v", leaks, err)
 		}
 	})
-}
-
-// blackHole accepts TCP connections and never answers.
-func blackHole(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		for _, c := range conns {
-			c.Close()
-		}
-	})
-	return ln.Addr().String()
 }
