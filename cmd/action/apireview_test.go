@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -20,18 +19,7 @@ func TestAPIReviewInTheRealBinary(t *testing.T) {
 	const fixtures = "../../internal/apireview/testdata/nextjs-13/"
 	w.gh.SetRef(owner, repo, "master", "f95f852bd8fca8fcc58a9a2d6c842781e32a215e")
 	for branch, dir := range map[string]string{"master": fixtures + "base", "changes": fixtures + "head"} {
-		root := os.DirFS(dir)
-		err := fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
-				return err
-			}
-			b, err := fs.ReadFile(root, p)
-			if err == nil {
-				w.gh.SetFile(owner, repo, branch, "hasura/"+p, string(b))
-			}
-			return err
-		})
-		if err != nil {
+		if err := w.gh.SetDir(owner, repo, branch, "hasura", os.DirFS(dir)); err != nil {
 			t.Fatal(err)
 		}
 	}

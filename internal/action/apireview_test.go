@@ -2,7 +2,6 @@ package action
 
 import (
 	"encoding/json"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,18 +35,7 @@ func newReviewRun(t *testing.T) *inproc {
 
 func seedDir(t *testing.T, sim *ghsim.Server, branch, dir string) {
 	t.Helper()
-	root := os.DirFS(dir)
-	err := fs.WalkDir(root, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(root, path)
-		if err == nil {
-			sim.SetFile("Codertocat", "Hello-World", branch, "hasura/"+path, string(b))
-		}
-		return err
-	})
-	if err != nil {
+	if err := sim.SetDir("Codertocat", "Hello-World", branch, "hasura", os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"errors"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -25,19 +24,7 @@ const token = "ghs_apireview_test_token"
 // outside the project directory around it.
 func seed(t *testing.T, sim *ghsim.Server, branch, dir string) {
 	t.Helper()
-	root := os.DirFS(dir)
-	err := fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(root, p)
-		if err != nil {
-			return err
-		}
-		sim.SetFile("acme", "shop", branch, "hasura/"+p, string(b))
-		return nil
-	})
-	if err != nil {
+	if err := sim.SetDir("acme", "shop", branch, "hasura", os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
 	sim.SetFile("acme", "shop", branch, "README.md", "# shop\n")

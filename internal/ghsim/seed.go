@@ -2,6 +2,7 @@ package ghsim
 
 import (
 	"fmt"
+	"io/fs"
 	"maps"
 	"slices"
 	"strconv"
@@ -49,6 +50,20 @@ func (s *Server) SetFile(owner, repo, ref, path, content string) {
 		r.files[ref] = map[string]string{}
 	}
 	r.files[ref][strings.Trim(path, "/")] = content
+}
+
+// SetDir stores every file of fsys under dir on branch ref, as SetFile does.
+func (s *Server) SetDir(owner, repo, ref, dir string, fsys fs.FS) error {
+	return fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err == nil {
+			s.SetFile(owner, repo, ref, dir+"/"+p, string(b))
+		}
+		return err
+	})
 }
 
 // PullSpec describes a pull request to seed. Zero fields get defaults.

@@ -1,7 +1,6 @@
 package reconcile
 
 import (
-	"io/fs"
 	"os"
 	"strings"
 	"testing"
@@ -15,18 +14,7 @@ const reviewFixtures = "../apireview/testdata/nextjs-13/"
 
 func seedProject(t *testing.T, sim *ghsim.Server, branch, dir string) {
 	t.Helper()
-	root := os.DirFS(dir)
-	err := fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(root, p)
-		if err == nil {
-			sim.SetFile(owner, repo, branch, "hasura/"+p, string(b))
-		}
-		return err
-	})
-	if err != nil {
+	if err := sim.SetDir(owner, repo, branch, "hasura", os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
 }
