@@ -92,15 +92,11 @@ func startToExit(ctx context.Context, argv ...string) (time.Duration, error) {
 
 func runActionStart(ctx context.Context, cfg *config, out io.Writer) error {
 	runs := map[bool]int{true: 15, false: 50}[cfg.quick]
-	dir, err := os.MkdirTemp("", "hasura-preview-bench-action-")
+	dir, bin, cleanup, err := buildTemp(ctx, cfg, "hasura-preview-bench-action-", "./cmd/action", "hasura-preview-action")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "hasura-preview-action")
-	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/action", bin); err != nil {
-		return err
-	}
+	defer cleanup()
 	fi, err := os.Stat(bin)
 	if err != nil {
 		return err

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -30,15 +28,11 @@ const (
 // after start, in the same run.
 func runIntakeMemory(ctx context.Context, cfg *config, out io.Writer) error {
 	span := map[bool]time.Duration{true: 10 * time.Second, false: 30 * time.Second}[cfg.quick]
-	dir, err := os.MkdirTemp("", "hasura-preview-bench-memory-")
+	dir, bin, cleanup, err := buildTemp(ctx, cfg, "hasura-preview-bench-memory-", "./cmd/webhook", "hasura-preview-webhook")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "hasura-preview-webhook")
-	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/webhook", bin); err != nil {
-		return err
-	}
+	defer cleanup()
 	w, err := reliability.NewWorld(reliability.WorldOptions{Bin: bin, Dir: dir, PRs: 1, Env: map[string]string{"LOG_LEVEL": "error"}})
 	if err != nil {
 		return err

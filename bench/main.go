@@ -204,3 +204,18 @@ func revision(root string) string {
 	}
 	return out + "."
 }
+
+// buildTemp builds the package pkg into a new temporary directory: the
+// directory, the binary, and the cleanup that removes both.
+func buildTemp(ctx context.Context, cfg *config, pattern, pkg, name string) (dir, bin string, cleanup func(), err error) {
+	if dir, err = os.MkdirTemp("", pattern); err != nil {
+		return "", "", nil, err
+	}
+	cleanup = func() { os.RemoveAll(dir) }
+	bin = filepath.Join(dir, name)
+	if err := reliability.Build(ctx, cfg.repoRoot, pkg, bin); err != nil {
+		cleanup()
+		return "", "", nil, err
+	}
+	return dir, bin, cleanup, nil
+}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -63,15 +61,11 @@ func runScale(ctx context.Context, cfg *config, out io.Writer) error {
 	// service. A hundred PRs per installation stays inside it.
 	repos := max(prs/100, 1)
 	bound := map[bool]time.Duration{true: 90 * time.Second, false: 8 * time.Minute}[cfg.quick]
-	dir, err := os.MkdirTemp("", "hasura-preview-bench-scale-")
+	dir, bin, cleanup, err := buildTemp(ctx, cfg, "hasura-preview-bench-scale-", "./cmd/webhook", "hasura-preview-webhook")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "hasura-preview-webhook")
-	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/webhook", bin); err != nil {
-		return err
-	}
+	defer cleanup()
 	meter := &rateMeter{}
 	slice := scaleJob / 8
 	w, err := reliability.NewWorld(reliability.WorldOptions{Bin: bin, Dir: dir, PRs: prs, Repos: repos,

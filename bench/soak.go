@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -32,15 +31,12 @@ func runSoak(ctx context.Context, cfg *config, d time.Duration, out io.Writer) e
 	start := time.Now()
 	var rows [][]string
 	failed := 0
-	dir, err := os.MkdirTemp("", "hasura-preview-soak-")
+	_, bin, cleanup, err := buildTemp(ctx, cfg, "hasura-preview-soak-", "./cmd/webhook", "hasura-preview-webhook")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	soakBin = filepath.Join(dir, "hasura-preview-webhook")
-	if err := reliability.Build(ctx, cfg.repoRoot, "./cmd/webhook", soakBin); err != nil {
-		return err
-	}
+	defer cleanup()
+	soakBin = bin
 	for _, p := range soakParts {
 		share := time.Duration(float64(d) * p.share)
 		fmt.Fprintf(os.Stderr, "bench: soak %s for %s\n", p.name, share)
