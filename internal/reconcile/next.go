@@ -255,9 +255,8 @@ func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
 	if p.Status == store.StatusReady && c.EnvSig != "" {
-		keyed := preview.EnvSig(f.sigKey, f.res.Env)
-		// A record written before the fingerprints were keyed still counts.
-		changed := c.EnvSig != keyed && c.EnvSig != preview.EnvSig("", f.res.Env)
+		fp := fingerprints{key: f.sigKey} // no secrets are read here
+		changed := !fp.matches(c.EnvSig, f.res.Env)
 		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
@@ -266,7 +265,7 @@ func nextSteady(f facts, c *state) step {
 		case changed:
 		case f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars):
 			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
-		case c.EnvSig != keyed:
+		case c.EnvSig != fp.env(f.res.Env): // a record written before the fingerprints were keyed
 			st.recordEnv, st.reason = true, "the env's fingerprint is recorded keyed"
 		}
 	}
