@@ -147,8 +147,7 @@ func next(f facts) step {
 func nextPaused(f facts) step {
 	pr, p, s := f.pr, f.p, f.s
 	wait := step{kind: stepWait, reason: "GitHub's rate limit is spent", until: f.paused}
-	inFlight := building(p, s) && s.Run != nil && s.BuildSHA == pr.HeadSHA && s.Redo == "" &&
-		!pr.Closed && p.Status == store.StatusBuilding
+	inFlight := followed(pr, p, s) && !pr.Closed && p.Status == store.StatusBuilding
 	switch {
 	case !(pr.Closed && p.Active()) && !inFlight:
 		return wait
@@ -211,14 +210,14 @@ func nextBuild(f facts, c *state) step {
 	}
 	if building(p, c) {
 		switch {
+		case followed(pr, p, c):
+			return step{kind: stepPoll, reason: "the build is under way"}
 		case c.BuildSHA != pr.HeadSHA:
 			return step{kind: stepStart, reason: "the head moved during a build: the Cloud skips the older job"}
 		case c.Redo != "":
 			return step{kind: stepStart, reason: "a rebuild was asked for during a build"}
-		case c.Run == nil:
-			return step{kind: stepStart, reason: "a create may have been sent before a crash: send it again"}
 		}
-		return step{kind: stepPoll, reason: "the build is under way"}
+		return step{kind: stepStart, reason: "a create may have been sent before a crash: send it again"}
 	}
 	var why string
 	switch {
@@ -271,6 +270,12 @@ func nextSteady(f facts, c *state) step {
 	}
 	st.warnTTL = ttlWarnDue(p, c, f.pr, f.now)
 	return st
+}
+
+// followed reports whether the build under way is the one wanted, of the
+// head with no rebuild asked for, and has a job to follow.
+func followed(pr *store.PullRequest, p *store.Preview, s *state) bool {
+	return building(p, s) && s.BuildSHA == pr.HeadSHA && s.Redo == "" && s.Run != nil
 }
 
 // syntheticEvent is the PR as it is now, for the policy, whatever the last
