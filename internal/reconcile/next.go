@@ -99,11 +99,10 @@ type facts struct {
 	name            string
 	ttl, warning    time.Duration // the service's defaults
 	capacity        int           // the cap per installation (0: none)
-	files           []string      // the PR's changed paths, once filesKnown
-	filesKnown      bool
-	slots           *slotCount // the cap's count, once taken
-	secretsRotated  bool       // a service variable the live env came from changed
-	sigKey          string     // keys the env fingerprints (Settings.EnvSigKey)
+	files           []string      // the PR's changed paths (nil: not asked; changedFiles gives none as [])
+	slots           *slotCount    // the cap's count, once taken
+	secretsRotated  bool          // a service variable the live env came from changed
+	sigKey          string        // keys the env fingerprints (Settings.EnvSigKey)
 	now             time.Time
 }
 
@@ -190,7 +189,7 @@ func nextWanted(f facts) step {
 	}
 	policy := f.res.Policy
 	if policy.OnlyWhenDirChanged {
-		if !f.filesKnown {
+		if f.files == nil {
 			return with(step{kind: stepListFiles, reason: "the path filter needs the changed files"})
 		}
 		policy.ChangedFiles = f.files
