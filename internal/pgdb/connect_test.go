@@ -38,3 +38,21 @@ func TestConnectIsBounded(t *testing.T) {
 		t.Fatal("Ensure still waits on a server that never answers")
 	}
 }
+
+// TestNewBoundsConnect: New bounds a connection attempt by default (the
+// test above shortens that bound, so it cannot see it), and a URI's own
+// connect_timeout is kept.
+func TestNewBoundsConnect(t *testing.T) {
+	for uri, want := range map[string]time.Duration{
+		"postgres://admin:pw@db:5432/postgres":                   pgdb.DefaultConnectTimeout,
+		"postgres://admin:pw@db:5432/postgres?connect_timeout=3": 3 * time.Second,
+	} {
+		m, err := pgdb.New(pgdb.Config{ServerURI: uri, EnvVars: []string{"PG_DATABASE_URL"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := pgdb.ConnectTimeout(m); got != want {
+			t.Errorf("%s: connect timeout %s, want %s", pgdb.Redact(uri), got, want)
+		}
+	}
+}

@@ -11,3 +11,6 @@ func NewWithConnectTimeout(cfg Config, d time.Duration) (*Manager, error) {
 	}
 	return m, err
 }
+
+// ConnectTimeout is the bound New put on m's connection attempts.
+func ConnectTimeout(m *Manager) time.Duration { return m.conn.ConnectTimeout }

@@ -150,11 +150,8 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 	}
 	ps.log.InfoContext(ctx, "preview build started", "app", ps.name, "sha", pr.HeadSHA, "job", run.Result.CreationJobID)
 	// The build is under way in the Cloud: the review does not hold it up.
-	if r.reviewAPI(ctx, ps) {
-		if err := r.save(ctx, ps); err != nil {
-			return 0, err
-		}
-	}
+	// It is saved with the deployment (a restart reviews again: step).
+	changed := r.reviewAPI(ctx, ps)
 
 	id, err := ps.rep.StartDeployment(ctx, ghreport.DeploymentSpec{
 		Environment: ghreport.EnvironmentName(ps.name), Ref: pr.HeadSHA, Description: "Building preview " + ps.name,
@@ -162,7 +159,9 @@ func (r *Reconciler) start(ctx context.Context, ps *pass, release func()) (time.
 	})
 	r.warnGitHub(ctx, ps, "deployments", err)
 	if id != 0 || (err != nil && !errors.Is(err, ghreport.ErrNoPermission)) {
-		p.DeploymentID, s.DeployOwed = id, id == 0
+		p.DeploymentID, s.DeployOwed, changed = id, id == 0, true
+	}
+	if changed {
 		if err := r.save(ctx, ps); err != nil {
 			return 0, err
 		}

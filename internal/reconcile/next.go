@@ -99,11 +99,10 @@ type facts struct {
 	name            string
 	ttl, warning    time.Duration // the service's defaults
 	capacity        int           // the cap per installation (0: none)
-	files           []string      // the PR's changed paths, once filesKnown
-	filesKnown      bool
-	slots           *slotCount // the cap's count, once taken
-	secretsRotated  bool       // a service variable the live env came from changed
-	sigKey          string     // keys the env fingerprints (Settings.EnvSigKey)
+	files           []string      // the PR's changed paths (nil: not asked; changedFiles gives none as [])
+	slots           *slotCount    // the cap's count, once taken
+	secretsRotated  bool          // a service variable the live env came from changed
+	sigKey          string        // keys the env fingerprints (Settings.EnvSigKey)
 	now             time.Time
 }
 
@@ -147,8 +146,7 @@ func next(f facts) step {
 func nextPaused(f facts) step {
 	pr, p, s := f.pr, f.p, f.s
 	wait := step{kind: stepWait, reason: "GitHub's rate limit is spent", until: f.paused}
-	inFlight := building(p, s) && s.Run != nil && s.BuildSHA == pr.HeadSHA && s.Redo == "" &&
-		!pr.Closed && p.Status == store.StatusBuilding
+	inFlight := followed(pr, p, s) && !pr.Closed && p.Status == store.StatusBuilding
 	switch {
 	case !(pr.Closed && p.Active()) && !inFlight:
 		return wait
@@ -191,7 +189,7 @@ func nextWanted(f facts) step {
 	}
 	policy := f.res.Policy
 	if policy.OnlyWhenDirChanged {
-		if !f.filesKnown {
+		if f.files == nil {
 			return with(step{kind: stepListFiles, reason: "the path filter needs the changed files"})
 		}
 		policy.ChangedFiles = f.files
@@ -211,14 +209,14 @@ func nextBuild(f facts, c *state) step {
 	}
 	if building(p, c) {
 		switch {
+		case followed(pr, p, c):
+			return step{kind: stepPoll, reason: "the build is under way"}
 		case c.BuildSHA != pr.HeadSHA:
 			return step{kind: stepStart, reason: "the head moved during a build: the Cloud skips the older job"}
 		case c.Redo != "":
 			return step{kind: stepStart, reason: "a rebuild was asked for during a build"}
-		case c.Run == nil:
-			return step{kind: stepStart, reason: "a create may have been sent before a crash: send it again"}
 		}
-		return step{kind: stepPoll, reason: "the build is under way"}
+		return step{kind: stepStart, reason: "a create may have been sent before a crash: send it again"}
 	}
 	var why string
 	switch {
@@ -255,9 +253,8 @@ func nextSteady(f facts, c *state) step {
 	p := f.p
 	st := step{kind: stepSteady, reason: "the preview is up to date"}
 	if p.Status == store.StatusReady && c.EnvSig != "" {
-		keyed := preview.EnvSig(f.sigKey, f.res.Env)
-		// A record written before the fingerprints were keyed still counts.
-		changed := c.EnvSig != keyed && c.EnvSig != preview.EnvSig("", f.res.Env)
+		fp := fingerprints{key: f.sigKey} // no secrets are read here
+		changed := !fp.matches(c.EnvSig, f.res.Env)
 		if changed && p.TenantID != "" {
 			return step{kind: stepUpdateEnv, reason: "only the env changed: it is applied in place"}
 		}
@@ -266,12 +263,18 @@ func nextSteady(f facts, c *state) step {
 		case changed:
 		case f.secretsRotated || !slices.Equal(c.SecretVars, f.res.SecretVars):
 			st.recordEnv, st.reason = true, "the secrets behind the env changed, the app's env did not"
-		case c.EnvSig != keyed:
+		case c.EnvSig != fp.env(f.res.Env): // a record written before the fingerprints were keyed
 			st.recordEnv, st.reason = true, "the env's fingerprint is recorded keyed"
 		}
 	}
 	st.warnTTL = ttlWarnDue(p, c, f.pr, f.now)
 	return st
+}
+
+// followed reports whether the build under way is the one wanted, of the
+// head with no rebuild asked for, and has a job to follow.
+func followed(pr *store.PullRequest, p *store.Preview, s *state) bool {
+	return building(p, s) && s.BuildSHA == pr.HeadSHA && s.Redo == "" && s.Run != nil
 }
 
 // syntheticEvent is the PR as it is now, for the policy, whatever the last

@@ -223,10 +223,10 @@ func TestNext(t *testing.T) {
 		{name: "fork: remove", change: func(f *facts) { f.pr.HeadOwner = "mallory" }, want: stepRemove, reason: "fork"},
 		{name: "path filter: the files are listed first", change: func(f *facts) { f.res.Policy.OnlyWhenDirChanged = true }, want: stepListFiles},
 		{name: "path filter: nothing changed in the project", change: func(f *facts) {
-			f.res.Policy.OnlyWhenDirChanged, f.files, f.filesKnown = true, []string{"docs/readme.md"}, true
+			f.res.Policy.OnlyWhenDirChanged, f.files = true, []string{"docs/readme.md"}
 		}, want: stepRemove},
 		{name: "path filter: the project changed", change: func(f *facts) {
-			f.res.Policy.OnlyWhenDirChanged, f.files, f.filesKnown = true, []string{"hasura/metadata/tables.yaml"}, true
+			f.res.Policy.OnlyWhenDirChanged, f.files = true, []string{"hasura/metadata/tables.yaml"}
 		}, want: stepSteady},
 
 		// 5. A new build starts when there is no preview, the head moved, a

@@ -267,7 +267,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, prKey string) (again time.Du
 			ps.configRead = true
 		case stepListFiles:
 			ps.files, err = r.changedFiles(ctx, ps)
-			ps.filesKnown = true
 		case stepRename:
 			if wait, err := r.destroyRenamed(ctx, ps); wait > 0 || err != nil {
 				return wait, err

@@ -101,7 +101,7 @@ func (r *Reconciler) changedFiles(ctx context.Context, ps *pass) ([]string, erro
 	if ok {
 		return e.files, nil
 	}
-	files := []string{}
+	files := []string{} // not nil: next takes nil for "not asked"
 	opts := &github.ListOptions{PerPage: 100}
 	for range maxFilePages {
 		page, resp, err := ps.gh.PullRequests.ListFiles(ctx, pr.BaseOwner, pr.BaseRepo, pr.Number, opts)
