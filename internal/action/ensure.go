@@ -21,7 +21,12 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 	}
 	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Name, r.t.Branch))
 	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
-	last := r.readLastBuild(ctx)
+	// The last build matters only to an app that exists: the ownership
+	// check and the env-only update both pass over a new one.
+	var last lastBuild
+	if err == nil && len(existing) > 0 {
+		last = r.readLastBuild(ctx)
+	}
 	if err == nil {
 		if ok, why := r.mayTouch(len(existing) > 0, last); !ok {
 			err = fmt.Errorf("not rebuilding an app this pull request does not own: %s; set the name input to choose another app", why)
