@@ -39,7 +39,12 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 		return
 	}
 	r.gh = gh
-	author := r.identify(ctx, gh, cloning)
+	// GET /user serves the scope check of a token that goes to the Cloud
+	// and a comment whose author the inputs do not name; nothing else.
+	author := r.in.CommentAuthor
+	if cloning || (r.comment && author == "") {
+		author = r.identify(ctx, gh, cloning)
+	}
 	if !r.comment && !r.deploy {
 		return
 	}

@@ -337,3 +337,28 @@ func TestSupersededRunLeavesTheNewerComment(t *testing.T) {
 		t.Errorf("the comment no longer shows the newer run's ready preview:\n%s", cs[0].Body)
 	}
 }
+
+// TestDeleteWithoutCommentAsksNoOwner: GET /user serves the scope check of
+// a token handed to the Cloud and the comment's author; a delete with the
+// comment off needs neither.
+func TestDeleteWithoutCommentAsksNoOwner(t *testing.T) {
+	p := newInproc(t)
+	if err := p.run(); err != nil {
+		t.Fatal(err)
+	}
+	before := p.gh.CountRequests("GET", "/user")
+	if before == 0 {
+		t.Fatal("the build did not check its token with GET /user")
+	}
+	write(t, p.env["GITHUB_EVENT_PATH"], strings.Replace(readString(t, p.env["GITHUB_EVENT_PATH"]), `"opened"`, `"closed"`, 1))
+	p.env["INPUT_COMMENT"] = "false"
+	if err := p.run(); err != nil {
+		t.Fatal(err)
+	}
+	if o := p.outputs(); o["status"] != "deleted" {
+		t.Errorf("outputs %v", o)
+	}
+	if n := p.gh.CountRequests("GET", "/user") - before; n != 0 {
+		t.Errorf("%d GET /user for a delete with the comment off, want 0", n)
+	}
+}
