@@ -140,6 +140,11 @@ var readOnlyScopes = []string{
 	"read:enterprise",
 }
 
+// installationTokenPrefix starts every installation access token,
+// GITHUB_TOKEN included (GitHub's docs, "GitHub's token formats": "ghs_
+// for GitHub App installation access tokens").
+const installationTokenPrefix = "ghs_"
+
 // identify finds the comment's author and warns when the token handed to
 // the Cloud can write to repositories. GET /user answers for a person's
 // token with its login, and for a classic one lists its scopes in
@@ -149,6 +154,10 @@ var readOnlyScopes = []string{
 // Any other failure falls back to GITHUB_TOKEN's bot as the author.
 func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) string {
 	login, scopes := actionsBot, ""
+	if strings.HasPrefix(r.in.GitHubToken, installationTokenPrefix) {
+		// The 403 is certain: no request.
+		return cmp.Or(r.in.CommentAuthor, login)
+	}
 	u, resp, err := gh.Users.Get(ctx, "")
 	switch {
 	case err == nil:
