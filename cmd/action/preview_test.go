@@ -96,6 +96,10 @@ func TestOpenedBuildsThePreview(t *testing.T) {
 	if last.State != "success" || last.EnvironmentURL != proj.GraphQLURL {
 		t.Errorf("last status %s with environment_url %q, want success with %q", last.State, last.EnvironmentURL, proj.GraphQLURL)
 	}
+	// A new app has no earlier build whose deployment could matter.
+	if n := w.gh.CountRequests("GET", "/deployments"); n != 0 {
+		t.Errorf("%d deployment reads for an app that did not exist, want 0", n)
+	}
 
 	if !strings.Contains(res.summary, proj.GraphQLURL) {
 		t.Errorf("step summary lacks the endpoint:\n%s", res.summary)

@@ -20,8 +20,7 @@ func (r *runner) ensure(ctx context.Context, engine *preview.Engine, dbs preview
 		Env: r.in.Env, GitHubToken: r.in.GitHubToken, Databases: dbs,
 	}
 	r.gha.Group(fmt.Sprintf("Preview app %s: build from %s/%s@%s", r.name, r.t.Owner, r.t.Name, r.t.Branch))
-	existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
-	last := r.readLastBuild(ctx)
+	existing, last, err := r.lookUp(ctx, engine)
 	if err == nil {
 		if ok, why := r.mayTouch(len(existing) > 0, last); !ok {
 			err = fmt.Errorf("not rebuilding an app this pull request does not own: %s; set the name input to choose another app", why)
@@ -146,15 +145,12 @@ func (r *runner) destroy(ctx context.Context, engine *preview.Engine, dbs previe
 	// Destroy then uses.
 	spec, last := preview.DestroySpec{Name: r.name, Databases: dbs}, lastBuild{}
 	if !r.explicitName() {
-		existing, err := engine.Cloud.ProjectsByName(ctx, r.name)
+		existing, built, err := r.lookUp(ctx, engine)
 		if err != nil {
 			r.gha.EndGroup()
 			return r.fail("Deleting preview app "+r.name, err)
 		}
-		spec.Projects, spec.Listed = existing, true
-		if len(existing) > 0 {
-			last = r.readLastBuild(ctx)
-		}
+		spec.Projects, spec.Listed, last = existing, true, built
 	}
 	if ok, why := r.mayTouch(len(spec.Projects) > 0, last); !ok {
 		r.gha.EndGroup()

@@ -24,6 +24,16 @@ type lastBuild struct {
 	payload    deployPayload
 }
 
+// lookUp lists the app's projects and, when there is one, reads its last
+// build: the ownership check and the env-only update pass over a new app.
+func (r *runner) lookUp(ctx context.Context, engine *preview.Engine) ([]cloud.Project, lastBuild, error) {
+	projects, err := engine.Cloud.ProjectsByName(ctx, r.name)
+	if err != nil || len(projects) == 0 {
+		return projects, lastBuild{}, err
+	}
+	return projects, r.readLastBuild(ctx), nil
+}
+
 // readLastBuild reads the newest deployment of the app's environment, for
 // the ownership check and the env-only update.
 func (r *runner) readLastBuild(ctx context.Context) lastBuild {

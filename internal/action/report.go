@@ -39,7 +39,12 @@ func (r *runner) setupReporter(ctx context.Context, cloning bool) {
 		return
 	}
 	r.gh = gh
-	author := r.identify(ctx, gh, cloning)
+	// GET /user serves the scope check of a token that goes to the Cloud
+	// and a comment whose author the inputs do not name; nothing else.
+	author := r.in.CommentAuthor
+	if cloning || (r.comment && author == "") {
+		author = r.identify(ctx, gh, cloning)
+	}
 	if !r.comment && !r.deploy {
 		return
 	}
@@ -135,6 +140,11 @@ var readOnlyScopes = []string{
 	"read:enterprise",
 }
 
+// installationTokenPrefix starts every installation access token,
+// GITHUB_TOKEN included (GitHub's docs, "GitHub's token formats": "ghs_
+// for GitHub App installation access tokens").
+const installationTokenPrefix = "ghs_"
+
 // identify finds the comment's author and warns when the token handed to
 // the Cloud can write to repositories. GET /user answers for a person's
 // token with its login, and for a classic one lists its scopes in
@@ -144,6 +154,10 @@ var readOnlyScopes = []string{
 // Any other failure falls back to GITHUB_TOKEN's bot as the author.
 func (r *runner) identify(ctx context.Context, gh *github.Client, cloning bool) string {
 	login, scopes := actionsBot, ""
+	if strings.HasPrefix(r.in.GitHubToken, installationTokenPrefix) {
+		// The 403 is certain: no request.
+		return cmp.Or(r.in.CommentAuthor, login)
+	}
 	u, resp, err := gh.Users.Get(ctx, "")
 	switch {
 	case err == nil:

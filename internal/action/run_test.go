@@ -287,8 +287,8 @@ func TestCommentAndDeploymentCanBeTurnedOff(t *testing.T) {
 	if o := p.outputs(); o["status"] != "success" {
 		t.Errorf("outputs %v", o)
 	}
-	// Only GET /user, which checks what the token handed to the Cloud may
-	// do, and the API review's reads of the project (for the apiChanges
+	// Only GET /user, which checks what a person's token handed to the
+	// Cloud may do, and the API review's reads of the project (for the apiChanges
 	// output and the step summary).
 	for _, rq := range p.gh.Requests() {
 		if !(rq.Method == "GET" && rq.Path == "/user") && !strings.Contains(rq.Path, "/tarball/") && !strings.Contains(rq.Path, "/codeload/") {
@@ -335,5 +335,54 @@ func TestSupersededRunLeavesTheNewerComment(t *testing.T) {
 	}
 	if !strings.Contains(cs[0].Body, "is ready") || !strings.Contains(cs[0].Body, proj.GraphQLURL) {
 		t.Errorf("the comment no longer shows the newer run's ready preview:\n%s", cs[0].Body)
+	}
+}
+
+// TestDeleteWithoutCommentAsksNoOwner: GET /user serves the scope check of
+// a token handed to the Cloud and the comment's author; a delete with the
+// comment off needs neither.
+func TestDeleteWithoutCommentAsksNoOwner(t *testing.T) {
+	p := newInproc(t)
+	const pat = "github_pat_TESTdeletenoowner_5e6f7a8b9c"
+	p.gh.AddToken(pat, ghsim.TokenSpec{Login: "octocat", Type: "User", Repos: []string{"Codertocat/Hello-World"},
+		Permissions: map[string]string{"contents": "read", "pull_requests": "write", "issues": "write", "deployments": "write"}})
+	p.env["GITHUB_TOKEN"] = pat
+	if err := p.run(); err != nil {
+		t.Fatal(err)
+	}
+	before := p.gh.CountRequests("GET", "/user")
+	if before == 0 {
+		t.Fatal("the build did not check its token with GET /user")
+	}
+	write(t, p.env["GITHUB_EVENT_PATH"], strings.Replace(readString(t, p.env["GITHUB_EVENT_PATH"]), `"opened"`, `"closed"`, 1))
+	p.env["INPUT_COMMENT"] = "false"
+	if err := p.run(); err != nil {
+		t.Fatal(err)
+	}
+	if o := p.outputs(); o["status"] != "deleted" {
+		t.Errorf("outputs %v", o)
+	}
+	if n := p.gh.CountRequests("GET", "/user") - before; n != 0 {
+		t.Errorf("%d GET /user for a delete with the comment off, want 0", n)
+	}
+}
+
+// TestInstallationTokenAsksNoOwner: GET /user refuses every installation
+// token (ghs_), GITHUB_TOKEN included, so none is sent; the comment is
+// still GITHUB_TOKEN's bot's.
+func TestInstallationTokenAsksNoOwner(t *testing.T) {
+	p := newInproc(t)
+	if !strings.HasPrefix(testToken, "ghs_") {
+		t.Fatalf("testToken %q is not an installation token", testToken)
+	}
+	if err := p.run(); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.gh.CountRequests("GET", "/user"); n != 0 {
+		t.Errorf("%d GET /user with an installation token, want 0", n)
+	}
+	cs := p.gh.Comments("Codertocat", "Hello-World", 2)
+	if len(cs) != 1 || cs[0].User != actionsBot {
+		t.Errorf("comments %+v, want one by %s", cs, actionsBot)
 	}
 }
