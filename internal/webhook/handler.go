@@ -247,17 +247,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if event == "ping" {
 		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
-	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start, BodyHash: bodyHash(body)}
+	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start}
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
 		// Record it for the dashboard, without its hash: the same body under
 		// its right event type is still to be read.
-		d.BodyHash = ""
 		bad := &intent{outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
 		res.err = h.record(r.Context(), d, bad).err
 		return res, nil
 	}
+	d.BodyHash = bodyHash(body)
 	return h.record(r.Context(), d, in), in
 }
 
