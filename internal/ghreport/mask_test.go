@@ -68,10 +68,12 @@ func TestCloudTextIsNotLinked(t *testing.T) {
 		Name: "see https://evil.example/login", State: preview.TaskFailed})
 	v.Result.Message = "task failed: sign in again at https://evil.example/login or www.evil.example"
 	body := ghreport.Render(v)
+	seen := 0
 	for line := range strings.SplitSeq(body, "\n") {
 		if !strings.Contains(line, "evil.example") {
 			continue
 		}
+		seen++
 		if strings.HasPrefix(line, "> ") {
 			if !strings.HasPrefix(line, "> `") || !strings.HasSuffix(line, "`") {
 				t.Errorf("the failure message is not code: %q", line)
@@ -81,5 +83,8 @@ func TestCloudTextIsNotLinked(t *testing.T) {
 		if outside := regexp.MustCompile("`+[^`]*`+").ReplaceAllString(line, ""); strings.Contains(outside, "https://evil") {
 			t.Errorf("a bare URL outside code: %q", line)
 		}
+	}
+	if seen < 2 {
+		t.Errorf("the failure message and the task name are not both shown (%d lines):\n%s", seen, body)
 	}
 }

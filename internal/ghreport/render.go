@@ -160,7 +160,7 @@ func compose(v View, lim logLimits) string {
 		b.WriteString("\n" + rebuildUnticked + "\n")
 	}
 	if v.Footer != "" {
-		b.WriteString("\n<sub>" + neutraliseLine(truncateRunes(v.Footer, maxFooter)) + "</sub>\n")
+		b.WriteString("\n<sub>" + mdsafe.OneLine(truncateRunes(v.Footer, maxFooter)) + "</sub>\n")
 	}
 	return b.String()
 }
@@ -195,11 +195,6 @@ func keyList(keys []string) string {
 		shown[i] = mdsafe.CodeSpan(k)
 	}
 	return strings.Join(shown, ", ")
-}
-
-// neutraliseLine is mdsafe.Neutralise for Markdown kept on one line.
-func neutraliseLine(s string) string {
-	return strings.Join(strings.Fields(mdsafe.Neutralise(s)), " ")
 }
 
 // statusLook is how a status reads: "✅ Preview `name` is ready".

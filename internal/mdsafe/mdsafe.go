@@ -45,7 +45,7 @@ var autolinkRE = regexp.MustCompile(`(?i)(://|\bwww\.)`)
 // PlainText renders s as literal inline Markdown on one line, with no bare
 // URL that GitHub would turn into a link.
 func PlainText(s string) string {
-	s = oneLine(s)
+	s = OneLine(s)
 	s = autolinkRE.ReplaceAllStringFunc(s, func(m string) string { return m[:1] + ZWSP + m[1:] })
 	return mdEscaper.Replace(s)
 }
@@ -53,7 +53,7 @@ func PlainText(s string) string {
 // CodeSpan renders s as inline code on one line, delimited by one backtick
 // more than the longest run inside; "" stays "".
 func CodeSpan(s string) string {
-	s = oneLine(s)
+	s = OneLine(s)
 	if s == "" {
 		return ""
 	}
@@ -64,8 +64,9 @@ func CodeSpan(s string) string {
 	return fence + s + fence
 }
 
-// oneLine neutralises s and folds its whitespace into single spaces.
-func oneLine(s string) string { return strings.Join(strings.Fields(Neutralise(s)), " ") }
+// OneLine neutralises s and folds its whitespace into single spaces: s
+// stays Markdown, on one line.
+func OneLine(s string) string { return strings.Join(strings.Fields(Neutralise(s)), " ") }
 
 // CodeBlock renders s as a fenced block that s cannot close: CommonMark
 // ends a fence only at a run of backticks at least as long as the opener.

@@ -158,7 +158,7 @@ type result struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.now()
 	event, guid := r.Header.Get("X-GitHub-Event"), r.Header.Get("X-GitHub-Delivery")
-	res, in := h.serve(w, r, start, event, guid)
+	res, in := h.serve(r, start, event, guid)
 
 	elapsed := h.now().Sub(start)
 	h.m.deliveries.WithLabelValues(eventLabel(event), res.outcome).Inc()
@@ -205,7 +205,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve checks everything the headers tell before it reads the body, then
 // reads exactly Content-Length bytes, checks the signature, decodes and
 // records.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time, event, guid string) (result, *intent) {
+func (h *Handler) serve(r *http.Request, start time.Time, event, guid string) (result, *intent) {
 	if r.Method != http.MethodPost {
 		return refuse(http.StatusMethodNotAllowed, "only POST"), nil
 	}
@@ -234,7 +234,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 		return *refused, nil
 	}
 	defer release()
-	held, err := readBody(http.MaxBytesReader(w, r.Body, r.ContentLength), int(r.ContentLength), h.secret)
+	held, err := readBody(r.Body, int(r.ContentLength), h.secret) // exactly Content-Length bytes, never more
 	if err != nil {
 		return reject(http.StatusBadRequest, "reading the body failed"), nil
 	}
@@ -247,17 +247,17 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, start time.Time,
 	if event == "ping" {
 		return result{status: http.StatusOK, outcome: string(store.OutcomeAccepted), reason: "pong"}, nil
 	}
-	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start, BodyHash: bodyHash(body)}
+	d := &store.Delivery{Source: sourceOf(r.Header), GUID: guid, Event: event, ReceivedAt: start}
 	in, err := decode(event, body, h.botLogin)
 	if err != nil {
 		// Record it for the dashboard, without its hash: the same body under
 		// its right event type is still to be read.
-		d.BodyHash = ""
 		bad := &intent{outcome: store.OutcomeRejected, reason: err.Error()}
 		res := reject(http.StatusBadRequest, err.Error())
 		res.err = h.record(r.Context(), d, bad).err
 		return res, nil
 	}
+	d.BodyHash = bodyHash(body)
 	return h.record(r.Context(), d, in), in
 }
 

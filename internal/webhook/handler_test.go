@@ -414,9 +414,10 @@ func TestNewRefusesMissingConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, cfg := range map[string]webhook.Config{
-		"no secret": {Store: st, Queue: q, BotLogin: "x[bot]"},
-		"no slug":   {Secret: secret, Store: st, Queue: q},
-		"no store":  {Secret: secret, Queue: q, BotLogin: "x[bot]"},
+		"no secret":    {Store: st, Queue: q, BotLogin: "x[bot]"},
+		"no bot login": {Secret: secret, Store: st, Queue: q},
+		"no store":     {Secret: secret, Queue: q, BotLogin: "x[bot]"},
+		"no queue":     {Secret: secret, Store: st, BotLogin: "x[bot]"},
 	} {
 		if _, err := webhook.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
