@@ -249,11 +249,7 @@ func (r *reader) inheritedRoles(p *Project, s src) {
 }
 
 func (r *reader) restEndpoints(p *Project, s src) {
-	for _, it := range r.items(s, "REST endpoints") {
-		name := r.str(it, "name")
-		if name == "" {
-			continue
-		}
+	r.named(s, "REST endpoints", func(name string, it src) {
 		e := RestEndpoint{URL: r.str(it, "url")}
 		for _, m := range r.items(r.get(it, "methods"), "methods") {
 			e.Methods = append(e.Methods, strings.ToUpper(m.n.Value))
@@ -263,7 +259,7 @@ func (r *reader) restEndpoints(p *Project, s src) {
 			e.Query = r.str(q, "collection_name") + "/" + r.str(q, "query_name")
 		}
 		p.RestEndpoints[name] = e
-	}
+	})
 }
 
 func (r *reader) allowList(p *Project, s src) {

@@ -1,6 +1,7 @@
 package apireview
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -52,23 +53,13 @@ func TestMarkdownCapped(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("- \"!include public_t.yaml\"\n")
 	for i := 0; i < 3000; i++ {
-		b.WriteString("- table: {schema: public, name: t" + strings.Repeat("x", 50) + itoa(i) + "}\n")
+		b.WriteString("- table: {schema: public, name: t" + strings.Repeat("x", 50) + strconv.Itoa(i) + "}\n")
 	}
 	head["metadata/databases/default/tables/tables.yaml"] = &fstest.MapFile{Data: []byte(b.String())}
 	r := Diff(Load(minimal(), Limits{}), Load(head, Limits{}), Options{})
 	md := r.Markdown()
 	if len(md) > maxSection+2000 || !strings.Contains(md, "more not shown here") || len(r.Tables) != 3000 {
 		t.Errorf("len %d, %d tables in the report", len(md), len(r.Tables))
-	}
-}
-
-func itoa(i int) string {
-	s := ""
-	for {
-		s = string(rune('0'+i%10)) + s
-		if i /= 10; i == 0 {
-			return s
-		}
 	}
 }
 

@@ -111,7 +111,8 @@ func (r *reader) table(ts src, db string) *Table {
 		t.Config = r.canonical(c)
 	}
 	for _, kind := range []string{"object", "array", "remote"} {
-		r.named(ts, kind+"_relationships", func(rn string, rel src) {
+		key := kind + "_relationships"
+		r.named(r.get(ts, key), key, func(rn string, rel src) {
 			def := rel
 			if d := r.get(rel, "using"); d.found() {
 				def = d
@@ -128,7 +129,7 @@ func (r *reader) table(ts src, db string) *Table {
 			}
 		}
 	}
-	r.named(ts, "event_triggers", func(en string, et src) {
+	r.named(r.get(ts, "event_triggers"), "event_triggers", func(en string, et src) {
 		t.EventTriggers[en] = EventTrigger{Def: r.canonical(et), Webhook: r.fromEnv(et, "webhook")}
 	})
 	return t
@@ -147,9 +148,10 @@ func (r *reader) fromEnv(s src, key string) string {
 	return ""
 }
 
-// named calls fn with each entry of the list under key that has a name.
-func (r *reader) named(s src, key string, fn func(name string, it src)) {
-	for _, it := range r.items(r.get(s, key), key) {
+// named calls fn with each entry of the list that has a name; what names
+// the list in problems.
+func (r *reader) named(list src, what string, fn func(name string, it src)) {
+	for _, it := range r.items(list, what) {
 		if name := r.str(it, "name"); name != "" {
 			fn(name, it)
 		}
@@ -216,7 +218,7 @@ func (r *reader) functions(p *Project, db string, s src) {
 }
 
 func (r *reader) actions(p *Project, s src) {
-	r.named(s, "actions", func(name string, a src) {
+	r.named(r.get(s, "actions"), "actions", func(name string, a src) {
 		act := Action{}
 		if def := r.get(a, "definition"); def.found() {
 			act.Handler = r.str(def, "handler")
@@ -241,26 +243,20 @@ func (r *reader) roles(s src) []string {
 }
 
 func (r *reader) remoteSchemas(p *Project, s src) {
-	for _, rs := range r.items(s, "remote schemas") {
-		name := r.str(rs, "name")
-		if name == "" {
-			continue
-		}
+	r.named(s, "remote schemas", func(name string, rs src) {
 		out := RemoteSchema{Roles: r.roles(rs)}
 		if def := r.get(rs, "definition"); def.found() {
 			out.URL = r.fromEnv(def, "url")
 			out.Def = r.canonical(def)
 		}
 		p.RemoteSchemas[name] = out
-	}
+	})
 }
 
 func (r *reader) cronTriggers(p *Project, s src) {
-	for _, ct := range r.items(s, "cron triggers") {
-		if name := r.str(ct, "name"); name != "" {
-			p.CronTriggers[name] = CronTrigger{Def: r.canonical(ct), Webhook: r.fromEnv(ct, "webhook"), Schedule: r.str(ct, "schedule")}
-		}
-	}
+	r.named(s, "cron triggers", func(name string, ct src) {
+		p.CronTriggers[name] = CronTrigger{Def: r.canonical(ct), Webhook: r.fromEnv(ct, "webhook"), Schedule: r.str(ct, "schedule")}
+	})
 }
 
 // canonical reads a subtree as canonical text.

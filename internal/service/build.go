@@ -160,18 +160,17 @@ func build(ctx context.Context, cfg config.Config, deps Deps, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
+	guarded := func(ln net.Listener, h http.Handler) http.Handler {
+		return guardDashboard(cfg.DashboardPassword, onLoopback(ln), h)
+	}
 	r := &routes{
-		webhook: s.webhook, dashboard: guardDashboard(cfg.DashboardPassword, onLoopback(ln), s.home),
-		setup:    guardDashboard(cfg.DashboardPassword, onLoopback(ln), setup),
+		webhook: s.webhook, dashboard: guarded(ln, s.home), setup: guarded(ln, setup),
 		registry: reg, db: st, log: log, draining: s.draining,
 	}
 	s.srv = newServer(r.mux(), log)
 	if dashLn != nil {
 		mux := http.NewServeMux()
-		mux.Handle("GET /{$}", guardDashboard(cfg.DashboardPassword, onLoopback(dashLn), s.home))
-		guardedSetup := guardDashboard(cfg.DashboardPassword, onLoopback(dashLn), setup)
-		mux.Handle("GET /setup", guardedSetup)
-		mux.Handle("GET /setup/callback", guardedSetup)
+		pages(mux, guarded(dashLn, s.home), guarded(dashLn, setup))
 		s.dashSrv, s.dashLn = newServer(mux, log), dashLn
 	}
 	return s, nil

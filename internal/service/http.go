@@ -42,10 +42,16 @@ func (r *routes) mux() *http.ServeMux {
 		// A failing collector leaves the other series intact.
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
-	mux.Handle("GET /{$}", r.dashboard)
-	mux.Handle("GET /setup", r.setup)
-	mux.Handle("GET /setup/callback", r.setup)
+	pages(mux, r.dashboard, r.setup)
 	return mux
+}
+
+// pages registers the dashboard and /setup: the routes the dashboard's own
+// listener serves too.
+func pages(mux *http.ServeMux, dashboard, setup http.Handler) {
+	mux.Handle("GET /{$}", dashboard)
+	mux.Handle("GET /setup", setup)
+	mux.Handle("GET /setup/callback", setup)
 }
 
 func (r *routes) readyz(w http.ResponseWriter, req *http.Request) {
