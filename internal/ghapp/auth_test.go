@@ -27,7 +27,7 @@ func TestWrongCredentialsArePermanent(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sim, right := setup(t)
-			app, err := New(tt.id, tt.key(), right.AppClient().BaseURL.String(), WithBackOff(zeroBackOff))
+			app, err := New(tt.id, tt.key(), right.appClient.BaseURL.String(), WithBackOff(zeroBackOff))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -46,7 +46,7 @@ type App struct {
 
 	mu       sync.Mutex
 	installs map[int64]*installation
-	botLogin string
+	info     *github.App // GET /app, read once
 }
 
 // installation is one installation's cached client. Each has its own
@@ -156,10 +156,6 @@ func (a *App) newClient(rt http.RoundTripper) *github.Client {
 	return c
 }
 
-// AppClient returns the client that authenticates as the App itself (a
-// fresh JWT per request), for App-level endpoints such as GET /app.
-func (a *App) AppClient() *github.Client { return a.appClient }
-
 // Installation returns the cached client of installation id, making sure
 // it holds a valid token, so that a wrong key or a removed installation
 // surfaces here with a clear error rather than inside the first API call.
@@ -219,29 +215,36 @@ func (a *App) ensureToken(ctx context.Context, in *installation) error {
 	})
 }
 
-// BotLogin returns the login the App acts as, "<slug>[bot]" (GET /app).
-func (a *App) BotLogin(ctx context.Context) (string, error) {
+// Info returns the App as GitHub describes it (GET /app, read once).
+func (a *App) Info(ctx context.Context) (*github.App, error) {
 	a.mu.Lock()
-	login := a.botLogin
+	info := a.info
 	a.mu.Unlock()
-	if login != "" {
-		return login, nil
+	if info != nil {
+		return info, nil
 	}
-	app, err := callAPI(ctx, a, "reading the App (GET /app)", func() (*github.App, *github.Response, error) {
+	info, err := callAPI(ctx, a, "reading the App (GET /app)", func() (*github.App, *github.Response, error) {
 		return a.appClient.Apps.Get(ctx, "")
 	})
 	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	a.info = info
+	a.mu.Unlock()
+	return info, nil
+}
+
+// BotLogin returns the login the App acts as, "<slug>[bot]".
+func (a *App) BotLogin(ctx context.Context) (string, error) {
+	info, err := a.Info(ctx)
+	if err != nil {
 		return "", err
 	}
-	slug := app.GetSlug()
-	if slug == "" {
+	if info.GetSlug() == "" {
 		return "", errors.New("reading the App (GET /app): GitHub returned no slug")
 	}
-	login = slug + "[bot]"
-	a.mu.Lock()
-	a.botLogin = login
-	a.mu.Unlock()
-	return login, nil
+	return info.GetSlug() + "[bot]", nil
 }
 
 // RepoInstalled asks GitHub, afresh, whether installation id still reaches

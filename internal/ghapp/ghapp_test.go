@@ -119,7 +119,7 @@ func TestBaseURLs(t *testing.T) {
 		if err != nil {
 			t.Fatalf("New(%q): %v", tt.in, err)
 		}
-		c := a.AppClient()
+		c := a.appClient
 		if c.BaseURL.String() != tt.base || c.UploadURL.String() != tt.upload || a.appsTransport().BaseURL != tt.token {
 			t.Errorf("New(%q): base %s, upload %s, token root %s", tt.in, c.BaseURL, c.UploadURL, a.appsTransport().BaseURL)
 		}

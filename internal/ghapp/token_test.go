@@ -65,7 +65,7 @@ func TestRepoReadTokenIsNarrowed(t *testing.T) {
 // tokenClient is a client that uses tok as Hasura Cloud would.
 func tokenClient(t *testing.T, app *App, tok string) *github.Client {
 	t.Helper()
-	base := app.AppClient().BaseURL.String()
+	base := app.appClient.BaseURL.String()
 	gh, err := github.NewClient(nil).WithAuthToken(tok).WithEnterpriseURLs(base, base)
 	if err != nil {
 		t.Fatal(err)

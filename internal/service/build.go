@@ -276,11 +276,11 @@ func (s *service) activate(ctx context.Context, appCfg config.Config) error {
 	return nil
 }
 
-// describeApp gives the dashboard the App's name and page (GET /app, else
-// the bot's login) and the installations.
+// describeApp gives the dashboard the App's name and page (GET /app, read
+// once with BotLogin; else the bot's login) and the installations.
 func describeApp(ctx context.Context, app *ghapp.App, bot string, st *store.Store, o *dashboard.Options) {
 	o.AppName = strings.TrimSuffix(bot, "[bot]")
-	if a, _, err := app.AppClient().Apps.Get(ctx, ""); err == nil {
+	if a, err := app.Info(ctx); err == nil {
 		o.AppName = cmp.Or(a.GetName(), o.AppName)
 		o.AppURL = a.GetHTMLURL()
 	}

@@ -121,6 +121,10 @@ func TestRoutes(t *testing.T) {
 func TestLifecycle(t *testing.T) {
 	s := newSims(t)
 	svc := start(t, load(t, s.env(t, storetest.SQLitePath(t))), fastDeps(t))
+	// The bot's login and the dashboard's App name come from one GET /app.
+	if n := s.gh.CountRequests("GET", "/app"); n != 1 {
+		t.Errorf("GET /app %d times at start-up, want 1", n)
+	}
 	t0 := time.Now().UTC().Truncate(time.Second)
 	head1, head2 := sandbox.FakeSHA("head 1"), sandbox.FakeSHA("head 2")
 
