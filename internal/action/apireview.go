@@ -14,6 +14,7 @@ import (
 
 	"github.com/hasura-preview/hasura-preview/internal/apireview"
 	"github.com/hasura-preview/hasura-preview/internal/ghproject"
+	"github.com/hasura-preview/hasura-preview/internal/preview"
 )
 
 const (
@@ -49,12 +50,7 @@ func (r *runner) startAPIReview(ctx context.Context) *apiReview {
 	if baseRef == "" || err != nil {
 		return nil
 	}
-	opts := apireview.Options{}
-	for _, e := range r.in.Env {
-		if e.Key == "HASURA_GRAPHQL_UNAUTHORIZED_ROLE" {
-			opts.UnauthorizedRole = e.Value
-		}
-	}
+	opts := apireview.Options{UnauthorizedRole: preview.EnvValue(r.in.Env, "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")}
 	head := ghproject.Side{Ref: r.t.SHA}
 	if ws := r.d.Getenv("GITHUB_WORKSPACE"); ws != "" && checkedOut(ws) == r.t.SHA {
 		head.FS = noSymlinkFS{root: ws, dir: dir}

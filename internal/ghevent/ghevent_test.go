@@ -2,7 +2,6 @@ package ghevent_test
 
 import (
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,14 +154,6 @@ func TestDecideMalformed(t *testing.T) {
 }
 
 // The actions print under the names logs and outputs use.
-func TestActionNames(t *testing.T) {
-	for a, want := range map[preview.Action]string{preview.ActionEnsure: "ensure", preview.ActionDestroy: "destroy", preview.ActionSkip: "skip"} {
-		if got := fmt.Sprint(a); got != want {
-			t.Errorf("%q prints as %q", string(a), got)
-		}
-	}
-}
-
 func TestTarget(t *testing.T) {
 	got, err := ghevent.Target(loadEvent(t, "pull_request.opened.json"))
 	if err != nil {

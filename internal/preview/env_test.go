@@ -244,3 +244,13 @@ func normalizeCR(vars []EnvVar) []EnvVar {
 	}
 	return out
 }
+
+func TestEnvValue(t *testing.T) {
+	env := []EnvVar{{Key: "ROLE", Value: "anon"}, {Key: "X", Value: "1"}, {Key: "ROLE", Value: "guest"}}
+	if got := EnvValue(env, "ROLE"); got != "guest" {
+		t.Errorf("ROLE = %q, want the last value, guest", got)
+	}
+	if got := EnvValue(env, "MISSING"); got != "" {
+		t.Errorf("MISSING = %q", got)
+	}
+}

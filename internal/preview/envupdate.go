@@ -123,6 +123,17 @@ func EnvSig(key string, env []EnvVar) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
+// EnvValue returns the value env gives key (the last one set), or "".
+func EnvValue(env []EnvVar, key string) string {
+	v := ""
+	for _, e := range env {
+		if e.Key == key {
+			v = e.Value
+		}
+	}
+	return v
+}
+
 // EnvKeys lists the keys of env in order, once each.
 func EnvKeys(env []EnvVar) []string {
 	var keys []string

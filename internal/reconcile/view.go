@@ -167,12 +167,7 @@ func (r *Reconciler) reviewAPI(ctx context.Context, ps *pass) bool {
 	if ps.gh == nil || pr.HeadSHA == "" || pr.BaseRef == "" || s.APIReviewSHA == pr.HeadSHA {
 		return false
 	}
-	opts := apireview.Options{}
-	for _, e := range ps.res.Env {
-		if e.Key == "HASURA_GRAPHQL_UNAUTHORIZED_ROLE" {
-			opts.UnauthorizedRole = e.Value
-		}
-	}
+	opts := apireview.Options{UnauthorizedRole: preview.EnvValue(ps.res.Env, "HASURA_GRAPHQL_UNAUTHORIZED_ROLE")}
 	rctx, cancel := context.WithTimeout(ctx, apiReviewTimeout)
 	defer cancel()
 	// The base repository serves a fork's head commit too.
