@@ -234,22 +234,27 @@ func (s *Store) runTx(ctx context.Context, fn func(tx *Tx) error) error {
 		// A fresh context: the caller's may be the reason fn failed.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if tx.sql != nil {
-			_ = tx.sql.Rollback()
-		} else {
-			_ = tx.pgx.Rollback(rctx)
-		}
+		_ = tx.end(rctx, false)
 		return err
 	}
-	if tx.sql != nil {
-		err = tx.sql.Commit()
-	} else {
-		err = tx.pgx.Commit(ctx)
-	}
-	if err != nil {
+	if err := tx.end(ctx, true); err != nil {
 		return fmt.Errorf("committing: %w", scrub(err, s.target.secret))
 	}
 	return nil
+}
+
+// end commits the transaction or rolls it back, on its backend.
+func (tx *Tx) end(ctx context.Context, commit bool) error {
+	switch {
+	case tx.sql != nil && commit:
+		return tx.sql.Commit()
+	case tx.sql != nil:
+		return tx.sql.Rollback()
+	case commit:
+		return tx.pgx.Commit(ctx)
+	default:
+		return tx.pgx.Rollback(ctx)
+	}
 }
 
 // createPrivate creates the SQLite file (and so its -wal and -shm files)
